@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - synackd's configuration: one typed struct with an embedded
+ * default for every key, loaded from YAML (libyaml) with every error in the
+ * file reported as FILE:LINE:COLUMN: message (1-based).
+ *
+ * The tcp: section is the core's tunables table (daemon/stack/tunables.h),
+ * so its keys, defaults and ranges are defined there once.
+ */
+#ifndef SYNACK_CONFIG_H
+#define SYNACK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tunables.h"
+
+#define CONFIG_PATH_MAX 108 /* sun_path */
+#define CONFIG_NAME_MAX 64
+
+enum config_log_level {
+	CONFIG_LOG_ERR,
+	CONFIG_LOG_WARNING,
+	CONFIG_LOG_NOTICE,
+	CONFIG_LOG_INFO,
+	CONFIG_LOG_DEBUG,
+};
+
+enum config_close_mode {
+	CONFIG_CLOSE_FIN, /* graceful close, bounded by drain time */
+	CONFIG_CLOSE_RST,
+};
+
+enum config_impair_dir {
+	CONFIG_IMPAIR_BOTH,
+	CONFIG_IMPAIR_IN,
+	CONFIG_IMPAIR_OUT,
+};
+
+struct synack_config {
+	struct {
+		char tap[16];	  /* IFNAMSIZ: create, or attach to a persistent TAP */
+		uint32_t mtu;	  /* 68..65520 */
+		bool offload;	  /* IFF_VNET_HDR + TUNSETOFFLOAD */
+		uint32_t address; /* ours, host order */
+		uint8_t prefix_len;
+		uint32_t gateway;      /* 0 = none */
+		uint8_t mac[6];	       /* all zero = derive one */
+		bool configure;	       /* bring the link up and give the kernel side peer_address */
+		uint32_t peer_address; /* the kernel side's address (with prefix_len) */
+		char netns[CONFIG_PATH_MAX]; /* "" = current; else a path like /run/netns/NAME */
+	} interface;
+	struct {
+		char socket[CONFIG_PATH_MAX];
+		char group[CONFIG_NAME_MAX]; /* "" = leave as is */
+		uint32_t mode;		     /* socket file mode, e.g. 0660 */
+	} rpc;
+	struct {
+		char socket[CONFIG_PATH_MAX];
+		char group[CONFIG_NAME_MAX];	   /* readers */
+		char admin_group[CONFIG_NAME_MAX]; /* writers */
+		uint32_t mode;
+	} control;
+	struct stack_tunables tcp;
+	struct {
+		uint16_t echo, discard, chargen; /* 0 = off */
+	} services;
+	struct {
+		uint32_t loss_ppm, duplicate_ppm, reorder_ppm, corrupt_ppm; /* parts per million */
+		uint64_t delay_us;
+		uint64_t seed;
+		enum config_impair_dir direction;
+	} impair;
+	struct {
+		uint32_t max_conns;   /* connection slots in the stack */
+		uint32_t max_clients; /* RPC sessions */
+		uint32_t conns_per_client;
+		uint64_t buffered_per_client; /* bytes */
+		uint32_t max_frame;	      /* largest RPC frame, bytes */
+	} limits;
+	struct {
+		enum config_close_mode mode;
+		uint64_t drain_us;
+		bool abort_on_disconnect; /* a vanished client's connections get RST */
+	} shutdown;
+	struct {
+		enum config_log_level level;
+	} log;
+	struct {
+		uint32_t conns;	  /* closed connections whose history is kept */
+		uint64_t keep_us; /* how long it is kept after close */
+		uint32_t events;  /* history entries per connection */
+	} history;
+};
+
+struct config_error {
+	unsigned line, column; /* 1-based; 0 when the error has no position */
+	char message[160];
+};
+
+struct config_errors {
+	char file[256];
+	struct config_error *v;
+	size_t n, cap;
+};
+
+/* Every key's embedded default. */
+void config_defaults(struct synack_config *c);
+/*
+ * Load a file over the defaults. On success returns 0 and writes *ret. On
+ * failure returns -EINVAL (errors in errs) or another -errno (file unreadable,
+ * also recorded in errs), and leaves *ret untouched.
+ */
+int config_load_file(const char *path, struct synack_config *ret, struct config_errors *errs);
+/* The same from a buffer; name is used as FILE in messages. */
+int config_load_buffer(const char *name, const char *buf, size_t len, struct synack_config *ret,
+		       struct config_errors *errs);
+/* Print each error as FILE:LINE:COLUMN: message, one per line. */
+void config_errors_print(const struct config_errors *errs, FILE *f);
+void config_errors_free(struct config_errors *errs);
+
+/* Unit parsers shared with synackctl: "200ms" "30s" "2h" -> µs; "256KiB" -> bytes; "1.5%" -> ppm. */
+int config_parse_duration(const char *s, uint64_t *ret_us);
+int config_parse_size(const char *s, uint64_t *ret_bytes);
+int config_parse_percent(const char *s, uint32_t *ret_ppm);
+/* Write a value in the units config files use (e.g. "30s", "256KiB"). */
+int config_format_duration(uint64_t us, char *buf, size_t len);
+int config_format_size(uint64_t bytes, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stack.h - the public API of synack's pure protocol core.
+ *
+ * The core is a deterministic Ethernet/ARP/IPv4/ICMP/TCP engine. It makes no
+ * system calls, reads no clock and never logs: time comes in as an argument
+ * (monotonic microseconds), randomness and the hash/ISN secret come in at init
+ * through struct stack_env, frames leave through the sink in that env, and
+ * events are popped by the caller. Everything here is single-threaded.
+ *
+ * The daemon shell, the unit tests, the simulator and the fuzzers all drive
+ * the core through this header only (tests may also include the internal
+ * headers of the module they test).
+ *
+ * Conventions: functions return 0 or a non-negative count on success and a
+ * negative errno on failure; output parameters are written only on success.
+ */
+#ifndef SYNACK_STACK_H
+#define SYNACK_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "counters.h"
+#include "tunables.h"
+
+/* Monotonic time in microseconds; the core never reads a clock itself. */
+typedef uint64_t stack_time_us;
+#define STACK_TIME_NEVER UINT64_MAX
+
+/*
+ * A connection or listener handle: slot index + 1 in the low 32 bits and the
+ * slot's generation in the high 32, so a stale handle never reaches a reused
+ * slot. 0 is never a valid handle.
+ */
+typedef uint64_t stack_sock;
+#define STACK_SOCK_NONE ((stack_sock)0)
+
+/* An IPv4 endpoint in host byte order. */
+struct stack_endpoint {
+	uint32_t addr;
+	uint16_t port;
+};
+
+/*
+ * Offload metadata carried beside a frame, mirroring what a virtio-net header
+ * can say. Zeroed means "a plain frame, checksums complete and unverified".
+ */
+enum stack_gso_type {
+	STACK_GSO_NONE = 0,
+	STACK_GSO_TCPV4 = 1,
+};
+
+struct stack_frame_meta {
+	/* rx: the link already verified the L4 checksum (VIRTIO_NET_HDR_F_DATA_VALID) */
+	bool csum_valid;
+	/* rx or tx: L4 checksum is partial (pseudo-header only); the link/peer completes it */
+	bool csum_partial;
+	uint16_t csum_start;  /* offset of the L4 header from the frame start */
+	uint16_t csum_offset; /* offset of the checksum field from csum_start */
+	/* tx: ask the link to cut this frame into gso_size segments */
+	uint8_t gso_type;
+	uint16_t gso_size;
+	uint16_t hdr_len; /* Ethernet + IP + TCP header bytes of a GSO frame */
+};
+
+/*
+ * Where frames leave the core. emit() returns 0 when the frame was taken
+ * (sent or queued by the link) and a negative errno when it was dropped; the
+ * core counts drops and relies on TCP retransmission for them. The link tells
+ * the core to hold back new data with stack_link_set_blocked().
+ */
+struct stack_sink {
+	void *ctx;
+	int (*emit)(void *ctx, const uint8_t *frame, size_t len,
+		    const struct stack_frame_meta *meta);
+};
+
+/* Allocator for connection buffers and tables; the core calls nothing else. */
+struct stack_allocator {
+	void *ctx;
+	void *(*alloc)(void *ctx, size_t size); /* may return NULL */
+	void (*free)(void *ctx, void *ptr, size_t size);
+};
+
+/* What the trace hook sees: every segment in and out, every state change. */
+enum stack_trace_kind {
+	STACK_TRACE_SEG_IN,
+	STACK_TRACE_SEG_OUT,
+	STACK_TRACE_STATE,
+};
+
+struct stack_trace_seg {
+	uint32_t seq, ack;
+	uint32_t wnd;  /* raw 16-bit window field as on the wire */
+	uint32_t len;  /* payload bytes */
+	uint8_t flags; /* TCP_FLAG_* */
+	uint16_t mss;  /* option values (0 when absent) */
+	int8_t wscale; /* -1 when absent */
+	bool sack_ok;
+	bool has_ts;
+	uint32_t tsval, tsecr;
+};
+
+struct stack_trace {
+	enum stack_trace_kind kind;
+	stack_time_us now;
+	stack_sock sock; /* STACK_SOCK_NONE for segments that match no connection */
+	struct stack_endpoint local, remote;
+	union {
+		struct stack_trace_seg seg;
+		struct {
+			uint8_t from, to; /* enum tcp_state */
+			uint8_t cause;	  /* enum tcp_cause */
+		} state;
+	};
+};
+
+struct stack_env {
+	uint8_t secret[16]; /* key for RFC 6528 ISNs, RFC 6056 ports, hash tables */
+	uint64_t seed;	    /* seed for the core's PRNG (jitter, impairment) */
+	struct stack_sink sink;
+	struct stack_allocator allocator;
+	/* optional: called synchronously for every segment and state change */
+	void (*trace)(void *ctx, const struct stack_trace *t);
+	void *trace_ctx;
+};
+
+/* The interface and addressing the core runs with. */
+struct stack_config {
+	uint8_t mac[6];
+	uint32_t addr; /* our IPv4 address, host order */
+	uint8_t prefix_len;
+	uint32_t gateway;     /* 0 = none: off-link destinations are unreachable */
+	uint32_t mtu;	      /* 68..65520 */
+	bool tx_csum_offload; /* the link completes partial checksums we emit */
+	bool tx_tso;	      /* the link segments GSO frames we emit */
+	uint32_t max_conns;   /* connection slots, TIME_WAIT included */
+	struct stack_tunables tun;
+};
+
+struct stack;
+
+/* Size of struct stack, so the caller can own its storage. */
+size_t stack_size(void);
+
+/* Set up a stack in caller-owned storage; sends a gratuitous ARP at now. */
+int stack_init(struct stack *s, stack_time_us now, const struct stack_config *cfg,
+	       const struct stack_env *env);
+/* Free everything the allocator gave; aborts nothing on the wire. */
+void stack_deinit(struct stack *s);
+
+/* One received Ethernet frame (meta may be NULL). Never fails: bad frames are counted. */
+void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_t len,
+		 const struct stack_frame_meta *meta);
+/* Run every timer due at now and send what the windows allow. */
+void stack_poll(struct stack *s, stack_time_us now);
+/* The earliest moment stack_poll() has work to do, or STACK_TIME_NEVER. */
+stack_time_us stack_poll_at(const struct stack *s);
+
+/* Back-pressure from the link: while blocked, no new data segments are made. */
+void stack_link_set_blocked(struct stack *s, bool blocked);
+
+/* Events: a connection's pending events are coalesced; pop until it returns false. */
+enum stack_event_type {
+	STACK_EV_ESTABLISHED, /* an active open completed */
+	STACK_EV_ACCEPTABLE,  /* a listener has connections waiting in its accept queue */
+	STACK_EV_READABLE,    /* in-order data is waiting */
+	STACK_EV_WRITABLE,    /* send buffer space freed after a send took less than asked */
+	STACK_EV_PEER_CLOSED, /* FIN received: no more data after what is queued */
+	STACK_EV_RESET,	      /* connection reset by the peer; err says why */
+	STACK_EV_ERROR,	      /* connection failed: -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH... */
+	STACK_EV_CLOSED,      /* the handle is released; it is stale from now on */
+};
+
+struct stack_event {
+	enum stack_event_type type;
+	stack_sock sock;
+	uint64_t owner; /* the owner tag given at connect/listen/accept */
+	int err;	/* negative errno for RESET and ERROR, else 0 */
+};
+
+bool stack_event_pop(struct stack *s, struct stack_event *ret_ev);
+
+/* Socket-like calls. owner is an opaque tag the caller uses (e.g. RPC session id). */
+int stack_tcp_listen(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
+		     uint32_t backlog, uint64_t owner, stack_sock *ret_sock);
+/* local may be NULL or have addr/port 0 for "any"; an ephemeral port is picked per RFC 6056. */
+int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
+		      const struct stack_endpoint *remote, uint64_t owner, stack_sock *ret_sock);
+/* Pop one established connection from a listener's accept queue; -EAGAIN when empty. */
+int stack_tcp_accept(struct stack *s, stack_time_us now, stack_sock listener, uint64_t owner,
+		     stack_sock *ret_sock);
+/* Copy up to len bytes into the send buffer; returns bytes taken (0 when full). */
+ssize_t stack_tcp_send(struct stack *s, stack_time_us now, stack_sock sock, const void *buf,
+		       size_t len);
+/* Copy up to len in-order bytes out; 0 at end of stream, -EAGAIN when none yet. */
+ssize_t stack_tcp_recv(struct stack *s, stack_time_us now, stack_sock sock, void *buf, size_t len);
+/* Bytes waiting to be read. */
+size_t stack_tcp_readable(const struct stack *s, stack_sock sock);
+/* Close the write side: a FIN follows the queued data. */
+int stack_tcp_shutdown(struct stack *s, stack_time_us now, stack_sock sock);
+/* Graceful close: the handle is released now (CLOSED event follows); the
+ * connection goes on through FIN_WAIT/TIME_WAIT on its own. Unread data -> RST. */
+int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock);
+/* Abort with RST and release the handle. */
+int stack_tcp_abort(struct stack *s, stack_time_us now, stack_sock sock);
+
+enum stack_tcp_opt {
+	STACK_TCP_NODELAY,	/* bool: Nagle off */
+	STACK_TCP_KEEPALIVE,	/* bool */
+	STACK_TCP_KEEPIDLE_US,	/* keepalive time */
+	STACK_TCP_KEEPINTVL_US, /* keepalive interval */
+	STACK_TCP_KEEPCNT,	/* keepalive probes */
+	STACK_TCP_SNDBUF,	/* bytes; only before the connection is established */
+	STACK_TCP_RCVBUF,	/* bytes; only before the connection is established */
+};
+int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
+		     uint64_t value);
+int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt opt,
+		     uint64_t *ret_value);
+
+/* Tunables (see tunables.h); set validates the range and returns -ERANGE/-EINVAL. */
+const struct stack_tunables *stack_tunables_get(const struct stack *s);
+int stack_tunable_set(struct stack *s, stack_time_us now, enum stack_tunable_id id, uint64_t value);
+
+/* Counters, named as Linux nstat names them (counters.h). */
+const struct stack_counters *stack_counters_get(const struct stack *s);
+
+#endif
