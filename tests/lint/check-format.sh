@@ -4,7 +4,11 @@
 # Usage: check-format.sh SOURCE_ROOT
 set -eu
 cd "$1"
-files=$(git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	echo "not a git checkout: cannot tell source files from build output" >&2
+	exit 77
+fi
+files=$(git ls-files -co --exclude-standard '*.c' '*.h')
 [ -n "$files" ] || { echo "no C files found" >&2; exit 1; }
 bad=0
 n=0

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-tcp-reasm.c - unit tests of tcp/tcp_reasm.c: directed cases (overlap
+ * on either side, contained, containing, adjacent, off 0, -ENOSPC) and a
+ * long seeded random run compared with a brute-force bitmap model, checking
+ * the ranges, the bytes, advance()'s result and the RFC 2018 §4 SACK blocks
+ * with RCV.NXT crossing 2^32.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tcp/tcp_reasm.h"
+
+static void expect_ranges(const struct tcp_reasm *ra, const uint32_t *want, uint32_t n)
+{
+	assert_int_equal(ra->n, n);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(ra->r[i].start, want[2 * i]);
+		assert_int_equal(ra->r[i].end, want[2 * i + 1]);
+	}
+}
+
+static void test_reasm_merge(void **state)
+{
+	struct tcp_reasm ra;
+
+	tcp_reasm_init(&ra);
+	assert_true(tcp_reasm_empty(&ra));
+	assert_int_equal(ra.last, -1);
+	assert_int_equal(tcp_reasm_add(&ra, 10, 0), 0); /* empty: nothing */
+	assert_true(tcp_reasm_empty(&ra));
+	assert_int_equal(tcp_reasm_add(&ra, 10, 10), 0);
+	assert_int_equal(tcp_reasm_add(&ra, 40, 10), 0);
+	expect_ranges(&ra, (const uint32_t[]){ 10, 20, 40, 50 }, 2);
+	assert_int_equal(ra.last, 1);
+	assert_int_equal(tcp_reasm_add(&ra, 12, 3), 0); /* contained */
+	expect_ranges(&ra, (const uint32_t[]){ 10, 20, 40, 50 }, 2);
+	assert_int_equal(ra.last, 0);
+	assert_int_equal(tcp_reasm_add(&ra, 35, 7), 0); /* overlaps the left edge */
+	assert_int_equal(tcp_reasm_add(&ra, 48, 5), 0); /* overlaps the right edge */
+	expect_ranges(&ra, (const uint32_t[]){ 10, 20, 35, 53 }, 2);
+	assert_int_equal(tcp_reasm_add(&ra, 53, 2), 0); /* adjacent after */
+	assert_int_equal(tcp_reasm_add(&ra, 8, 2), 0);	/* adjacent before */
+	expect_ranges(&ra, (const uint32_t[]){ 8, 20, 35, 55 }, 2);
+	assert_int_equal(ra.last, 0);
+	assert_int_equal(tcp_reasm_add(&ra, 60, 5), 0);
+	assert_int_equal(tcp_reasm_add(&ra, 5, 70), 0); /* contains all three */
+	expect_ranges(&ra, (const uint32_t[]){ 5, 75 }, 1);
+	assert_int_equal(tcp_reasm_bytes(&ra), 70);
+	assert_int_equal(tcp_reasm_add(&ra, 75, 0), 0);
+	assert_int_equal(tcp_reasm_add(&ra, 20, 60), 0); /* overlaps and extends */
+	expect_ranges(&ra, (const uint32_t[]){ 5, 80 }, 1);
+	assert_int_equal(tcp_reasm_add(&ra, 0xfffffff0u, 0x20), -EINVAL);
+}
+
+static void test_reasm_advance(void **state)
+{
+	struct tcp_reasm ra;
+
+	tcp_reasm_init(&ra);
+	tcp_reasm_add(&ra, 10, 10);
+	tcp_reasm_add(&ra, 30, 10);
+	/* in-order data short of the first range: ranges shift */
+	assert_int_equal(tcp_reasm_advance(&ra, 5), 0);
+	expect_ranges(&ra, (const uint32_t[]){ 5, 15, 25, 35 }, 2);
+	/* exactly filling the hole: 10 more bytes become contiguous */
+	assert_int_equal(tcp_reasm_advance(&ra, 5), 10);
+	expect_ranges(&ra, (const uint32_t[]){ 20, 30 }, 1);
+	assert_int_equal(ra.last, 0);
+	assert_int_equal(tcp_reasm_advance(&ra, 10), 0);
+	expect_ranges(&ra, (const uint32_t[]){ 10, 20 }, 1);
+	/* in-order data overlapping part of a range */
+	assert_int_equal(tcp_reasm_advance(&ra, 15), 5);
+	assert_true(tcp_reasm_empty(&ra));
+	assert_int_equal(ra.last, -1);
+	assert_int_equal(tcp_reasm_advance(&ra, 5), 0);
+	/* past several ranges at once */
+	tcp_reasm_add(&ra, 1, 1);
+	tcp_reasm_add(&ra, 3, 1);
+	tcp_reasm_add(&ra, 5, 3);
+	tcp_reasm_add(&ra, 20, 3);
+	assert_int_equal(tcp_reasm_advance(&ra, 6), 2);
+	expect_ranges(&ra, (const uint32_t[]){ 14, 17 }, 1);
+	/* off 0: the caller adds what it is about to advance over */
+	assert_int_equal(tcp_reasm_add(&ra, 0, 14), 0);
+	expect_ranges(&ra, (const uint32_t[]){ 0, 17 }, 1);
+	assert_int_equal(tcp_reasm_advance(&ra, 14), 3);
+	assert_int_equal(tcp_reasm_advance(&ra, 3), 0);
+	assert_true(tcp_reasm_empty(&ra));
+}
+
+static void test_reasm_full(void **state)
+{
+	struct tcp_reasm ra;
+
+	tcp_reasm_init(&ra);
+	for (uint32_t i = 0; i < TCP_REASM_MAX_RANGES; i++)
+		assert_int_equal(tcp_reasm_add(&ra, 10 + 10 * i, 5), 0);
+	assert_int_equal(tcp_reasm_add(&ra, 1000, 5), -ENOSPC);
+	assert_int_equal(tcp_reasm_add(&ra, 1, 5), -ENOSPC);
+	assert_int_equal(tcp_reasm_add(&ra, 16, 2), -ENOSPC);
+	/* but anything touching a range is fine */
+	assert_int_equal(tcp_reasm_add(&ra, 15, 2), 0);
+	assert_int_equal(tcp_reasm_add(&ra, 5, 5), 0);
+	assert_int_equal(tcp_reasm_add(&ra, 325, 100), 0);
+	assert_int_equal(ra.n, TCP_REASM_MAX_RANGES);
+	assert_int_equal(tcp_reasm_add(&ra, 17, 3), 0); /* joins two: frees a slot */
+	assert_int_equal(ra.n, TCP_REASM_MAX_RANGES - 1);
+	assert_int_equal(tcp_reasm_add(&ra, 1000, 5), 0);
+}
+
+static void test_reasm_sack(void **state)
+{
+	struct tcp_reasm ra;
+	struct tcp_sack_block b[4];
+	const uint32_t nxt = 0xfffffff0u;
+
+	tcp_reasm_init(&ra);
+	assert_int_equal(tcp_reasm_sack(&ra, nxt, b, 4), 0);
+	tcp_reasm_add(&ra, 10, 10);
+	tcp_reasm_add(&ra, 30, 10);
+	tcp_reasm_add(&ra, 50, 10);
+	tcp_reasm_add(&ra, 70, 10);
+	tcp_reasm_add(&ra, 90, 10);
+	tcp_reasm_add(&ra, 52, 3); /* newest data lands in the third range */
+	assert_int_equal(tcp_reasm_sack(&ra, nxt, b, 4), 4);
+	assert_int_equal(b[0].left, nxt + 50);
+	assert_int_equal(b[0].right, nxt + 60);
+	assert_int_equal(b[0].left, 0x22);
+	assert_int_equal(b[1].left, 0xfffffffau);
+	assert_int_equal(b[1].right, 0x4);
+	assert_int_equal(b[2].left, nxt + 30);
+	assert_int_equal(b[3].left, nxt + 70);
+	assert_int_equal(tcp_reasm_sack(&ra, nxt, b, 1), 1);
+	assert_int_equal(b[0].left, nxt + 50);
+	assert_int_equal(tcp_reasm_sack(&ra, nxt, b, 0), 0);
+}
+
+/* ---- random run against a bitmap ---- */
+
+#define W 640
+
+struct model {
+	bool held[W];
+};
+
+static uint32_t model_runs(const struct model *m, uint32_t *starts, uint32_t *ends)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < W; i++) {
+		if (m->held[i] && (i == 0 || !m->held[i - 1]))
+			starts[n] = i;
+		if (m->held[i] && (i + 1 == W || !m->held[i + 1]))
+			ends[n++] = i + 1;
+	}
+	return n;
+}
+
+static void model_shift(struct model *m, uint32_t n)
+{
+	memmove(m->held, m->held + n, (W - n) * sizeof(bool));
+	memset(m->held + W - n, 0, n * sizeof(bool));
+}
+
+static uint32_t rng(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+static void check_against(const struct tcp_reasm *ra, const struct model *m, uint32_t nxt,
+			  int64_t newest)
+{
+	uint32_t starts[W], ends[W], n = model_runs(m, starts, ends), bytes = 0;
+	struct tcp_sack_block b[TCP_REASM_MAX_RANGES];
+	uint32_t k;
+
+	assert_int_equal(ra->n, n);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(ra->r[i].start, starts[i]);
+		assert_int_equal(ra->r[i].end, ends[i]);
+		bytes += ends[i] - starts[i];
+	}
+	assert_int_equal(tcp_reasm_bytes(ra), bytes);
+	assert_int_equal(newest < 0, ra->last < 0);
+	if (newest >= 0) {
+		assert_true(ra->last >= 0);
+		assert_true(ra->r[ra->last].start <= newest && newest < ra->r[ra->last].end);
+	}
+	k = tcp_reasm_sack(ra, nxt, b, TCP_REASM_MAX_RANGES);
+	assert_int_equal(k, n);
+	for (uint32_t i = 0; i < k; i++) {
+		bool found = false;
+
+		for (uint32_t j = 0; j < n; j++)
+			found |= b[i].left == nxt + starts[j] && b[i].right == nxt + ends[j];
+		assert_true(found);
+		for (uint32_t j = 0; j < i; j++)
+			assert_true(b[j].left != b[i].left);
+		if (i == 0 && newest >= 0)
+			assert_int_equal(b[0].left, nxt + ra->r[ra->last].start);
+	}
+	/* without a newest range, and after the first block, blocks are in order */
+	for (uint32_t i = (ra->last >= 0) ? 2 : 1; i < k; i++)
+		assert_true(b[i].left - nxt > b[i - 1].left - nxt);
+}
+
+static void test_reasm_random(void **state)
+{
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		struct tcp_reasm ra;
+		struct model m;
+		uint64_t s = seed;
+		uint32_t nxt = 0xffffffffu - (uint32_t)seed * 2000u, nospc = 0;
+		int64_t newest = -1;
+
+		tcp_reasm_init(&ra);
+		memset(&m, 0, sizeof(m));
+		for (int step = 0; step < 5000; step++) {
+			uint32_t op = rng(&s) % 10;
+
+			if (op < 8) {
+				uint32_t len = rng(&s) % (seed % 3 ? 6 : 40);
+				uint32_t off = rng(&s) % (W - len);
+				struct model after = m;
+				uint32_t st[W], en[W];
+				int r;
+
+				for (uint32_t i = off; i < off + len; i++)
+					after.held[i] = true;
+				r = tcp_reasm_add(&ra, off, len);
+				if (model_runs(&after, st, en) > TCP_REASM_MAX_RANGES) {
+					assert_int_equal(r, -ENOSPC);
+					nospc++;
+				} else {
+					assert_int_equal(r, 0);
+					m = after;
+					if (len)
+						newest = off;
+				}
+			} else {
+				uint32_t n = rng(&s) % 30, extra;
+				uint32_t st[W], en[W];
+				uint32_t runs;
+
+				model_shift(&m, n);
+				nxt += n;
+				newest = newest >= n ? newest - n : -1;
+				runs = model_runs(&m, st, en);
+				extra = tcp_reasm_advance(&ra, n);
+				assert_int_equal(extra, runs && st[0] == 0 ? en[0] : 0);
+				if (extra) {
+					/* the contiguous range left the table; the caller advances again */
+					memset(m.held, 0, extra * sizeof(bool));
+					if (newest >= 0 && newest < extra)
+						newest = -1;
+					check_against(&ra, &m, nxt, newest);
+					assert_int_equal(tcp_reasm_advance(&ra, extra), 0);
+					model_shift(&m, extra);
+					nxt += extra;
+					newest = newest >= 0 ? newest - extra : -1;
+				}
+			}
+			check_against(&ra, &m, nxt, newest);
+		}
+		assert_true(nospc > 0 || seed % 3 == 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reasm_merge),  cmocka_unit_test(test_reasm_advance),
+		cmocka_unit_test(test_reasm_full),   cmocka_unit_test(test_reasm_sack),
+		cmocka_unit_test(test_reasm_random),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
