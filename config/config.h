@@ -112,6 +112,10 @@ void config_defaults(struct synack_config *c);
  * Load a file over the defaults. On success returns 0 and writes *ret. On
  * failure returns -EINVAL (errors in errs) or another -errno (file unreadable,
  * also recorded in errs), and leaves *ret untouched.
+ * errs must be zero-initialised or from an earlier load: it is emptied first,
+ * then holds this load's errors (none on success). errs may be NULL.
+ * The YAML rules (units, null sections, no anchors/tags, one document) are
+ * documented at the top of config/synackd.yaml.
  */
 int config_load_file(const char *path, struct synack_config *ret, struct config_errors *errs);
 /* The same from a buffer; name is used as FILE in messages. */
@@ -121,12 +125,21 @@ int config_load_buffer(const char *name, const char *buf, size_t len, struct syn
 void config_errors_print(const struct config_errors *errs, FILE *f);
 void config_errors_free(struct config_errors *errs);
 
-/* Unit parsers shared with synackctl: "200ms" "30s" "2h" -> µs; "256KiB" -> bytes; "1.5%" -> ppm. */
+/* A file longer than this is refused before it is parsed. */
+#define CONFIG_FILE_MAX	  (1u << 20)
+/* After this many errors the loader stops and says so. */
+#define CONFIG_ERRORS_MAX 100
+
+/* Unit parsers shared with synackctl: "200ms" "30s" "2h" -> µs; "256KiB" -> bytes; "1.5%" -> ppm.
+ * They return 0, -EINVAL (malformed; durations need a unit), -ERANGE (too large) or -EDOM
+ * (finer than 1µs / 1 byte / 1 ppm), and write the value only on success. */
 int config_parse_duration(const char *s, uint64_t *ret_us);
 int config_parse_size(const char *s, uint64_t *ret_bytes);
 int config_parse_percent(const char *s, uint32_t *ret_ppm);
 /* Write a value in the units config files use (e.g. "30s", "256KiB"). */
 int config_format_duration(uint64_t us, char *buf, size_t len);
 int config_format_size(uint64_t bytes, char *buf, size_t len);
+/* ppm -> "1.5%" (shortest exact form). The formatters return the length written or -ENOBUFS. */
+int config_format_percent(uint32_t ppm, char *buf, size_t len);
 
 #endif
