@@ -89,9 +89,11 @@ void tcp_ringbuf_consume(struct tcp_ringbuf *rb, uint32_t n)
 	n = tcp_ringbuf_min(n, rb->len);
 	rb->head = tcp_ringbuf_index(rb, n == rb->cap ? 0 : n);
 	rb->len -= n;
-	/* an empty ring restarts at 0 so later writes are as contiguous as possible */
-	if (rb->len == 0)
-		rb->head = 0;
+	/*
+	 * head never jumps back to 0 when the ring empties: the receive ring may
+	 * hold out-of-order bytes past the committed end (write_at), and they
+	 * must stay where the offset arithmetic will look for them.
+	 */
 }
 
 uint32_t tcp_ringbuf_read(struct tcp_ringbuf *rb, void *dst, uint32_t n)

@@ -64,6 +64,26 @@ static void test_ringbuf_write_at(void **state)
 	assert_memory_equal(out, "56ABCDEFGH", 10);
 }
 
+/* Out-of-order bytes held past the end survive the reader emptying the ring. */
+static void test_ringbuf_write_at_survives_drain(void **state)
+{
+	uint8_t store[16], out[16];
+	struct tcp_ringbuf rb;
+
+	tcp_ringbuf_init(&rb, store, sizeof(store));
+	tcp_ringbuf_write(&rb, "abcd", 4);
+	/* "gh" arrives out of order, two bytes past the in-order end */
+	assert_int_equal(tcp_ringbuf_write_at(&rb, 2, "gh", 2), 2);
+	/* the application reads everything in order: the ring is empty */
+	assert_int_equal(tcp_ringbuf_read(&rb, out, 16), 4);
+	assert_int_equal(rb.len, 0);
+	/* the hole is filled and all four bytes are committed */
+	assert_int_equal(tcp_ringbuf_write_at(&rb, 0, "ef", 2), 2);
+	tcp_ringbuf_commit(&rb, 4);
+	assert_int_equal(tcp_ringbuf_read(&rb, out, 16), 4);
+	assert_memory_equal(out, "efgh", 4);
+}
+
 static void test_ringbuf_empty_storage(void **state)
 {
 	struct tcp_ringbuf rb;
@@ -154,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ringbuf_basic),
 		cmocka_unit_test(test_ringbuf_write_at),
+		cmocka_unit_test(test_ringbuf_write_at_survives_drain),
 		cmocka_unit_test(test_ringbuf_empty_storage),
 		cmocka_unit_test(test_ringbuf_random),
 	};
