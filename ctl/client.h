@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client.h - synackctl's side of the control socket: one call per request,
+ * each returning the model's typed data (model.h).
+ *
+ * Every call returns 0 (or a count) on success and -errno on failure. When
+ * the daemon refused a request, the call returns its status as -errno and
+ * ctl_client_error() gives the daemon's message. -ENOTCONN, -ECONNREFUSED,
+ * -ENOENT, -EPIPE and -ECONNRESET from any call mean the daemon cannot be
+ * reached (exit code 3); -EPERM and -EACCES mean the caller lacks the group
+ * the request needs. Arrays returned through ret_* are malloc'd; free them
+ * with free().
+ *
+ * The wire protocol (proto/synack.proto, same framing as the RPC socket) is
+ * not written yet: client.c connects to nothing and returns -ENOTCONN. The
+ * RPC work replaces client.c and keeps this header.
+ */
+#ifndef SYNACK_CTL_CLIENT_H
+#define SYNACK_CTL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+#include "model.h"
+
+struct ctl_client;
+
+/* Connect to the control socket at path and say Hello. */
+int ctl_client_open(const char *path, struct ctl_client **ret);
+void ctl_client_close(struct ctl_client *c);
+/* The daemon's message for the last refused request ("" when none). */
+const char *ctl_client_error(const struct ctl_client *c);
+
+int ctl_ping(struct ctl_client *c);
+int ctl_fetch_status(struct ctl_client *c, struct ctl_status *ret);
+/* Every connection and listener; the filter is applied here, in synackctl. */
+int ctl_fetch_conns(struct ctl_client *c, struct ctl_conn **ret, size_t *ret_n);
+int ctl_fetch_counters(struct ctl_client *c, struct ctl_counter **ret, size_t *ret_n);
+/* key NULL: every tunable. -ENOENT for an unknown key. */
+int ctl_fetch_tunables(struct ctl_client *c, const char *key, struct ctl_tunable **ret,
+		       size_t *ret_n);
+/* Set one tunable to a value in its base unit (µs, bytes, count, 0/1). */
+int ctl_set_tunable(struct ctl_client *c, const char *key, uint64_t value);
+int ctl_fetch_trace(struct ctl_client *c, uint64_t conn_id, struct ctl_trace_entry **ret,
+		    size_t *ret_n);
+/* Abort a connection with RST. */
+int ctl_kill(struct ctl_client *c, uint64_t conn_id);
+/* Re-read the configuration; on -EINVAL, ctl_client_error() holds the file's errors. */
+int ctl_reload(struct ctl_client *c);
+int ctl_fetch_impair(struct ctl_client *c, struct ctl_impair *ret);
+int ctl_set_impair(struct ctl_client *c, const struct ctl_impair *imp);
+
+/*
+ * Streams. After a subscribe call, the next call waits up to timeout_ms
+ * (-1 = forever) for one item: 1 with an item, 0 on timeout, -errno when the
+ * stream ends. A frame's data stays valid until the next call.
+ */
+int ctl_events_subscribe(struct ctl_client *c);
+int ctl_events_next(struct ctl_client *c, struct ctl_event *ret, int timeout_ms);
+int ctl_trace_follow(struct ctl_client *c, uint64_t conn_id);
+int ctl_trace_next(struct ctl_client *c, struct ctl_trace_entry *ret, int timeout_ms);
+int ctl_capture_start(struct ctl_client *c, const struct ctl_filter *filter, char *ifname,
+		      size_t ifname_len);
+int ctl_capture_next(struct ctl_client *c, struct ctl_frame *ret, int timeout_ms);
+
+#endif

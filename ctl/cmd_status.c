@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_status.c - status, ping and reload: the daemon as a whole.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "format.h"
+
+static const struct option status_long[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option plain_long[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A command that takes no arguments: 0 to go on, else the exit code (-1 for help). */
+static int status_no_args(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int opt;
+
+	optind = 0;
+	while ((opt = cli_getopt(ctx, argc, argv, "h", plain_long)) != -1)
+		return opt == 'h' ? -1 : CLI_EXIT_USAGE;
+	if (optind < argc)
+		return cli_usage_error(ctx, "takes no arguments, got '%s'", argv[optind]);
+	return 0;
+}
+
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct ctl_client *c;
+	struct ctl_status s;
+	int opt, r;
+
+	optind = 0;
+	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", status_long)) != -1) {
+		if (opt == 'h')
+			return CLI_EXIT_OK;
+		if (opt == '?')
+			return CLI_EXIT_USAGE;
+		if (opt == 'j')
+			ctx->output = CLI_OUTPUT_JSON;
+		if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
+			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, "takes no arguments, got '%s'", argv[optind]);
+	r = cli_connect(ctx, &c);
+	if (r)
+		return r;
+	memset(&s, 0, sizeof(s));
+	r = ctl_fetch_status(c, &s);
+	if (r < 0)
+		r = cli_request_failed(ctx, c, "status", r);
+	else if (ctx->output == CLI_OUTPUT_JSON)
+		r = format_status_json(stdout, &s) < 0 ? CLI_EXIT_REFUSED : 0;
+	else
+		r = format_status(stdout, &s) < 0 ? CLI_EXIT_REFUSED : 0;
+	ctl_client_close(c);
+	return r;
+}
+
+int cmd_ping(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct ctl_client *c;
+	int r = status_no_args(ctx, argc, argv);
+
+	if (r)
+		return r < 0 ? CLI_EXIT_OK : r;
+	r = cli_connect(ctx, &c);
+	if (r)
+		return r;
+	r = ctl_ping(c);
+	if (r < 0)
+		r = cli_request_failed(ctx, c, "not ready", r);
+	else
+		printf("synackd at %s is ready\n", ctx->socket);
+	ctl_client_close(c);
+	return r;
+}
+
+int cmd_reload(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct ctl_client *c;
+	int r = status_no_args(ctx, argc, argv);
+
+	if (r)
+		return r < 0 ? CLI_EXIT_OK : r;
+	r = cli_connect(ctx, &c);
+	if (r)
+		return r;
+	r = ctl_reload(c);
+	if (r < 0)
+		/* the daemon's message is the file's errors, one FILE:LINE:COLUMN per line */
+		r = cli_request_failed(ctx, c, "refused, the running configuration stays", r);
+	else
+		printf("configuration reloaded\n");
+	ctl_client_close(c);
+	return r;
+}

@@ -1,0 +1,180 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# ctl-cli.sh SYNACKCTL - synackctl's argument parsing and exit codes, run as
+# users run it: 0 ok, 1 refused, 2 usage error, 3 synackd unreachable;
+# errors on stderr only, nothing on stdout when a command fails.
+set -u
+ctl=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sock=$tmp/no-daemon.sock
+export SYNACK_CONTROL="$sock"
+fails=0
+n=0
+
+# expect RC 'TEXT ON STDERR (or -)' ARGS...
+expect() {
+	want=$1 text=$2
+	shift 2
+	n=$((n + 1))
+	"$ctl" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	ok=1
+	[ "$rc" -eq "$want" ] || ok=0
+	if [ "$text" != "-" ] && ! grep -qF -- "$text" "$tmp/err"; then ok=0; fi
+	# a failure prints nothing on stdout
+	if [ "$want" -ne 0 ] && [ -s "$tmp/out" ]; then ok=0; fi
+	if [ "$ok" -eq 0 ]; then
+		fails=$((fails + 1))
+		echo "FAIL: synackctl $* -> rc $rc (want $want, stderr with '$text')"
+		sed 's/^/  stdout: /' "$tmp/out"
+		sed 's/^/  stderr: /' "$tmp/err"
+	fi
+}
+
+# expect_out RC 'TEXT ON STDOUT' ARGS...
+expect_out() {
+	want=$1 text=$2
+	shift 2
+	n=$((n + 1))
+	"$ctl" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ "$rc" -ne "$want" ] || ! grep -qF -- "$text" "$tmp/out" || [ -s "$tmp/err" ]; then
+		fails=$((fails + 1))
+		echo "FAIL: synackctl $* -> rc $rc (want $want, stdout with '$text')"
+		sed 's/^/  stdout: /' "$tmp/out"
+		sed 's/^/  stderr: /' "$tmp/err"
+	fi
+}
+
+unreach="cannot reach synackd at $sock"
+
+# global options and help
+expect 2 "Usage: synackctl" 
+expect_out 0 "Usage: synackctl [-s SOCKET]" --help
+expect_out 0 "Exit status: 0 ok, 1 refused by synackd, 2 usage error, 3 synackd unreachable" -h
+expect_out 0 "synackctl 0." --version
+expect 2 "unknown command 'frob'" frob
+expect 2 "unknown option '--frob'" --frob conns
+expect 2 "unknown output format 'yaml'" -o yaml conns
+expect 2 "unknown option '-s'" conns -s   # -s is global: before the command
+expect 2 "needs a socket path" -s
+expect 3 "cannot reach synackd at /elsewhere.sock" -s /elsewhere.sock conns
+expect 3 "cannot reach synackd at /elsewhere.sock" --socket=/elsewhere.sock ping
+expect 3 "$unreach" -o json conns
+expect 3 "$unreach" -j stats
+for cmd in status ping conns ss watch events trace stats get set kill capture impair reload; do
+	expect_out 0 "Usage: synackctl" "$cmd" --help
+	expect_out 0 "Examples:" "$cmd" -h
+done
+expect_out 0 "Usage: synackctl conns" help ss
+expect_out 0 "Commands:" help
+expect 2 "unknown command 'nope'" help nope
+expect 2 "expected one command" help conns stats
+
+# conns / ss
+expect 3 "$unreach" conns
+expect 3 "$unreach" ss -tanoi
+expect 3 "$unreach" conns -o
+expect 3 "$unreach" conns -o json
+expect 3 "$unreach" conns -ojson
+expect 3 "$unreach" conns --json state established
+expect 3 "$unreach" conns -o state connected dport = :443
+expect 3 "$unreach" conns -e -p -H -l
+expect 3 "$unreach" conns state time-wait src 10.77.0.0/24 or dst 10.77.0.1:80
+expect 2 "unknown state 'bogus'" conns state bogus
+expect 2 "unknown option '-x'" conns -x
+expect 2 "unknown option '--frob'" conns --frob
+expect 2 "dport: bad port ':99999'" conns dport = :99999
+expect 2 "bad IPv4 address" conns src 300.1.1.1
+expect 2 "unknown filter word 'foo'" conns foo
+expect 2 "Try 'synackctl conns --help'" conns sport
+expect 2 "--output needs table or json" conns --output xml
+
+# watch
+expect 3 "$unreach" watch -n 0.5 -o
+expect 2 "bad interval 'x'" watch -n x
+expect 2 "needs an interval" watch -n
+expect 2 "watch draws for people" watch -o json
+
+# events and trace
+expect 3 "$unreach" events
+expect 3 "$unreach" events -o json state established
+expect 2 "unknown output format 'xml'" events -o xml
+expect 2 "unknown state" events state nope
+expect 2 "needs CONN" trace
+expect 2 "needs CONN" trace --absolute
+expect 3 "$unreach" trace 12
+expect 3 "$unreach" trace 12 --absolute --follow
+expect 3 "$unreach" trace dport = :80 dst 10.77.0.1
+expect 2 "--follow draws the ladder" trace -f -o json 12
+expect 2 "unknown option" trace --frob 12
+
+# stats
+expect 3 "$unreach" stats
+expect 3 "$unreach" stats -z --delta 'Tcp*'
+expect 3 "$unreach" stats --prometheus
+expect 2 "choose one of --prometheus and -o json" stats --prometheus -o json
+expect 2 "unknown option '-q'" stats -q
+
+# get / set
+expect_out 0 "rto.min" get --keys
+expect 3 "$unreach" get
+expect 3 "$unreach" get msl -o json
+expect 1 "unknown key 'nokey'" get nokey
+expect 2 "expected at most one KEY" get msl rto.min
+expect 2 "expected KEY VALUE" set
+expect 2 "expected KEY VALUE" set msl
+expect 2 "expected KEY VALUE" set msl 1s 2s
+expect 1 "unknown key 'nokey'" set nokey 1
+expect 1 "msl: bad value '5': expected a duration with a unit" set msl 5
+expect 1 "msl: 0s is out of range 1ms..10min" set msl 0s
+expect 1 "out of range 1..127" set syn_retries 0
+expect 1 "true or false" set sack perhaps
+expect 3 "$unreach" set msl 1s
+expect 3 "$unreach" set rto.min 50ms
+expect 3 "$unreach" set sack off
+
+# kill
+expect 2 "needs a FILTER" kill
+expect 2 "needs a FILTER" kill --dry-run
+expect 2 "needs a FILTER" kill state all
+expect 3 "$unreach" kill dport = :80 --dry-run
+expect 3 "$unreach" kill state close-wait
+expect 2 "unknown option '-o'" kill -o dport = :80
+
+# capture
+expect 2 "needs -w FILE" capture
+expect 2 "needs -w FILE" capture -c 10
+expect 2 "not both" capture -w "$tmp/x.pcapng" -c 1 -d 1s
+expect 2 "-c needs a count" capture -w "$tmp/x.pcapng" -c x
+expect 2 "-c needs a count" capture -w "$tmp/x.pcapng" -c 0
+expect 2 "-d needs a duration with a unit" capture -w "$tmp/x.pcapng" -d 5
+expect 2 "option '-w' needs a value" capture -w
+expect 2 "unknown state" capture -w "$tmp/x.pcapng" state nope
+expect 3 "$unreach" capture -w "$tmp/x.pcapng" -c 10 dport = :80
+[ ! -e "$tmp/x.pcapng" ] || { echo "FAIL: capture created its file without a daemon"; fails=$((fails + 1)); }
+
+# impair
+expect 3 "$unreach" impair
+expect 3 "$unreach" impair off
+expect 3 "$unreach" impair --loss 1% --delay 20ms --seed 7 --direction out
+expect 2 "--loss needs a percentage" impair --loss 200%
+expect 2 "--loss needs a percentage" impair --loss 1
+expect 2 "--delay needs a duration" impair --delay 20
+expect 2 "--direction is in, out or both" impair --direction up
+expect 2 "'off' takes no options" impair --loss 1% off
+expect 2 "unexpected 'bogus'" impair bogus
+expect 2 "--seed needs a whole number" impair --seed x
+
+# status, ping, reload
+expect 3 "$unreach" status
+expect 3 "$unreach" status -o json
+expect 3 "$unreach" ping
+expect 3 "$unreach" reload
+expect 2 "takes no arguments" ping now
+expect 2 "takes no arguments" reload now
+expect 2 "takes no arguments" status now
+
+echo "$((n - fails))/$n passed"
+[ "$fails" -eq 0 ]
