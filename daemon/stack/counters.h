@@ -41,6 +41,10 @@
 	X(IpReasmFails)                                                                  \
 	X(IpReasmTimeout)                                                                \
 	X(IpExtInCsumErrors)                                                             \
+	X(IpExtInTruncatedPkts) /* total length beyond the frame */                      \
+	X(IpFragOKs)                                                                     \
+	X(IpFragFails) /* too big for the MTU and not fragmentable */                    \
+	X(IpFragCreates)                                                                 \
 	/* ICMP */                                                                       \
 	X(IcmpInMsgs)                                                                    \
 	X(IcmpInErrors)                                                                  \
@@ -52,6 +56,11 @@
 	X(IcmpOutDestUnreachs)                                                           \
 	X(IcmpOutEchoReps)                                                               \
 	X(SynackIcmpOutRateLimited)                                                      \
+	X(IcmpInEchoReps)                                                                \
+	X(IcmpInTimeExcds)                                                               \
+	X(IcmpInParmProbs)                                                               \
+	X(IcmpOutTimeExcds)                                                              \
+	X(SynackIcmpInTcpErrors) /* errors quoting our TCP segments, given to TCP */     \
 	/* TCP (nstat Tcp*) */                                                           \
 	X(TcpActiveOpens)                                                                \
 	X(TcpPassiveOpens)                                                               \
