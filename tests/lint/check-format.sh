@@ -13,6 +13,7 @@ files=$(git ls-files -co --exclude-standard '*.c' '*.h')
 bad=0
 n=0
 for f in $files; do
+	[ -f "$f" ] || continue # deleted in the work tree, not yet in the index
 	n=$((n + 1))
 	if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
 		echo "not formatted: $f (run clang-format -i $f)" >&2
