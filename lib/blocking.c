@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blocking.c - libsynack's blocking API, built on the non-blocking core:
+ * each call queues a request and polls the session until its answer (or the
+ * event it waits for) arrives. Received data is buffered per connection up
+ * to SYNACK_RECV_WINDOW bytes; credit is granted back to the daemon as the
+ * program reads, which is what keeps flow control end to end.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "synack_internal.h"
+
+/* Grant credit back once a quarter of the window has been read. */
+#define SYNACK_CREDIT_BATCH (SYNACK_RECV_WINDOW / 4)
+
+/* ------------------------------------------------------------------ event buffering */
+
+static int synack_rx_append(struct synack_cstate *c, const uint8_t *data, size_t len)
+{
+	if (c->rx_off + c->rx_len + len > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : SYNACK_RECV_WINDOW;
+		uint8_t *n;
+
+		memmove(c->rx, c->rx + c->rx_off, c->rx_len);
+		c->rx_off = 0;
+		/* the daemon keeps within the credit, so this grows only if the
+		 * program raised the credit itself */
+		while (cap < c->rx_len + len)
+			cap *= 2;
+		if (cap != c->rx_cap || !c->rx) {
+			n = realloc(c->rx, cap);
+			if (!n)
+				return -ENOMEM;
+			c->rx = n;
+			c->rx_cap = cap;
+		}
+	}
+	memcpy(c->rx + c->rx_off + c->rx_len, data, len);
+	c->rx_len += len;
+	return 0;
+}
+
+static int synack_inq_push(struct synack_cstate *l, synack_conn conn,
+			   const struct sockaddr_in *remote)
+{
+	if (l->inq_len == l->inq_cap) {
+		size_t cap = l->inq_cap ? 2 * l->inq_cap : 16;
+		struct synack_incoming *n = malloc(cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < l->inq_len; i++)
+			n[i] = l->inq[(l->inq_head + i) % l->inq_cap];
+		free(l->inq);
+		l->inq = n;
+		l->inq_cap = cap;
+		l->inq_head = 0;
+	}
+	l->inq[(l->inq_head + l->inq_len) % l->inq_cap] =
+		(struct synack_incoming){ .conn = conn, .remote = *remote };
+	l->inq_len++;
+	return 0;
+}
+
+void synack_blocking_event(struct synack *s, const struct synack_event *ev)
+{
+	struct synack_cstate *c = synack_cstate_get(s, ev->conn), *n;
+
+	if (!c)
+		return;
+	switch (ev->type) {
+	case SYNACK_EV_ESTABLISHED:
+		c->established = true;
+		c->local = ev->local;
+		c->remote = ev->remote;
+		break;
+	case SYNACK_EV_INCOMING:
+		n = synack_cstate_get(s, ev->new_conn);
+		if (!n || synack_inq_push(c, ev->new_conn, &ev->remote) < 0) {
+			synack_abort_async(s, ev->new_conn, NULL, NULL);
+			break;
+		}
+		n->established = true;
+		n->local = ev->local;
+		n->remote = ev->remote;
+		break;
+	case SYNACK_EV_DATA:
+		if (synack_rx_append(c, ev->data, ev->len) < 0)
+			c->err = -ENOMEM;
+		break;
+	case SYNACK_EV_WRITABLE:
+		c->writable = true;
+		break;
+	case SYNACK_EV_PEER_CLOSED:
+		c->peer_closed = true;
+		break;
+	case SYNACK_EV_RESET:
+	case SYNACK_EV_ERROR:
+		c->err = ev->err;
+		break;
+	case SYNACK_EV_CLOSED:
+		c->closed = true;
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ waiting */
+
+static int64_t synack_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Poll the session (and extra_fd, when >= 0) once, at most timeout_ms, and
+ * process what came. Returns 1 if extra_fd is readable, 0, or -errno.
+ */
+static int synack_poll_once(struct synack *s, int extra_fd, int timeout_ms)
+{
+	struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
+			       { .fd = extra_fd, .events = POLLIN } };
+	int r;
+
+	if (s->dead)
+		return s->dead;
+	if (synack_want_write(s))
+		p[0].events |= POLLOUT;
+	r = poll(p, extra_fd >= 0 ? 2 : 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (p[0].revents) {
+		r = synack_process(s);
+		if (r < 0)
+			return r;
+	}
+	return extra_fd >= 0 && p[1].revents ? 1 : 0;
+}
+
+struct synack_call {
+	bool done;
+	int status;
+	struct synack_result res;
+};
+
+static void synack_call_done(struct synack *s, int status, const struct synack_result *res,
+			     void *userdata)
+{
+	struct synack_call *call = userdata;
+
+	call->done = true;
+	call->status = status;
+	if (res)
+		call->res = *res;
+}
+
+/* Wait for a request queued with synack_call_done(); returns its status. */
+static int synack_call_wait(struct synack *s, struct synack_call *call)
+{
+	while (!call->done) {
+		int r = synack_poll_once(s, -1, -1);
+
+		/* a dead session has run every callback; otherwise kill it so
+		 * the callback cannot fire later into this stack frame */
+		if (r < 0 && !call->done)
+			synack_session_fail(s, r);
+	}
+	return call->status;
+}
+
+static int synack_blocking_check(const struct synack *s)
+{
+	if (s->ev_cb)
+		return -EBUSY; /* events go to the callback: nothing to wait on */
+	if (s->depth)
+		return -EDEADLK;
+	return s->dead;
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static int synack_resolve(const char *host, uint16_t port, struct sockaddr_in *ret)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int r;
+
+	if (!host || !*host || inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
+		*ret = sin;
+		return 0;
+	}
+	r = getaddrinfo(host, NULL, &hints, &ai);
+	if (r != 0)
+		return r == EAI_NONAME ? -EHOSTUNREACH : -EINVAL;
+	memcpy(&sin.sin_addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+	freeaddrinfo(ai);
+	*ret = sin;
+	return 0;
+}
+
+int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t timeout_ms,
+		   synack_conn *ret)
+{
+	struct synack_call call = { 0 };
+	struct sockaddr_in remote;
+	struct synack_cstate *c;
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	if (!host || !*host)
+		return -EDESTADDRREQ;
+	r = synack_resolve(host, port, &remote);
+	if (r < 0)
+		return r;
+	r = synack_connect_async(s, &remote, NULL, timeout_ms, SYNACK_RECV_WINDOW, synack_call_done,
+				 &call);
+	if (r < 0)
+		return r;
+	r = synack_call_wait(s, &call);
+	if (r < 0)
+		return r;
+	c = synack_cstate_get(s, call.res.conn);
+	if (!c)
+		return -ENOMEM;
+	while (!c->established && !c->err && !c->closed) {
+		r = synack_poll_once(s, -1, -1);
+		if (r < 0)
+			return r;
+	}
+	if (!c->established) {
+		r = c->err ? c->err : -ECONNABORTED;
+		if (!c->closed)
+			synack_abort_async(s, c->id, NULL, NULL);
+		synack_cstate_drop(s, c->id);
+		return r;
+	}
+	*ret = c->id;
+	return 0;
+}
+
+int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t backlog,
+		  synack_conn *ret, struct sockaddr_in *ret_local)
+{
+	struct synack_call call = { 0 };
+	struct sockaddr_in local;
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	r = synack_resolve(host, port, &local);
+	if (r < 0)
+		return r;
+	r = synack_listen_async(s, &local, backlog, SYNACK_RECV_WINDOW, synack_call_done, &call);
+	if (r < 0)
+		return r;
+	r = synack_call_wait(s, &call);
+	if (r < 0)
+		return r;
+	if (!synack_cstate_get(s, call.res.conn))
+		return -ENOMEM;
+	*ret = call.res.conn;
+	if (ret_local)
+		*ret_local = call.res.local;
+	return 0;
+}
+
+int synack_accept(struct synack *s, synack_conn l, synack_conn *ret, struct sockaddr_in *ret_remote)
+{
+	struct synack_cstate *c;
+	struct synack_incoming in;
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	c = synack_cstate_find(s, l);
+	if (!c)
+		return -EBADF;
+	while (c->inq_len == 0) {
+		if (c->err)
+			return c->err;
+		if (c->closed)
+			return -EBADF;
+		r = synack_poll_once(s, -1, -1);
+		if (r < 0)
+			return r;
+	}
+	in = c->inq[c->inq_head];
+	c->inq_head = (c->inq_head + 1) % c->inq_cap;
+	c->inq_len--;
+	*ret = in.conn;
+	if (ret_remote)
+		*ret_remote = in.remote;
+	return 0;
+}
+
+ssize_t synack_send(struct synack *s, synack_conn conn, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	struct synack_cstate *c;
+	size_t off = 0;
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	c = synack_cstate_find(s, conn);
+	if (!c)
+		return -EBADF;
+	while (off < len) {
+		struct synack_call call = { 0 };
+
+		if (c->err)
+			return c->err;
+		c->writable = false;
+		r = synack_send_async(s, conn, p + off, len - off, synack_call_done, &call);
+		if (r < 0)
+			return r;
+		r = synack_call_wait(s, &call);
+		if (r < 0)
+			return r;
+		off += call.res.taken;
+		if (off == len)
+			break;
+		while (!c->writable && !c->err && !c->closed) {
+			r = synack_poll_once(s, -1, -1);
+			if (r < 0)
+				return r;
+		}
+		if (c->closed && !c->writable)
+			return c->err ? c->err : -EPIPE;
+	}
+	return (ssize_t)len;
+}
+
+static void synack_credit_back(struct synack *s, struct synack_cstate *c, size_t n)
+{
+	c->to_credit += n;
+	if (c->to_credit < SYNACK_CREDIT_BATCH)
+		return;
+	if (synack_credit_async(s, c->id, c->to_credit, NULL, NULL) == 0)
+		c->to_credit = 0;
+}
+
+ssize_t synack_recv_nowait(struct synack *s, synack_conn conn, void *buf, size_t len)
+{
+	struct synack_cstate *c = synack_cstate_find(s, conn);
+	size_t n;
+
+	if (!c)
+		return -EBADF;
+	if (c->rx_len == 0) {
+		if (c->peer_closed)
+			return 0;
+		if (c->err)
+			return c->err;
+		if (c->closed)
+			return 0;
+		return s->dead ? s->dead : -EAGAIN;
+	}
+	n = len < c->rx_len ? len : c->rx_len;
+	memcpy(buf, c->rx + c->rx_off, n);
+	c->rx_off += n;
+	c->rx_len -= n;
+	if (c->rx_len == 0)
+		c->rx_off = 0;
+	synack_credit_back(s, c, n);
+	return (ssize_t)n;
+}
+
+ssize_t synack_recv(struct synack *s, synack_conn conn, void *buf, size_t len)
+{
+	int r = synack_blocking_check(s);
+	ssize_t n;
+
+	if (r < 0)
+		return r;
+	while ((n = synack_recv_nowait(s, conn, buf, len)) == -EAGAIN) {
+		r = synack_poll_once(s, -1, -1);
+		if (r < 0)
+			return r;
+	}
+	return n;
+}
+
+static int synack_simple_call(struct synack *s, int r, struct synack_call *call)
+{
+	if (r < 0)
+		return r;
+	return synack_call_wait(s, call);
+}
+
+int synack_shutdown(struct synack *s, synack_conn c)
+{
+	struct synack_call call = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	return synack_simple_call(s, synack_shutdown_async(s, c, synack_call_done, &call), &call);
+}
+
+int synack_close(struct synack *s, synack_conn c)
+{
+	struct synack_call call = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	r = synack_simple_call(s, synack_close_async(s, c, synack_call_done, &call), &call);
+	synack_cstate_drop(s, c);
+	return r;
+}
+
+int synack_abort(struct synack *s, synack_conn c)
+{
+	struct synack_call call = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	r = synack_simple_call(s, synack_abort_async(s, c, synack_call_done, &call), &call);
+	synack_cstate_drop(s, c);
+	return r;
+}
+
+int synack_setopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value)
+{
+	struct synack_call call = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	return synack_simple_call(s, synack_setopt_async(s, c, opt, value, synack_call_done, &call),
+				  &call);
+}
+
+int synack_getopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t *ret)
+{
+	struct synack_call call = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	r = synack_simple_call(s, synack_getopt_async(s, c, opt, synack_call_done, &call), &call);
+	if (r < 0)
+		return r;
+	*ret = call.res.value;
+	return 0;
+}
+
+struct synack_info_call {
+	struct synack_call call;
+	struct synack_info info;
+};
+
+static void synack_info_done(struct synack *s, int status, const struct synack_result *res,
+			     void *userdata)
+{
+	struct synack_info_call *ic = userdata;
+
+	if (status == 0 && res && !res->info)
+		status = -EPROTO;
+	if (status == 0)
+		ic->info = *res->info;
+	synack_call_done(s, status, res, &ic->call);
+}
+
+int synack_info(struct synack *s, synack_conn c, struct synack_info *ret)
+{
+	struct synack_info_call ic = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	r = synack_simple_call(s, synack_info_async(s, c, synack_info_done, &ic), &ic.call);
+	if (r < 0)
+		return r;
+	*ret = ic.info;
+	return 0;
+}
+
+static bool synack_conn_ready(struct synack *s, synack_conn id)
+{
+	struct synack_cstate *c = synack_cstate_find(s, id);
+
+	return !c || c->rx_len || c->peer_closed || c->err || c->closed || c->inq_len;
+}
+
+int synack_wait(struct synack *s, const synack_conn *conns, unsigned n, int fd, int timeout_ms,
+		uint64_t *ret_ready)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : synack_clock_ms() + timeout_ms;
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	if (n > 63)
+		return -EINVAL;
+	for (;;) {
+		uint64_t mask = 0;
+		int left = -1;
+
+		for (unsigned i = 0; i < n; i++)
+			if (synack_conn_ready(s, conns[i]))
+				mask |= UINT64_C(1) << i;
+		if (mask) {
+			*ret_ready = mask;
+			return 0;
+		}
+		if (deadline >= 0) {
+			int64_t l = deadline - synack_clock_ms();
+
+			if (l <= 0) {
+				*ret_ready = 0;
+				return 0;
+			}
+			left = (int)l;
+		}
+		r = synack_poll_once(s, fd, left);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			*ret_ready = UINT64_C(1) << 63;
+			return 0;
+		}
+	}
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * echo-uv.c - an RFC 862 echo server on synack, driven by libuv through
+ * libsynack's adapter (synack_uv_attach). Shows the async API's flow
+ * control: received bytes are granted back as credit only once the echo of
+ * them was taken by the send buffer, so a peer that does not read its echo
+ * closes its own sending window instead of growing anybody's memory.
+ *
+ *   synack-echo-uv [-s SOCKET] PORT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "synack.h"
+
+#define ECHO_WINDOW (64 * 1024)
+
+struct echo_conn {
+	struct echo_conn *next;
+	synack_conn id;
+	uint8_t buf[ECHO_WINDOW]; /* received, not yet taken by the send buffer */
+	size_t len;
+	bool sending, peer_closed, closing;
+};
+
+static struct echo_conn *conns;
+static struct synack *session;
+
+static struct echo_conn *echo_find(synack_conn id)
+{
+	for (struct echo_conn *c = conns; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void echo_flush(struct echo_conn *c);
+
+static void echo_sent(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct echo_conn *c = ud;
+
+	c->sending = false;
+	if (status < 0) {
+		if (!c->closing && synack_abort_async(s, c->id, NULL, NULL) == 0)
+			c->closing = true;
+		return;
+	}
+	memmove(c->buf, c->buf + res->taken, c->len - res->taken);
+	c->len -= res->taken;
+	/* what left our buffer may come in again */
+	if (res->taken)
+		synack_credit_async(s, c->id, res->taken, NULL, NULL);
+	if (res->taken)
+		echo_flush(c); /* else: wait for WRITABLE */
+}
+
+static void echo_flush(struct echo_conn *c)
+{
+	if (c->sending || c->closing)
+		return;
+	if (c->len > 0) {
+		if (synack_send_async(session, c->id, c->buf, c->len, echo_sent, c) == 0)
+			c->sending = true;
+		return;
+	}
+	if (c->peer_closed && synack_close_async(session, c->id, NULL, NULL) == 0)
+		c->closing = true;
+}
+
+static void echo_event(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	struct echo_conn *c = echo_find(ev->type == SYNACK_EV_INCOMING ? ev->new_conn : ev->conn);
+	struct echo_conn **pp;
+
+	switch (ev->type) {
+	case SYNACK_EV_INCOMING:
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			synack_abort_async(s, ev->new_conn, NULL, NULL);
+			return;
+		}
+		c->id = ev->new_conn;
+		c->next = conns;
+		conns = c;
+		return;
+	case SYNACK_EV_DATA:
+		if (!c || ev->len > sizeof(c->buf) - c->len)
+			return; /* the daemon keeps within our credit: cannot happen */
+		memcpy(c->buf + c->len, ev->data, ev->len);
+		c->len += ev->len;
+		echo_flush(c);
+		return;
+	case SYNACK_EV_WRITABLE:
+		if (c)
+			echo_flush(c);
+		return;
+	case SYNACK_EV_PEER_CLOSED:
+		if (c) {
+			c->peer_closed = true;
+			echo_flush(c);
+		}
+		return;
+	case SYNACK_EV_CLOSED:
+		for (pp = &conns; *pp; pp = &(*pp)->next) {
+			if (*pp == c) {
+				*pp = c->next;
+				free(c);
+				break;
+			}
+		}
+		return;
+	default:
+		return; /* RESET and ERROR: CLOSED follows */
+	}
+}
+
+static void echo_listening(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	if (status < 0) {
+		fprintf(stderr, "synack-echo-uv: listen: %s\n", synack_strerror(status));
+		exit(1);
+	}
+	fprintf(stderr, "synack-echo-uv: listening on port %u\n", ntohs(res->local.sin_port));
+}
+
+static void echo_session_died(struct synack *s, int err, void *ud)
+{
+	fprintf(stderr, "synack-echo-uv: synackd: %s\n", synack_strerror(err));
+	uv_stop(ud);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in local = { .sin_family = AF_INET };
+	const char *path = NULL;
+	uv_loop_t *loop = uv_default_loop();
+	int opt, r;
+
+	while ((opt = getopt(argc, argv, "s:h")) != -1) {
+		if (opt == 's') {
+			path = optarg;
+		} else {
+			fprintf(opt == 'h' ? stdout : stderr,
+				"Usage: synack-echo-uv [-s SOCKET] PORT\n");
+			return opt == 'h' ? 0 : 1;
+		}
+	}
+	if (optind != argc - 1)
+		return 1;
+	local.sin_port = htons((uint16_t)atoi(argv[optind]));
+	r = synack_open(path, "synack-echo-uv", &session);
+	if (r < 0) {
+		fprintf(stderr, "synack-echo-uv: cannot reach synackd: %s\n", synack_strerror(r));
+		return 1;
+	}
+	synack_set_event_cb(session, echo_event, NULL);
+	r = synack_uv_attach(session, loop, echo_session_died, loop);
+	if (r == 0)
+		r = synack_listen_async(session, &local, 128, ECHO_WINDOW, echo_listening, NULL);
+	if (r < 0) {
+		fprintf(stderr, "synack-echo-uv: %s\n", synack_strerror(r));
+		return 1;
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	synack_free(session);
+	uv_run(loop, UV_RUN_NOWAIT); /* let the adapter's handle close */
+	return 1;
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * synack.h - libsynack, the client library of synackd: TCP through synack's
+ * userspace stack, over the daemon's Unix socket. The only public header;
+ * every symbol is synack_*.
+ *
+ * Three ways to use it, on the same struct synack session:
+ *
+ *  - blocking calls for simple programs: synack_connect(), synack_listen(),
+ *    synack_accept(), synack_send(), synack_recv(), synack_shutdown(),
+ *    synack_close(). The library buffers received data per connection and
+ *    grants the daemon receive credit as the program reads, so a program that
+ *    stops reading closes the TCP window instead of growing anyone's memory.
+ *
+ *  - a loop-agnostic core: non-blocking *_async() requests that take a
+ *    callback, synack_fd() to poll (synack_set_watch_cb() says when to add or
+ *    drop POLLOUT), synack_process() to handle what arrived, and an event
+ *    callback (synack_set_event_cb()) for connection events. Once an event
+ *    callback is set, events and data go to it and the program grants
+ *    receive credit itself with synack_credit_async().
+ *
+ *  - a libuv adapter (synack_uv_attach(), in this same library) that drives
+ *    the core from a uv_loop_t.
+ *
+ * Rules: functions return 0 or a non-negative count on success and a
+ * negative errno on failure (synack_strerror() names it); output parameters
+ * are written only on success. If a call that takes a callback fails, the
+ * callback never runs; otherwise it runs exactly once: with the reply, or
+ * with -ECONNRESET if the daemon goes away, or -ECANCELED from synack_free().
+ * A session is not thread-safe; use one per thread.
+ *
+ * The daemon's socket: the path argument, else $SYNACK_SOCKET, else
+ * SYNACK_DEFAULT_SOCKET.
+ *
+ * Example (blocking), an HTTP GET through synack:
+ *
+ *	struct synack *s;
+ *	synack_conn c;
+ *	char buf[4096];
+ *	ssize_t n;
+ *	int r = synack_open(NULL, "get", &s);
+ *	if (r < 0)
+ *		errx(1, "synackd: %s", synack_strerror(r));
+ *	r = synack_connect(s, "10.77.0.1", 80, 5000, &c);
+ *	if (r < 0)
+ *		errx(1, "connect: %s", synack_strerror(r));
+ *	synack_send(s, c, "GET / HTTP/1.0\r\n\r\n", 18);
+ *	synack_shutdown(s, c);
+ *	while ((n = synack_recv(s, c, buf, sizeof(buf))) > 0)
+ *		fwrite(buf, 1, n, stdout);
+ *	synack_close(s, c);
+ *	synack_free(s);
+ *
+ * Link with `pkg-config --cflags --libs libsynack`.
+ */
+#ifndef SYNACK_H
+#define SYNACK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYNACK_DEFAULT_SOCKET	"/run/synack/synackd.sock"
+#define SYNACK_PROTOCOL_VERSION 1
+
+/* A client session: one connection to synackd. */
+struct synack;
+/* A connection or listener, named by the daemon; 0 is never valid. */
+typedef uint64_t synack_conn;
+
+/* ------------------------------------------------------------------ errors */
+
+/* Text for a negative (or positive) errno, covering the daemon's status codes. */
+const char *synack_strerror(int err);
+/* "ECONNREFUSED" for -ECONNREFUSED; "UNKNOWN" if not known. */
+const char *synack_err_name(int err);
+
+/* ------------------------------------------------------------------ session */
+
+/*
+ * Connect to synackd and exchange Hello (this waits for the daemon's answer,
+ * at most 5 seconds). name appears in the daemon's logs and in synackctl.
+ * Fails with -ENOENT/-ECONNREFUSED (no daemon), -EACCES (socket permissions),
+ * -EPROTONOSUPPORT (protocol versions differ), -ETIMEDOUT.
+ */
+int synack_open(const char *path, const char *name, struct synack **ret);
+/*
+ * Close the session. Pending callbacks run with -ECANCELED; the daemon closes
+ * every connection the session still holds. Accepts NULL. Safe to call from a
+ * callback (the session is freed when synack_process() returns).
+ */
+void synack_free(struct synack *s);
+/* The session id the daemon gave (as synackctl shows it). */
+uint64_t synack_session_id(const struct synack *s);
+
+/* ------------------------------------------------------------------ loop-agnostic core */
+
+/* The file descriptor to poll for reading (always) and writing (see watch cb). */
+int synack_fd(const struct synack *s);
+/* True while requests are queued for the daemon: poll for POLLOUT too. */
+bool synack_want_write(const struct synack *s);
+/* Called when synack_want_write() changes; events is POLLIN or POLLIN|POLLOUT. */
+typedef void (*synack_watch_cb)(struct synack *s, int events, void *userdata);
+void synack_set_watch_cb(struct synack *s, synack_watch_cb cb, void *userdata);
+/*
+ * Read and handle everything that arrived, write what is queued, run the
+ * callbacks. Never blocks. Returns 0, or a negative errno when the session
+ * is dead (-ECONNRESET: the daemon closed it, -EPROTO: it sent garbage).
+ */
+int synack_process(struct synack *s);
+
+enum synack_event_type {
+	SYNACK_EV_ESTABLISHED, /* connect completed: local and remote are set */
+	SYNACK_EV_INCOMING,    /* a listener accepted new_conn (local/remote set) */
+	SYNACK_EV_DATA,	       /* data/len: bytes, within the credit granted */
+	SYNACK_EV_WRITABLE,    /* send buffer space freed after a short send */
+	SYNACK_EV_PEER_CLOSED, /* FIN received: all data was delivered before */
+	SYNACK_EV_RESET,       /* err: -ECONNRESET or why the daemon reset it */
+	SYNACK_EV_CLOSED,      /* the id is released; nothing follows */
+	SYNACK_EV_ERROR,       /* err: -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH... */
+};
+
+struct synack_event {
+	enum synack_event_type type;
+	synack_conn conn;     /* for INCOMING: the listener */
+	synack_conn new_conn; /* INCOMING only */
+	struct sockaddr_in local, remote;
+	const uint8_t *data; /* DATA only; valid during the callback */
+	size_t len;
+	int err; /* RESET and ERROR: a negative errno */
+};
+
+typedef void (*synack_event_cb)(struct synack *s, const struct synack_event *ev, void *userdata);
+/* Route events to cb (NULL: back to the blocking API's buffering). */
+void synack_set_event_cb(struct synack *s, synack_event_cb cb, void *userdata);
+
+/* A connection as the daemon sees it (what `ss -ti` shows). */
+struct synack_info {
+	const char *state; /* RFC 9293 name: "ESTABLISHED", "SYN-SENT", ... */
+	struct sockaddr_in local, remote;
+	uint32_t snd_una, snd_nxt, snd_wnd, rcv_nxt, rcv_wnd;
+	uint32_t mss, cwnd, ssthresh;
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint64_t bytes_sent, bytes_received, retransmits;
+	uint64_t credit; /* receive credit the daemon still holds for us */
+	uint64_t unsent; /* bytes in the send buffer */
+};
+
+/* What a reply carries; which field is set depends on the request. */
+struct synack_result {
+	synack_conn conn;		/* connect, listen */
+	struct sockaddr_in local;	/* listen: the bound address (port chosen if 0) */
+	uint64_t taken;			/* send: bytes copied into the send buffer */
+	uint64_t value;			/* get option */
+	const struct synack_info *info; /* info */
+};
+
+/* status: 0 or a negative errno; res is valid only during the callback. */
+typedef void (*synack_reply_cb)(struct synack *s, int status, const struct synack_result *res,
+				void *userdata);
+
+/* Options (values are integers; booleans 0/1, times in milliseconds). */
+enum synack_option {
+	SYNACK_OPT_NODELAY = 1,
+	SYNACK_OPT_KEEPALIVE = 2,
+	SYNACK_OPT_KEEPIDLE_MS = 3,
+	SYNACK_OPT_KEEPINTVL_MS = 4,
+	SYNACK_OPT_KEEPCNT = 5,
+	SYNACK_OPT_SNDBUF = 6,
+	SYNACK_OPT_RCVBUF = 7,
+};
+
+/* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */
+int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
+			 const struct sockaddr_in *local, uint32_t timeout_ms,
+			 uint64_t initial_credit, synack_reply_cb cb, void *userdata);
+int synack_listen_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			uint64_t initial_credit, synack_reply_cb cb, void *userdata);
+/* The reply says how many bytes were taken; a WRITABLE event follows a short send. */
+int synack_send_async(struct synack *s, synack_conn c, const void *buf, size_t len,
+		      synack_reply_cb cb, void *userdata);
+/* Allow bytes more of received data to be pushed as DATA events. cb may be NULL. */
+int synack_credit_async(struct synack *s, synack_conn c, uint64_t bytes, synack_reply_cb cb,
+			void *userdata);
+int synack_shutdown_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata);
+int synack_close_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata);
+int synack_abort_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata);
+int synack_setopt_async(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value,
+			synack_reply_cb cb, void *userdata);
+int synack_getopt_async(struct synack *s, synack_conn c, enum synack_option opt, synack_reply_cb cb,
+			void *userdata);
+int synack_info_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata);
+
+/* ------------------------------------------------------------------ blocking API */
+
+/*
+ * These wait (polling synack_fd()) until their answer arrives. They must not
+ * be called from a callback, nor while an event callback is set. Connections
+ * get a receive window of SYNACK_RECV_WINDOW bytes buffered in the library.
+ */
+#define SYNACK_RECV_WINDOW (256u * 1024)
+
+/* host: a dotted IPv4 address or a name (resolved here, IPv4 only). */
+int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t timeout_ms,
+		   synack_conn *ret);
+/* host NULL or "" = any address; port 0 = an ephemeral port (see ret_local). */
+int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t backlog,
+		  synack_conn *ret, struct sockaddr_in *ret_local);
+/* Wait for the next connection on listener l. ret_remote may be NULL. */
+int synack_accept(struct synack *s, synack_conn l, synack_conn *ret,
+		  struct sockaddr_in *ret_remote);
+/* Send all len bytes (waiting for space); returns len or a negative errno. */
+ssize_t synack_send(struct synack *s, synack_conn c, const void *buf, size_t len);
+/* Up to len bytes; 0 at end of stream; waits until there is something. */
+ssize_t synack_recv(struct synack *s, synack_conn c, void *buf, size_t len);
+/* Like synack_recv() but returns -EAGAIN instead of waiting. */
+ssize_t synack_recv_nowait(struct synack *s, synack_conn c, void *buf, size_t len);
+/* Half-close: send FIN after the queued data; receiving goes on. */
+int synack_shutdown(struct synack *s, synack_conn c);
+/* Graceful close; the id is released. */
+int synack_close(struct synack *s, synack_conn c);
+/* Reset the connection (RST); the id is released. */
+int synack_abort(struct synack *s, synack_conn c);
+int synack_setopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value);
+int synack_getopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t *ret);
+/* ret->state points to static storage. */
+int synack_info(struct synack *s, synack_conn c, struct synack_info *ret);
+/*
+ * Wait until one of conns has something to receive (data, end of stream or
+ * an error) or a listener among them has a connection to accept, at most
+ * timeout_ms (-1 = forever). Also watches fd (e.g. stdin) for reading when
+ * fd >= 0. n <= 63. Writes the ready set to *ret_ready (bit i for conns[i],
+ * bit 63 for fd; 0 on timeout) and returns 0, or a negative errno.
+ */
+int synack_wait(struct synack *s, const synack_conn *conns, unsigned n, int fd, int timeout_ms,
+		uint64_t *ret_ready);
+
+/* ------------------------------------------------------------------ libuv adapter */
+
+struct uv_loop_s;
+/*
+ * Drive s from a libuv loop: a uv_poll_t on synack_fd() calls synack_process()
+ * and follows the watch callback. Use the *_async() calls and an event
+ * callback with it. synack_free() detaches. on_error (may be NULL) runs once
+ * if the session dies; free the session there or later.
+ */
+typedef void (*synack_uv_error_cb)(struct synack *s, int err, void *userdata);
+int synack_uv_attach(struct synack *s, struct uv_loop_s *loop, synack_uv_error_cb on_error,
+		     void *userdata);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

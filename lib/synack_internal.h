@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * synack_internal.h - libsynack's private structures, shared by the client
+ * core (client.c), the blocking API (blocking.c) and the libuv adapter
+ * (synack_uv.c). Nothing here is exported.
+ */
+#ifndef SYNACK_INTERNAL_H
+#define SYNACK_INTERNAL_H
+
+#include "frame.h"
+#include "synack.h"
+#include "synack.pb-c.h"
+
+#define SYNACK_CONN_BUCKETS    256
+#define SYNACK_OPEN_TIMEOUT_MS 5000
+
+/* A request waiting for its reply. */
+struct synack_req {
+	struct synack_req *next;
+	uint64_t id;
+	synack_reply_cb cb; /* may be NULL: the reply is dropped */
+	void *userdata;
+};
+
+/* A pending accepted connection on a listener (blocking API). */
+struct synack_incoming {
+	synack_conn conn;
+	struct sockaddr_in remote;
+};
+
+/* What the blocking API knows about one connection or listener. */
+struct synack_cstate {
+	struct synack_cstate *next; /* hash chain */
+	synack_conn id;
+	bool established, peer_closed, closed, writable;
+	int err; /* RESET or ERROR: negative errno */
+	struct sockaddr_in local, remote;
+	uint8_t *rx; /* received, not yet read: rx[rx_off .. rx_off + rx_len) */
+	size_t rx_off, rx_len, rx_cap;
+	uint64_t to_credit; /* consumed since the last credit grant */
+	struct synack_incoming *inq;
+	size_t inq_head, inq_len, inq_cap;
+};
+
+struct synack {
+	int fd;
+	int dead; /* sticky: negative errno once the session is unusable */
+	bool hello_done;
+	uint64_t session;
+	uint32_t max_frame;
+	struct frame_decoder dec;
+
+	uint8_t *out; /* queued frames: out[out_off .. out_len) */
+	size_t out_off, out_len, out_cap;
+
+	uint64_t next_id;
+	struct synack_req *req_head, *req_tail;
+
+	struct synack_cstate *conns[SYNACK_CONN_BUCKETS];
+
+	synack_event_cb ev_cb;
+	void *ev_ud;
+	synack_watch_cb watch_cb;
+	void *watch_ud;
+	bool watching_out;
+
+	unsigned depth;	   /* > 0 while callbacks run */
+	bool free_pending; /* synack_free() called from a callback */
+
+	/* the libuv adapter, when attached */
+	void *uv;
+	void (*uv_detach)(struct synack *s);
+};
+
+/* client.c */
+int synack_request_submit(struct synack *s, Synack__V1__Request *rq, synack_reply_cb cb,
+			  void *userdata);
+void synack_endpoint_to_pb(const struct sockaddr_in *sin, Synack__V1__Endpoint *ep);
+void synack_endpoint_from_pb(const Synack__V1__Endpoint *ep, struct sockaddr_in *sin);
+struct synack_cstate *synack_cstate_find(struct synack *s, synack_conn id);
+struct synack_cstate *synack_cstate_get(struct synack *s, synack_conn id);
+void synack_cstate_drop(struct synack *s, synack_conn id);
+size_t synack_send_max(const struct synack *s);
+/* Mark the session dead with err; pending callbacks run now with err. */
+void synack_session_fail(struct synack *s, int err);
+
+/* blocking.c: buffer an event for the blocking API */
+void synack_blocking_event(struct synack *s, const struct synack_event *ev);
+
+#endif
