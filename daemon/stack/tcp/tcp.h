@@ -12,13 +12,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../heap.h"
 #include "../stack.h"
+#include "tcp_isn.h"
+#include "tcp_table.h"
 
 struct stack;
 struct ip4_rx;
+struct tcp_conn;
 
+/*
+ * The TCP layer's part of struct stack: connection slots (cfg.max_conns,
+ * listeners and TIME-WAIT entries included), the 4-tuple table (listeners
+ * are keyed with a zero remote address and port), the deadline heap with one
+ * node per connection, the RFC 6056 port state, the list of connections with
+ * pending events and the list waiting for the link to unblock.
+ */
 struct tcp_state {
-	int placeholder; /* replaced by the connection table, timer heap, event list */
+	struct tcp_conn *conns;
+	uint32_t nslots;
+	uint32_t free_head;
+	uint32_t nused;
+	struct tcp_table table;
+	struct tcp_table_entry *table_mem;
+	uint32_t table_size;
+	struct heap timers;
+	struct heap_node **heap_mem;
+	struct tcp_port_alloc ports;
+	uint32_t ev_head, ev_tail;
+	uint32_t out_head;
+	uint64_t next_id;
+	stack_time_us now; /* the latest time the core was given, for observers */
 };
 
 int tcp_init(struct stack *s, stack_time_us now);

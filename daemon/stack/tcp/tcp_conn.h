@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp/tcp_conn.h - the transmission control block (RFC 9293 §3.3.1) and the
+ * calls the TCP engine's files make to each other.
+ *
+ * One struct tcp_conn per slot; listeners, connections, half-open children
+ * and TIME-WAIT entries all use slots. The state enum is RFC 9293 §3.3.2's
+ * eleven states (named tcp_conn_state because struct tcp_state, the TCP
+ * layer's part of struct stack, already owns the tag "tcp_state").
+ *
+ * Included by the TCP engine's sources and by its unit tests only.
+ */
+#ifndef SYNACK_TCP_CONN_H
+#define SYNACK_TCP_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../stack_internal.h"
+#include "tcp_cc.h"
+#include "tcp_reasm.h"
+#include "tcp_ringbuf.h"
+#include "tcp_rtt.h"
+#include "tcp_seq.h"
+#include "tcp_wire.h"
+
+#define TCP_SLOT_NONE UINT32_MAX
+
+/* RFC 9293 §3.3.2: the states of a connection. */
+enum tcp_conn_state {
+	TCP_CLOSED,
+	TCP_LISTEN,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+	TCP_STATE_COUNT
+};
+
+/* Why a state changed: the user call, the segment or the timer behind it. */
+enum tcp_cause {
+	TCP_CAUSE_NONE,
+	TCP_CAUSE_USER_CONNECT,
+	TCP_CAUSE_USER_LISTEN,
+	TCP_CAUSE_USER_CLOSE,
+	TCP_CAUSE_USER_SHUTDOWN,
+	TCP_CAUSE_USER_ABORT,
+	TCP_CAUSE_SEG_SYN,
+	TCP_CAUSE_SEG_SYN_ACK,
+	TCP_CAUSE_SEG_ACK,
+	TCP_CAUSE_SEG_FIN,
+	TCP_CAUSE_SEG_RST,
+	TCP_CAUSE_SEG_BAD_SYNACK, /* SYN-SENT saw an unacceptable ACK (stays, sends RST) */
+	TCP_CAUSE_TIMER_RETRANSMIT,
+	TCP_CAUSE_TIMER_SYN_RETRIES,
+	TCP_CAUSE_TIMER_KEEPALIVE,
+	TCP_CAUSE_TIMER_FIN_WAIT_2,
+	TCP_CAUSE_TIMER_TIME_WAIT,
+	TCP_CAUSE_ICMP_ERROR,
+	TCP_CAUSE_TIME_WAIT_REUSE,
+	TCP_CAUSE_COUNT
+};
+
+const char *tcp_state_name(enum tcp_conn_state st);
+const char *tcp_cause_name(enum tcp_cause cause);
+
+#define TCP_HISTORY_LEN 16
+
+struct tcp_history_entry {
+	stack_time_us at;
+	uint8_t from, to, cause;
+	uint8_t seg_flags; /* flags of the segment that caused it; 0 when no segment */
+	uint32_t seg_seq, seg_ack;
+};
+
+/* The per-connection timers, each a deadline (STACK_TIME_NEVER when idle). */
+enum tcp_timer_id {
+	TCP_TIMER_RETRANSMIT, /* data, SYN and SYN-ACK retransmission (RFC 6298) */
+	TCP_TIMER_PERSIST,    /* zero-window probes (RFC 9293 §3.8.6.1) */
+	TCP_TIMER_DELACK,     /* delayed ACK (RFC 1122 §4.2.3.2) */
+	TCP_TIMER_KEEPALIVE,  /* RFC 1122 §4.2.3.6 */
+	TCP_TIMER_FIN_WAIT_2, /* orphaned FIN-WAIT-2 gives up */
+	TCP_TIMER_TIME_WAIT,  /* 2 x MSL (RFC 9293 §3.4.2) */
+	TCP_TIMER_COUNT
+};
+
+/* Pending event bits, one per enum stack_event_type. */
+#define TCP_EV_BIT(type) (1u << (type))
+
+struct tcp_conn {
+	/* slot bookkeeping */
+	bool in_use;
+	bool free_pending; /* released, but events still wait to be popped */
+	bool has_handle;   /* an owner holds a handle (else: orphan or not yet accepted) */
+	bool orphan;	   /* the owner closed it; it finishes on its own */
+	bool in_table;
+	uint32_t gen;
+	uint64_t id; /* stable connection id for observers */
+	uint64_t owner;
+	uint32_t next_free;
+
+	enum tcp_conn_state state;
+	struct tcp_tuple tuple;
+
+	/* listener side */
+	uint32_t parent; /* listener slot of a passive child, TCP_SLOT_NONE */
+	uint32_t parent_gen;
+	bool passive; /* came from a passive open (SYN-RECEIVED -> LISTEN on RST) */
+	bool in_accept_queue;
+	uint32_t aq_next;	   /* next in the listener's accept queue */
+	uint32_t aq_head, aq_tail; /* listener: accept queue */
+	uint32_t aq_len, syn_qlen; /* listener: accepted-not-popped, half-open children */
+	uint32_t backlog;
+
+	/* send sequence space, RFC 9293 §3.3.1 */
+	tcp_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_up;
+	uint32_t snd_wnd, max_snd_wnd;
+	/* receive sequence space */
+	tcp_seq irs, rcv_nxt, rcv_adv, rcv_up; /* rcv_adv: right edge we advertised */
+
+	/* negotiated options */
+	uint16_t mss;	  /* the peer's MSS, bounded by our MTU: the send segment size */
+	uint16_t rcv_mss; /* the MSS we announced */
+	bool wscale_ok, ts_ok, sack_ok;
+	uint8_t snd_wscale, rcv_wscale;
+	uint32_t ts_offset, ts_recent;
+	stack_time_us ts_recent_at;
+
+	/* buffers; NULL storage in LISTEN and TIME-WAIT */
+	uint32_t sndbuf_size, rcvbuf_size;
+	uint8_t *sndbuf_mem, *rcvbuf_mem;
+	struct tcp_ringbuf snd, rcv;
+	struct tcp_reasm reasm;
+	bool fin_queued;    /* the user closed the send side: FIN after the queue */
+	bool fin_sent;	    /* snd_max covers our FIN */
+	bool fin_rcvd;	    /* the peer's FIN is in sequence (rcv_nxt counts it) */
+	bool want_writable; /* a send took less than asked */
+
+	/* retransmission and RTT (RFC 6298, Karn) */
+	struct tcp_rtt rtt;
+	bool rtt_timing;
+	tcp_seq rtt_seq;
+	stack_time_us rtt_start;
+	uint32_t nrexmit; /* consecutive expiries of the retransmission timer */
+	uint32_t persist_backoff, persist_probes;
+	uint32_t keep_probes;
+
+	/* congestion control (tcp_cc.h) */
+	struct tcp_cc cc;
+	uint32_t dupacks;
+	bool sack_high_valid;
+	tcp_seq sack_high; /* highest sequence number the peer has SACKed */
+
+	/* ACK generation */
+	bool ack_now;
+	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
+	uint32_t rcv_seg_max; /* largest segment payload received (capped at our MSS) */
+
+	/* RFC 5961 §7 challenge ACK rate limit */
+	stack_time_us chack_window;
+	uint32_t chack_count;
+
+	/* timers */
+	stack_time_us timer[TCP_TIMER_COUNT];
+	struct heap_node hnode;
+	stack_time_us last_rcv;
+
+	/* per-connection options */
+	bool nodelay, keepalive;
+	uint64_t keep_idle, keep_intvl;
+	uint32_t keep_cnt;
+
+	/* events */
+	uint32_t ev_bits;
+	uint32_t ev_next;
+	bool on_ev_list;
+	stack_sock ev_sock; /* the handle events name (kept when the handle is released) */
+	uint64_t ev_owner;
+	int ev_err;
+
+	/* link back-pressure: waiting for the link to unblock */
+	bool on_out_list;
+	uint32_t out_next;
+
+	int soft_error; /* last ICMP soft error, -errno, 0 none */
+	int hard_error; /* error the connection died of */
+
+	/* counters */
+	uint64_t segs_in, segs_out, bytes_out, bytes_retrans, bytes_acked, bytes_received;
+	uint64_t total_retrans;
+
+	struct tcp_history_entry hist[TCP_HISTORY_LEN];
+	uint32_t hist_n; /* total transitions recorded; the ring holds the last 16 */
+};
+
+/* tcp_conn.c */
+struct tcp_conn *tcp_conn_alloc(struct stack *s);
+void tcp_conn_free(struct stack *s, struct tcp_conn *c);
+uint32_t tcp_conn_slot(const struct stack *s, const struct tcp_conn *c);
+stack_sock tcp_conn_sock(const struct stack *s, const struct tcp_conn *c);
+/* The connection a handle names, or NULL when stale; need_handle: the owner's view. */
+struct tcp_conn *tcp_conn_from_sock(const struct stack *s, stack_sock sock, bool need_handle);
+struct tcp_conn *tcp_conn_lookup(const struct stack *s, const struct tcp_tuple *t);
+int tcp_conn_hash(struct stack *s, struct tcp_conn *c);
+void tcp_conn_unhash(struct stack *s, struct tcp_conn *c);
+int tcp_conn_buffers_alloc(struct stack *s, struct tcp_conn *c);
+void tcp_conn_buffers_free(struct stack *s, struct tcp_conn *c);
+void tcp_conn_sndbuf_free(struct stack *s, struct tcp_conn *c);
+void tcp_conn_rcvbuf_free(struct stack *s, struct tcp_conn *c);
+void tcp_conn_set_state(struct stack *s, stack_time_us now, struct tcp_conn *c,
+			enum tcp_conn_state to, enum tcp_cause cause, const struct tcp_seg *seg);
+/* Defaults from the tunables for a new connection. */
+void tcp_conn_init_defaults(struct stack *s, struct tcp_conn *c);
+/* Tear a connection down to CLOSED: timers off, buffers freed, unhashed;
+ * it is freed at once when nobody holds a handle. */
+void tcp_conn_destroy(struct stack *s, stack_time_us now, struct tcp_conn *c, enum tcp_cause cause,
+		      const struct tcp_seg *seg);
+/* Report an error event (RESET/ERROR) and destroy. */
+void tcp_conn_fail(struct stack *s, stack_time_us now, struct tcp_conn *c, enum stack_event_type ev,
+		   int err, enum tcp_cause cause, const struct tcp_seg *seg);
+/* Bytes waiting in the send buffer that were never sent. */
+uint32_t tcp_conn_unsent(const struct tcp_conn *c);
+static inline bool tcp_state_synchronized(enum tcp_conn_state st)
+{
+	return st >= TCP_ESTABLISHED;
+}
+
+/* tcp_output.c */
+/* Send what the windows allow, then any ACK that is due. */
+void tcp_output(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* One segment from the connection: seq, len payload bytes from the send buffer, flags. */
+int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, tcp_seq seq,
+		       uint32_t len, uint8_t flags);
+void tcp_output_ack(struct stack *s, stack_time_us now, struct tcp_conn *c);
+void tcp_output_rst(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), sequence ISS; ip4_output's result. */
+int tcp_output_syn(struct stack *s, stack_time_us now, struct tcp_conn *c);
+void tcp_output_trace_in(struct stack *s, stack_time_us now, const struct tcp_conn *c,
+			 const struct ip4_rx *ip, const struct tcp_seg *seg);
+/* RFC 9293 §3.10.7.1: the reset for a segment that reached no connection. */
+void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4_rx *ip,
+			    const struct tcp_seg *seg);
+/* The window to advertise, before scaling (receiver SWS avoidance applied). */
+uint32_t tcp_output_rcv_window(const struct tcp_conn *c);
+/* The payload bytes of a full-size segment given the options we put in each. */
+uint32_t tcp_output_max_payload(const struct tcp_conn *c);
+/* The application freed receive space: send a window update if it is worth one. */
+void tcp_output_window_update(struct stack *s, stack_time_us now, struct tcp_conn *c);
+uint32_t tcp_output_tsval(const struct tcp_conn *c, stack_time_us now);
+
+/* tcp_timer.c */
+void tcp_timer_set(struct stack *s, struct tcp_conn *c, enum tcp_timer_id id, stack_time_us at);
+void tcp_timer_clear(struct stack *s, struct tcp_conn *c, enum tcp_timer_id id);
+void tcp_timer_clear_all(struct stack *s, struct tcp_conn *c);
+/* Arm the retransmission timer at now + RTO (with backoff). */
+void tcp_timer_arm_rexmit(struct stack *s, stack_time_us now, struct tcp_conn *c);
+void tcp_timer_arm_keepalive(struct stack *s, stack_time_us now, struct tcp_conn *c);
+void tcp_timer_arm_persist(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* Enter TIME-WAIT: buffers freed, 2 x MSL from the tunables now. */
+void tcp_timer_enter_time_wait(struct stack *s, stack_time_us now, struct tcp_conn *c,
+			       enum tcp_cause cause, const struct tcp_seg *seg);
+void tcp_timer_run(struct stack *s, stack_time_us now, struct tcp_conn *c);
+
+/* tcp_listen.c */
+void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,
+			  const struct ip4_rx *ip, const struct tcp_seg *seg);
+/* A passive child reached ESTABLISHED: move it to the accept queue (false: queue full). */
+bool tcp_listen_child_established(struct stack *s, struct tcp_conn *child);
+/* A passive child is going away: take it off the listener's queues. */
+void tcp_listen_child_gone(struct stack *s, struct tcp_conn *child);
+/* Take the first connection off the accept queue; NULL when empty. */
+struct tcp_conn *tcp_listen_accept(struct stack *s, struct tcp_conn *l);
+void tcp_listen_close(struct stack *s, stack_time_us now, struct tcp_conn *l);
+struct tcp_conn *tcp_listen_parent(const struct stack *s, const struct tcp_conn *child);
+
+/* tcp_input.c */
+/* Set up a connection's options from the SYN it received (ours or the peer's). */
+void tcp_input_syn_options(struct stack *s, struct tcp_conn *c, const struct tcp_seg *seg);
+/* Which options a new connection offers (tunables), its window scale, TS offset. */
+void tcp_input_offer(struct stack *s, struct tcp_conn *c);
+/* Set up a passive child from the listener's SYN and answer it with SYN,ACK. */
+void tcp_input_passive_open(struct stack *s, stack_time_us now, struct tcp_conn *c,
+			    const struct tcp_seg *seg);
+
+/* tcp_api.c */
+/* The link is blocked: remember c so the next poll after it unblocks sends. */
+void tcp_api_out_blocked(struct stack *s, struct tcp_conn *c);
+void tcp_api_flush_blocked(struct stack *s, stack_time_us now);
+/* Raise an event for the handle's owner (coalesced; no-op without a handle). */
+void tcp_conn_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type);
+
+#endif

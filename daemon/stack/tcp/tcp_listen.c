@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp/tcp_listen.c - passive open (RFC 9293 §3.10.1 OPEN passive,
+ * §3.10.7.2 SYN in LISTEN): a listener spawns one child connection per SYN,
+ * held in a SYN queue bounded by the syn_backlog tunable while it is
+ * SYN-RECEIVED, then in the accept queue bounded by the listen backlog until
+ * the owner accepts it. A SYN that finds either queue full is dropped and
+ * counted (TcpExtListenOverflows / TcpExtListenDrops); the peer retries.
+ */
+#include "tcp_conn.h"
+
+struct tcp_conn *tcp_listen_parent(const struct stack *s, const struct tcp_conn *child)
+{
+	const struct tcp_conn *l;
+
+	if (child->parent == TCP_SLOT_NONE)
+		return NULL;
+	l = &s->tcp.conns[child->parent];
+	if (!l->in_use || l->gen != child->parent_gen || l->state != TCP_LISTEN)
+		return NULL;
+	return (struct tcp_conn *)l;
+}
+
+void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,
+			  const struct ip4_rx *ip, const struct tcp_seg *seg)
+{
+	struct tcp_conn *c;
+
+	if (l->aq_len >= l->backlog) {
+		STACK_INC(s, TcpExtListenOverflows);
+		STACK_INC(s, TcpExtListenDrops);
+		return;
+	}
+	if (l->syn_qlen >= s->cfg.tun.syn_backlog) {
+		STACK_INC(s, TcpExtListenDrops);
+		return;
+	}
+	c = tcp_conn_alloc(s);
+	if (!c) {
+		STACK_INC(s, TcpExtListenDrops);
+		return;
+	}
+	tcp_conn_init_defaults(s, c);
+	c->sndbuf_size = l->sndbuf_size;
+	c->rcvbuf_size = l->rcvbuf_size;
+	c->nodelay = l->nodelay;
+	c->keepalive = l->keepalive;
+	c->keep_idle = l->keep_idle;
+	c->keep_intvl = l->keep_intvl;
+	c->keep_cnt = l->keep_cnt;
+	c->tuple.laddr = ip->dst;
+	c->tuple.raddr = ip->src;
+	c->tuple.lport = seg->dport;
+	c->tuple.rport = seg->sport;
+	if (tcp_conn_buffers_alloc(s, c) < 0 || tcp_conn_hash(s, c) < 0) {
+		STACK_INC(s, TcpExtListenDrops);
+		tcp_conn_free(s, c);
+		return;
+	}
+	c->parent = tcp_conn_slot(s, l);
+	c->parent_gen = l->gen;
+	l->syn_qlen++;
+	tcp_input_passive_open(s, now, c, seg);
+}
+
+bool tcp_listen_child_established(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_conn *l = tcp_listen_parent(s, c);
+	uint32_t slot = tcp_conn_slot(s, c);
+
+	if (!l)
+		return true;
+	if (c->in_accept_queue)
+		return true;
+	if (l->aq_len >= l->backlog) {
+		STACK_INC(s, TcpExtListenOverflows);
+		return false;
+	}
+	l->syn_qlen--;
+	c->in_accept_queue = true;
+	c->aq_next = TCP_SLOT_NONE;
+	if (l->aq_tail == TCP_SLOT_NONE)
+		l->aq_head = slot;
+	else
+		s->tcp.conns[l->aq_tail].aq_next = slot;
+	l->aq_tail = slot;
+	l->aq_len++;
+	tcp_conn_event(s, l, STACK_EV_ACCEPTABLE);
+	return true;
+}
+
+static void tcp_listen_unqueue(struct stack *s, struct tcp_conn *l, struct tcp_conn *c)
+{
+	uint32_t slot = tcp_conn_slot(s, c), prev = TCP_SLOT_NONE;
+
+	for (uint32_t i = l->aq_head; i != TCP_SLOT_NONE; i = s->tcp.conns[i].aq_next) {
+		if (i != slot) {
+			prev = i;
+			continue;
+		}
+		if (prev == TCP_SLOT_NONE)
+			l->aq_head = c->aq_next;
+		else
+			s->tcp.conns[prev].aq_next = c->aq_next;
+		if (l->aq_tail == slot)
+			l->aq_tail = prev;
+		l->aq_len--;
+		break;
+	}
+	c->aq_next = TCP_SLOT_NONE;
+	c->in_accept_queue = false;
+}
+
+void tcp_listen_child_gone(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_conn *l = tcp_listen_parent(s, c);
+
+	if (l) {
+		if (c->in_accept_queue)
+			tcp_listen_unqueue(s, l, c);
+		else if (l->syn_qlen)
+			l->syn_qlen--;
+	}
+	c->parent = TCP_SLOT_NONE;
+}
+
+struct tcp_conn *tcp_listen_accept(struct stack *s, struct tcp_conn *l)
+{
+	struct tcp_conn *c;
+
+	if (l->aq_head == TCP_SLOT_NONE)
+		return NULL;
+	c = &s->tcp.conns[l->aq_head];
+	tcp_listen_unqueue(s, l, c);
+	c->parent = TCP_SLOT_NONE;
+	return c;
+}
+
+/* Closing a listener resets the children nobody accepted (RFC 9293 §3.10.4 in LISTEN). */
+void tcp_listen_close(struct stack *s, stack_time_us now, struct tcp_conn *l)
+{
+	uint32_t slot = tcp_conn_slot(s, l);
+
+	for (uint32_t i = 0; i < s->tcp.nslots && (l->aq_len || l->syn_qlen); i++) {
+		struct tcp_conn *c = &s->tcp.conns[i];
+
+		if (!c->in_use || c->parent != slot || c->parent_gen != l->gen)
+			continue;
+		tcp_output_rst(s, now, c);
+		tcp_conn_destroy(s, now, c, TCP_CAUSE_USER_CLOSE, NULL);
+	}
+	tcp_conn_destroy(s, now, l, TCP_CAUSE_USER_CLOSE, NULL);
+}

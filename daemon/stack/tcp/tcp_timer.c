@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp/tcp_timer.c - the per-connection timers as deadlines:
+ * retransmission with RFC 6298 §5 backoff and the SYN / SYN-ACK / data retry
+ * limits (RFC 1122 §4.2.3.5, RFC 9293 §3.8.3), the persist timer for zero
+ * windows (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17), delayed ACK
+ * (RFC 1122 §4.2.3.2), keepalive (RFC 1122 §4.2.3.6), the FIN-WAIT-2 timeout
+ * of orphaned connections, and TIME-WAIT's 2 x MSL (RFC 9293 §3.4.2,
+ * §3.10.7.4).
+ *
+ * A connection keeps one deadline per timer; the earliest is its node in the
+ * stack's heap, so an idle connection costs nothing and tcp_poll_at() is the
+ * heap minimum.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "tcp_conn.h"
+
+static void tcp_timer_update(struct stack *s, struct tcp_conn *c)
+{
+	stack_time_us m = STACK_TIME_NEVER;
+
+	for (int i = 0; i < TCP_TIMER_COUNT; i++)
+		if (c->timer[i] < m)
+			m = c->timer[i];
+	if (m == STACK_TIME_NEVER)
+		heap_remove(&s->tcp.timers, &c->hnode);
+	else
+		heap_set(&s->tcp.timers, &c->hnode, m); /* cannot fail: one node per slot */
+}
+
+void tcp_timer_set(struct stack *s, struct tcp_conn *c, enum tcp_timer_id id, stack_time_us at)
+{
+	c->timer[id] = at;
+	tcp_timer_update(s, c);
+}
+
+void tcp_timer_clear(struct stack *s, struct tcp_conn *c, enum tcp_timer_id id)
+{
+	if (c->timer[id] == STACK_TIME_NEVER)
+		return;
+	tcp_timer_set(s, c, id, STACK_TIME_NEVER);
+}
+
+void tcp_timer_clear_all(struct stack *s, struct tcp_conn *c)
+{
+	for (int i = 0; i < TCP_TIMER_COUNT; i++)
+		c->timer[i] = STACK_TIME_NEVER;
+	heap_remove(&s->tcp.timers, &c->hnode);
+}
+
+void tcp_timer_arm_rexmit(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	const struct stack_tunables *tun = &s->cfg.tun;
+
+	tcp_timer_set(s, c, TCP_TIMER_RETRANSMIT,
+		      now + tcp_rtt_timeout(&c->rtt, tun->rto_min, tun->rto_max));
+}
+
+void tcp_timer_arm_persist(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	const struct stack_tunables *tun = &s->cfg.tun;
+	uint64_t base = tcp_rtt_timeout(&c->rtt, tun->rto_min, tun->rto_max);
+	uint64_t t = base;
+
+	/* exponential backoff, bounded by rto.max (RFC 1122 §4.2.2.17) */
+	for (uint32_t i = 0; i < c->persist_backoff && t < tun->rto_max; i++)
+		t *= 2;
+	if (t > tun->rto_max)
+		t = tun->rto_max;
+	tcp_timer_set(s, c, TCP_TIMER_PERSIST, now + t);
+}
+
+static bool tcp_timer_keepalive_state(enum tcp_conn_state st)
+{
+	return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_2;
+}
+
+void tcp_timer_arm_keepalive(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	if (!c->keepalive || !tcp_timer_keepalive_state(c->state)) {
+		tcp_timer_clear(s, c, TCP_TIMER_KEEPALIVE);
+		return;
+	}
+	tcp_timer_set(s, c, TCP_TIMER_KEEPALIVE, c->last_rcv + c->keep_idle);
+}
+
+void tcp_timer_enter_time_wait(struct stack *s, stack_time_us now, struct tcp_conn *c,
+			       enum tcp_cause cause, const struct tcp_seg *seg)
+{
+	tcp_conn_set_state(s, now, c, TCP_TIME_WAIT, cause, seg);
+	/* a TIME-WAIT entry is compact: no buffers, only the sequence state (bytes
+	 * its owner has still to read stay until the owner closes it) */
+	tcp_conn_sndbuf_free(s, c);
+	if (!c->has_handle || c->rcv.len == 0)
+		tcp_conn_rcvbuf_free(s, c);
+	for (int i = 0; i < TCP_TIMER_COUNT; i++)
+		c->timer[i] = STACK_TIME_NEVER;
+	c->fin_queued = false;
+	/* RFC 9293 §3.4.2: 2 x MSL, MSL read now so a change reaches new entries at once */
+	tcp_timer_set(s, c, TCP_TIMER_TIME_WAIT, now + 2 * s->cfg.tun.msl);
+}
+
+static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_conn *c);
+
+/* RFC 6298 §5.4-5.7 and the retry limits of RFC 1122 §4.2.3.5. */
+static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	const struct stack_tunables *tun = &s->cfg.tun;
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	if (tcp_state_synchronized(c->state) && c->snd_wnd == 0 && c->sndbuf_mem && c->snd.len) {
+		/* The window closed behind data in flight: nothing may be resent into
+		 * it, so probe it as the persist timer does (RFC 9293 §3.8.6.1), which
+		 * never gives up while the probes are answered. */
+		c->snd_nxt = c->snd_una;
+		tcp_timer_persist(s, now, c);
+		return;
+	}
+	c->nrexmit++;
+	switch (c->state) {
+	case TCP_SYN_SENT:
+		if (c->nrexmit > tun->syn_retries) {
+			tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT,
+				      TCP_CAUSE_TIMER_SYN_RETRIES, NULL);
+			return;
+		}
+		break;
+	case TCP_SYN_RECEIVED:
+		if (c->nrexmit > tun->synack_retries) {
+			tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT,
+				      TCP_CAUSE_TIMER_SYN_RETRIES, NULL);
+			return;
+		}
+		break;
+	default:
+		if (c->nrexmit > tun->retries) {
+			STACK_INC(s, TcpExtTCPAbortOnTimeout);
+			tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT,
+				      TCP_CAUSE_TIMER_RETRANSMIT, NULL);
+			return;
+		}
+		break;
+	}
+	STACK_INC(s, TcpExtTCPTimeouts);
+	tcp_rtt_backoff(&c->rtt);
+	/* Karn: the segment being timed is now ambiguous */
+	c->rtt_timing = false;
+	if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+		STACK_INC(s, TcpExtTCPSynRetrans);
+		STACK_INC(s, TcpRetransSegs);
+		c->total_retrans++;
+		tcp_output_syn(s, now, c);
+		tcp_timer_arm_rexmit(s, now, c);
+		return;
+	}
+	/* RFC 5681 §3.1: loss window; go back to SND.UNA and resend from there */
+	c->cc.ops->on_rto(&c->cc, flight);
+	c->cc.recover = c->snd_max;
+	c->dupacks = 0;
+	c->sack_high_valid = false; /* RFC 6675 §5.1: the SACK information is suspect now */
+	c->snd_nxt = c->snd_una;
+	tcp_output(s, now, c);
+	if (c->timer[TCP_TIMER_RETRANSMIT] == STACK_TIME_NEVER && c->snd_una != c->snd_max)
+		tcp_timer_arm_rexmit(s, now, c);
+}
+
+/* RFC 9293 §3.8.6.1: probe a zero window with one byte of new data. */
+static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	if (!c->sndbuf_mem || tcp_conn_unsent(c) == 0)
+		return;
+	if (c->persist_probes > s->cfg.tun.retries) {
+		/* nobody answers the probes any more */
+		tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT, TCP_CAUSE_TIMER_RETRANSMIT,
+			      NULL);
+		return;
+	}
+	if (c->snd_wnd > 0 && c->snd_una == c->snd_max) {
+		/* the window opened a little: SWS avoidance yields to the timer */
+		uint32_t len = stack_min(stack_min(c->snd_wnd, tcp_conn_unsent(c)),
+					 tcp_output_max_payload(c));
+
+		tcp_output_segment(s, now, c, c->snd_nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH);
+		c->snd_nxt += len;
+		if (seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		tcp_timer_arm_rexmit(s, now, c);
+		return;
+	}
+	STACK_INC(s, TcpExtTCPWinProbe);
+	tcp_output_segment(s, now, c, c->snd_nxt, 1, TCP_FLAG_ACK);
+	if (seq_gt(c->snd_nxt + 1, c->snd_max))
+		c->snd_max = c->snd_nxt + 1;
+	c->persist_probes++;
+	c->persist_backoff++;
+	tcp_timer_arm_persist(s, now, c);
+}
+
+/* RFC 1122 §4.2.3.6: probe an idle connection with <SEQ=SND.UNA-1>, no data. */
+static void tcp_timer_keepalive(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	if (!c->keepalive || !tcp_timer_keepalive_state(c->state))
+		return;
+	if (c->keep_probes == 0 && now < c->last_rcv + c->keep_idle) {
+		tcp_timer_set(s, c, TCP_TIMER_KEEPALIVE, c->last_rcv + c->keep_idle);
+		return;
+	}
+	if (c->snd_una != c->snd_max) {
+		/* data in flight: the retransmission timer watches the peer */
+		tcp_timer_set(s, c, TCP_TIMER_KEEPALIVE, now + c->keep_idle);
+		return;
+	}
+	if (c->keep_probes >= c->keep_cnt) {
+		tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT, TCP_CAUSE_TIMER_KEEPALIVE,
+			      NULL);
+		return;
+	}
+	STACK_INC(s, TcpExtTCPKeepAlive);
+	tcp_output_segment(s, now, c, c->snd_una - 1, 0, TCP_FLAG_ACK);
+	c->keep_probes++;
+	tcp_timer_set(s, c, TCP_TIMER_KEEPALIVE, now + c->keep_intvl);
+}
+
+static void tcp_timer_delack(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	if (!tcp_state_synchronized(c->state) && c->state != TCP_SYN_RECEIVED)
+		return;
+	STACK_INC(s, TcpExtDelayedACKs);
+	c->ack_now = true;
+	tcp_output(s, now, c);
+}
+
+/* Run every timer of c that is due at now; c may be freed on return. */
+void tcp_timer_run(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	for (int i = 0; i < TCP_TIMER_COUNT; i++) {
+		enum tcp_timer_id id = (enum tcp_timer_id)i;
+
+		if (!c->in_use || c->timer[id] > now)
+			continue;
+		c->timer[id] = STACK_TIME_NEVER;
+		switch (id) {
+		case TCP_TIMER_TIME_WAIT:
+			STACK_INC(s, TcpExtTW);
+			tcp_conn_destroy(s, now, c, TCP_CAUSE_TIMER_TIME_WAIT, NULL);
+			return;
+		case TCP_TIMER_FIN_WAIT_2:
+			if (c->state == TCP_FIN_WAIT_2) {
+				tcp_conn_destroy(s, now, c, TCP_CAUSE_TIMER_FIN_WAIT_2, NULL);
+				return;
+			}
+			break;
+		case TCP_TIMER_RETRANSMIT:
+			if (c->snd_una != c->snd_max || c->state == TCP_SYN_SENT ||
+			    c->state == TCP_SYN_RECEIVED)
+				tcp_timer_retransmit(s, now, c);
+			break;
+		case TCP_TIMER_PERSIST:
+			tcp_timer_persist(s, now, c);
+			break;
+		case TCP_TIMER_DELACK:
+			tcp_timer_delack(s, now, c);
+			break;
+		case TCP_TIMER_KEEPALIVE:
+			tcp_timer_keepalive(s, now, c);
+			break;
+		case TCP_TIMER_COUNT:
+			break;
+		}
+	}
+	if (c->in_use)
+		tcp_timer_update(s, c);
+}
+
+void tcp_poll(struct stack *s, stack_time_us now)
+{
+	struct heap_node *n;
+
+	if (now > s->tcp.now)
+		s->tcp.now = now;
+	/* each connection runs at most once per poll, so this is bounded */
+	for (uint32_t budget = s->tcp.nslots; budget && (n = heap_min(&s->tcp.timers)); budget--) {
+		struct tcp_conn *c;
+
+		if (n->at > now)
+			break;
+		c = (struct tcp_conn *)((char *)n - offsetof(struct tcp_conn, hnode));
+		heap_remove(&s->tcp.timers, n);
+		tcp_timer_run(s, now, c);
+	}
+	tcp_api_flush_blocked(s, now);
+}
+
+stack_time_us tcp_poll_at(const struct stack *s)
+{
+	const struct heap_node *n = heap_min(&s->tcp.timers);
+
+	if (s->tcp.out_head != TCP_SLOT_NONE && !s->link_blocked)
+		return s->tcp.now; /* output waits only for the next poll */
+	return n ? n->at : STACK_TIME_NEVER;
+}

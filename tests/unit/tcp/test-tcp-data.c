@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-tcp-data.c - data transfer segment by segment: delayed ACK and the
+ * every-second-segment rule (RFC 1122 §4.2.3.2), windows and window updates
+ * (RFC 9293 §3.8.6, RFC 1122 §4.2.3.3), reassembly with holes, overlaps and
+ * duplicates (RFC 9293 §3.10.7.4), sequence wrap, Nagle and PSH
+ * (RFC 1122 §4.2.3.4), zero window and persist backoff (RFC 9293 §3.8.6.1),
+ * RTO backoff and Karn (RFC 6298), fast retransmit on exactly three
+ * duplicate ACKs and NewReno recovery (RFC 5681 §3.2, RFC 6582).
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define MS(x) ((stack_time_us)(x)*1000)
+#define S(x)  ((stack_time_us)(x)*1000000)
+#define RNXT  (H_REMOTE_ISN + 1)
+
+static void test_receive_delayed_ack(void **state)
+{
+	struct harness *h = h_new(NULL);
+	uint8_t buf[200];
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(100), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect_nothing(h);
+	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
+	assert_int_equal(stack_poll_at(h->s), MS(140)); /* delayed_ack 40 ms */
+	h_poll(h, MS(139));
+	h_expect_nothing(h);
+	h_poll(h, MS(140));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 100, .wnd = H_RCVBUF - 100));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtDelayedACKs], 1);
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 100);
+	assert_int_equal(stack_tcp_recv(h->s, MS(150), h->sock, buf, sizeof(buf)), 100);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf[i], 'a' + (RNXT + i) % 26);
+	/* reading 100 bytes is not worth a window update (RFC 1122 §4.2.3.3) */
+	h_expect_nothing(h);
+	assert_int_equal(stack_tcp_recv(h->s, MS(150), h->sock, buf, sizeof(buf)), -EAGAIN);
+	h_free(h);
+}
+
+static void test_receive_ack_every_second_segment(void **state)
+{
+	struct harness *h = h_new(NULL);
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 1460), NULL);
+	h_expect_nothing(h);
+	h_send(h, MS(2), SEG(.seq = RNXT + 1460, .ack = h->iss + 1, .len = 1460), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 2920, .wnd = H_RCVBUF - 2920));
+	h_expect_nothing(h);
+	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
+	h_free(h);
+}
+
+/* Across the wrap: the peer's ISN is 10001 below 2^32. */
+static void test_receive_wraparound(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t buf[12000];
+	uint32_t seq = RNXT;
+	size_t got = 0;
+
+	h_establish_passive(h, 0);
+	for (int i = 0; i < 8; i++) {
+		h_send(h, MS(1 + i), SEG(.seq = seq, .ack = h->iss + 1, .len = 1460), NULL);
+		seq += 1460;
+		h_expect_nothing(h); /* one segment: the ACK is delayed */
+		while (got < sizeof(buf)) {
+			ssize_t n = stack_tcp_recv(h->s, MS(1 + i), h->sock, buf + got, 4000);
+
+			if (n <= 0)
+				break;
+			for (ssize_t k = 0; k < n; k++)
+				assert_int_equal(buf[got + k],
+						 'a' + (uint32_t)(RNXT + got + k) % 26);
+			got += (size_t)n;
+		}
+		/* reading an MSS opened the window by an MSS: the update ACKs it all */
+		h_expect(h, OUT(.seq = h->iss + 1, .ack = seq, .wnd = H_RCVBUF));
+		h_expect_nothing(h);
+	}
+	assert_int_equal(got, 8 * 1460);
+	assert_true(seq < 10000); /* wrapped */
+	assert_int_equal(h_conn(h, h->sock)->rcv_nxt, seq);
+	h_free(h);
+}
+
+static void test_reassembly_holes(void **state)
+{
+	struct harness *h = h_new(NULL);
+	uint8_t buf[400];
+
+	h_establish_passive(h, 0);
+	/* [200,300) then [100,200): out of order, each ACKed at once with ack = RCV.NXT */
+	h_send(h, MS(1), SEG(.seq = RNXT + 200, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
+	h_send(h, MS(2), SEG(.seq = RNXT + 100, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
+	h_expect_no_event(h);
+	assert_int_equal(stack_tcp_recv(h->s, MS(2), h->sock, buf, sizeof(buf)), -EAGAIN);
+	/* the hole [0,100) fills: everything is in order, ACKed at once */
+	h_send(h, MS(3), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 300, .wnd = H_RCVBUF - 300));
+	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
+	assert_int_equal(stack_tcp_recv(h->s, MS(4), h->sock, buf, sizeof(buf)), 300);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(buf[i], 'a' + (uint32_t)(RNXT + i) % 26);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPOFOQueue], 2);
+	h_free(h);
+}
+
+static void test_reassembly_overlap_duplicate(void **state)
+{
+	struct harness *h = h_new(NULL);
+	uint8_t buf[400];
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect_nothing(h);
+	/* overlapping [50,150): only the new 50 bytes are delivered */
+	h_send(h, MS(2), SEG(.seq = RNXT + 50, .ack = h->iss + 1, .len = 100), NULL);
+	/* an exact duplicate: ACKed at once, nothing delivered */
+	h_send(h, MS(3), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
+	/* overlapping out-of-order ranges merge */
+	h_send(h, MS(4), SEG(.seq = RNXT + 200, .ack = h->iss + 1, .len = 50), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
+	h_send(h, MS(5), SEG(.seq = RNXT + 220, .ack = h->iss + 1, .len = 60), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
+	h_send(h, MS(6), SEG(.seq = RNXT + 140, .ack = h->iss + 1, .len = 70), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 280, .wnd = H_RCVBUF - 280));
+	assert_int_equal(stack_tcp_recv(h->s, MS(7), h->sock, buf, sizeof(buf)), 280);
+	for (int i = 0; i < 280; i++)
+		assert_int_equal(buf[i], 'a' + (uint32_t)(RNXT + i) % 26);
+	h_free(h);
+}
+
+/* The receive buffer fills: the window closes, data past it is dropped, reading reopens it. */
+static void test_receive_window_full(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t buf[H_RCVBUF];
+	uint32_t seq = RNXT;
+
+	h_establish_passive(h, 0);
+	for (int i = 0; i < H_RCVBUF / 1024; i++) {
+		h_send(h, MS(1), SEG(.seq = seq, .ack = h->iss + 1, .len = 1024), NULL);
+		seq += 1024;
+	}
+	h_drain(h);
+	h_poll(h, MS(100));
+	h_drain(h);
+	assert_int_equal(h_conn(h, h->sock)->rcv_adv, seq);
+	/* one byte more: outside the (zero) window; ACK with window 0 */
+	h_send(h, MS(101), SEG(.seq = seq, .ack = h->iss + 1, .len = 1), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = seq, .wnd = 0));
+	/* reading a little is not worth an update (receiver SWS avoidance) */
+	assert_int_equal(stack_tcp_recv(h->s, MS(102), h->sock, buf, 100), 100);
+	h_expect_nothing(h);
+	/* reading an MSS worth opens it */
+	assert_int_equal(stack_tcp_recv(h->s, MS(102), h->sock, buf, 1400), 1400);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = seq, .wnd = 1500));
+	h_free(h);
+}
+
+static void test_send_nagle_and_psh(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[3000];
+
+	h_establish_passive(h, 0);
+	memset(data, 'x', sizeof(data));
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, 3000), 3000);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect(h, OUT(.seq = h->iss + 1461, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	/* Nagle holds the 80-byte tail while data is unacknowledged */
+	h_expect_nothing(h);
+	h_send(h, MS(10), SEG(.seq = RNXT, .ack = h->iss + 2921), NULL);
+	h_expect(h, OUT(.seq = h->iss + 2921, .ack = RNXT, .wnd = H_RCVBUF, .len = 80,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_expect_nothing(h);
+	/* with no-delay a small segment goes at once */
+	assert_int_equal(stack_tcp_setopt(h->s, MS(11), h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(11), h->sock, data, 10), 10);
+	h_expect(h, OUT(.seq = h->iss + 3001, .ack = RNXT, .wnd = H_RCVBUF, .len = 10,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_free(h);
+}
+
+static void test_send_buffer_full_writable(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[70000];
+
+	h_establish_passive(h, 0);
+	/* send buffer 65536: the rest is refused, WRITABLE follows once ACKs free space */
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data)), 65536);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, 10), 0);
+	h_drain(h);
+	h_expect_no_event(h);
+	h_send(h, MS(10), SEG(.seq = RNXT, .ack = h->iss + 1 + 1460), NULL);
+	h_expect_event(h, STACK_EV_WRITABLE, h->sock, 0);
+	h_free(h);
+}
+
+/* The peer's window bounds what we send; zero window -> persist probes with backoff. */
+static void test_zero_window_persist(void **state)
+{
+	struct harness *h = h_new(NULL);
+	uint8_t data[100];
+
+	h_establish_passive(h, 0);
+	memset(data, 'y', sizeof(data));
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, 100), 100);
+	h_expect_nothing(h);
+	/* rto is 200 ms (rto.min; the handshake's RTT sample was 0) */
+	assert_int_equal(stack_poll_at(h->s), MS(202));
+	h_poll(h, MS(202));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	/* answered with a zero window: the next probe backs off (400 ms) */
+	h_send(h, MS(210), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(stack_poll_at(h->s), MS(602));
+	h_poll(h, MS(602));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	assert_int_equal(stack_poll_at(h->s), MS(1402));
+	/* it never gives up while probes are answered */
+	for (int i = 0; i < 30; i++) {
+		stack_time_us at = stack_poll_at(h->s);
+
+		h_send(h, at - 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+		h_poll(h, at);
+		h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+		assert_true(stack_poll_at(h->s) - at <= S(120)); /* bounded by rto.max */
+	}
+	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
+	/* the window opens: everything goes */
+	h_send(h, h->now + 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 1000), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 100,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_expect_nothing(h);
+	assert_true(h->s->ctr.v[STACK_CTR_TcpExtTCPWinProbe] >= 32);
+	h_free(h);
+}
+
+static void tweak_retries2(struct stack_config *cfg)
+{
+	cfg->tun.retries = 2;
+}
+
+/* Zero-window probes nobody answers: the connection gives up after `retries`. */
+static void test_persist_unanswered(void **state)
+{
+	struct harness *h = h_new(tweak_retries2);
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, "abc", 3), 3);
+	for (int i = 0; i < 3; i++) {
+		h_poll(h, stack_poll_at(h->s));
+		h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	}
+	h_poll(h, stack_poll_at(h->s));
+	h_expect_nothing(h);
+	h_expect_event(h, STACK_EV_ERROR, h->sock, -ETIMEDOUT);
+	h_free(h);
+}
+
+/* The window closes behind data in flight: the RTO turns into window probes. */
+static void test_window_closes_in_flight(void **state)
+{
+	struct harness *h = h_new(NULL);
+	uint8_t data[100] = { 0 };
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_send(h->s, S(1), h->sock, data, 100), 100);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 100,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	/* the peer shrinks its window to zero without taking the data */
+	h_send(h, S(1) + MS(10), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	h_expect_nothing(h);
+	h_poll(h, S(1) + MS(200));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	assert_int_equal(stack_poll_at(h->s), S(1) + MS(600));
+	for (int i = 0; i < 20; i++) {
+		stack_time_us at = stack_poll_at(h->s);
+
+		h_send(h, at - 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+		h_poll(h, at);
+		h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	}
+	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
+	/* it opens: the data goes again, whole */
+	h_send(h, h->now + 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 1000), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 100,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_free(h);
+}
+
+/* RFC 6298 §5: backoff doubles; Karn: no sample from a retransmitted segment. */
+static void test_rto_backoff_karn(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct tcp_conn *c;
+	uint8_t data[100] = { 0 };
+
+	h_establish_passive(h, 0);
+	c = h_conn(h, h->sock);
+	assert_int_equal(stack_tcp_send(h->s, S(1), h->sock, data, 100), 100);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 100,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	assert_int_equal(stack_poll_at(h->s), S(1) + MS(200));
+	h_poll(h, S(1) + MS(200));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 100,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	assert_int_equal(stack_poll_at(h->s), S(1) + MS(600));
+	h_poll(h, S(1) + MS(600));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 100,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	assert_int_equal(stack_poll_at(h->s), S(1) + MS(1400));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpRetransSegs], 2);
+	/* the ACK arrives: ambiguous, so no RTT sample and the backoff stays */
+	h_send(h, S(1) + MS(700), SEG(.seq = RNXT, .ack = h->iss + 101), NULL);
+	assert_int_equal(c->rtt.srtt_us, 0);
+	assert_int_equal(c->rtt.backoff, 2);
+	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
+	/* new data is timed; its ACK is a valid sample and ends the backoff */
+	assert_int_equal(stack_tcp_send(h->s, S(2), h->sock, data, 100), 100);
+	h_drain(h);
+	h_send(h, S(2) + MS(50), SEG(.seq = RNXT, .ack = h->iss + 201), NULL);
+	assert_int_equal(c->rtt.srtt_us, MS(50) / 8); /* 7/8 * 0 + 1/8 * 50 ms */
+	assert_int_equal(c->rtt.backoff, 0);
+	h_free(h);
+}
+
+static void tweak_retries(struct stack_config *cfg)
+{
+	cfg->tun.retries = 2;
+}
+
+static void test_retries_exhausted(void **state)
+{
+	struct harness *h = h_new(tweak_retries);
+	uint8_t data[10] = { 0 };
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_send(h->s, 0, h->sock, data, 10), 10);
+	h_drain(h);
+	h_poll(h, MS(200));
+	h_poll(h, MS(600));
+	h_drain(h);
+	h_poll(h, MS(1400));
+	h_expect_nothing(h);
+	h_expect_event(h, STACK_EV_ERROR, h->sock, -ETIMEDOUT);
+	assert_int_equal(h_state(h, h->sock), TCP_CLOSED);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpCurrEstab], 0);
+	h_free(h);
+}
+
+/* RFC 5681 §2-3.2: exactly the third true duplicate ACK retransmits; RFC 6582 recovery. */
+static void test_fast_retransmit_newreno(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[7300];
+	uint32_t una = 0;
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data)), 7300);
+	for (int i = 0; i < 5; i++)
+		h_expect(h, OUT(.seq = h->iss + 1 + 1460 * i, .ack = RNXT, .wnd = H_RCVBUF,
+				.len = 1460, .flags = TCP_FLAG_ACK | (i == 4 ? TCP_FLAG_PSH : 0)));
+	una = h->iss + 1 + 1460;
+	/* segment 2 is lost: ACK of 1, then duplicates */
+	h_send(h, MS(10), SEG(.seq = RNXT, .ack = una), NULL);
+	h_send(h, MS(11), SEG(.seq = RNXT, .ack = una), NULL);
+	/* a window change: not a duplicate (RFC 5681 §2 (e)), the count starts over */
+	h_send(h, MS(12), SEG(.seq = RNXT, .ack = una, .wnd = H_WND + 1), NULL);
+	h_send(h, MS(13), SEG(.seq = RNXT, .ack = una, .wnd = H_WND + 1), NULL);
+	h_send(h, MS(14), SEG(.seq = RNXT, .ack = una, .wnd = H_WND + 1), NULL);
+	h_expect_nothing(h);
+	/* the third true duplicate */
+	h_send(h, MS(15), SEG(.seq = RNXT, .ack = una, .wnd = H_WND + 1), NULL);
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect_nothing(h);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPFastRetrans], 1);
+	assert_true(h_conn(h, h->sock)->cc.in_recovery);
+	/* a fourth does not retransmit again */
+	h_send(h, MS(16), SEG(.seq = RNXT, .ack = una, .wnd = H_WND + 1), NULL);
+	h_expect_nothing(h);
+	/* partial ACK (segment 4 was lost too): resend the next hole at once */
+	h_send(h, MS(20), SEG(.seq = RNXT, .ack = una + 2920, .wnd = H_WND + 1), NULL);
+	h_expect(h, OUT(.seq = una + 2920, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	assert_true(h_conn(h, h->sock)->cc.in_recovery);
+	/* the full ACK ends recovery */
+	h_send(h, MS(30), SEG(.seq = RNXT, .ack = h->iss + 1 + 7300, .wnd = H_WND + 1), NULL);
+	h_expect_nothing(h);
+	assert_false(h_conn(h, h->sock)->cc.in_recovery);
+	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
+	h_free(h);
+}
+
+static void tweak_sack(struct stack_config *cfg)
+{
+	cfg->tun.sack = 1;
+}
+
+/*
+ * On a SACK connection an ACK that SACKs new data counts as a duplicate even
+ * when the window grew (RFC 6675 §2), as Linux's do while it autotunes.
+ */
+static void test_fast_retransmit_sack_window_growing(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	static uint8_t data[7300];
+	struct tcp_seg sa;
+	uint32_t una;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	h_send(h, 0,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.sack_ok = true,
+		   .opt.has_mss = true, .opt.mss = 1460),
+	       NULL);
+	assert_true(h_pop(h, &sa));
+	assert_true(sa.opt.sack_ok);
+	h->iss = sa.seq;
+	h_send(h, 0, SEG(.seq = RNXT, .ack = h->iss + 1), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 9, &h->sock), 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, 7300), 7300);
+	h_drain(h);
+	una = h->iss + 1;
+	/* segment 1 lost; each ACK SACKs one more segment and shows a bigger window */
+	for (int i = 1; i <= 3; i++) {
+		struct tcp_seg ack = SEG(.seq = RNXT, .ack = una, .wnd = H_WND + 10 * i);
+
+		ack.opt.nsack = 1;
+		ack.opt.sack[0].left = una + 1460;
+		ack.opt.sack[0].right = una + 1460 * (i + 1);
+		h_send(h, MS(10 + i), ack, NULL);
+		if (i < 3)
+			h_expect_nothing(h);
+	}
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect_nothing(h);
+	/* a repeat of old SACK information is not a new duplicate */
+	{
+		struct tcp_seg ack = SEG(.seq = RNXT, .ack = una, .wnd = H_WND + 40);
+
+		ack.opt.nsack = 1;
+		ack.opt.sack[0].left = una + 1460;
+		ack.opt.sack[0].right = una + 1460 * 2;
+		h_send(h, MS(20), ack, NULL);
+		assert_int_equal(h_conn(h, h->sock)->dupacks, 3);
+	}
+	h_free(h);
+}
+
+static void test_peer_window_limits_send(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[3000];
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 1000), NULL);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, 3000), 3000);
+	/* 1000 bytes is less than an MSS and less than half the largest window the
+	 * peer offered (8192): sender SWS avoidance waits (RFC 1122 §4.2.3.4) ... */
+	h_expect_nothing(h);
+	/* ... until the override timer (the persist timer, one RTO) */
+	assert_int_equal(stack_poll_at(h->s), MS(202));
+	h_poll(h, MS(202));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1000,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_expect_nothing(h);
+	h_send(h, MS(210), SEG(.seq = RNXT, .ack = h->iss + 1001, .wnd = 3000), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1001, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect(h, OUT(.seq = h->iss + 2461, .ack = RNXT, .wnd = H_RCVBUF, .len = 540,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_free(h);
+}
+
+/* RFC 6093: urgent data is delivered inline, the urgent pointer ignored. */
+static void test_urgent_inline(void **state)
+{
+	struct harness *h = h_new(NULL);
+	char buf[16];
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1),
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_URG, .urp = 3,
+		   .len = 5),
+	       "ab!cd");
+	assert_int_equal(stack_tcp_recv(h->s, MS(2), h->sock, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "ab!cd", 5);
+	h_free(h);
+}
+
+static void tweak_offload(struct stack_config *cfg)
+{
+	cfg->tx_csum_offload = true;
+	cfg->tx_tso = true;
+	cfg->tun.initial_cwnd = 10;
+}
+
+/* With TSO, one frame carries many segments: gso_size = MSS payload. */
+static void test_tso_frame(void **state)
+{
+	struct harness *h = h_new(tweak_offload);
+	static uint8_t data[6000];
+	struct h_frame *f;
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 60000), NULL);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, sizeof(data)), 6000);
+	assert_int_equal(h->tail - h->head, 1);
+	f = &h->frames[h->head % 256];
+	assert_true(f->meta.csum_partial);
+	assert_int_equal(f->meta.csum_start, STACK_L4_OFF);
+	assert_int_equal(f->meta.csum_offset, 16);
+	assert_int_equal(f->meta.gso_type, STACK_GSO_TCPV4);
+	assert_int_equal(f->meta.gso_size, 1460);
+	assert_int_equal(f->meta.hdr_len, STACK_L4_OFF + 20);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 6000,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	/* a received segment larger than the MSS (GRO) is taken whole */
+	h_send(h, MS(3), SEG(.seq = RNXT, .ack = h->iss + 6001, .len = 5000), NULL);
+	h_expect(h, OUT(.seq = h->iss + 6001, .ack = RNXT + 5000, .wnd = H_RCVBUF - 5000));
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 5000);
+	h_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_receive_delayed_ack),
+		cmocka_unit_test(test_receive_ack_every_second_segment),
+		cmocka_unit_test(test_receive_wraparound),
+		cmocka_unit_test(test_reassembly_holes),
+		cmocka_unit_test(test_reassembly_overlap_duplicate),
+		cmocka_unit_test(test_receive_window_full),
+		cmocka_unit_test(test_send_nagle_and_psh),
+		cmocka_unit_test(test_send_buffer_full_writable),
+		cmocka_unit_test(test_zero_window_persist),
+		cmocka_unit_test(test_persist_unanswered),
+		cmocka_unit_test(test_window_closes_in_flight),
+		cmocka_unit_test(test_rto_backoff_karn),
+		cmocka_unit_test(test_retries_exhausted),
+		cmocka_unit_test(test_fast_retransmit_newreno),
+		cmocka_unit_test(test_fast_retransmit_sack_window_growing),
+		cmocka_unit_test(test_peer_window_limits_send),
+		cmocka_unit_test(test_urgent_inline),
+		cmocka_unit_test(test_tso_frame),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-tcp-options.c - option negotiation with and without each option:
+ * MSS (RFC 9293 §3.7.1, 536 by default), window scaling (RFC 7323 §2: only
+ * when both sides offer it, never in a SYN's window), timestamps and PAWS
+ * (RFC 7323 §3-5), SACK-permitted and SACK blocks for out-of-order data
+ * (RFC 2018 §3-4).
+ */
+#include <string.h>
+
+#include "harness.h"
+
+#define MS(x) ((stack_time_us)(x)*1000)
+#define S(x)  ((stack_time_us)(x)*1000000)
+#define RNXT  (H_REMOTE_ISN + 1)
+/* 1 MiB scaled by 5 */
+#define W5    ((1 << 20) >> 5)
+
+static void tweak_all(struct stack_config *cfg)
+{
+	cfg->tun.timestamps = 1;
+	cfg->tun.sack = 1;
+	cfg->tun.window_scaling = 1;
+	cfg->tun.recv_buffer = 1 << 20; /* 1 MiB: scale 5 */
+}
+
+#define SYN_ALL(...)                                                                          \
+	SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_mss = true, .opt.mss = 1400, \
+	    .opt.sack_ok = true, .opt.has_ts = true, .opt.tsval = 1000, .opt.wscale = 7,      \
+	    __VA_ARGS__)
+
+static void listen_on(struct harness *h)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 4, 1, &h->lsock), 0);
+}
+
+static void test_all_options_passive(void **state)
+{
+	struct harness *h = h_new(tweak_all);
+	struct tcp_seg sa;
+	struct tcp_conn *c;
+	uint8_t data[2000] = { 0 };
+
+	listen_on(h);
+	h_send(h, MS(5), SYN_ALL(), NULL);
+	assert_true(h_pop(h, &sa));
+	h->iss = sa.seq;
+	h->ts_off = sa.opt.tsval - 5;
+	h->now = MS(5);
+	/* RFC 7323: the SYN's window is not scaled; TSecr echoes their TSval */
+	h_expect_nothing(h);
+	{
+		struct tcp_seg exp =
+			OUT(.seq = h->iss, .ack = RNXT, .flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+			    .wnd = 65535, .opt.has_mss = true, .opt.mss = 1460, .opt.sack_ok = true,
+			    .opt.has_ts = true, .opt.tsval = sa.opt.tsval, .opt.tsecr = 1000,
+			    .opt.wscale = 5);
+		char a[256], b[256];
+
+		h_format(&exp, a, sizeof(a));
+		h_format(&sa, b, sizeof(b));
+		assert_string_equal(a, b);
+	}
+	h_send(h, MS(10),
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .opt.has_ts = true, .opt.tsval = 1001,
+		   .opt.tsecr = sa.opt.tsval),
+	       NULL);
+	assert_int_equal(stack_tcp_accept(h->s, MS(10), h->lsock, 2, &h->sock), 0);
+	c = h_conn(h, h->sock);
+	assert_true(c->wscale_ok && c->ts_ok && c->sack_ok);
+	assert_int_equal(c->snd_wscale, 7);
+	assert_int_equal(c->rcv_wscale, 5);
+	assert_int_equal(c->mss, 1400);
+	assert_int_equal(c->snd_wnd, H_WND << 7);
+	/* data: TS on every segment, payload = MSS - 12, window scaled by 5 */
+	h->now = MS(20);
+	assert_int_equal(stack_tcp_setopt(h->s, MS(20), h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(20), h->sock, data, 2000), 2000);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = W5, .len = 1388, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1001));
+	h_expect(h, OUT(.seq = h->iss + 1389, .ack = RNXT, .wnd = W5, .len = 612,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1001));
+	/* out-of-order data: an immediate ACK carrying a SACK block (RFC 2018 §4) */
+	h_send(h, MS(30),
+	       SEG(.seq = RNXT + 100, .ack = h->iss + 1, .len = 50, .opt.has_ts = true,
+		   .opt.tsval = 1002, .opt.tsecr = 0),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 2001, .ack = RNXT, .wnd = W5, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1001, .opt.nsack = 1,
+			.opt.sack[0] = { RNXT + 100, RNXT + 150 }));
+	h_send(h, MS(31),
+	       SEG(.seq = RNXT + 200, .ack = h->iss + 1, .len = 50, .opt.has_ts = true,
+		   .opt.tsval = 1003),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 2001, .ack = RNXT, .wnd = W5, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1001, .opt.nsack = 2,
+			.opt.sack[0] = { RNXT + 200, RNXT + 250 },
+			.opt.sack[1] = { RNXT + 100, RNXT + 150 }));
+	/* RFC 7323 §5: PAWS drops a segment with an older timestamp, with an ACK */
+	h_send(h, MS(32),
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100, .opt.has_ts = true,
+		   .opt.tsval = 900),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 2001, .ack = RNXT, .wnd = W5, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1001, .opt.nsack = 2,
+			.opt.sack[0] = { RNXT + 200, RNXT + 250 },
+			.opt.sack[1] = { RNXT + 100, RNXT + 150 }));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtPAWSEstab], 1);
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 0);
+	/* the hole fills; the blocks are gone */
+	h_send(h, MS(33),
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .len = 200, .opt.has_ts = true,
+		   .opt.tsval = 1004),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 2001, .ack = RNXT + 250,
+			.wnd = 32760 /* the edge kept, rounded down to fit */, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1004));
+	h_free(h);
+}
+
+/* The peer offers nothing: we use nothing, and its MSS is 536. */
+static void test_peer_offers_nothing(void **state)
+{
+	struct harness *h = h_new(tweak_all);
+	struct tcp_conn *c;
+
+	listen_on(h);
+	h_send(h, 0, SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN), NULL);
+	{
+		struct tcp_seg sa;
+
+		assert_true(h_pop(h, &sa));
+		h->iss = sa.seq;
+		assert_int_equal(sa.opt.mss, 1460);
+		assert_false(sa.opt.sack_ok);
+		assert_false(sa.opt.has_ts);
+		assert_int_equal(sa.opt.wscale, -1);
+		assert_int_equal(sa.wnd, 65535);
+	}
+	h_send(h, 0, SEG(.seq = RNXT, .ack = h->iss + 1), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 2, &h->sock), 0);
+	c = h_conn(h, h->sock);
+	assert_false(c->wscale_ok || c->ts_ok || c->sack_ok);
+	assert_int_equal(c->mss, 536);
+	assert_int_equal(c->rcv_wscale, 0);
+	/* the window is capped at 65535 without scaling */
+	assert_int_equal(stack_tcp_send(h->s, 0, h->sock, "z", 1), 1);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = 65535, .len = 1,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_free(h);
+}
+
+/* We offer nothing (tunables off): the peer's offers are declined. */
+static void test_we_offer_nothing(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct tcp_seg sa;
+
+	listen_on(h);
+	h_send(h, 0, SYN_ALL(), NULL);
+	assert_true(h_pop(h, &sa));
+	assert_false(sa.opt.sack_ok);
+	assert_false(sa.opt.has_ts);
+	assert_int_equal(sa.opt.wscale, -1);
+	assert_int_equal(sa.opt.mss, 1460);
+	h_free(h);
+}
+
+/* Active open with every option; the peer answers without window scaling. */
+static void test_active_no_wscale_in_reply(void **state)
+{
+	struct harness *h = h_new(tweak_all);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct tcp_seg syn;
+	struct tcp_conn *c;
+
+	assert_int_equal(stack_tcp_connect(h->s, MS(7), &local, &remote, 5, &h->sock), 0);
+	assert_true(h_pop(h, &syn));
+	h->iss = syn.seq;
+	h->ts_off = syn.opt.tsval - 7;
+	assert_int_equal(syn.flags, TCP_FLAG_SYN);
+	assert_int_equal(syn.opt.mss, 1460);
+	assert_true(syn.opt.sack_ok);
+	assert_true(syn.opt.has_ts);
+	assert_int_equal(syn.opt.tsecr, 0);
+	assert_int_equal(syn.opt.wscale, 5);
+	assert_int_equal(syn.wnd, 65535);
+	h_send(h, MS(9),
+	       SEG(.seq = H_REMOTE_ISN, .ack = h->iss + 1, .flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+		   .opt.has_mss = true, .opt.mss = 1000, .opt.has_ts = true, .opt.tsval = 55,
+		   .opt.tsecr = syn.opt.tsval),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = 65535, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 55));
+	c = h_conn(h, h->sock);
+	assert_false(c->wscale_ok);
+	assert_false(c->sack_ok);
+	assert_true(c->ts_ok);
+	assert_int_equal(c->rcv_wscale, 0);
+	assert_int_equal(c->snd_wscale, 0);
+	/* an RTT sample from the timestamp echo: 2 ms */
+	assert_int_equal(c->rtt.srtt_us, MS(2));
+	h_free(h);
+}
+
+/* Each option alone: only that one is echoed in the SYN,ACK and used. */
+static void test_each_option_alone(void **state)
+{
+	for (int which = 0; which < 3; which++) {
+		struct harness *h = h_new(tweak_all);
+		struct tcp_seg syn = SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN);
+		struct tcp_seg sa;
+		struct tcp_conn *c;
+
+		listen_on(h);
+		if (which == 0)
+			syn.opt.sack_ok = true;
+		if (which == 1)
+			syn.opt.has_ts = true, syn.opt.tsval = 77;
+		if (which == 2)
+			syn.opt.wscale = 0;
+		h_send(h, 0, syn, NULL);
+		assert_true(h_pop(h, &sa));
+		assert_int_equal(sa.opt.mss, 1460);
+		assert_int_equal(sa.opt.sack_ok, which == 0);
+		assert_int_equal(sa.opt.has_ts, which == 1);
+		assert_int_equal(sa.opt.wscale, which == 2 ? 5 : -1);
+		if (which == 1)
+			assert_int_equal(sa.opt.tsecr, 77);
+		h_send(h, 0,
+		       SEG(.seq = RNXT, .ack = sa.seq + 1, .opt.has_ts = which == 1,
+			   .opt.tsval = 78, .opt.tsecr = sa.opt.tsval),
+		       NULL);
+		assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 2, &h->sock), 0);
+		c = h_conn(h, h->sock);
+		assert_int_equal(c->sack_ok, which == 0);
+		assert_int_equal(c->ts_ok, which == 1);
+		assert_int_equal(c->wscale_ok, which == 2);
+		/* scale 0 from the peer still turns scaling on for our side (RFC 7323 §2.2) */
+		assert_int_equal(c->rcv_wscale, which == 2 ? 5 : 0);
+		h_free(h);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_options_passive),
+		cmocka_unit_test(test_peer_offers_nothing),
+		cmocka_unit_test(test_we_offer_nothing),
+		cmocka_unit_test(test_active_no_wscale_in_reply),
+		cmocka_unit_test(test_each_option_alone),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
