@@ -11,9 +11,11 @@
  * the request needs. Arrays returned through ret_* are malloc'd; free them
  * with free().
  *
- * The wire protocol (proto/synack.proto, same framing as the RPC socket) is
- * not written yet: client.c connects to nothing and returns -ENOTCONN. The
- * RPC work replaces client.c and keeps this header.
+ * The wire protocol is synack.proto's ControlRequest / ControlServerMessage
+ * on the control socket, framed as on the RPC socket (proto/frame.h). A
+ * reply's status is returned as -errno; the daemon names a connection or key
+ * it does not know with ESRCH or EINVAL (never ENOENT, which means "no
+ * daemon" here). A stream the daemon ended returns -ENODATA.
  */
 #ifndef SYNACK_CTL_CLIENT_H
 #define SYNACK_CTL_CLIENT_H
@@ -37,7 +39,7 @@ int ctl_fetch_status(struct ctl_client *c, struct ctl_status *ret);
 /* Every connection and listener; the filter is applied here, in synackctl. */
 int ctl_fetch_conns(struct ctl_client *c, struct ctl_conn **ret, size_t *ret_n);
 int ctl_fetch_counters(struct ctl_client *c, struct ctl_counter **ret, size_t *ret_n);
-/* key NULL: every tunable. -ENOENT for an unknown key. */
+/* key NULL: every tunable. -EINVAL for an unknown key. */
 int ctl_fetch_tunables(struct ctl_client *c, const char *key, struct ctl_tunable **ret,
 		       size_t *ret_n);
 /* Set one tunable to a value in its base unit (µs, bytes, count, 0/1). */

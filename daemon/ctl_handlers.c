@@ -1,0 +1,773 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_handlers.c - the control operations (see ctl_handlers.h): status,
+ * ping, the connection table, state events, traces, counters, tunables,
+ * kill, capture, reload and (not yet) impairment. Reading needs the
+ * control group, changing anything the admin group (ctl_session_allowed).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ctl_handlers.h"
+#include "link.h"
+#include "log.h"
+#include "rpc_server.h"
+#include "stack_info.h"
+#include "status.h"
+#include "synack-build.h"
+
+/* Bytes of the reload errors sent back (the log has them all). */
+#define CTL_RELOAD_ERRORS_MAX 4000
+
+/* ------------------------------------------------------------------ conversions */
+
+Synack__V1__TcpState ctl_pb_state(uint8_t stack_state)
+{
+	/* the core's states are RFC 9293's in order from CLOSED; the proto's start at 1 */
+	if (stack_state > SYNACK__V1__TCP_STATE__TCP_STATE_TIME_WAIT - 1)
+		return SYNACK__V1__TCP_STATE__TCP_STATE_UNSPECIFIED;
+	return (Synack__V1__TcpState)(stack_state + 1);
+}
+
+void ctl_pb_endpoint(const struct stack_endpoint *e, Synack__V1__Endpoint *ret, uint8_t addr[4])
+{
+	synack__v1__endpoint__init(ret);
+	addr[0] = (uint8_t)(e->addr >> 24);
+	addr[1] = (uint8_t)(e->addr >> 16);
+	addr[2] = (uint8_t)(e->addr >> 8);
+	addr[3] = (uint8_t)e->addr;
+	ret->addr.data = addr;
+	ret->addr.len = e->addr ? 4 : 0;
+	ret->port = e->port;
+}
+
+void ctl_pb_trace_entry(const struct ctl_hist_entry *e, Synack__V1__TraceEntry *ret)
+{
+	synack__v1__trace_entry__init(ret);
+	ret->time_us = e->at;
+	ret->is_state = e->kind == CTL_HIST_STATE;
+	ret->dir = e->kind == CTL_HIST_SEG_OUT ? SYNACK__V1__TRACE_DIR__TRACE_DIR_OUT
+					       : SYNACK__V1__TRACE_DIR__TRACE_DIR_IN;
+	ret->flags = e->flags;
+	ret->seq = e->seq;
+	ret->ack = e->ack;
+	ret->wnd = e->wnd;
+	ret->len = e->len;
+	if (ret->is_state) {
+		ret->from = ctl_pb_state(e->from);
+		ret->to = ctl_pb_state(e->to);
+		ret->cause = (char *)(e->cause ? e->cause : "");
+	}
+}
+
+static Synack__V1__TimerKind ctl_pb_timer(const char *name)
+{
+	static const struct {
+		const char *name;
+		Synack__V1__TimerKind kind;
+	} map[] = {
+		{ "on", SYNACK__V1__TIMER_KIND__TIMER_ON },
+		{ "keepalive", SYNACK__V1__TIMER_KIND__TIMER_KEEPALIVE },
+		{ "timewait", SYNACK__V1__TIMER_KIND__TIMER_TIMEWAIT },
+		{ "persist", SYNACK__V1__TIMER_KIND__TIMER_PERSIST },
+		{ "delack", SYNACK__V1__TIMER_KIND__TIMER_DELACK },
+	};
+
+	for (size_t i = 0; name && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(name, map[i].name) == 0)
+			return map[i].kind;
+	return SYNACK__V1__TIMER_KIND__TIMER_OFF;
+}
+
+/* ------------------------------------------------------------------ replies */
+
+static void ctl_send_reply(struct ctl_session *ss, Synack__V1__ControlReply *rp)
+{
+	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
+
+	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_REPLY;
+	m.reply = rp;
+	ctl_session_send(ss, &m, false);
+}
+
+static void ctl_status_fill(Synack__V1__Status *st, char *buf, size_t len, int err,
+			    const char *detail)
+{
+	synack__v1__status__init(st);
+	st->code = status_code_from_errno(err);
+	if (detail && *detail)
+		snprintf(buf, len, "%s", detail);
+	else
+		snprintf(buf, len, "%s", err ? status_message(err) : "");
+	st->message = buf;
+}
+
+void ctl_reply_status(struct ctl_session *ss, uint64_t id, int err, const char *detail)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__Status st;
+	char msg[CTL_RELOAD_ERRORS_MAX + 64];
+
+	ctl_status_fill(&st, msg, sizeof(msg), err, detail);
+	rp.id = id;
+	rp.status = &st;
+	ctl_send_reply(ss, &rp);
+}
+
+/* An OK reply with a body the caller set in rp. */
+static void ctl_reply_ok(struct ctl_session *ss, uint64_t id, Synack__V1__ControlReply *rp)
+{
+	Synack__V1__Status st = SYNACK__V1__STATUS__INIT;
+
+	st.message = "";
+	rp->id = id;
+	rp->status = &st;
+	ctl_send_reply(ss, rp);
+}
+
+/* ------------------------------------------------------------------ reading */
+
+static int ctl_handle_hello(struct ctl_session *ss, uint64_t id, const Synack__V1__ControlHello *h)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__ControlHelloReply hr = SYNACK__V1__CONTROL_HELLO_REPLY__INIT;
+	char why[160];
+
+	if (h->version != PROTO_VERSION) {
+		snprintf(why, sizeof(why), "synackctl speaks %u, synackd speaks %u", h->version,
+			 PROTO_VERSION);
+		ctl_reply_status(ss, id, -EPROTONOSUPPORT, why);
+		return EPROTONOSUPPORT;
+	}
+	hr.version = PROTO_VERSION;
+	hr.server_name = "synackd " SYNACK_VERSION;
+	hr.admin = ctl_session_allowed(ss, true, why, sizeof(why)) == 0;
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_HELLO;
+	rp.hello = &hr;
+	ctl_reply_ok(ss, id, &rp);
+	return 0;
+}
+
+static int ctl_count_state(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
+{
+	uint32_t *by_state = ctx;
+
+	if (info->state < SYNACK__V1__TCP_STATE__TCP_STATE_TIME_WAIT)
+		by_state[info->state]++;
+	return 0;
+}
+
+static int ctl_handle_status(struct ctl_session *ss, uint64_t id)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__StatusInfo si = SYNACK__V1__STATUS_INFO__INIT;
+	const struct synack_config *cfg = daemon_config(ss->srv->d);
+	uint32_t by_state[SYNACK__V1__TCP_STATE__TCP_STATE_TIME_WAIT] = { 0 };
+	struct daemon_info info;
+
+	daemon_get_info(ss->srv->d, &info);
+	stack_tcp_foreach(ss->srv->stack, ctl_count_state, by_state);
+	si.version = SYNACK_VERSION;
+	si.uptime_us = daemon_now() - info.started;
+	si.tap = info.tap;
+	si.mac.data = info.mac;
+	si.mac.len = 6;
+	si.address = cfg->interface.address;
+	si.prefix_len = cfg->interface.prefix_len;
+	si.mtu = cfg->interface.mtu;
+	si.offload = info.offload;
+	si.conns_by_state = by_state;
+	si.n_conns_by_state = sizeof(by_state) / sizeof(by_state[0]);
+	si.clients = info.clients;
+	si.impaired = false; /* impairment is not implemented yet */
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_STATUS_INFO;
+	rp.status_info = &si;
+	ctl_reply_ok(ss, id, &rp);
+	return 0;
+}
+
+/* One connection's row, with storage for what it points to. */
+struct ctl_conn_row {
+	Synack__V1__ConnEntry e;
+	Synack__V1__Endpoint ep[2];
+	uint8_t addr[2][4];
+};
+
+struct ctl_conn_walk {
+	struct ctl_server *srv;
+	struct ctl_conn_row *rows;
+	size_t n, cap;
+};
+
+static void ctl_conn_owner(struct ctl_server *srv, uint64_t owner, Synack__V1__ConnEntry *e)
+{
+	const char *name;
+	pid_t pid;
+	uid_t uid;
+
+	if (rpc_server_owner_info(daemon_rpc_server(srv->d), owner, &pid, &uid, &name) < 0)
+		return;
+	e->owner_known = true;
+	e->owner_pid = pid;
+	e->owner_uid = uid;
+	e->owner_name = (char *)name;
+}
+
+static void ctl_conn_fill(struct ctl_server *srv, const struct stack_tcp_info *in,
+			  struct ctl_conn_row *row)
+{
+	Synack__V1__ConnEntry *e = &row->e;
+
+	synack__v1__conn_entry__init(e);
+	e->id = in->id;
+	e->state = ctl_pb_state(in->state);
+	ctl_pb_endpoint(&in->local, &row->ep[0], row->addr[0]);
+	ctl_pb_endpoint(&in->remote, &row->ep[1], row->addr[1]);
+	e->local = &row->ep[0];
+	e->remote = &row->ep[1];
+	/* ss: a listener's Recv-Q is its accept queue, Send-Q its backlog */
+	e->recv_q = in->listener ? in->accept_queue : in->recv_queue;
+	e->send_q = in->listener ? in->backlog : in->send_queue;
+	e->timer = ctl_pb_timer(in->timer_name);
+	e->timer_remaining_us = in->timer_remaining_us;
+	e->timer_retransmits = in->retransmits;
+	e->rtt_us = in->srtt_us;
+	e->rttvar_us = in->rttvar_us;
+	e->rto_us = in->rto_us;
+	e->cwnd = in->cwnd;
+	e->ssthresh = in->ssthresh;
+	e->mss = in->mss;
+	e->snd_wscale = in->snd_wscale;
+	e->rcv_wscale = in->rcv_wscale;
+	e->wscale_ok = in->wscale_ok;
+	e->ts_ok = in->ts_ok;
+	e->sack_ok = in->sack_ok;
+	e->bytes_acked = in->bytes_acked;
+	e->bytes_received = in->bytes_received;
+	e->retrans = in->total_retrans;
+	e->listener = in->listener;
+	e->owner_name = "";
+	ctl_conn_owner(srv, in->owner, e);
+}
+
+static int ctl_conn_collect(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
+{
+	struct ctl_conn_walk *w = ctx;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		struct ctl_conn_row *v = realloc(w->rows, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		w->rows = v;
+		w->cap = cap;
+	}
+	ctl_conn_fill(w->srv, info, &w->rows[w->n++]);
+	return 0;
+}
+
+static int ctl_handle_list_conns(struct ctl_session *ss, uint64_t id)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__ConnList cl = SYNACK__V1__CONN_LIST__INIT;
+	struct ctl_conn_walk w = { .srv = ss->srv };
+	Synack__V1__ConnEntry **v = NULL;
+	int r = stack_tcp_foreach(ss->srv->stack, ctl_conn_collect, &w);
+
+	if (r == 0 && w.n && !(v = calloc(w.n, sizeof(*v))))
+		r = -ENOMEM;
+	if (r < 0) {
+		free(w.rows);
+		ctl_reply_status(ss, id, r, "listing connections");
+		return -r;
+	}
+	for (size_t i = 0; i < w.n; i++)
+		v[i] = &w.rows[i].e;
+	cl.conns = v;
+	cl.n_conns = w.n;
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_CONNS;
+	rp.conns = &cl;
+	ctl_reply_ok(ss, id, &rp);
+	free(v);
+	free(w.rows);
+	return 0;
+}
+
+static int ctl_handle_subscribe(struct ctl_session *ss, uint64_t id)
+{
+	ss->events = true;
+	ctl_session_streams_changed(ss);
+	ctl_reply_status(ss, id, 0, NULL);
+	return 0;
+}
+
+struct ctl_find {
+	uint64_t id;
+	stack_sock sock;
+	struct stack_tcp_info info;
+};
+
+static int ctl_find_conn(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
+{
+	struct ctl_find *f = ctx;
+
+	if (info->id != f->id)
+		return 0;
+	f->sock = sock;
+	f->info = *info;
+	return 1;
+}
+
+static bool ctl_conn_lookup(struct ctl_server *srv, uint64_t id, struct ctl_find *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->id = id;
+	return stack_tcp_foreach(srv->stack, ctl_find_conn, ret) == 1;
+}
+
+static int ctl_handle_trace(struct ctl_session *ss, uint64_t id, const Synack__V1__Trace *t)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__TraceHistory th = SYNACK__V1__TRACE_HISTORY__INIT;
+	struct ctl_hist_conn *c = ctl_history_find(&ss->srv->hist, t->conn, daemon_now());
+	Synack__V1__TraceEntry *te = NULL, **v = NULL;
+	struct ctl_find f;
+	char why[96];
+
+	if (!c && !ctl_conn_lookup(ss->srv, t->conn, &f)) {
+		snprintf(why, sizeof(why), "no connection %llu (or its history expired)",
+			 (unsigned long long)t->conn);
+		ctl_reply_status(ss, id, -ESRCH, why); /* ENOENT would read as "no daemon" */
+		return ESRCH;
+	}
+	if (c && c->n) {
+		te = calloc(c->n, sizeof(*te));
+		v = calloc(c->n, sizeof(*v));
+		if (!te || !v) {
+			free(te);
+			free(v);
+			ctl_reply_status(ss, id, -ENOMEM, NULL);
+			return ENOMEM;
+		}
+		for (uint32_t i = 0; i < c->n; i++) {
+			ctl_pb_trace_entry(ctl_hist_conn_at(c, i), &te[i]);
+			v[i] = &te[i];
+		}
+		th.entries = v;
+		th.n_entries = c->n;
+		th.dropped = c->dropped;
+	}
+	th.conn = t->conn;
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_TRACE;
+	rp.trace = &th;
+	ctl_reply_ok(ss, id, &rp);
+	free(te);
+	free(v);
+	if (t->follow && !(c && c->closed)) {
+		ss->follow = t->conn;
+		ctl_session_streams_changed(ss);
+	}
+	return 0;
+}
+
+#define CTL_DAEMON_COUNTERS 11
+
+/* The daemon's own counters, after the core's. */
+static void ctl_daemon_counters(struct ctl_server *srv, Synack__V1__Counter *v, size_t *n)
+{
+	const struct link_stats *ls = &daemon_link(srv->d)->stats;
+	struct daemon_info info;
+
+	daemon_get_info(srv->d, &info);
+	const struct {
+		const char *name;
+		uint64_t value;
+		bool gauge;
+	} extra[] = {
+		{ "SynackTapRxFrames", ls->rx_frames, false },
+		{ "SynackTapRxBadHeaders", ls->rx_bad_hdr, false },
+		{ "SynackTapTxFrames", ls->tx_frames, false },
+		{ "SynackTapTxQueued", ls->tx_queued, false },
+		{ "SynackTapTxDrops", ls->tx_dropped, false },
+		{ "SynackTapTxErrors", ls->tx_errors, false },
+		{ "SynackRpcClients", info.clients, true },
+		{ "SynackCtlRequests", srv->requests, false },
+		{ "SynackCtlRefused", srv->refused, false },
+		{ "SynackCtlStreamDrops", srv->stream_drops, false },
+		{ "SynackHistoryEvicted", srv->hist.evicted, false },
+	};
+	_Static_assert(sizeof(extra) / sizeof(extra[0]) == CTL_DAEMON_COUNTERS,
+		       "CTL_DAEMON_COUNTERS counts the daemon's counters");
+
+	for (size_t i = 0; i < CTL_DAEMON_COUNTERS; i++) {
+		Synack__V1__Counter *c = &v[(*n)++];
+
+		synack__v1__counter__init(c);
+		c->name = (char *)extra[i].name;
+		c->value = extra[i].value;
+		c->gauge = extra[i].gauge;
+	}
+}
+
+static int ctl_handle_stats(struct ctl_session *ss, uint64_t id)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__CounterList cl = SYNACK__V1__COUNTER_LIST__INIT;
+	const struct stack_counters *sc = stack_counters_get(ss->srv->stack);
+	Synack__V1__Counter v[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS];
+	Synack__V1__Counter *pv[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < STACK_CTR_COUNT; i++) {
+		synack__v1__counter__init(&v[n]);
+		v[n].name = (char *)stack_counter_name((enum stack_counter_id)i);
+		v[n].value = sc->v[i];
+		v[n].gauge = i == STACK_CTR_TcpCurrEstab;
+		n++;
+	}
+	ctl_daemon_counters(ss->srv, v, &n);
+	for (size_t i = 0; i < n; i++)
+		pv[i] = &v[i];
+	cl.counters = pv;
+	cl.n_counters = n;
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_COUNTERS;
+	rp.counters = &cl;
+	ctl_reply_ok(ss, id, &rp);
+	return 0;
+}
+
+static Synack__V1__TunableUnit ctl_pb_unit(enum stack_tunable_kind k)
+{
+	switch (k) {
+	case STACK_TUN_DURATION:
+		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_DURATION_US;
+	case STACK_TUN_SIZE:
+		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_SIZE_BYTES;
+	case STACK_TUN_BOOL:
+		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_BOOL;
+	default:
+		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_COUNT;
+	}
+}
+
+static void ctl_tunable_fill(struct ctl_server *srv, enum stack_tunable_id tid,
+			     Synack__V1__Tunable *t)
+{
+	const struct stack_tunable_desc *d = stack_tunable_desc(tid);
+
+	synack__v1__tunable__init(t);
+	t->key = (char *)d->key;
+	t->unit = ctl_pb_unit(d->kind);
+	t->value = stack_tunables_read(stack_tunables_get(srv->stack), tid);
+	t->default_ = d->def;
+	t->min = d->min;
+	t->max = d->max;
+	t->affects_existing = d->affects_existing;
+	t->meaning = (char *)d->meaning;
+}
+
+/* Reply with the tunables from first to first + n - 1. */
+static void ctl_reply_tunables(struct ctl_session *ss, uint64_t id, unsigned first, unsigned n)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__TunableList tl = SYNACK__V1__TUNABLE_LIST__INIT;
+	Synack__V1__Tunable v[STACK_TUN_COUNT_], *pv[STACK_TUN_COUNT_];
+
+	for (unsigned i = 0; i < n; i++) {
+		ctl_tunable_fill(ss->srv, (enum stack_tunable_id)(first + i), &v[i]);
+		pv[i] = &v[i];
+	}
+	tl.tunables = pv;
+	tl.n_tunables = n;
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_TUNABLES;
+	rp.tunables = &tl;
+	ctl_reply_ok(ss, id, &rp);
+}
+
+static int ctl_handle_get_tunables(struct ctl_session *ss, uint64_t id,
+				   const Synack__V1__GetTunables *g)
+{
+	enum stack_tunable_id tid;
+	char why[128];
+
+	if (!g->key || !g->key[0]) {
+		ctl_reply_tunables(ss, id, 0, STACK_TUN_COUNT_);
+		return 0;
+	}
+	if (stack_tunable_lookup(g->key, &tid) < 0) {
+		snprintf(why, sizeof(why), "unknown tunable '%.64s'", g->key);
+		ctl_reply_status(ss, id, -EINVAL, why);
+		return EINVAL;
+	}
+	ctl_reply_tunables(ss, id, tid, 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ changing */
+
+/* A tunable's value the way the config file writes it ("30s", "256KiB", "true", "6"). */
+static void ctl_format_value(enum stack_tunable_kind kind, uint64_t v, char *buf, size_t len)
+{
+	if (kind == STACK_TUN_DURATION && config_format_duration(v, buf, len) >= 0)
+		return;
+	if (kind == STACK_TUN_SIZE && config_format_size(v, buf, len) >= 0)
+		return;
+	if (kind == STACK_TUN_BOOL)
+		snprintf(buf, len, "%s", v ? "true" : "false");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static int ctl_handle_set_tunable(struct ctl_session *ss, uint64_t id,
+				  const Synack__V1__SetTunable *st)
+{
+	const struct stack_tunable_desc *d;
+	enum stack_tunable_id tid;
+	char why[256], val[32], lo[32], hi[32];
+	int r;
+
+	if (!st->key || stack_tunable_lookup(st->key, &tid) < 0) {
+		snprintf(why, sizeof(why), "unknown tunable '%.64s'", st->key ? st->key : "");
+		ctl_reply_status(ss, id, -EINVAL, why);
+		return EINVAL;
+	}
+	d = stack_tunable_desc(tid);
+	r = stack_tunable_set(ss->srv->stack, daemon_now(), tid, st->value);
+	ctl_format_value(d->kind, st->value, val, sizeof(val));
+	if (r < 0) {
+		ctl_format_value(d->kind, d->min, lo, sizeof(lo));
+		ctl_format_value(d->kind, d->max, hi, sizeof(hi));
+		snprintf(why, sizeof(why), "%s = %s refused: %s (range %s..%s)", d->key, val,
+			 status_message(r), lo, hi);
+		ctl_reply_status(ss, id, r, why);
+		return -r;
+	}
+	log_info("control: tcp.%s = %s (set by uid %u, pid %d)", d->key, val, (unsigned)ss->uid,
+		 (int)ss->pid);
+	daemon_kick(ss->srv->d);
+	ctl_reply_tunables(ss, id, tid, 1);
+	return 0;
+}
+
+/* Abort one connection; RPC clients that own it are told (Reset, then Closed). */
+static int ctl_kill_one(struct ctl_server *srv, uint64_t conn, bool dry_run, char *why, size_t len)
+{
+	struct ctl_find f;
+	int r;
+
+	if (!ctl_conn_lookup(srv, conn, &f)) {
+		snprintf(why, len, "no connection %llu", (unsigned long long)conn);
+		return -ESRCH;
+	}
+	if (f.info.orphan) {
+		snprintf(why, len, "connection %llu is closing on its own (%s, no owner left)",
+			 (unsigned long long)conn, f.info.state_name);
+		return -EBADF;
+	}
+	if (dry_run)
+		return 0;
+	r = rpc_server_kill(daemon_rpc_server(srv->d), f.info.owner, f.sock);
+	if (r == -ENOENT)
+		r = stack_tcp_abort(srv->stack, daemon_now(), f.sock);
+	if (r < 0) {
+		snprintf(why, len, "cannot abort connection %llu: %s", (unsigned long long)conn,
+			 status_message(r));
+		return r;
+	}
+	log_info("control: connection %llu (%s) aborted", (unsigned long long)conn,
+		 f.info.state_name);
+	return 0;
+}
+
+static int ctl_handle_kill(struct ctl_session *ss, uint64_t id, const Synack__V1__Kill *k)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__KillResult kr = SYNACK__V1__KILL_RESULT__INIT;
+	Synack__V1__KillOutcome *o, **po;
+	Synack__V1__Status *st;
+	char(*msg)[160];
+	int first_err = 0;
+
+	o = calloc(k->n_conns + 1, sizeof(*o));
+	po = calloc(k->n_conns + 1, sizeof(*po));
+	st = calloc(k->n_conns + 1, sizeof(*st));
+	msg = calloc(k->n_conns + 1, sizeof(*msg));
+	if (!o || !po || !st || !msg) {
+		free(o), free(po), free(st), free(msg);
+		ctl_reply_status(ss, id, -ENOMEM, NULL);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < k->n_conns; i++) {
+		int r = ctl_kill_one(ss->srv, k->conns[i], k->dry_run, msg[i], sizeof(msg[i]));
+
+		synack__v1__kill_outcome__init(&o[i]);
+		o[i].conn = k->conns[i];
+		ctl_status_fill(&st[i], msg[i], sizeof(msg[i]), r, r < 0 ? msg[i] : NULL);
+		o[i].status = &st[i];
+		po[i] = &o[i];
+		if (r < 0 && !first_err)
+			first_err = r;
+	}
+	daemon_kick(ss->srv->d);
+	kr.outcomes = po;
+	kr.n_outcomes = k->n_conns;
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_KILL;
+	rp.kill = &kr;
+	if (first_err && k->n_conns == 1) {
+		/* one connection: its failure is the request's */
+		Synack__V1__Status s0 = st[0];
+
+		rp.id = id;
+		rp.status = &s0;
+		ctl_send_reply(ss, &rp);
+	} else {
+		ctl_reply_ok(ss, id, &rp);
+	}
+	free(o), free(po), free(st), free(msg);
+	return first_err ? -first_err : 0;
+}
+
+static int ctl_handle_capture(struct ctl_session *ss, uint64_t id, const Synack__V1__Capture *c)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__CaptureStarted cs = SYNACK__V1__CAPTURE_STARTED__INIT;
+	struct daemon_info info;
+	int r;
+
+	if (ss->capturing) {
+		ctl_reply_status(ss, id, -EALREADY, "a capture is already running on this session");
+		return EALREADY;
+	}
+	r = ctl_session_capture_timer(ss, c->duration_ms);
+	if (r < 0) {
+		ctl_reply_status(ss, id, r, "capture timer");
+		return -r;
+	}
+	daemon_get_info(ss->srv->d, &info);
+	cs.ifname = info.tap;
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_CAPTURE;
+	rp.capture = &cs;
+	ctl_reply_ok(ss, id, &rp); /* the reply before the first frame */
+	ss->cap_left = c->count;
+	ss->cap_snap = c->snaplen;
+	ss->dropped = 0;
+	ss->capturing = true;
+	ctl_session_streams_changed(ss);
+	log_info("control: capture started by uid %u, pid %d", (unsigned)ss->uid, (int)ss->pid);
+	return 0;
+}
+
+static int ctl_handle_reload(struct ctl_session *ss, uint64_t id)
+{
+	struct config_errors errs = { 0 };
+	char msg[CTL_RELOAD_ERRORS_MAX];
+	size_t used = 0;
+	int r = daemon_reload_config(ss->srv->d, &errs);
+
+	if (r != -EINVAL) {
+		ctl_reply_status(ss, id, r, r == -EBUSY ? "synackd is stopping" : NULL);
+		return -r;
+	}
+	msg[0] = '\0';
+	for (size_t i = 0; i < errs.n && used < sizeof(msg) - 1; i++) {
+		const struct config_error *e = &errs.v[i];
+		int n = e->line ? snprintf(msg + used, sizeof(msg) - used, "%s%s:%u:%u: %s",
+					   i ? "\n" : "", errs.file, e->line, e->column, e->message)
+				: snprintf(msg + used, sizeof(msg) - used, "%s%s: %s",
+					   i ? "\n" : "", errs.file, e->message);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	config_errors_free(&errs);
+	ctl_reply_status(ss, id, -EINVAL, msg);
+	return EINVAL;
+}
+
+static int ctl_handle_impair(struct ctl_session *ss, uint64_t id)
+{
+	ctl_reply_status(ss, id, -ENOTSUP,
+			 "not implemented yet: link impairment is a later feature of synackd");
+	return ENOTSUP;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+/* Does this operation change synackd (admin group) rather than read it? */
+static bool ctl_op_changes(const Synack__V1__ControlRequest *rq)
+{
+	switch (rq->op_case) {
+	case SYNACK__V1__CONTROL_REQUEST__OP_SET_TUNABLE:
+	case SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE:
+	case SYNACK__V1__CONTROL_REQUEST__OP_RELOAD:
+		return true;
+	case SYNACK__V1__CONTROL_REQUEST__OP_KILL:
+		return !rq->kill->dry_run;
+	case SYNACK__V1__CONTROL_REQUEST__OP_IMPAIR:
+		return rq->impair->set;
+	default:
+		return false;
+	}
+}
+
+/* Hello and Ping answer anyone who could open the socket (probes). */
+static bool ctl_op_open(const Synack__V1__ControlRequest *rq)
+{
+	return rq->op_case == SYNACK__V1__CONTROL_REQUEST__OP_HELLO ||
+	       rq->op_case == SYNACK__V1__CONTROL_REQUEST__OP_PING;
+}
+
+static int ctl_dispatch(struct ctl_session *ss, const Synack__V1__ControlRequest *rq)
+{
+	uint64_t id = rq->id;
+
+	switch (rq->op_case) {
+	case SYNACK__V1__CONTROL_REQUEST__OP_HELLO:
+		return ctl_handle_hello(ss, id, rq->hello);
+	case SYNACK__V1__CONTROL_REQUEST__OP_PING:
+		ctl_reply_status(ss, id, 0, NULL);
+		return 0;
+	case SYNACK__V1__CONTROL_REQUEST__OP_STATUS:
+		return ctl_handle_status(ss, id);
+	case SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS:
+		return ctl_handle_list_conns(ss, id);
+	case SYNACK__V1__CONTROL_REQUEST__OP_SUBSCRIBE:
+		return ctl_handle_subscribe(ss, id);
+	case SYNACK__V1__CONTROL_REQUEST__OP_TRACE:
+		return ctl_handle_trace(ss, id, rq->trace);
+	case SYNACK__V1__CONTROL_REQUEST__OP_STATS:
+		return ctl_handle_stats(ss, id);
+	case SYNACK__V1__CONTROL_REQUEST__OP_GET_TUNABLES:
+		return ctl_handle_get_tunables(ss, id, rq->get_tunables);
+	case SYNACK__V1__CONTROL_REQUEST__OP_SET_TUNABLE:
+		return ctl_handle_set_tunable(ss, id, rq->set_tunable);
+	case SYNACK__V1__CONTROL_REQUEST__OP_KILL:
+		return ctl_handle_kill(ss, id, rq->kill);
+	case SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE:
+		return ctl_handle_capture(ss, id, rq->capture);
+	case SYNACK__V1__CONTROL_REQUEST__OP_RELOAD:
+		return ctl_handle_reload(ss, id);
+	case SYNACK__V1__CONTROL_REQUEST__OP_IMPAIR:
+		return ctl_handle_impair(ss, id);
+	default:
+		ctl_reply_status(ss, id, -ENOMSG, "unknown control operation");
+		return ENOMSG;
+	}
+}
+
+int ctl_handle_request(struct ctl_session *ss, const Synack__V1__ControlRequest *rq)
+{
+	char why[200];
+
+	if (!ctl_op_open(rq) && ctl_session_allowed(ss, ctl_op_changes(rq), why, sizeof(why)) < 0) {
+		ss->srv->refused++;
+		ctl_reply_status(ss, rq->id, -EPERM, why);
+		return EPERM;
+	}
+	return ctl_dispatch(ss, rq);
+}

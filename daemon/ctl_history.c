@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_history.c - per-connection trace rings for `synackctl trace` (see
+ * ctl_history.h): a hash of live connections by 4-tuple, an age list of
+ * live rings and one of closed rings, and the bounds that keep it small.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_history.h"
+
+/* Rings start this small and double up to the configured entry count. */
+#define CTL_HIST_FIRST_CAP 16u
+
+static uint32_t ctl_history_bucket(const struct stack_endpoint *l, const struct stack_endpoint *r)
+{
+	uint64_t x = ((uint64_t)l->addr << 32 | r->addr) ^
+		     ((uint64_t)l->port << 48 | (uint64_t)r->port << 16);
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (uint32_t)(x % CTL_HISTORY_BUCKETS);
+}
+
+static bool ctl_history_same(const struct ctl_hist_conn *c, const struct stack_endpoint *l,
+			     const struct stack_endpoint *r)
+{
+	return c->local.addr == l->addr && c->local.port == l->port && c->remote.addr == r->addr &&
+	       c->remote.port == r->port;
+}
+
+static void ctl_hist_list_append(struct ctl_hist_list *l, struct ctl_hist_conn *c)
+{
+	c->next = NULL;
+	c->prev = l->last;
+	if (l->last)
+		l->last->next = c;
+	else
+		l->first = c;
+	l->last = c;
+	l->n++;
+}
+
+static void ctl_hist_list_remove(struct ctl_hist_list *l, struct ctl_hist_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->first = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->last = c->prev;
+	c->prev = c->next = NULL;
+	l->n--;
+}
+
+static void ctl_history_unhash(struct ctl_history *h, struct ctl_hist_conn *c)
+{
+	struct ctl_hist_conn **pp = &h->buckets[ctl_history_bucket(&c->local, &c->remote)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	c->hnext = NULL;
+}
+
+static void ctl_hist_conn_free(struct ctl_history *h, struct ctl_hist_conn *c)
+{
+	if (!c)
+		return;
+	h->allocated -= c->cap;
+	free(c->v);
+	free(c);
+}
+
+static void ctl_history_drop_live(struct ctl_history *h, struct ctl_hist_conn *c)
+{
+	ctl_history_unhash(h, c);
+	ctl_hist_list_remove(&h->live, c);
+	ctl_hist_conn_free(h, c);
+}
+
+static void ctl_history_drop_closed(struct ctl_history *h, struct ctl_hist_conn *c)
+{
+	ctl_hist_list_remove(&h->closed, c);
+	ctl_hist_conn_free(h, c);
+}
+
+void ctl_history_init(struct ctl_history *h, uint32_t events, uint32_t max_closed, uint64_t keep_us,
+		      uint32_t max_live)
+{
+	memset(h, 0, sizeof(*h));
+	h->events = events;
+	h->max_closed = max_closed;
+	h->keep_us = keep_us;
+	h->max_live = max_live ? max_live : 1;
+}
+
+/* Keep the newest max entries of a ring, in a buffer of exactly that size. */
+static void ctl_hist_conn_trim(struct ctl_history *h, struct ctl_hist_conn *c, uint32_t max)
+{
+	struct ctl_hist_entry *v;
+	uint32_t keep = c->n < max ? c->n : max;
+
+	if (c->cap <= max)
+		return;
+	v = max ? malloc((size_t)max * sizeof(*v)) : NULL;
+	if (max && !v)
+		return; /* keep the larger ring rather than lose it */
+	for (uint32_t i = 0; i < keep; i++)
+		v[i] = *ctl_hist_conn_at(c, c->n - keep + i);
+	c->dropped += c->n - keep;
+	free(c->v);
+	h->allocated -= c->cap - max;
+	c->v = v;
+	c->cap = max;
+	c->head = 0;
+	c->n = keep;
+}
+
+void ctl_history_set_limits(struct ctl_history *h, uint32_t events, uint32_t max_closed,
+			    uint64_t keep_us, stack_time_us now)
+{
+	struct ctl_hist_conn *c;
+
+	h->events = events;
+	h->max_closed = max_closed;
+	h->keep_us = keep_us;
+	for (c = h->live.first; c; c = c->next)
+		ctl_hist_conn_trim(h, c, events);
+	for (c = h->closed.first; c; c = c->next)
+		ctl_hist_conn_trim(h, c, events);
+	ctl_history_prune(h, now);
+}
+
+void ctl_history_free(struct ctl_history *h)
+{
+	while (h->live.first)
+		ctl_history_drop_live(h, h->live.first);
+	while (h->closed.first)
+		ctl_history_drop_closed(h, h->closed.first);
+}
+
+const struct ctl_hist_entry *ctl_hist_conn_at(const struct ctl_hist_conn *c, uint32_t i)
+{
+	return &c->v[(c->head + i) % c->cap];
+}
+
+void ctl_history_prune(struct ctl_history *h, stack_time_us now)
+{
+	while (h->closed.first &&
+	       (h->closed.n > h->max_closed || now - h->closed.first->closed_at >= h->keep_us))
+		ctl_history_drop_closed(h, h->closed.first);
+}
+
+struct ctl_hist_conn *ctl_history_lookup(struct ctl_history *h, const struct stack_endpoint *local,
+					 const struct stack_endpoint *remote)
+{
+	struct ctl_hist_conn *c = h->buckets[ctl_history_bucket(local, remote)];
+
+	while (c && !ctl_history_same(c, local, remote))
+		c = c->hnext;
+	return c;
+}
+
+struct ctl_hist_conn *ctl_history_find(struct ctl_history *h, uint64_t id, stack_time_us now)
+{
+	struct ctl_hist_conn *c;
+
+	if (id == 0)
+		return NULL;
+	ctl_history_prune(h, now);
+	for (c = h->live.first; c; c = c->next)
+		if (c->id == id)
+			return c;
+	for (c = h->closed.first; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static struct ctl_hist_conn *ctl_history_new(struct ctl_history *h, const struct stack_trace *t)
+{
+	struct ctl_hist_conn *c;
+	uint32_t b;
+
+	while (h->live.n >= h->max_live) {
+		ctl_history_drop_live(h, h->live.first);
+		h->evicted++;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->local = t->local;
+	c->remote = t->remote;
+	b = ctl_history_bucket(&c->local, &c->remote);
+	c->hnext = h->buckets[b];
+	h->buckets[b] = c;
+	ctl_hist_list_append(&h->live, c);
+	return c;
+}
+
+/* Room for more entries within the budget: closed rings are let go first. */
+static bool ctl_history_budget(struct ctl_history *h, uint32_t more)
+{
+	while (h->allocated + more > CTL_HISTORY_MAX_ENTRIES && h->closed.first) {
+		ctl_history_drop_closed(h, h->closed.first);
+		h->evicted++;
+	}
+	return h->allocated + more <= CTL_HISTORY_MAX_ENTRIES;
+}
+
+/* Double a full ring, up to h->events; it stays as it is when that fails. */
+static void ctl_hist_conn_grow(struct ctl_history *h, struct ctl_hist_conn *c)
+{
+	uint32_t cap = c->cap ? c->cap * 2 : CTL_HIST_FIRST_CAP;
+	struct ctl_hist_entry *v;
+
+	if (cap > h->events)
+		cap = h->events;
+	if (!ctl_history_budget(h, cap - c->cap))
+		return;
+	v = malloc((size_t)cap * sizeof(*v));
+	if (!v)
+		return;
+	for (uint32_t i = 0; i < c->n; i++)
+		v[i] = *ctl_hist_conn_at(c, i);
+	free(c->v);
+	h->allocated += cap - c->cap;
+	c->v = v;
+	c->cap = cap;
+	c->head = 0;
+}
+
+/* Append e, growing the ring up to h->events, then overwriting the oldest. */
+static void ctl_hist_conn_push(struct ctl_history *h, struct ctl_hist_conn *c,
+			       const struct ctl_hist_entry *e)
+{
+	if (c->n == c->cap && c->cap < h->events)
+		ctl_hist_conn_grow(h, c);
+	if (c->cap == 0) {
+		c->dropped++;
+		return;
+	}
+	if (c->n == c->cap) {
+		c->head = (c->head + 1) % c->cap;
+		c->n--;
+		c->dropped++;
+	}
+	c->v[(c->head + c->n) % c->cap] = *e;
+	c->n++;
+}
+
+/* The connection closed: off the hash, onto the closed list (pruned later). */
+static void ctl_history_retire(struct ctl_history *h, struct ctl_hist_conn *c, stack_time_us now)
+{
+	ctl_history_unhash(h, c);
+	ctl_hist_list_remove(&h->live, c);
+	c->closed = true;
+	c->closed_at = now;
+	ctl_hist_list_append(&h->closed, c);
+}
+
+struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct stack_trace *t,
+					 const struct ctl_hist_entry *e, uint64_t id)
+{
+	struct ctl_hist_conn *c;
+
+	/* pruning first: the ring returned stays valid until the next call */
+	ctl_history_prune(h, t->now);
+	c = ctl_history_lookup(h, &t->local, &t->remote);
+	/* a new connection on a tuple that is still tracked: the old ring ends here */
+	if (c && id && c->id && c->id != id) {
+		ctl_history_retire(h, c, t->now);
+		c = NULL;
+	}
+	if (!c) {
+		/* segments of no connection (RSTs to closed ports) are not kept */
+		if (t->sock == STACK_SOCK_NONE)
+			return NULL;
+		c = ctl_history_new(h, t);
+		if (!c)
+			return NULL;
+	}
+	if (id && !c->id)
+		c->id = id;
+	ctl_hist_conn_push(h, c, e);
+	if (e->kind == CTL_HIST_STATE && e->to == 0 /* CLOSED */)
+		ctl_history_retire(h, c, t->now);
+	return c;
+}

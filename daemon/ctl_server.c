@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_server.c - the control socket (see ctl_server.h): admission with
+ * SO_PEERCRED, group checks, one session per synackctl with the RPC
+ * framing, bounded output, and the streams fed by the core's trace hook
+ * (history, state events, trace --follow) and by the link (capture).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ctl_handlers.h"
+#include "ctl_server.h"
+#include "link.h"
+#include "listener.h"
+#include "log.h"
+#include "stack_info.h"
+
+/* Rings tracked for open connections beyond limits.max_conns (half-open SYNs). */
+#define CTL_HISTORY_LIVE_SLACK 256
+
+struct ctl_write {
+	uv_write_t req;
+	struct ctl_session *ss;
+	uint8_t *buf;
+	size_t len;
+};
+
+static void ctl_session_close(struct ctl_session *ss, const char *why);
+static void ctl_session_read_update(struct ctl_session *ss);
+
+/* ------------------------------------------------------------------ access */
+
+/* Is gid among the peer's groups: its primary gid or a supplementary one (/proc/PID/status). */
+static bool ctl_peer_in_group(const struct ctl_session *ss, gid_t gid)
+{
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
+
+	if (ss->gid == gid)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)ss->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p, *end;
+
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (p = line + 7;; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (g == gid) {
+				found = true;
+				break;
+			}
+		}
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Membership of a group by name; "" is nobody's group. */
+static bool ctl_peer_in_named_group(const struct ctl_session *ss, const char *name)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (!name[0] || getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
+		return false;
+	return ctl_peer_in_group(ss, res->gr_gid);
+}
+
+int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t len)
+{
+	const struct synack_config *cfg = daemon_config(ss->srv->d);
+	const char *group = admin ? cfg->control.admin_group : cfg->control.group;
+
+	if (ss->uid == 0)
+		return 0;
+	if (!admin && !group[0])
+		return 0; /* no reading group: whoever may open the socket may read */
+	if (ctl_peer_in_named_group(ss, group))
+		return 0;
+	/* the admin group may read too */
+	if (!admin && ctl_peer_in_named_group(ss, cfg->control.admin_group))
+		return 0;
+	if (group[0])
+		snprintf(why, len,
+			 "%s needs root or membership of group '%s' (uid %u is not in it)",
+			 admin ? "changing synackd" : "reading synackd's state", group,
+			 (unsigned)ss->uid);
+	else
+		snprintf(why, len,
+			 "changing synackd needs root (control.admin_group is not set; uid %u)",
+			 (unsigned)ss->uid);
+	return -EPERM;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static void ctl_session_written(uv_write_t *req, int status)
+{
+	struct ctl_write *w = (struct ctl_write *)req;
+	struct ctl_session *ss = w->ss;
+
+	ss->queued -= w->len;
+	free(w->buf);
+	free(w);
+	if (status >= 0 && !ss->closing)
+		ctl_session_read_update(ss);
+}
+
+int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m, bool stream)
+{
+	struct ctl_write *w;
+	uv_buf_t b;
+	int r;
+
+	if (ss->closing || uv_is_closing((uv_handle_t *)&ss->pipe))
+		return -ESHUTDOWN;
+	if (stream && ss->queued > CTL_STREAM_MAX_QUEUED) {
+		ss->dropped++;
+		ss->srv->stream_drops++;
+		return -ENOBUFS;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	r = frame_pack(&m->base, FRAME_MAX_LIMIT, &w->buf, &w->len);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	w->ss = ss;
+	b = uv_buf_init((char *)w->buf, (unsigned)w->len);
+	r = uv_write(&w->req, (uv_stream_t *)&ss->pipe, &b, 1, ctl_session_written);
+	if (r < 0) {
+		free(w->buf);
+		free(w);
+		return r;
+	}
+	ss->queued += w->len;
+	ctl_session_read_update(ss);
+	return 0;
+}
+
+int ctl_session_send_event(struct ctl_session *ss, Synack__V1__ControlEvent *ev)
+{
+	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
+
+	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_EVENT;
+	m.event = ev;
+	return ctl_session_send(ss, &m, true);
+}
+
+/* The end of every stream of the session, with why. */
+static void ctl_session_send_end(struct ctl_session *ss, int err, const char *why)
+{
+	Synack__V1__ControlEvent ev = SYNACK__V1__CONTROL_EVENT__INIT;
+	Synack__V1__StreamEnd end = SYNACK__V1__STREAM_END__INIT;
+	Synack__V1__Status st = SYNACK__V1__STATUS__INIT;
+	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
+
+	st.code = err < 0 ? -err : err;
+	st.message = (char *)why;
+	end.reason = &st;
+	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_END;
+	ev.end = &end;
+	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_EVENT;
+	m.event = &ev;
+	ctl_session_send(ss, &m, false); /* the end is never dropped */
+}
+
+/* ------------------------------------------------------------------ streams */
+
+void ctl_session_streams_changed(struct ctl_session *ss)
+{
+	struct ctl_server *srv = ss->srv;
+	uint32_t n = 0;
+
+	for (struct ctl_session *s = srv->sessions; s; s = s->next)
+		if (!s->closing && (s->events || s->follow || s->capturing))
+			n++;
+	srv->nsubscribers = n;
+}
+
+static void ctl_session_capture_done(struct ctl_session *ss, const char *why)
+{
+	ss->capturing = false;
+	if (ss->cap_timer_on) {
+		uv_timer_stop(&ss->cap_timer);
+		ss->cap_timer_on = false;
+	}
+	ctl_session_send_end(ss, 0, why);
+	ctl_session_streams_changed(ss);
+}
+
+static void ctl_session_capture_timeout(uv_timer_t *t)
+{
+	struct ctl_session *ss = t->data;
+
+	ss->cap_timer_on = false;
+	if (ss->capturing)
+		ctl_session_capture_done(ss, "capture duration reached");
+}
+
+int ctl_session_capture_timer(struct ctl_session *ss, uint64_t ms)
+{
+	int r;
+
+	if (ss->cap_timer_on)
+		uv_timer_stop(&ss->cap_timer);
+	ss->cap_timer_on = false;
+	if (!ms)
+		return 0;
+	r = uv_timer_start(&ss->cap_timer, ctl_session_capture_timeout, ms, 0);
+	if (r == 0)
+		ss->cap_timer_on = true;
+	return r;
+}
+
+static uint64_t ctl_realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void ctl_server_capture_one(struct ctl_session *ss, bool out, const uint8_t *frame,
+				   size_t len, uint64_t realtime)
+{
+	Synack__V1__ControlEvent ev = SYNACK__V1__CONTROL_EVENT__INIT;
+	Synack__V1__CaptureFrame cf = SYNACK__V1__CAPTURE_FRAME__INIT;
+
+	cf.realtime_us = realtime;
+	cf.dir = out ? SYNACK__V1__TRACE_DIR__TRACE_DIR_OUT : SYNACK__V1__TRACE_DIR__TRACE_DIR_IN;
+	cf.orig_len = (uint32_t)len;
+	cf.data.data = (uint8_t *)frame;
+	cf.data.len = ss->cap_snap && ss->cap_snap < len ? ss->cap_snap : len;
+	cf.dropped = ss->dropped;
+	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_FRAME;
+	ev.frame = &cf;
+	if (ctl_session_send_event(ss, &ev) < 0)
+		return; /* dropped and counted: the next frame tells how many */
+	if (ss->cap_left && --ss->cap_left == 0)
+		ctl_session_capture_done(ss, "capture count reached");
+}
+
+void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len)
+{
+	struct ctl_server *srv = ctx;
+	uint64_t realtime;
+
+	if (!srv->nsubscribers)
+		return;
+	realtime = ctl_realtime_us();
+	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next)
+		if (ss->capturing && !ss->closing)
+			ctl_server_capture_one(ss, out, frame, len, realtime);
+}
+
+/* The newest history entry of the core for t's connection: the cause of a state change. */
+static void ctl_server_state_cause(struct ctl_server *srv, const struct stack_trace *t,
+				   struct ctl_hist_entry *e, uint32_t *seq, uint32_t *ack)
+{
+	struct stack_tcp_history_entry h[16];
+	int n = t->sock ? stack_tcp_history(srv->stack, t->sock, h, 16) : 0;
+
+	if (n <= 0)
+		return;
+	const struct stack_tcp_history_entry *last = &h[n - 1];
+	if (last->from != t->state.from || last->to != t->state.to || last->at != t->now)
+		return;
+	e->cause = last->cause;
+	e->flags = last->seg_flags;
+	*seq = last->seg_seq;
+	*ack = last->seg_ack;
+}
+
+static void ctl_server_build_entry(struct ctl_server *srv, const struct stack_trace *t,
+				   struct ctl_hist_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->at = t->now;
+	if (t->kind == STACK_TRACE_STATE) {
+		e->kind = CTL_HIST_STATE;
+		e->from = t->state.from;
+		e->to = t->state.to;
+		ctl_server_state_cause(srv, t, e, &e->seq, &e->ack);
+		return;
+	}
+	e->kind = t->kind == STACK_TRACE_SEG_IN ? CTL_HIST_SEG_IN : CTL_HIST_SEG_OUT;
+	e->flags = t->seg.flags;
+	e->seq = t->seg.seq;
+	e->ack = t->seg.ack;
+	e->wnd = t->seg.wnd;
+	e->len = t->seg.len;
+}
+
+/* The connection id for t, when the ring does not know it yet (listeners have none here). */
+static uint64_t ctl_server_conn_id(struct ctl_server *srv, const struct stack_trace *t)
+{
+	struct ctl_hist_conn *c = ctl_history_lookup(&srv->hist, &t->local, &t->remote);
+	struct stack_tcp_info info;
+
+	if (t->sock == STACK_SOCK_NONE)
+		return c ? c->id : 0;
+	if (c && c->id)
+		return c->id;
+	if (stack_tcp_info(srv->stack, t->sock, &info) < 0)
+		return 0;
+	if (info.listener &&
+	    (info.local.port != t->local.port || info.remote.port != t->remote.port ||
+	     info.remote.addr != t->remote.addr))
+		return 0; /* a SYN the listener took: the new connection's id comes later */
+	return info.id;
+}
+
+static void ctl_server_push_state(struct ctl_server *srv, const struct stack_trace *t,
+				  const struct ctl_hist_entry *e, uint64_t id)
+{
+	Synack__V1__ControlEvent ev = SYNACK__V1__CONTROL_EVENT__INIT;
+	Synack__V1__StateChange sc = SYNACK__V1__STATE_CHANGE__INIT;
+	Synack__V1__Endpoint l = SYNACK__V1__ENDPOINT__INIT, r = SYNACK__V1__ENDPOINT__INIT;
+	uint8_t la[4], ra[4];
+
+	sc.time_us = t->now;
+	sc.realtime_us = ctl_realtime_us();
+	sc.conn = id;
+	ctl_pb_endpoint(&t->local, &l, la);
+	ctl_pb_endpoint(&t->remote, &r, ra);
+	sc.local = &l;
+	sc.remote = &r;
+	sc.from = ctl_pb_state(e->from);
+	sc.to = ctl_pb_state(e->to);
+	sc.cause = (char *)(e->cause ? e->cause : "");
+	sc.seg_flags = e->flags;
+	sc.seg_seq = e->seq;
+	sc.seg_ack = e->ack;
+	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_STATE;
+	ev.state = &sc;
+	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next)
+		if (ss->events && !ss->closing)
+			ctl_session_send_event(ss, &ev);
+}
+
+static void ctl_server_push_trace(struct ctl_server *srv, const struct ctl_hist_entry *e,
+				  uint64_t id)
+{
+	Synack__V1__ControlEvent ev = SYNACK__V1__CONTROL_EVENT__INIT;
+	Synack__V1__TraceEntry te;
+	bool ended = e->kind == CTL_HIST_STATE && e->to == 0;
+
+	ctl_pb_trace_entry(e, &te);
+	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_TRACE;
+	ev.trace = &te;
+	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next) {
+		if (ss->follow != id || ss->closing)
+			continue;
+		ctl_session_send_event(ss, &ev);
+		if (ended) {
+			ss->follow = 0;
+			ctl_session_send_end(ss, 0, "the connection closed");
+			ctl_session_streams_changed(ss);
+		}
+	}
+}
+
+void ctl_server_trace(struct ctl_server *srv, const struct stack_trace *t)
+{
+	struct ctl_hist_entry e;
+	struct ctl_hist_conn *c;
+	uint64_t id;
+
+	ctl_server_build_entry(srv, t, &e);
+	id = ctl_server_conn_id(srv, t);
+	c = ctl_history_record(&srv->hist, t, &e, id);
+	if (c && c->id)
+		id = c->id;
+	if (!srv->nsubscribers)
+		return;
+	if (e.kind == CTL_HIST_STATE)
+		ctl_server_push_state(srv, t, &e, id);
+	if (id)
+		ctl_server_push_trace(srv, &e, id);
+}
+
+/* ------------------------------------------------------------------ input */
+
+static void ctl_session_strike(struct ctl_session *ss, const char *what)
+{
+	if (++ss->strikes >= CTL_SESSION_MAX_STRIKES) {
+		log_notice("control: pid %d uid %u: too many protocol errors (last: %s), "
+			   "disconnecting",
+			   (int)ss->pid, (unsigned)ss->uid, what);
+		ctl_session_close(ss, NULL);
+	}
+}
+
+static void ctl_session_frame(struct ctl_session *ss, const uint8_t *f, size_t len)
+{
+	ProtobufCMessage *pm;
+	struct frame_alloc a;
+
+	frame_alloc_init(&a, 2 * CTL_MAX_REQUEST + 65536);
+	if (frame_unpack(&synack__v1__control_request__descriptor, f, len, &a, &pm) < 0) {
+		ctl_reply_status(ss, 0, -EBADMSG, "not a synack.v1.ControlRequest");
+		ctl_session_strike(ss, "malformed message");
+		return;
+	}
+	ss->srv->requests++;
+	if (ctl_handle_request(ss, (Synack__V1__ControlRequest *)pm) == ENOMSG)
+		ctl_session_strike(ss, "unknown operation");
+	frame_unpacked_free(pm, &a);
+}
+
+static void ctl_session_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct ctl_session *ss = h->data;
+
+	*buf = uv_buf_init((char *)ss->rbuf, sizeof(ss->rbuf));
+}
+
+static void ctl_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct ctl_session *ss = st->data;
+	const uint8_t *in = (const uint8_t *)buf->base, *f;
+	size_t in_len, flen;
+	int r;
+
+	if (nread == 0 || ss->closing)
+		return;
+	if (nread < 0) {
+		ctl_session_close(ss, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+		return;
+	}
+	in_len = (size_t)nread;
+	while (!ss->closing && (r = frame_decoder_next(&ss->dec, &in, &in_len, &f, &flen)) != 0) {
+		if (r < 0) {
+			ctl_reply_status(ss, 0, r,
+					 r == -EMSGSIZE ? "request too large"
+							: "zero-length frame");
+			ctl_session_close(ss, "bad frame");
+			break;
+		}
+		ctl_session_frame(ss, f, flen);
+	}
+	daemon_kick(ss->srv->d);
+}
+
+/* Read requests only while the replies already queued are below the bound. */
+static void ctl_session_read_update(struct ctl_session *ss)
+{
+	bool want = !ss->closing && ss->queued < CTL_SESSION_MAX_QUEUED;
+
+	if (want == ss->reading)
+		return;
+	if (want &&
+	    uv_read_start((uv_stream_t *)&ss->pipe, ctl_session_alloc, ctl_session_read) < 0)
+		return;
+	if (!want)
+		uv_read_stop((uv_stream_t *)&ss->pipe);
+	ss->reading = want;
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static void ctl_session_handle_closed(uv_handle_t *h)
+{
+	struct ctl_session *ss = h->data;
+
+	if (h == (uv_handle_t *)&ss->pipe) {
+		uv_close((uv_handle_t *)&ss->cap_timer, ctl_session_handle_closed);
+		return;
+	}
+	frame_decoder_deinit(&ss->dec);
+	free(ss);
+}
+
+static void ctl_session_unlink(struct ctl_session *ss)
+{
+	struct ctl_server *srv = ss->srv;
+
+	for (struct ctl_session **pp = &srv->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == ss) {
+			*pp = ss->next;
+			srv->nsessions--;
+			break;
+		}
+	}
+	ctl_session_streams_changed(ss); /* counts what is left on the list */
+}
+
+/* Hang up now: pending writes are cancelled with the handle. */
+static void ctl_session_close(struct ctl_session *ss, const char *why)
+{
+	if (ss->closing)
+		return;
+	ss->closing = true;
+	if (why)
+		log_info("control: pid %d uid %u: %s", (int)ss->pid, (unsigned)ss->uid, why);
+	ctl_session_unlink(ss);
+	if (ss->cap_timer_on)
+		uv_timer_stop(&ss->cap_timer);
+	uv_close((uv_handle_t *)&ss->pipe, ctl_session_handle_closed);
+}
+
+static int ctl_session_peer_cred(struct ctl_session *ss)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+	int r = uv_fileno((uv_handle_t *)&ss->pipe, &fd);
+
+	if (r < 0)
+		return r;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	ss->pid = cred.pid;
+	ss->uid = cred.uid;
+	ss->gid = cred.gid;
+	return 0;
+}
+
+static void ctl_server_reject_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void ctl_server_on_connection(void *ctx, struct listener *l)
+{
+	struct ctl_server *srv = ctx;
+	struct ctl_session *ss = calloc(1, sizeof(*ss));
+	int r;
+
+	if (!ss)
+		return;
+	if (uv_pipe_init(srv->loop, &ss->pipe, 0) < 0) {
+		free(ss);
+		return;
+	}
+	ss->pipe.data = ss;
+	ss->srv = srv;
+	r = listener_accept(l, &ss->pipe);
+	if (r == 0)
+		r = ctl_session_peer_cred(ss);
+	if (r == 0)
+		r = uv_timer_init(srv->loop, &ss->cap_timer);
+	if (r < 0) {
+		log_warning("control: new client: %s", strerror(-r));
+		uv_close((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
+		return;
+	}
+	ss->cap_timer.data = ss;
+	frame_decoder_init(&ss->dec, CTL_MAX_REQUEST);
+	ss->next = srv->sessions;
+	srv->sessions = ss;
+	srv->nsessions++;
+	ctl_session_read_update(ss);
+	log_debug("control: client connected (pid %d, uid %u, gid %u)", (int)ss->pid,
+		  (unsigned)ss->uid, (unsigned)ss->gid);
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+static void ctl_server_close_all(struct ctl_server *srv)
+{
+	while (srv->sessions)
+		ctl_session_close(srv->sessions, NULL);
+}
+
+static void ctl_server_owner_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
+{
+	/* the control server opens no sockets */
+}
+
+static void ctl_server_owner_shutdown(void *ctx, bool abort)
+{
+	ctl_server_close_all(ctx);
+}
+
+static const struct daemon_owner_ops ctl_server_owner_ops = {
+	.event = ctl_server_owner_event,
+	.shutdown = ctl_server_owner_shutdown,
+};
+
+static void ctl_server_history_limits(struct ctl_server *srv, const struct synack_config *cfg,
+				      bool init)
+{
+	if (init)
+		ctl_history_init(&srv->hist, cfg->history.events, cfg->history.conns,
+				 cfg->history.keep_us,
+				 cfg->limits.max_conns + CTL_HISTORY_LIVE_SLACK);
+	else
+		ctl_history_set_limits(&srv->hist, cfg->history.events, cfg->history.conns,
+				       cfg->history.keep_us, daemon_now());
+}
+
+int ctl_server_start(struct daemon *d, struct ctl_server **ret)
+{
+	struct ctl_server *srv = calloc(1, sizeof(*srv));
+	struct daemon_info info;
+	struct link *link = daemon_link(d);
+	int r;
+
+	if (!srv)
+		return -ENOMEM;
+	srv->d = d;
+	srv->loop = daemon_loop(d);
+	srv->stack = daemon_stack(d);
+	daemon_get_info(d, &info);
+	srv->started = info.started;
+	ctl_server_history_limits(srv, daemon_config(d), true);
+	r = daemon_owner_register(d, &ctl_server_owner_ops, srv, &srv->owner_id);
+	if (r < 0) {
+		free(srv);
+		return r;
+	}
+	link->capture = ctl_server_capture;
+	link->capture_ctx = srv;
+	listener_set_handler(daemon_control_listener(d), ctl_server_on_connection, srv);
+	*ret = srv;
+	return 0;
+}
+
+void ctl_server_apply(struct ctl_server *srv, const struct synack_config *cfg)
+{
+	if (srv)
+		ctl_server_history_limits(srv, cfg, false);
+}
+
+void ctl_server_free(struct ctl_server *srv)
+{
+	struct link *link;
+
+	if (!srv)
+		return;
+	link = daemon_link(srv->d);
+	link->capture = NULL;
+	link->capture_ctx = NULL;
+	listener_set_handler(daemon_control_listener(srv->d), NULL, NULL);
+	ctl_server_close_all(srv);
+	daemon_owner_unregister(srv->d, srv->owner_id);
+	ctl_history_free(&srv->hist);
+	free(srv);
+}

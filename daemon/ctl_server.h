@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_server.h - synackd's control socket, served for synackctl: sessions
+ * over the daemon's "control" listener with the RPC framing (proto/frame.h),
+ * ControlRequest in, ControlServerMessage out (synack.proto).
+ *
+ * Access (SO_PEERCRED): reading needs uid 0 or membership of control.group
+ * (any peer when that is ""), changing anything needs uid 0 or membership of
+ * control.admin_group (only root when that is ""). Membership counts the
+ * peer's primary gid and its supplementary groups (/proc/PID/status).
+ *
+ * Streams: a session may subscribe to state events, follow one connection's
+ * trace, and capture the TAP's frames. Stream items are dropped (and
+ * counted) when the session has more than CTL_STREAM_MAX_QUEUED bytes
+ * waiting to be written: a slow synackctl never grows the daemon.
+ *
+ * The server also keeps the per-connection history (ctl_history.h); the
+ * daemon feeds it from the core's trace hook with ctl_server_trace().
+ */
+#ifndef SYNACKD_CTL_SERVER_H
+#define SYNACKD_CTL_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "ctl_history.h"
+#include "daemon.h"
+#include "frame.h"
+#include "stack.h"
+#include "synack.pb-c.h"
+
+/* Largest request synackctl sends; replies may be larger (FRAME_MAX_LIMIT). */
+#define CTL_MAX_REQUEST		(64 * 1024)
+/* Queued output beyond which stream items are dropped. */
+#define CTL_STREAM_MAX_QUEUED	(4u << 20)
+/* Queued output beyond which the session's requests are not read. */
+#define CTL_SESSION_MAX_QUEUED	(16u << 20)
+/* Protocol errors before a session is dropped. */
+#define CTL_SESSION_MAX_STRIKES 4
+
+struct ctl_server;
+
+struct ctl_session {
+	struct ctl_session *next;
+	struct ctl_server *srv;
+	uv_pipe_t pipe;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	bool closing, reading;
+	unsigned strikes;
+	struct frame_decoder dec;
+	uint8_t rbuf[16 * 1024];
+	uint64_t queued; /* bytes handed to uv_write and not yet written */
+
+	/* streams */
+	bool events;	   /* Subscribe: state transitions */
+	uint64_t follow;   /* Trace follow: the connection id, 0 none */
+	bool capturing;	   /* Capture */
+	uint64_t cap_left; /* frames still wanted, 0 = no limit */
+	uint32_t cap_snap; /* bytes per frame, 0 = all */
+	uv_timer_t cap_timer;
+	bool cap_timer_on;
+	uint64_t dropped; /* stream items dropped because we lagged */
+};
+
+struct ctl_server {
+	struct daemon *d;
+	uv_loop_t *loop;
+	struct stack *stack;
+	uint32_t owner_id;
+	struct ctl_session *sessions;
+	uint32_t nsessions;
+	uint32_t nsubscribers; /* sessions with any stream: skip work when 0 */
+	struct ctl_history hist;
+	stack_time_us started;
+	/* daemon-side counters for `stats` */
+	uint64_t stream_drops, requests, refused;
+};
+
+int ctl_server_start(struct daemon *d, struct ctl_server **ret);
+/* Take new history limits after a reload. */
+void ctl_server_apply(struct ctl_server *srv, const struct synack_config *cfg);
+/* Hang up every session and free the server (handles close as the loop runs). NULL ok. */
+void ctl_server_free(struct ctl_server *srv);
+/* The core's trace hook calls this for every segment and state change. */
+void ctl_server_trace(struct ctl_server *srv, const struct stack_trace *t);
+/* The link calls this for every frame read from (out false) or written to the TAP. */
+void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len);
+
+/* ---- for the handlers (ctl_handlers.c) ---- */
+/* Queue one message; stream items (stream true) are dropped past CTL_STREAM_MAX_QUEUED. */
+int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m,
+		     bool stream);
+int ctl_session_send_event(struct ctl_session *ss, Synack__V1__ControlEvent *ev);
+/* 0 when the peer may read (admin false) or change things (admin true), else -EPERM + why. */
+int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t len);
+void ctl_session_streams_changed(struct ctl_session *ss);
+/* Start or stop the capture's duration timer. */
+int ctl_session_capture_timer(struct ctl_session *ss, uint64_t ms);
+
+#endif

@@ -1,0 +1,832 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.c - synackd's loop glue (see daemon.h): start-up in the order the
+ * pieces depend on each other, the kick (poll the core, dispatch events,
+ * re-arm the one timer), the owner table, signals (SIGTERM/SIGINT stop,
+ * SIGHUP reload), systemd notifications, and tear-down.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ctl_server.h"
+#include "daemon.h"
+#include "link.h"
+#include "listener.h"
+#include "log.h"
+#include "netlink.h"
+#include "netns.h"
+#include "notify.h"
+#include "rpc_server.h"
+#include "services.h"
+#include "stack_info.h"
+#include "tap.h"
+
+/* Owner ids: low 16 bits slot + 1, high 16 bits the slot's generation. */
+#define DAEMON_OWNERS_MAX	65535u
+/* Rounds of poll + dispatch per kick before the loop gets a turn. */
+#define DAEMON_KICK_ROUNDS	16
+/* Events dispatched per round. */
+#define DAEMON_EVENTS_PER_ROUND 65536
+#define DAEMON_STATUS_MS	5000
+
+struct daemon_owner {
+	const struct daemon_owner_ops *ops;
+	void *ctx;
+	uint16_t gen;
+	bool used;
+};
+
+enum daemon_phase { DAEMON_RUNNING, DAEMON_DRAINING, DAEMON_DONE };
+
+struct daemon {
+	uv_loop_t loop;
+	struct daemon_opts opts;
+	struct synack_config cfg;
+	struct tap tap;
+	struct link link;
+	struct stack *stack;
+	uv_timer_t timer, status_timer, drain_timer;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	struct notify notify;
+	struct listener rpc, control;
+	struct services *services;
+	struct rpc_server *rpc_server;
+	struct ctl_server *ctl_server;
+	uint8_t mac[6];
+	stack_time_us started;
+	struct daemon_owner *owners;
+	uint32_t owners_cap;
+	bool in_kick, kick_again;
+	enum daemon_phase phase;
+	int exit_code;
+	uint32_t clients;
+	char status[256];
+};
+
+/* ---- owners ---- */
+
+int daemon_owner_register(struct daemon *d, const struct daemon_owner_ops *ops, void *ctx,
+			  uint32_t *ret_id)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->owners_cap && d->owners[i].used; i++)
+		;
+	if (i == d->owners_cap) {
+		uint32_t cap = d->owners_cap ? d->owners_cap * 2 : 16;
+		struct daemon_owner *o;
+
+		if (cap > DAEMON_OWNERS_MAX)
+			cap = DAEMON_OWNERS_MAX;
+		if (cap <= d->owners_cap)
+			return -ENOSPC;
+		o = realloc(d->owners, cap * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		memset(o + d->owners_cap, 0, (cap - d->owners_cap) * sizeof(*o));
+		d->owners = o;
+		d->owners_cap = cap;
+	}
+	d->owners[i].ops = ops;
+	d->owners[i].ctx = ctx;
+	d->owners[i].used = true;
+	*ret_id = ((uint32_t)d->owners[i].gen << 16) | (i + 1);
+	return 0;
+}
+
+static struct daemon_owner *daemon_owner_find(struct daemon *d, uint32_t id)
+{
+	uint32_t slot = id & 0xffff;
+
+	if (slot == 0 || slot > d->owners_cap)
+		return NULL;
+	if (!d->owners[slot - 1].used || d->owners[slot - 1].gen != (id >> 16))
+		return NULL;
+	return &d->owners[slot - 1];
+}
+
+void daemon_owner_unregister(struct daemon *d, uint32_t id)
+{
+	struct daemon_owner *o = daemon_owner_find(d, id);
+
+	if (!o)
+		return;
+	o->used = false;
+	o->ops = NULL;
+	o->ctx = NULL;
+	o->gen++;
+}
+
+uint64_t daemon_owner_tag(uint32_t id, uint32_t cookie)
+{
+	return ((uint64_t)id << 32) | cookie;
+}
+
+static void daemon_dispatch(struct daemon *d, const struct stack_event *ev)
+{
+	struct daemon_owner *o = daemon_owner_find(d, (uint32_t)(ev->owner >> 32));
+
+	if (o) {
+		o->ops->event(o->ctx, ev, (uint32_t)ev->owner);
+		return;
+	}
+	/* the owner is gone: nobody will read or close this socket */
+	if (ev->type != STACK_EV_CLOSED) {
+		log_debug("event %d for a socket whose owner is gone: aborting it", ev->type);
+		stack_tcp_abort(d->stack, daemon_now(), ev->sock);
+	}
+}
+
+/* ---- the kick ---- */
+
+stack_time_us daemon_now(void)
+{
+	return uv_hrtime() / 1000;
+}
+
+static void daemon_timer_cb(uv_timer_t *t)
+{
+	daemon_kick(t->data);
+}
+
+static void daemon_arm_timer(struct daemon *d, bool again)
+{
+	stack_time_us at = stack_poll_at(d->stack), now = daemon_now();
+	uint64_t ms;
+
+	if (again)
+		at = now;
+	if (at == STACK_TIME_NEVER) {
+		uv_timer_stop(&d->timer);
+		return;
+	}
+	ms = at > now ? (at - now + 999) / 1000 : 0;
+	uv_timer_start(&d->timer, daemon_timer_cb, ms, 0);
+}
+
+/* Dispatch every pending event; true when there was one. */
+static bool daemon_drain_events(struct daemon *d)
+{
+	struct stack_event ev;
+	unsigned n = 0;
+
+	while (n < DAEMON_EVENTS_PER_ROUND && stack_event_pop(d->stack, &ev)) {
+		daemon_dispatch(d, &ev);
+		n++;
+	}
+	return n > 0;
+}
+
+static void daemon_check_drained(struct daemon *d);
+
+void daemon_kick(struct daemon *d)
+{
+	bool busy = true;
+
+	if (d->in_kick) {
+		d->kick_again = true;
+		return;
+	}
+	if (!d->stack || d->phase == DAEMON_DONE)
+		return;
+	d->in_kick = true;
+	for (int round = 0; round < DAEMON_KICK_ROUNDS && busy; round++) {
+		d->kick_again = false;
+		stack_poll(d->stack, daemon_now());
+		busy = daemon_drain_events(d) || d->kick_again;
+	}
+	d->in_kick = false;
+	daemon_arm_timer(d, busy);
+	if (d->phase == DAEMON_DRAINING)
+		daemon_check_drained(d);
+}
+
+/* ---- accessors ---- */
+
+struct stack *daemon_stack(struct daemon *d)
+{
+	return d->stack;
+}
+
+uv_loop_t *daemon_loop(struct daemon *d)
+{
+	return &d->loop;
+}
+
+const struct synack_config *daemon_config(const struct daemon *d)
+{
+	return &d->cfg;
+}
+
+struct listener *daemon_rpc_listener(struct daemon *d)
+{
+	return &d->rpc;
+}
+
+struct listener *daemon_control_listener(struct daemon *d)
+{
+	return &d->control;
+}
+
+void daemon_clients_add(struct daemon *d, int delta)
+{
+	d->clients = (uint32_t)((int64_t)d->clients + delta);
+}
+
+void daemon_get_info(struct daemon *d, struct daemon_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->tap, sizeof(ret->tap), "%s", d->tap.name);
+	memcpy(ret->mac, d->mac, 6);
+	ret->offload = d->tap.vnet_hdr;
+	ret->clients = d->clients;
+	ret->started = d->started;
+}
+
+struct link *daemon_link(struct daemon *d)
+{
+	return &d->link;
+}
+
+struct rpc_server *daemon_rpc_server(struct daemon *d)
+{
+	return d->rpc_server;
+}
+
+/* ---- status ---- */
+
+static void daemon_format_status(struct daemon *d, char *buf, size_t len)
+{
+	const struct stack_counters *c = stack_counters_get(d->stack);
+	struct in_addr a = { .s_addr = htonl(d->cfg.interface.address) };
+	char addr[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	snprintf(buf, len, "%s %s/%u: %llu connections established, %u clients", d->tap.name, addr,
+		 d->cfg.interface.prefix_len, (unsigned long long)c->v[STACK_CTR_TcpCurrEstab],
+		 d->clients);
+}
+
+static void daemon_status_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	char status[256];
+
+	daemon_format_status(d, status, sizeof(status));
+	if (strcmp(status, d->status) == 0)
+		return;
+	memcpy(d->status, status, sizeof(status));
+	notify_status(&d->notify, status);
+}
+
+/* READY=1 with the normal status line, or with why (kept until the status timer's next change). */
+static void daemon_ready(struct daemon *d, const char *why)
+{
+	if (why)
+		snprintf(d->status, sizeof(d->status), "%s", why);
+	else
+		daemon_format_status(d, d->status, sizeof(d->status));
+	notify_ready(&d->notify, d->status);
+}
+
+/* ---- stop ---- */
+
+static int daemon_count_busy(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
+{
+	unsigned *n = ctx;
+
+	if (!info->listener && strcmp(info->state_name, "TIME-WAIT") != 0 &&
+	    strcmp(info->state_name, "CLOSED") != 0)
+		(*n)++;
+	return 0;
+}
+
+/* Connections not yet closed or in TIME-WAIT. */
+static unsigned daemon_busy_conns(struct daemon *d)
+{
+	unsigned n = 0;
+
+	stack_tcp_foreach(d->stack, daemon_count_busy, &n);
+	return n;
+}
+
+static void daemon_close_handle(uv_handle_t *h)
+{
+	if (h->loop && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Close every handle so uv_run() returns. */
+static void daemon_finish(struct daemon *d)
+{
+	if (d->phase == DAEMON_DONE)
+		return;
+	d->phase = DAEMON_DONE;
+	listener_stop(&d->rpc);
+	listener_stop(&d->control);
+	link_stop(&d->link);
+	notify_close(&d->notify);
+	daemon_close_handle((uv_handle_t *)&d->timer);
+	daemon_close_handle((uv_handle_t *)&d->status_timer);
+	daemon_close_handle((uv_handle_t *)&d->drain_timer);
+	daemon_close_handle((uv_handle_t *)&d->sig_term);
+	daemon_close_handle((uv_handle_t *)&d->sig_int);
+	daemon_close_handle((uv_handle_t *)&d->sig_hup);
+}
+
+static void daemon_check_drained(struct daemon *d)
+{
+	if (daemon_busy_conns(d) == 0 && link_idle(&d->link)) {
+		log_info("all connections closed; exiting");
+		daemon_finish(d);
+	}
+}
+
+static void daemon_drain_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	unsigned n = daemon_busy_conns(d);
+
+	log_notice("drain time over: exiting with %u connection%s still closing", n,
+		   n == 1 ? "" : "s");
+	daemon_finish(d);
+}
+
+static void daemon_stop(struct daemon *d, const char *why)
+{
+	bool abort = d->cfg.shutdown.mode == CONFIG_CLOSE_RST;
+	char drain[32];
+
+	if (d->phase != DAEMON_RUNNING) {
+		log_notice("%s again: exiting now", why);
+		daemon_finish(d);
+		return;
+	}
+	d->phase = DAEMON_DRAINING;
+	notify_stopping(&d->notify);
+	config_format_duration(d->cfg.shutdown.drain_us, drain, sizeof(drain));
+	log_info("%s: stopping; closing connections with %s (drain up to %s)", why,
+		 abort ? "RST" : "FIN", drain);
+	listener_stop(&d->rpc);
+	listener_stop(&d->control);
+	uv_timer_stop(&d->status_timer);
+	for (uint32_t i = 0; i < d->owners_cap; i++)
+		if (d->owners[i].used && d->owners[i].ops->shutdown)
+			d->owners[i].ops->shutdown(d->owners[i].ctx, abort);
+	uv_timer_start(&d->drain_timer, daemon_drain_cb, d->cfg.shutdown.drain_us / 1000, 0);
+	daemon_kick(d);
+}
+
+/* ---- reload ---- */
+
+static void daemon_log_config_errors(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		const struct config_error *e = &errs->v[i];
+
+		if (e->line)
+			log_err("%s:%u:%u: %s", errs->file, e->line, e->column, e->message);
+		else
+			log_err("%s: %s", errs->file, e->message);
+	}
+}
+
+static bool daemon_iface_changed(const struct synack_config *a, const struct synack_config *b)
+{
+	const __typeof__(a->interface) *x = &a->interface, *y = &b->interface;
+
+	return strcmp(x->tap, y->tap) || x->mtu != y->mtu || x->offload != y->offload ||
+	       x->address != y->address || x->prefix_len != y->prefix_len ||
+	       x->gateway != y->gateway || memcmp(x->mac, y->mac, 6) ||
+	       x->configure != y->configure || x->peer_address != y->peer_address ||
+	       strcmp(x->netns, y->netns);
+}
+
+static bool daemon_sockets_changed(const struct synack_config *a, const struct synack_config *b)
+{
+	return strcmp(a->rpc.socket, b->rpc.socket) || strcmp(a->rpc.group, b->rpc.group) ||
+	       a->rpc.mode != b->rpc.mode || strcmp(a->control.socket, b->control.socket) ||
+	       strcmp(a->control.group, b->control.group) ||
+	       strcmp(a->control.admin_group, b->control.admin_group) ||
+	       a->control.mode != b->control.mode;
+}
+
+/* A tunable's value the way the config file writes it ("30s", "256KiB", "true", "6"). */
+static void daemon_format_tunable(enum stack_tunable_id id, uint64_t v, char *buf, size_t len)
+{
+	switch (stack_tunable_desc(id)->kind) {
+	case STACK_TUN_DURATION:
+		if (config_format_duration(v, buf, len) >= 0)
+			return;
+		break;
+	case STACK_TUN_SIZE:
+		if (config_format_size(v, buf, len) >= 0)
+			return;
+		break;
+	case STACK_TUN_BOOL:
+		snprintf(buf, len, "%s", v ? "true" : "false");
+		return;
+	default:
+		break;
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void daemon_apply_tunables(struct daemon *d, const struct stack_tunables *t)
+{
+	stack_time_us now = daemon_now();
+	char value[32];
+
+	for (unsigned i = 0; i < STACK_TUN_COUNT_; i++) {
+		enum stack_tunable_id id = (enum stack_tunable_id)i;
+		uint64_t v = stack_tunables_read(t, id);
+		int r;
+
+		if (v == stack_tunables_read(stack_tunables_get(d->stack), id))
+			continue;
+		r = stack_tunable_set(d->stack, now, id, v);
+		daemon_format_tunable(id, v, value, sizeof(value));
+		if (r < 0)
+			log_errno(r, "reload: tcp.%s = %s not applied", stack_tunable_desc(id)->key,
+				  value);
+		else
+			log_info("reload: tcp.%s = %s", stack_tunable_desc(id)->key, value);
+	}
+}
+
+/* Take what can change while running; keep (and say so) what needs a restart. */
+static void daemon_apply(struct daemon *d, const struct synack_config *nc)
+{
+	struct synack_config keep = d->cfg;
+	struct services_ports ports = {
+		.echo = nc->services.echo,
+		.discard = nc->services.discard,
+		.chargen = nc->services.chargen,
+	};
+
+	if (daemon_iface_changed(&keep, nc))
+		log_warning("reload: interface changes need a restart; not applied");
+	if (daemon_sockets_changed(&keep, nc))
+		log_warning("reload: rpc/control socket changes need a restart; not applied");
+	if (keep.limits.max_conns != nc->limits.max_conns)
+		log_warning("reload: limits.max_conns needs a restart; not applied");
+	d->cfg = *nc;
+	d->cfg.interface = keep.interface;
+	d->cfg.rpc = keep.rpc;
+	d->cfg.control = keep.control;
+	d->cfg.limits.max_conns = keep.limits.max_conns;
+	if (d->opts.log_level < 0)
+		log_set_level(log_level_from_config(nc->log.level));
+	daemon_apply_tunables(d, &nc->tcp);
+	services_apply(d->services, &ports);
+	rpc_server_apply(d->rpc_server, &d->cfg);
+	ctl_server_apply(d->ctl_server, &d->cfg);
+}
+
+int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs)
+{
+	struct config_errors errs = { 0 };
+	struct synack_config nc;
+	int r;
+
+	if (d->phase != DAEMON_RUNNING)
+		return -EBUSY;
+	notify_reloading(&d->notify);
+	if (!d->opts.config_path) {
+		log_notice(
+			"reload: running on the built-in defaults (no --config); nothing to read");
+		daemon_ready(d, NULL);
+		return 0;
+	}
+	r = config_load_file(d->opts.config_path, &nc, &errs);
+	if (r < 0) {
+		daemon_log_config_errors(&errs);
+		log_err("reload: %s refused; keeping the running configuration",
+			d->opts.config_path);
+		if (ret_errs)
+			*ret_errs = errs;
+		else
+			config_errors_free(&errs);
+		daemon_ready(d, "Reload refused: configuration errors (see the log); running on "
+				"the previous configuration");
+		return -EINVAL;
+	}
+	config_errors_free(&errs);
+	daemon_apply(d, &nc);
+	log_info("reload: %s applied", d->opts.config_path);
+	daemon_ready(d, NULL);
+	return 0;
+}
+
+static void daemon_reload(struct daemon *d)
+{
+	daemon_reload_config(d, NULL);
+}
+
+static void daemon_signal_cb(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
+	if (signum == SIGHUP)
+		daemon_reload(d);
+	else
+		daemon_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ---- start-up ---- */
+
+static void *daemon_alloc(void *ctx, size_t size)
+{
+	return malloc(size);
+}
+
+static void daemon_free(void *ctx, void *ptr, size_t size)
+{
+	free(ptr);
+}
+
+static void daemon_trace(void *ctx, const struct stack_trace *t)
+{
+	struct daemon *d = ctx;
+	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+	struct in_addr la = { .s_addr = htonl(t->local.addr) };
+	struct in_addr ra = { .s_addr = htonl(t->remote.addr) };
+
+	if (d->ctl_server)
+		ctl_server_trace(d->ctl_server, t); /* synackctl trace/events */
+	if (t->kind != STACK_TRACE_STATE || !log_enabled(LOG_DEBUG))
+		return;
+	inet_ntop(AF_INET, &la, l, sizeof(l));
+	inet_ntop(AF_INET, &ra, r, sizeof(r));
+	log_debug("tcp %s:%u %s:%u: %s -> %s at %llu.%06llu", l, t->local.port, r, t->remote.port,
+		  stack_tcp_state_name(t->state.from), stack_tcp_state_name(t->state.to),
+		  (unsigned long long)(t->now / 1000000), (unsigned long long)(t->now % 1000000));
+}
+
+/* A locally administered unicast MAC from the TAP's name (stable across restarts). */
+static void daemon_derive_mac(const char *name, const uint8_t kernel_mac[6], uint8_t out[6])
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	const char *salt = "synackd:";
+
+	for (const char *p = salt; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	out[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		out[i] = (uint8_t)(h >> (8 * (i - 1)));
+	if (memcmp(out, kernel_mac, 6) == 0)
+		out[5] ^= 0x01;
+}
+
+static int daemon_open_tap(struct daemon *d, int stored_fd)
+{
+	const struct synack_config *c = &d->cfg;
+	int r;
+
+	if (stored_fd >= 0) {
+		r = tap_adopt(&d->tap, stored_fd, c->interface.offload);
+		if (r == 0) {
+			log_info("TAP %s: reusing the fd from the service manager's fd store",
+				 d->tap.name);
+			return 0;
+		}
+	}
+	r = tap_open(&d->tap, c->interface.tap, c->interface.offload);
+	if (r < 0)
+		return r;
+	notify_store_fd(&d->notify, d->tap.fd, "tap");
+	return 0;
+}
+
+static void daemon_configure_link(struct daemon *d)
+{
+	const struct synack_config *c = &d->cfg;
+	int r;
+
+	if (!c->interface.configure)
+		return;
+	r = netlink_link_up(d->tap.ifindex, c->interface.mtu);
+	if (r == -EPERM) {
+		log_notice("TAP %s: no CAP_NET_ADMIN, leaving its state, MTU and addresses as "
+			   "they are",
+			   d->tap.name);
+		return;
+	}
+	if (r < 0) {
+		log_errno_at(LOG_WARNING, r, "TAP %s: cannot set MTU %u and bring it up",
+			     d->tap.name, c->interface.mtu);
+		return;
+	}
+	r = netlink_addr_add(d->tap.ifindex, c->interface.peer_address, c->interface.prefix_len);
+	if (r < 0)
+		log_errno_at(LOG_WARNING, r, "TAP %s: cannot add the kernel side's address",
+			     d->tap.name);
+}
+
+static void daemon_link_kick(void *ctx)
+{
+	daemon_kick(ctx);
+}
+
+static void daemon_link_fail(void *ctx, int err)
+{
+	struct daemon *d = ctx;
+
+	log_errno(err, "TAP %s failed (was it deleted?); exiting", d->tap.name);
+	notify_stopping(&d->notify);
+	d->exit_code = EXIT_FAILURE;
+	daemon_finish(d);
+}
+
+static int daemon_start_stack(struct daemon *d)
+{
+	const struct synack_config *c = &d->cfg;
+	struct stack_config sc = { 0 };
+	struct stack_env env = { 0 };
+	int r;
+
+	if (c->interface.mac[0] | c->interface.mac[1] | c->interface.mac[2] | c->interface.mac[3] |
+	    c->interface.mac[4] | c->interface.mac[5])
+		memcpy(sc.mac, c->interface.mac, 6);
+	else
+		daemon_derive_mac(d->tap.name, d->tap.kernel_mac, sc.mac);
+	memcpy(d->mac, sc.mac, 6);
+	sc.addr = c->interface.address;
+	sc.prefix_len = c->interface.prefix_len;
+	sc.gateway = c->interface.gateway;
+	sc.mtu = c->interface.mtu;
+	sc.tx_csum_offload = tap_tx_offload(&d->tap);
+	sc.tx_tso = tap_tx_offload(&d->tap);
+	sc.max_conns = c->limits.max_conns;
+	sc.tun = c->tcp;
+
+	if (getrandom(env.secret, sizeof(env.secret), 0) != sizeof(env.secret) ||
+	    getrandom(&env.seed, sizeof(env.seed), 0) != sizeof(env.seed))
+		return log_errno(-errno, "getrandom");
+	env.sink = (struct stack_sink){ .ctx = &d->link, .emit = link_emit };
+	env.allocator = (struct stack_allocator){ .alloc = daemon_alloc, .free = daemon_free };
+	env.trace = daemon_trace;
+	env.trace_ctx = d;
+
+	r = link_init(&d->link, &d->tap);
+	if (r < 0)
+		return log_errno(r, "link");
+	d->link.kick = daemon_link_kick;
+	d->link.fail = daemon_link_fail;
+	d->link.ctx = d;
+	d->stack = calloc(1, stack_size());
+	if (!d->stack)
+		return -ENOMEM;
+	r = stack_init(d->stack, daemon_now(), &sc, &env);
+	if (r < 0) {
+		free(d->stack);
+		d->stack = NULL;
+		return log_errno(r, "cannot start the stack");
+	}
+	log_info("TAP %s: %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, offloads %s", d->tap.name,
+		 sc.mac[0], sc.mac[1], sc.mac[2], sc.mac[3], sc.mac[4], sc.mac[5], sc.mtu,
+		 d->tap.vnet_hdr ? "on" : "off");
+	return link_start(&d->link, &d->loop, d->stack);
+}
+
+static int daemon_start_handles(struct daemon *d)
+{
+	uv_timer_init(&d->loop, &d->timer);
+	uv_timer_init(&d->loop, &d->status_timer);
+	uv_timer_init(&d->loop, &d->drain_timer);
+	d->timer.data = d->status_timer.data = d->drain_timer.data = d;
+	uv_signal_init(&d->loop, &d->sig_term);
+	uv_signal_init(&d->loop, &d->sig_int);
+	uv_signal_init(&d->loop, &d->sig_hup);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	if (uv_signal_start(&d->sig_term, daemon_signal_cb, SIGTERM) < 0 ||
+	    uv_signal_start(&d->sig_int, daemon_signal_cb, SIGINT) < 0 ||
+	    uv_signal_start(&d->sig_hup, daemon_signal_cb, SIGHUP) < 0)
+		return log_errno(-EINVAL, "cannot install signal handlers");
+	uv_timer_start(&d->status_timer, daemon_status_cb, DAEMON_STATUS_MS, DAEMON_STATUS_MS);
+	return 0;
+}
+
+static int daemon_start_sockets(struct daemon *d, const struct notify_fds *fds)
+{
+	const struct synack_config *c = &d->cfg;
+	int r;
+
+	r = listener_start(&d->rpc, &d->loop, "rpc", fds->rpc, c->rpc.socket, c->rpc.mode,
+			   c->rpc.group);
+	if (r < 0)
+		return r;
+	return listener_start(&d->control, &d->loop, "control", fds->control, c->control.socket,
+			      c->control.mode, c->control.group);
+}
+
+static int daemon_start(struct daemon *d)
+{
+	const char *netns = d->opts.netns ? d->opts.netns : d->cfg.interface.netns;
+	struct services_ports ports = {
+		.echo = d->cfg.services.echo,
+		.discard = d->cfg.services.discard,
+		.chargen = d->cfg.services.chargen,
+	};
+	struct notify_fds fds;
+	int r;
+
+	if (netns[0] && (r = netns_enter(netns)) < 0)
+		return r;
+	if (d->cfg.impair.loss_ppm || d->cfg.impair.duplicate_ppm || d->cfg.impair.reorder_ppm ||
+	    d->cfg.impair.corrupt_ppm || d->cfg.impair.delay_us)
+		log_warning("impair: link impairment is not implemented yet; ignoring the "
+			    "impair: settings");
+	r = notify_listen_fds(&fds);
+	if (r < 0)
+		return r;
+	r = notify_init(&d->notify, &d->loop);
+	if (r < 0)
+		return r;
+	r = daemon_open_tap(d, fds.tap);
+	if (r < 0)
+		return r;
+	daemon_configure_link(d);
+	r = daemon_start_stack(d);
+	if (r < 0)
+		return r;
+	r = daemon_start_handles(d);
+	if (r < 0)
+		return r;
+	r = daemon_start_sockets(d, &fds);
+	if (r < 0)
+		return r;
+	r = services_start(d, &ports, d->cfg.limits.max_conns, &d->services);
+	if (r < 0)
+		return log_errno(r, "cannot start the built-in services");
+	r = rpc_server_start(d, &d->rpc_server);
+	if (r < 0)
+		return log_errno(r, "cannot start the RPC server");
+	r = ctl_server_start(d, &d->ctl_server);
+	if (r < 0)
+		return log_errno(r, "cannot start the control server");
+	daemon_kick(d);
+	daemon_ready(d, NULL);
+	log_info("ready: %s", d->status);
+	return 0;
+}
+
+static void daemon_cleanup(struct daemon *d)
+{
+	daemon_finish(d);
+	rpc_server_free(d->rpc_server);
+	d->rpc_server = NULL;
+	ctl_server_free(d->ctl_server);
+	d->ctl_server = NULL;
+	services_free(d->services);
+	d->services = NULL;
+	/* let the closed handles' callbacks run */
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	if (d->stack) {
+		stack_deinit(d->stack);
+		free(d->stack);
+	}
+	link_free(&d->link);
+	tap_close(&d->tap);
+	free(d->owners);
+	if (uv_loop_close(&d->loop) < 0)
+		log_debug("event loop closed with handles still open");
+}
+
+int daemon_run(const struct daemon_opts *opts, const struct synack_config *cfg)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	int r, status;
+
+	if (!d)
+		return EXIT_FAILURE;
+	d->opts = *opts;
+	d->cfg = *cfg;
+	d->tap.fd = -1;
+	d->exit_code = EXIT_SUCCESS;
+	d->started = daemon_now();
+	signal(SIGPIPE, SIG_IGN);
+	r = uv_loop_init(&d->loop);
+	if (r < 0) {
+		free(d);
+		return EXIT_FAILURE;
+	}
+	r = daemon_start(d);
+	if (r == 0)
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+	else
+		d->exit_code = EXIT_FAILURE;
+	if (r == 0 && d->exit_code == EXIT_SUCCESS)
+		log_info("stopped");
+	daemon_cleanup(d);
+	status = d->exit_code;
+	free(d);
+	return status;
+}

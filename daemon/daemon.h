@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h - struct daemon: one libuv loop around one stack instance.
+ *
+ * After every input, timer and request the loop "kicks" the core:
+ * now = uv_hrtime() / 1000, stack_poll(now), pop and dispatch every event,
+ * re-arm the one uv_timer_t at stack_poll_at(). Events go to "owners" by
+ * the owner tag the socket was opened with: the built-in services now, one
+ * owner per RPC session later (daemon/rpc_*.c). An owner registers a set of
+ * callbacks and gets an id; the tags it passes to stack_tcp_listen/connect/
+ * accept come from daemon_owner_tag(id, cookie) and the cookie comes back
+ * with every event.
+ */
+#ifndef SYNACKD_DAEMON_H
+#define SYNACKD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "stack.h"
+
+struct daemon;
+struct listener;
+
+struct daemon_opts {
+	const char *config_path; /* NULL: running on the embedded defaults */
+	const char *netns;	 /* overrides interface.netns when set */
+	int log_level;		 /* syslog priority from --log-level, or -1 */
+};
+
+/* Set everything up, run until SIGTERM/SIGINT, tear down; returns the exit status. */
+int daemon_run(const struct daemon_opts *opts, const struct synack_config *cfg);
+
+/* ---- for the parts of synackd that own connections (services, RPC sessions) ---- */
+
+struct daemon_owner_ops {
+	/* An event for a socket opened with one of this owner's tags. */
+	void (*event)(void *ctx, const struct stack_event *ev, uint32_t cookie);
+	/* The daemon is stopping: stop accepting and close every connection (abort: with RST). */
+	void (*shutdown)(void *ctx, bool abort);
+};
+
+/* -ENOSPC when 65535 owners are registered. */
+int daemon_owner_register(struct daemon *d, const struct daemon_owner_ops *ops, void *ctx,
+			  uint32_t *ret_id);
+/* Events still arriving for a released owner's sockets are answered with abort/ignored. */
+void daemon_owner_unregister(struct daemon *d, uint32_t id);
+/* The owner tag for stack_tcp_*(): never 0, unique per (owner, cookie). */
+uint64_t daemon_owner_tag(uint32_t id, uint32_t cookie);
+
+struct stack *daemon_stack(struct daemon *d);
+uv_loop_t *daemon_loop(struct daemon *d);
+const struct synack_config *daemon_config(const struct daemon *d);
+/* Monotonic microseconds, the core's clock. */
+stack_time_us daemon_now(void);
+/* Run the core now (poll, dispatch events, re-arm the timer); safe to call from event handlers. */
+void daemon_kick(struct daemon *d);
+/* The listening sockets, to serve: install a handler with listener_set_handler(). */
+struct listener *daemon_rpc_listener(struct daemon *d);
+struct listener *daemon_control_listener(struct daemon *d);
+/* Clients connected over RPC, shown in STATUS= (the RPC server adds and removes). */
+void daemon_clients_add(struct daemon *d, int delta);
+
+/* ---- for the control server (ctl_server.c) ---- */
+
+struct daemon_info {
+	char tap[16];
+	uint8_t mac[6];
+	bool offload; /* the TAP carries virtio-net headers */
+	uint32_t clients;
+	stack_time_us started;
+};
+void daemon_get_info(struct daemon *d, struct daemon_info *ret);
+struct link *daemon_link(struct daemon *d);
+struct rpc_server *daemon_rpc_server(struct daemon *d);
+/*
+ * Re-read the configuration file as SIGHUP does. 0 when applied (or when
+ * there is no file); -EINVAL when refused, with the file's errors in ret_errs
+ * (the caller frees them with config_errors_free()); -EBUSY while stopping.
+ */
+int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs);
+
+#endif

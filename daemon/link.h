@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link.h - the TAP as the core's link: a uv_poll_t that reads frames in
+ * bounded batches into stack_input(), and the core's sink that writes
+ * frames with back-pressure (a bounded queue while the TAP refuses writes,
+ * stack_link_set_blocked() until it drains).
+ */
+#ifndef SYNACKD_LINK_H
+#define SYNACKD_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "stack.h"
+#include "tap.h"
+#include "txq.h"
+
+/* Frames read per wake-up before the loop gets a turn. */
+#define LINK_RX_BUDGET 64
+
+struct link_stats {
+	uint64_t rx_frames, rx_bad_hdr, tx_frames, tx_queued, tx_dropped, tx_errors;
+};
+
+struct link {
+	struct tap *tap;
+	struct stack *stack;
+	uv_poll_t poll;
+	bool polling;
+	int poll_events;
+	struct txq txq;
+	bool blocked;
+	uint8_t *rxbuf;
+	size_t rxbuf_len;
+	/* called after a batch of input or a drained queue: run the core */
+	void (*kick)(void *ctx);
+	/* called when the TAP fails for good (device removed) */
+	void (*fail)(void *ctx, int err);
+	void *ctx;
+	/* optional: sees every frame read (out false) and handed to the TAP (synackctl capture) */
+	void (*capture)(void *ctx, bool out, const uint8_t *frame, size_t len);
+	void *capture_ctx;
+	struct link_stats stats;
+	bool logged_write, logged_hdr, logged_drop;
+};
+
+/* Prepare the link over an open TAP; the core's sink can be used from here on. */
+int link_init(struct link *l, struct tap *tap);
+/* Start reading into stack s. */
+int link_start(struct link *l, uv_loop_t *loop, struct stack *s);
+void link_stop(struct link *l);
+void link_free(struct link *l);
+bool link_idle(const struct link *l);
+
+/* The core's sink: ctx is the struct link. */
+int link_emit(void *ctx, const uint8_t *frame, size_t len, const struct stack_frame_meta *meta);
+
+#endif

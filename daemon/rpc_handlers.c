@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_handlers.c - the RPC operations (see rpc_handlers.h): Connect, Listen,
+ * Send, Credit, Shutdown, Close, Abort, SetOption, GetOption, Info. Every
+ * operation on an id first checks that the calling session owns it: a
+ * client can reach nothing it did not open or accept (EBADF otherwise, the
+ * same answer as for an id that never existed, so ids leak nothing).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rpc_handlers.h"
+#include "rpc_server.h"
+#include "stack_info.h"
+#include "status.h"
+
+void rpc_status_set(Synack__V1__Status *st, char *msgbuf, size_t msgsize, int err,
+		    const char *detail)
+{
+	synack__v1__status__init(st);
+	st->code = status_code_from_errno(err);
+	if (detail && *detail)
+		snprintf(msgbuf, msgsize, "%s: %s", status_message(err), detail);
+	else
+		snprintf(msgbuf, msgsize, "%s", status_message(err));
+	st->message = msgbuf;
+}
+
+int rpc_endpoint_from_pb(const Synack__V1__Endpoint *ep, struct stack_endpoint *ret)
+{
+	struct stack_endpoint e = { 0 };
+
+	if (ep) {
+		if (ep->addr.len == 4)
+			e.addr = (uint32_t)ep->addr.data[0] << 24 |
+				 (uint32_t)ep->addr.data[1] << 16 |
+				 (uint32_t)ep->addr.data[2] << 8 | ep->addr.data[3];
+		else if (ep->addr.len == 16)
+			return -EAFNOSUPPORT;
+		else if (ep->addr.len != 0)
+			return -EINVAL;
+		if (ep->port > 65535)
+			return -EINVAL;
+		e.port = (uint16_t)ep->port;
+	}
+	*ret = e;
+	return 0;
+}
+
+void rpc_endpoint_to_pb(const struct stack_endpoint *e, Synack__V1__Endpoint *ep, uint8_t addr[4])
+{
+	synack__v1__endpoint__init(ep);
+	addr[0] = (uint8_t)(e->addr >> 24);
+	addr[1] = (uint8_t)(e->addr >> 16);
+	addr[2] = (uint8_t)(e->addr >> 8);
+	addr[3] = (uint8_t)e->addr;
+	if (e->addr) {
+		ep->addr.data = addr;
+		ep->addr.len = 4;
+	}
+	ep->port = e->port;
+}
+
+/* The session's live (not releasing) connection with this id, or NULL. */
+static struct rpc_conn *rpc_handle_owned(struct rpc_session *ss, uint64_t id)
+{
+	struct rpc_conn *c = rpc_session_conn_find(ss, (stack_sock)id);
+
+	return c && !c->releasing ? c : NULL;
+}
+
+static int rpc_handle_limit(struct rpc_session *ss, struct rpc_reply_buf *buf)
+{
+	snprintf(buf->message, sizeof(buf->message),
+		 "connection limit per client reached (limits.conns_per_client = %u)",
+		 ss->srv->limits.conns_per_client);
+	return -EMFILE;
+}
+
+static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect *m,
+			      Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
+{
+	struct rpc_server *srv = ss->srv;
+	struct stack_endpoint local, remote;
+	struct rpc_conn *c;
+	stack_sock sock;
+	int r;
+
+	if (!m->remote)
+		return -EDESTADDRREQ;
+	r = rpc_endpoint_from_pb(m->remote, &remote);
+	if (r < 0)
+		return r;
+	r = rpc_endpoint_from_pb(m->local, &local);
+	if (r < 0)
+		return r;
+	if (remote.addr == 0 || remote.port == 0)
+		return -EDESTADDRREQ;
+	if (!rpc_session_can_add(ss))
+		return rpc_handle_limit(ss, buf);
+	r = stack_tcp_connect(srv->stack, rpc_server_now(srv), &local, &remote, ss->owner, &sock);
+	if (r < 0)
+		return r;
+	r = rpc_session_conn_add(ss, sock, &c);
+	if (r < 0) {
+		stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
+		return r;
+	}
+	c->credit = m->initial_credit;
+	c->local = local;
+	c->remote = remote;
+	if (m->timeout_ms)
+		rpc_session_arm_connect_timer(ss, c, m->timeout_ms);
+	synack__v1__connect_result__init(&buf->connect);
+	buf->connect.conn = sock;
+	rp->result_case = SYNACK__V1__REPLY__RESULT_CONNECT;
+	rp->connect = &buf->connect;
+	return 0;
+}
+
+static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m,
+			     Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
+{
+	struct rpc_server *srv = ss->srv;
+	struct stack_endpoint local;
+	struct stack_tcp_info in;
+	struct rpc_conn *c;
+	stack_sock sock;
+	int r;
+
+	r = rpc_endpoint_from_pb(m->local, &local);
+	if (r < 0)
+		return r;
+	if (!rpc_session_can_add(ss))
+		return rpc_handle_limit(ss, buf);
+	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local, m->backlog ? m->backlog : 128,
+			     ss->owner, &sock);
+	if (r < 0)
+		return r;
+	r = rpc_session_conn_add(ss, sock, &c);
+	if (r < 0) {
+		stack_tcp_close(srv->stack, rpc_server_now(srv), sock);
+		return r;
+	}
+	c->listener = true;
+	c->initial_credit = m->initial_credit;
+	c->local = local;
+	if (stack_tcp_info(srv->stack, sock, &in) == 0)
+		c->local = local = in.local; /* the port the core picked for 0 */
+	synack__v1__listen_result__init(&buf->listen);
+	buf->listen.conn = sock;
+	rpc_endpoint_to_pb(&local, &buf->ep[0], buf->addr[0]);
+	buf->listen.local = &buf->ep[0];
+	rp->result_case = SYNACK__V1__REPLY__RESULT_LISTEN;
+	rp->listen = &buf->listen;
+	return 0;
+}
+
+static int rpc_handle_send(struct rpc_session *ss, const Synack__V1__Send *m, Synack__V1__Reply *rp,
+			   struct rpc_reply_buf *buf)
+{
+	struct rpc_server *srv = ss->srv;
+	struct rpc_conn *c = rpc_handle_owned(ss, m->conn);
+	ssize_t n;
+
+	if (!c)
+		return -EBADF;
+	if (c->listener)
+		return -ENOTCONN;
+	n = stack_tcp_send(srv->stack, rpc_server_now(srv), c->sock, m->data.data, m->data.len);
+	if (n < 0)
+		return (int)n;
+	synack__v1__send_result__init(&buf->send);
+	buf->send.taken = (uint64_t)n;
+	rp->result_case = SYNACK__V1__REPLY__RESULT_SEND;
+	rp->send = &buf->send;
+	return 0;
+}
+
+static int rpc_handle_credit(struct rpc_session *ss, const Synack__V1__Credit *m)
+{
+	struct rpc_conn *c = rpc_handle_owned(ss, m->conn);
+
+	if (!c)
+		return -EBADF;
+	if (c->listener)
+		return -ENOTCONN;
+	c->credit = m->bytes > UINT64_MAX - c->credit ? UINT64_MAX : c->credit + m->bytes;
+	rpc_session_pump(ss, c);
+	return 0;
+}
+
+static int rpc_handle_shutdown(struct rpc_session *ss, uint64_t id)
+{
+	struct rpc_conn *c = rpc_handle_owned(ss, id);
+
+	if (!c)
+		return -EBADF;
+	if (c->listener)
+		return -ENOTCONN;
+	return stack_tcp_shutdown(ss->srv->stack, rpc_server_now(ss->srv), c->sock);
+}
+
+static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort)
+{
+	struct rpc_conn *c = rpc_handle_owned(ss, id);
+
+	if (!c)
+		return -EBADF;
+	rpc_session_conn_release(ss, c, abort);
+	return 0;
+}
+
+/* Wire options to the core's, with the unit conversion (ms <-> us). */
+static int rpc_option_map(Synack__V1__Option o, enum stack_tcp_opt *ret, uint64_t *ret_scale)
+{
+	static const struct {
+		Synack__V1__Option pb;
+		enum stack_tcp_opt opt;
+		uint64_t scale;
+	} map[] = {
+		{ SYNACK__V1__OPTION__OPTION_NODELAY, STACK_TCP_NODELAY, 1 },
+		{ SYNACK__V1__OPTION__OPTION_KEEPALIVE, STACK_TCP_KEEPALIVE, 1 },
+		{ SYNACK__V1__OPTION__OPTION_KEEPIDLE_MS, STACK_TCP_KEEPIDLE_US, 1000 },
+		{ SYNACK__V1__OPTION__OPTION_KEEPINTVL_MS, STACK_TCP_KEEPINTVL_US, 1000 },
+		{ SYNACK__V1__OPTION__OPTION_KEEPCNT, STACK_TCP_KEEPCNT, 1 },
+		{ SYNACK__V1__OPTION__OPTION_SNDBUF, STACK_TCP_SNDBUF, 1 },
+		{ SYNACK__V1__OPTION__OPTION_RCVBUF, STACK_TCP_RCVBUF, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (map[i].pb == o) {
+			*ret = map[i].opt;
+			*ret_scale = map[i].scale;
+			return 0;
+		}
+	}
+	return -ENOPROTOOPT;
+}
+
+static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption *m)
+{
+	struct rpc_conn *c = rpc_handle_owned(ss, m->conn);
+	enum stack_tcp_opt opt;
+	uint64_t scale;
+	int r;
+
+	if (!c)
+		return -EBADF;
+	r = rpc_option_map(m->option, &opt, &scale);
+	if (r < 0)
+		return r;
+	if (m->value > UINT64_MAX / scale)
+		return -ERANGE;
+	return stack_tcp_setopt(ss->srv->stack, rpc_server_now(ss->srv), c->sock, opt,
+				m->value * scale);
+}
+
+static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption *m,
+			     Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
+{
+	struct rpc_conn *c = rpc_handle_owned(ss, m->conn);
+	enum stack_tcp_opt opt;
+	uint64_t scale, v;
+	int r;
+
+	if (!c)
+		return -EBADF;
+	r = rpc_option_map(m->option, &opt, &scale);
+	if (r < 0)
+		return r;
+	r = stack_tcp_getopt(ss->srv->stack, c->sock, opt, &v);
+	if (r < 0)
+		return r;
+	synack__v1__option_value__init(&buf->option);
+	buf->option.value = v / scale;
+	rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
+	rp->option = &buf->option;
+	return 0;
+}
+
+/* The core's state names (RFC spelling) to the wire enum. */
+static Synack__V1__TcpState rpc_state_from_name(const char *name)
+{
+	static const char *const names[] = {
+		[SYNACK__V1__TCP_STATE__TCP_STATE_CLOSED] = "CLOSED",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_LISTEN] = "LISTEN",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_SYN_SENT] = "SYN-SENT",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_SYN_RECEIVED] = "SYN-RECEIVED",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_ESTABLISHED] = "ESTABLISHED",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_FIN_WAIT_1] = "FIN-WAIT-1",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_FIN_WAIT_2] = "FIN-WAIT-2",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_CLOSE_WAIT] = "CLOSE-WAIT",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_CLOSING] = "CLOSING",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_LAST_ACK] = "LAST-ACK",
+		[SYNACK__V1__TCP_STATE__TCP_STATE_TIME_WAIT] = "TIME-WAIT",
+	};
+
+	for (size_t i = 1; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return (Synack__V1__TcpState)i;
+	return SYNACK__V1__TCP_STATE__TCP_STATE_UNSPECIFIED;
+}
+
+static uint32_t rpc_u32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int rpc_handle_info(struct rpc_session *ss, const Synack__V1__Info *m, Synack__V1__Reply *rp,
+			   struct rpc_reply_buf *buf)
+{
+	struct rpc_conn *c = rpc_handle_owned(ss, m->conn);
+	Synack__V1__ConnInfo *ci = &buf->info;
+	struct stack_tcp_info in;
+	int r;
+
+	if (!c)
+		return -EBADF;
+	r = stack_tcp_info(ss->srv->stack, c->sock, &in);
+	if (r < 0)
+		return r;
+	synack__v1__conn_info__init(ci);
+	ci->state = rpc_state_from_name(in.state_name);
+	rpc_endpoint_to_pb(&in.local, &buf->ep[0], buf->addr[0]);
+	rpc_endpoint_to_pb(&in.remote, &buf->ep[1], buf->addr[1]);
+	ci->local = &buf->ep[0];
+	ci->remote = &buf->ep[1];
+	ci->snd_una = in.snd_una;
+	ci->snd_nxt = in.snd_nxt;
+	ci->snd_wnd = in.snd_wnd;
+	ci->rcv_nxt = in.rcv_nxt;
+	ci->rcv_wnd = in.rcv_wnd;
+	ci->mss = in.mss;
+	ci->cwnd = in.cwnd;
+	ci->ssthresh = in.ssthresh;
+	ci->srtt_us = rpc_u32(in.srtt_us);
+	ci->rttvar_us = rpc_u32(in.rttvar_us);
+	ci->rto_us = rpc_u32(in.rto_us);
+	ci->bytes_sent = in.bytes_sent;
+	ci->bytes_received = in.bytes_received;
+	ci->retransmits = in.total_retrans;
+	ci->credit = c->credit;
+	ci->unsent = in.send_queue;
+	rp->result_case = SYNACK__V1__REPLY__RESULT_INFO;
+	rp->info = ci;
+	return 0;
+}
+
+static int rpc_handle_dispatch(struct rpc_session *ss, const Synack__V1__Request *rq,
+			       Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
+{
+	switch (rq->op_case) {
+	case SYNACK__V1__REQUEST__OP_CONNECT:
+		return rpc_handle_connect(ss, rq->connect, rp, buf);
+	case SYNACK__V1__REQUEST__OP_LISTEN:
+		return rpc_handle_listen(ss, rq->listen, rp, buf);
+	case SYNACK__V1__REQUEST__OP_SEND:
+		return rpc_handle_send(ss, rq->send, rp, buf);
+	case SYNACK__V1__REQUEST__OP_CREDIT:
+		return rpc_handle_credit(ss, rq->credit);
+	case SYNACK__V1__REQUEST__OP_SHUTDOWN:
+		return rpc_handle_shutdown(ss, rq->shutdown->conn);
+	case SYNACK__V1__REQUEST__OP_CLOSE:
+		return rpc_handle_release(ss, rq->close->conn, false);
+	case SYNACK__V1__REQUEST__OP_ABORT:
+		return rpc_handle_release(ss, rq->abort->conn, true);
+	case SYNACK__V1__REQUEST__OP_SET_OPTION:
+		return rpc_handle_setopt(ss, rq->set_option);
+	case SYNACK__V1__REQUEST__OP_GET_OPTION:
+		return rpc_handle_getopt(ss, rq->get_option, rp, buf);
+	case SYNACK__V1__REQUEST__OP_INFO:
+		return rpc_handle_info(ss, rq->info, rp, buf);
+	default:
+		snprintf(buf->message, sizeof(buf->message),
+			 "no operation this daemon knows (protocol version %u)", PROTO_VERSION);
+		return -ENOMSG;
+	}
+}
+
+int rpc_handle_request(struct rpc_session *ss, const Synack__V1__Request *rq, Synack__V1__Reply *rp,
+		       struct rpc_reply_buf *buf)
+{
+	char detail[sizeof(buf->message)];
+	int r;
+
+	buf->message[0] = '\0';
+	rp->id = rq->id;
+	r = rpc_handle_dispatch(ss, rq, rp, buf);
+	if (r < 0)
+		rp->result_case = SYNACK__V1__REPLY__RESULT__NOT_SET;
+	memcpy(detail, buf->message, sizeof(detail));
+	rpc_status_set(&buf->status, buf->message, sizeof(buf->message), r, detail);
+	rp->status = &buf->status;
+	return status_code_from_errno(r);
+}

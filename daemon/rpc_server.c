@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_server.c - synackd's RPC clients (see rpc_server.h): admission
+ * (limits.max_clients, SO_PEERCRED), the registry of sessions, and the
+ * routing of stack events to the session named by the owner cookie.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "listener.h"
+#include "log.h"
+#include "rpc_handlers.h"
+#include "rpc_server.h"
+#include "rpc_session.h"
+
+void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cfg)
+{
+	l->max_clients = cfg->limits.max_clients;
+	l->conns_per_client = cfg->limits.conns_per_client;
+	l->buffered_per_client = cfg->limits.buffered_per_client;
+	l->max_frame = cfg->limits.max_frame;
+	if (l->max_frame > FRAME_MAX_LIMIT)
+		l->max_frame = FRAME_MAX_LIMIT;
+	l->abort_on_disconnect = cfg->shutdown.abort_on_disconnect;
+}
+
+stack_time_us rpc_server_now(const struct rpc_server *srv)
+{
+	return daemon_now();
+}
+
+void rpc_server_kick(struct rpc_server *srv)
+{
+	daemon_kick(srv->d);
+}
+
+uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id)
+{
+	return daemon_owner_tag(srv->owner_id, session_id);
+}
+
+uint32_t rpc_server_session_count(const struct rpc_server *srv)
+{
+	return srv->nsessions;
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static struct rpc_session *rpc_server_session_find(struct rpc_server *srv, uint32_t id)
+{
+	for (struct rpc_session *ss = srv->sessions; ss; ss = ss->next)
+		if (ss->id == id)
+			return ss;
+	return NULL;
+}
+
+/* Session ids are the owner cookie: 32 bits, never 0, never two alive at once. */
+static uint32_t rpc_server_new_id(struct rpc_server *srv)
+{
+	do {
+		srv->next_id++;
+	} while (srv->next_id == 0 || rpc_server_session_find(srv, srv->next_id));
+	return srv->next_id;
+}
+
+static void rpc_server_owner_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
+{
+	struct rpc_server *srv = ctx;
+	struct rpc_session *ss = rpc_server_session_find(srv, cookie);
+
+	if (ss) {
+		rpc_session_stack_event(ss, ev);
+		return;
+	}
+	/* a session that hung up gave its connections back; finish what is left */
+	if (ev->type != STACK_EV_CLOSED)
+		stack_tcp_abort(srv->stack, daemon_now(), ev->sock);
+}
+
+static void rpc_server_close_all(struct rpc_server *srv)
+{
+	struct rpc_session *ss, *n;
+
+	for (ss = srv->sessions; ss; ss = n) {
+		n = ss->next;
+		rpc_session_close(ss, NULL);
+	}
+}
+
+static void rpc_server_owner_shutdown(void *ctx, bool abort)
+{
+	struct rpc_server *srv = ctx;
+
+	srv->stopping = true;
+	if (abort)
+		srv->limits.abort_on_disconnect = true;
+	rpc_server_close_all(srv);
+}
+
+static const struct daemon_owner_ops rpc_server_owner_ops = {
+	.event = rpc_server_owner_event,
+	.shutdown = rpc_server_owner_shutdown,
+};
+
+void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss)
+{
+	struct rpc_session **pp;
+
+	for (pp = &srv->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == ss) {
+			*pp = ss->next;
+			srv->nsessions--;
+			if (!srv->free_when_empty)
+				daemon_clients_add(srv->d, -1);
+			break;
+		}
+	}
+	if (srv->free_when_empty && srv->nsessions == 0)
+		free(srv);
+}
+
+static void rpc_server_reject_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/*
+ * Tell a refused client why (a HelloReply with the status) before hanging
+ * up, so it sees EUSERS rather than a bare reset. The reply is small and the
+ * socket new: one non-blocking write is enough, and nothing is queued.
+ */
+static void rpc_server_refuse(struct rpc_session *ss, int err)
+{
+	Synack__V1__HelloReply hr = SYNACK__V1__HELLO_REPLY__INIT;
+	Synack__V1__ServerMessage m = SYNACK__V1__SERVER_MESSAGE__INIT;
+	Synack__V1__Status st;
+	char msg[160];
+	uint8_t *buf;
+	size_t len;
+
+	rpc_status_set(&st, msg, sizeof(msg), err,
+		       err == -EUSERS ? "limits.max_clients reached" : "synackd is stopping");
+	hr.status = &st;
+	hr.version = PROTO_VERSION;
+	hr.server_name = "synackd";
+	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_HELLO;
+	m.hello = &hr;
+	if (frame_pack(&m.base, FRAME_MAX_LIMIT, &buf, &len) == 0) {
+		uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+
+		uv_try_write((uv_stream_t *)&ss->pipe, &b, 1);
+		free(buf);
+	}
+}
+
+static int rpc_server_peer_cred(struct rpc_session *ss)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+	int r = uv_fileno((uv_handle_t *)&ss->pipe, &fd);
+
+	if (r < 0)
+		return r;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	ss->pid = cred.pid;
+	ss->uid = cred.uid;
+	ss->gid = cred.gid;
+	return 0;
+}
+
+/* Accept one client; refuse it (close at once) when over the limit or stopping. */
+static int rpc_server_admit(struct rpc_server *srv, struct listener *l, struct rpc_session *ss)
+{
+	int r = listener_accept(l, &ss->pipe);
+
+	if (r < 0)
+		return r;
+	if (srv->stopping)
+		return -ESHUTDOWN;
+	if (srv->nsessions >= srv->limits.max_clients) {
+		log_once(&srv->full_logged, LOG_WARNING,
+			 "rpc: %u clients connected (limits.max_clients), refusing more",
+			 srv->nsessions);
+		return -EUSERS;
+	}
+	srv->full_logged = false;
+	return rpc_server_peer_cred(ss);
+}
+
+static void rpc_server_on_connection(void *ctx, struct listener *l)
+{
+	struct rpc_server *srv = ctx;
+	struct rpc_session *ss = calloc(1, sizeof(*ss));
+	int r;
+
+	if (!ss)
+		return;
+	r = uv_pipe_init(srv->loop, &ss->pipe, 0);
+	if (r < 0) {
+		free(ss);
+		return;
+	}
+	ss->pipe.data = ss;
+	ss->srv = srv;
+	r = rpc_server_admit(srv, l, ss);
+	if (r == 0) {
+		ss->id = rpc_server_new_id(srv);
+		ss->owner = rpc_server_owner_tag(srv, ss->id);
+		r = rpc_session_start(ss);
+	}
+	if (r < 0) {
+		if (r == -EUSERS || r == -ESHUTDOWN)
+			rpc_server_refuse(ss, r);
+		else
+			log_warning("rpc: new client: %s", strerror(-r));
+		uv_close((uv_handle_t *)&ss->pipe, rpc_server_reject_closed);
+		return;
+	}
+	ss->next = srv->sessions;
+	srv->sessions = ss;
+	srv->nsessions++;
+	daemon_clients_add(srv->d, 1);
+	log_debug("rpc: client %u connected (pid %d, uid %u, gid %u)", ss->id, (int)ss->pid,
+		  (unsigned)ss->uid, (unsigned)ss->gid);
+}
+
+/* ------------------------------------------------------------------ control plane */
+
+static struct rpc_session *rpc_server_session_of(struct rpc_server *srv, uint64_t owner)
+{
+	if (!srv || (uint32_t)(owner >> 32) != srv->owner_id)
+		return NULL;
+	return rpc_server_session_find(srv, (uint32_t)owner);
+}
+
+int rpc_server_owner_info(struct rpc_server *srv, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
+			  const char **ret_name)
+{
+	struct rpc_session *ss = rpc_server_session_of(srv, owner);
+
+	if (!ss)
+		return -ENOENT;
+	*ret_pid = ss->pid;
+	*ret_uid = ss->uid;
+	*ret_name = ss->name;
+	return 0;
+}
+
+int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock)
+{
+	struct rpc_session *ss = rpc_server_session_of(srv, owner);
+	struct rpc_conn *c = ss && !ss->closing ? rpc_session_conn_find(ss, sock) : NULL;
+
+	if (!c || c->releasing)
+		return -ENOENT;
+	rpc_session_send_status_event(ss, sock, SYNACK__V1__EVENT__EV_RESET, -ECONNABORTED);
+	rpc_session_conn_release(ss, c, true); /* RST now, Closed when the stack says so */
+	return 0;
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+int rpc_server_start(struct daemon *d, struct rpc_server **ret)
+{
+	struct rpc_server *srv = calloc(1, sizeof(*srv));
+	int r;
+
+	if (!srv)
+		return -ENOMEM;
+	srv->d = d;
+	srv->loop = daemon_loop(d);
+	srv->stack = daemon_stack(d);
+	rpc_limits_from_config(&srv->limits, daemon_config(d));
+	r = daemon_owner_register(d, &rpc_server_owner_ops, srv, &srv->owner_id);
+	if (r < 0) {
+		free(srv);
+		return r;
+	}
+	listener_set_handler(daemon_rpc_listener(d), rpc_server_on_connection, srv);
+	*ret = srv;
+	return 0;
+}
+
+void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
+{
+	if (srv)
+		rpc_limits_from_config(&srv->limits, cfg);
+}
+
+void rpc_server_free(struct rpc_server *srv)
+{
+	if (!srv)
+		return;
+	srv->stopping = true;
+	listener_set_handler(daemon_rpc_listener(srv->d), NULL, NULL);
+	rpc_server_close_all(srv);
+	daemon_owner_unregister(srv->d, srv->owner_id);
+	daemon_clients_add(srv->d, -(int)srv->nsessions);
+	if (srv->nsessions == 0) {
+		free(srv);
+		return;
+	}
+	srv->free_when_empty = true;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_server.h - the application side of synackd's RPC socket: clients of
+ * the daemon's "rpc" listener become sessions (limits.max_clients, peer
+ * credentials from SO_PEERCRED), and stack events reach the session that
+ * owns the connection.
+ *
+ * Integration with the daemon (daemon.h): the server registers one owner;
+ * each session's owner tag is daemon_owner_tag(owner id, session id), so the
+ * cookie that comes back with every event names the session. The listening
+ * socket (activated or bound) is the daemon's; the server only installs its
+ * connection handler.
+ */
+#ifndef SYNACKD_RPC_SERVER_H
+#define SYNACKD_RPC_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "stack.h"
+
+struct rpc_session;
+
+struct rpc_limits {
+	uint32_t max_clients;
+	uint32_t conns_per_client;
+	uint64_t buffered_per_client;
+	uint32_t max_frame;
+	bool abort_on_disconnect;
+};
+
+struct rpc_server {
+	struct daemon *d;
+	uv_loop_t *loop;
+	struct stack *stack;
+	uint32_t owner_id;
+	struct rpc_limits limits;
+	struct rpc_session *sessions;
+	uint32_t nsessions;
+	uint32_t next_id;
+	bool stopping;	      /* the daemon is shutting down: no new clients */
+	bool free_when_empty; /* rpc_server_free() ran while sessions were closing */
+	bool full_logged;
+};
+
+/* The limits the server applies, from the configuration. */
+void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cfg);
+
+/*
+ * Start serving the daemon's rpc listener. Call after the listeners and the
+ * stack are up (like services_start()).
+ */
+int rpc_server_start(struct daemon *d, struct rpc_server **ret);
+/* Take new limits after a reload; connections and sessions that exist stay. */
+void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg);
+/*
+ * Hang up every session (their connections closed as on a client
+ * disconnect) and free the server once their handles are closed, which
+ * needs the loop to run (daemon_cleanup() runs it). Accepts NULL.
+ */
+void rpc_server_free(struct rpc_server *srv);
+
+/* Sessions connected now (for STATUS=, synackctl and tests). */
+uint32_t rpc_server_session_count(const struct rpc_server *srv);
+
+/* ---- for the control server (synackctl conns -p, kill) ---- */
+/* The client owning a connection with this owner tag; -ENOENT when not an RPC client's. */
+int rpc_server_owner_info(struct rpc_server *srv, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
+			  const char **ret_name);
+/*
+ * Abort a connection an RPC client owns: RST on the wire, a Reset event
+ * (ECONNABORTED) then Closed to the client. -ENOENT when owner is not one of
+ * the server's sessions or the session does not hold sock.
+ */
+int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock);
+
+/* ---- for sessions ---- */
+stack_time_us rpc_server_now(const struct rpc_server *srv);
+void rpc_server_kick(struct rpc_server *srv);
+uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id);
+void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss);
+
+#endif

@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_session.c - one RPC client (see rpc_session.h): input validation,
+ * replies and events out, the connections the client owns, and flow control.
+ *
+ * Memory per client is bounded: input is read into one fixed buffer and
+ * frames are capped at limits.max_frame before allocation; Data events are
+ * produced only within the client's credit and while the bytes queued to
+ * the client stay under limits.buffered_per_client; a client that does not
+ * read its socket stops being read from (so its requests, and their replies,
+ * stop too) until its queue drains.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rpc_handlers.h"
+#include "rpc_server.h"
+#include "rpc_session.h"
+#include "stack_info.h"
+#include "status.h"
+
+/* A write to the client, freed when libuv is done with it. */
+struct rpc_write {
+	uv_write_t req;
+	struct rpc_session *ss;
+	size_t len;
+	uint8_t *buf;
+};
+
+struct rpc_timer {
+	uv_timer_t timer;
+	struct rpc_session *ss; /* NULL once the connection is gone */
+	stack_sock sock;
+};
+
+static void rpc_session_read_update(struct rpc_session *ss);
+static void rpc_session_pump_all(struct rpc_session *ss);
+
+/* ------------------------------------------------------------------ output */
+
+static void rpc_session_written(uv_write_t *req, int status)
+{
+	struct rpc_write *w = (struct rpc_write *)req;
+	struct rpc_session *ss = w->ss;
+
+	ss->buffered -= w->len;
+	free(w->buf);
+	free(w);
+	if (status < 0 || ss->closing)
+		return;
+	rpc_session_read_update(ss);
+	rpc_session_pump_all(ss);
+	rpc_server_kick(ss->srv);
+}
+
+int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m)
+{
+	struct rpc_write *w;
+	uv_buf_t b;
+	int r;
+
+	if (uv_is_closing((uv_handle_t *)&ss->pipe))
+		return -ESHUTDOWN;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	/* our own messages may be as large as a Data event plus its envelope */
+	r = frame_pack(&m->base, FRAME_MAX_LIMIT, &w->buf, &w->len);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	w->ss = ss;
+	b = uv_buf_init((char *)w->buf, (unsigned)w->len);
+	r = uv_write(&w->req, (uv_stream_t *)&ss->pipe, &b, 1, rpc_session_written);
+	if (r < 0) {
+		free(w->buf);
+		free(w);
+		return r;
+	}
+	ss->buffered += w->len;
+	rpc_session_read_update(ss);
+	return 0;
+}
+
+int rpc_session_send_event(struct rpc_session *ss, Synack__V1__Event *ev)
+{
+	Synack__V1__ServerMessage m = SYNACK__V1__SERVER_MESSAGE__INIT;
+
+	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_EVENT;
+	m.event = ev;
+	return rpc_session_send(ss, &m);
+}
+
+static void rpc_session_send_simple_event(struct rpc_session *ss, stack_sock sock,
+					  Synack__V1__Event__EvCase kind)
+{
+	Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
+	Synack__V1__Writable wr = SYNACK__V1__WRITABLE__INIT;
+	Synack__V1__PeerClosed pc = SYNACK__V1__PEER_CLOSED__INIT;
+	Synack__V1__Closed cl = SYNACK__V1__CLOSED__INIT;
+
+	ev.conn = sock;
+	ev.ev_case = kind;
+	if (kind == SYNACK__V1__EVENT__EV_WRITABLE)
+		ev.writable = &wr;
+	else if (kind == SYNACK__V1__EVENT__EV_PEER_CLOSED)
+		ev.peer_closed = &pc;
+	else
+		ev.closed = &cl;
+	rpc_session_send_event(ss, &ev);
+}
+
+void rpc_session_send_status_event(struct rpc_session *ss, stack_sock sock,
+				   Synack__V1__Event__EvCase kind, int err)
+{
+	Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
+	Synack__V1__Reset rs = SYNACK__V1__RESET__INIT;
+	Synack__V1__Error er = SYNACK__V1__ERROR__INIT;
+	Synack__V1__Status st;
+	char msg[160];
+
+	rpc_status_set(&st, msg, sizeof(msg), err, NULL);
+	ev.conn = sock;
+	ev.ev_case = kind;
+	if (kind == SYNACK__V1__EVENT__EV_RESET) {
+		rs.reason = &st;
+		ev.reset = &rs;
+	} else {
+		er.reason = &st;
+		ev.error = &er;
+	}
+	rpc_session_send_event(ss, &ev);
+}
+
+static void rpc_session_send_endpoints_event(struct rpc_session *ss, stack_sock sock,
+					     stack_sock new_conn, const struct rpc_conn *c)
+{
+	Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
+	Synack__V1__Established es = SYNACK__V1__ESTABLISHED__INIT;
+	Synack__V1__Incoming in = SYNACK__V1__INCOMING__INIT;
+	Synack__V1__Endpoint l, r;
+	uint8_t la[4], ra[4];
+
+	rpc_endpoint_to_pb(&c->local, &l, la);
+	rpc_endpoint_to_pb(&c->remote, &r, ra);
+	ev.conn = sock;
+	if (new_conn) {
+		in.conn = new_conn;
+		in.local = &l;
+		in.remote = &r;
+		ev.ev_case = SYNACK__V1__EVENT__EV_INCOMING;
+		ev.incoming = &in;
+	} else {
+		es.local = &l;
+		es.remote = &r;
+		ev.ev_case = SYNACK__V1__EVENT__EV_ESTABLISHED;
+		ev.established = &es;
+	}
+	rpc_session_send_event(ss, &ev);
+}
+
+/* ------------------------------------------------------------------ connections */
+
+static unsigned rpc_conn_bucket(stack_sock sock)
+{
+	return (unsigned)((sock * 0x9e3779b97f4a7c15ull) >> 56) % RPC_CONN_BUCKETS;
+}
+
+struct rpc_conn *rpc_session_conn_find(struct rpc_session *ss, stack_sock sock)
+{
+	struct rpc_conn *c;
+
+	for (c = ss->conns[rpc_conn_bucket(sock)]; c; c = c->next)
+		if (c->sock == sock)
+			return c;
+	return NULL;
+}
+
+bool rpc_session_can_add(const struct rpc_session *ss)
+{
+	return ss->nconns < ss->srv->limits.conns_per_client;
+}
+
+int rpc_session_conn_add(struct rpc_session *ss, stack_sock sock, struct rpc_conn **ret)
+{
+	struct rpc_conn *c = calloc(1, sizeof(*c));
+	unsigned b = rpc_conn_bucket(sock);
+
+	if (!c)
+		return -ENOMEM;
+	c->sock = sock;
+	c->next = ss->conns[b];
+	ss->conns[b] = c;
+	ss->nconns++;
+	*ret = c;
+	return 0;
+}
+
+static void rpc_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void rpc_conn_timer_drop(struct rpc_conn *c)
+{
+	struct rpc_timer *t;
+
+	if (!c->connect_timer)
+		return;
+	t = c->connect_timer->data;
+	t->ss = NULL;
+	uv_timer_stop(&t->timer);
+	uv_close((uv_handle_t *)&t->timer, rpc_timer_closed);
+	c->connect_timer = NULL;
+}
+
+/* Unlink and free c (its stack handle is already released). */
+static void rpc_session_conn_free(struct rpc_session *ss, struct rpc_conn *c)
+{
+	struct rpc_conn **pp;
+
+	for (pp = &ss->conns[rpc_conn_bucket(c->sock)]; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	rpc_conn_timer_drop(c);
+	ss->nconns--;
+	free(c);
+}
+
+void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool abort)
+{
+	struct rpc_server *srv = ss->srv;
+	stack_time_us now = rpc_server_now(srv);
+
+	if (c->releasing)
+		return;
+	c->releasing = true;
+	rpc_conn_timer_drop(c);
+	if (abort)
+		stack_tcp_abort(srv->stack, now, c->sock);
+	else
+		stack_tcp_close(srv->stack, now, c->sock);
+	/* the CLOSED event that follows frees c and tells the client */
+}
+
+static void rpc_session_connect_timeout(uv_timer_t *h)
+{
+	struct rpc_timer *t = h->data;
+	struct rpc_session *ss = t->ss;
+	struct rpc_conn *c;
+
+	if (!ss)
+		return;
+	c = rpc_session_conn_find(ss, t->sock);
+	if (!c || c->established || c->releasing)
+		return;
+	rpc_session_send_status_event(ss, c->sock, SYNACK__V1__EVENT__EV_ERROR, -ETIMEDOUT);
+	rpc_session_conn_release(ss, c, true);
+	rpc_server_kick(ss->srv);
+}
+
+int rpc_session_arm_connect_timer(struct rpc_session *ss, struct rpc_conn *c, uint32_t ms)
+{
+	struct rpc_timer *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	r = uv_timer_init(ss->srv->loop, &t->timer);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
+	t->timer.data = t;
+	t->ss = ss;
+	t->sock = c->sock;
+	c->connect_timer = &t->timer;
+	return uv_timer_start(&t->timer, rpc_session_connect_timeout, ms, 0);
+}
+
+/* ------------------------------------------------------------------ flow control */
+
+static bool rpc_session_out_full(const struct rpc_session *ss)
+{
+	return ss->buffered >= ss->srv->limits.buffered_per_client;
+}
+
+void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
+{
+	static uint8_t chunk[RPC_DATA_CHUNK];
+	struct rpc_server *srv = ss->srv;
+
+	if (c->listener || c->releasing || ss->closing)
+		return;
+	while (c->credit > 0 && !rpc_session_out_full(ss)) {
+		Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
+		Synack__V1__Data d = SYNACK__V1__DATA__INIT;
+		uint64_t room = srv->limits.buffered_per_client - ss->buffered;
+		size_t want = RPC_DATA_CHUNK;
+		ssize_t n;
+
+		if (want > c->credit)
+			want = (size_t)c->credit;
+		if (want > room)
+			want = (size_t)room;
+		n = stack_tcp_recv(srv->stack, rpc_server_now(srv), c->sock, chunk, want);
+		if (n <= 0)
+			break; /* -EAGAIN: nothing yet; 0: end of stream, told below */
+		d.data.data = chunk;
+		d.data.len = (size_t)n;
+		ev.conn = c->sock;
+		ev.ev_case = SYNACK__V1__EVENT__EV_DATA;
+		ev.data = &d;
+		if (rpc_session_send_event(ss, &ev) < 0)
+			break;
+		c->credit -= (uint64_t)n;
+	}
+	/* PeerClosed only after the last byte went out, credit or not */
+	if (c->peer_fin && !c->peer_closed_sent && stack_tcp_readable(srv->stack, c->sock) == 0) {
+		c->peer_closed_sent = true;
+		rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_PEER_CLOSED);
+	}
+}
+
+/* Learn the endpoints the core chose (ephemeral port, the peer of an accept). */
+static void rpc_conn_learn_endpoints(struct rpc_session *ss, struct rpc_conn *c)
+{
+	struct stack_tcp_info in;
+
+	if (stack_tcp_info(ss->srv->stack, c->sock, &in) == 0) {
+		c->local = in.local;
+		c->remote = in.remote;
+	}
+}
+
+/* Accept what a listener holds while the client is under its limit. */
+static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
+{
+	struct rpc_server *srv = ss->srv;
+
+	l->accept_pending = true;
+	while (!l->releasing && rpc_session_can_add(ss)) {
+		struct rpc_conn *c;
+		stack_sock sock;
+		int r = stack_tcp_accept(srv->stack, rpc_server_now(srv), l->sock, ss->owner,
+					 &sock);
+
+		if (r < 0) {
+			l->accept_pending = false; /* -EAGAIN: the queue is empty */
+			return;
+		}
+		if (rpc_session_conn_add(ss, sock, &c) < 0) {
+			stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
+			continue;
+		}
+		c->established = true;
+		c->credit = l->initial_credit;
+		c->local = l->local;
+		rpc_conn_learn_endpoints(ss, c);
+		rpc_session_send_endpoints_event(ss, l->sock, sock, c);
+		rpc_session_pump(ss, c);
+	}
+}
+
+/* After output drained or a connection went away: resume what was held back. */
+static void rpc_session_pump_all(struct rpc_session *ss)
+{
+	for (unsigned b = 0; b < RPC_CONN_BUCKETS && !rpc_session_out_full(ss); b++) {
+		for (struct rpc_conn *c = ss->conns[b], *n; c; c = n) {
+			n = c->next;
+			if (c->listener && c->accept_pending)
+				rpc_session_accept(ss, c);
+			else if (c->credit || c->peer_fin)
+				rpc_session_pump(ss, c);
+		}
+	}
+}
+
+void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *ev)
+{
+	struct rpc_conn *c = rpc_session_conn_find(ss, ev->sock);
+
+	if (!c || ss->closing)
+		return;
+	switch (ev->type) {
+	case STACK_EV_ESTABLISHED:
+		c->established = true;
+		rpc_conn_timer_drop(c);
+		rpc_conn_learn_endpoints(ss, c);
+		rpc_session_send_endpoints_event(ss, c->sock, 0, c);
+		break;
+	case STACK_EV_ACCEPTABLE:
+		rpc_session_accept(ss, c);
+		break;
+	case STACK_EV_READABLE:
+		rpc_session_pump(ss, c);
+		break;
+	case STACK_EV_WRITABLE:
+		rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_WRITABLE);
+		break;
+	case STACK_EV_PEER_CLOSED:
+		c->peer_fin = true;
+		rpc_session_pump(ss, c);
+		break;
+	case STACK_EV_RESET:
+	case STACK_EV_ERROR:
+		rpc_session_send_status_event(ss, c->sock,
+					      ev->type == STACK_EV_RESET
+						      ? SYNACK__V1__EVENT__EV_RESET
+						      : SYNACK__V1__EVENT__EV_ERROR,
+					      ev->err ? ev->err : -ECONNRESET);
+		/* the connection is dead: release its handle, Closed follows */
+		rpc_session_conn_release(ss, c, true);
+		break;
+	case STACK_EV_CLOSED:
+		rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_CLOSED);
+		rpc_session_conn_free(ss, c);
+		rpc_session_pump_all(ss); /* under the limit again: accept */
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ input */
+
+static void rpc_session_strike(struct rpc_session *ss, const char *what)
+{
+	if (++ss->strikes >= RPC_SESSION_MAX_STRIKES) {
+		log_notice("rpc: client %u (pid %d, uid %u): too many protocol errors (last: %s), "
+			   "disconnecting",
+			   ss->id, (int)ss->pid, (unsigned)ss->uid, what);
+		rpc_session_close(ss, NULL);
+	}
+}
+
+/* An error Reply to a frame we could not take as a request (id unknown: 0). */
+static void rpc_session_send_error(struct rpc_session *ss, uint64_t id, int err, const char *detail)
+{
+	Synack__V1__ServerMessage m = SYNACK__V1__SERVER_MESSAGE__INIT;
+	Synack__V1__Reply rp = SYNACK__V1__REPLY__INIT;
+	Synack__V1__Status st;
+	char msg[200];
+
+	rpc_status_set(&st, msg, sizeof(msg), err, detail);
+	rp.id = id;
+	rp.status = &st;
+	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_REPLY;
+	m.reply = &rp;
+	rpc_session_send(ss, &m);
+}
+
+static void rpc_session_hello(struct rpc_session *ss, const Synack__V1__Hello *h)
+{
+	Synack__V1__ServerMessage m = SYNACK__V1__SERVER_MESSAGE__INIT;
+	Synack__V1__HelloReply hr = SYNACK__V1__HELLO_REPLY__INIT;
+	Synack__V1__Status st;
+	char msg[160], detail[96];
+	int err = 0;
+
+	if (ss->hello_done) {
+		rpc_session_send_error(ss, 0, -EPROTO, "Hello sent twice");
+		rpc_session_strike(ss, "second Hello");
+		return;
+	}
+	if (h->version != PROTO_VERSION) {
+		snprintf(detail, sizeof(detail), "client speaks %u, synackd speaks %u", h->version,
+			 PROTO_VERSION);
+		err = -EPROTONOSUPPORT;
+	}
+	rpc_status_set(&st, msg, sizeof(msg), err, err ? detail : NULL);
+	hr.status = &st;
+	hr.version = PROTO_VERSION;
+	hr.server_name = "synackd";
+	hr.max_frame = ss->srv->limits.max_frame;
+	hr.session = ss->id;
+	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_HELLO;
+	m.hello = &hr;
+	rpc_session_send(ss, &m);
+	if (err) {
+		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, detail);
+		rpc_session_close(ss, NULL);
+		return;
+	}
+	ss->hello_done = true;
+	snprintf(ss->name, sizeof(ss->name), "%s", h->client_name ? h->client_name : "");
+	log_debug("rpc: client %u is \"%s\" (pid %d, uid %u)", ss->id, ss->name, (int)ss->pid,
+		  (unsigned)ss->uid);
+}
+
+static void rpc_session_request(struct rpc_session *ss, const Synack__V1__Request *rq)
+{
+	Synack__V1__ServerMessage m = SYNACK__V1__SERVER_MESSAGE__INIT;
+	Synack__V1__Reply rp = SYNACK__V1__REPLY__INIT;
+	struct rpc_reply_buf buf;
+	int code;
+
+	if (!ss->hello_done) {
+		rpc_session_send_error(ss, rq->id, -EPROTO, "Hello must come first");
+		rpc_session_strike(ss, "request before Hello");
+		return;
+	}
+	code = rpc_handle_request(ss, rq, &rp, &buf);
+	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_REPLY;
+	m.reply = &rp;
+	rpc_session_send(ss, &m);
+	if (code == ENOMSG)
+		rpc_session_strike(ss, "unknown operation");
+}
+
+static void rpc_session_frame(struct rpc_session *ss, const uint8_t *f, size_t len)
+{
+	Synack__V1__ClientMessage *cm;
+	ProtobufCMessage *pm;
+	struct frame_alloc a;
+
+	/* a frame is bounded by max_frame; unpacking cannot need more than this */
+	frame_alloc_init(&a, 2 * (size_t)ss->srv->limits.max_frame + 65536);
+	if (frame_unpack(&synack__v1__client_message__descriptor, f, len, &a, &pm) < 0) {
+		rpc_session_send_error(ss, 0, -EBADMSG, "not a synack.v1.ClientMessage");
+		rpc_session_strike(ss, "malformed message");
+		return;
+	}
+	cm = (Synack__V1__ClientMessage *)pm;
+	switch (cm->msg_case) {
+	case SYNACK__V1__CLIENT_MESSAGE__MSG_HELLO:
+		rpc_session_hello(ss, cm->hello);
+		break;
+	case SYNACK__V1__CLIENT_MESSAGE__MSG_REQUEST:
+		rpc_session_request(ss, cm->request);
+		break;
+	default:
+		rpc_session_send_error(ss, 0, -ENOMSG, "empty or unknown envelope");
+		rpc_session_strike(ss, "unknown envelope");
+		break;
+	}
+	frame_unpacked_free(pm, &a);
+}
+
+static void rpc_session_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct rpc_session *ss = h->data;
+
+	*buf = uv_buf_init((char *)ss->rbuf, sizeof(ss->rbuf));
+}
+
+static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct rpc_session *ss = st->data;
+	const uint8_t *in = (const uint8_t *)buf->base, *f;
+	size_t in_len, flen;
+	int r;
+
+	if (nread == 0 || ss->closing)
+		return;
+	if (nread < 0) {
+		rpc_session_close(ss, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+		return;
+	}
+	in_len = (size_t)nread;
+	while (!ss->closing && (r = frame_decoder_next(&ss->dec, &in, &in_len, &f, &flen)) != 0) {
+		if (r < 0) {
+			/* the stream cannot be resynchronised: say why and hang up */
+			rpc_session_send_error(ss, 0, r,
+					       r == -EMSGSIZE ? "frame over limits.max_frame"
+							      : "zero-length frame");
+			rpc_session_close(ss, r == -EMSGSIZE ? "oversized frame" : "bad frame");
+			break;
+		}
+		rpc_session_frame(ss, f, flen);
+	}
+	rpc_server_kick(ss->srv);
+}
+
+/*
+ * Read from the client only while its queued output is below the limit
+ * (plus one frame of slack for replies), so a client that sends requests
+ * without reading replies cannot grow the daemon.
+ */
+static void rpc_session_read_update(struct rpc_session *ss)
+{
+	bool want = !ss->closing &&
+		    ss->buffered < ss->srv->limits.buffered_per_client + ss->srv->limits.max_frame;
+
+	if (want == ss->reading)
+		return;
+	if (want &&
+	    uv_read_start((uv_stream_t *)&ss->pipe, rpc_session_alloc, rpc_session_read) < 0)
+		return;
+	if (!want)
+		uv_read_stop((uv_stream_t *)&ss->pipe);
+	ss->reading = want;
+}
+
+int rpc_session_start(struct rpc_session *ss)
+{
+	int r = uv_timer_init(ss->srv->loop, &ss->linger);
+
+	if (r < 0)
+		return r;
+	ss->linger.data = ss;
+	ss->open_handles = 2; /* pipe and linger, both initialised by now */
+	frame_decoder_init(&ss->dec, ss->srv->limits.max_frame);
+	ss->pipe.data = ss;
+	rpc_session_read_update(ss);
+	if (!ss->reading)
+		rpc_session_close(ss, "cannot read from the client");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ hang up */
+
+static void rpc_session_handle_closed(uv_handle_t *h)
+{
+	struct rpc_session *ss = h->data;
+
+	if (--ss->open_handles > 0)
+		return;
+	frame_decoder_deinit(&ss->dec);
+	rpc_server_session_gone(ss->srv, ss);
+	free(ss);
+}
+
+static void rpc_session_finish(struct rpc_session *ss)
+{
+	if (ss->finishing)
+		return;
+	ss->finishing = true;
+	uv_timer_stop(&ss->linger);
+	uv_close((uv_handle_t *)&ss->linger, rpc_session_handle_closed);
+	uv_close((uv_handle_t *)&ss->pipe, rpc_session_handle_closed);
+}
+
+static void rpc_session_shutdown_done(uv_shutdown_t *req, int status)
+{
+	rpc_session_finish(req->data);
+}
+
+static void rpc_session_linger_done(uv_timer_t *t)
+{
+	rpc_session_finish(t->data);
+}
+
+/* Give back every connection: the stack finishes them on its own. */
+static void rpc_session_release_all(struct rpc_session *ss)
+{
+	struct rpc_server *srv = ss->srv;
+	stack_time_us now = rpc_server_now(srv);
+
+	for (unsigned b = 0; b < RPC_CONN_BUCKETS; b++) {
+		struct rpc_conn *c, *n;
+
+		for (c = ss->conns[b]; c; c = n) {
+			n = c->next;
+			if (!c->releasing) {
+				if (srv->limits.abort_on_disconnect)
+					stack_tcp_abort(srv->stack, now, c->sock);
+				else
+					stack_tcp_close(srv->stack, now, c->sock);
+			}
+			rpc_conn_timer_drop(c);
+			free(c);
+		}
+		ss->conns[b] = NULL;
+	}
+	ss->nconns = 0;
+}
+
+void rpc_session_close(struct rpc_session *ss, const char *why)
+{
+	if (ss->closing)
+		return;
+	ss->closing = true;
+	if (why)
+		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
+	rpc_session_release_all(ss);
+	rpc_server_kick(ss->srv);
+	if (ss->reading)
+		uv_read_stop((uv_stream_t *)&ss->pipe);
+	ss->reading = false;
+	/* the last replies (why we hang up) go out first, within the linger time */
+	ss->shutdown_req.data = ss;
+	if (uv_shutdown(&ss->shutdown_req, (uv_stream_t *)&ss->pipe, rpc_session_shutdown_done) < 0)
+		rpc_session_finish(ss);
+	else
+		uv_timer_start(&ss->linger, rpc_session_linger_done, RPC_SESSION_LINGER_MS, 0);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_session.h - one RPC client of synackd: its socket, the frames it sends
+ * (validated in chrony's order: size, unpack, version, operation, handler),
+ * the replies and events queued to it, the connections it owns, and the end
+ * to end flow control between its receive credit and the stack.
+ */
+#ifndef SYNACKD_RPC_SESSION_H
+#define SYNACKD_RPC_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "frame.h"
+#include "stack.h"
+#include "synack.pb-c.h"
+
+struct rpc_server;
+
+#define RPC_CONN_BUCKETS	256
+/* Protocol errors (malformed, unknown, out of order) before we hang up. */
+#define RPC_SESSION_MAX_STRIKES 4
+/* Largest Data event; credit and the buffered limit cut it further. */
+#define RPC_DATA_CHUNK		(64 * 1024)
+/* How long a hung-up session may take to flush its last replies. */
+#define RPC_SESSION_LINGER_MS	2000
+
+/* A connection or listener owned by a session. Its id on the wire is sock. */
+struct rpc_conn {
+	struct rpc_conn *next; /* hash chain */
+	stack_sock sock;
+	bool listener;
+	bool established;
+	bool releasing;		 /* close/abort done: only the CLOSED event is left */
+	bool peer_fin;		 /* the stack said PEER_CLOSED */
+	bool peer_closed_sent;	 /* and the client was told, after the last byte */
+	bool accept_pending;	 /* listener: connections wait (we were at the limit) */
+	uint64_t credit;	 /* bytes the client still lets us push */
+	uint64_t initial_credit; /* listener: credit of each accepted connection */
+	struct stack_endpoint local, remote;
+	uv_timer_t *connect_timer; /* Connect with timeout_ms, until ESTABLISHED */
+};
+
+struct rpc_session {
+	struct rpc_session *next; /* the server's list */
+	struct rpc_server *srv;
+	uint32_t id;	/* also the owner cookie */
+	uint64_t owner; /* the owner tag given to the stack */
+	uv_pipe_t pipe;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	char name[64]; /* client_name from Hello */
+	bool hello_done;
+	bool closing; /* hanging up: no more input, output drains then close */
+	unsigned strikes;
+
+	struct frame_decoder dec;
+	uint8_t rbuf[64 * 1024];
+
+	uint64_t buffered; /* bytes in writes not yet completed */
+	bool reading;	   /* uv_read_start is active */
+
+	uv_shutdown_t shutdown_req; /* hang-up: flush the last replies first */
+	uv_timer_t linger;	    /* ...but not for longer than this */
+	bool finishing;
+	unsigned open_handles;
+
+	struct rpc_conn *conns[RPC_CONN_BUCKETS];
+	uint32_t nconns;
+};
+
+/*
+ * Start a session on an accepted client socket. On failure (-errno) the
+ * caller closes the pipe and frees ss; once it returns 0 the session frees
+ * itself when it ends (rpc_server_session_gone() is its last word).
+ */
+int rpc_session_start(struct rpc_session *ss);
+/* Hang up: close every connection (graceful or abort per config), then the socket. */
+void rpc_session_close(struct rpc_session *ss, const char *why);
+/* A stack event for one of this session's connections. */
+void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *ev);
+
+/* Used by the handlers. */
+struct rpc_conn *rpc_session_conn_find(struct rpc_session *ss, stack_sock sock);
+int rpc_session_conn_add(struct rpc_session *ss, stack_sock sock, struct rpc_conn **ret);
+void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool abort);
+bool rpc_session_can_add(const struct rpc_session *ss);
+/* Push Data (within credit and the buffered limit) and PeerClosed for c. */
+void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c);
+/* Queue one ServerMessage; -errno if it could not be queued. */
+int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m);
+/* Queue an Event for conn (the body is set by the caller). */
+int rpc_session_send_event(struct rpc_session *ss, Synack__V1__Event *ev);
+/* Queue an Event carrying only a status (Reset, Error). */
+void rpc_session_send_status_event(struct rpc_session *ss, stack_sock sock,
+				   Synack__V1__Event__EvCase kind, int err);
+/* Connect timeout: arm for c. */
+int rpc_session_arm_connect_timer(struct rpc_session *ss, struct rpc_conn *c, uint32_t ms);
+
+#endif

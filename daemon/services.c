@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * services.c - built-in TCP servers over the stack_tcp_* calls:
+ * RFC 862 echo (send back what arrives), RFC 863 discard (drop what
+ * arrives), RFC 864 chargen (send the rotating 72-character lines until
+ * the client goes away; what the client sends is discarded).
+ *
+ * Flow control is the core's: echo reads only as much as it can send (a
+ * bounded per-connection buffer holds what the send buffer refused, and no
+ * more is read until WRITABLE), chargen fills the send buffer and waits for
+ * WRITABLE. Each connection closes once the peer's FIN has been read and
+ * everything owed was handed to the core; RESET/ERROR release the handle.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "services.h"
+
+enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_COUNT };
+
+static const char *const svc_names[SVC_COUNT] = { "echo", "discard", "chargen" };
+
+#define SVC_SCRATCH	  65536
+/* cookies above the connection slots name the listeners */
+#define SVC_COOKIE_LISTEN 0xffffff00u
+/* chargen: 95 printable characters, 72 per line, each line starting one later (RFC 864) */
+#define CHARGEN_LINE	  74
+#define CHARGEN_PERIOD	  (95 * CHARGEN_LINE)
+
+struct svc_conn {
+	stack_sock sock;
+	bool in_use, closing;
+	enum svc_kind kind;
+	uint8_t *buf; /* echo: what the send buffer refused, NULL when nothing is held */
+	uint32_t buf_off, buf_len;
+	uint32_t pos; /* chargen: offset into the pattern */
+	uint32_t next_free;
+};
+
+struct services {
+	struct daemon *d;
+	uint32_t owner;
+	uint16_t ports[SVC_COUNT];
+	stack_sock listeners[SVC_COUNT];
+	struct svc_conn *conns;
+	uint32_t cap, nused, free_head;
+	uint8_t scratch[SVC_SCRATCH];
+	uint8_t chargen[CHARGEN_PERIOD * 2]; /* twice, so any offset has a full period after it */
+	bool logged_full;
+};
+
+#define SVC_NONE UINT32_MAX
+
+static void svc_chargen_pattern(uint8_t *out)
+{
+	for (unsigned line = 0; line < 95; line++) {
+		uint8_t *p = out + line * CHARGEN_LINE;
+
+		for (unsigned i = 0; i < 72; i++)
+			p[i] = (uint8_t)(' ' + (line + i) % 95);
+		p[72] = '\r';
+		p[73] = '\n';
+	}
+	memcpy(out + CHARGEN_PERIOD, out, CHARGEN_PERIOD);
+}
+
+static struct svc_conn *svc_conn_alloc(struct services *sv, uint32_t *ret_slot)
+{
+	uint32_t slot = sv->free_head;
+
+	if (slot == SVC_NONE)
+		return NULL;
+	sv->free_head = sv->conns[slot].next_free;
+	memset(&sv->conns[slot], 0, sizeof(sv->conns[slot]));
+	sv->conns[slot].in_use = true;
+	sv->nused++;
+	*ret_slot = slot;
+	return &sv->conns[slot];
+}
+
+static void svc_conn_free(struct services *sv, uint32_t slot)
+{
+	struct svc_conn *c = &sv->conns[slot];
+
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->next_free = sv->free_head;
+	sv->free_head = slot;
+	sv->nused--;
+	sv->logged_full = false;
+}
+
+static void svc_close(struct services *sv, struct svc_conn *c, bool abort)
+{
+	stack_time_us now = daemon_now();
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (abort)
+		stack_tcp_abort(daemon_stack(sv->d), now, c->sock);
+	else
+		stack_tcp_close(daemon_stack(sv->d), now, c->sock);
+}
+
+/* Read and drop what is waiting; true when the peer's FIN was reached. */
+static bool svc_drain_input(struct services *sv, struct svc_conn *c)
+{
+	struct stack *s = daemon_stack(sv->d);
+
+	for (;;) {
+		ssize_t n =
+			stack_tcp_recv(s, daemon_now(), c->sock, sv->scratch, sizeof(sv->scratch));
+
+		if (n == 0)
+			return true;
+		if (n < 0)
+			return false;
+	}
+}
+
+/* Send len bytes; returns how many the send buffer took. */
+static size_t svc_send_all(struct services *sv, struct svc_conn *c, const uint8_t *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = stack_tcp_send(daemon_stack(sv->d), daemon_now(), c->sock, p + done,
+					   len - done);
+
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return done;
+}
+
+/*
+ * Echo: read into the shared scratch buffer and send it straight back. When
+ * the send buffer takes less, the rest waits in a per-connection buffer (at
+ * most one read's worth) and nothing more is read until WRITABLE: the
+ * receive window then closes and the peer slows down. An idle or flowing
+ * connection holds no buffer of its own.
+ */
+static void svc_echo_pump(struct services *sv, struct svc_conn *c)
+{
+	struct stack *s = daemon_stack(sv->d);
+
+	if (c->buf_len) {
+		size_t n = svc_send_all(sv, c, c->buf + c->buf_off, c->buf_len);
+
+		c->buf_off += (uint32_t)n;
+		c->buf_len -= (uint32_t)n;
+		if (c->buf_len)
+			return; /* still full: wait for WRITABLE */
+		free(c->buf);
+		c->buf = NULL;
+		c->buf_off = 0;
+	}
+	for (;;) {
+		ssize_t n =
+			stack_tcp_recv(s, daemon_now(), c->sock, sv->scratch, sizeof(sv->scratch));
+		size_t sent;
+
+		if (n == 0) {
+			svc_close(sv, c, false);
+			return;
+		}
+		if (n < 0)
+			return; /* -EAGAIN: wait for READABLE */
+		sent = svc_send_all(sv, c, sv->scratch, (size_t)n);
+		if (sent < (size_t)n) {
+			c->buf = malloc((size_t)n - sent);
+			if (!c->buf) {
+				svc_close(sv, c, true);
+				return;
+			}
+			memcpy(c->buf, sv->scratch + sent, (size_t)n - sent);
+			c->buf_len = (uint32_t)((size_t)n - sent);
+			return;
+		}
+	}
+}
+
+static void svc_discard_pump(struct services *sv, struct svc_conn *c)
+{
+	if (svc_drain_input(sv, c))
+		svc_close(sv, c, false);
+}
+
+static void svc_chargen_pump(struct services *sv, struct svc_conn *c)
+{
+	struct stack *s = daemon_stack(sv->d);
+
+	if (svc_drain_input(sv, c)) {
+		svc_close(sv, c, false);
+		return;
+	}
+	for (;;) {
+		ssize_t n = stack_tcp_send(s, daemon_now(), c->sock, sv->chargen + c->pos,
+					   CHARGEN_PERIOD);
+
+		if (n <= 0)
+			return;
+		c->pos = (uint32_t)((c->pos + (size_t)n) % CHARGEN_PERIOD);
+		if ((size_t)n < CHARGEN_PERIOD)
+			return; /* full: WRITABLE follows */
+	}
+}
+
+static void svc_pump(struct services *sv, struct svc_conn *c)
+{
+	if (c->closing)
+		return;
+	switch (c->kind) {
+	case SVC_ECHO:
+		svc_echo_pump(sv, c);
+		break;
+	case SVC_DISCARD:
+		svc_discard_pump(sv, c);
+		break;
+	default:
+		svc_chargen_pump(sv, c);
+		break;
+	}
+}
+
+static void svc_accept_all(struct services *sv, enum svc_kind kind)
+{
+	struct stack *s = daemon_stack(sv->d);
+
+	for (;;) {
+		uint32_t slot;
+		struct svc_conn *c = svc_conn_alloc(sv, &slot);
+		stack_sock sock;
+		int r;
+
+		if (!c) {
+			/* no room: take the connection and refuse it with RST */
+			r = stack_tcp_accept(s, daemon_now(), sv->listeners[kind],
+					     daemon_owner_tag(sv->owner, SVC_NONE), &sock);
+			if (r < 0)
+				return;
+			stack_tcp_abort(s, daemon_now(), sock);
+			log_once(&sv->logged_full, LOG_WARNING,
+				 "%s: %u connections open, refusing more", svc_names[kind],
+				 sv->cap);
+			continue;
+		}
+		r = stack_tcp_accept(s, daemon_now(), sv->listeners[kind],
+				     daemon_owner_tag(sv->owner, slot), &sock);
+		if (r < 0) {
+			svc_conn_free(sv, slot);
+			return;
+		}
+		c->sock = sock;
+		c->kind = kind;
+		/* data or a FIN may have come with the handshake: no event will say so */
+		svc_pump(sv, c);
+	}
+}
+
+static void svc_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
+{
+	struct services *sv = ctx;
+	struct svc_conn *c;
+
+	if (cookie >= SVC_COOKIE_LISTEN) {
+		unsigned kind = cookie - SVC_COOKIE_LISTEN;
+
+		if (kind < SVC_COUNT && ev->type == STACK_EV_ACCEPTABLE &&
+		    ev->sock == sv->listeners[kind])
+			svc_accept_all(sv, kind);
+		return;
+	}
+	if (cookie >= sv->cap || !sv->conns[cookie].in_use || sv->conns[cookie].sock != ev->sock)
+		return;
+	c = &sv->conns[cookie];
+	switch (ev->type) {
+	case STACK_EV_CLOSED:
+		svc_conn_free(sv, cookie);
+		break;
+	case STACK_EV_RESET:
+	case STACK_EV_ERROR:
+		log_debug("%s: connection ended: %s", svc_names[c->kind], strerror(-ev->err));
+		svc_close(sv, c, false);
+		break;
+	default:
+		svc_pump(sv, c);
+		break;
+	}
+}
+
+static int svc_listen(struct services *sv, enum svc_kind kind, uint16_t port)
+{
+	const struct synack_config *cfg = daemon_config(sv->d);
+	struct stack_endpoint ep = { .addr = cfg->interface.address, .port = port };
+	int r;
+
+	r = stack_tcp_listen(daemon_stack(sv->d), daemon_now(), &ep, 128,
+			     daemon_owner_tag(sv->owner, SVC_COOKIE_LISTEN + kind),
+			     &sv->listeners[kind]);
+	if (r < 0)
+		return log_errno(r, "%s: cannot listen on port %u", svc_names[kind], port);
+	sv->ports[kind] = port;
+	log_info("%s: listening on port %u", svc_names[kind], port);
+	return 0;
+}
+
+/* Stop one service: close its listener and (graceful or not) its connections. */
+static void svc_stop(struct services *sv, enum svc_kind kind, bool abort)
+{
+	if (sv->listeners[kind] != STACK_SOCK_NONE) {
+		stack_tcp_close(daemon_stack(sv->d), daemon_now(), sv->listeners[kind]);
+		sv->listeners[kind] = STACK_SOCK_NONE;
+		log_info("%s: stopped listening on port %u", svc_names[kind], sv->ports[kind]);
+	}
+	sv->ports[kind] = 0;
+	for (uint32_t i = 0; i < sv->cap; i++)
+		if (sv->conns[i].in_use && sv->conns[i].kind == kind)
+			svc_close(sv, &sv->conns[i], abort);
+}
+
+static void svc_shutdown(void *ctx, bool abort)
+{
+	struct services *sv = ctx;
+
+	for (unsigned k = 0; k < SVC_COUNT; k++)
+		svc_stop(sv, k, abort);
+}
+
+static const struct daemon_owner_ops svc_ops = {
+	.event = svc_event,
+	.shutdown = svc_shutdown,
+};
+
+static const uint16_t *svc_port_list(const struct services_ports *p, uint16_t out[SVC_COUNT])
+{
+	out[SVC_ECHO] = p->echo;
+	out[SVC_DISCARD] = p->discard;
+	out[SVC_CHARGEN] = p->chargen;
+	return out;
+}
+
+void services_apply(struct services *sv, const struct services_ports *ports)
+{
+	uint16_t want[SVC_COUNT];
+
+	svc_port_list(ports, want);
+	for (unsigned k = 0; k < SVC_COUNT; k++) {
+		if (want[k] == sv->ports[k])
+			continue;
+		svc_stop(sv, k, false);
+		if (want[k])
+			svc_listen(sv, k, want[k]);
+	}
+	daemon_kick(sv->d);
+}
+
+int services_start(struct daemon *d, const struct services_ports *ports, uint32_t max_conns,
+		   struct services **ret)
+{
+	struct services *sv = calloc(1, sizeof(*sv));
+	uint16_t want[SVC_COUNT];
+	int r;
+
+	if (!sv)
+		return -ENOMEM;
+	sv->d = d;
+	sv->cap = max_conns ? max_conns : 1;
+	sv->conns = calloc(sv->cap, sizeof(*sv->conns));
+	if (!sv->conns) {
+		free(sv);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < sv->cap; i++)
+		sv->conns[i].next_free = i + 1 < sv->cap ? i + 1 : SVC_NONE;
+	sv->free_head = 0;
+	svc_chargen_pattern(sv->chargen);
+	r = daemon_owner_register(d, &svc_ops, sv, &sv->owner);
+	if (r < 0) {
+		services_free(sv);
+		return r;
+	}
+	svc_port_list(ports, want);
+	for (unsigned k = 0; k < SVC_COUNT; k++) {
+		if (want[k] && (r = svc_listen(sv, k, want[k])) < 0) {
+			services_free(sv);
+			return r;
+		}
+	}
+	*ret = sv;
+	return 0;
+}
+
+uint32_t services_conns(const struct services *sv)
+{
+	return sv ? sv->nused : 0;
+}
+
+void services_free(struct services *sv)
+{
+	if (!sv)
+		return;
+	for (uint32_t i = 0; i < sv->cap; i++)
+		free(sv->conns[i].buf);
+	if (sv->owner)
+		daemon_owner_unregister(sv->d, sv->owner);
+	free(sv->conns);
+	free(sv);
+}

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: MIT
+"""ctltest - what the synackctl integration tests share, on top of synacktest:
+a synackd with the built-in services on, synackctl run against its control
+socket, synack-nc over its RPC socket, and a raw control-socket client for
+requests synackctl would refuse to send (it checks ranges itself first).
+"""
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import time
+
+import synacktest as st
+from synacktest import check, fail
+
+SYNACKCTL = os.environ.get("SYNACKCTL") or fail("$SYNACKCTL is not set")
+SYNACK_NC = os.environ.get("SYNACK_NC", "")
+
+DISCARD = 9
+ECHO = 7
+
+
+class Ctl:
+    """A synackd in its own namespace, driven with synackctl."""
+
+    def __init__(self, test, extra="", control_groups=None):
+        self.h = st.Harness(test)
+        self.h.make_tap()
+        text = self.h.config(services={"discard": DISCARD, "echo": ECHO}) + extra
+        if control_groups:
+            group, admin = control_groups
+            text = text.replace('  group: ""\n  admin_group: ""\n',
+                                f'  group: {group}\n  admin_group: {admin}\n  mode: "0666"\n')
+        self.d = self.h.start(text)
+        self.sock = os.path.join(self.h.tmp, "control.sock")
+        self.rpc = os.path.join(self.h.tmp, "synackd.sock")
+
+    def run(self, *args, user=None, rc=0, timeout=15):
+        """synackctl ARGS; checks the exit code when rc is not None."""
+        cmd = [SYNACKCTL, "-s", self.sock] + [str(a) for a in args]
+        kw = {}
+        if user is not None:
+            kw["user"], kw["group"], kw["extra_groups"] = user
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+        if rc is not None and r.returncode != rc:
+            fail(f"synackctl {' '.join(map(str, args))} exited {r.returncode}, not {rc}:\n"
+                 f"{r.stdout}{r.stderr}")
+        return r
+
+    def json(self, *args):
+        return json.loads(self.run(*args, "-o", "json").stdout)
+
+    def conns(self):
+        return self.json("conns")
+
+    def counters(self):
+        return self.json("stats", "-z")
+
+    def spawn(self, *args, **kw):
+        return self.h.spawn([SYNACKCTL, "-s", self.sock] + [str(a) for a in args], **kw)
+
+    def wait_log_count(self, pattern, count, timeout=10.0):
+        """Wait until synackd's log has count lines matching pattern."""
+        import re
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(re.findall(pattern, self.d.log(), re.M)) >= count:
+                return
+            time.sleep(0.05)
+        fail(f"fewer than {count} log lines matching {pattern!r} within {timeout}s")
+
+    def nc(self, *args, **kw):
+        if not SYNACK_NC:
+            fail("$SYNACK_NC is not set")
+        return self.h.spawn([SYNACK_NC, "-s", self.rpc] + [str(a) for a in args], **kw)
+
+    def find(self, pred, timeout=5.0):
+        """Wait for a connection (conns -o json) matching pred; returns it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for c in self.conns():
+                if pred(c):
+                    return c
+            time.sleep(0.05)
+        fail(f"no matching connection within {timeout}s: {self.conns()}")
+
+    def raw(self, payload):
+        """One raw ControlRequest frame; returns (status code, message) of the reply."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(self.sock)
+        s.sendall(struct.pack(">I", len(payload)) + payload)
+        hdr = _recv_exact(s, 4)
+        body = _recv_exact(s, struct.unpack(">I", hdr)[0])
+        s.close()
+        reply = _field(body, 1) or b""  # ControlServerMessage.reply
+        status = _field(reply, 2) or b""  # ControlReply.status
+        return _field(status, 1) or 0, (_field(status, 2) or b"").decode()
+
+
+class Lines:
+    """Lines from a child's stdout pipe, read without blocking past a deadline."""
+
+    def __init__(self, proc):
+        self.fd = proc.stdout.fileno()
+        self.buf = b""
+
+    def read(self, timeout):
+        """Every complete line that arrives within timeout seconds (at least one if any)."""
+        import select
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                break
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                break
+            self.buf += chunk
+        *lines, self.buf = self.buf.split(b"\n")
+        return [l.decode() for l in lines]
+
+
+def _recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        chunk = s.recv(n - len(b))
+        if not chunk:
+            fail("the control socket closed before the reply")
+        b += chunk
+    return b
+
+
+def varint(v):
+    out = b""
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def pb_varint(field, v):
+    return varint(field << 3) + varint(v)
+
+
+def pb_bytes(field, b):
+    return varint(field << 3 | 2) + varint(len(b)) + b
+
+
+def _read_varint(b, i):
+    v = shift = 0
+    while True:
+        x = b[i]
+        i += 1
+        v |= (x & 0x7F) << shift
+        shift += 7
+        if not x & 0x80:
+            return v, i
+
+
+def _field(b, want):
+    """The first occurrence of field want in a protobuf message (varint or bytes)."""
+    i = 0
+    while i < len(b):
+        key, i = _read_varint(b, i)
+        num, kind = key >> 3, key & 7
+        if kind == 0:
+            v, i = _read_varint(b, i)
+        elif kind == 2:
+            n, i = _read_varint(b, i)
+            v, i = b[i:i + n], i + n
+        elif kind == 1:
+            v, i = b[i:i + 8], i + 8
+        elif kind == 5:
+            v, i = b[i:i + 4], i + 4
+        else:
+            fail(f"cannot parse the reply (wire type {kind})")
+        if num == want:
+            return v
+    return None

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""synackctl capture writes pcapng that tshark reads without errors: a
+filtered capture of a kernel -> synack transfer holds every frame of the
+connection (handshake, all payload bytes, close) and as many frames as
+synackctl says it wrote; -c COUNT stops after exactly COUNT frames."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+from ctltest import DISCARD, Ctl, check
+import synacktest as st
+
+
+def tshark(path, *args):
+    r = subprocess.run(["tshark", "-n", "-r", path] + list(args), capture_output=True,
+                       text=True, timeout=60)
+    noise = [l for l in r.stderr.splitlines() if "Running as user" not in l and l.strip()]
+    check(r.returncode == 0 and not noise,
+          f"tshark reads {os.path.basename(path)} without errors (rc {r.returncode} {noise})")
+    return r.stdout
+
+
+def written(stderr):
+    m = re.search(r"(\d+) frames? written", stderr)
+    check(m is not None, f"synackctl capture reports its count: {stderr.strip()}")
+    return int(m.group(1))
+
+
+def main():
+    if not shutil.which("tshark"):
+        st.skip("tshark is not installed (apt-get install tshark)")
+    t = Ctl("ctl-capture")
+    path = os.path.join(t.h.tmp, "transfer.pcapng")
+    cap = t.spawn("capture", "-w", path, "sport", "=", f":{DISCARD}",
+                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    t.wait_log_count(r"capture started", 1)
+    sent = 300000
+    s = t.h.connect(DISCARD)
+    port = s.getsockname()[1]
+    s.sendall(b"y" * sent)
+    s.close()
+    deadline = time.monotonic() + 5
+    while any(c["remote"]["port"] == port for c in t.conns()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    cap.send_signal(signal.SIGINT)
+    _, err = cap.communicate(timeout=10)
+    check(cap.returncode == 0, f"capture stops cleanly on ^C ({cap.returncode})")
+    n = written(err)
+    rows = tshark(path, "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.flags.str",
+                  "-e", "tcp.len").splitlines()
+    check(len(rows) == n, f"tshark counts {len(rows)} frames, synackctl wrote {n}")
+    fields = [r.split("\t") for r in rows]
+    check(all(f[0] in (str(port), str(DISCARD)) for f in fields),
+          "the filter kept only the connection's frames")
+    flags = [f[1] for f in fields]
+    check("S" in flags[0] and "A" not in flags[0], f"the capture starts with the SYN ({flags[:3]})")
+    check(any("F" in f for f in flags), "the FINs are in the capture")
+    payload = sum(int(f[2] or 0) for f in fields if f[0] == str(port))
+    check(payload >= sent, f"every payload byte is in the capture ({payload} >= {sent})")
+    dirs = {int(d, 0) & 3 for d in
+            tshark(path, "-T", "fields", "-e", "frame.packet_flags_direction").split()}
+    check(dirs == {1, 2}, f"frames carry their direction, inbound and outbound ({dirs})")
+
+    path2 = os.path.join(t.h.tmp, "count.pcapng")
+    cap = t.spawn("capture", "-w", path2, "-c", "5", stdout=subprocess.DEVNULL,
+                  stderr=subprocess.PIPE, text=True)
+    t.wait_log_count(r"capture started", 2)
+    ok, _ = t.h.ping(count=5)
+    _, err = cap.communicate(timeout=10)
+    check(cap.returncode == 0 and written(err) == 5, "capture -c 5 stops after 5 frames")
+    check(len(tshark(path2).splitlines()) == 5, "tshark counts 5 frames")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""synackctl conns during a kernel -> synack transfer to the discard service:
+the connection is ESTAB with growing byte counters, and `conns -o json`
+parses and says what the table says."""
+
+import threading
+import time
+
+from ctltest import DISCARD, Ctl, check
+import synacktest as st
+
+
+def main():
+    t = Ctl("ctl-conns")
+    s = t.h.connect(DISCARD)
+    port = s.getsockname()[1]
+    stop = threading.Event()
+
+    def pump():
+        chunk = b"x" * 16384
+        while not stop.is_set():
+            s.sendall(chunk)
+            time.sleep(0.002)
+
+    th = threading.Thread(target=pump, daemon=True)
+    th.start()
+    mine = lambda c: c["remote"]["port"] == port and c["local"]["port"] == DISCARD
+    first = t.find(lambda c: mine(c) and c["bytes_received"] > 0)
+    check(first["state"] == "ESTABLISHED" and first["ss_state"] == "ESTAB",
+          f"the transfer's connection is ESTAB ({first['state']})")
+    time.sleep(0.3)
+    second = t.find(mine)
+    check(second["bytes_received"] > first["bytes_received"],
+          f"bytes_received grows ({first['bytes_received']} -> {second['bytes_received']})")
+    check(second["id"] == first["id"], "the connection id is stable")
+
+    table = t.run("conns", "-e", "state", "established").stdout.splitlines()
+    check(table[0].split()[:2] == ["State", "Recv-Q"], "the table has ss's header")
+    rows = [r.split() for r in table[1:]]
+    row = [r for r in rows if r[4] == f"{st.KERNEL}:{port}"]
+    check(len(row) == 1, f"the table lists the connection once: {table}")
+    row = row[0]
+    js = [c for c in t.conns() if c["state"] == "ESTABLISHED"]
+    check(len(js) == len(rows), f"JSON and table list as many connections ({len(js)})")
+    check(row[0] == "ESTAB" and row[3] == f"{st.OURS}:{DISCARD}" and
+          row[-1] == f"id:{first['id']}",
+          f"table row matches JSON (state, addresses, id): {row}")
+    stop.set()
+    th.join(5)
+    s.close()
+    listeners = t.json("conns", "-l")
+    check(any(c["state"] == "LISTEN" and c["local"]["port"] == DISCARD for c in listeners),
+          "the discard listener is listed as LISTEN")
+
+
+if __name__ == "__main__":
+    main()

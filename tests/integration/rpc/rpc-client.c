@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc-client.c - the client side of the RPC integration tests (issue 5):
+ *
+ *   rpc-client probe                    does synackd serve RPC? (77 if not)
+ *   rpc-client many HOST PORT N BYTES   N concurrent connections to an echo
+ *                                       server through the async API, BYTES
+ *                                       each way per connection, verified
+ *   rpc-client raw                      malformed, unknown, out-of-order and
+ *                                       oversized frames from a raw socket get
+ *                                       error replies, then a hang-up
+ *   rpc-client limits HOST PORT         per-client limits and connect errors
+ *   rpc-client owner HOST PORT          a client of another uid cannot touch
+ *                                       a connection it does not own
+ *   rpc-client slow HOST PORT PID       withheld credit closes the TCP window
+ *                                       and synackd (PID) does not grow
+ *
+ * The daemon's socket comes from $SYNACK_SOCKET. Exit 0 on success, 1 on a
+ * failed check (with the reason on stderr), 77 when synackd does not serve
+ * RPC at all.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "frame.h"
+#include "synack.h"
+#include "synack.pb-c.h"
+
+#define FAIL(...)                                            \
+	do {                                                 \
+		fprintf(stderr, "rpc-client: " __VA_ARGS__); \
+		fputc('\n', stderr);                         \
+		exit(1);                                     \
+	} while (0)
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct synack *open_or_skip(const char *name)
+{
+	struct synack *s;
+	int r = synack_open(NULL, name, &s);
+
+	if (r == -ECONNRESET) {
+		fprintf(stderr, "rpc-client: synackd accepts but does not serve RPC (not wired)\n");
+		exit(77);
+	}
+	if (r < 0)
+		FAIL("synack_open: %s", synack_strerror(r));
+	return s;
+}
+
+/*
+ * Byte off of connection k's stream: little-endian 64-bit words that say
+ * (k << 40 | word index), so any misplaced byte is caught and the kernel
+ * side (kpeer.py echo) can check the stream it receives too.
+ */
+static uint8_t pattern(uint64_t k, uint64_t off)
+{
+	uint64_t w = (k << 40) | (off >> 3);
+
+	return (uint8_t)(w >> ((off & 7) * 8));
+}
+
+/* ------------------------------------------------------------------ many */
+
+struct many_conn {
+	unsigned index;
+	synack_conn id;
+	uint64_t sent, received;
+	bool send_busy, established, done, closed;
+};
+
+struct many {
+	struct synack *s;
+	struct many_conn *c;
+	unsigned n, done, closed;
+	uint64_t bytes;
+	uint8_t buf[16384];
+};
+
+static struct many_conn *many_find(struct many *m, synack_conn id)
+{
+	for (unsigned i = 0; i < m->n; i++)
+		if (m->c[i].id == id)
+			return &m->c[i];
+	return NULL;
+}
+
+static void many_send_more(struct many *m, struct many_conn *c);
+
+static void many_sent(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct many_conn *c = ud;
+
+	c->send_busy = false;
+	if (status < 0)
+		FAIL("send on conn %u: %s", c->index, synack_strerror(status));
+	c->sent += res->taken;
+}
+
+static void many_send_more(struct many *m, struct many_conn *c)
+{
+	size_t len = sizeof(m->buf);
+	int r;
+
+	if (c->send_busy || !c->established || c->sent >= m->bytes)
+		return;
+	if (len > m->bytes - c->sent)
+		len = (size_t)(m->bytes - c->sent);
+	for (size_t i = 0; i < len; i++)
+		m->buf[i] = pattern(c->index, c->sent + i);
+	r = synack_send_async(m->s, c->id, m->buf, len, many_sent, c);
+	if (r < 0)
+		FAIL("send_async: %s", synack_strerror(r));
+	c->send_busy = true;
+}
+
+/* Say what the wrong bytes look like: shifted, another connection's, or noise. */
+static void many_mismatch(struct many *m, struct many_conn *c, const uint8_t *d, size_t len,
+			  size_t at)
+{
+	uint64_t off = c->received + at;
+
+	for (unsigned k = 0; k < m->n; k++) {
+		for (int64_t shift = -70000; shift <= 70000; shift++) {
+			int64_t o = (int64_t)off + shift;
+			size_t j, cmp = len - at < 64 ? len - at : 64;
+
+			if (o < 0)
+				continue;
+			for (j = 0; j < cmp; j++)
+				if (d[at + j] != pattern(k, (uint64_t)o + j))
+					break;
+			if (j == cmp)
+				FAIL("conn %u: byte %llu (event of %zu bytes, at %zu) is conn %u's "
+				     "byte %lld (shift %lld); sent %llu",
+				     c->index, (unsigned long long)off, len, at, k, (long long)o,
+				     (long long)shift, (unsigned long long)c->sent);
+		}
+	}
+	FAIL("conn %u: byte %llu (event of %zu bytes, at %zu) differs: noise; sent %llu", c->index,
+	     (unsigned long long)off, len, at, (unsigned long long)c->sent);
+}
+
+static void many_event(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	struct many *m = ud;
+	struct many_conn *c = many_find(m, ev->conn);
+
+	if (!c)
+		FAIL("event %d for unknown conn %llu", ev->type, (unsigned long long)ev->conn);
+	switch (ev->type) {
+	case SYNACK_EV_ESTABLISHED:
+		c->established = true;
+		break;
+	case SYNACK_EV_DATA:
+		for (size_t i = 0; i < ev->len; i++)
+			if (ev->data[i] != pattern(c->index, c->received + i))
+				many_mismatch(m, c, ev->data, ev->len, i);
+		c->received += ev->len;
+		synack_credit_async(s, c->id, ev->len, NULL, NULL);
+		if (c->received == m->bytes && !c->done) {
+			c->done = true;
+			m->done++;
+			synack_close_async(s, c->id, NULL, NULL);
+		}
+		break;
+	case SYNACK_EV_CLOSED:
+		c->closed = true;
+		m->closed++;
+		break;
+	case SYNACK_EV_WRITABLE:
+	case SYNACK_EV_PEER_CLOSED:
+		break;
+	default:
+		FAIL("conn %u: event %d: %s", c->index, ev->type, synack_strerror(ev->err));
+	}
+}
+
+static void many_connected(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct many_conn *c = ud;
+
+	if (status < 0)
+		FAIL("connect %u: %s", c->index, synack_strerror(status));
+	c->id = res->conn;
+}
+
+static int cmd_many(const char *host, uint16_t port, unsigned n, uint64_t bytes)
+{
+	struct sockaddr_in remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct many m = { .n = n, .bytes = bytes };
+	int64_t deadline = now_ms() + 120000;
+
+	inet_pton(AF_INET, host, &remote.sin_addr);
+	m.s = open_or_skip("rpc-many");
+	m.c = calloc(n, sizeof(*m.c));
+	synack_set_event_cb(m.s, many_event, &m);
+	for (unsigned i = 0; i < n; i++) {
+		m.c[i].index = i;
+		if (synack_connect_async(m.s, &remote, NULL, 10000, 65536, many_connected,
+					 &m.c[i]) < 0)
+			FAIL("connect_async %u", i);
+	}
+	while (m.closed < n) {
+		struct pollfd p = { .fd = synack_fd(m.s), .events = POLLIN };
+		int r;
+
+		if (now_ms() > deadline)
+			FAIL("timeout: %u of %u connections done", m.done, n);
+		if (synack_want_write(m.s))
+			p.events |= POLLOUT;
+		poll(&p, 1, 1000);
+		r = synack_process(m.s);
+		if (r < 0)
+			FAIL("process: %s", synack_strerror(r));
+		for (unsigned i = 0; i < n; i++)
+			many_send_more(&m, &m.c[i]);
+	}
+	printf("many: %u connections, %llu bytes each way each, all verified\n", n,
+	       (unsigned long long)bytes);
+	synack_free(m.s);
+	free(m.c);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ raw */
+
+static int raw_dial(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *p = getenv("SYNACK_SOCKET");
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", p ? p : SYNACK_DEFAULT_SOCKET);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		FAIL("raw connect: %s", strerror(errno));
+	return fd;
+}
+
+static void raw_write(int fd, const void *buf, size_t len)
+{
+	if (write(fd, buf, len) != (ssize_t)len)
+		FAIL("raw write: %s", strerror(errno));
+}
+
+static void raw_frame(int fd, const void *payload, uint32_t len)
+{
+	uint8_t hdr[4] = { len >> 24, len >> 16, len >> 8, len };
+
+	raw_write(fd, hdr, 4);
+	raw_write(fd, payload, len);
+}
+
+static void raw_message(int fd, const ProtobufCMessage *m)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (frame_pack(m, FRAME_MAX_LIMIT, &buf, &len) < 0)
+		FAIL("pack");
+	raw_write(fd, buf, len);
+	free(buf);
+}
+
+/* Read one ServerMessage (or NULL at EOF) within 5 s. */
+static Synack__V1__ServerMessage *raw_read(int fd)
+{
+	static struct frame_decoder dec;
+	static bool init;
+	static uint8_t buf[4096];
+	static const uint8_t *in;
+	static size_t in_len;
+	int64_t deadline = now_ms() + 5000;
+	const uint8_t *f;
+	size_t flen;
+
+	if (!init) {
+		frame_decoder_init(&dec, FRAME_MAX_LIMIT);
+		init = true;
+	}
+	for (;;) {
+		int r = frame_decoder_next(&dec, &in, &in_len, &f, &flen);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (r < 0)
+			FAIL("raw: bad frame from synackd");
+		if (r == 1)
+			return synack__v1__server_message__unpack(NULL, flen, f);
+		if (now_ms() > deadline)
+			FAIL("raw: no answer within 5 s");
+		poll(&p, 1, 500);
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return NULL;
+		if (n < 0)
+			continue;
+		in = buf;
+		in_len = (size_t)n;
+	}
+}
+
+static void raw_expect_reply(int fd, int code, const char *what)
+{
+	Synack__V1__ServerMessage *m = raw_read(fd);
+
+	if (!m || m->msg_case != SYNACK__V1__SERVER_MESSAGE__MSG_REPLY || !m->reply->status)
+		FAIL("%s: expected an error reply, got %s", what, m ? "something else" : "EOF");
+	if (m->reply->status->code != code)
+		FAIL("%s: expected code %d, got %d (%s)", what, code, m->reply->status->code,
+		     m->reply->status->message);
+	printf("raw: %s -> %d (%s)\n", what, code, m->reply->status->message);
+	synack__v1__server_message__free_unpacked(m, NULL);
+}
+
+static void raw_expect_eof(int fd, const char *what)
+{
+	Synack__V1__ServerMessage *m;
+
+	while ((m = raw_read(fd)))
+		synack__v1__server_message__free_unpacked(m, NULL);
+	printf("raw: %s -> disconnected\n", what);
+	close(fd);
+}
+
+static void raw_hello(int fd, uint32_t version)
+{
+	Synack__V1__ClientMessage cm = SYNACK__V1__CLIENT_MESSAGE__INIT;
+	Synack__V1__Hello h = SYNACK__V1__HELLO__INIT;
+
+	h.version = version;
+	h.client_name = "rpc-raw";
+	cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_HELLO;
+	cm.hello = &h;
+	raw_message(fd, &cm.base);
+}
+
+static void raw_info_request(int fd, uint64_t id)
+{
+	Synack__V1__ClientMessage cm = SYNACK__V1__CLIENT_MESSAGE__INIT;
+	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
+	Synack__V1__Info info = SYNACK__V1__INFO__INIT;
+
+	info.conn = 12345;
+	rq.id = id;
+	rq.op_case = SYNACK__V1__REQUEST__OP_INFO;
+	rq.info = &info;
+	cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_REQUEST;
+	cm.request = &rq;
+	raw_message(fd, &cm.base);
+}
+
+static int cmd_raw(void)
+{
+	static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+	/* a Request (field 2) whose op is field 99: unknown to this daemon */
+	static const uint8_t unknown_op[] = { 0x12, 0x05, 0x08, 0x07, 0x9a, 0x06, 0x00 };
+	Synack__V1__ServerMessage *m;
+	int fd;
+
+	/* 1: request before Hello; then a version mismatch */
+	fd = raw_dial();
+	raw_info_request(fd, 1);
+	raw_expect_reply(fd, EPROTO, "request before Hello");
+	raw_hello(fd, 999);
+	m = raw_read(fd);
+	if (!m || m->msg_case != SYNACK__V1__SERVER_MESSAGE__MSG_HELLO ||
+	    m->hello->status->code != EPROTONOSUPPORT)
+		FAIL("version 999: expected EPROTONOSUPPORT");
+	synack__v1__server_message__free_unpacked(m, NULL);
+	raw_expect_eof(fd, "version mismatch");
+
+	/* 2: malformed and unknown messages, then the hang-up after repeated garbage */
+	fd = raw_dial();
+	raw_hello(fd, SYNACK_PROTOCOL_VERSION);
+	m = raw_read(fd);
+	if (!m || m->msg_case != SYNACK__V1__SERVER_MESSAGE__MSG_HELLO || m->hello->status->code)
+		FAIL("hello refused");
+	synack__v1__server_message__free_unpacked(m, NULL);
+	raw_info_request(fd, 2);
+	raw_expect_reply(fd, EBADF, "info on a connection not ours");
+	raw_frame(fd, garbage, sizeof(garbage));
+	raw_expect_reply(fd, EBADMSG, "malformed protobuf");
+	raw_frame(fd, unknown_op, sizeof(unknown_op));
+	raw_expect_reply(fd, ENOMSG, "unknown operation");
+	raw_frame(fd, garbage, sizeof(garbage));
+	raw_expect_reply(fd, EBADMSG, "malformed protobuf again");
+	raw_frame(fd, garbage, sizeof(garbage));
+	raw_expect_reply(fd, EBADMSG, "malformed protobuf, 4th strike");
+	raw_expect_eof(fd, "repeated garbage");
+
+	/* 3: a frame over the limit: refused before its payload is read */
+	fd = raw_dial();
+	raw_hello(fd, SYNACK_PROTOCOL_VERSION);
+	synack__v1__server_message__free_unpacked(raw_read(fd), NULL);
+	raw_write(fd, (const uint8_t[]){ 0x7f, 0xff, 0xff, 0xff }, 4);
+	raw_expect_reply(fd, EMSGSIZE, "oversized frame");
+	raw_expect_eof(fd, "oversized frame");
+
+	/* 4: a zero-length frame */
+	fd = raw_dial();
+	raw_write(fd, (const uint8_t[]){ 0, 0, 0, 0 }, 4);
+	raw_expect_reply(fd, EBADMSG, "zero-length frame");
+	raw_expect_eof(fd, "zero-length frame");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ owner */
+
+struct owner_try {
+	int status;
+	bool done;
+};
+
+static void owner_done(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct owner_try *t = ud;
+
+	t->status = status;
+	t->done = true;
+}
+
+/* In a child of another uid: every call on the owner's connection gets EBADF. */
+static void owner_intrude(synack_conn c)
+{
+	static const char *const what[] = { "send", "credit", "close", "abort" };
+	struct owner_try t[4] = { 0 };
+	struct synack *o;
+	int r;
+
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		FAIL("setuid nobody: %s", strerror(errno));
+	r = synack_open(NULL, "intruder", &o);
+	if (r < 0)
+		FAIL("uid 65534: open: %s", synack_strerror(r));
+	/* the async core: the blocking API would refuse ids it never saw */
+	synack_send_async(o, c, "x", 1, owner_done, &t[0]);
+	synack_credit_async(o, c, 1000, owner_done, &t[1]);
+	synack_close_async(o, c, owner_done, &t[2]);
+	synack_abort_async(o, c, owner_done, &t[3]);
+	while (!(t[0].done && t[1].done && t[2].done && t[3].done)) {
+		struct pollfd p = { .fd = synack_fd(o), .events = POLLIN };
+
+		poll(&p, 1, 1000);
+		if (synack_process(o) < 0)
+			FAIL("intruder session died");
+	}
+	for (int i = 0; i < 4; i++)
+		if (t[i].status != -EBADF)
+			FAIL("uid 65534: %s on another client's connection: %s", what[i],
+			     synack_strerror(t[i].status));
+	printf("owner: uid 65534 got EBADF for send, credit, close and abort\n");
+	synack_free(o);
+}
+
+static int cmd_owner(const char *host, uint16_t port)
+{
+	struct synack *s = open_or_skip("rpc-owner");
+	char buf[64];
+	synack_conn c;
+	pid_t pid;
+	int r, st;
+
+	r = synack_connect(s, host, port, 5000, &c);
+	if (r < 0)
+		FAIL("connect: %s", synack_strerror(r));
+	pid = fork();
+	if (pid == 0) {
+		owner_intrude(c);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		FAIL("the intruder check failed");
+	/* the owner's connection is untouched */
+	if (synack_send(s, c, "still mine", 10) != 10)
+		FAIL("owner send");
+	r = (int)synack_recv(s, c, buf, sizeof(buf));
+	if (r != 10 || memcmp(buf, "still mine", 10))
+		FAIL("owner echo: %d", r);
+	printf("owner: the owner's connection still works\n");
+	synack_close(s, c);
+	synack_free(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ slow reader */
+
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+struct slow {
+	uint64_t received;
+	bool peer_closed, failed;
+	int err;
+};
+
+static void slow_event(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	struct slow *sl = ud;
+
+	if (ev->type == SYNACK_EV_DATA)
+		sl->received += ev->len;
+	else if (ev->type == SYNACK_EV_PEER_CLOSED)
+		sl->peer_closed = true;
+	else if (ev->type == SYNACK_EV_RESET || ev->type == SYNACK_EV_ERROR) {
+		sl->failed = true;
+		sl->err = ev->err;
+	}
+}
+
+static void slow_run(struct synack *s, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = synack_fd(s), .events = POLLIN };
+
+		if (synack_want_write(s))
+			p.events |= POLLOUT;
+		poll(&p, 1, 100);
+		if (synack_process(s) < 0)
+			FAIL("session died");
+	}
+}
+
+static void slow_connected(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	if (status < 0)
+		FAIL("connect: %s", synack_strerror(status));
+	*(synack_conn *)ud = res->conn;
+}
+
+struct slow_info {
+	bool done;
+	int status;
+	struct synack_info info;
+};
+
+static void slow_info_done(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct slow_info *si = ud;
+
+	si->done = true;
+	si->status = status;
+	if (status == 0)
+		si->info = *res->info;
+}
+
+static int cmd_slow(const char *host, uint16_t port, pid_t daemon_pid, uint64_t total)
+{
+	struct sockaddr_in remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct synack *s = open_or_skip("rpc-slow");
+	struct slow sl = { 0 };
+	synack_conn c = 0;
+	long rss1, rss2;
+	uint64_t held;
+
+	inet_pton(AF_INET, host, &remote.sin_addr);
+	synack_set_event_cb(s, slow_event, &sl);
+	if (synack_connect_async(s, &remote, NULL, 5000, 65536, slow_connected, &c) < 0)
+		FAIL("connect_async");
+	slow_run(s, 2000);
+	held = sl.received;
+	rss1 = rss_kib(daemon_pid);
+	slow_run(s, 3000);
+	rss2 = rss_kib(daemon_pid);
+	if (sl.received != 65536 || held != 65536)
+		FAIL("credit 65536 but %llu bytes delivered", (unsigned long long)sl.received);
+	printf("slow: credit withheld: exactly %llu bytes delivered; synackd RSS %ld -> %ld KiB\n",
+	       (unsigned long long)sl.received, rss1, rss2);
+	if (rss2 - rss1 > 1024)
+		FAIL("synackd grew by %ld KiB while the reader held back", rss2 - rss1);
+	{
+		struct slow_info si = { 0 };
+
+		if (synack_info_async(s, c, slow_info_done, &si) < 0)
+			FAIL("info_async");
+		while (!si.done)
+			slow_run(s, 50);
+		if (si.status < 0)
+			FAIL("info: %s", synack_strerror(si.status));
+		printf("slow: %s, receive window %u, %llu bytes received by the stack\n",
+		       si.info.state, si.info.rcv_wnd, (unsigned long long)si.info.bytes_received);
+		if (si.info.rcv_wnd >= si.info.mss)
+			FAIL("the receive window did not close: %u", si.info.rcv_wnd);
+	}
+	/* now read everything: the window reopens and the rest arrives */
+	synack_credit_async(s, c, UINT64_MAX / 2, NULL, NULL);
+	for (int i = 0; i < 600 && !sl.peer_closed && !sl.failed; i++)
+		slow_run(s, 100);
+	if (sl.failed)
+		FAIL("after granting credit: %s", synack_strerror(sl.err));
+	if (sl.received != total)
+		FAIL("received %llu of %llu", (unsigned long long)sl.received,
+		     (unsigned long long)total);
+	printf("slow: credit granted: all %llu bytes arrived\n", (unsigned long long)total);
+	synack_free(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ limits and errors */
+
+/*
+ * With limits.conns_per_client = 4 and limits.max_clients = 3 (test-limits.sh):
+ * the 5th connection gets EMFILE, a 4th session is refused, a closed port
+ * gives ECONNREFUSED and a silent address times out within timeout_ms.
+ */
+static int cmd_limits(const char *host, uint16_t port)
+{
+	struct synack *s = open_or_skip("rpc-limits"), *more[3] = { 0 };
+	synack_conn c[5];
+	int64_t t0;
+	int r;
+
+	for (int i = 0; i < 4; i++) {
+		r = synack_connect(s, host, port, 5000, &c[i]);
+		if (r < 0)
+			FAIL("connection %d: %s", i, synack_strerror(r));
+	}
+	r = synack_connect(s, host, port, 5000, &c[4]);
+	if (r != -EMFILE)
+		FAIL("5th connection: expected EMFILE, got %s", synack_strerror(r));
+	printf("limits: 5th connection refused: %s\n", synack_strerror(r));
+	synack_close(s, c[3]);
+	/* the slot comes back once the daemon has released the connection */
+	for (int i = 0; i < 50; i++) {
+		r = synack_connect(s, host, port, 5000, &c[3]);
+		if (r != -EMFILE)
+			break;
+		usleep(100000);
+	}
+	if (r < 0)
+		FAIL("connection after a close: %s", synack_strerror(r));
+	printf("limits: a closed connection frees its slot\n");
+
+	r = synack_open(NULL, "second", &more[0]);
+	if (r == 0)
+		r = synack_open(NULL, "third", &more[1]);
+	if (r < 0)
+		FAIL("sessions 2 and 3: %s", synack_strerror(r));
+	r = synack_open(NULL, "fourth", &more[2]);
+	if (r != -EUSERS)
+		FAIL("4th session with max_clients 3: expected EUSERS, got %s",
+		     r == 0 ? "success" : synack_strerror(r));
+	printf("limits: 4th session refused: %s\n", synack_strerror(r));
+	synack_free(more[0]);
+	synack_free(more[1]);
+
+	for (int i = 0; i < 4; i++)
+		synack_close(s, c[i]);
+	r = synack_connect(s, host, 9, 5000, &c[0]);
+	if (r != -ECONNREFUSED)
+		FAIL("closed port: expected ECONNREFUSED, got %s", synack_strerror(r));
+	printf("limits: closed port: %s\n", synack_strerror(r));
+	t0 = now_ms();
+	r = synack_connect(s, "10.77.0.99", 80, 700, &c[0]);
+	if (r != -ETIMEDOUT && r != -EHOSTUNREACH)
+		FAIL("silent address: expected ETIMEDOUT, got %s", synack_strerror(r));
+	if (now_ms() - t0 > 5000)
+		FAIL("silent address: the 700 ms timeout took %lld ms", (long long)(now_ms() - t0));
+	printf("limits: silent address: %s after %lld ms\n", synack_strerror(r),
+	       (long long)(now_ms() - t0));
+	synack_free(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 6 && strcmp(argv[1], "many") == 0)
+		return cmd_many(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]),
+				strtoull(argv[5], NULL, 10));
+	if (argc == 2 && strcmp(argv[1], "probe") == 0) {
+		synack_free(open_or_skip("rpc-probe"));
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "limits") == 0)
+		return cmd_limits(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 2 && strcmp(argv[1], "raw") == 0)
+		return cmd_raw();
+	if (argc == 4 && strcmp(argv[1], "owner") == 0)
+		return cmd_owner(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 6 && strcmp(argv[1], "slow") == 0)
+		return cmd_slow(argv[2], (uint16_t)atoi(argv[3]), (pid_t)atoi(argv[4]),
+				strtoull(argv[5], NULL, 10));
+	fprintf(stderr, "usage: rpc-client many|raw|owner|slow ...\n");
+	return 2;
+}

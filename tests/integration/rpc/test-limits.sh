@@ -1,0 +1,12 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# test-limits.sh - issue 5: per-client limits (connections, clients) answer
+# with clear errors, and connect errors map to errno (ECONNREFUSED for a
+# closed port, ETIMEDOUT for a silent address within the Connect timeout).
+. "$(dirname "$0")/rpc-env.sh"
+
+rpc_start_daemon "limits: { conns_per_client: 4, max_clients: 3 }"
+rpc_bg $KPEER echo 10.77.0.1 7000 > "$T/echo.log" 2>&1
+wait_for_line "$T/echo.log" listening
+sleep 0.5 # let the probe's session end: it counts against max_clients
+timeout 60 "$RPC_CLIENT" limits 10.77.0.1 7000 || fail "limits"
