@@ -230,6 +230,32 @@ static inline bool tcp_state_synchronized(enum tcp_conn_state st)
 	return st >= TCP_ESTABLISHED;
 }
 
+/*
+ * The right edge of the peer's send window: SND.WL2 + SND.WND, never below
+ * SND.UNA. RFC 9293 §3.10.7.4 (fifth step) calls SND.WND "an offset from
+ * SND.UNA", but the peer offered it relative to the SEG.ACK of the segment
+ * that carried it (§3.8.6: the window starts at the acknowledgment number),
+ * and that SEG.ACK is what SND.WL2 records. The two agree only while
+ * SND.WL2 = SND.UNA: an ACK that advances SND.UNA but fails the SND.WL1/WL2
+ * test (a reordered segment with an older SEG.SEQ) leaves SND.WND as it was,
+ * and SND.UNA + SND.WND would then reach past the edge the peer offered.
+ * SND.WL2 + SND.WND is exactly that edge.
+ */
+static inline tcp_seq tcp_conn_snd_wnd_end(const struct tcp_conn *c)
+{
+	tcp_seq end = c->snd_wl2 + c->snd_wnd;
+
+	return seq_lt(end, c->snd_una) ? c->snd_una : end;
+}
+
+/* RFC 9293 §3.8.6: the usable window from seq, SND.WL2 + SND.WND - seq (0 when past it). */
+static inline uint32_t tcp_conn_snd_usable(const struct tcp_conn *c, tcp_seq seq)
+{
+	tcp_seq end = tcp_conn_snd_wnd_end(c);
+
+	return seq_lt(seq, end) ? end - seq : 0;
+}
+
 /* tcp_output.c */
 /* Send what the windows allow, then any ACK that is due. */
 void tcp_output(struct stack *s, stack_time_us now, struct tcp_conn *c);
@@ -249,6 +275,8 @@ void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4
 uint32_t tcp_output_rcv_window(const struct tcp_conn *c);
 /* The payload bytes of a full-size segment given the options we put in each. */
 uint32_t tcp_output_max_payload(const struct tcp_conn *c);
+/* The payload a data segment sent now may carry: MSS less the options it carries, SACK too. */
+uint32_t tcp_output_seg_payload(const struct tcp_conn *c);
 /* The application freed receive space: send a window update if it is worth one. */
 void tcp_output_window_update(struct stack *s, stack_time_us now, struct tcp_conn *c);
 uint32_t tcp_output_tsval(const struct tcp_conn *c, stack_time_us now);

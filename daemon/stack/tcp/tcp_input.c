@@ -272,17 +272,25 @@ static uint32_t tcp_input_rcv_wnd(const struct tcp_conn *c)
 	return seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 }
 
-/* RFC 9293 §3.10.7.4 first: the four-case acceptability test. */
+/*
+ * RFC 9293 §3.10.7.4 first: the four-case acceptability test, with one
+ * allowance: a segment without data may sit exactly at the right edge,
+ * RCV.NXT + RCV.WND. A peer that has filled our window sends its ACKs with
+ * SEQ = SND.NXT, which is that edge (and so do we after a zero-window probe,
+ * tcp_output_ack_seq()); the strict test (SEG.SEQ < RCV.NXT + RCV.WND) would
+ * discard these valid ACKs, and when each side finds the other's ACK
+ * unacceptable both answer every ACK with an ACK, without end. The RFC asks
+ * for "special allowance ... to accept valid ACKs" at a zero window, where
+ * the edge is RCV.NXT; this is the same allowance for an open one. The
+ * segment carries nothing, so no byte is taken outside the window.
+ */
 static bool tcp_input_seq_acceptable(const struct tcp_conn *c, const struct tcp_rx *rx)
 {
 	uint32_t wnd = tcp_input_rcv_wnd(c);
 	tcp_seq seq = rx->seg.seq, end = c->rcv_nxt + wnd;
 
-	if (rx->seg_len == 0) {
-		if (wnd == 0)
-			return seq == c->rcv_nxt;
-		return seq_in(seq, c->rcv_nxt, end);
-	}
+	if (rx->seg_len == 0)
+		return seq_ge(seq, c->rcv_nxt) && seq_le(seq, end);
 	if (wnd == 0)
 		return false;
 	return seq_in(seq, c->rcv_nxt, end) || seq_in(seq + rx->seg_len - 1, c->rcv_nxt, end);
@@ -488,7 +496,7 @@ static void tcp_input_retransmit_head(struct stack *s, stack_time_us now, struct
 
 	if (!c->sndbuf_mem || c->snd_una == c->snd_max)
 		return;
-	len = stack_min(stack_min(c->snd.len, sent), tcp_output_max_payload(c));
+	len = stack_min(stack_min(c->snd.len, sent), tcp_output_seg_payload(c));
 	if (len == sent && c->fin_sent)
 		flags |= TCP_FLAG_FIN;
 	tcp_output_segment(s, now, c, c->snd_una, len, flags);
@@ -615,9 +623,12 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 		if (wnd != c->snd_wnd || c->snd_una == c->snd_max)
 			c->dupacks = 0;
 	}
-	/* the window: SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK) */
-	if (seq_lt(c->snd_wl1, seg->seq) ||
-	    (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))) {
+	/* the window, "if SND.UNA =< SEG.ACK =< SND.NXT" (an older ACK's window is
+	 * older too), when SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =<
+	 * SEG.ACK); the edge it gives is SND.WL2 + SND.WND (tcp_conn_snd_wnd_end) */
+	if (seq_ge(seg->ack, c->snd_una) &&
+	    (seq_lt(c->snd_wl1, seg->seq) ||
+	     (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack)))) {
 		c->snd_wnd = wnd;
 		c->max_snd_wnd = stack_max(c->max_snd_wnd, wnd);
 		c->snd_wl1 = seg->seq;

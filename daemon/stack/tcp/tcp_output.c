@@ -165,8 +165,8 @@ static int tcp_output_send(struct stack *s, stack_time_us now, const struct tcp_
 	return ip4_output(s, now, &pkt);
 }
 
-static void tcp_output_fill_opts(const struct stack *s, const struct tcp_conn *c, stack_time_us now,
-				 uint8_t flags, struct tcp_opts *o)
+static void tcp_output_fill_opts(const struct tcp_conn *c, stack_time_us now, uint8_t flags,
+				 struct tcp_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->wscale = -1;
@@ -190,6 +190,33 @@ static void tcp_output_fill_opts(const struct stack *s, const struct tcp_conn *c
 						   c->ts_ok ? 3 : TCP_SACK_MAX_BLOCKS);
 }
 
+/*
+ * RFC 9293 §3.7.1 and RFC 6691 §2: the peer's MSS bounds the payload and the
+ * TCP options of a segment together, so every option byte we add (timestamps,
+ * and SACK blocks while we hold out-of-order data) is a payload byte less.
+ */
+static uint32_t tcp_output_payload_room(const struct tcp_conn *c, const struct tcp_opts *o)
+{
+	uint32_t opt = (uint32_t)tcp_wire_opts_len(o);
+
+	return c->mss > opt + 8 ? c->mss - opt : 8;
+}
+
+uint32_t tcp_output_seg_payload(const struct tcp_conn *c)
+{
+	struct tcp_opts o;
+
+	/* the options a data segment sent now carries; TSval does not change their size */
+	tcp_output_fill_opts(c, 0, TCP_FLAG_ACK, &o);
+	return tcp_output_payload_room(c, &o);
+}
+
+/* The link cuts a large frame into segments only when it offered TSO (with checksums). */
+static bool tcp_output_can_tso(const struct stack *s)
+{
+	return s->cfg.tx_tso && s->cfg.tx_csum_offload;
+}
+
 /* Anything carrying ACK acknowledges everything received: no ACK is owed any more. */
 static void tcp_output_acked_all(struct stack *s, struct tcp_conn *c)
 {
@@ -204,7 +231,7 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	uint8_t *l4 = s->txbuf + STACK_L4_OFF;
 	struct tcp_seg seg;
 	size_t hlen;
-	uint32_t gso = 0, maxpl = tcp_output_max_payload(c);
+	uint32_t gso = 0;
 
 	memset(&seg, 0, sizeof(seg));
 	seg.sport = c->tuple.lport;
@@ -213,18 +240,19 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	seg.flags = flags;
 	if (flags & TCP_FLAG_ACK)
 		seg.ack = c->rcv_nxt;
-	tcp_output_fill_opts(s, c, now, flags, &seg.opt);
+	tcp_output_fill_opts(c, now, flags, &seg.opt);
 	seg.wnd = (flags & TCP_FLAG_RST) ? 0 : tcp_output_window_field(c, flags);
 	seg.len = len;
 	hlen = tcp_wire_write(l4, &seg);
 	if (len) {
-		uint32_t off = seq - c->snd_una;
+		uint32_t off = seq - c->snd_una, maxpl = tcp_output_payload_room(c, &seg.opt);
 
 		tcp_ringbuf_peek(&c->snd, off, l4 + hlen, len);
-		/* SACK blocks take room from the payload of a full segment */
-		if (seg.opt.nsack)
-			maxpl -= (uint32_t)(hlen - TCP_HDR_MIN - (c->ts_ok ? TCP_TS_OPT_LEN : 0));
-		if (len > maxpl)
+		/* Callers size len with tcp_output_seg_payload(), the same options
+		 * included; more than one segment's room is a TSO frame, which only a
+		 * link that offered TSO is asked to cut (in segments of maxpl, each
+		 * repeating these options). */
+		if (len > maxpl && tcp_output_can_tso(s))
 			gso = maxpl;
 	}
 	c->segs_out++;
@@ -234,9 +262,28 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	return tcp_output_send(s, now, c, c->tuple.laddr, c->tuple.raddr, &seg, hlen, gso);
 }
 
+/*
+ * The SEQ of a segment without data: SND.NXT (snd_max), unless that lies
+ * beyond the right edge of the peer's window, then the edge. We never send
+ * past the edge (zero-window probes carry no new data, tcp_timer_persist), so
+ * SND.NXT is beyond it only when the peer shrank its window behind data in
+ * flight (RFC 9293 §3.8.6.2.2 discourages, does not forbid it); a receiver
+ * whose window is zero accepts a segment only at SEG.SEQ = RCV.NXT
+ * (§3.10.7.4, first step), which is that edge, and would discard every ACK
+ * (keepalive answers too) carrying SND.NXT.
+ */
+static tcp_seq tcp_output_ack_seq(const struct tcp_conn *c)
+{
+	tcp_seq end = tcp_conn_snd_wnd_end(c);
+
+	if (!tcp_state_synchronized(c->state) || seq_le(c->snd_max, end))
+		return c->snd_max;
+	return end;
+}
+
 void tcp_output_ack(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
-	tcp_output_segment(s, now, c, c->snd_max, 0, TCP_FLAG_ACK);
+	tcp_output_segment(s, now, c, tcp_output_ack_seq(c), 0, TCP_FLAG_ACK);
 }
 
 int tcp_output_syn(struct stack *s, stack_time_us now, struct tcp_conn *c)
@@ -251,8 +298,9 @@ int tcp_output_syn(struct stack *s, stack_time_us now, struct tcp_conn *c)
 
 void tcp_output_rst(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
-	/* RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> */
-	tcp_output_segment(s, now, c, c->snd_max, 0, TCP_FLAG_RST);
+	/* RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, kept inside the peer's
+	 * window as an ACK's is, so that a peer with a closed window takes it */
+	tcp_output_segment(s, now, c, tcp_output_ack_seq(c), 0, TCP_FLAG_RST);
 }
 
 void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4_rx *ip,
@@ -288,7 +336,7 @@ static uint32_t tcp_output_burst_max(const struct stack *s, uint32_t maxpl)
 {
 	uint32_t n;
 
-	if (!s->cfg.tx_tso || !s->cfg.tx_csum_offload)
+	if (!tcp_output_can_tso(s))
 		return maxpl;
 	n = (STACK_IP4_MAX - STACK_IP4_HLEN - TCP_HDR_MAX) / maxpl;
 	return n ? n * maxpl : maxpl;
@@ -375,13 +423,14 @@ static void tcp_output_sent(struct stack *s, stack_time_us now, struct tcp_conn 
 /* Send data and FIN as far as window, cwnd, Nagle and SWS allow; true when anything went. */
 static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
-	uint32_t maxpl = tcp_output_max_payload(c), burst = tcp_output_burst_max(s, maxpl);
+	/* SACK blocks count against the MSS: a full segment is smaller while we send them */
+	uint32_t maxpl = tcp_output_seg_payload(c), burst = tcp_output_burst_max(s, maxpl);
 	bool sent = false;
 
 	for (int guard = 0; guard < 4096; guard++) {
 		uint32_t unsent = tcp_conn_unsent(c);
-		tcp_seq wnd_end = c->snd_una + c->snd_wnd;
-		uint32_t usable = seq_lt(c->snd_nxt, wnd_end) ? wnd_end - c->snd_nxt : 0;
+		tcp_seq wnd_end = tcp_conn_snd_wnd_end(c);
+		uint32_t usable = tcp_conn_snd_usable(c, c->snd_nxt);
 		uint32_t flight = c->snd_nxt - c->snd_una;
 		uint32_t cwnd_left = c->cc.cwnd > flight ? c->cc.cwnd - flight : 0;
 		uint32_t len = stack_min(stack_min(unsent, usable), stack_min(cwnd_left, burst));
@@ -390,8 +439,11 @@ static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn 
 
 		if (len == 0) {
 			/* a bare FIN takes one sequence number of window; with nothing in
-			 * flight it goes anyway and its retransmission timer probes */
-			if (tcp_output_fin_due(c) && ((usable && cwnd_left) || !flight)) {
+			 * flight it goes anyway and its retransmission timer probes, unless
+			 * the persist timer already probes the closed window for it */
+			if (tcp_output_fin_due(c) &&
+			    ((usable && cwnd_left) ||
+			     (!flight && c->timer[TCP_TIMER_PERSIST] == STACK_TIME_NEVER))) {
 				tcp_output_segment(s, now, c, c->snd_nxt, 0,
 						   TCP_FLAG_ACK | TCP_FLAG_FIN);
 				tcp_output_sent(s, now, c, 0, true);
@@ -421,7 +473,8 @@ static void tcp_output_check_persist(struct stack *s, stack_time_us now, struct 
 	if (tcp_conn_unsent(c) == 0 || c->snd_una != c->snd_max) {
 		return;
 	}
-	if (c->snd_wnd >= stack_min(tcp_conn_unsent(c), tcp_output_max_payload(c)))
+	if (tcp_conn_snd_usable(c, c->snd_nxt) >=
+	    stack_min(tcp_conn_unsent(c), tcp_output_seg_payload(c)))
 		return;
 	if (c->timer[TCP_TIMER_PERSIST] == STACK_TIME_NEVER &&
 	    c->timer[TCP_TIMER_RETRANSMIT] == STACK_TIME_NEVER)

@@ -104,16 +104,28 @@ void tcp_timer_enter_time_wait(struct stack *s, stack_time_us now, struct tcp_co
 
 static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_conn *c);
 
+/*
+ * The window the peer offered ends at SND.UNA (zero, or shrunk behind data
+ * in flight): a timeout cannot resend anything into it, and counting such
+ * timeouts toward `retries` would abort a connection whose peer answers every
+ * probe (RFC 1122 §4.2.2.17).
+ */
+static bool tcp_timer_window_closed(const struct tcp_conn *c)
+{
+	return tcp_state_synchronized(c->state) && c->sndbuf_mem && c->snd_una != c->snd_max &&
+	       tcp_conn_snd_usable(c, c->snd_una) == 0;
+}
+
 /* RFC 6298 §5.4-5.7 and the retry limits of RFC 1122 §4.2.3.5. */
 static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
 	const struct stack_tunables *tun = &s->cfg.tun;
 	uint32_t flight = c->snd_max - c->snd_una;
 
-	if (tcp_state_synchronized(c->state) && c->snd_wnd == 0 && c->sndbuf_mem && c->snd.len) {
-		/* The window closed behind data in flight: nothing may be resent into
-		 * it, so probe it as the persist timer does (RFC 9293 §3.8.6.1), which
-		 * never gives up while the probes are answered. */
+	if (tcp_timer_window_closed(c)) {
+		/* Probe it as the persist timer does (RFC 9293 §3.8.6.1), which never
+		 * gives up while the probes are answered; from SND.UNA, the data and
+		 * FIN go again once the window opens (tcp_output). */
 		c->snd_nxt = c->snd_una;
 		tcp_timer_persist(s, now, c);
 		return;
@@ -166,10 +178,28 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 		tcp_timer_arm_rexmit(s, now, c);
 }
 
-/* RFC 9293 §3.8.6.1: probe a zero window with one byte of new data. */
+/*
+ * RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17: probe a closed window. Any
+ * acceptable ACK resets persist_probes (tcp_input_step_ack), so only
+ * `retries` probes in a row that nobody answers end the connection.
+ *
+ * The probe is <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data: an old sequence
+ * number, which the peer answers with an ACK carrying its current window
+ * (RFC 9293 §3.10.7.4, first step), so a lost window update is recovered as
+ * surely as with a byte of data. A byte of new data would move SND.NXT past
+ * the peer's zero window: a receiver whose window is zero accepts a segment
+ * only at SEG.SEQ = RCV.NXT, so every later ACK of ours (SEQ = SND.NXT),
+ * keepalive answers included, would be discarded; and when the peer does take
+ * the byte but its ACK is lost, any SEQ we chose below SND.NXT would lie below
+ * its RCV.NXT. A probe that sends nothing new leaves SND.NXT where the peer's
+ * window allows it.
+ */
 static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
-	if (!c->sndbuf_mem || tcp_conn_unsent(c) == 0)
+	uint32_t usable = tcp_conn_snd_usable(c, c->snd_nxt);
+
+	/* data waiting to be sent, or data or FIN in flight behind a closed window */
+	if (!c->sndbuf_mem || (tcp_conn_unsent(c) == 0 && c->snd_una == c->snd_max))
 		return;
 	if (c->persist_probes > s->cfg.tun.retries) {
 		/* nobody answers the probes any more */
@@ -177,10 +207,10 @@ static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_con
 			      NULL);
 		return;
 	}
-	if (c->snd_wnd > 0 && c->snd_una == c->snd_max) {
+	if (usable > 0 && c->snd_una == c->snd_max) {
 		/* the window opened a little: SWS avoidance yields to the timer */
-		uint32_t len = stack_min(stack_min(c->snd_wnd, tcp_conn_unsent(c)),
-					 tcp_output_max_payload(c));
+		uint32_t len =
+			stack_min(stack_min(usable, tcp_conn_unsent(c)), tcp_output_seg_payload(c));
 
 		tcp_output_segment(s, now, c, c->snd_nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH);
 		c->snd_nxt += len;
@@ -190,9 +220,7 @@ static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_con
 		return;
 	}
 	STACK_INC(s, TcpExtTCPWinProbe);
-	tcp_output_segment(s, now, c, c->snd_nxt, 1, TCP_FLAG_ACK);
-	if (seq_gt(c->snd_nxt + 1, c->snd_max))
-		c->snd_max = c->snd_nxt + 1;
+	tcp_output_segment(s, now, c, c->snd_una - 1, 0, TCP_FLAG_ACK);
 	c->persist_probes++;
 	c->persist_backoff++;
 	tcp_timer_arm_persist(s, now, c);

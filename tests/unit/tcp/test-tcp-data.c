@@ -206,7 +206,10 @@ static void test_send_buffer_full_writable(void **state)
 	h_free(h);
 }
 
-/* The peer's window bounds what we send; zero window -> persist probes with backoff. */
+/*
+ * The peer's window bounds what we send; zero window -> persist probes with
+ * backoff, <SEQ=SND.UNA-1> without data (tcp_timer_persist says why).
+ */
 static void test_zero_window_persist(void **state)
 {
 	struct harness *h = h_new(NULL);
@@ -220,13 +223,13 @@ static void test_zero_window_persist(void **state)
 	/* rto is 200 ms (rto.min; the handshake's RTT sample was 0) */
 	assert_int_equal(stack_poll_at(h->s), MS(202));
 	h_poll(h, MS(202));
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
 	/* answered with a zero window: the next probe backs off (400 ms) */
 	h_send(h, MS(210), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
 	h_expect_nothing(h);
 	assert_int_equal(stack_poll_at(h->s), MS(602));
 	h_poll(h, MS(602));
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
 	assert_int_equal(stack_poll_at(h->s), MS(1402));
 	/* it never gives up while probes are answered */
 	for (int i = 0; i < 30; i++) {
@@ -234,7 +237,7 @@ static void test_zero_window_persist(void **state)
 
 		h_send(h, at - 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
 		h_poll(h, at);
-		h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+		h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
 		assert_true(stack_poll_at(h->s) - at <= S(120)); /* bounded by rto.max */
 	}
 	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
@@ -262,7 +265,7 @@ static void test_persist_unanswered(void **state)
 	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, "abc", 3), 3);
 	for (int i = 0; i < 3; i++) {
 		h_poll(h, stack_poll_at(h->s));
-		h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+		h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
 	}
 	h_poll(h, stack_poll_at(h->s));
 	h_expect_nothing(h);
@@ -284,14 +287,14 @@ static void test_window_closes_in_flight(void **state)
 	h_send(h, S(1) + MS(10), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
 	h_expect_nothing(h);
 	h_poll(h, S(1) + MS(200));
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+	h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
 	assert_int_equal(stack_poll_at(h->s), S(1) + MS(600));
 	for (int i = 0; i < 20; i++) {
 		stack_time_us at = stack_poll_at(h->s);
 
 		h_send(h, at - 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
 		h_poll(h, at);
-		h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1));
+		h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
 	}
 	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
 	/* it opens: the data goes again, whole */
@@ -461,6 +464,171 @@ static void test_fast_retransmit_sack_window_growing(void **state)
 	h_free(h);
 }
 
+/*
+ * FINDINGS #2. RFC 9293 §3.7.1, RFC 6691 §2: the MSS bounds payload and
+ * options together, so while SACK blocks ride on our data segments each
+ * carries 12 bytes less; and a link without TSO is never asked to cut a frame.
+ */
+static void test_sack_blocks_take_payload_room(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	static uint8_t data[3000];
+	struct tcp_seg sa;
+	struct h_frame *f;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	h_send(h, 0,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.sack_ok = true,
+		   .opt.has_mss = true, .opt.mss = 1460),
+	       NULL);
+	assert_true(h_pop(h, &sa));
+	h->iss = sa.seq;
+	h_send(h, 0, SEG(.seq = RNXT, .ack = h->iss + 1), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 9, &h->sock), 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	/* out-of-order data: from now on our segments carry a SACK block */
+	h_send(h, MS(1), SEG(.seq = RNXT + 100, .ack = h->iss + 1, .len = 50), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .opt.nsack = 1,
+			.opt.sack[0] = { RNXT + 100, RNXT + 150 }));
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, sizeof(data)), 3000);
+	/* 1460 - (NOP NOP SACK 2 + 8) = 1448 bytes each, no GSO request */
+	f = &h->frames[h->head % 256];
+	assert_int_equal(f->meta.gso_type, 0);
+	assert_int_equal(f->len, 14 + 20 + 20 + 12 + 1448);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1448,
+			.opt.nsack = 1, .opt.sack[0] = { RNXT + 100, RNXT + 150 }));
+	f = &h->frames[h->head % 256];
+	assert_int_equal(f->meta.gso_type, 0);
+	h_expect(h, OUT(.seq = h->iss + 1449, .ack = RNXT, .wnd = H_RCVBUF, .len = 1448,
+			.opt.nsack = 1, .opt.sack[0] = { RNXT + 100, RNXT + 150 }));
+	h_expect(h, OUT(.seq = h->iss + 2897, .ack = RNXT, .wnd = H_RCVBUF, .len = 104,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH, .opt.nsack = 1,
+			.opt.sack[0] = { RNXT + 100, RNXT + 150 }));
+	h_expect_nothing(h);
+	/* the hole fills: full 1460-byte segments again */
+	h_send(h, MS(3), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect(h, OUT(.seq = h->iss + 3001, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
+	assert_int_equal(stack_tcp_send(h->s, MS(4), h->sock, data, 1460), 1460);
+	h_expect(h, OUT(.seq = h->iss + 3001, .ack = RNXT + 150, .wnd = H_RCVBUF - 150, .len = 1460,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_free(h);
+}
+
+/*
+ * FINDINGS #7. RFC 9293 §3.8.6: the window a segment offers starts at its
+ * SEG.ACK. A retransmission from the peer with an older SEG.SEQ advances
+ * SND.UNA but fails the SND.WL1 test, so SND.WND stays relative to SND.WL2:
+ * the right edge is SND.WL2 + SND.WND, not SND.UNA + SND.WND.
+ */
+static void test_window_edge_from_wl2(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[4380];
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	/* the peer's first 1000 bytes are lost; its next ACK offers 2920: edge iss+1+2920 */
+	h_send(h, MS(1), SEG(.seq = RNXT + 1000, .ack = h->iss + 1, .wnd = 2920), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, 2920), 2920);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect(h, OUT(.seq = h->iss + 1461, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	/* its retransmission (older SEQ) ACKs 1460 and offers 1460: the same edge */
+	h_send(h, MS(10), SEG(.seq = RNXT, .ack = h->iss + 1461, .wnd = 1460, .len = 1000), NULL);
+	h_drain(h);
+	assert_int_equal(h_conn(h, h->sock)->snd_wnd, 2920); /* not updated (SND.WL1) */
+	/* SND.UNA + SND.WND would allow 1460 more; the peer's edge allows none */
+	assert_int_equal(stack_tcp_send(h->s, MS(11), h->sock, data, 1460), 1460);
+	h_expect_nothing(h);
+	/* its next ACK opens the window: the data goes */
+	h_send(h, MS(20), SEG(.seq = RNXT + 1000, .ack = h->iss + 2921, .wnd = 2920), NULL);
+	h_expect(h, OUT(.seq = h->iss + 2921, .ack = RNXT + 1000, .wnd = H_RCVBUF - 1000,
+			.len = 1460, .flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_expect_nothing(h);
+	h_free(h);
+}
+
+/*
+ * FINDINGS #8. A zero-window probe must not move SND.NXT past the peer's
+ * closed window: a receiver with RCV.WND = 0 accepts a segment only at
+ * SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4), so after a probe byte every ACK of
+ * ours (its keepalive answers too) and a reset were discarded.
+ */
+static void test_window_probe_keeps_seq(void **state)
+{
+	struct harness *h = h_new(NULL);
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, "abc", 3), 3);
+	h_poll(h, MS(202));
+	h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
+	h_send(h, MS(210), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	h_expect_nothing(h);
+	/* the peer's keepalive probe <SEQ=RCV.NXT-1>: our answer is at its RCV.NXT */
+	h_send(h, MS(300), SEG(.seq = RNXT - 1, .ack = h->iss + 1, .wnd = 0), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
+	assert_int_equal(stack_tcp_abort(h->s, MS(400), h->sock), 0);
+	h_expect(h, OUT(.seq = h->iss + 1, .flags = TCP_FLAG_RST));
+	h_free(h);
+}
+
+/*
+ * FINDINGS #6. Only our FIN waits behind a zero window: the retransmission
+ * timeout turns into window probes, which never count toward `retries` while
+ * they are answered (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17); the FIN goes
+ * again when the window opens.
+ */
+static void test_fin_behind_zero_window(void **state)
+{
+	struct harness *h = h_new(tweak_retries2);
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	assert_int_equal(stack_tcp_shutdown(h->s, MS(2), h->sock), 0);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_FIN));
+	for (int i = 0; i < 10; i++) {
+		stack_time_us at = stack_poll_at(h->s);
+
+		h_poll(h, at);
+		h_expect(h, OUT(.seq = h->iss, .ack = RNXT, .wnd = H_RCVBUF));
+		h_send(h, at + 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+		h_expect_nothing(h);
+	}
+	assert_int_equal(h_state(h, h->sock), TCP_FIN_WAIT_1);
+	h_expect_no_event(h);
+	/* the window opens: the FIN again, then its ACK */
+	h_send(h, h->now + 1, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 1000), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_FIN));
+	h_send(h, h->now + 1, SEG(.seq = RNXT, .ack = h->iss + 2, .wnd = 1000), NULL);
+	assert_int_equal(h_state(h, h->sock), TCP_FIN_WAIT_2);
+	h_free(h);
+}
+
+/*
+ * A peer that has filled our window sends its ACKs with SEQ = SND.NXT, our
+ * right edge: they are taken (tcp_input_seq_acceptable), not answered with an
+ * ACK of ours, which a peer doing the same would answer again, without end.
+ */
+static void test_ack_at_right_edge(void **state)
+{
+	struct harness *h = h_new(NULL);
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, "abc", 3), 3);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 3,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_send(h, MS(10), SEG(.seq = RNXT + H_RCVBUF, .ack = h->iss + 4), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h_conn(h, h->sock)->snd_una, h->iss + 4);
+	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
+	h_free(h);
+}
+
 static void test_peer_window_limits_send(void **state)
 {
 	struct harness *h = h_new(NULL);
@@ -556,6 +724,11 @@ int main(void)
 		cmocka_unit_test(test_fast_retransmit_newreno),
 		cmocka_unit_test(test_fast_retransmit_sack_window_growing),
 		cmocka_unit_test(test_peer_window_limits_send),
+		cmocka_unit_test(test_sack_blocks_take_payload_room),
+		cmocka_unit_test(test_window_edge_from_wl2),
+		cmocka_unit_test(test_window_probe_keeps_seq),
+		cmocka_unit_test(test_fin_behind_zero_window),
+		cmocka_unit_test(test_ack_at_right_edge),
 		cmocka_unit_test(test_urgent_inline),
 		cmocka_unit_test(test_tso_frame),
 	};
