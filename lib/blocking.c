@@ -27,7 +27,9 @@ static int synack_rx_append(struct synack_cstate *c, const uint8_t *data, size_t
 		size_t cap = c->rx_cap ? c->rx_cap : SYNACK_RECV_WINDOW;
 		uint8_t *n;
 
-		memmove(c->rx, c->rx + c->rx_off, c->rx_len);
+		/* the first append finds no buffer at all: nothing to move then */
+		if (c->rx_len)
+			memmove(c->rx, c->rx + c->rx_off, c->rx_len);
 		c->rx_off = 0;
 		/* the daemon keeps within the credit, so this grows only if the
 		 * program raised the credit itself */
@@ -41,7 +43,8 @@ static int synack_rx_append(struct synack_cstate *c, const uint8_t *data, size_t
 			c->rx_cap = cap;
 		}
 	}
-	memcpy(c->rx + c->rx_off + c->rx_len, data, len);
+	if (len)
+		memcpy(c->rx + c->rx_off + c->rx_len, data, len);
 	c->rx_len += len;
 	return 0;
 }
