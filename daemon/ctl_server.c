@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "ctl_handlers.h"
 #include "ctl_server.h"
+#include "frame_pipe.h"
 #include "link.h"
 #include "listener.h"
 #include "log.h"
@@ -22,13 +22,6 @@
 
 /* Rings tracked for open connections beyond limits.max_conns (half-open SYNs). */
 #define CTL_HISTORY_LIVE_SLACK 256
-
-struct ctl_write {
-	uv_write_t req;
-	struct ctl_session *ss;
-	uint8_t *buf;
-	size_t len;
-};
 
 static void ctl_session_close(struct ctl_session *ss, const char *why);
 static void ctl_session_read_update(struct ctl_session *ss);
@@ -110,20 +103,18 @@ int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t le
 
 static void ctl_session_written(uv_write_t *req, int status)
 {
-	struct ctl_write *w = (struct ctl_write *)req;
-	struct ctl_session *ss = w->ss;
+	struct frame_write *w = (struct frame_write *)req;
+	struct ctl_session *ss = w->owner;
 
 	ss->queued -= w->len;
-	free(w->buf);
-	free(w);
+	frame_write_free(w);
 	if (status >= 0 && !ss->closing)
 		ctl_session_read_update(ss);
 }
 
 int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m, bool stream)
 {
-	struct ctl_write *w;
-	uv_buf_t b;
+	size_t len;
 	int r;
 
 	if (ss->closing || uv_is_closing((uv_handle_t *)&ss->pipe))
@@ -133,23 +124,10 @@ int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMess
 		ss->srv->stream_drops++;
 		return -ENOBUFS;
 	}
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	r = frame_pack(&m->base, FRAME_MAX_LIMIT, &w->buf, &w->len);
-	if (r < 0) {
-		free(w);
+	r = frame_pipe_write(&ss->pipe, &m->base, ss, ctl_session_written, &len);
+	if (r < 0)
 		return r;
-	}
-	w->ss = ss;
-	b = uv_buf_init((char *)w->buf, (unsigned)w->len);
-	r = uv_write(&w->req, (uv_stream_t *)&ss->pipe, &b, 1, ctl_session_written);
-	if (r < 0) {
-		free(w->buf);
-		free(w);
-		return r;
-	}
-	ss->queued += w->len;
+	ss->queued += len;
 	ctl_session_read_update(ss);
 	return 0;
 }
@@ -516,23 +494,6 @@ static void ctl_session_close(struct ctl_session *ss, const char *why)
 	uv_close((uv_handle_t *)&ss->pipe, ctl_session_handle_closed);
 }
 
-static int ctl_session_peer_cred(struct ctl_session *ss)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	uv_os_fd_t fd;
-	int r = uv_fileno((uv_handle_t *)&ss->pipe, &fd);
-
-	if (r < 0)
-		return r;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	ss->pid = cred.pid;
-	ss->uid = cred.uid;
-	ss->gid = cred.gid;
-	return 0;
-}
-
 static void ctl_server_reject_closed(uv_handle_t *h)
 {
 	free(h->data);
@@ -554,7 +515,7 @@ static void ctl_server_on_connection(void *ctx, struct listener *l)
 	ss->srv = srv;
 	r = listener_accept(l, &ss->pipe);
 	if (r == 0)
-		r = ctl_session_peer_cred(ss);
+		r = frame_pipe_peer_cred(&ss->pipe, &ss->pid, &ss->uid, &ss->gid);
 	if (r == 0)
 		r = uv_timer_init(srv->loop, &ss->cap_timer);
 	if (r < 0) {

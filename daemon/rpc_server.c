@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "frame_pipe.h"
 #include "listener.h"
 #include "log.h"
 #include "rpc_handlers.h"
@@ -155,23 +155,6 @@ static void rpc_server_refuse(struct rpc_session *ss, int err)
 	}
 }
 
-static int rpc_server_peer_cred(struct rpc_session *ss)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	uv_os_fd_t fd;
-	int r = uv_fileno((uv_handle_t *)&ss->pipe, &fd);
-
-	if (r < 0)
-		return r;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	ss->pid = cred.pid;
-	ss->uid = cred.uid;
-	ss->gid = cred.gid;
-	return 0;
-}
-
 /* Accept one client; refuse it (close at once) when over the limit or stopping. */
 static int rpc_server_admit(struct rpc_server *srv, struct listener *l, struct rpc_session *ss)
 {
@@ -188,7 +171,7 @@ static int rpc_server_admit(struct rpc_server *srv, struct listener *l, struct r
 		return -EUSERS;
 	}
 	srv->full_logged = false;
-	return rpc_server_peer_cred(ss);
+	return frame_pipe_peer_cred(&ss->pipe, &ss->pid, &ss->uid, &ss->gid);
 }
 
 static void rpc_server_on_connection(void *ctx, struct listener *l)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_pipe.h"
 #include "log.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
@@ -22,13 +23,6 @@
 #include "status.h"
 
 /* A write to the client, freed when libuv is done with it. */
-struct rpc_write {
-	uv_write_t req;
-	struct rpc_session *ss;
-	size_t len;
-	uint8_t *buf;
-};
-
 struct rpc_timer {
 	uv_timer_t timer;
 	struct rpc_session *ss; /* NULL once the connection is gone */
@@ -42,12 +36,11 @@ static void rpc_session_pump_all(struct rpc_session *ss);
 
 static void rpc_session_written(uv_write_t *req, int status)
 {
-	struct rpc_write *w = (struct rpc_write *)req;
-	struct rpc_session *ss = w->ss;
+	struct frame_write *w = (struct frame_write *)req;
+	struct rpc_session *ss = w->owner;
 
 	ss->buffered -= w->len;
-	free(w->buf);
-	free(w);
+	frame_write_free(w);
 	if (status < 0 || ss->closing)
 		return;
 	rpc_session_read_update(ss);
@@ -57,30 +50,15 @@ static void rpc_session_written(uv_write_t *req, int status)
 
 int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m)
 {
-	struct rpc_write *w;
-	uv_buf_t b;
+	size_t len;
 	int r;
 
 	if (uv_is_closing((uv_handle_t *)&ss->pipe))
 		return -ESHUTDOWN;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	/* our own messages may be as large as a Data event plus its envelope */
-	r = frame_pack(&m->base, FRAME_MAX_LIMIT, &w->buf, &w->len);
-	if (r < 0) {
-		free(w);
+	r = frame_pipe_write(&ss->pipe, &m->base, ss, rpc_session_written, &len);
+	if (r < 0)
 		return r;
-	}
-	w->ss = ss;
-	b = uv_buf_init((char *)w->buf, (unsigned)w->len);
-	r = uv_write(&w->req, (uv_stream_t *)&ss->pipe, &b, 1, rpc_session_written);
-	if (r < 0) {
-		free(w->buf);
-		free(w);
-		return r;
-	}
-	ss->buffered += w->len;
+	ss->buffered += len;
 	rpc_session_read_update(ss);
 	return 0;
 }
