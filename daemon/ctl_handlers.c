@@ -563,16 +563,16 @@ static int ctl_kill_one(struct ctl_server *srv, uint64_t conn, bool dry_run, cha
 		snprintf(why, len, "no connection %llu", (unsigned long long)conn);
 		return -ESRCH;
 	}
-	if (f.info.orphan) {
-		snprintf(why, len, "connection %llu is closing on its own (%s, no owner left)",
-			 (unsigned long long)conn, f.info.state_name);
-		return -EBADF;
-	}
 	if (dry_run)
 		return 0;
-	r = rpc_server_kill(daemon_rpc_server(srv->d), f.info.owner, f.sock);
-	if (r == -ENOENT)
-		r = stack_tcp_abort(srv->stack, daemon_now(), f.sock);
+	if (f.info.orphan) {
+		/* closed by its owner and finishing on its own: nobody to tell */
+		r = stack_tcp_kill_orphan(srv->stack, daemon_now(), f.sock);
+	} else {
+		r = rpc_server_kill(daemon_rpc_server(srv->d), f.info.owner, f.sock);
+		if (r == -ENOENT)
+			r = stack_tcp_abort(srv->stack, daemon_now(), f.sock);
+	}
 	if (r < 0) {
 		snprintf(why, len, "cannot abort connection %llu: %s", (unsigned long long)conn,
 			 status_message(r));

@@ -419,32 +419,50 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock)
 	return 0;
 }
 
+/* RFC 9293 §3.10.5 ABORT of a connection whose handle, if any, is already released. */
+static void tcp_api_abort_conn(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	if (now > s->tcp.now)
+		s->tcp.now = now;
+	switch (c->state) {
+	case TCP_LISTEN:
+		tcp_listen_close(s, now, c);
+		return;
+	case TCP_CLOSED:
+		tcp_conn_free(s, c);
+		return;
+	case TCP_SYN_SENT:
+	case TCP_TIME_WAIT:
+		break;
+	default:
+		/* <SEQ=SND.NXT><CTL=RST> */
+		STACK_INC(s, TcpExtTCPAbortOnLinger);
+		tcp_output_rst(s, now, c);
+		break;
+	}
+	tcp_conn_destroy(s, now, c, TCP_CAUSE_USER_ABORT, NULL);
+}
+
 int stack_tcp_abort(struct stack *s, stack_time_us now, stack_sock sock)
 {
 	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
 
 	if (!c)
 		return -EBADF;
-	if (now > s->tcp.now)
-		s->tcp.now = now;
 	tcp_api_release(s, c);
-	switch (c->state) {
-	case TCP_LISTEN:
-		tcp_listen_close(s, now, c);
-		return 0;
-	case TCP_CLOSED:
-		tcp_conn_free(s, c);
-		return 0;
-	case TCP_SYN_SENT:
-	case TCP_TIME_WAIT:
-		break;
-	default:
-		/* RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> */
-		STACK_INC(s, TcpExtTCPAbortOnLinger);
-		tcp_output_rst(s, now, c);
-		break;
-	}
-	tcp_conn_destroy(s, now, c, TCP_CAUSE_USER_ABORT, NULL);
+	tcp_api_abort_conn(s, now, c);
+	return 0;
+}
+
+int stack_tcp_kill_orphan(struct stack *s, stack_time_us now, stack_sock sock)
+{
+	struct tcp_conn *c = tcp_conn_from_sock(s, sock, false);
+
+	if (!c)
+		return -EBADF;
+	if (c->has_handle)
+		return -EBUSY; /* its owner must hear of it: use stack_tcp_abort() */
+	tcp_api_abort_conn(s, now, c);
 	return 0;
 }
 

@@ -54,6 +54,34 @@ static void test_active_close(void **state)
 	h_free(h);
 }
 
+/* An orphan (closed by its owner, finishing on its own) can still be killed. */
+static void test_kill_orphan(void **state)
+{
+	struct harness *h = h_new(NULL);
+	stack_sock sock;
+
+	h_establish_passive(h, 0);
+	sock = h->sock;
+	/* while the owner holds it, only the owner may abort it */
+	assert_int_equal(stack_tcp_kill_orphan(h->s, S(1), sock), -EBUSY);
+	assert_int_equal(stack_tcp_close(h->s, S(1), sock), 0);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF,
+			.flags = TCP_FLAG_FIN | TCP_FLAG_ACK));
+	h_expect_event(h, STACK_EV_CLOSED, sock, 0);
+	h_send(h, S(2), SEG(.seq = RNXT, .ack = h->iss + 2), NULL);
+	assert_int_equal(h_state(h, sock), TCP_FIN_WAIT_2);
+	/* RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> */
+	assert_int_equal(stack_tcp_kill_orphan(h->s, S(3), sock), 0);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = 0, .wnd = 0, .flags = TCP_FLAG_RST));
+	assert_null(h_conn(h, sock));
+	assert_int_equal(h->s->tcp.nused, 1); /* the listener */
+	assert_int_equal(stack_tcp_kill_orphan(h->s, S(3), sock), -EBADF);
+	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
+	h_expect_nothing(h);
+	h_expect_no_event(h);
+	h_free(h);
+}
+
 static void test_passive_close(void **state)
 {
 	struct harness *h = h_new(NULL);
@@ -332,6 +360,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_active_close),
+		cmocka_unit_test(test_kill_orphan),
 		cmocka_unit_test(test_passive_close),
 		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_fin_ack_together),
