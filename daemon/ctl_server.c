@@ -386,8 +386,10 @@ static void ctl_session_strike(struct ctl_session *ss, const char *what)
 	}
 }
 
-static void ctl_session_frame(struct ctl_session *ss, const uint8_t *f, size_t len)
+/* One whole frame from the client (a frame_pipe_reader callback). */
+static void ctl_session_frame(void *ctx, const uint8_t *f, size_t len)
 {
+	struct ctl_session *ss = ctx;
 	ProtobufCMessage *pm;
 	struct frame_alloc a;
 
@@ -410,30 +412,33 @@ static void ctl_session_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)ss->rbuf, sizeof(ss->rbuf));
 }
 
+static void ctl_session_on_bad_frame(void *ctx, int err)
+{
+	struct ctl_session *ss = ctx;
+
+	ctl_reply_status(ss, 0, err, err == -EMSGSIZE ? "request too large" : "zero-length frame");
+	ctl_session_close(ss, "bad frame");
+}
+
+static void ctl_session_on_ended(void *ctx, int err)
+{
+	ctl_session_close(ctx, err == UV_EOF ? NULL : uv_strerror(err));
+}
+
+static const struct frame_pipe_reader ctl_session_reader = {
+	.frame = ctl_session_frame,
+	.bad_frame = ctl_session_on_bad_frame,
+	.ended = ctl_session_on_ended,
+};
+
 static void ctl_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct ctl_session *ss = st->data;
-	const uint8_t *in = (const uint8_t *)buf->base, *f;
-	size_t in_len, flen;
-	int r;
 
 	if (nread == 0 || ss->closing)
 		return;
-	if (nread < 0) {
-		ctl_session_close(ss, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+	if (frame_pipe_feed(&ss->dec, nread, buf, &ss->closing, &ctl_session_reader, ss) < 0)
 		return;
-	}
-	in_len = (size_t)nread;
-	while (!ss->closing && (r = frame_decoder_next(&ss->dec, &in, &in_len, &f, &flen)) != 0) {
-		if (r < 0) {
-			ctl_reply_status(ss, 0, r,
-					 r == -EMSGSIZE ? "request too large"
-							: "zero-length frame");
-			ctl_session_close(ss, "bad frame");
-			break;
-		}
-		ctl_session_frame(ss, f, flen);
-	}
 	daemon_kick(ss->srv->d);
 }
 

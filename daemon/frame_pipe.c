@@ -44,6 +44,29 @@ void frame_write_free(struct frame_write *w)
 	free(w);
 }
 
+ssize_t frame_pipe_feed(struct frame_decoder *dec, ssize_t nread, const uv_buf_t *buf,
+			const bool *closing, const struct frame_pipe_reader *r, void *ctx)
+{
+	const uint8_t *in = (const uint8_t *)buf->base, *f;
+	size_t in_len, flen;
+	int err;
+
+	if (nread < 0) {
+		r->ended(ctx, (int)nread);
+		return nread;
+	}
+	in_len = (size_t)nread;
+	while (!*closing && (err = frame_decoder_next(dec, &in, &in_len, &f, &flen)) != 0) {
+		if (err < 0) {
+			/* the stream cannot be resynchronised */
+			r->bad_frame(ctx, err);
+			break;
+		}
+		r->frame(ctx, f, flen);
+	}
+	return 0;
+}
+
 int frame_pipe_peer_cred(uv_pipe_t *pipe, pid_t *ret_pid, uid_t *ret_uid, gid_t *ret_gid)
 {
 	struct ucred cred;

@@ -490,8 +490,10 @@ static void rpc_session_request(struct rpc_session *ss, const Synack__V1__Reques
 		rpc_session_strike(ss, "unknown operation");
 }
 
-static void rpc_session_frame(struct rpc_session *ss, const uint8_t *f, size_t len)
+/* One whole frame from the client (a frame_pipe_reader callback). */
+static void rpc_session_frame(void *ctx, const uint8_t *f, size_t len)
 {
+	struct rpc_session *ss = ctx;
 	Synack__V1__ClientMessage *cm;
 	ProtobufCMessage *pm;
 	struct frame_alloc a;
@@ -526,31 +528,35 @@ static void rpc_session_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)ss->rbuf, sizeof(ss->rbuf));
 }
 
+static void rpc_session_on_bad_frame(void *ctx, int err)
+{
+	struct rpc_session *ss = ctx;
+
+	/* the stream cannot be resynchronised: say why and hang up */
+	rpc_session_send_error(
+		ss, 0, err, err == -EMSGSIZE ? "frame over limits.max_frame" : "zero-length frame");
+	rpc_session_close(ss, err == -EMSGSIZE ? "oversized frame" : "bad frame");
+}
+
+static void rpc_session_on_ended(void *ctx, int err)
+{
+	rpc_session_close(ctx, err == UV_EOF ? NULL : uv_strerror(err));
+}
+
+static const struct frame_pipe_reader rpc_session_reader = {
+	.frame = rpc_session_frame,
+	.bad_frame = rpc_session_on_bad_frame,
+	.ended = rpc_session_on_ended,
+};
+
 static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct rpc_session *ss = st->data;
-	const uint8_t *in = (const uint8_t *)buf->base, *f;
-	size_t in_len, flen;
-	int r;
 
 	if (nread == 0 || ss->closing)
 		return;
-	if (nread < 0) {
-		rpc_session_close(ss, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+	if (frame_pipe_feed(&ss->dec, nread, buf, &ss->closing, &rpc_session_reader, ss) < 0)
 		return;
-	}
-	in_len = (size_t)nread;
-	while (!ss->closing && (r = frame_decoder_next(&ss->dec, &in, &in_len, &f, &flen)) != 0) {
-		if (r < 0) {
-			/* the stream cannot be resynchronised: say why and hang up */
-			rpc_session_send_error(ss, 0, r,
-					       r == -EMSGSIZE ? "frame over limits.max_frame"
-							      : "zero-length frame");
-			rpc_session_close(ss, r == -EMSGSIZE ? "oversized frame" : "bad frame");
-			break;
-		}
-		rpc_session_frame(ss, f, flen);
-	}
 	rpc_server_kick(ss->srv);
 }
 
