@@ -5,7 +5,8 @@
  * while a legitimate peer connects every 100 ms. At least 99 % of the
  * legitimate connects must complete within 1 s of their SYN, and the slots
  * and memory the stack holds must stay bounded by the SYN queue, not grow
- * with the flood.
+ * with the flood. And the SYN queue turns over by itself under pressure:
+ * old half-open children give up sooner.
  */
 #include "harness.h"
 
@@ -148,10 +149,57 @@ static void test_syn_flood_legit_connects(void **state)
 	h_free(f.h);
 }
 
+static uint64_t prune_backlog;
+
+static void prune_tweak(struct stack_config *cfg)
+{
+	cfg->tun.syn_backlog = prune_backlog;
+	cfg->tun.syncookies = 0; /* the queue's own turnover, without cookies */
+}
+
+/* Four half-open children that never hear back; the slots in use at time t. */
+static uint32_t half_open_slots_at(uint64_t backlog, stack_time_us t)
+{
+	struct harness *h;
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	uint32_t n;
+
+	prune_backlog = backlog;
+	h = h_new(prune_tweak);
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	for (uint16_t i = 0; i < 4; i++)
+		h_send(h, 0, SEG(.sport = (uint16_t)(1000 + i), .seq = 100, .flags = TCP_FLAG_SYN),
+		       NULL);
+	for (stack_time_us now = 0; now <= t; now += MS(100)) {
+		h_poll(h, now);
+		h_drain(h);
+	}
+	n = h->s->tcp.nused;
+	h_free(h);
+	return n;
+}
+
+/*
+ * RFC 4987 §3.4 (reducing the SYN-RECEIVED timer): with the SYN queue at
+ * least half full, a half-open child whose SYN,ACK went unanswered twice
+ * gives up at its next timeout (1 + 2 + 4 s with the default RTO) instead of
+ * after synack_retries (1 + 2 + 4 + 8 + 16 + 32 s).
+ */
+static void test_half_open_pruned_under_pressure(void **state)
+{
+	/* under pressure: the queue (4 of 4) is below half full again within 7.1 s:
+	 * three children gave up, the last one no longer counts as pressure */
+	assert_int_equal(half_open_slots_at(4, MS(7100)), 1 + 1);
+	/* no pressure: 4 of 256 taken; they are all still retrying at 7.1 s */
+	assert_int_equal(half_open_slots_at(256, MS(7100)), 1 + 4);
+	assert_int_equal(half_open_slots_at(256, MS(63100)), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_flood_legit_connects),
+		cmocka_unit_test(test_half_open_pruned_under_pressure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
