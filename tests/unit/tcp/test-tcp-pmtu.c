@@ -3,7 +3,8 @@
  * test-tcp-pmtu.c - ICMP "fragmentation needed" for a connection
  * (RFC 1191 §6, RFC 5927 §4.1 and §7): the quoted sequence number must be
  * one in flight, the path MTU never goes below the floor (tcp.pmtu.min),
- * and a lowered estimate is raised again after tcp.pmtu.expires.
+ * (a path claiming less gets the floor without DF), and a lowered estimate is
+ * raised again after tcp.pmtu.expires.
  */
 #include "harness.h"
 
@@ -36,6 +37,14 @@ static struct harness *pmtu_setup(void)
 	return h;
 }
 
+/* The DF bit of the next frame the stack emitted (not popped). */
+static int next_frame_df(struct harness *h)
+{
+	const uint8_t *ip = h->frames[h->head % 256].data + STACK_ETH_HLEN;
+
+	return (ip[6] & 0x40) != 0;
+}
+
 static uint32_t mss_floor(struct harness *h)
 {
 	return (uint32_t)h->s->cfg.tun.pmtu_min - 40;
@@ -51,6 +60,10 @@ static void test_frag_needed_tiny_mtu_floored(void **state)
 	assert_true(h_conn(h, h->sock)->mss < H_MSS);
 	frag_needed(h, MS(3), h->iss + 1, 68);
 	assert_true(h_conn(h, h->sock)->mss >= mss_floor(h));
+	/* the path claims less than the floor: our segments may be fragmented (no DF) */
+	h_poll(h, S(2));
+	assert_true(h->head != h->tail);
+	assert_int_equal(next_frame_df(h), 0);
 	h_free(h);
 }
 
@@ -85,6 +98,7 @@ static void test_frag_needed_recovers(void **state)
 
 		assert_int_equal(stack_tcp_send(h->s, t, h->sock, buf, sizeof(buf)), sizeof(buf));
 	}
+	assert_int_equal(next_frame_df(h), 1);
 	assert_true(h_pop(h, &got));
 	assert_int_equal(got.len, H_MSS);
 	assert_int_equal(h_conn(h, h->sock)->mss, H_MSS);
