@@ -9,11 +9,12 @@ The spoofed sources (10.78.0.100-250) lie outside the TAP's subnet, so synack
 sends its SYN,ACKs to the gateway, which is the kernel side of the TAP: that
 kernel does not forward (a new namespace has ip_forward off) and drops them.
 Nobody answers a SYN,ACK, as with a real spoofed flood, and no frame leaves the
-namespace. (Sources inside the subnet would make synack ARP for each of them
-and time out, which tests ARP, not the listener.)
+namespace. With --spoof-net 10.77.0. the sources are inside the subnet:
+synack then ARPs for each of them (broadcast on the TAP, unanswered), which
+exercises its bounded ARP queue as well.
 
-    test_synflood.py [--syncookies N] [--syns N] [--rate R]
-    test_synflood.py --flood N RATE PORT   (the flooder, run as a child)
+    test_synflood.py [--syncookies N] [--syns N] [--rate R] [--spoof-net 10.77.0.]
+    test_synflood.py --flood N RATE PORT NET   (the flooder, run as a child)
 """
 import json
 import os
@@ -52,12 +53,12 @@ def syn_packet(src, dst, sport, dport, seq):
     return ip + tcp
 
 
-def flood(n, rate, port):
-    """Send n spoofed SYNs at rate per second; print the rate achieved."""
+def flood(n, rate, port, net):
+    """Send n SYNs from net.100-250 at rate per second; print the rate achieved."""
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     rnd = random.Random(4987)
     nsrc = SPOOF_LAST - SPOOF_FIRST + 1
-    pkts = [syn_packet(f"{SPOOF_NET}{SPOOF_FIRST + i % nsrc}", st.OURS,
+    pkts = [syn_packet(f"{net}{SPOOF_FIRST + i % nsrc}", st.OURS,
                        1024 + (i // nsrc) % 60000, port, rnd.getrandbits(32))
             for i in range(n)]
     start = time.monotonic()
@@ -126,11 +127,14 @@ def counters(h):
 def main():
     args = sys.argv[1:]
     if args[:1] == ["--flood"]:
-        flood(int(args[1]), float(args[2]), int(args[3]))
+        flood(int(args[1]), float(args[2]), int(args[3]), args[4])
         return
     opts = dict(zip(args[::2], args[1::2]))
     syns = int(opts.get("--syns", 20000))
     rate = float(opts.get("--rate", 2000))
+    net = opts.get("--spoof-net", SPOOF_NET)
+    if not net.startswith("10.7") or not net.endswith("."):
+        st.fail("--spoof-net takes a 10.77.0. or 10.78.0. style prefix (namespace-only)")
 
     h = st.Harness("synflood")
     if not h.root:
@@ -146,7 +150,7 @@ def main():
     out = os.path.join(h.tmp, "flood.out")
     with open(out, "w") as f:
         fl = h.spawn([sys.executable, os.path.abspath(__file__), "--flood", str(syns),
-                      str(rate), str(PORT)], stdout=f, stderr=f)
+                      str(rate), str(PORT), net], stdout=f, stderr=f)
     # a connect every 100 ms while the flood runs (and 1 s after), each given 1 s;
     # non-blocking, so one that hangs does not delay the next
     ok, tries, slow = legit_connects(fl, syns / rate + 1, syns / rate + 20)
