@@ -105,7 +105,10 @@
 	X(TcpExtOutOfWindowIcmps)                                                        \
 	X(SynackTcpIcmpSoftErrors)                                                       \
 	X(SynackTcpIcmpHardErrors)                                                       \
-	X(SynackTcpNoConnSlots)
+	X(SynackTcpNoConnSlots)                                                          \
+	X(TcpExtSyncookiesSent)                                                          \
+	X(TcpExtSyncookiesRecv)                                                          \
+	X(TcpExtSyncookiesFailed)
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

@@ -73,7 +73,13 @@ enum stack_tunable_kind {
 	X(syn_backlog, "syn_backlog", STACK_TUN_COUNT, 256, 1, 65535, true,                       \
 	  "half-open connections a listener holds before it drops SYNs")                          \
 	X(challenge_ack_limit, "challenge_ack_limit", STACK_TUN_COUNT, 10, 1, 100000, true,       \
-	  "challenge ACKs per second per connection (RFC 5961 7)")
+	  "challenge ACKs per second per connection (RFC 5961 7)")                                \
+	X(syncookies, "syncookies", STACK_TUN_COUNT, 1, 0, 2, true,                               \
+	  "SYN cookies (RFC 4987 3.6): 0 off, 1 when the SYN queue is full, 2 always")            \
+	X(pmtu_min, "pmtu.min", STACK_TUN_SIZE, 552, 68, 65535, true,                             \
+	  "lowest path MTU an ICMP fragmentation-needed may set (RFC 1191)")                      \
+	X(pmtu_expires, "pmtu.expires", STACK_TUN_DURATION, SEC_US(600), SEC_US(1), SEC_US(3600), \
+	  true, "a lowered path MTU is raised again after this long (RFC 1191 6.3)")
 
 enum stack_tunable_id {
 #define STACK_TUN_ENUM(field, ...) STACK_TUN_##field,

@@ -116,6 +116,8 @@ struct tcp_conn {
 	uint32_t aq_head, aq_tail; /* listener: accept queue */
 	uint32_t aq_len, syn_qlen; /* listener: accepted-not-popped, half-open children */
 	uint32_t backlog;
+	bool cookie_sent;	      /* listener: a SYN cookie went out at cookie_sent_at */
+	stack_time_us cookie_sent_at; /* (tcp_syncookie.c checks ACKs only while one may be out) */
 
 	/* send sequence space, RFC 9293 §3.3.1 */
 	tcp_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_up;
@@ -130,6 +132,11 @@ struct tcp_conn {
 	uint8_t snd_wscale, rcv_wscale;
 	uint32_t ts_offset, ts_recent;
 	stack_time_us ts_recent_at;
+	/* path MTU (RFC 1191): the MSS before an ICMP lowered it (0: not lowered), when,
+	 * and whether the path is below tcp.pmtu.min so our segments may be fragmented */
+	uint16_t mss_before_pmtu;
+	bool pmtu_no_df;
+	stack_time_us pmtu_lowered_at;
 
 	/* buffers; NULL storage in LISTEN and TIME-WAIT */
 	uint32_t sndbuf_size, rcvbuf_size;
@@ -280,6 +287,9 @@ uint32_t tcp_output_seg_payload(const struct tcp_conn *c);
 /* The application freed receive space: send a window update if it is worth one. */
 void tcp_output_window_update(struct stack *s, stack_time_us now, struct tcp_conn *c);
 uint32_t tcp_output_tsval(const struct tcp_conn *c, stack_time_us now);
+/* A segment that belongs to no connection (a cookie SYN,ACK); c only names it in the trace. */
+int tcp_output_stateless(struct stack *s, stack_time_us now, const struct tcp_conn *c,
+			 uint32_t laddr, uint32_t raddr, const struct tcp_seg *seg);
 
 /* tcp_timer.c */
 void tcp_timer_set(struct stack *s, struct tcp_conn *c, enum tcp_timer_id id, stack_time_us at);
@@ -297,6 +307,24 @@ void tcp_timer_run(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* tcp_listen.c */
 void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,
 			  const struct ip4_rx *ip, const struct tcp_seg *seg);
+/* A passive child for seg's tuple: slot, buffers, hashed, counted in the SYN queue; NULL when
+ * there is no slot or memory (not counted: the callers count what they do then). */
+struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const struct ip4_rx *ip,
+				      const struct tcp_seg *seg);
+/* How many SYN-ACK retransmissions a half-open child gets now. */
+uint32_t tcp_listen_synack_retries(const struct stack *s, const struct tcp_conn *c);
+
+/* tcp_syncookie.c */
+/* The listener answers SYNs with cookies now (syncookies tunable, SYN queue full). */
+bool tcp_syncookie_wanted(const struct stack *s, const struct tcp_conn *l);
+/* Answer syn with a cookie SYN,ACK; keeps no state. */
+void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,
+			const struct ip4_rx *ip, const struct tcp_seg *syn);
+/* An ACK to a listener: 0 with *ret_c a new child in SYN-RECEIVED, ready for the ACK, when it
+ * carries a valid cookie; -EINVAL forged or expired (counted; reset it), -ENOENT no cookie
+ * checked (reset it), -ENOBUFS valid but no room (drop it; the peer retransmits). */
+int tcp_syncookie_ack(struct stack *s, stack_time_us now, struct tcp_conn *l,
+		      const struct ip4_rx *ip, const struct tcp_seg *seg, struct tcp_conn **ret_c);
 /* A passive child reached ESTABLISHED: move it to the accept queue (false: queue full). */
 bool tcp_listen_child_established(struct stack *s, struct tcp_conn *child);
 /* A passive child is going away: take it off the listener's queues. */
@@ -314,6 +342,12 @@ void tcp_input_offer(struct stack *s, struct tcp_conn *c);
 /* Set up a passive child from the listener's SYN and answer it with SYN,ACK. */
 void tcp_input_passive_open(struct stack *s, stack_time_us now, struct tcp_conn *c,
 			    const struct tcp_seg *seg);
+/* Set up a passive child from a SYN with the given ISS and enter SYN-RECEIVED (nothing sent);
+ * why is the segment the state history records (the SYN itself, or a cookie's ACK). */
+void tcp_input_passive_init(struct stack *s, stack_time_us now, struct tcp_conn *c,
+			    const struct tcp_seg *syn, tcp_seq iss, const struct tcp_seg *why);
+/* RFC 7323 §2.3: the window shift a receive buffer needs. */
+uint8_t tcp_input_wscale_for(uint32_t rcvbuf);
 
 /* tcp_api.c */
 /* The link is blocked: remember c so the next poll after it unblocks sends. */

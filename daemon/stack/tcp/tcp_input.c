@@ -42,7 +42,7 @@ struct tcp_rx {
 	stack_time_us now;
 };
 
-static uint8_t tcp_input_wscale_for(uint32_t rcvbuf)
+uint8_t tcp_input_wscale_for(uint32_t rcvbuf)
 {
 	uint8_t ws = 0;
 
@@ -142,6 +142,32 @@ static void tcp_input_take_syn(struct tcp_conn *c, const struct tcp_seg *seg)
 	c->snd_wl2 = seg->ack;
 }
 
+static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx);
+
+/*
+ * An ACK to a listener may answer one of our SYN cookies (tcp_syncookie.c):
+ * then it makes a child in SYN-RECEIVED that takes this ACK, and any data or
+ * FIN on it, through the same steps as every passive child. True when the
+ * segment was dealt with (child made, or dropped for lack of room).
+ */
+static bool tcp_input_listen_cookie(struct stack *s, struct tcp_conn *l, struct tcp_rx *rx)
+{
+	struct tcp_conn *c;
+	int r = tcp_syncookie_ack(s, rx->now, l, rx->ip, &rx->seg, &c);
+
+	if (r == -ENOBUFS)
+		return true;
+	if (r < 0)
+		return false;
+	c->segs_in++;
+	tcp_input_synced(s, c, rx);
+	/* the ACK of the cookie always completes the handshake; never leave a
+	 * half-open child without the timer that would end it */
+	if (c->in_use && c->state == TCP_SYN_RECEIVED)
+		tcp_conn_destroy(s, rx->now, c, TCP_CAUSE_SEG_ACK, &rx->seg);
+	return true;
+}
+
 /* RFC 9293 §3.10.7.2: LISTEN. */
 static void tcp_input_listen(struct stack *s, struct tcp_conn *l, struct tcp_rx *rx)
 {
@@ -150,9 +176,11 @@ static void tcp_input_listen(struct stack *s, struct tcp_conn *l, struct tcp_rx 
 	/* first: an incoming RST is ignored */
 	if (seg->flags & TCP_FLAG_RST)
 		return;
-	/* second: any ACK is bad while listening: <SEQ=SEG.ACK><CTL=RST> */
+	/* second: any ACK is bad while listening: <SEQ=SEG.ACK><CTL=RST>, unless it
+	 * answers a SYN cookie (RFC 4987 §3.6) */
 	if (seg->flags & TCP_FLAG_ACK) {
-		tcp_output_reset_reply(s, rx->now, rx->ip, seg);
+		if (!tcp_input_listen_cookie(s, l, rx))
+			tcp_output_reset_reply(s, rx->now, rx->ip, seg);
 		return;
 	}
 	/* third: a SYN (security/compartment checks are not implemented) */
@@ -161,22 +189,31 @@ static void tcp_input_listen(struct stack *s, struct tcp_conn *l, struct tcp_rx 
 	/* fourth: anything else is dropped */
 }
 
-void tcp_input_passive_open(struct stack *s, stack_time_us now, struct tcp_conn *c,
-			    const struct tcp_seg *seg)
+void tcp_input_passive_init(struct stack *s, stack_time_us now, struct tcp_conn *c,
+			    const struct tcp_seg *syn, tcp_seq iss, const struct tcp_seg *why)
 {
 	tcp_input_offer(s, c);
-	c->iss = tcp_isn(s->env.secret, c->tuple.laddr, c->tuple.lport, c->tuple.raddr,
-			 c->tuple.rport, now);
+	c->iss = iss;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->snd_up = c->iss;
-	tcp_input_take_syn(c, seg);
-	tcp_input_syn_options(s, c, seg);
+	tcp_input_take_syn(c, syn);
+	tcp_input_syn_options(s, c, syn);
 	c->ts_recent_at = now;
 	c->last_rcv = now;
 	c->passive = true;
 	tcp_conn_set_state(s, now, c, TCP_LISTEN, TCP_CAUSE_NONE, NULL);
-	tcp_conn_set_state(s, now, c, TCP_SYN_RECEIVED, TCP_CAUSE_SEG_SYN, seg);
+	tcp_conn_set_state(s, now, c, TCP_SYN_RECEIVED,
+			   why->flags & TCP_FLAG_SYN ? TCP_CAUSE_SEG_SYN : TCP_CAUSE_SEG_ACK, why);
+}
+
+void tcp_input_passive_open(struct stack *s, stack_time_us now, struct tcp_conn *c,
+			    const struct tcp_seg *seg)
+{
+	tcp_input_passive_init(s, now, c, seg,
+			       tcp_isn(s->env.secret, c->tuple.laddr, c->tuple.lport,
+				       c->tuple.raddr, c->tuple.rport, now),
+			       seg);
 	/* <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
 	tcp_output_syn(s, now, c);
 	c->rtt_timing = !c->ts_ok;
@@ -977,6 +1014,36 @@ static int tcp_input_icmp_errno(uint8_t code, bool *ret_hard)
 	}
 }
 
+/*
+ * ICMP fragmentation needed (RFC 1191 §6): lower the segment size to fit the
+ * next-hop MTU, but never below tcp.pmtu.min (552 by default, Linux's
+ * min_pmtu): a forged or broken "MTU 68" would otherwise cut every segment
+ * to a few bytes for good. A path that claims less than the floor gets the
+ * floor with DF off, so a router that really needs less may fragment. A
+ * next-hop MTU of 0 (pre-RFC 1191 routers) or below 68 (RFC 791's minimum)
+ * says nothing usable and is ignored. tcp_output() raises the estimate again
+ * after tcp.pmtu.expires (RFC 1191 §6.3).
+ */
+static void tcp_input_pmtu_lower(struct stack *s, stack_time_us now, struct tcp_conn *c,
+				 uint16_t next_mtu)
+{
+	uint32_t mtu = next_mtu, floor = (uint32_t)s->cfg.tun.pmtu_min;
+	bool below = mtu < floor;
+
+	if (mtu < 68)
+		return;
+	if (below)
+		mtu = floor;
+	if (mtu - 40 >= c->mss && !below)
+		return;
+	if (!c->mss_before_pmtu)
+		c->mss_before_pmtu = c->mss;
+	if (mtu - 40 < c->mss)
+		c->mss = (uint16_t)(mtu - 40);
+	c->pmtu_no_df = c->pmtu_no_df || below;
+	c->pmtu_lowered_at = now;
+}
+
 void tcp_icmp_error(struct stack *s, stack_time_us now, uint8_t type, uint8_t code,
 		    uint16_t next_mtu, const uint8_t *quoted, size_t len)
 {
@@ -1007,9 +1074,7 @@ void tcp_icmp_error(struct stack *s, stack_time_us now, uint8_t type, uint8_t co
 		return;
 	}
 	if (type == 3 && code == 4) {
-		/* fragmentation needed (RFC 1191): lower the segment size */
-		if (next_mtu >= 68 + 40 && (uint32_t)next_mtu - 40 < c->mss)
-			c->mss = (uint16_t)(next_mtu - 40);
+		tcp_input_pmtu_lower(s, now, c, next_mtu);
 		return;
 	}
 	if (type == 3)

@@ -4,8 +4,13 @@
  * §3.10.7.2 SYN in LISTEN): a listener spawns one child connection per SYN,
  * held in a SYN queue bounded by the syn_backlog tunable while it is
  * SYN-RECEIVED, then in the accept queue bounded by the listen backlog until
- * the owner accepts it. A SYN that finds either queue full is dropped and
- * counted (TcpExtListenOverflows / TcpExtListenDrops); the peer retries.
+ * the owner accepts it. A SYN that finds the accept queue full is dropped
+ * and counted (TcpExtListenOverflows / TcpExtListenDrops); the peer retries.
+ * A SYN that finds the SYN queue full, or no free slot, is answered with a
+ * SYN cookie (tcp_syncookie.c, RFC 4987 §3.6) unless the syncookies tunable
+ * is 0, when it is dropped as the accept queue's are. Under pressure,
+ * half-open children retry their SYN-ACK fewer times (RFC 4987 §3.4, the
+ * "reducing SYN-RECEIVED timer" defence).
  */
 #include "tcp_conn.h"
 
@@ -21,25 +26,13 @@ struct tcp_conn *tcp_listen_parent(const struct stack *s, const struct tcp_conn 
 	return (struct tcp_conn *)l;
 }
 
-void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,
-			  const struct ip4_rx *ip, const struct tcp_seg *seg)
+struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const struct ip4_rx *ip,
+				      const struct tcp_seg *seg)
 {
-	struct tcp_conn *c;
+	struct tcp_conn *c = tcp_conn_alloc(s);
 
-	if (l->aq_len >= l->backlog) {
-		STACK_INC(s, TcpExtListenOverflows);
-		STACK_INC(s, TcpExtListenDrops);
-		return;
-	}
-	if (l->syn_qlen >= s->cfg.tun.syn_backlog) {
-		STACK_INC(s, TcpExtListenDrops);
-		return;
-	}
-	c = tcp_conn_alloc(s);
-	if (!c) {
-		STACK_INC(s, TcpExtListenDrops);
-		return;
-	}
+	if (!c)
+		return NULL;
 	tcp_conn_init_defaults(s, c);
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
@@ -53,14 +46,62 @@ void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l
 	c->tuple.lport = seg->dport;
 	c->tuple.rport = seg->sport;
 	if (tcp_conn_buffers_alloc(s, c) < 0 || tcp_conn_hash(s, c) < 0) {
-		STACK_INC(s, TcpExtListenDrops);
 		tcp_conn_free(s, c);
-		return;
+		return NULL;
 	}
 	c->parent = tcp_conn_slot(s, l);
 	c->parent_gen = l->gen;
 	l->syn_qlen++;
+	return c;
+}
+
+void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,
+			  const struct ip4_rx *ip, const struct tcp_seg *seg)
+{
+	struct tcp_conn *c;
+
+	if (l->aq_len >= l->backlog) {
+		STACK_INC(s, TcpExtListenOverflows);
+		STACK_INC(s, TcpExtListenDrops);
+		return;
+	}
+	/* a full SYN queue (or syncookies = 2) answers with a cookie and keeps nothing */
+	if (tcp_syncookie_wanted(s, l)) {
+		tcp_syncookie_send(s, now, l, ip, seg);
+		return;
+	}
+	if (l->syn_qlen >= s->cfg.tun.syn_backlog) {
+		STACK_INC(s, TcpExtListenDrops);
+		return;
+	}
+	c = tcp_listen_new_child(s, l, ip, seg);
+	if (!c) {
+		/* no slot or no memory: a cookie needs neither until the peer answers */
+		if (s->cfg.tun.syncookies)
+			tcp_syncookie_send(s, now, l, ip, seg);
+		else
+			STACK_INC(s, TcpExtListenDrops);
+		return;
+	}
 	tcp_input_passive_open(s, now, c, seg);
+}
+
+/*
+ * SYN-ACK retransmissions for a half-open child. Under pressure (the
+ * listener's SYN queue at least half full) an entry whose SYN-ACK went
+ * unanswered twice most likely belongs to a spoofed source: it gives up at
+ * its next timeout (after 1 + 2 + 4 s with the default RTO) instead of
+ * holding its place for the full synack_retries (63 s), so the queue turns
+ * over and real peers find room even with syncookies off.
+ */
+uint32_t tcp_listen_synack_retries(const struct stack *s, const struct tcp_conn *c)
+{
+	const struct tcp_conn *l = tcp_listen_parent(s, c);
+	uint32_t max = (uint32_t)s->cfg.tun.synack_retries;
+
+	if (l && l->syn_qlen * 2 >= s->cfg.tun.syn_backlog && max > 2)
+		max = 2;
+	return max;
 }
 
 bool tcp_listen_child_established(struct stack *s, struct tcp_conn *c)

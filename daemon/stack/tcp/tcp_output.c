@@ -143,7 +143,8 @@ static int tcp_output_send(struct stack *s, stack_time_us now, const struct tcp_
 	pkt.src = src;
 	pkt.dst = dst;
 	pkt.proto = 6;
-	pkt.dont_fragment = true;
+	/* DF for path MTU discovery, unless the path is below tcp.pmtu.min (tcp_input.c) */
+	pkt.dont_fragment = !(c && c->pmtu_no_df);
 	if (s->cfg.tx_csum_offload) {
 		pkt.meta.csum_partial = true;
 		pkt.meta.csum_start = STACK_L4_OFF;
@@ -331,6 +332,14 @@ void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4
 	tcp_output_send(s, now, NULL, ip->dst, ip->src, &seg, hlen, 0);
 }
 
+int tcp_output_stateless(struct stack *s, stack_time_us now, const struct tcp_conn *c,
+			 uint32_t laddr, uint32_t raddr, const struct tcp_seg *seg)
+{
+	size_t hlen = tcp_wire_write(s->txbuf + STACK_L4_OFF, seg);
+
+	return tcp_output_send(s, now, c, laddr, raddr, seg, hlen, 0);
+}
+
 /* The most payload one call may put in a frame: one segment, or a TSO frame. */
 static uint32_t tcp_output_burst_max(const struct stack *s, uint32_t maxpl)
 {
@@ -481,8 +490,19 @@ static void tcp_output_check_persist(struct stack *s, stack_time_us now, struct 
 		tcp_timer_arm_persist(s, now, c);
 }
 
+/* RFC 1191 §6.3: a lowered path MTU estimate is tried at full size again after a while. */
+static void tcp_output_pmtu_expire(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	if (!c->mss_before_pmtu || now - c->pmtu_lowered_at < s->cfg.tun.pmtu_expires)
+		return;
+	c->mss = c->mss_before_pmtu;
+	c->mss_before_pmtu = 0;
+	c->pmtu_no_df = false;
+}
+
 void tcp_output(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
+	tcp_output_pmtu_expire(s, now, c);
 	if (tcp_output_can_send_data(c->state) && c->sndbuf_mem) {
 		if (s->link_blocked) {
 			if (tcp_conn_unsent(c) || tcp_output_fin_due(c))

@@ -140,7 +140,7 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 		}
 		break;
 	case TCP_SYN_RECEIVED:
-		if (c->nrexmit > tun->synack_retries) {
+		if (c->nrexmit > tcp_listen_synack_retries(s, c)) {
 			tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT,
 				      TCP_CAUSE_TIMER_SYN_RETRIES, NULL);
 			return;

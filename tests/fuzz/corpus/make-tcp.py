@@ -46,6 +46,14 @@ seeds = {
     'blocked': call(9, 1) + call(0, 100) + step(10) + call(9, 0) + step(10),
     'timewait': call(2) + seg(ACK | FIN, dack=1) + step(8000) + seg(SYN, dseq=100000)
                 + step(8000),
+    # three SYNs on fresh ports fill the 2-entry SYN queue: the third gets a cookie,
+    # which the peer then answers (op bit 4), with data and FIN in the second seed
+    'syncookie': seg(SYN, op=5, opts=5) + seg(SYN, op=5, length=1, opts=5)
+                 + seg(SYN, op=5, length=2, opts=5) + seg(ACK, op=21, opts=1) + call(5)
+                 + step(100),
+    'syncookie-data': seg(SYN, op=5) + seg(SYN, op=5, length=1) + seg(SYN, op=5, length=2)
+                      + seg(ACK | PSH | FIN, op=21, length=100) + call(5) + call(1, 500)
+                      + step(3000),
 }
 for name, data in seeds.items():
     with open(os.path.join(out, name), 'wb') as f:

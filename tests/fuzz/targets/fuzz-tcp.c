@@ -13,7 +13,10 @@
  *                relative to what the connection expects, window (2),
  *                payload length (2, mod 3000), option bits (1); bit 2 of
  *                op aims it at a fresh port pair instead of the connection,
- *                bit 3 sends it with a wrong checksum;
+ *                bit 3 sends it with a wrong checksum, bit 4 makes it the
+ *                peer's answer to the last SYN,ACK the stack sent (deltas
+ *                relative to that SYN,ACK, its TSval echoed), which reaches
+ *                SYN cookies (the SYN queue holds 2) and half-open children;
  *   op % 4 == 2  raw L4 bytes: length (1), then that many bytes as the TCP
  *                header and payload (checksum fixed unless op bit 3);
  *   op % 4 == 3  a socket call chosen by the next byte (send, recv, shutdown,
@@ -46,6 +49,8 @@ struct ft {
 	stack_sock lsock, sock;
 	uint8_t frame[STACK_L4_OFF + 4000];
 	uint32_t peer_nxt; /* next sequence number the peer would send */
+	bool have_synack;
+	struct tcp_seg synack; /* the last SYN,ACK the stack sent (options, no payload) */
 };
 
 static void *ft_alloc(void *ctx, size_t size)
@@ -68,8 +73,25 @@ static void ft_free(void *ctx, void *ptr, size_t size)
 
 static int ft_emit(void *ctx, const uint8_t *frame, size_t len, const struct stack_frame_meta *meta)
 {
+	struct ft *f = ctx;
+	const uint8_t *ip = frame + STACK_ETH_HLEN;
+	struct tcp_seg seg;
+	size_t ihl, tot;
+
 	if (len < STACK_L4_OFF)
 		__builtin_trap();
+	if (wire_get16(frame + 12) != 0x0800 || ip[9] != 6)
+		return 0;
+	ihl = (size_t)(ip[0] & 15) * 4;
+	tot = wire_get16(ip + 2);
+	if (tot > len - STACK_ETH_HLEN || tot < ihl ||
+	    tcp_wire_parse(ip + ihl, tot - ihl, &seg) < 0)
+		return 0;
+	if ((seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == (TCP_FLAG_SYN | TCP_FLAG_ACK)) {
+		f->synack = seg;
+		f->synack.payload = NULL;
+		f->have_synack = true;
+	}
 	return 0;
 }
 
@@ -148,6 +170,7 @@ static void ft_setup(struct ft *f)
 	stack_tunables_defaults(&cfg.tun);
 	cfg.tun.recv_buffer = 8192;
 	cfg.tun.send_buffer = 8192;
+	cfg.tun.syn_backlog = 2; /* the third half-open pair gets a SYN cookie */
 	for (int i = 0; i < 16; i++)
 		env.secret[i] = (uint8_t)i;
 	env.sink.ctx = f;
@@ -225,6 +248,13 @@ static void ft_segment(struct ft *f, uint8_t op, const uint8_t **p, size_t *n)
 	}
 	if (op & 4)
 		seg.sport = (uint16_t)(40001 + (b[12] & 3));
+	if ((op & 16) && f->have_synack) {
+		seg.sport = f->synack.dport;
+		seg.seq = f->synack.ack + wire_get32(b + 1);
+		seg.ack = f->synack.seq + 1 + wire_get32(b + 5);
+		if (seg.opt.has_ts)
+			seg.opt.tsecr = f->synack.opt.tsval;
+	}
 	ft_send_seg(f, &seg, !(op & 8));
 }
 

@@ -14,13 +14,26 @@
 static const uint8_t h_local_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t h_remote_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
+/* ctx is the harness: live and peak bytes the stack holds, for memory bounds */
 static void *h_alloc(void *ctx, size_t size)
 {
-	return malloc(size ? size : 1);
+	struct harness *h = ctx;
+	void *p = malloc(size ? size : 1);
+
+	if (p) {
+		h->mem_live += size;
+		if (h->mem_live > h->mem_peak)
+			h->mem_peak = h->mem_live;
+	}
+	return p;
 }
 
 static void h_dealloc(void *ctx, void *ptr, size_t size)
 {
+	struct harness *h = ctx;
+
+	if (ptr)
+		h->mem_live -= size;
 	free(ptr);
 }
 
@@ -72,6 +85,7 @@ struct harness *h_new(void (*tweak)(struct stack_config *cfg))
 	env.seed = 42;
 	env.sink.ctx = h;
 	env.sink.emit = h_emit;
+	env.allocator.ctx = h;
 	env.allocator.alloc = h_alloc;
 	env.allocator.free = h_dealloc;
 	env.trace = h_trace;

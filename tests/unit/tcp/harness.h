@@ -67,6 +67,8 @@ struct harness {
 	uint8_t payload[65536];
 	size_t trace_count;
 	uint32_t traced_states;
+	size_t mem_live,
+		mem_peak; /* bytes the stack holds through its allocator, now and at most */
 };
 
 /* Fresh stack with test defaults (no TS/SACK/WS unless opts says so); tweak may edit cfg. */
