@@ -576,6 +576,25 @@ static bool tcp_input_fin_acked(const struct tcp_conn *c)
 	return c->fin_sent && c->snd_una == c->snd_max;
 }
 
+/*
+ * RFC 7323 §4.3 (2), RFC 9293 §3.10.7.4: remember the newest timestamp, from
+ * a segment that has passed the sequence, RST, SYN and ACK checks and does
+ * not start beyond what we have ACKed. Called only once the ACK field is
+ * found acceptable: a segment forged with an in-window SEQ, a TSval far ahead
+ * and an ACK it could not know would otherwise set TS.Recent, and PAWS would
+ * then drop every segment of the real peer.
+ */
+static void tcp_input_ts_recent(struct tcp_conn *c, const struct tcp_rx *rx)
+{
+	const struct tcp_seg *seg = &rx->seg;
+
+	if (c->ts_ok && seg->opt.has_ts && seq_le(seg->seq, c->rcv_nxt) &&
+	    seq_ge(seg->opt.tsval, c->ts_recent)) {
+		c->ts_recent = seg->opt.tsval;
+		c->ts_recent_at = rx->now;
+	}
+}
+
 /* RFC 9293 §3.10.7.4 fifth: the ACK field. */
 static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
@@ -595,6 +614,7 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 			/* accept queue full: ignore the ACK, the peer will retry */
 			return false;
 		}
+		tcp_input_ts_recent(c, rx);
 		c->snd_una = seg->ack;
 		c->snd_wnd = wnd;
 		c->max_snd_wnd = stack_max(c->max_snd_wnd, wnd);
@@ -612,6 +632,7 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 		tcp_input_challenge_ack(s, c, rx->now);
 		return false;
 	}
+	tcp_input_ts_recent(c, rx);
 	c->persist_probes = 0;
 	if (seq_gt(seg->ack, c->snd_una)) {
 		tcp_input_ack_new(s, c, rx);
@@ -833,12 +854,6 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 		return;
 	c->last_rcv = rx->now;
 	c->keep_probes = 0;
-	/* RFC 7323 §4.3: remember the newest timestamp of an in-window segment */
-	if (c->ts_ok && rx->seg.opt.has_ts && seq_le(rx->seg.seq, c->rcv_nxt) &&
-	    seq_ge(rx->seg.opt.tsval, c->ts_recent)) {
-		c->ts_recent = rx->seg.opt.tsval;
-		c->ts_recent_at = rx->now;
-	}
 	if (!tcp_input_step_rst(s, c, rx))
 		return;
 	/* third: security and compartment are not implemented (RFC 9293 §3.10.7.4) */
