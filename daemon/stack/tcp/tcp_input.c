@@ -85,7 +85,10 @@ void tcp_input_syn_options(struct stack *s, struct tcp_conn *c, const struct tcp
 	/* RFC 2018 §2 */
 	c->sack_ok = c->sack_ok && o->sack_ok;
 	c->cc.ops->init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
+	/* RFC 6582 §3.2: recover starts at the ISS, below every ACK of data, so
+	 * no recovery point is in force until the first loss */
 	c->cc.recover = c->iss;
+	c->cc.recover_valid = false;
 }
 
 /* An RTT measurement for an ACK of new data: TSecr (RFC 7323 §4.1) or the timed segment. */
@@ -515,10 +518,11 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	}
 	/* RFC 5681 §3.2 / RFC 6582 §3.2 step 1-2: exactly the third duplicate, and
 	 * only when this loss is not one already being recovered */
-	if (c->dupacks != 3 || !seq_gt(rx->seg.ack, c->cc.recover))
+	if (c->dupacks != 3 || (c->cc.recover_valid && !seq_gt(rx->seg.ack, c->cc.recover)))
 		return;
 	STACK_INC(s, TcpExtTCPFastRetrans);
 	c->cc.recover = c->snd_max;
+	c->cc.recover_valid = true;
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
 	tcp_input_retransmit_head(s, rx->now, c);
 	tcp_timer_arm_rexmit(s, rx->now, c);
@@ -559,6 +563,14 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	} else {
 		c->cc.ops->on_ack(&c->cc, acked);
 	}
+	/*
+	 * Once SND.UNA is past recover, the point has done its job. Dropping it
+	 * keeps the sequence comparison above meaningful: a recover point left
+	 * 2^31 bytes behind (the ISS of a long loss-free transfer) would read as
+	 * ahead of every ACK and refuse fast retransmit until a timeout.
+	 */
+	if (c->cc.recover_valid && !c->cc.in_recovery && seq_gt(c->snd_una, c->cc.recover))
+		c->cc.recover_valid = false;
 	/* RFC 6298 §5.2-5.3 */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_clear(s, c, TCP_TIMER_RETRANSMIT);
