@@ -254,18 +254,25 @@ static bool tcp_input_syn_sent(struct stack *s, struct tcp_conn *c, struct tcp_r
 	return false;
 }
 
-/* RFC 5961 §7: challenge ACKs, at most challenge_ack_limit per second per connection. */
+/*
+ * RFC 5961 §7: challenge ACKs, at most challenge_ack_limit a second per
+ * connection, spread out: one at most every 1/limit seconds. To the peer a
+ * challenge ACK is a duplicate ACK; let three go out in a burst, drawn by
+ * three forged segments a millisecond apart, and the peer fast-retransmits
+ * and halves its window for nothing. Spaced, real ACKs of new data come in
+ * between and reset its count (Linux spaces them too, per socket).
+ */
 static void tcp_input_challenge_ack(struct stack *s, struct tcp_conn *c, stack_time_us now)
 {
-	if (now - c->chack_window >= 1000000 || now < c->chack_window) {
-		c->chack_window = now;
-		c->chack_count = 0;
-	}
-	if (c->chack_count >= s->cfg.tun.challenge_ack_limit) {
+	stack_time_us gap = 1000000 / s->cfg.tun.challenge_ack_limit;
+
+	/* chack_window: when the last one went out; chack_count: 0 before the first */
+	if (c->chack_count && now >= c->chack_window && now - c->chack_window < gap) {
 		STACK_INC(s, TcpExtTCPACKSkippedChallenge);
 		return;
 	}
-	c->chack_count++;
+	c->chack_window = now;
+	c->chack_count = 1;
 	STACK_INC(s, TcpExtTCPChallengeACK);
 	tcp_output_ack(s, now, c);
 }

@@ -144,6 +144,44 @@ static void test_forged_rst_in_window(void **state)
 	h_free(h);
 }
 
+/*
+ * Three forged segments a millisecond apart while our data is in flight:
+ * one challenge ACK, not three (three duplicate ACKs would make the peer
+ * fast-retransmit and halve its window); the next 1/limit s (100 ms) later.
+ */
+static void test_challenge_acks_spaced(void **state)
+{
+	struct harness *h = establish_ts();
+	uint8_t data[100] = { 0 };
+
+	assert_int_equal(stack_tcp_send(h->s, MS(15), h->sock, data, sizeof(data)), 100);
+	h_drain(h);
+	for (int i = 0; i < 3; i++) {
+		h_send(h, MS(20 + i),
+		       SEG(.seq = RNXT, .ack = ack_not_sent(h), .len = 10, .opt.has_ts = true,
+			   .opt.tsval = 1001 + HUGE),
+		       NULL);
+		if (i == 0)
+			h_expect(h, OUT(.seq = h->iss + 101, .ack = RNXT, .wnd = H_RCVBUF,
+					.opt.has_ts = true, .opt.tsval = H_TS_AUTO,
+					.opt.tsecr = 1001));
+		h_expect_nothing(h);
+	}
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 2);
+	h_send(h, MS(119),
+	       SEG(.seq = RNXT, .ack = ack_not_sent(h), .opt.has_ts = true, .opt.tsval = 1001),
+	       NULL);
+	h_expect_nothing(h);
+	h_send(h, MS(120),
+	       SEG(.seq = RNXT, .ack = ack_not_sent(h), .opt.has_ts = true, .opt.tsval = 1001),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 101, .ack = RNXT, .wnd = H_RCVBUF, .opt.has_ts = true,
+			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1001));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 2);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_forged_no_ack_bit),
 		cmocka_unit_test(test_forged_syn_in_window),
 		cmocka_unit_test(test_forged_rst_in_window),
+		cmocka_unit_test(test_challenge_acks_spaced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
