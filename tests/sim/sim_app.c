@@ -35,7 +35,7 @@ void sim_pattern(uint64_t key, uint64_t off, uint8_t *buf, size_t len)
 	}
 }
 
-static uint64_t sim_app_key(const struct sim_world *w, int idx)
+uint64_t sim_app_key(const struct sim_world *w, int idx)
 {
 	return w->seed * 2 + (uint64_t)idx + 0x5157ull;
 }

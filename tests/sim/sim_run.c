@@ -200,6 +200,9 @@ static int sim_emit(void *ctx, const uint8_t *frame, size_t len,
 			 "%u/%u, %zu bytes)",
 			 sd->idx == SIM_A ? 'A' : 'B', meta->csum_partial, meta->gso_type,
 			 meta->gso_size, len);
+	if (w->opts->hooks && w->opts->hooks->drop &&
+	    w->opts->hooks->drop(w, w->opts->hooks->ctx, sd->idx, frame, len))
+		return 0; /* taken by the link, then lost on the wire */
 	return sim_link_send(&w->link[sd->idx], w->now, frame, len);
 }
 
@@ -269,6 +272,8 @@ static int sim_world_init(struct sim_world *w, uint64_t seed, const struct sim_o
 	w->simul_close_at = STACK_TIME_NEVER;
 	sim_rng_seed(&w->rng, seed, 1);
 	sim_pick_scenario(w);
+	if (o->hooks && o->hooks->scenario)
+		o->hooks->scenario(w, o->hooks->ctx);
 	if (o->verbose)
 		sim_print_scenario(w);
 	for (int i = 0; i < SIM_SIDES; i++) {
@@ -350,6 +355,8 @@ static stack_time_us sim_next_time(struct sim_world *w)
 		if (sd->blocked)
 			t = sim_min(t, sim_link_next_departure(&w->link[i]));
 	}
+	if (w->opts->hooks && w->opts->hooks->next_at)
+		t = sim_min(t, w->opts->hooks->next_at(w, w->opts->hooks->ctx));
 	return t;
 }
 
@@ -510,6 +517,8 @@ static void sim_loop(struct sim_world *w)
 			return;
 		sim_deliver(w);
 		sim_poll(w);
+		if (w->opts->hooks && w->opts->hooks->step && !w->failed)
+			w->opts->hooks->step(w, w->opts->hooks->ctx);
 		sim_apps(w);
 		sim_backpressure(w);
 		if (!w->failed)

@@ -97,6 +97,22 @@ struct sim_wnd {
 
 struct sim_world;
 
+/*
+ * Optional hooks for scenarios built on the simulator (sim_adversary.c): the
+ * random runs of sim.c use none. ctx is passed back to each.
+ */
+struct sim_hooks {
+	void *ctx;
+	/* after the seed picked the scenario: overwrite any part of w->sc */
+	void (*scenario)(struct sim_world *w, void *ctx);
+	/* each step, after deliveries and timers, before the applications act */
+	void (*step)(struct sim_world *w, void *ctx);
+	/* when step wants to run next (STACK_TIME_NEVER: only with the others) */
+	stack_time_us (*next_at)(struct sim_world *w, void *ctx);
+	/* a frame side idx emits: true loses it on the wire */
+	bool (*drop)(struct sim_world *w, void *ctx, int idx, const uint8_t *frame, size_t len);
+};
+
 struct sim_side {
 	struct sim_world *w;
 	int idx;
@@ -116,6 +132,8 @@ struct sim_opts {
 	uint64_t max_steps;
 	stack_time_us max_time;	  /* virtual */
 	stack_time_us stall_time; /* no progress for this long = failure */
+	/* NULL for the random scenarios */
+	const struct sim_hooks *hooks;
 };
 
 struct sim_world {
@@ -144,6 +162,8 @@ bool sim_app_finished(const struct sim_side *sd);
 void sim_app_check_simul(struct sim_world *w);
 void sim_app_describe(const struct sim_world *w, const struct sim_side *sd, char *buf, size_t len);
 void sim_pattern(uint64_t key, uint64_t off, uint8_t *buf, size_t len);
+/* The key of the stream side idx sends (for sim_pattern()). */
+uint64_t sim_app_key(const struct sim_world *w, int idx);
 
 /* sim_check.c */
 void sim_check_trace(void *ctx, const struct stack_trace *t);

@@ -41,6 +41,9 @@ struct tcp_cc {
 	uint32_t bytes_acked; /* congestion-avoidance byte counter (RFC 5681 §3.1, RFC 3465) */
 	bool in_recovery;
 	uint32_t recover; /* RFC 6582 recover point (a sequence number) */
+	/* recover was set by a fast retransmit or a timeout and SND.UNA has not
+	 * passed it yet; otherwise it is stale and compares with nothing */
+	bool recover_valid;
 };
 
 extern const struct tcp_cc_ops tcp_cc_newreno;

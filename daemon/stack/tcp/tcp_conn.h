@@ -168,7 +168,8 @@ struct tcp_conn {
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	uint32_t rcv_seg_max; /* largest segment payload received (capped at our MSS) */
 
-	/* RFC 5961 §7 challenge ACK rate limit */
+	/* RFC 5961 §7 challenge ACK spacing: when the last one went out, and
+	 * whether one has (tcp_input_challenge_ack) */
 	stack_time_us chack_window;
 	uint32_t chack_count;
 

@@ -85,7 +85,10 @@ void tcp_input_syn_options(struct stack *s, struct tcp_conn *c, const struct tcp
 	/* RFC 2018 §2 */
 	c->sack_ok = c->sack_ok && o->sack_ok;
 	c->cc.ops->init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
+	/* RFC 6582 §3.2: recover starts at the ISS, below every ACK of data, so
+	 * no recovery point is in force until the first loss */
 	c->cc.recover = c->iss;
+	c->cc.recover_valid = false;
 }
 
 /* An RTT measurement for an ACK of new data: TSecr (RFC 7323 §4.1) or the timed segment. */
@@ -288,18 +291,25 @@ static bool tcp_input_syn_sent(struct stack *s, struct tcp_conn *c, struct tcp_r
 	return false;
 }
 
-/* RFC 5961 §7: challenge ACKs, at most challenge_ack_limit per second per connection. */
+/*
+ * RFC 5961 §7: challenge ACKs, at most challenge_ack_limit a second per
+ * connection, spread out: one at most every 1/limit seconds. To the peer a
+ * challenge ACK is a duplicate ACK; let three go out in a burst, drawn by
+ * three forged segments a millisecond apart, and the peer fast-retransmits
+ * and halves its window for nothing. Spaced, real ACKs of new data come in
+ * between and reset its count (Linux spaces them too, per socket).
+ */
 static void tcp_input_challenge_ack(struct stack *s, struct tcp_conn *c, stack_time_us now)
 {
-	if (now - c->chack_window >= 1000000 || now < c->chack_window) {
-		c->chack_window = now;
-		c->chack_count = 0;
-	}
-	if (c->chack_count >= s->cfg.tun.challenge_ack_limit) {
+	stack_time_us gap = 1000000 / s->cfg.tun.challenge_ack_limit;
+
+	/* chack_window: when the last one went out; chack_count: 0 before the first */
+	if (c->chack_count && now >= c->chack_window && now - c->chack_window < gap) {
 		STACK_INC(s, TcpExtTCPACKSkippedChallenge);
 		return;
 	}
-	c->chack_count++;
+	c->chack_window = now;
+	c->chack_count = 1;
 	STACK_INC(s, TcpExtTCPChallengeACK);
 	tcp_output_ack(s, now, c);
 }
@@ -552,10 +562,11 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	}
 	/* RFC 5681 §3.2 / RFC 6582 §3.2 step 1-2: exactly the third duplicate, and
 	 * only when this loss is not one already being recovered */
-	if (c->dupacks != 3 || !seq_gt(rx->seg.ack, c->cc.recover))
+	if (c->dupacks != 3 || (c->cc.recover_valid && !seq_gt(rx->seg.ack, c->cc.recover)))
 		return;
 	STACK_INC(s, TcpExtTCPFastRetrans);
 	c->cc.recover = c->snd_max;
+	c->cc.recover_valid = true;
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
 	tcp_input_retransmit_head(s, rx->now, c);
 	tcp_timer_arm_rexmit(s, rx->now, c);
@@ -596,6 +607,14 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	} else {
 		c->cc.ops->on_ack(&c->cc, acked);
 	}
+	/*
+	 * Once SND.UNA is past recover, the point has done its job. Dropping it
+	 * keeps the sequence comparison above meaningful: a recover point left
+	 * 2^31 bytes behind (the ISS of a long loss-free transfer) would read as
+	 * ahead of every ACK and refuse fast retransmit until a timeout.
+	 */
+	if (c->cc.recover_valid && !c->cc.in_recovery && seq_gt(c->snd_una, c->cc.recover))
+		c->cc.recover_valid = false;
 	/* RFC 6298 §5.2-5.3 */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_clear(s, c, TCP_TIMER_RETRANSMIT);
@@ -611,6 +630,25 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 static bool tcp_input_fin_acked(const struct tcp_conn *c)
 {
 	return c->fin_sent && c->snd_una == c->snd_max;
+}
+
+/*
+ * RFC 7323 §4.3 (2), RFC 9293 §3.10.7.4: remember the newest timestamp, from
+ * a segment that has passed the sequence, RST, SYN and ACK checks and does
+ * not start beyond what we have ACKed. Called only once the ACK field is
+ * found acceptable: a segment forged with an in-window SEQ, a TSval far ahead
+ * and an ACK it could not know would otherwise set TS.Recent, and PAWS would
+ * then drop every segment of the real peer.
+ */
+static void tcp_input_ts_recent(struct tcp_conn *c, const struct tcp_rx *rx)
+{
+	const struct tcp_seg *seg = &rx->seg;
+
+	if (c->ts_ok && seg->opt.has_ts && seq_le(seg->seq, c->rcv_nxt) &&
+	    seq_ge(seg->opt.tsval, c->ts_recent)) {
+		c->ts_recent = seg->opt.tsval;
+		c->ts_recent_at = rx->now;
+	}
 }
 
 /* RFC 9293 §3.10.7.4 fifth: the ACK field. */
@@ -632,6 +670,7 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 			/* accept queue full: ignore the ACK, the peer will retry */
 			return false;
 		}
+		tcp_input_ts_recent(c, rx);
 		c->snd_una = seg->ack;
 		c->snd_wnd = wnd;
 		c->max_snd_wnd = stack_max(c->max_snd_wnd, wnd);
@@ -649,6 +688,7 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 		tcp_input_challenge_ack(s, c, rx->now);
 		return false;
 	}
+	tcp_input_ts_recent(c, rx);
 	c->persist_probes = 0;
 	if (seq_gt(seg->ack, c->snd_una)) {
 		tcp_input_ack_new(s, c, rx);
@@ -870,12 +910,6 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 		return;
 	c->last_rcv = rx->now;
 	c->keep_probes = 0;
-	/* RFC 7323 §4.3: remember the newest timestamp of an in-window segment */
-	if (c->ts_ok && rx->seg.opt.has_ts && seq_le(rx->seg.seq, c->rcv_nxt) &&
-	    seq_ge(rx->seg.opt.tsval, c->ts_recent)) {
-		c->ts_recent = rx->seg.opt.tsval;
-		c->ts_recent_at = rx->now;
-	}
 	if (!tcp_input_step_rst(s, c, rx))
 		return;
 	/* third: security and compartment are not implemented (RFC 9293 §3.10.7.4) */

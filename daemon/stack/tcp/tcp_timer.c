@@ -170,6 +170,7 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 	/* RFC 5681 §3.1: loss window; go back to SND.UNA and resend from there */
 	c->cc.ops->on_rto(&c->cc, flight);
 	c->cc.recover = c->snd_max;
+	c->cc.recover_valid = true;
 	c->dupacks = 0;
 	c->sack_high_valid = false; /* RFC 6675 §5.1: the SACK information is suspect now */
 	c->snd_nxt = c->snd_una;
