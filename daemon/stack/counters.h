@@ -105,7 +105,9 @@
 	X(TcpExtOutOfWindowIcmps)                                                        \
 	X(SynackTcpIcmpSoftErrors)                                                       \
 	X(SynackTcpIcmpHardErrors)                                                       \
-	X(SynackTcpNoConnSlots)
+	X(SynackTcpNoConnSlots)                                                          \
+	X(TcpExtTCPMemoryPressures) /* entered memory pressure (tcp_mem.c) */            \
+	X(SynackTcpMemBytes)	    /* gauge: socket buffer bytes charged to the budget */
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

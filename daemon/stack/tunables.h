@@ -73,7 +73,11 @@ enum stack_tunable_kind {
 	X(syn_backlog, "syn_backlog", STACK_TUN_COUNT, 256, 1, 65535, true,                       \
 	  "half-open connections a listener holds before it drops SYNs")                          \
 	X(challenge_ack_limit, "challenge_ack_limit", STACK_TUN_COUNT, 10, 1, 100000, true,       \
-	  "challenge ACKs per second per connection (RFC 5961 7)")
+	  "challenge ACKs per second per connection (RFC 5961 7)")                                \
+	X(send_buffer_max, "send_buffer_max", STACK_TUN_SIZE, 4 << 20, 4096, 1 << 30, false,      \
+	  "largest SNDBUF an application may set (larger requests are capped)")                   \
+	X(recv_buffer_max, "recv_buffer_max", STACK_TUN_SIZE, 6 << 20, 4096, 1 << 30, false,      \
+	  "largest RCVBUF an application may set (larger requests are capped)")
 
 enum stack_tunable_id {
 #define STACK_TUN_ENUM(field, ...) STACK_TUN_##field,

@@ -52,7 +52,9 @@ void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l
 	c->tuple.raddr = ip->src;
 	c->tuple.lport = seg->dport;
 	c->tuple.rport = seg->sport;
-	if (tcp_conn_buffers_alloc(s, c) < 0 || tcp_conn_hash(s, c) < 0) {
+	/* a half-open child holds no data buffers; its listener's account pays its window */
+	tcp_mem_conn_attach(s, c, l->mem_acct);
+	if (tcp_conn_hash(s, c) < 0) {
 		STACK_INC(s, TcpExtListenDrops);
 		tcp_conn_free(s, c);
 		return;

@@ -120,13 +120,14 @@ static void ft_check(struct ft *f)
 			continue;
 		if (seq_gt(c->snd_una, c->snd_nxt) || seq_gt(c->snd_nxt, c->snd_max))
 			__builtin_trap();
-		if (c->sndbuf_mem && (c->snd.len > c->snd.cap || tcp_conn_unsent(c) > c->snd.len))
+		if (c->snd.len > c->snd.cap || tcp_conn_unsent(c) > c->snd.len)
 			__builtin_trap();
-		if (c->rcvbuf_mem && c->rcv.len > c->rcv.cap)
+		if (c->rcv.len > c->rcv.cap || c->snd.cap > c->mem_snd || c->rcv.cap > c->mem_rcv)
 			__builtin_trap();
-		/* the window we advertised never promises more than the buffer holds */
-		if (c->rcvbuf_mem && seq_gt(c->rcv_adv, c->rcv_nxt) &&
-		    c->rcv_adv - c->rcv_nxt > c->rcv.cap - c->rcv.len)
+		/* the window we advertised never promises more than the memory charged for it */
+		if (c->state > TCP_SYN_SENT && c->state != TCP_TIME_WAIT &&
+		    seq_gt(c->rcv_adv, c->rcv_nxt) &&
+		    (uint64_t)(uint32_t)(c->rcv_adv - c->rcv_nxt) + c->rcv.len > c->mem_rcv)
 			__builtin_trap();
 	}
 }

@@ -181,8 +181,12 @@ static void pair_check(struct pair *p)
 				assert_true(seq_ge(c->snd_max, sd->last_max[i]));
 			sd->last_id[i] = c->id;
 			sd->last_max[i] = c->snd_max;
-			if (c->rcvbuf_mem && seq_gt(c->rcv_adv, c->rcv_nxt))
-				assert_true(c->rcv_adv - c->rcv_nxt <= c->rcv.cap - c->rcv.len);
+			/* the window advertised is backed by memory charged for it */
+			if (c->state > TCP_SYN_SENT && c->state != TCP_TIME_WAIT &&
+			    seq_gt(c->rcv_adv, c->rcv_nxt))
+				assert_true((uint64_t)(uint32_t)(c->rcv_adv - c->rcv_nxt) +
+						    c->rcv.len <=
+					    c->mem_rcv);
 		}
 	}
 }
