@@ -557,7 +557,7 @@ static void *daemon_alloc(void *ctx, size_t size)
  * RSS would stay at the burst's peak). Trimming walks the heap, so only
  * after DAEMON_TRIM_AFTER bytes were freed, at the end of a kick.
  */
-#define DAEMON_TRIM_AFTER (16u << 20)
+#define DAEMON_TRIM_AFTER (4u << 20)
 
 static void daemon_free(void *ctx, void *ptr, size_t size)
 {

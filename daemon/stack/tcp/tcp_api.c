@@ -470,8 +470,11 @@ int stack_tcp_kill_orphan(struct stack *s, stack_time_us now, stack_sock sock)
 
 /*
  * SNDBUF/RCVBUF: only the limit changes, capped at the tunable maximum (as
- * Linux caps at wmem_max/rmem_max). The rings keep every byte they hold; a
- * limit below what is queued only stops send() until the queue drains.
+ * Linux caps at wmem_max/rmem_max), in any state. The rings keep every byte
+ * they hold; a limit below what is queued only stops send() until the queue
+ * drains, and the receive window already advertised is never taken back.
+ * The window scale was fixed by the SYN: RCVBUF chosen later than that can
+ * only use what it allows (65535 << scale).
  */
 static int tcp_api_resize(struct stack *s, struct tcp_conn *c, bool snd, uint64_t size)
 {
@@ -479,8 +482,6 @@ static int tcp_api_resize(struct stack *s, struct tcp_conn *c, bool snd, uint64_
 
 	if (size < 4096)
 		return -EINVAL;
-	if (c->state != TCP_LISTEN && c->state != TCP_SYN_SENT)
-		return -EISCONN;
 	if (snd)
 		c->sndbuf_size = (uint32_t)stack_min(size, tun->send_buffer_max);
 	else

@@ -5,8 +5,12 @@
 #   kpeer.py send ADDR PORT BYTES      accept one connection, send BYTES, close;
 #                                      prints how many bytes the kernel took
 #   kpeer.py notify PATH SECONDS       an sd_notify socket: print each message
+#   kpeer.py hold ADDR PORT            a listener that never accepts nor reads:
+#                                      handshakes complete in its backlog, and
+#                                      each connection takes a few KiB at most
 import asyncio
 import os
+import signal
 import socket
 import sys
 
@@ -68,6 +72,19 @@ def send(addr, port, total):
     print("sent", sent, flush=True)
 
 
+def hold(addr, port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # a small receive buffer, inherited by every connection: the kernel side
+    # of the test holds little, so synackd's buffers are what fills
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ls.bind((addr, port))
+    ls.listen(4096)
+    print("listening", flush=True)
+    while True:
+        signal.pause()
+
+
 def notify(path, seconds):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
@@ -94,3 +111,5 @@ if __name__ == "__main__":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "notify":
         notify(sys.argv[2], float(sys.argv[3]))
+    elif mode == "hold":
+        hold(sys.argv[2], int(sys.argv[3]))
