@@ -243,6 +243,7 @@ void tcp_conn_init_defaults(struct stack *s, struct tcp_conn *c)
 
 	c->sndbuf_size = (uint32_t)stack_min(tun->send_buffer, tun->send_buffer_max);
 	c->rcvbuf_size = (uint32_t)stack_min(tun->recv_buffer, tun->recv_buffer_max);
+	c->rcv_wnd_cap = TCP_MEM_WND_INIT;
 	c->keep_idle = tun->keepalive_time;
 	c->keep_intvl = tun->keepalive_interval;
 	c->keep_cnt = (uint32_t)tun->keepalive_probes;

@@ -141,6 +141,9 @@ struct tcp_conn {
 	uint16_t mem_acct;
 	bool mem_attached;
 	bool mem_wait; /* held back for want of memory: woken when some is freed */
+	bool rcv_grow_set;
+	uint32_t rcv_wnd_cap;  /* the window grows up to RCVBUF as the peer uses it */
+	tcp_seq rcv_grow_mark; /* RCV.NXT reaching this doubles rcv_wnd_cap */
 	struct tcp_reasm reasm;
 	bool fin_queued;    /* the user closed the send side: FIN after the queue */
 	bool fin_sent;	    /* snd_max covers our FIN */

@@ -202,7 +202,7 @@ static uint64_t tcp_mem_rcv_limit(const struct stack *s, const struct tcp_conn *
 
 uint32_t tcp_mem_rcv_space(const struct stack *s, const struct tcp_conn *c)
 {
-	uint64_t lim = tcp_mem_rcv_limit(s, c);
+	uint64_t lim = stack_min(tcp_mem_rcv_limit(s, c), (uint64_t)c->rcv.len + c->rcv_wnd_cap);
 	uint32_t cur = tcp_mem_outstanding(c);
 	uint32_t space = lim > c->rcv.len ? (uint32_t)(lim - c->rcv.len) : 0;
 
@@ -231,6 +231,26 @@ static uint32_t tcp_mem_ooo_end(const struct tcp_conn *c)
 	return end;
 }
 
+/*
+ * Receive window growth: a connection starts at TCP_MEM_WND_INIT and doubles
+ * its window each time the peer has sent a whole window's worth in order, up
+ * to RCVBUF. Idle connections so promise (and charge) little, bulk transfers
+ * reach RCVBUF after a few windows.
+ */
+static void tcp_mem_rcv_autotune(struct tcp_conn *c, uint32_t len)
+{
+	tcp_seq end = c->rcv_nxt + len;
+
+	if (!c->rcv_grow_set) {
+		c->rcv_grow_set = true;
+		c->rcv_grow_mark = c->rcv_nxt + c->rcv_wnd_cap;
+	}
+	if (seq_lt(end, c->rcv_grow_mark) || c->rcv_wnd_cap >= c->rcvbuf_size)
+		return;
+	c->rcv_wnd_cap = (uint32_t)stack_min(2ull * c->rcv_wnd_cap, (uint64_t)c->rcvbuf_size);
+	c->rcv_grow_mark = end + c->rcv_wnd_cap;
+}
+
 uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len)
 {
 	struct tcp_ringbuf *rb = &c->rcv;
@@ -241,6 +261,8 @@ uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uin
 	if (off >= avail)
 		return 0;
 	len = (uint32_t)stack_min((uint64_t)len, avail - off);
+	if (off == 0)
+		tcp_mem_rcv_autotune(c, len);
 	need = (uint64_t)rb->len + off + len;
 	if (need > rb->cap) {
 		uint32_t cap = tcp_mem_grow_cap(rb->cap, need, lim);

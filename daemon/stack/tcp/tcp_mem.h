@@ -21,6 +21,9 @@
  * (in segments of its MSS). */
 #define TCP_MEM_RING_MIN     4096u
 #define TCP_MEM_PRESSURE_WND 4u
+/* The window a connection starts with; it doubles each time the peer sends
+ * a whole window's worth, up to RCVBUF (so idle connections promise little). */
+#define TCP_MEM_WND_INIT     (64u * 1024)
 /* A drained ring is given back after staying empty this long (at once under pressure). */
 #define TCP_MEM_IDLE_US	     1000000u
 

@@ -416,6 +416,53 @@ static void test_per_uid_cap(void **state)
 	h_free(h);
 }
 
+static void tweak_big_window(struct stack_config *cfg)
+{
+	cfg->tun.window_scaling = 1;
+	cfg->tun.recv_buffer = 1 << 20;
+}
+
+/* The window starts at 64 KiB (an idle connection promises little) and grows with use. */
+static void test_window_grows_with_use(void **state)
+{
+	struct harness *h = h_new(tweak_big_window);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	uint32_t seq = RNXT, first_wnd = 0, last_wnd = 0;
+	static uint8_t buf[1 << 20];
+	struct tcp_conn *c;
+	struct tcp_seg got;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	h_send(h, 0,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_mss = true,
+		   .opt.mss = H_MSS, .opt.wscale = 7),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	h->iss = got.seq;
+	h_send(h, 0, SEG(.seq = RNXT, .ack = h->iss + 1), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 9, &h->sock), 0);
+	c = h_conn(h, h->sock);
+	assert_int_equal(c->rcv_adv - c->rcv_nxt, 65535); /* the SYN-ACK's, unscaled */
+	/* the peer sends 1 MiB as fast as the window allows; the app reads at once */
+	for (int i = 0; i < 2000 && seq - RNXT < (1u << 20); i++) {
+		uint32_t room = c->rcv_adv - seq;
+
+		for (uint32_t k = 0; k < 8 && room >= H_MSS; k++, room -= H_MSS, seq += H_MSS)
+			h_send(h, MS(i), SEG(.seq = seq, .ack = h->iss + 1, .len = H_MSS), NULL);
+		assert_true(stack_tcp_recv(h->s, MS(i), h->sock, buf, sizeof(buf)) > 0);
+		h_poll(h, MS(i) + MS(50));
+		while (h_pop(h, &got)) {
+			last_wnd = (uint32_t)got.wnd << c->rcv_wscale;
+			if (!first_wnd)
+				first_wnd = last_wnd;
+		}
+	}
+	assert_true(first_wnd <= TCP_MEM_WND_INIT);
+	assert_true(last_wnd >= 512 * 1024);
+	assert_true(c->rcv_wnd_cap <= c->rcvbuf_size);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_setopt_clamps),
 		cmocka_unit_test(test_budget_exhaustion),
 		cmocka_unit_test(test_per_uid_cap),
+		cmocka_unit_test(test_window_grows_with_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
