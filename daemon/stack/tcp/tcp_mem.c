@@ -214,11 +214,12 @@ uint32_t tcp_mem_rcv_space(const struct stack *s, const struct tcp_conn *c)
 void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c)
 {
 	uint64_t want = stack_max((uint64_t)c->rcv.cap, tcp_mem_promise(c));
+	uint64_t could = stack_min((uint64_t)c->rcvbuf_size, (uint64_t)c->rcv.len + c->rcv_wnd_cap);
 
 	/* the window was sized from the room, so this charge is already covered */
 	tcp_mem_charge(s, c, &c->mem_rcv, want, false);
-	if (stack_min((uint64_t)c->rcvbuf_size, c->mem_rcv + tcp_mem_room(s, c)) < c->rcvbuf_size)
-		tcp_mem_wait(s, c); /* the window is smaller than RCVBUF for want of memory */
+	if (c->mem_rcv + tcp_mem_room(s, c) < could)
+		tcp_mem_wait(s, c); /* the window is smaller than it would be, for want of memory */
 }
 
 /* End of the out-of-order bytes past the in-order end (offset from RCV.NXT). */
