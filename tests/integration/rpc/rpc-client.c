@@ -662,9 +662,11 @@ static struct mem_conn *mem_find(struct memt *m, synack_conn id)
 
 static void mem_setopt_done(struct synack *s, int status, const struct synack_result *res, void *ud)
 {
-	if (status < 0)
+	if (status < 0 && status != -ECANCELED)
 		FAIL("setopt SNDBUF/RCVBUF: %s", synack_strerror(status));
 }
+
+static bool mem_idle_only;
 
 static void mem_connected(struct synack *s, int status, const struct synack_result *res, void *ud)
 {
@@ -673,6 +675,8 @@ static void mem_connected(struct synack *s, int status, const struct synack_resu
 	if (status < 0)
 		FAIL("connect %u: %s", c->index, synack_strerror(status));
 	c->id = res->conn;
+	if (mem_idle_only)
+		return;
 	/* in SYN-SENT: ask for 64 MiB each way (the daemon caps it) */
 	if (synack_setopt_async(s, c->id, SYNACK_OPT_SNDBUF, 64ull << 20, mem_setopt_done, NULL) <
 		    0 ||
@@ -788,6 +792,7 @@ static int cmd_mem(const char *host, uint16_t port, unsigned n, pid_t pid, long 
 
 	inet_pton(AF_INET, host, &remote.sin_addr);
 	mem_current = m;
+	mem_idle_only = idle_only;
 	m->n = n;
 	m->c = calloc(n, sizeof(*m->c));
 	m->s = open_or_skip("rpc-mem");
