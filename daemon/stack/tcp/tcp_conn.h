@@ -325,8 +325,9 @@ void tcp_input_passive_open(struct stack *s, stack_time_us now, struct tcp_conn 
 
 /* tcp_mem.c */
 void tcp_mem_init(struct stack *s);
-/* Bytes c may still charge: the smaller of the stack's and its account's room. */
-uint64_t tcp_mem_room(const struct stack *s, const struct tcp_conn *c);
+/* Bytes c may still charge to its send (rcv false) or receive side: the smaller of the
+ * stack's and its account's room. */
+uint64_t tcp_mem_room(const struct stack *s, const struct tcp_conn *c, bool rcv);
 /* Grow the send ring so it takes up to want more bytes; returns how many it takes now. */
 uint32_t tcp_mem_snd_space(struct stack *s, struct tcp_conn *c, uint32_t want);
 /* Would a send take something now? */

@@ -45,12 +45,20 @@ void tcp_mem_init(struct stack *s)
 	m->per_account = s->cfg.memory_per_uid ? s->cfg.memory_per_uid : m->limit;
 }
 
-uint64_t tcp_mem_room(const struct stack *s, const struct tcp_conn *c)
+/*
+ * Receive windows may fill the budget only to 7/8 (of the stack's and of the
+ * account's): the last eighth is for send rings. Without it two ends whose
+ * windows have promised all the memory wait for each other's data forever,
+ * neither able to queue any.
+ */
+uint64_t tcp_mem_room(const struct stack *s, const struct tcp_conn *c, bool rcv)
 {
 	const struct tcp_mem *m = &s->tcp.mem;
 	const struct tcp_mem_account *a = &m->acct[c->mem_acct];
-	uint64_t g = m->used < m->limit ? m->limit - m->used : 0;
-	uint64_t u = a->used < m->per_account ? m->per_account - a->used : 0;
+	uint64_t glim = rcv ? m->limit - m->limit / 8 : m->limit;
+	uint64_t alim = rcv ? m->per_account - m->per_account / 8 : m->per_account;
+	uint64_t g = m->used < glim ? glim - m->used : 0;
+	uint64_t u = a->used < alim ? alim - a->used : 0;
 
 	return stack_min(g, u);
 }
@@ -88,7 +96,7 @@ static int tcp_mem_charge(struct stack *s, struct tcp_conn *c, uint32_t *charge,
 	if (want > *charge) {
 		uint64_t d = want - *charge;
 
-		if (strict && d > tcp_mem_room(s, c))
+		if (strict && d > tcp_mem_room(s, c, charge == &c->mem_rcv))
 			return -ENOMEM;
 		m->used += d;
 		a->used += d;
@@ -164,7 +172,7 @@ static uint32_t tcp_mem_snd_cap_max(const struct stack *s, const struct tcp_conn
 
 	if (s->tcp.mem.pressure)
 		lim = stack_min(lim, stack_max(c->snd.cap, TCP_MEM_RING_MIN));
-	return (uint32_t)stack_min(lim, c->mem_snd + tcp_mem_room(s, c));
+	return (uint32_t)stack_min(lim, c->mem_snd + tcp_mem_room(s, c, false));
 }
 
 uint32_t tcp_mem_snd_space(struct stack *s, struct tcp_conn *c, uint32_t want)
@@ -195,7 +203,7 @@ bool tcp_mem_snd_writable(const struct stack *s, const struct tcp_conn *c)
 /* The most receive memory c may hold: RCVBUF, bounded by the budget (its promise always). */
 static uint64_t tcp_mem_rcv_limit(const struct stack *s, const struct tcp_conn *c)
 {
-	uint64_t lim = stack_min((uint64_t)c->rcvbuf_size, c->mem_rcv + tcp_mem_room(s, c));
+	uint64_t lim = stack_min((uint64_t)c->rcvbuf_size, c->mem_rcv + tcp_mem_room(s, c, true));
 
 	return stack_max(lim, tcp_mem_promise(c));
 }
@@ -218,7 +226,7 @@ void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c)
 
 	/* the window was sized from the room, so this charge is already covered */
 	tcp_mem_charge(s, c, &c->mem_rcv, want, false);
-	if (c->mem_rcv + tcp_mem_room(s, c) < could)
+	if (c->mem_rcv + tcp_mem_room(s, c, true) < could)
 		tcp_mem_wait(s, c); /* the window is smaller than it would be, for want of memory */
 }
 
