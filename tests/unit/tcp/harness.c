@@ -14,8 +14,12 @@
 static const uint8_t h_local_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t h_remote_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
+bool h_alloc_fail;
+
 static void *h_alloc(void *ctx, size_t size)
 {
+	if (h_alloc_fail)
+		return NULL;
 	return malloc(size ? size : 1);
 }
 

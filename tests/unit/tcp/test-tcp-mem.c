@@ -463,6 +463,70 @@ static void test_window_grows_with_use(void **state)
 	h_free(h);
 }
 
+/* The allocator fails: send() takes what fits, segments beyond the ring are cut, no byte lost. */
+static void test_failed_allocation_loses_nothing(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[20000], in[20000];
+	struct tcp_conn *c;
+	struct tcp_seg got;
+	uint32_t queued, sent = 0, rcvd = 0;
+	ssize_t n;
+
+	fill(data, 0, sizeof(data));
+	h_establish_passive(h, 0);
+	c = h_conn(h, h->sock);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, 3000), 3000);
+	h_alloc_fail = true;
+	/* the 4 KiB ring cannot grow: the rest of it is taken, and a WRITABLE wait begins */
+	n = stack_tcp_send(h->s, MS(2), h->sock, data + 3000, 10000);
+	assert_int_equal(n, TCP_MEM_RING_MIN - 3000);
+	queued = 3000 + (uint32_t)n;
+	/* the peer's data: what fits in a ring that cannot be allocated is nothing, and
+	 * nothing is acknowledged that was not kept */
+	h_send(h, MS(3), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 1000), NULL);
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 0);
+	h_alloc_fail = false;
+	while (h_pop(h, &got)) {
+		assert_true(seq_le(got.ack, RNXT));
+		if (got.len) {
+			assert_memory_equal(h->payload, data + (got.seq - h->iss - 1), got.len);
+			sent = stack_max(sent, got.seq - h->iss - 1 + got.len);
+		}
+	}
+	/* memory is back: the peer resends, everything arrives and everything goes out */
+	for (int i = 0; i < 100 && (sent < sizeof(data) || rcvd < 1000); i++) {
+		stack_time_us t = MS(10 + 10 * i);
+
+		if (queued < sizeof(data)) {
+			n = stack_tcp_send(h->s, t, h->sock, data + queued, sizeof(data) - queued);
+			assert_true(n >= 0);
+			queued += (uint32_t)n;
+		}
+		if (rcvd < 1000)
+			h_send(h, t, SEG(.seq = RNXT, .ack = h->iss + 1 + sent, .len = 1000), NULL);
+		else
+			h_send(h, t, SEG(.seq = RNXT + 1000, .ack = h->iss + 1 + sent), NULL);
+		n = stack_tcp_recv(h->s, t, h->sock, in + rcvd, sizeof(in) - rcvd);
+		if (n > 0)
+			rcvd += (uint32_t)n;
+		while (h_pop(h, &got)) {
+			if (!got.len)
+				continue;
+			assert_memory_equal(h->payload, data + (got.seq - h->iss - 1), got.len);
+			sent = stack_max(sent, got.seq - h->iss - 1 + got.len);
+		}
+		h_poll(h, t);
+	}
+	assert_int_equal(sent, sizeof(data));
+	assert_int_equal(rcvd, 1000);
+	for (uint32_t i = 0; i < 1000; i++)
+		assert_int_equal(in[i], 'a' + (RNXT + i) % 26);
+	assert_true(c->snd.cap > TCP_MEM_RING_MIN);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_budget_exhaustion),
 		cmocka_unit_test(test_per_uid_cap),
 		cmocka_unit_test(test_window_grows_with_use),
+		cmocka_unit_test(test_failed_allocation_loses_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
