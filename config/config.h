@@ -79,6 +79,8 @@ struct synack_config {
 		uint32_t conns_per_client;
 		uint64_t buffered_per_client; /* bytes */
 		uint32_t max_frame;	      /* largest RPC frame, bytes */
+		uint64_t memory;	      /* socket buffer budget of the stack, bytes */
+		uint64_t memory_per_uid;      /* ... of which one uid may hold */
 	} limits;
 	struct {
 		enum config_close_mode mode;

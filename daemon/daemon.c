@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ struct daemon {
 	enum daemon_phase phase;
 	int exit_code;
 	uint32_t clients;
+	size_t freed_since_trim; /* socket buffer bytes freed since the last malloc_trim() */
 	char status[256];
 };
 
@@ -184,6 +186,8 @@ static bool daemon_drain_events(struct daemon *d)
 
 static void daemon_check_drained(struct daemon *d);
 
+static void daemon_maybe_trim(struct daemon *d);
+
 void daemon_kick(struct daemon *d)
 {
 	bool busy = true;
@@ -201,6 +205,7 @@ void daemon_kick(struct daemon *d)
 		busy = daemon_drain_events(d) || d->kick_again;
 	}
 	d->in_kick = false;
+	daemon_maybe_trim(d);
 	daemon_arm_timer(d, busy);
 	if (d->phase == DAEMON_DRAINING)
 		daemon_check_drained(d);
@@ -483,6 +488,7 @@ static void daemon_apply(struct daemon *d, const struct synack_config *nc)
 	if (d->opts.log_level < 0)
 		log_set_level(log_level_from_config(nc->log.level));
 	daemon_apply_tunables(d, &nc->tcp);
+	stack_memory_set(d->stack, nc->limits.memory, nc->limits.memory_per_uid);
 	services_apply(d->services, &ports);
 	rpc_server_apply(d->rpc_server, &d->cfg);
 	ctl_server_apply(d->ctl_server, &d->cfg);
@@ -545,9 +551,29 @@ static void *daemon_alloc(void *ctx, size_t size)
 	return malloc(size);
 }
 
+/*
+ * Socket buffers are large blocks: once a burst of them is freed, hand the
+ * pages back to the system (glibc keeps freed heap memory otherwise, and
+ * RSS would stay at the burst's peak). Trimming walks the heap, so only
+ * after DAEMON_TRIM_AFTER bytes were freed, at the end of a kick.
+ */
+#define DAEMON_TRIM_AFTER (4u << 20)
+
 static void daemon_free(void *ctx, void *ptr, size_t size)
 {
+	struct daemon *d = ctx;
+
 	free(ptr);
+	if (d && ptr)
+		d->freed_since_trim += size;
+}
+
+static void daemon_maybe_trim(struct daemon *d)
+{
+	if (d->freed_since_trim < DAEMON_TRIM_AFTER)
+		return;
+	d->freed_since_trim = 0;
+	malloc_trim(0);
 }
 
 static void daemon_trace(void *ctx, const struct stack_trace *t)
@@ -666,12 +692,15 @@ static int daemon_start_stack(struct daemon *d)
 	sc.tx_tso = tap_tx_offload(&d->tap);
 	sc.max_conns = c->limits.max_conns;
 	sc.tun = c->tcp;
+	sc.memory = c->limits.memory;
+	sc.memory_per_uid = c->limits.memory_per_uid;
 
 	if (getrandom(env.secret, sizeof(env.secret), 0) != sizeof(env.secret) ||
 	    getrandom(&env.seed, sizeof(env.seed), 0) != sizeof(env.seed))
 		return log_errno(-errno, "getrandom");
 	env.sink = (struct stack_sink){ .ctx = &d->link, .emit = link_emit };
-	env.allocator = (struct stack_allocator){ .alloc = daemon_alloc, .free = daemon_free };
+	env.allocator =
+		(struct stack_allocator){ .ctx = d, .alloc = daemon_alloc, .free = daemon_free };
 	env.trace = daemon_trace;
 	env.trace_ctx = d;
 

@@ -102,7 +102,10 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	r = stack_tcp_connect(srv->stack, rpc_server_now(srv), &local, &remote, ss->owner, &sock);
 	if (r < 0)
 		return r;
-	r = rpc_session_conn_add(ss, sock, &c);
+	/* its buffers count against the client's uid (limits.memory_per_uid) */
+	r = stack_tcp_set_account(srv->stack, sock, (uint32_t)ss->uid);
+	if (r == 0)
+		r = rpc_session_conn_add(ss, sock, &c);
 	if (r < 0) {
 		stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
 		return r;
@@ -138,7 +141,10 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 			     ss->owner, &sock);
 	if (r < 0)
 		return r;
-	r = rpc_session_conn_add(ss, sock, &c);
+	/* its children's buffers count against the client's uid until accepted */
+	r = stack_tcp_set_account(srv->stack, sock, (uint32_t)ss->uid);
+	if (r == 0)
+		r = rpc_session_conn_add(ss, sock, &c);
 	if (r < 0) {
 		stack_tcp_close(srv->stack, rpc_server_now(srv), sock);
 		return r;

@@ -333,7 +333,8 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 			l->accept_pending = false; /* -EAGAIN: the queue is empty */
 			return;
 		}
-		if (rpc_session_conn_add(ss, sock, &c) < 0) {
+		if (stack_tcp_set_account(srv->stack, sock, (uint32_t)ss->uid) < 0 ||
+		    rpc_session_conn_add(ss, sock, &c) < 0) {
 			stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
 			continue;
 		}

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -306,6 +307,8 @@ static int svc_listen(struct services *sv, enum svc_kind kind, uint16_t port)
 			     &sv->listeners[kind]);
 	if (r < 0)
 		return log_errno(r, "%s: cannot listen on port %u", svc_names[kind], port);
+	/* the built-in services' buffers are the daemon's own (its children inherit this) */
+	stack_tcp_set_account(daemon_stack(sv->d), sv->listeners[kind], (uint32_t)getuid());
 	sv->ports[kind] = port;
 	log_info("%s: listening on port %u", svc_names[kind], port);
 	return 0;

@@ -108,7 +108,9 @@
 	X(SynackTcpNoConnSlots)                                                          \
 	X(TcpExtSyncookiesSent)                                                          \
 	X(TcpExtSyncookiesRecv)                                                          \
-	X(TcpExtSyncookiesFailed)
+	X(TcpExtSyncookiesFailed)                                                        \
+	X(TcpExtTCPMemoryPressures) /* entered memory pressure (tcp_mem.c) */            \
+	X(SynackTcpMemBytes)	    /* gauge: socket buffer bytes charged to the budget */
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

@@ -139,6 +139,8 @@ struct stack_config {
 	bool tx_tso;	      /* the link segments GSO frames we emit */
 	uint32_t max_conns;   /* connection slots, TIME_WAIT included */
 	struct stack_tunables tun;
+	/* socket buffer budget in bytes, stack-wide and per account; 0 = 1 GiB and = memory */
+	uint64_t memory, memory_per_uid;
 };
 
 struct stack;
@@ -221,13 +223,26 @@ enum stack_tcp_opt {
 	STACK_TCP_KEEPIDLE_US,	/* keepalive time */
 	STACK_TCP_KEEPINTVL_US, /* keepalive interval */
 	STACK_TCP_KEEPCNT,	/* keepalive probes */
-	STACK_TCP_SNDBUF,	/* bytes; only before the connection is established */
-	STACK_TCP_RCVBUF,	/* bytes; only before the connection is established */
+	STACK_TCP_SNDBUF, /* bytes, capped at tcp.send_buffer_max; a limit, not an allocation */
+	STACK_TCP_RCVBUF, /* bytes, capped at tcp.recv_buffer_max; best set before connect */
 };
 int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t value);
 int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t *ret_value);
+
+/*
+ * Charge the connection's or listener's buffers to an account (the daemon
+ * passes the owning client's uid; 0 is the default account every connection
+ * starts in, and a listener's children start in the listener's). What it
+ * holds already moves with it. -ENOBUFS when every account slot is taken.
+ */
+int stack_tcp_set_account(struct stack *s, stack_sock sock, uint32_t account);
+/* New budget (limits.memory, limits.memory_per_uid; 0 as in stack_config); what is
+ * held already stays, new charges see the new limits. */
+void stack_memory_set(struct stack *s, uint64_t memory, uint64_t memory_per_uid);
+/* Bytes of socket buffer memory charged to an account; -ENOENT when it holds none. */
+int stack_tcp_account_used(const struct stack *s, uint32_t account, uint64_t *ret_used);
 
 /* Tunables (see tunables.h); set validates the range and returns -ERANGE/-EINVAL. */
 const struct stack_tunables *stack_tunables_get(const struct stack *s);

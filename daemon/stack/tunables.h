@@ -79,7 +79,11 @@ enum stack_tunable_kind {
 	X(pmtu_min, "pmtu.min", STACK_TUN_SIZE, 552, 68, 65535, true,                             \
 	  "lowest path MTU an ICMP fragmentation-needed may set (RFC 1191)")                      \
 	X(pmtu_expires, "pmtu.expires", STACK_TUN_DURATION, SEC_US(600), SEC_US(1), SEC_US(3600), \
-	  true, "a lowered path MTU is raised again after this long (RFC 1191 6.3)")
+	  true, "a lowered path MTU is raised again after this long (RFC 1191 6.3)")              \
+	X(send_buffer_max, "send_buffer_max", STACK_TUN_SIZE, 4 << 20, 4096, 1 << 30, false,      \
+	  "largest SNDBUF an application may set (larger requests are capped)")                   \
+	X(recv_buffer_max, "recv_buffer_max", STACK_TUN_SIZE, 6 << 20, 4096, 1 << 30, false,      \
+	  "largest RCVBUF an application may set (larger requests are capped)")
 
 enum stack_tunable_id {
 #define STACK_TUN_ENUM(field, ...) STACK_TUN_##field,

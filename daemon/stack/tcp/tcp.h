@@ -15,6 +15,7 @@
 #include "../heap.h"
 #include "../stack.h"
 #include "tcp_isn.h"
+#include "tcp_mem.h"
 #include "tcp_table.h"
 
 struct stack;
@@ -42,7 +43,8 @@ struct tcp_state {
 	uint32_t ev_head, ev_tail;
 	uint32_t out_head;
 	uint64_t next_id;
-	stack_time_us now; /* the latest time the core was given, for observers */
+	stack_time_us now;  /* the latest time the core was given, for observers */
+	struct tcp_mem mem; /* the socket buffer budget (tcp_mem.c) */
 };
 
 int tcp_init(struct stack *s, stack_time_us now);

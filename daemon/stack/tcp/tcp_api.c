@@ -209,9 +209,8 @@ int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_end
 		return -ENOBUFS;
 	tcp_conn_init_defaults(s, c);
 	c->tuple = pc.t;
-	r = tcp_conn_buffers_alloc(s, c);
-	if (r == 0)
-		r = tcp_conn_hash(s, c);
+	/* no buffers yet: the first send() or segment allocates them (tcp_mem.c) */
+	r = tcp_conn_hash(s, c);
 	if (r < 0) {
 		tcp_conn_free(s, c);
 		return r == -EEXIST ? -EADDRINUSE : -ENOBUFS;
@@ -287,7 +286,9 @@ ssize_t stack_tcp_send(struct stack *s, stack_time_us now, stack_sock sock, cons
 		return -EPIPE;
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
-	n = tcp_ringbuf_write(&c->snd, buf, (uint32_t)len);
+	/* RFC 9293 §3.10.2: queued in SYN-SENT too, within SNDBUF and the memory budget */
+	n = tcp_mem_snd_space(s, c, (uint32_t)len);
+	n = tcp_ringbuf_write(&c->snd, buf, n);
 	if (n < len)
 		c->want_writable = true;
 	if (n && tcp_state_synchronized(c->state))
@@ -306,9 +307,10 @@ ssize_t stack_tcp_recv(struct stack *s, stack_time_us now, stack_sock sock, void
 		s->tcp.now = now;
 	if (c->state == TCP_LISTEN)
 		return -ENOTCONN;
-	if (c->rcvbuf_mem && len)
+	if (len)
 		n = tcp_ringbuf_read(&c->rcv, buf, (uint32_t)stack_min(len, (size_t)UINT32_MAX));
 	if (n) {
+		tcp_mem_rcv_drained(s, now, c);
 		tcp_output_window_update(s, now, c);
 		return n;
 	}
@@ -323,7 +325,7 @@ size_t stack_tcp_readable(const struct stack *s, stack_sock sock)
 {
 	const struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
 
-	return c && c->rcvbuf_mem ? c->rcv.len : 0;
+	return c ? c->rcv.len : 0;
 }
 
 /* RFC 9293 §3.10.4 CLOSE: queue the FIN and move to the closing states. */
@@ -401,7 +403,7 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock)
 		break;
 	}
 	c->orphan = true;
-	if (c->rcvbuf_mem && c->rcv.len && c->state != TCP_TIME_WAIT) {
+	if (c->rcv.len && c->state != TCP_TIME_WAIT) {
 		/* RFC 2525 §2.17: data the owner never read means the close lost it; reset */
 		STACK_INC(s, TcpExtTCPAbortOnClose);
 		tcp_output_rst(s, now, c);
@@ -466,25 +468,25 @@ int stack_tcp_kill_orphan(struct stack *s, stack_time_us now, stack_sock sock)
 	return 0;
 }
 
-/* Resize a buffer that holds no bytes yet; only before data flows. */
-static int tcp_api_resize(struct stack *s, struct tcp_conn *c, bool snd, uint32_t size)
+/*
+ * SNDBUF/RCVBUF: only the limit changes, capped at the tunable maximum (as
+ * Linux caps at wmem_max/rmem_max), in any state. The rings keep every byte
+ * they hold; a limit below what is queued only stops send() until the queue
+ * drains, and the receive window already advertised is never taken back.
+ * The window scale was fixed by the SYN: RCVBUF chosen later than that can
+ * only use what it allows (65535 << scale).
+ */
+static int tcp_api_resize(struct stack *s, struct tcp_conn *c, bool snd, uint64_t size)
 {
-	if (size < 4096 || size > (64u << 20))
+	const struct stack_tunables *tun = &s->cfg.tun;
+
+	if (size < 4096)
 		return -EINVAL;
-	if (c->state != TCP_LISTEN && c->state != TCP_SYN_SENT)
-		return -EISCONN;
-	if (snd) {
-		if (c->sndbuf_mem && c->snd.len)
-			return -EISCONN;
-		tcp_conn_sndbuf_free(s, c);
-		c->sndbuf_size = size;
-	} else {
-		tcp_conn_rcvbuf_free(s, c);
-		c->rcvbuf_size = size;
-	}
-	if (c->state == TCP_LISTEN)
-		return 0;
-	return tcp_conn_buffers_alloc(s, c) < 0 ? -ENOMEM : 0;
+	if (snd)
+		c->sndbuf_size = (uint32_t)stack_min(size, tun->send_buffer_max);
+	else
+		c->rcvbuf_size = (uint32_t)stack_min(size, tun->recv_buffer_max);
+	return 0;
 }
 
 int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
@@ -523,10 +525,9 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		c->keep_cnt = (uint32_t)value;
 		return 0;
 	case STACK_TCP_SNDBUF:
-		return tcp_api_resize(s, c, true, (uint32_t)stack_min(value, (uint64_t)UINT32_MAX));
+		return tcp_api_resize(s, c, true, value);
 	case STACK_TCP_RCVBUF:
-		return tcp_api_resize(s, c, false,
-				      (uint32_t)stack_min(value, (uint64_t)UINT32_MAX));
+		return tcp_api_resize(s, c, false, value);
 	}
 	return -ENOPROTOOPT;
 }

@@ -2,7 +2,7 @@
 /*
  * tcp/tcp_conn.c - connection slots and their life cycle: the TCB
  * (RFC 9293 §3.3.1) allocated from a fixed pool, generation-tagged handles,
- * the 4-tuple table, buffer allocation, state changes (RFC 9293 §3.3.2) with
+ * the 4-tuple table, buffer release (tcp_mem.c allocates), state changes (RFC 9293 §3.3.2) with
  * their history ring, trace and counters, and tear-down.
  */
 #include <errno.h>
@@ -82,6 +82,7 @@ int tcp_init(struct stack *s, stack_time_us now)
 	t->out_head = TCP_SLOT_NONE;
 	t->next_id = 1;
 	t->now = now;
+	tcp_mem_init(s);
 	return 0;
 }
 
@@ -151,6 +152,7 @@ struct tcp_conn *tcp_conn_alloc(struct stack *s)
 	c->next_free = TCP_SLOT_NONE;
 	for (int i = 0; i < TCP_TIMER_COUNT; i++)
 		c->timer[i] = STACK_TIME_NEVER;
+	tcp_mem_conn_attach(s, c, 0);
 	t->nused++;
 	return c;
 }
@@ -176,7 +178,7 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 
 	tcp_timer_clear_all(s, c);
 	tcp_conn_unhash(s, c);
-	tcp_conn_buffers_free(s, c);
+	tcp_mem_conn_detach(s, c);
 	if (c->on_out_list)
 		tcp_conn_out_unlink(s, c);
 	c->has_handle = false;
@@ -219,37 +221,14 @@ void tcp_conn_unhash(struct stack *s, struct tcp_conn *c)
 	c->in_table = false;
 }
 
-int tcp_conn_buffers_alloc(struct stack *s, struct tcp_conn *c)
-{
-	if (!c->sndbuf_mem)
-		c->sndbuf_mem = stack_alloc(s, c->sndbuf_size);
-	if (!c->rcvbuf_mem)
-		c->rcvbuf_mem = stack_alloc(s, c->rcvbuf_size);
-	if (!c->sndbuf_mem || !c->rcvbuf_mem) {
-		tcp_conn_buffers_free(s, c);
-		return -ENOMEM;
-	}
-	tcp_ringbuf_init(&c->snd, c->sndbuf_mem, c->sndbuf_size);
-	tcp_ringbuf_init(&c->rcv, c->rcvbuf_mem, c->rcvbuf_size);
-	tcp_reasm_init(&c->reasm);
-	return 0;
-}
-
 void tcp_conn_sndbuf_free(struct stack *s, struct tcp_conn *c)
 {
-	if (c->sndbuf_mem)
-		stack_free(s, c->sndbuf_mem, c->sndbuf_size);
-	c->sndbuf_mem = NULL;
-	memset(&c->snd, 0, sizeof(c->snd));
+	tcp_mem_snd_free(s, c);
 }
 
 void tcp_conn_rcvbuf_free(struct stack *s, struct tcp_conn *c)
 {
-	if (c->rcvbuf_mem)
-		stack_free(s, c->rcvbuf_mem, c->rcvbuf_size);
-	c->rcvbuf_mem = NULL;
-	memset(&c->rcv, 0, sizeof(c->rcv));
-	tcp_reasm_init(&c->reasm);
+	tcp_mem_rcv_free(s, c);
 }
 
 void tcp_conn_buffers_free(struct stack *s, struct tcp_conn *c)
@@ -262,8 +241,9 @@ void tcp_conn_init_defaults(struct stack *s, struct tcp_conn *c)
 {
 	const struct stack_tunables *tun = &s->cfg.tun;
 
-	c->sndbuf_size = (uint32_t)tun->send_buffer;
-	c->rcvbuf_size = (uint32_t)tun->recv_buffer;
+	c->sndbuf_size = (uint32_t)stack_min(tun->send_buffer, tun->send_buffer_max);
+	c->rcvbuf_size = (uint32_t)stack_min(tun->recv_buffer, tun->recv_buffer_max);
+	c->rcv_wnd_cap = TCP_MEM_WND_INIT;
 	c->keep_idle = tun->keepalive_time;
 	c->keep_intvl = tun->keepalive_interval;
 	c->keep_cnt = (uint32_t)tun->keepalive_probes;
@@ -346,7 +326,7 @@ void tcp_conn_destroy(struct stack *s, stack_time_us now, struct tcp_conn *c, en
 	tcp_conn_unhash(s, c);
 	tcp_conn_sndbuf_free(s, c);
 	/* a graceful end keeps the bytes the owner has still to read */
-	if (!c->has_handle || c->hard_error || !c->rcvbuf_mem || c->rcv.len == 0)
+	if (!c->has_handle || c->hard_error || c->rcv.len == 0)
 		tcp_conn_rcvbuf_free(s, c);
 	if (c->on_out_list)
 		tcp_conn_out_unlink(s, c);

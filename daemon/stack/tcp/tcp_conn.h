@@ -86,6 +86,7 @@ enum tcp_timer_id {
 	TCP_TIMER_KEEPALIVE,  /* RFC 1122 §4.2.3.6 */
 	TCP_TIMER_FIN_WAIT_2, /* orphaned FIN-WAIT-2 gives up */
 	TCP_TIMER_TIME_WAIT,  /* 2 x MSL (RFC 9293 §3.4.2) */
+	TCP_TIMER_MEM_IDLE,   /* a drained buffer is given back (tcp_mem.c) */
 	TCP_TIMER_COUNT
 };
 
@@ -138,10 +139,18 @@ struct tcp_conn {
 	bool pmtu_no_df;
 	stack_time_us pmtu_lowered_at;
 
-	/* buffers; NULL storage in LISTEN and TIME-WAIT */
+	/* buffers: sizes are the SNDBUF/RCVBUF limits; the rings are allocated on
+	 * first use and grow on demand (tcp_mem.c), none in LISTEN and TIME-WAIT */
 	uint32_t sndbuf_size, rcvbuf_size;
-	uint8_t *sndbuf_mem, *rcvbuf_mem;
 	struct tcp_ringbuf snd, rcv;
+	/* memory accounting (tcp_mem.c): bytes charged per side, the account */
+	uint32_t mem_snd, mem_rcv;
+	uint16_t mem_acct;
+	bool mem_attached;
+	bool mem_wait; /* held back for want of memory: woken when some is freed */
+	bool rcv_grow_set;
+	uint32_t rcv_wnd_cap;  /* the window grows up to RCVBUF as the peer uses it */
+	tcp_seq rcv_grow_mark; /* RCV.NXT reaching this doubles rcv_wnd_cap */
 	struct tcp_reasm reasm;
 	bool fin_queued;    /* the user closed the send side: FIN after the queue */
 	bool fin_sent;	    /* snd_max covers our FIN */
@@ -216,7 +225,6 @@ struct tcp_conn *tcp_conn_from_sock(const struct stack *s, stack_sock sock, bool
 struct tcp_conn *tcp_conn_lookup(const struct stack *s, const struct tcp_tuple *t);
 int tcp_conn_hash(struct stack *s, struct tcp_conn *c);
 void tcp_conn_unhash(struct stack *s, struct tcp_conn *c);
-int tcp_conn_buffers_alloc(struct stack *s, struct tcp_conn *c);
 void tcp_conn_buffers_free(struct stack *s, struct tcp_conn *c);
 void tcp_conn_sndbuf_free(struct stack *s, struct tcp_conn *c);
 void tcp_conn_rcvbuf_free(struct stack *s, struct tcp_conn *c);
@@ -280,7 +288,7 @@ void tcp_output_trace_in(struct stack *s, stack_time_us now, const struct tcp_co
 void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4_rx *ip,
 			    const struct tcp_seg *seg);
 /* The window to advertise, before scaling (receiver SWS avoidance applied). */
-uint32_t tcp_output_rcv_window(const struct tcp_conn *c);
+uint32_t tcp_output_rcv_window(const struct stack *s, const struct tcp_conn *c);
 /* The payload bytes of a full-size segment given the options we put in each. */
 uint32_t tcp_output_max_payload(const struct tcp_conn *c);
 /* The payload a data segment sent now may carry: MSS less the options it carries, SACK too. */
@@ -349,6 +357,39 @@ void tcp_input_passive_init(struct stack *s, stack_time_us now, struct tcp_conn 
 			    const struct tcp_seg *syn, tcp_seq iss, const struct tcp_seg *why);
 /* RFC 7323 §2.3: the window shift a receive buffer needs. */
 uint8_t tcp_input_wscale_for(uint32_t rcvbuf);
+
+/* tcp_mem.c */
+void tcp_mem_init(struct stack *s);
+/* Bytes c may still charge to its send (rcv false) or receive side: the smaller of the
+ * stack's and its account's room. */
+uint64_t tcp_mem_room(const struct stack *s, const struct tcp_conn *c, bool rcv);
+/* Grow the send ring so it takes up to want more bytes; returns how many it takes now. */
+uint32_t tcp_mem_snd_space(struct stack *s, struct tcp_conn *c, uint32_t want);
+/* Would a send take something now? */
+bool tcp_mem_snd_writable(const struct stack *s, const struct tcp_conn *c);
+/* The window the receive side may advertise beyond RCV.NXT (never less than it has). */
+uint32_t tcp_mem_rcv_space(const struct stack *s, const struct tcp_conn *c);
+/* A window was advertised (RCV.ADV moved): charge what it promises. */
+void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c);
+/* Charge the window c has already advertised (a cookie child's): -ENOMEM when the budget
+ * cannot back it. */
+int tcp_mem_rcv_reserve(struct stack *s, struct tcp_conn *c);
+/* Make room for len bytes off bytes past the in-order end; returns the bytes it may take. */
+uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len);
+/* A ring may have emptied (ACKed, or read): release it when idle, or at once under pressure. */
+void tcp_mem_snd_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
+void tcp_mem_rcv_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* TCP_TIMER_MEM_IDLE: give back rings that are still empty. */
+void tcp_mem_idle(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* Free a ring and its charge outright (close, TIME-WAIT, tear-down). */
+void tcp_mem_snd_free(struct stack *s, struct tcp_conn *c);
+void tcp_mem_rcv_free(struct stack *s, struct tcp_conn *c);
+/* Charge c (and what it holds) to account slot acct from now on. */
+void tcp_mem_conn_attach(struct stack *s, struct tcp_conn *c, uint16_t acct);
+void tcp_mem_conn_detach(struct stack *s, struct tcp_conn *c);
+/* Tell held-back connections that memory was freed (WRITABLE, window updates). */
+void tcp_mem_poll(struct stack *s, stack_time_us now);
+bool tcp_mem_wake_pending(const struct stack *s);
 
 /* tcp_api.c */
 /* The link is blocked: remember c so the next poll after it unblocks sends. */

@@ -104,8 +104,8 @@ static void tcp_info_fill(const struct stack *s, const struct tcp_conn *c,
 	in->bytes_retrans = c->bytes_retrans;
 	in->bytes_acked = c->bytes_acked;
 	in->bytes_received = c->bytes_received;
-	in->send_queue = c->sndbuf_mem ? c->snd.len : 0;
-	in->recv_queue = c->rcvbuf_mem ? c->rcv.len : 0;
+	in->send_queue = c->snd.len;
+	in->recv_queue = c->rcv.len;
 	in->sndbuf = c->sndbuf_size;
 	in->rcvbuf = c->rcvbuf_size;
 	in->backlog = c->backlog;

@@ -541,7 +541,7 @@ static void tcp_input_retransmit_head(struct stack *s, stack_time_us now, struct
 	uint32_t len;
 	uint8_t flags = TCP_FLAG_ACK;
 
-	if (!c->sndbuf_mem || c->snd_una == c->snd_max)
+	if (c->snd_una == c->snd_max)
 		return;
 	len = stack_min(stack_min(c->snd.len, sent), tcp_output_seg_payload(c));
 	if (len == sent && c->fin_sent)
@@ -579,12 +579,11 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	uint32_t acked = ack - c->snd_una;
 	uint32_t data = acked;
 
-	if (c->fin_sent && ack == c->snd_max && c->sndbuf_mem && data > c->snd.len)
+	if (c->fin_sent && ack == c->snd_max && data > c->snd.len)
 		data = c->snd.len; /* our FIN is ACKed too */
-	if (c->sndbuf_mem) {
-		data = stack_min(data, c->snd.len);
-		tcp_ringbuf_consume(&c->snd, data);
-	}
+	data = stack_min(data, c->snd.len);
+	tcp_ringbuf_consume(&c->snd, data);
+	tcp_mem_snd_drained(s, rx->now, c);
 	c->bytes_acked += acked;
 	tcp_input_rtt_sample(s, c, rx);
 	c->snd_una = ack;
@@ -620,7 +619,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 		tcp_timer_clear(s, c, TCP_TIMER_RETRANSMIT);
 	else
 		tcp_timer_arm_rexmit(s, rx->now, c);
-	if (c->want_writable && c->sndbuf_mem && tcp_ringbuf_free(&c->snd) && !c->fin_queued) {
+	if (c->want_writable && tcp_mem_snd_writable(s, c) && !c->fin_queued) {
 		c->want_writable = false;
 		tcp_conn_event(s, c, STACK_EV_WRITABLE);
 	}
@@ -840,13 +839,14 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 		dseq = c->rcv_nxt;
 	}
 	off = dseq - c->rcv_nxt;
-	room = tcp_ringbuf_free(&c->rcv);
-	if (off >= room) {
+	/* in-window bytes always fit (the budget backs the window); beyond it, what memory allows */
+	room = tcp_mem_rcv_take(s, c, off, len);
+	if (room == 0) {
 		STACK_INC(s, TcpExtTCPRcvQDrop);
 		c->ack_now = true;
 		return true;
 	}
-	len = stack_min(len, room - off);
+	len = room;
 	if (off == 0) {
 		tcp_input_in_order(s, c, rx, data, len);
 		return true;

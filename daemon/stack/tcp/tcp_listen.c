@@ -45,7 +45,9 @@ struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const
 	c->tuple.raddr = ip->src;
 	c->tuple.lport = seg->dport;
 	c->tuple.rport = seg->sport;
-	if (tcp_conn_buffers_alloc(s, c) < 0 || tcp_conn_hash(s, c) < 0) {
+	/* a half-open child holds no data buffers; its listener's account pays its window */
+	tcp_mem_conn_attach(s, c, l->mem_acct);
+	if (tcp_conn_hash(s, c) < 0) {
 		tcp_conn_free(s, c);
 		return NULL;
 	}

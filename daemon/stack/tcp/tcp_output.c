@@ -38,18 +38,24 @@ uint32_t tcp_output_max_payload(const struct tcp_conn *c)
 	return c->mss > opt + 8 ? c->mss - opt : 8;
 }
 
-uint32_t tcp_output_rcv_window(const struct tcp_conn *c)
+/* No receive buffer any more: TIME-WAIT, or gone. */
+static bool tcp_output_rcv_closed(const struct tcp_conn *c)
 {
-	uint32_t space = tcp_ringbuf_free(&c->rcv);
+	return c->state == TCP_TIME_WAIT || c->state == TCP_CLOSED || c->state == TCP_LISTEN;
+}
+
+uint32_t tcp_output_rcv_window(const struct stack *s, const struct tcp_conn *c)
+{
+	uint32_t space = tcp_mem_rcv_space(s, c);
 	uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t thresh = stack_min(c->rcv.cap / 2, (uint32_t)c->rcv_mss);
+	uint32_t thresh = stack_min(c->rcvbuf_size / 2, (uint32_t)c->rcv_mss);
 	uint32_t max = (uint32_t)65535 << c->rcv_wscale;
 
-	if (!c->rcvbuf_mem) /* TIME-WAIT: no buffer, the edge stays where it was */
+	if (tcp_output_rcv_closed(c)) /* TIME-WAIT: no buffer, the edge stays where it was */
 		return stack_min(cur, max);
 	/* RFC 1122 §4.2.3.3: move the right edge only by a worthwhile amount;
-	 * RFC 9293 §3.8.6.2.2: and never move it back (the free space always
-	 * covers the edge, since only received bytes take space). */
+	 * RFC 9293 §3.8.6.2.2: and never move it back (the space always covers
+	 * the edge: the budget reserved it when it was advertised, tcp_mem.c). */
 	if (space < cur || space - cur < thresh)
 		space = stack_min(cur, space);
 	return stack_min(space, max);
@@ -62,11 +68,11 @@ uint32_t tcp_output_rcv_window(const struct tcp_conn *c)
  * promises a byte the receive buffer cannot hold (RFC 7323 §2.4 tolerates
  * the apparent shrink of less than one scale unit this may cause).
  */
-static uint16_t tcp_output_window_field(struct tcp_conn *c, uint8_t flags)
+static uint16_t tcp_output_window_field(struct stack *s, struct tcp_conn *c, uint8_t flags)
 {
-	uint32_t wnd = tcp_output_rcv_window(c);
+	uint32_t wnd = tcp_output_rcv_window(s, c);
 	uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t free = c->rcvbuf_mem ? tcp_ringbuf_free(&c->rcv) : wnd;
+	uint32_t free = tcp_output_rcv_closed(c) ? wnd : tcp_mem_rcv_space(s, c);
 	uint32_t field;
 
 	if (flags & TCP_FLAG_SYN)
@@ -84,6 +90,7 @@ static uint16_t tcp_output_window_field(struct tcp_conn *c, uint8_t flags)
 
 		if (seq_gt(edge, c->rcv_adv) || c->state <= TCP_SYN_RECEIVED)
 			c->rcv_adv = edge;
+		tcp_mem_rcv_promised(s, c);
 	}
 	return (uint16_t)field;
 }
@@ -186,7 +193,7 @@ static void tcp_output_fill_opts(const struct tcp_conn *c, stack_time_us now, ui
 	}
 	/* RFC 2018 §4: describe what we hold out of order, newest block first */
 	if (c->sack_ok && !(flags & TCP_FLAG_SYN) && (flags & TCP_FLAG_ACK) &&
-	    !tcp_reasm_empty(&c->reasm) && c->rcvbuf_mem)
+	    !tcp_reasm_empty(&c->reasm))
 		o->nsack = (uint8_t)tcp_reasm_sack(&c->reasm, c->rcv_nxt, o->sack,
 						   c->ts_ok ? 3 : TCP_SACK_MAX_BLOCKS);
 }
@@ -242,7 +249,7 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	if (flags & TCP_FLAG_ACK)
 		seg.ack = c->rcv_nxt;
 	tcp_output_fill_opts(c, now, flags, &seg.opt);
-	seg.wnd = (flags & TCP_FLAG_RST) ? 0 : tcp_output_window_field(c, flags);
+	seg.wnd = (flags & TCP_FLAG_RST) ? 0 : tcp_output_window_field(s, c, flags);
 	seg.len = len;
 	hlen = tcp_wire_write(l4, &seg);
 	if (len) {
@@ -503,7 +510,7 @@ static void tcp_output_pmtu_expire(struct stack *s, stack_time_us now, struct tc
 void tcp_output(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
 	tcp_output_pmtu_expire(s, now, c);
-	if (tcp_output_can_send_data(c->state) && c->sndbuf_mem) {
+	if (tcp_output_can_send_data(c->state)) {
 		if (s->link_blocked) {
 			if (tcp_conn_unsent(c) || tcp_output_fin_due(c))
 				tcp_api_out_blocked(s, c);
@@ -523,8 +530,8 @@ void tcp_output_window_update(struct stack *s, stack_time_us now, struct tcp_con
 
 	if (!tcp_state_synchronized(c->state) || c->fin_rcvd)
 		return;
-	wnd = tcp_output_rcv_window(c);
+	wnd = tcp_output_rcv_window(s, c);
 	/* RFC 1122 §4.2.3.3: worth telling once the edge moves by min(buf/2, MSS) */
-	if (wnd > cur && wnd - cur >= stack_min(c->rcv.cap / 2, (uint32_t)c->rcv_mss))
+	if (wnd > cur && wnd - cur >= stack_min(c->rcvbuf_size / 2, (uint32_t)c->rcv_mss))
 		tcp_output_ack(s, now, c);
 }

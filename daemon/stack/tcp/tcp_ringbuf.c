@@ -102,3 +102,14 @@ uint32_t tcp_ringbuf_read(struct tcp_ringbuf *rb, void *dst, uint32_t n)
 	tcp_ringbuf_consume(rb, n);
 	return n;
 }
+
+void tcp_ringbuf_move(struct tcp_ringbuf *rb, uint8_t *storage, uint32_t cap, uint32_t span)
+{
+	span = tcp_ringbuf_min(span, tcp_ringbuf_min(rb->cap, storage ? cap : 0));
+	if (span)
+		tcp_ringbuf_copy_out(rb, 0, storage, span);
+	rb->buf = storage;
+	rb->cap = storage ? cap : 0;
+	rb->head = 0;
+	rb->len = tcp_ringbuf_min(rb->len, rb->cap);
+}

@@ -5,6 +5,9 @@
  * consumed when ACKed) and the receive buffer (in-order bytes waiting for
  * the application, plus out-of-order bytes written at their offset past the
  * in-order end, whose ranges tcp_reasm tracks).
+ *
+ * The storage grows and shrinks (tcp_mem.c decides when): tcp_ringbuf_move()
+ * copies the bytes a ring holds into new storage, in order from index 0.
  */
 #ifndef SYNACK_TCP_RINGBUF_H
 #define SYNACK_TCP_RINGBUF_H
@@ -37,5 +40,12 @@ uint32_t tcp_ringbuf_peek(const struct tcp_ringbuf *rb, uint32_t off, void *dst,
 void tcp_ringbuf_consume(struct tcp_ringbuf *rb, uint32_t n);
 /* Read and consume; returns bytes read. */
 uint32_t tcp_ringbuf_read(struct tcp_ringbuf *rb, void *dst, uint32_t n);
+/*
+ * Move the ring onto new storage of cap bytes (NULL and 0 for none): the
+ * first span bytes from the head (committed bytes and any out-of-order bytes
+ * written past them; span <= both capacities) are copied to index 0. The
+ * old storage is the caller's to free.
+ */
+void tcp_ringbuf_move(struct tcp_ringbuf *rb, uint8_t *storage, uint32_t cap, uint32_t span);
 
 #endif

@@ -245,6 +245,13 @@ int tcp_syncookie_ack(struct stack *s, stack_time_us now, struct tcp_conn *l,
 	c->ts_offset = tcp_syncookie_ts_offset(s, &t);
 	/* the window our SYN,ACK offered, so data riding on this ACK is in it */
 	c->rcv_adv = c->rcv_nxt + tcp_syncookie_window(l);
+	/* that window was offered with nothing kept: back it now, or drop the ACK
+	 * (the peer retransmits while the cookie is still good) */
+	if (tcp_mem_rcv_reserve(s, c) < 0) {
+		STACK_INC(s, TcpExtListenDrops);
+		tcp_conn_destroy(s, now, c, TCP_CAUSE_NONE, NULL);
+		return -ENOBUFS;
+	}
 	STACK_INC(s, TcpExtSyncookiesRecv);
 	*ret_c = c;
 	return 0;

@@ -5,8 +5,8 @@
  * limits (RFC 1122 §4.2.3.5, RFC 9293 §3.8.3), the persist timer for zero
  * windows (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17), delayed ACK
  * (RFC 1122 §4.2.3.2), keepalive (RFC 1122 §4.2.3.6), the FIN-WAIT-2 timeout
- * of orphaned connections, and TIME-WAIT's 2 x MSL (RFC 9293 §3.4.2,
- * §3.10.7.4).
+ * of orphaned connections, TIME-WAIT's 2 x MSL (RFC 9293 §3.4.2,
+ * §3.10.7.4), and the release of drained buffers (tcp_mem.c).
  *
  * A connection keeps one deadline per timer; the earliest is its node in the
  * stack's heap, so an idle connection costs nothing and tcp_poll_at() is the
@@ -112,7 +112,7 @@ static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_con
  */
 static bool tcp_timer_window_closed(const struct tcp_conn *c)
 {
-	return tcp_state_synchronized(c->state) && c->sndbuf_mem && c->snd_una != c->snd_max &&
+	return tcp_state_synchronized(c->state) && c->snd_una != c->snd_max &&
 	       tcp_conn_snd_usable(c, c->snd_una) == 0;
 }
 
@@ -200,7 +200,7 @@ static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_con
 	uint32_t usable = tcp_conn_snd_usable(c, c->snd_nxt);
 
 	/* data waiting to be sent, or data or FIN in flight behind a closed window */
-	if (!c->sndbuf_mem || (tcp_conn_unsent(c) == 0 && c->snd_una == c->snd_max))
+	if (tcp_conn_unsent(c) == 0 && c->snd_una == c->snd_max)
 		return;
 	if (c->persist_probes > s->cfg.tun.retries) {
 		/* nobody answers the probes any more */
@@ -295,6 +295,9 @@ void tcp_timer_run(struct stack *s, stack_time_us now, struct tcp_conn *c)
 		case TCP_TIMER_KEEPALIVE:
 			tcp_timer_keepalive(s, now, c);
 			break;
+		case TCP_TIMER_MEM_IDLE:
+			tcp_mem_idle(s, now, c);
+			break;
 		case TCP_TIMER_COUNT:
 			break;
 		}
@@ -320,6 +323,7 @@ void tcp_poll(struct stack *s, stack_time_us now)
 		tcp_timer_run(s, now, c);
 	}
 	tcp_api_flush_blocked(s, now);
+	tcp_mem_poll(s, now);
 }
 
 stack_time_us tcp_poll_at(const struct stack *s)
@@ -328,5 +332,7 @@ stack_time_us tcp_poll_at(const struct stack *s)
 
 	if (s->tcp.out_head != TCP_SLOT_NONE && !s->link_blocked)
 		return s->tcp.now; /* output waits only for the next poll */
+	if (tcp_mem_wake_pending(s))
+		return s->tcp.now; /* memory was freed: held-back connections hear of it */
 	return n ? n->at : STACK_TIME_NEVER;
 }

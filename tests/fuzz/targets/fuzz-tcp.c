@@ -134,23 +134,29 @@ static void ft_send_seg(struct ft *f, const struct tcp_seg *seg, bool good_csum)
 static void ft_check(struct ft *f)
 {
 	struct stack *s = f->s;
+	uint64_t charged = 0;
 
 	for (uint32_t i = 0; i < s->tcp.nslots; i++) {
 		const struct tcp_conn *c = &s->tcp.conns[i];
 
 		if (!c->in_use)
 			continue;
+		charged += (uint64_t)c->mem_snd + c->mem_rcv;
 		if (seq_gt(c->snd_una, c->snd_nxt) || seq_gt(c->snd_nxt, c->snd_max))
 			__builtin_trap();
-		if (c->sndbuf_mem && (c->snd.len > c->snd.cap || tcp_conn_unsent(c) > c->snd.len))
+		if (c->snd.len > c->snd.cap || tcp_conn_unsent(c) > c->snd.len)
 			__builtin_trap();
-		if (c->rcvbuf_mem && c->rcv.len > c->rcv.cap)
+		if (c->rcv.len > c->rcv.cap || c->snd.cap > c->mem_snd || c->rcv.cap > c->mem_rcv)
 			__builtin_trap();
-		/* the window we advertised never promises more than the buffer holds */
-		if (c->rcvbuf_mem && seq_gt(c->rcv_adv, c->rcv_nxt) &&
-		    c->rcv_adv - c->rcv_nxt > c->rcv.cap - c->rcv.len)
+		/* the window we advertised never promises more than the memory charged for it */
+		if (c->state > TCP_SYN_SENT && c->state != TCP_TIME_WAIT &&
+		    seq_gt(c->rcv_adv, c->rcv_nxt) &&
+		    (uint64_t)(uint32_t)(c->rcv_adv - c->rcv_nxt) + c->rcv.len > c->mem_rcv)
 			__builtin_trap();
 	}
+	/* the budget counts exactly what the connections hold, and stays within its limit */
+	if (charged != s->tcp.mem.used || s->tcp.mem.used > s->tcp.mem.limit)
+		__builtin_trap();
 }
 
 static void ft_setup(struct ft *f)
@@ -171,6 +177,7 @@ static void ft_setup(struct ft *f)
 	cfg.tun.recv_buffer = 8192;
 	cfg.tun.send_buffer = 8192;
 	cfg.tun.syn_backlog = 2; /* the third half-open pair gets a SYN cookie */
+	cfg.memory = 24 * 1024;	 /* tight: the budget's limits and pressure are reachable */
 	for (int i = 0; i < 16; i++)
 		env.secret[i] = (uint8_t)i;
 	env.sink.ctx = f;

@@ -5,8 +5,14 @@
 #   kpeer.py send ADDR PORT BYTES      accept one connection, send BYTES, close;
 #                                      prints how many bytes the kernel took
 #   kpeer.py notify PATH SECONDS       an sd_notify socket: print each message
+#   kpeer.py hold ADDR PORT            a listener that never accepts nor reads:
+#                                      handshakes complete in its backlog, and
+#                                      each connection takes a few KiB at most
+#   kpeer.py flood ADDR PORT           accept everything, never read, and send
+#                                      on every connection as fast as it can
 import asyncio
 import os
+import signal
 import socket
 import sys
 
@@ -68,6 +74,55 @@ def send(addr, port, total):
     print("sent", sent, flush=True)
 
 
+def hold(addr, port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # a small receive buffer, inherited by every connection: the kernel side
+    # of the test holds little, so synackd's buffers are what fills
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ls.bind((addr, port))
+    ls.listen(4096)
+    print("listening", flush=True)
+    while True:
+        signal.pause()
+
+
+def flood(addr, port):
+    import resource
+    import selectors
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # small kernel buffers: what piles up is in synackd, not in the kernel
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+    ls.bind((addr, port))
+    ls.listen(4096)
+    ls.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ)
+    chunk = b"f" * 65536
+    print("listening", flush=True)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is ls:
+                try:
+                    c, _ = ls.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(False)
+                sel.register(c, selectors.EVENT_WRITE)
+                continue
+            try:
+                key.fileobj.send(chunk)
+            except BlockingIOError:
+                pass
+            except OSError:
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+
+
 def notify(path, seconds):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
@@ -94,3 +149,7 @@ if __name__ == "__main__":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "notify":
         notify(sys.argv[2], float(sys.argv[3]))
+    elif mode == "flood":
+        flood(sys.argv[2], int(sys.argv[3]))
+    elif mode == "hold":
+        hold(sys.argv[2], int(sys.argv[3]))

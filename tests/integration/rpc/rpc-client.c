@@ -14,6 +14,11 @@
  *                                       a connection it does not own
  *   rpc-client slow HOST PORT PID       withheld credit closes the TCP window
  *                                       and synackd (PID) does not grow
+ *   rpc-client mem HOST PORT N PID KIB  N connections ask for 64 MiB buffers
+ *                                       and send all they can: synackd's RSS
+ *                                       stays within KIB + 10 %, another
+ *                                       client is still served (issue 9)
+ *   rpc-client idle HOST PORT N PID 0   RSS per idle established connection
  *
  * The daemon's socket comes from $SYNACK_SOCKET. Exit 0 on success, 1 on a
  * failed check (with the reason on stderr), 77 when synackd does not serve
@@ -629,6 +634,241 @@ static int cmd_slow(const char *host, uint16_t port, pid_t daemon_pid, uint64_t 
 	return 0;
 }
 
+/* ------------------------------------------------------------------ memory budget */
+
+struct mem_conn {
+	unsigned index;
+	synack_conn id;
+	bool established, busy, full, failed;
+	uint64_t taken;
+};
+
+struct memt {
+	struct synack *s;
+	struct mem_conn *c;
+	unsigned n, established, full, connected;
+	int64_t last_taken_ms;
+	uint64_t taken;
+	uint8_t buf[65536];
+};
+
+static struct mem_conn *mem_find(struct memt *m, synack_conn id)
+{
+	for (unsigned i = 0; i < m->n; i++)
+		if (m->c[i].id == id)
+			return &m->c[i];
+	return NULL;
+}
+
+static void mem_setopt_done(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	if (status < 0 && status != -ECANCELED)
+		FAIL("setopt SNDBUF/RCVBUF: %s", synack_strerror(status));
+}
+
+static bool mem_idle_only;
+
+static void mem_connected(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct mem_conn *c = ud;
+
+	if (status < 0)
+		FAIL("connect %u: %s", c->index, synack_strerror(status));
+	c->id = res->conn;
+	if (mem_idle_only)
+		return;
+	/* in SYN-SENT: ask for 64 MiB each way (the daemon caps it) */
+	if (synack_setopt_async(s, c->id, SYNACK_OPT_SNDBUF, 64ull << 20, mem_setopt_done, NULL) <
+		    0 ||
+	    synack_setopt_async(s, c->id, SYNACK_OPT_RCVBUF, 64ull << 20, mem_setopt_done, NULL) <
+		    0)
+		FAIL("setopt_async");
+}
+
+static struct memt *mem_current;
+static bool mem_opt_done;
+
+static void mem_getopt_done(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	if (status < 0)
+		FAIL("getopt SNDBUF: %s", synack_strerror(status));
+	*(uint64_t *)ud = res->value;
+	mem_opt_done = true;
+}
+
+static void mem_sent(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct mem_conn *c = ud;
+	struct memt *m = mem_current;
+
+	c->busy = false;
+	if (status < 0) {
+		c->failed = true;
+		return;
+	}
+	c->taken += res->taken;
+	m->taken += res->taken;
+	if (res->taken)
+		m->last_taken_ms = now_ms();
+	if (res->taken < sizeof(m->buf) && !c->full) {
+		c->full = true; /* until a WRITABLE event */
+		m->full++;
+	}
+}
+
+static void mem_event(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	struct memt *m = ud;
+	struct mem_conn *c = mem_find(m, ev->conn);
+
+	if (!c)
+		return;
+	switch (ev->type) {
+	case SYNACK_EV_ESTABLISHED:
+		c->established = true;
+		m->established++;
+		break;
+	case SYNACK_EV_WRITABLE:
+		if (c->full) {
+			c->full = false;
+			m->full--;
+		}
+		break;
+	case SYNACK_EV_DATA:
+	case SYNACK_EV_PEER_CLOSED:
+	case SYNACK_EV_CLOSED:
+		break;
+	default:
+		FAIL("conn %u: event %d: %s", c->index, ev->type, synack_strerror(ev->err));
+	}
+}
+
+static void mem_run(struct memt *m, int timeout_ms)
+{
+	struct pollfd p = { .fd = synack_fd(m->s), .events = POLLIN };
+	int r;
+
+	if (synack_want_write(m->s))
+		p.events |= POLLOUT;
+	poll(&p, 1, timeout_ms);
+	r = synack_process(m->s);
+	if (r < 0)
+		FAIL("process: %s", synack_strerror(r));
+}
+
+/* Queue a send on every connection that has none in flight and room for more. */
+static void mem_send_all(struct memt *m, bool syn_sent_too)
+{
+	for (unsigned i = 0; i < m->n; i++) {
+		struct mem_conn *c = &m->c[i];
+
+		if (!c->id || c->busy || c->full || c->failed || (!c->established && !syn_sent_too))
+			continue;
+		if (synack_send_async(m->s, c->id, m->buf, sizeof(m->buf), mem_sent, c) < 0)
+			FAIL("send_async");
+		c->busy = true;
+	}
+}
+
+/*
+ * One client, n connections to a kernel listener that never reads: each asks
+ * for 64 MiB SNDBUF and RCVBUF and sends as much as it can (from SYN-SENT
+ * on). synackd's RSS must stay within budget_kib + 10 % of its baseline, and
+ * another client must still be answered meanwhile. With idle_only, measure
+ * the RSS an idle established connection costs instead.
+ */
+static int cmd_mem(const char *host, uint16_t port, unsigned n, pid_t pid, long budget_kib,
+		   bool idle_only)
+{
+	struct sockaddr_in remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct memt *m = calloc(1, sizeof(*m));
+	long base = rss_kib(pid), peak = base, rss;
+	int64_t deadline = now_ms() + 30000, t0;
+	struct synack *other;
+	struct synack_info oi;
+	synack_conn oc;
+	uint64_t v;
+	int r;
+
+	inet_pton(AF_INET, host, &remote.sin_addr);
+	mem_current = m;
+	mem_idle_only = idle_only;
+	m->n = n;
+	m->c = calloc(n, sizeof(*m->c));
+	m->s = open_or_skip("rpc-mem");
+	synack_set_event_cb(m->s, mem_event, m);
+	for (unsigned i = 0; i < n; i++) {
+		m->c[i].index = i;
+		if (synack_connect_async(m->s, &remote, NULL, 20000, 0, mem_connected, &m->c[i]) <
+		    0)
+			FAIL("connect_async %u", i);
+	}
+	if (!idle_only)
+		memset(m->buf, 'm', sizeof(m->buf));
+	while (m->established < n) {
+		if (now_ms() > deadline)
+			FAIL("only %u of %u connections established", m->established, n);
+		mem_run(m, 100);
+		if (!idle_only)
+			mem_send_all(m, true);
+		rss = rss_kib(pid);
+		peak = rss > peak ? rss : peak;
+	}
+	if (idle_only) {
+		for (int i = 0; i < 20; i++)
+			mem_run(m, 100);
+		rss = rss_kib(pid);
+		printf("mem: %u idle established connections: synackd RSS %ld -> %ld KiB, "
+		       "%.2f KiB per connection\n",
+		       n, base, rss, (double)(rss - base) / n);
+		synack_free(m->s);
+		return 0;
+	}
+	/* send until nothing more is taken for 2 s (every connection full) */
+	m->last_taken_ms = now_ms();
+	while (now_ms() - m->last_taken_ms < 2000) {
+		if (now_ms() > deadline + 30000)
+			FAIL("still taking data after 60 s");
+		mem_send_all(m, false);
+		mem_run(m, 100);
+		rss = rss_kib(pid);
+		peak = rss > peak ? rss : peak;
+	}
+	printf("mem: %u connections took %llu bytes (%u short of what they asked); "
+	       "synackd RSS baseline %ld KiB, peak %ld KiB, budget %ld KiB\n",
+	       n, (unsigned long long)m->taken, m->full, base, peak, budget_kib);
+	if (peak > base + budget_kib + budget_kib / 10)
+		FAIL("synackd RSS %ld KiB is over baseline %ld + budget %ld + 10 %%", peak, base,
+		     budget_kib);
+	mem_opt_done = false;
+	if (synack_getopt_async(m->s, m->c[0].id, SYNACK_OPT_SNDBUF, mem_getopt_done, &v) < 0)
+		FAIL("getopt_async");
+	while (!mem_opt_done)
+		mem_run(m, 100);
+	printf("mem: SNDBUF asked 64 MiB, effective %llu bytes\n", (unsigned long long)v);
+	if (v >= 64ull << 20)
+		FAIL("SNDBUF was not capped");
+	/* another client is still served, and promptly */
+	t0 = now_ms();
+	r = synack_open(NULL, "rpc-mem-other", &other);
+	if (r == 0)
+		r = synack_connect(other, host, port, 5000, &oc);
+	/* (same uid, so no send: its share is spent; the daemon answers all the same) */
+	if (r == 0)
+		r = synack_info(other, oc, &oi);
+	if (r < 0)
+		FAIL("another client meanwhile: %s", synack_strerror(r));
+	printf("mem: another client connected (%s) in %lld ms\n", oi.state,
+	       (long long)(now_ms() - t0));
+	if (now_ms() - t0 > 5000)
+		FAIL("another client waited %lld ms", (long long)(now_ms() - t0));
+	synack_free(other);
+	synack_free(m->s);
+	free(m->c);
+	free(m);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ limits and errors */
 
 /*
@@ -714,6 +954,9 @@ int main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "slow") == 0)
 		return cmd_slow(argv[2], (uint16_t)atoi(argv[3]), (pid_t)atoi(argv[4]),
 				strtoull(argv[5], NULL, 10));
-	fprintf(stderr, "usage: rpc-client many|raw|owner|slow ...\n");
+	if (argc == 7 && (strcmp(argv[1], "mem") == 0 || strcmp(argv[1], "idle") == 0))
+		return cmd_mem(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]),
+			       (pid_t)atoi(argv[5]), atol(argv[6]), strcmp(argv[1], "idle") == 0);
+	fprintf(stderr, "usage: rpc-client many|raw|owner|slow|mem|idle ...\n");
 	return 2;
 }

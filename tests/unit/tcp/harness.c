@@ -14,12 +14,17 @@
 static const uint8_t h_local_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t h_remote_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
+bool h_alloc_fail;
+
 /* ctx is the harness: live and peak bytes the stack holds, for memory bounds */
 static void *h_alloc(void *ctx, size_t size)
 {
 	struct harness *h = ctx;
-	void *p = malloc(size ? size : 1);
+	void *p;
 
+	if (h_alloc_fail)
+		return NULL;
+	p = malloc(size ? size : 1);
 	if (p) {
 		h->mem_live += size;
 		if (h->mem_live > h->mem_peak)

@@ -71,6 +71,9 @@ struct harness {
 		mem_peak; /* bytes the stack holds through its allocator, now and at most */
 };
 
+/* While true, the stack's allocator fails (the core must take less, never lose bytes). */
+extern bool h_alloc_fail;
+
 /* Fresh stack with test defaults (no TS/SACK/WS unless opts says so); tweak may edit cfg. */
 struct harness *h_new(void (*tweak)(struct stack_config *cfg));
 void h_free(struct harness *h);

@@ -39,8 +39,9 @@ static void test_active_close(void **state)
 	       NULL);
 	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
 	assert_int_equal(h_state(h, sock), TCP_TIME_WAIT);
-	assert_null(h_conn(h, sock)->rcvbuf_mem); /* compact */
-	assert_null(h_conn(h, sock)->sndbuf_mem);
+	assert_null(h_conn(h, sock)->rcv.buf); /* compact */
+	assert_null(h_conn(h, sock)->snd.buf);
+	assert_int_equal(h_conn(h, sock)->mem_rcv + h_conn(h, sock)->mem_snd, 0);
 	assert_int_equal(stack_poll_at(h->s), S(3) + S(60));
 	h_poll(h, S(63) - 1);
 	assert_int_equal(h_state(h, sock), TCP_TIME_WAIT);

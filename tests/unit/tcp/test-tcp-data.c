@@ -330,6 +330,11 @@ static void test_rto_backoff_karn(void **state)
 	h_send(h, S(1) + MS(700), SEG(.seq = RNXT, .ack = h->iss + 101), NULL);
 	assert_int_equal(c->rtt.srtt_us, 0);
 	assert_int_equal(c->rtt.backoff, 2);
+	/* the drained send ring is given back once it has stayed empty (tcp_mem.c) */
+	assert_int_equal(stack_poll_at(h->s), S(1) + MS(700) + TCP_MEM_IDLE_US);
+	h_poll(h, S(1) + MS(700) + TCP_MEM_IDLE_US);
+	h_expect_nothing(h);
+	assert_null(h_conn(h, h->sock)->snd.buf);
 	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
 	/* new data is timed; its ACK is a valid sample and ends the backoff */
 	assert_int_equal(stack_tcp_send(h->s, S(2), h->sock, data, 100), 100);
@@ -403,6 +408,11 @@ static void test_fast_retransmit_newreno(void **state)
 	h_send(h, MS(30), SEG(.seq = RNXT, .ack = h->iss + 1 + 7300, .wnd = H_WND + 1), NULL);
 	h_expect_nothing(h);
 	assert_false(h_conn(h, h->sock)->cc.in_recovery);
+	/* the drained send ring is given back once it has stayed empty (tcp_mem.c) */
+	assert_int_equal(stack_poll_at(h->s), MS(30) + TCP_MEM_IDLE_US);
+	h_poll(h, MS(30) + TCP_MEM_IDLE_US);
+	h_expect_nothing(h);
+	assert_null(h_conn(h, h->sock)->snd.buf);
 	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
 	h_free(h);
 }
@@ -625,6 +635,11 @@ static void test_ack_at_right_edge(void **state)
 	h_send(h, MS(10), SEG(.seq = RNXT + H_RCVBUF, .ack = h->iss + 4), NULL);
 	h_expect_nothing(h);
 	assert_int_equal(h_conn(h, h->sock)->snd_una, h->iss + 4);
+	/* the drained send ring is given back once it has stayed empty (tcp_mem.c) */
+	assert_int_equal(stack_poll_at(h->s), MS(10) + TCP_MEM_IDLE_US);
+	h_poll(h, MS(10) + TCP_MEM_IDLE_US);
+	h_expect_nothing(h);
+	assert_null(h_conn(h, h->sock)->snd.buf);
 	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
 	h_free(h);
 }

@@ -13,8 +13,8 @@
 #define MS(x) ((stack_time_us)(x)*1000)
 #define S(x)  ((stack_time_us)(x)*1000000)
 #define RNXT  (H_REMOTE_ISN + 1)
-/* 1 MiB scaled by 5 */
-#define W5    ((1 << 20) >> 5)
+/* the window a connection starts with (it grows towards the 1 MiB buffer as it is used), scaled by 5 */
+#define W5    (TCP_MEM_WND_INIT >> 5)
 
 static void tweak_all(struct stack_config *cfg)
 {
@@ -116,8 +116,8 @@ static void test_all_options_passive(void **state)
 		   .opt.tsval = 1004),
 	       NULL);
 	h_expect(h, OUT(.seq = h->iss + 2001, .ack = RNXT + 250,
-			.wnd = 32760 /* the edge kept, rounded down to fit */, .opt.has_ts = true,
-			.opt.tsval = H_TS_AUTO, .opt.tsecr = 1004));
+			.wnd = (TCP_MEM_WND_INIT - 250 + 31) >> 5 /* the edge kept: rounded up */,
+			.opt.has_ts = true, .opt.tsval = H_TS_AUTO, .opt.tsecr = 1004));
 	h_free(h);
 }
 

@@ -306,6 +306,42 @@ static void test_cookie_when_no_slot(void **state)
 	h_free(h);
 }
 
+static void tweak_tight_budget(struct stack_config *cfg)
+{
+	tweak_cookies(cfg);
+	cfg->memory = 16 * 1024; /* less than the 32 KiB window a cookie SYN,ACK offers */
+}
+
+/*
+ * A cookie SYN,ACK offers a window with nothing kept behind it; the ACK that
+ * completes the handshake must find budget for that window, or data the peer
+ * may already send into it would have no memory. Without room the ACK is
+ * dropped, not reset (the peer retransmits while the cookie is good), and
+ * the budget never goes over its limit.
+ */
+static void test_cookie_ack_without_memory(void **state)
+{
+	struct harness *h = h_new(tweak_tight_budget);
+	struct tcp_seg sa;
+	uint64_t drops;
+
+	fill_syn_queue(h, 8);
+	sa = cookie_syn(h, MS(1), 2000, 7000, true);
+	drops = ctr(h, STACK_CTR_TcpExtListenDrops);
+	cookie_ack(h, MS(2), 2000, 7000, &sa, 100);
+	h_expect_nothing(h);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtListenDrops), drops + 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtSyncookiesRecv), 0);
+	assert_int_equal(h->s->tcp.nused, 2);
+	assert_true(h->s->tcp.mem.used <= h->s->tcp.mem.limit);
+	/* with memory, the peer's retransmitted ACK (data and all) gets its connection */
+	stack_memory_set(h->s, 1 << 20, 1 << 20);
+	cookie_ack(h, MS(300), 2000, 7000, &sa, 100);
+	assert_int_equal(h_state(h, accept_one(h, MS(300))), TCP_ESTABLISHED);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtSyncookiesRecv), 1);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_accept_queue_full),
 		cmocka_unit_test(test_cookies_always),
 		cmocka_unit_test(test_cookie_when_no_slot),
+		cmocka_unit_test(test_cookie_ack_without_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,10 +169,45 @@ static void test_ringbuf_random(void **state)
 	}
 }
 
+/* Growth moves a wrapped ring onto bigger storage: committed and out-of-order bytes survive. */
+static void test_ringbuf_move_across_wrap(void **state)
+{
+	uint8_t small[8], big[16], out[16];
+	struct tcp_ringbuf rb;
+
+	tcp_ringbuf_init(&rb, small, sizeof(small));
+	tcp_ringbuf_write(&rb, "abcdef", 6);
+	tcp_ringbuf_consume(&rb, 5);				    /* head 5, len 1: "f" */
+	assert_int_equal(tcp_ringbuf_write(&rb, "ghij", 4), 4);	    /* wraps: "fghij" */
+	assert_int_equal(tcp_ringbuf_write_at(&rb, 1, "XY", 2), 2); /* out of order past a hole */
+	tcp_ringbuf_move(&rb, big, sizeof(big), rb.len + 3);
+	assert_int_equal(rb.cap, 16);
+	assert_int_equal(rb.head, 0);
+	assert_int_equal(rb.len, 5);
+	assert_int_equal(tcp_ringbuf_peek(&rb, 0, out, 16), 5);
+	assert_memory_equal(out, "fghij", 5);
+	/* the hole is filled, the out-of-order bytes join up where they were */
+	assert_int_equal(tcp_ringbuf_write_at(&rb, 0, "W", 1), 1);
+	tcp_ringbuf_commit(&rb, 3);
+	assert_int_equal(tcp_ringbuf_peek(&rb, 0, out, 16), 8);
+	assert_memory_equal(out, "fghijWXY", 8);
+	/* the bigger ring takes the rest and wraps again */
+	tcp_ringbuf_consume(&rb, 6);
+	assert_int_equal(tcp_ringbuf_write(&rb, "0123456789abcd", 14), 14);
+	assert_int_equal(tcp_ringbuf_read(&rb, out, 16), 16);
+	assert_memory_equal(out, "XY0123456789abcd", 16);
+	/* moving to no storage empties it */
+	tcp_ringbuf_move(&rb, NULL, 0, 0);
+	assert_int_equal(rb.cap, 0);
+	assert_int_equal(tcp_ringbuf_free(&rb), 0);
+	assert_int_equal(tcp_ringbuf_write(&rb, "z", 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ringbuf_basic),
+		cmocka_unit_test(test_ringbuf_move_across_wrap),
 		cmocka_unit_test(test_ringbuf_write_at),
 		cmocka_unit_test(test_ringbuf_write_at_survives_drain),
 		cmocka_unit_test(test_ringbuf_empty_storage),
