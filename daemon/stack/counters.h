@@ -105,7 +105,9 @@
 	X(TcpExtOutOfWindowIcmps)                                                        \
 	X(SynackTcpIcmpSoftErrors)                                                       \
 	X(SynackTcpIcmpHardErrors)                                                       \
-	X(SynackTcpNoConnSlots)
+	X(SynackTcpNoConnSlots)                                                          \
+	X(TcpExtTCPTimeWaitOverflow)                                                     \
+	X(TcpExtTCPAbortOnMemory)
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

@@ -39,6 +39,7 @@ static const char *const cause_names[TCP_CAUSE_COUNT] = {
 	[TCP_CAUSE_TIMER_TIME_WAIT] = "2MSL timeout",
 	[TCP_CAUSE_ICMP_ERROR] = "ICMP error",
 	[TCP_CAUSE_TIME_WAIT_REUSE] = "TIME-WAIT reuse",
+	[TCP_CAUSE_TIME_WAIT_OVERFLOW] = "TIME-WAIT table full",
 };
 
 const char *tcp_state_name(enum tcp_conn_state st)
@@ -82,6 +83,7 @@ int tcp_init(struct stack *s, stack_time_us now)
 	t->out_head = TCP_SLOT_NONE;
 	t->next_id = 1;
 	t->now = now;
+	tcp_tw_init(s);
 	return 0;
 }
 
@@ -89,6 +91,7 @@ void tcp_deinit(struct stack *s)
 {
 	struct tcp_state *t = &s->tcp;
 
+	tcp_tw_deinit(s);
 	if (t->conns) {
 		for (uint32_t i = 0; i < t->nslots; i++)
 			tcp_conn_buffers_free(s, &t->conns[i]);

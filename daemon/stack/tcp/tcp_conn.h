@@ -3,8 +3,9 @@
  * tcp/tcp_conn.h - the transmission control block (RFC 9293 §3.3.1) and the
  * calls the TCP engine's files make to each other.
  *
- * One struct tcp_conn per slot; listeners, connections, half-open children
- * and TIME-WAIT entries all use slots. The state enum is RFC 9293 §3.3.2's
+ * One struct tcp_conn per slot; listeners, connections and half-open
+ * children use slots. TIME-WAIT keeps the slot only while an owner still
+ * holds the handle; otherwise a compact record takes over (tcp_timewait.h). The state enum is RFC 9293 §3.3.2's
  * eleven states (named tcp_conn_state because struct tcp_state, the TCP
  * layer's part of struct stack, already owns the tag "tcp_state").
  *
@@ -22,6 +23,7 @@
 #include "tcp_ringbuf.h"
 #include "tcp_rtt.h"
 #include "tcp_seq.h"
+#include "tcp_timewait.h"
 #include "tcp_wire.h"
 
 #define TCP_SLOT_NONE UINT32_MAX
@@ -63,6 +65,7 @@ enum tcp_cause {
 	TCP_CAUSE_TIMER_TIME_WAIT,
 	TCP_CAUSE_ICMP_ERROR,
 	TCP_CAUSE_TIME_WAIT_REUSE,
+	TCP_CAUSE_TIME_WAIT_OVERFLOW, /* limits.max_time_wait reached: the oldest record goes */
 	TCP_CAUSE_COUNT
 };
 
@@ -266,8 +269,12 @@ void tcp_output_ack(struct stack *s, stack_time_us now, struct tcp_conn *c);
 void tcp_output_rst(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), sequence ISS; ip4_output's result. */
 int tcp_output_syn(struct stack *s, stack_time_us now, struct tcp_conn *c);
-void tcp_output_trace_in(struct stack *s, stack_time_us now, const struct tcp_conn *c,
+/* A segment in, traced under sock (STACK_SOCK_NONE when it reached no connection). */
+void tcp_output_trace_in(struct stack *s, stack_time_us now, stack_sock sock,
 			 const struct ip4_rx *ip, const struct tcp_seg *seg);
+/* A header-only segment that belongs to no slot (TIME-WAIT records), traced under sock. */
+int tcp_output_bare(struct stack *s, stack_time_us now, stack_sock sock, uint32_t src, uint32_t dst,
+		    const struct tcp_seg *seg);
 /* RFC 9293 §3.10.7.1: the reset for a segment that reached no connection. */
 void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4_rx *ip,
 			    const struct tcp_seg *seg);
