@@ -79,6 +79,8 @@ struct synack_config {
 		uint32_t conns_per_client;
 		uint64_t buffered_per_client; /* bytes */
 		uint32_t max_frame;	      /* largest RPC frame, bytes */
+		uint32_t max_time_wait;	      /* TIME-WAIT records, outside max_conns */
+		uint32_t max_orphans;	      /* closed by their owner, still finishing */
 	} limits;
 	struct {
 		enum config_close_mode mode;

@@ -257,6 +257,22 @@ static const struct config_key config_keys[] = {
 	  .min = 4ull << 10,
 	  .max = 64ull << 20,
 	  .meaning = "largest RPC frame accepted" },
+	{ .path = "limits.max_time_wait",
+	  .type = CONFIG_T_UINT,
+	  CONFIG_FIELD(limits.max_time_wait),
+	  .def = "65536",
+	  .min = 1,
+	  .max = 4194304,
+	  .meaning =
+		  "TIME-WAIT records (~128 bytes each, outside max_conns); the oldest recycled" },
+	{ .path = "limits.max_orphans",
+	  .type = CONFIG_T_UINT,
+	  CONFIG_FIELD(limits.max_orphans),
+	  .def = "1024",
+	  .min = 1,
+	  .max = 1048576,
+	  .meaning = "connections closed by their owner still finishing; over it the oldest is "
+		     "reset" },
 
 	{ .path = "shutdown.mode",
 	  .type = CONFIG_T_ENUM,
