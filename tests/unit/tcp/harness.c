@@ -16,11 +16,18 @@ static const uint8_t h_remote_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
 static void *h_alloc(void *ctx, size_t size)
 {
+	struct harness *h = ctx;
+
+	h->alloc_bytes += size;
 	return malloc(size ? size : 1);
 }
 
 static void h_dealloc(void *ctx, void *ptr, size_t size)
 {
+	struct harness *h = ctx;
+
+	if (ptr)
+		h->alloc_bytes -= size;
 	free(ptr);
 }
 
@@ -72,6 +79,7 @@ struct harness *h_new(void (*tweak)(struct stack_config *cfg))
 	env.seed = 42;
 	env.sink.ctx = h;
 	env.sink.emit = h_emit;
+	env.allocator.ctx = h;
 	env.allocator.alloc = h_alloc;
 	env.allocator.free = h_dealloc;
 	env.trace = h_trace;

@@ -65,6 +65,7 @@ struct harness {
 	uint32_t ts_off;  /* our timestamp offset, learned from our SYN */
 	uint16_t lport;	  /* our port (active opens pick one) */
 	uint8_t payload[65536];
+	size_t alloc_bytes; /* what the stack holds from its allocator now */
 	size_t trace_count;
 	uint32_t traced_states;
 };
