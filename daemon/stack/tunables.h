@@ -73,7 +73,9 @@ enum stack_tunable_kind {
 	X(syn_backlog, "syn_backlog", STACK_TUN_COUNT, 256, 1, 65535, true,                       \
 	  "half-open connections a listener holds before it drops SYNs")                          \
 	X(challenge_ack_limit, "challenge_ack_limit", STACK_TUN_COUNT, 10, 1, 100000, true,       \
-	  "challenge ACKs per second per connection (RFC 5961 7)")
+	  "challenge ACKs per second per connection (RFC 5961 7)")                                \
+	X(orphan_retries, "orphan_retries", STACK_TUN_COUNT, 8, 1, 255, true,                     \
+	  "retransmissions and zero-window probes of a closed connection, answered or not")
 
 enum stack_tunable_id {
 #define STACK_TUN_ENUM(field, ...) STACK_TUN_##field,

@@ -45,6 +45,7 @@ struct tcp_state {
 	uint32_t out_head;
 	uint64_t next_id;
 	struct tcp_tw_table tw;
+	uint32_t orphan_head, orphan_tail, norphans; /* tcp_orphan.c */
 	stack_time_us now; /* the latest time the core was given, for observers */
 };
 

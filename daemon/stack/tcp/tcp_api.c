@@ -401,7 +401,7 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock)
 	default:
 		break;
 	}
-	c->orphan = true;
+	tcp_orphan_adopt(s, now, c);
 	if (c->rcvbuf_mem && c->rcv.len && c->state != TCP_TIME_WAIT) {
 		/* RFC 2525 §2.17: data the owner never read means the close lost it; reset */
 		STACK_INC(s, TcpExtTCPAbortOnClose);
@@ -413,10 +413,13 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock)
 		tcp_tw_take_over(s, now, c); /* the rest of 2 x MSL in a compact record */
 		return 0;
 	}
+	/* an orphan never reads: its receive buffer goes now (new data gets a RST) */
+	tcp_conn_rcvbuf_free(s, c);
 	if (!c->fin_queued)
 		tcp_api_queue_fin(s, now, c, TCP_CAUSE_USER_CLOSE);
 	if (c->in_use && c->state == TCP_FIN_WAIT_2)
 		tcp_timer_set(s, c, TCP_TIMER_FIN_WAIT_2, now + s->cfg.tun.fin_wait2_timeout);
+	tcp_orphan_bound(s, now);
 	return 0;
 }
 

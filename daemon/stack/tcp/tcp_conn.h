@@ -65,7 +65,9 @@ enum tcp_cause {
 	TCP_CAUSE_TIMER_TIME_WAIT,
 	TCP_CAUSE_ICMP_ERROR,
 	TCP_CAUSE_TIME_WAIT_REUSE,
-	TCP_CAUSE_TIME_WAIT_OVERFLOW, /* limits.max_time_wait reached: the oldest record goes */
+	TCP_CAUSE_TIME_WAIT_OVERFLOW,	/* limits.max_time_wait reached: the oldest record goes */
+	TCP_CAUSE_TIMER_ORPHAN_RETRIES, /* tcp.orphan_retries probes/retransmissions spent */
+	TCP_CAUSE_ORPHAN_LIMIT,		/* limits.max_orphans reached: the oldest is reset */
 	TCP_CAUSE_COUNT
 };
 
@@ -100,7 +102,9 @@ struct tcp_conn {
 	bool in_use;
 	bool free_pending; /* released, but events still wait to be popped */
 	bool has_handle;   /* an owner holds a handle (else: orphan or not yet accepted) */
-	bool orphan;	   /* the owner closed it; it finishes on its own */
+	bool orphan;	   /* the owner closed it; it finishes on its own (tcp_orphan.c) */
+	uint32_t orphan_prev, orphan_next; /* the orphans' FIFO, oldest first */
+	uint32_t orphan_tries; /* retransmission timeouts and probes since it became one */
 	bool in_table;
 	uint32_t gen;
 	uint64_t id; /* stable connection id for observers */
@@ -300,6 +304,17 @@ void tcp_timer_arm_persist(struct stack *s, stack_time_us now, struct tcp_conn *
 void tcp_timer_enter_time_wait(struct stack *s, stack_time_us now, struct tcp_conn *c,
 			       enum tcp_cause cause, const struct tcp_seg *seg);
 void tcp_timer_run(struct stack *s, stack_time_us now, struct tcp_conn *c);
+
+/* tcp_orphan.c */
+/* The owner closed c and it goes on alone: count it, put it on the orphans' FIFO. */
+void tcp_orphan_adopt(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* Reset the oldest orphans while there are more than max_orphans. */
+void tcp_orphan_bound(struct stack *s, stack_time_us now);
+/* c's slot is freed: off the FIFO. */
+void tcp_orphan_forget(struct stack *s, struct tcp_conn *c);
+/* A retransmission timeout or probe of c is due: true when it was the one too
+ * many for tcp.orphan_retries and c has been reset (and freed). */
+bool tcp_orphan_gives_up(struct stack *s, stack_time_us now, struct tcp_conn *c);
 
 /* tcp_listen.c */
 void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,

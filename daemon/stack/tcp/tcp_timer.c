@@ -134,6 +134,8 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 		tcp_timer_persist(s, now, c);
 		return;
 	}
+	if (tcp_orphan_gives_up(s, now, c))
+		return;
 	c->nrexmit++;
 	switch (c->state) {
 	case TCP_SYN_SENT:
@@ -211,6 +213,9 @@ static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_con
 			      NULL);
 		return;
 	}
+	/* an orphan's probes count whether answered or not (tcp_orphan.c) */
+	if (tcp_orphan_gives_up(s, now, c))
+		return;
 	if (usable > 0 && c->snd_una == c->snd_max) {
 		/* the window opened a little: SWS avoidance yields to the timer */
 		uint32_t len =
