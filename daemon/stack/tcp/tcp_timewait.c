@@ -302,17 +302,36 @@ static struct tcp_tw *tw_alloc(struct stack *s)
 	tw = tw_at(t, t->free_head);
 	t->free_head = tw->hnext;
 	tw->hnext = TCP_TW_NONE;
-	tw->gen = tw->gen + 1 ? tw->gen + 1 : 1;
+	/* one sequence for the table: chunks come and go, handles must stay unique */
+	if (++t->gen_seq == 0)
+		t->gen_seq = 1;
+	tw->gen = t->gen_seq;
 	t->count++;
 	return tw;
 }
 
-static void tw_release(struct tcp_tw_table *t, struct tcp_tw *tw)
+/* Give every chunk and the buckets back: the last record has gone (a burst's memory returns). */
+static void tw_shrink(struct stack *s, struct tcp_tw_table *t)
+{
+	for (uint32_t i = 0; i < t->nchunks; i++)
+		stack_free(s, t->chunks[i], TCP_TW_CHUNK * sizeof(struct tcp_tw));
+	if (t->buckets)
+		stack_free(s, t->buckets, (size_t)t->nbuckets * sizeof(*t->buckets));
+	t->bytes -= (size_t)t->nchunks * TCP_TW_CHUNK * sizeof(struct tcp_tw) +
+		    (size_t)t->nbuckets * sizeof(*t->buckets);
+	t->nchunks = 0;
+	t->buckets = NULL;
+	t->nbuckets = 0;
+	t->free_head = TCP_TW_NONE;
+}
+
+static void tw_release(struct stack *s, struct tcp_tw_table *t, struct tcp_tw *tw)
 {
 	tw->queue = TCP_TW_FREE_QUEUE;
 	tw->hnext = t->free_head;
 	t->free_head = tw->self;
-	t->count--;
+	if (--t->count == 0)
+		tw_shrink(s, t);
 }
 
 /* The record's state change into CLOSED: its history and the trace hook. */
@@ -353,7 +372,7 @@ static void tw_end(struct stack *s, stack_time_us now, struct tcp_tw *tw, enum t
 	tw_trace_closed(s, now, tw, cause, seg);
 	tw_hash_remove(t, tw);
 	tw_queue_remove(t, tw);
-	tw_release(t, tw);
+	tw_release(s, t, tw);
 }
 
 /* A record for a new TIME-WAIT, recycling the one closest to its end when at the bound. */
@@ -417,7 +436,7 @@ void tcp_tw_take_over(struct stack *s, stack_time_us now, struct tcp_conn *c)
 	if (tw_hash_insert(s, t, tw) < 0) {
 		STACK_INC(s, TcpExtTCPTimeWaitOverflow);
 		tw_trace_closed(s, now, tw, TCP_CAUSE_TIME_WAIT_OVERFLOW, NULL);
-		tw_release(t, tw);
+		tw_release(s, t, tw);
 		return;
 	}
 	tw_queue_add(t, tw, expires == STACK_TIME_NEVER ? now + 2 * s->cfg.tun.msl : expires);

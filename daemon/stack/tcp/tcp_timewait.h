@@ -14,7 +14,9 @@
  *
  * Memory: records come from the core's allocator in chunks of
  * TCP_TW_CHUNK as they are needed, and a chained hash keyed with the stack's
- * secret (so a peer cannot aim at one chain) grows with the count.
+ * secret (so a peer cannot aim at one chain) grows with the count. When the
+ * last record goes, chunks and buckets go back to the allocator (the
+ * directory of chunk pointers, 8 bytes per TCP_TW_CHUNK records, stays).
  *
  * Expiry: 2 x MSL is the same for every record entered under one MSL, so
  * records join a FIFO whose order is their expiry: O(1) to add, to restart
@@ -92,6 +94,7 @@ struct tcp_tw_table {
 	uint32_t nbuckets;
 	uint32_t free_head;
 	uint32_t count, max;
+	uint32_t gen_seq; /* the last handle generation given */
 	struct tcp_tw_fifo q[TCP_TW_QUEUES];
 	uint8_t key[16];
 	size_t bytes; /* allocated for records, buckets and the directory */

@@ -122,6 +122,9 @@ static void test_record_size(void **state)
 	h_poll(h, MS(n - 1) + S(20));
 	assert_int_equal(h->s->tcp.tw.count, 0);
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTW], n);
+	/* the memory goes back with the last record, but for the chunk directory */
+	assert_int_equal(h->alloc_bytes - before, h->s->tcp.tw.nchunks_max * sizeof(void *));
+	assert_int_equal(h->s->tcp.tw.bytes, h->alloc_bytes - before);
 	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
 	h_expect_nothing(h);
 	h_free(h);
@@ -294,6 +297,40 @@ static void test_reopen_by_timestamp(void **state)
 	h_free(h);
 }
 
+static int tw_sock_cb(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
+{
+	if (info->state == TCP_TIME_WAIT)
+		*(stack_sock *)ctx = sock;
+	return 0;
+}
+
+/* A record's handle goes stale with it, even when the next record reuses its place. */
+static void test_stale_record_handle(void **state)
+{
+	struct harness *h = tw_harness(0);
+	struct stack_tcp_info in;
+	stack_sock first = 0, second = 0;
+
+	tw_make(h, S(1), 10000);
+	assert_int_equal(stack_tcp_foreach(h->s, tw_sock_cb, &first), 0);
+	assert_int_equal(stack_tcp_info(h->s, first, &in), 0);
+	assert_int_equal(in.remote.port, 10000);
+	/* socket calls do not take it: only observers and kill do */
+	assert_int_equal(stack_tcp_send(h->s, S(1), first, "x", 1), -EBADF);
+	assert_int_equal(stack_tcp_close(h->s, S(1), first), -EBADF);
+	assert_int_equal(stack_tcp_kill_orphan(h->s, S(2), first), 0);
+	assert_int_equal(h->s->tcp.tw.nchunks, 0); /* the last record took its chunk along */
+	tw_make(h, S(3), 10001);
+	assert_int_equal(stack_tcp_foreach(h->s, tw_sock_cb, &second), 0);
+	assert_int_equal((uint32_t)second, (uint32_t)first); /* the same place ... */
+	assert_int_not_equal(second, first);		     /* ... another generation */
+	assert_int_equal(stack_tcp_info(h->s, first, &in), -EBADF);
+	assert_int_equal(stack_tcp_kill_orphan(h->s, S(3), first), -EBADF);
+	assert_int_equal(stack_tcp_info(h->s, second, &in), 0);
+	assert_int_equal(in.remote.port, 10001);
+	h_free(h);
+}
+
 /* RFC 6056 / RFC 9293 §3.4.2: the port picker never hands out a tuple in TIME-WAIT. */
 static void test_port_pick_skips_time_wait(void **state)
 {
@@ -343,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_msl_lowered),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_reopen_by_timestamp),
+		cmocka_unit_test(test_stale_record_handle),
 		cmocka_unit_test(test_port_pick_skips_time_wait),
 	};
 
