@@ -218,8 +218,9 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock);
 int stack_tcp_abort(struct stack *s, stack_time_us now, stack_sock sock);
 /*
  * Abort a connection nobody holds a handle to any more (one closed by its
- * owner and finishing on its own, e.g. FIN-WAIT-2 or TIME-WAIT), named by the
- * sock stack_tcp_foreach() reports. RST where RFC 9293 §3.10.5 sends one.
+ * owner and finishing on its own, e.g. FIN-WAIT-2, or a TIME-WAIT record),
+ * named by the sock stack_tcp_foreach() reports. RST where RFC 9293 §3.10.5
+ * sends one (never in TIME-WAIT).
  * -EBUSY when an owner still holds it, -EBADF when it is gone.
  */
 int stack_tcp_kill_orphan(struct stack *s, stack_time_us now, stack_sock sock);
