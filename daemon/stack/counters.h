@@ -107,7 +107,9 @@
 	X(SynackTcpIcmpHardErrors)                                                       \
 	X(SynackTcpNoConnSlots)                                                          \
 	X(TcpExtTCPTimeWaitOverflow)                                                     \
-	X(TcpExtTCPAbortOnMemory)
+	X(TcpExtTCPAbortOnMemory)                                                        \
+	X(SynackTcpTimeWait) /* gauge: TIME-WAIT records (ss -s "timewait") */           \
+	X(SynackTcpOrphans)  /* gauge: orphans (sockstat "orphan") */
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

@@ -53,6 +53,7 @@ void tcp_orphan_adopt(struct stack *s, stack_time_us now, struct tcp_conn *c)
 		t->conns[t->orphan_tail].orphan_next = slot;
 	t->orphan_tail = slot;
 	t->norphans++;
+	STACK_INC(s, SynackTcpOrphans);
 }
 
 void tcp_orphan_bound(struct stack *s, stack_time_us now)
@@ -82,6 +83,7 @@ void tcp_orphan_forget(struct stack *s, struct tcp_conn *c)
 	c->orphan_prev = c->orphan_next = TCP_SLOT_NONE;
 	c->orphan = false;
 	t->norphans--;
+	STACK_DEC(s, SynackTcpOrphans);
 }
 
 bool tcp_orphan_gives_up(struct stack *s, stack_time_us now, struct tcp_conn *c)

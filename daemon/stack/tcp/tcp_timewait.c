@@ -307,6 +307,7 @@ static struct tcp_tw *tw_alloc(struct stack *s)
 		t->gen_seq = 1;
 	tw->gen = t->gen_seq;
 	t->count++;
+	STACK_INC(s, SynackTcpTimeWait);
 	return tw;
 }
 
@@ -327,6 +328,7 @@ static void tw_shrink(struct stack *s, struct tcp_tw_table *t)
 
 static void tw_release(struct stack *s, struct tcp_tw_table *t, struct tcp_tw *tw)
 {
+	STACK_DEC(s, SynackTcpTimeWait);
 	tw->queue = TCP_TW_FREE_QUEUE;
 	tw->hnext = t->free_head;
 	t->free_head = tw->self;

@@ -57,6 +57,7 @@ def main():
     check(ladder.rstrip().splitlines()[-1].split()[1] == "CLOSED",
           f"its trace ends in CLOSED:\n{ladder}")
     stats = t.counters()
+    check(stats.get("SynackTcpTimeWait") == 1, f"one TIME-WAIT record left: {stats.get('SynackTcpTimeWait')}")
     check("TcpExtTCPTimeWaitOverflow" in stats and stats["TcpExtTCPTimeWaitOverflow"] == 0 and
           stats.get("TcpExtTW") == 0, "no record was recycled or expired")
 

@@ -23,12 +23,14 @@ timeout 110 "$RPC_CLIENT" closefirst 10.77.0.1 7100 "$N" "$DAEMON_PID" ||
 export SYNACK_CONTROL=$T/control.sock
 stats=$("$SYNACKCTL" stats 2>&1) || fail "synackctl stats: $stats"
 ctr() { printf '%s\n' "$stats" | awk -v k="$1" '$1 == k { print $2 }'; }
-echo "counters: TcpActiveOpens $(ctr TcpActiveOpens) TcpExtTW $(ctr TcpExtTW)" \
-	"TcpExtTCPTimeWaitOverflow $(ctr TcpExtTCPTimeWaitOverflow)"
+echo "counters: TcpActiveOpens $(ctr TcpActiveOpens) SynackTcpTimeWait $(ctr SynackTcpTimeWait)" \
+	"TcpExtTW $(ctr TcpExtTW) TcpExtTCPTimeWaitOverflow $(ctr TcpExtTCPTimeWaitOverflow)"
 # every connection is still in TIME-WAIT: none expired, none recycled
 [ "$(ctr TcpActiveOpens)" = "$((N + 8192))" ] ||
 	fail "TcpActiveOpens $(ctr TcpActiveOpens), expected $N + 8192 to warm up"
 [ "$(ctr TcpExtTW)" = "0" ] || [ -z "$(ctr TcpExtTW)" ] || fail "TIME-WAIT ended early"
 [ -z "$(ctr TcpExtTCPTimeWaitOverflow)" ] || [ "$(ctr TcpExtTCPTimeWaitOverflow)" = 0 ] ||
 	fail "TIME-WAIT records recycled: $(ctr TcpExtTCPTimeWaitOverflow)"
+[ "$(ctr SynackTcpTimeWait)" = "$((N + 8192))" ] ||
+	fail "SynackTcpTimeWait $(ctr SynackTcpTimeWait), expected $N + 8192 records"
 echo "PASS: $N connections closed first, all in TIME-WAIT, none refused"

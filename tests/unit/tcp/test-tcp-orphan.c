@@ -179,6 +179,7 @@ static void test_max_orphans(void **state)
 		h_expect_nothing(h);
 	}
 	assert_int_equal(h->s->tcp.norphans, 3);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_SynackTcpOrphans], 3);
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPAbortOnMemory], 2);
 	assert_null(h_conn(h, c[0]));
 	assert_null(h_conn(h, c[1]));
@@ -193,6 +194,7 @@ static void test_max_orphans(void **state)
 	       NULL);
 	h_drain(h);
 	assert_int_equal(h->s->tcp.norphans, 2);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_SynackTcpOrphans], 2);
 	h_free(h);
 }
 

@@ -104,6 +104,7 @@ static void test_record_size(void **state)
 	for (unsigned i = 0; i < n; i++)
 		tw_make(h, MS(i), (uint16_t)(10000 + i));
 	assert_int_equal(h->s->tcp.tw.count, n);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_SynackTcpTimeWait], n);
 	/* 16 slots served 2,000 connections: each slot went back at once */
 	assert_int_equal(h->s->tcp.nused, 1);
 	per = (h->alloc_bytes - before) / n;
@@ -122,6 +123,7 @@ static void test_record_size(void **state)
 	h_poll(h, MS(n - 1) + S(20));
 	assert_int_equal(h->s->tcp.tw.count, 0);
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTW], n);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_SynackTcpTimeWait], 0);
 	/* the memory goes back with the last record, but for the chunk directory */
 	assert_int_equal(h->alloc_bytes - before, h->s->tcp.tw.nchunks_max * sizeof(void *));
 	assert_int_equal(h->s->tcp.tw.bytes, h->alloc_bytes - before);
