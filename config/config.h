@@ -81,6 +81,8 @@ struct synack_config {
 		uint32_t max_frame;	      /* largest RPC frame, bytes */
 		uint64_t memory;	      /* socket buffer budget of the stack, bytes */
 		uint64_t memory_per_uid;      /* ... of which one uid may hold */
+		uint32_t max_time_wait;	      /* TIME-WAIT records, outside max_conns */
+		uint32_t max_orphans;	      /* closed by their owner, still finishing */
 	} limits;
 	struct {
 		enum config_close_mode mode;

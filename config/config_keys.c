@@ -271,6 +271,22 @@ static const struct config_key config_keys[] = {
 	  .min = 64ull << 10,
 	  .max = 1ull << 40,
 	  .meaning = "memory for the TCP socket buffers of one client uid" },
+	{ .path = "limits.max_time_wait",
+	  .type = CONFIG_T_UINT,
+	  CONFIG_FIELD(limits.max_time_wait),
+	  .def = "65536",
+	  .min = 1,
+	  .max = 4194304,
+	  .meaning =
+		  "TIME-WAIT records (~128 bytes each, outside max_conns); the oldest recycled" },
+	{ .path = "limits.max_orphans",
+	  .type = CONFIG_T_UINT,
+	  CONFIG_FIELD(limits.max_orphans),
+	  .def = "1024",
+	  .min = 1,
+	  .max = 1048576,
+	  .meaning = "connections closed by their owner still finishing; over it the oldest is "
+		     "reset" },
 
 	{ .path = "shutdown.mode",
 	  .type = CONFIG_T_ENUM,

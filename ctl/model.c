@@ -92,7 +92,8 @@ const char *ctl_timer_name(enum ctl_timer_kind k)
 
 bool ctl_counter_name_is_gauge(const char *name)
 {
-	static const char *const gauges[] = { "TcpCurrEstab" };
+	static const char *const gauges[] = { "TcpCurrEstab", "SynackTcpTimeWait",
+					      "SynackTcpOrphans", "SynackTcpMemBytes" };
 
 	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
 		if (strcmp(name, gauges[i]) == 0)

@@ -426,7 +426,8 @@ static int ctl_handle_stats(struct ctl_session *ss, uint64_t id)
 		synack__v1__counter__init(&v[n]);
 		v[n].name = (char *)stack_counter_name((enum stack_counter_id)i);
 		v[n].value = sc->v[i];
-		v[n].gauge = i == STACK_CTR_TcpCurrEstab;
+		v[n].gauge = i == STACK_CTR_TcpCurrEstab || i == STACK_CTR_SynackTcpTimeWait ||
+			     i == STACK_CTR_SynackTcpOrphans || i == STACK_CTR_SynackTcpMemBytes;
 		n++;
 	}
 	ctl_daemon_counters(ss->srv, v, &n);

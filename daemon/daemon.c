@@ -478,13 +478,19 @@ static void daemon_apply(struct daemon *d, const struct synack_config *nc)
 		log_warning("reload: interface changes need a restart; not applied");
 	if (daemon_sockets_changed(&keep, nc))
 		log_warning("reload: rpc/control socket changes need a restart; not applied");
-	if (keep.limits.max_conns != nc->limits.max_conns)
-		log_warning("reload: limits.max_conns needs a restart; not applied");
+	if (keep.limits.max_conns != nc->limits.max_conns ||
+	    keep.limits.max_time_wait != nc->limits.max_time_wait ||
+	    keep.limits.max_orphans != nc->limits.max_orphans)
+		log_warning(
+			"reload: limits.max_conns, max_time_wait and max_orphans need a restart; "
+			"not applied");
 	d->cfg = *nc;
 	d->cfg.interface = keep.interface;
 	d->cfg.rpc = keep.rpc;
 	d->cfg.control = keep.control;
 	d->cfg.limits.max_conns = keep.limits.max_conns;
+	d->cfg.limits.max_time_wait = keep.limits.max_time_wait;
+	d->cfg.limits.max_orphans = keep.limits.max_orphans;
 	if (d->opts.log_level < 0)
 		log_set_level(log_level_from_config(nc->log.level));
 	daemon_apply_tunables(d, &nc->tcp);
@@ -691,6 +697,8 @@ static int daemon_start_stack(struct daemon *d)
 	sc.tx_csum_offload = tap_tx_offload(&d->tap);
 	sc.tx_tso = tap_tx_offload(&d->tap);
 	sc.max_conns = c->limits.max_conns;
+	sc.max_time_wait = c->limits.max_time_wait;
+	sc.max_orphans = c->limits.max_orphans;
 	sc.tun = c->tcp;
 	sc.memory = c->limits.memory;
 	sc.memory_per_uid = c->limits.memory_per_uid;

@@ -128,6 +128,9 @@ struct stack_env {
 	void *trace_ctx;
 };
 
+#define STACK_DEFAULT_MAX_TIME_WAIT 65536u
+#define STACK_DEFAULT_MAX_ORPHANS   1024u
+
 /* The interface and addressing the core runs with. */
 struct stack_config {
 	uint8_t mac[6];
@@ -137,7 +140,13 @@ struct stack_config {
 	uint32_t mtu;	      /* 68..65520 */
 	bool tx_csum_offload; /* the link completes partial checksums we emit */
 	bool tx_tso;	      /* the link segments GSO frames we emit */
-	uint32_t max_conns;   /* connection slots, TIME_WAIT included */
+	uint32_t max_conns;   /* connection slots (TIME-WAIT uses one only while owned) */
+	/* TIME-WAIT records, outside the slots; 0 = STACK_DEFAULT_MAX_TIME_WAIT.
+	 * At the bound the record nearest its end is recycled. */
+	uint32_t max_time_wait;
+	/* connections closed by their owner and still finishing (FIN-WAIT, CLOSING,
+	 * LAST-ACK); 0 = STACK_DEFAULT_MAX_ORPHANS. Over it the oldest is reset. */
+	uint32_t max_orphans;
 	struct stack_tunables tun;
 	/* socket buffer budget in bytes, stack-wide and per account; 0 = 1 GiB and = memory */
 	uint64_t memory, memory_per_uid;
@@ -211,8 +220,9 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock);
 int stack_tcp_abort(struct stack *s, stack_time_us now, stack_sock sock);
 /*
  * Abort a connection nobody holds a handle to any more (one closed by its
- * owner and finishing on its own, e.g. FIN-WAIT-2 or TIME-WAIT), named by the
- * sock stack_tcp_foreach() reports. RST where RFC 9293 §3.10.5 sends one.
+ * owner and finishing on its own, e.g. FIN-WAIT-2, or a TIME-WAIT record),
+ * named by the sock stack_tcp_foreach() reports. RST where RFC 9293 §3.10.5
+ * sends one (never in TIME-WAIT).
  * -EBUSY when an owner still holds it, -EBADF when it is gone.
  */
 int stack_tcp_kill_orphan(struct stack *s, stack_time_us now, stack_sock sock);

@@ -6,7 +6,10 @@
  * connection's bounded state history.
  *
  * Handles passed to these calls may name orphans (from stack_tcp_foreach):
- * the info calls accept them, the socket calls of stack.h do not.
+ * the info calls accept them, the socket calls of stack.h do not. A
+ * connection nobody holds that reaches TIME-WAIT becomes a compact record
+ * with a handle of its own (the same id; its history keeps only the latest
+ * state change); stack_tcp_kill_orphan() takes those handles too.
  */
 #ifndef SYNACK_STACK_INFO_H
 #define SYNACK_STACK_INFO_H

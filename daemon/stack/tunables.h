@@ -83,7 +83,9 @@ enum stack_tunable_kind {
 	X(send_buffer_max, "send_buffer_max", STACK_TUN_SIZE, 4 << 20, 4096, 1 << 30, false,      \
 	  "largest SNDBUF an application may set (larger requests are capped)")                   \
 	X(recv_buffer_max, "recv_buffer_max", STACK_TUN_SIZE, 6 << 20, 4096, 1 << 30, false,      \
-	  "largest RCVBUF an application may set (larger requests are capped)")
+	  "largest RCVBUF an application may set (larger requests are capped)")                   \
+	X(orphan_retries, "orphan_retries", STACK_TUN_COUNT, 8, 1, 255, true,                     \
+	  "retransmissions and zero-window probes of a closed connection, answered or not")
 
 enum stack_tunable_id {
 #define STACK_TUN_ENUM(field, ...) STACK_TUN_##field,

@@ -17,6 +17,7 @@
 #include "tcp_isn.h"
 #include "tcp_mem.h"
 #include "tcp_table.h"
+#include "tcp_timewait.h"
 
 struct stack;
 struct ip4_rx;
@@ -24,8 +25,9 @@ struct tcp_conn;
 
 /*
  * The TCP layer's part of struct stack: connection slots (cfg.max_conns,
- * listeners and TIME-WAIT entries included), the 4-tuple table (listeners
- * are keyed with a zero remote address and port), the deadline heap with one
+ * listeners included), the 4-tuple table (listeners are keyed with a zero
+ * remote address and port), the TIME-WAIT records outside the slots
+ * (cfg.max_time_wait, tcp_timewait.h), the deadline heap with one
  * node per connection, the RFC 6056 port state, the list of connections with
  * pending events and the list waiting for the link to unblock.
  */
@@ -43,6 +45,8 @@ struct tcp_state {
 	uint32_t ev_head, ev_tail;
 	uint32_t out_head;
 	uint64_t next_id;
+	struct tcp_tw_table tw;
+	uint32_t orphan_head, orphan_tail, norphans; /* tcp_orphan.c */
 	stack_time_us now;  /* the latest time the core was given, for observers */
 	struct tcp_mem mem; /* the socket buffer budget (tcp_mem.c) */
 };

@@ -172,7 +172,8 @@ static bool tcp_api_port_in_use(void *ctx, uint16_t port)
 	struct tcp_tuple l = { .laddr = 0, .lport = port };
 
 	k.lport = port;
-	if (tcp_conn_lookup(p->s, &k) || tcp_conn_lookup(p->s, &l))
+	/* a tuple in TIME-WAIT is in use too (RFC 9293 §3.4.2, RFC 6056 §3.1) */
+	if (tcp_conn_lookup(p->s, &k) || tcp_tw_lookup(p->s, &k) || tcp_conn_lookup(p->s, &l))
 		return true;
 	l.laddr = p->t.laddr;
 	return tcp_conn_lookup(p->s, &l) != NULL;
@@ -196,7 +197,7 @@ int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_end
 	pc.t.rport = remote->port;
 	if (local && local->port) {
 		pc.t.lport = local->port;
-		if (tcp_conn_lookup(s, &pc.t))
+		if (tcp_conn_lookup(s, &pc.t) || tcp_tw_lookup(s, &pc.t))
 			return -EADDRINUSE;
 	} else {
 		r = tcp_port_pick(&s->tcp.ports, s->env.secret, pc.t.laddr, pc.t.raddr, pc.t.rport,
@@ -402,7 +403,7 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock)
 	default:
 		break;
 	}
-	c->orphan = true;
+	tcp_orphan_adopt(s, now, c);
 	if (c->rcv.len && c->state != TCP_TIME_WAIT) {
 		/* RFC 2525 §2.17: data the owner never read means the close lost it; reset */
 		STACK_INC(s, TcpExtTCPAbortOnClose);
@@ -411,13 +412,16 @@ int stack_tcp_close(struct stack *s, stack_time_us now, stack_sock sock)
 		return 0;
 	}
 	if (c->state == TCP_TIME_WAIT) {
-		tcp_conn_rcvbuf_free(s, c);
+		tcp_tw_take_over(s, now, c); /* the rest of 2 x MSL in a compact record */
 		return 0;
 	}
+	/* an orphan never reads: its receive buffer goes now (new data gets a RST) */
+	tcp_conn_rcvbuf_free(s, c);
 	if (!c->fin_queued)
 		tcp_api_queue_fin(s, now, c, TCP_CAUSE_USER_CLOSE);
 	if (c->in_use && c->state == TCP_FIN_WAIT_2)
 		tcp_timer_set(s, c, TCP_TIMER_FIN_WAIT_2, now + s->cfg.tun.fin_wait2_timeout);
+	tcp_orphan_bound(s, now);
 	return 0;
 }
 
@@ -460,6 +464,10 @@ int stack_tcp_kill_orphan(struct stack *s, stack_time_us now, stack_sock sock)
 {
 	struct tcp_conn *c = tcp_conn_from_sock(s, sock, false);
 
+	if (now > s->tcp.now)
+		s->tcp.now = now;
+	if (tcp_tw_is_sock(sock))
+		return tcp_tw_kill(s, now, sock);
 	if (!c)
 		return -EBADF;
 	if (c->has_handle)

@@ -39,6 +39,9 @@ static const char *const cause_names[TCP_CAUSE_COUNT] = {
 	[TCP_CAUSE_TIMER_TIME_WAIT] = "2MSL timeout",
 	[TCP_CAUSE_ICMP_ERROR] = "ICMP error",
 	[TCP_CAUSE_TIME_WAIT_REUSE] = "TIME-WAIT reuse",
+	[TCP_CAUSE_TIME_WAIT_OVERFLOW] = "TIME-WAIT table full",
+	[TCP_CAUSE_TIMER_ORPHAN_RETRIES] = "orphan retries exhausted",
+	[TCP_CAUSE_ORPHAN_LIMIT] = "too many orphans",
 };
 
 const char *tcp_state_name(enum tcp_conn_state st)
@@ -80,9 +83,11 @@ int tcp_init(struct stack *s, stack_time_us now)
 	heap_init(&t->timers, t->heap_mem, n);
 	t->ev_head = t->ev_tail = TCP_SLOT_NONE;
 	t->out_head = TCP_SLOT_NONE;
+	t->orphan_head = t->orphan_tail = TCP_SLOT_NONE;
 	t->next_id = 1;
 	t->now = now;
 	tcp_mem_init(s);
+	tcp_tw_init(s);
 	return 0;
 }
 
@@ -90,6 +95,7 @@ void tcp_deinit(struct stack *s)
 {
 	struct tcp_state *t = &s->tcp;
 
+	tcp_tw_deinit(s);
 	if (t->conns) {
 		for (uint32_t i = 0; i < t->nslots; i++)
 			tcp_conn_buffers_free(s, &t->conns[i]);
@@ -179,6 +185,7 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 	tcp_timer_clear_all(s, c);
 	tcp_conn_unhash(s, c);
 	tcp_mem_conn_detach(s, c);
+	tcp_orphan_forget(s, c);
 	if (c->on_out_list)
 		tcp_conn_out_unlink(s, c);
 	c->has_handle = false;

@@ -3,8 +3,9 @@
  * tcp/tcp_conn.h - the transmission control block (RFC 9293 §3.3.1) and the
  * calls the TCP engine's files make to each other.
  *
- * One struct tcp_conn per slot; listeners, connections, half-open children
- * and TIME-WAIT entries all use slots. The state enum is RFC 9293 §3.3.2's
+ * One struct tcp_conn per slot; listeners, connections and half-open
+ * children use slots. TIME-WAIT keeps the slot only while an owner still
+ * holds the handle; otherwise a compact record takes over (tcp_timewait.h). The state enum is RFC 9293 §3.3.2's
  * eleven states (named tcp_conn_state because struct tcp_state, the TCP
  * layer's part of struct stack, already owns the tag "tcp_state").
  *
@@ -22,6 +23,7 @@
 #include "tcp_ringbuf.h"
 #include "tcp_rtt.h"
 #include "tcp_seq.h"
+#include "tcp_timewait.h"
 #include "tcp_wire.h"
 
 #define TCP_SLOT_NONE UINT32_MAX
@@ -63,6 +65,9 @@ enum tcp_cause {
 	TCP_CAUSE_TIMER_TIME_WAIT,
 	TCP_CAUSE_ICMP_ERROR,
 	TCP_CAUSE_TIME_WAIT_REUSE,
+	TCP_CAUSE_TIME_WAIT_OVERFLOW,	/* limits.max_time_wait reached: the oldest record goes */
+	TCP_CAUSE_TIMER_ORPHAN_RETRIES, /* tcp.orphan_retries probes/retransmissions spent */
+	TCP_CAUSE_ORPHAN_LIMIT,		/* limits.max_orphans reached: the oldest is reset */
 	TCP_CAUSE_COUNT
 };
 
@@ -98,7 +103,9 @@ struct tcp_conn {
 	bool in_use;
 	bool free_pending; /* released, but events still wait to be popped */
 	bool has_handle;   /* an owner holds a handle (else: orphan or not yet accepted) */
-	bool orphan;	   /* the owner closed it; it finishes on its own */
+	bool orphan;	   /* the owner closed it; it finishes on its own (tcp_orphan.c) */
+	uint32_t orphan_prev, orphan_next; /* the orphans' FIFO, oldest first */
+	uint32_t orphan_tries; /* retransmission timeouts and probes since it became one */
 	bool in_table;
 	uint32_t gen;
 	uint64_t id; /* stable connection id for observers */
@@ -282,8 +289,12 @@ void tcp_output_ack(struct stack *s, stack_time_us now, struct tcp_conn *c);
 void tcp_output_rst(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), sequence ISS; ip4_output's result. */
 int tcp_output_syn(struct stack *s, stack_time_us now, struct tcp_conn *c);
-void tcp_output_trace_in(struct stack *s, stack_time_us now, const struct tcp_conn *c,
+/* A segment in, traced under sock (STACK_SOCK_NONE when it reached no connection). */
+void tcp_output_trace_in(struct stack *s, stack_time_us now, stack_sock sock,
 			 const struct ip4_rx *ip, const struct tcp_seg *seg);
+/* A header-only segment that belongs to no slot (TIME-WAIT records), traced under sock. */
+int tcp_output_bare(struct stack *s, stack_time_us now, stack_sock sock, uint32_t src, uint32_t dst,
+		    const struct tcp_seg *seg);
 /* RFC 9293 §3.10.7.1: the reset for a segment that reached no connection. */
 void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4_rx *ip,
 			    const struct tcp_seg *seg);
@@ -312,6 +323,17 @@ void tcp_timer_arm_persist(struct stack *s, stack_time_us now, struct tcp_conn *
 void tcp_timer_enter_time_wait(struct stack *s, stack_time_us now, struct tcp_conn *c,
 			       enum tcp_cause cause, const struct tcp_seg *seg);
 void tcp_timer_run(struct stack *s, stack_time_us now, struct tcp_conn *c);
+
+/* tcp_orphan.c */
+/* The owner closed c and it goes on alone: count it, put it on the orphans' FIFO. */
+void tcp_orphan_adopt(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* Reset the oldest orphans while there are more than max_orphans. */
+void tcp_orphan_bound(struct stack *s, stack_time_us now);
+/* c's slot is freed: off the FIFO. */
+void tcp_orphan_forget(struct stack *s, struct tcp_conn *c);
+/* A retransmission timeout or probe of c is due: true when it was the one too
+ * many for tcp.orphan_retries and c has been reset (and freed). */
+bool tcp_orphan_gives_up(struct stack *s, stack_time_us now, struct tcp_conn *c);
 
 /* tcp_listen.c */
 void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,

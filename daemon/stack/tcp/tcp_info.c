@@ -3,6 +3,7 @@
  * tcp/tcp_info.c - the control plane's read-only view of connections
  * (stack_info.h): the RFC 9293 §3.3.1 variables, RFC 6298 estimator, RFC 5681
  * congestion state, timers with their remaining time, and the state history.
+ * TIME-WAIT records (tcp_timewait.c) are listed after the slots.
  */
 #include <errno.h>
 #include <string.h>
@@ -130,7 +131,12 @@ static void tcp_info_fill(const struct stack *s, const struct tcp_conn *c,
 int stack_tcp_info(const struct stack *s, stack_sock sock, struct stack_tcp_info *ret)
 {
 	const struct tcp_conn *c = tcp_conn_from_sock(s, sock, false);
+	const struct tcp_tw *tw = tcp_tw_from_sock(s, sock);
 
+	if (tw) {
+		tcp_tw_info(s, tw, ret);
+		return 0;
+	}
 	if (!c)
 		return -EBADF;
 	tcp_info_fill(s, c, ret);
@@ -154,16 +160,19 @@ int stack_tcp_foreach(const struct stack *s,
 		if (r)
 			return r;
 	}
-	return 0;
+	return tcp_tw_foreach(s, cb, ctx);
 }
 
 int stack_tcp_history(const struct stack *s, stack_sock sock, struct stack_tcp_history_entry *ret,
 		      size_t max)
 {
 	const struct tcp_conn *c = tcp_conn_from_sock(s, sock, false);
+	const struct tcp_tw *tw = tcp_tw_from_sock(s, sock);
 	uint32_t n, first;
 	size_t k = 0;
 
+	if (tw) /* a record keeps only its latest state change */
+		return tcp_tw_history(s, tw, ret, max);
 	if (!c)
 		return -EBADF;
 	n = stack_min(c->hist_n, (uint32_t)TCP_HISTORY_LEN);

@@ -12,6 +12,7 @@
  * finds the connection by its 4-tuple (then a listener on the local port)
  * and dispatches on the state exactly as RFC 9293 §3.10.7 is laid out:
  *
+ *   TIME-WAIT record           tcp_tw_input()        (tcp_timewait.c)
  *   no connection   §3.10.7.1  tcp_input_closed()    reset reply
  *   LISTEN          §3.10.7.2  tcp_input_listen()    RST ignored, ACK -> RST, SYN -> child
  *   SYN-SENT        §3.10.7.3  tcp_input_syn_sent()  ACK check, RST, SYN
@@ -591,6 +592,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 		c->snd_nxt = c->snd_una;
 	c->nrexmit = 0;
 	c->persist_backoff = 0;
+	c->orphan_tries = 0; /* progress; answers without any do not reset it (tcp_orphan.c) */
 	c->dupacks = 0;
 	if (c->sack_high_valid && seq_ge(c->snd_una, c->sack_high))
 		c->sack_high_valid = false;
@@ -925,7 +927,8 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (!tcp_input_step_urg(s, c, rx) || !tcp_input_step_text(s, c, rx))
 		return;
 	tcp_input_step_fin(s, c, rx);
-	tcp_output(s, rx->now, c);
+	if (c->in_use) /* gone when a TIME-WAIT record took over (tcp_timewait.c) */
+		tcp_output(s, rx->now, c);
 }
 
 /*
@@ -993,9 +996,12 @@ void tcp_input(struct stack *s, stack_time_us now, const struct ip4_rx *ip, cons
 	c = tcp_conn_lookup(s, &t);
 	if (c && tcp_input_time_wait_reuse(s, c, &rx))
 		c = NULL;
+	/* no connection: a TIME-WAIT record answers, unless the SYN reopened the pair */
+	if (!c && tcp_tw_input(s, now, &t, ip, &rx.seg))
+		return;
 	if (!c)
 		c = tcp_input_find_listener(s, &t);
-	tcp_output_trace_in(s, now, c, ip, &rx.seg);
+	tcp_output_trace_in(s, now, c ? tcp_conn_sock(s, c) : STACK_SOCK_NONE, ip, &rx.seg);
 	if (!c) {
 		tcp_input_closed(s, &rx);
 		return;

@@ -38,10 +38,15 @@ uint32_t tcp_output_max_payload(const struct tcp_conn *c)
 	return c->mss > opt + 8 ? c->mss - opt : 8;
 }
 
-/* No receive buffer any more: TIME-WAIT, or gone. */
+/*
+ * No receive buffer any more: TIME-WAIT, gone, or an orphan (nobody reads
+ * it; new data gets a RST, tcp_input.c). The edge already advertised stays
+ * where it is and no new window is promised, so nothing is charged for it.
+ */
 static bool tcp_output_rcv_closed(const struct tcp_conn *c)
 {
-	return c->state == TCP_TIME_WAIT || c->state == TCP_CLOSED || c->state == TCP_LISTEN;
+	return c->orphan || c->state == TCP_TIME_WAIT || c->state == TCP_CLOSED ||
+	       c->state == TCP_LISTEN;
 }
 
 uint32_t tcp_output_rcv_window(const struct stack *s, const struct tcp_conn *c)
@@ -90,12 +95,13 @@ static uint16_t tcp_output_window_field(struct stack *s, struct tcp_conn *c, uin
 
 		if (seq_gt(edge, c->rcv_adv) || c->state <= TCP_SYN_RECEIVED)
 			c->rcv_adv = edge;
-		tcp_mem_rcv_promised(s, c);
+		if (!tcp_output_rcv_closed(c))
+			tcp_mem_rcv_promised(s, c);
 	}
 	return (uint16_t)field;
 }
 
-static void tcp_output_trace(struct stack *s, stack_time_us now, const struct tcp_conn *c,
+static void tcp_output_trace(struct stack *s, stack_time_us now, stack_sock sock,
 			     enum stack_trace_kind kind, uint32_t laddr, uint32_t raddr,
 			     const struct tcp_seg *seg)
 {
@@ -106,7 +112,7 @@ static void tcp_output_trace(struct stack *s, stack_time_us now, const struct tc
 	memset(&t, 0, sizeof(t));
 	t.kind = kind;
 	t.now = now;
-	t.sock = c ? tcp_conn_sock(s, c) : STACK_SOCK_NONE;
+	t.sock = sock;
 	t.local.addr = laddr;
 	t.local.port = kind == STACK_TRACE_SEG_OUT ? seg->sport : seg->dport;
 	t.remote.addr = raddr;
@@ -125,19 +131,19 @@ static void tcp_output_trace(struct stack *s, stack_time_us now, const struct tc
 	stack_trace(s, &t);
 }
 
-void tcp_output_trace_in(struct stack *s, stack_time_us now, const struct tcp_conn *c,
+void tcp_output_trace_in(struct stack *s, stack_time_us now, stack_sock sock,
 			 const struct ip4_rx *ip, const struct tcp_seg *seg)
 {
-	tcp_output_trace(s, now, c, STACK_TRACE_SEG_IN, ip->dst, ip->src, seg);
+	tcp_output_trace(s, now, sock, STACK_TRACE_SEG_IN, ip->dst, ip->src, seg);
 }
 
 /*
  * Finish a segment whose header (and payload, len bytes) sit at txbuf +
  * STACK_L4_OFF: checksum or offload request, counters, trace, ip4_output.
  */
-static int tcp_output_send(struct stack *s, stack_time_us now, const struct tcp_conn *c,
-			   uint32_t src, uint32_t dst, const struct tcp_seg *seg, size_t hlen,
-			   uint32_t gso_size)
+static int tcp_output_send(struct stack *s, stack_time_us now, stack_sock sock, uint32_t src,
+			   uint32_t dst, const struct tcp_seg *seg, size_t hlen, uint32_t gso_size,
+			   bool dont_fragment)
 {
 	struct stack_pkt pkt;
 	uint8_t *l4 = s->txbuf + STACK_L4_OFF;
@@ -150,8 +156,7 @@ static int tcp_output_send(struct stack *s, stack_time_us now, const struct tcp_
 	pkt.src = src;
 	pkt.dst = dst;
 	pkt.proto = 6;
-	/* DF for path MTU discovery, unless the path is below tcp.pmtu.min (tcp_input.c) */
-	pkt.dont_fragment = !(c && c->pmtu_no_df);
+	pkt.dont_fragment = dont_fragment;
 	if (s->cfg.tx_csum_offload) {
 		pkt.meta.csum_partial = true;
 		pkt.meta.csum_start = STACK_L4_OFF;
@@ -169,7 +174,7 @@ static int tcp_output_send(struct stack *s, stack_time_us now, const struct tcp_
 	STACK_ADD(s, TcpOutSegs, nsegs);
 	if (seg->flags & TCP_FLAG_RST)
 		STACK_INC(s, TcpOutRsts);
-	tcp_output_trace(s, now, c, STACK_TRACE_SEG_OUT, src ? src : s->cfg.addr, dst, seg);
+	tcp_output_trace(s, now, sock, STACK_TRACE_SEG_OUT, src ? src : s->cfg.addr, dst, seg);
 	return ip4_output(s, now, &pkt);
 }
 
@@ -267,7 +272,9 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	c->bytes_out += len;
 	if (flags & TCP_FLAG_ACK)
 		tcp_output_acked_all(s, c);
-	return tcp_output_send(s, now, c, c->tuple.laddr, c->tuple.raddr, &seg, hlen, gso);
+	/* DF for path MTU discovery, unless the path is below tcp.pmtu.min (tcp_input.c) */
+	return tcp_output_send(s, now, tcp_conn_sock(s, c), c->tuple.laddr, c->tuple.raddr, &seg,
+			       hlen, gso, !c->pmtu_no_df);
 }
 
 /*
@@ -336,15 +343,21 @@ void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4
 		seg.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
 	}
 	hlen = tcp_wire_write(l4, &seg);
-	tcp_output_send(s, now, NULL, ip->dst, ip->src, &seg, hlen, 0);
+	tcp_output_send(s, now, STACK_SOCK_NONE, ip->dst, ip->src, &seg, hlen, 0, true);
+}
+
+int tcp_output_bare(struct stack *s, stack_time_us now, stack_sock sock, uint32_t src, uint32_t dst,
+		    const struct tcp_seg *seg)
+{
+	size_t hlen = tcp_wire_write(s->txbuf + STACK_L4_OFF, seg);
+
+	return tcp_output_send(s, now, sock, src, dst, seg, hlen, 0, true);
 }
 
 int tcp_output_stateless(struct stack *s, stack_time_us now, const struct tcp_conn *c,
 			 uint32_t laddr, uint32_t raddr, const struct tcp_seg *seg)
 {
-	size_t hlen = tcp_wire_write(s->txbuf + STACK_L4_OFF, seg);
-
-	return tcp_output_send(s, now, c, laddr, raddr, seg, hlen, 0);
+	return tcp_output_bare(s, now, tcp_conn_sock(s, c), laddr, raddr, seg);
 }
 
 /* The most payload one call may put in a frame: one segment, or a TSO frame. */

@@ -6,7 +6,9 @@
  * windows (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17), delayed ACK
  * (RFC 1122 §4.2.3.2), keepalive (RFC 1122 §4.2.3.6), the FIN-WAIT-2 timeout
  * of orphaned connections, TIME-WAIT's 2 x MSL (RFC 9293 §3.4.2,
- * §3.10.7.4), and the release of drained buffers (tcp_mem.c).
+ * §3.10.7.4) while an owner still holds the connection (without one, a
+ * compact record in tcp_timewait.c keeps the time), and the release of
+ * drained buffers (tcp_mem.c).
  *
  * A connection keeps one deadline per timer; the earliest is its node in the
  * stack's heap, so an idle connection costs nothing and tcp_poll_at() is the
@@ -100,6 +102,9 @@ void tcp_timer_enter_time_wait(struct stack *s, stack_time_us now, struct tcp_co
 	c->fin_queued = false;
 	/* RFC 9293 §3.4.2: 2 x MSL, MSL read now so a change reaches new entries at once */
 	tcp_timer_set(s, c, TCP_TIMER_TIME_WAIT, now + 2 * s->cfg.tun.msl);
+	/* nobody holds it: a compact record takes over and the slot is freed */
+	if (!c->has_handle)
+		tcp_tw_take_over(s, now, c);
 }
 
 static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_conn *c);
@@ -130,6 +135,8 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 		tcp_timer_persist(s, now, c);
 		return;
 	}
+	if (tcp_orphan_gives_up(s, now, c))
+		return;
 	c->nrexmit++;
 	switch (c->state) {
 	case TCP_SYN_SENT:
@@ -208,6 +215,9 @@ static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_con
 			      NULL);
 		return;
 	}
+	/* an orphan's probes count whether answered or not (tcp_orphan.c) */
+	if (tcp_orphan_gives_up(s, now, c))
+		return;
 	if (usable > 0 && c->snd_una == c->snd_max) {
 		/* the window opened a little: SWS avoidance yields to the timer */
 		uint32_t len =
@@ -322,6 +332,7 @@ void tcp_poll(struct stack *s, stack_time_us now)
 		heap_remove(&s->tcp.timers, n);
 		tcp_timer_run(s, now, c);
 	}
+	tcp_tw_poll(s, now);
 	tcp_api_flush_blocked(s, now);
 	tcp_mem_poll(s, now);
 }
@@ -334,5 +345,5 @@ stack_time_us tcp_poll_at(const struct stack *s)
 		return s->tcp.now; /* output waits only for the next poll */
 	if (tcp_mem_wake_pending(s))
 		return s->tcp.now; /* memory was freed: held-back connections hear of it */
-	return n ? n->at : STACK_TIME_NEVER;
+	return stack_min(n ? n->at : STACK_TIME_NEVER, tcp_tw_poll_at(s));
 }

@@ -19,6 +19,14 @@
  *                                       stays within KIB + 10 %, another
  *                                       client is still served (issue 9)
  *   rpc-client idle HOST PORT N PID 0   RSS per idle established connection
+ *   rpc-client closefirst HOST PORT N PID
+ *                                       N connections opened and closed first
+ *                                       by us, as fast as they go, to kernel
+ *                                       listeners this process serves on PORT..
+ *                                       PORT+2 (84,696 ephemeral tuples), after
+ *                                       8,192 to warm up: every one must end in
+ *                                       TIME-WAIT on synackd (PID), whose RSS
+ *                                       per entry is printed
  *
  * The daemon's socket comes from $SYNACK_SOCKET. Exit 0 on success, 1 on a
  * failed check (with the reason on stderr), 77 when synackd does not serve
@@ -30,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -40,6 +50,7 @@
 #include "frame.h"
 #include "synack.h"
 #include "synack.pb-c.h"
+#include "tcp/tcp_timewait.h"
 
 #define FAIL(...)                                            \
 	do {                                                 \
@@ -935,6 +946,190 @@ static int cmd_limits(const char *host, uint16_t port)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ close first */
+
+#define CF_PORTS    3
+#define CF_WARMUP   8192 /* touches every slot and history ring before measuring */
+#define CF_INFLIGHT 256
+
+struct closefirst {
+	struct synack *s;
+	unsigned n, started, connected, closed, inflight, failed;
+	int first_err;
+	int ep;
+	unsigned kaccepted, kclosed;
+};
+
+static void cf_closed(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct closefirst *cf = ud;
+
+	cf->inflight--;
+	if (status < 0) {
+		if (!cf->failed++)
+			cf->first_err = status;
+		return;
+	}
+	cf->closed++;
+}
+
+static void cf_connected(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct closefirst *cf = ud;
+
+	if (status < 0) {
+		cf->inflight--;
+		if (!cf->failed++)
+			cf->first_err = status;
+		return;
+	}
+}
+
+static void cf_event(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	struct closefirst *cf = ud;
+
+	if (ev->type == SYNACK_EV_ESTABLISHED) {
+		cf->connected++;
+		/* we close first: our FIN, their FIN, our TIME-WAIT */
+		if (synack_close_async(s, ev->conn, cf_closed, cf) < 0)
+			FAIL("close_async");
+	} else if (ev->type == SYNACK_EV_RESET || ev->type == SYNACK_EV_ERROR) {
+		cf->inflight--;
+		if (!cf->failed++)
+			cf->first_err = ev->err;
+	}
+}
+
+/* The kernel side: accept, read to the end, close (so synack closed first). */
+static void cf_kernel(struct closefirst *cf, const int *lfd)
+{
+	struct epoll_event evs[256];
+	int n = epoll_wait(cf->ep, evs, 256, 0);
+	char buf[256];
+
+	for (int i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+		bool listener = false;
+
+		for (int k = 0; k < CF_PORTS; k++)
+			listener |= fd == lfd[k];
+		if (listener) {
+			int c;
+
+			while ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+				struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP,
+							 .data.fd = c };
+
+				if (epoll_ctl(cf->ep, EPOLL_CTL_ADD, c, &e) < 0)
+					FAIL("epoll_ctl: %s", strerror(errno));
+				cf->kaccepted++;
+			}
+			continue;
+		}
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+
+		if (r > 0 || (r < 0 && errno == EAGAIN))
+			continue;
+		close(fd);
+		cf->kclosed++;
+	}
+}
+
+static int cf_listen(const char *host, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	inet_pton(AF_INET, host, &a.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 4096) < 0)
+		FAIL("kernel listener %s:%u: %s", host, port, strerror(errno));
+	return fd;
+}
+
+static void cf_run(struct closefirst *cf, const int *lfd, int ms)
+{
+	struct pollfd p[2] = { { .fd = synack_fd(cf->s), .events = POLLIN },
+			       { .fd = cf->ep, .events = POLLIN } };
+
+	if (synack_want_write(cf->s))
+		p[0].events |= POLLOUT;
+	poll(p, 2, ms);
+	if (synack_process(cf->s) < 0)
+		FAIL("session died");
+	cf_kernel(cf, lfd);
+}
+
+/* Open and close first n more connections; returns the milliseconds it took. */
+static int64_t cf_phase(struct closefirst *cf, const char *host, uint16_t port, const int *lfd,
+			unsigned n)
+{
+	int64_t t0 = now_ms(), deadline = t0 + 100000;
+
+	cf->n += n;
+	while (cf->closed + cf->failed < cf->n || cf->kclosed < cf->kaccepted ||
+	       cf->kclosed < cf->closed) {
+		while (cf->started < cf->n && cf->inflight < CF_INFLIGHT) {
+			struct sockaddr_in remote = { .sin_family = AF_INET };
+
+			remote.sin_port = htons((uint16_t)(port + cf->started % CF_PORTS));
+			inet_pton(AF_INET, host, &remote.sin_addr);
+			if (synack_connect_async(cf->s, &remote, NULL, 10000, 0, cf_connected, cf) <
+			    0)
+				FAIL("connect_async");
+			cf->started++;
+			cf->inflight++;
+		}
+		if (cf->failed)
+			FAIL("connection %u failed: %s (%u closed first before it)",
+			     cf->closed + cf->failed, synack_strerror(cf->first_err), cf->closed);
+		if (now_ms() > deadline)
+			FAIL("timeout: %u of %u closed, kernel accepted %u, closed %u", cf->closed,
+			     cf->n, cf->kaccepted, cf->kclosed);
+		cf_run(cf, lfd, 100);
+	}
+	/* the last FINs from the kernel reach synackd: let it settle */
+	for (int i = 0; i < 5; i++)
+		cf_run(cf, lfd, 100);
+	return now_ms() - t0;
+}
+
+static int cmd_closefirst(const char *host, uint16_t port, unsigned n, pid_t daemon_pid)
+{
+	struct closefirst cf = { 0 };
+	int lfd[CF_PORTS];
+	long rss0, rss1;
+	int64_t ms;
+	double per;
+
+	cf.ep = epoll_create1(0);
+	for (int i = 0; i < CF_PORTS; i++) {
+		struct epoll_event e = { .events = EPOLLIN };
+
+		lfd[i] = cf_listen(host, (uint16_t)(port + i));
+		e.data.fd = lfd[i];
+		epoll_ctl(cf.ep, EPOLL_CTL_ADD, lfd[i], &e);
+	}
+	cf.s = open_or_skip("rpc-closefirst");
+	synack_set_event_cb(cf.s, cf_event, &cf);
+	cf_phase(&cf, host, port, lfd, CF_WARMUP);
+	rss0 = rss_kib(daemon_pid);
+	ms = cf_phase(&cf, host, port, lfd, n);
+	rss1 = rss_kib(daemon_pid);
+	per = (double)(rss1 - rss0) * 1024 / n;
+	printf("closefirst: %u + %u connections opened and closed first; the %u in %.1f s "
+	       "(%.0f/s), %u failed\n",
+	       CF_WARMUP, n, n, ms / 1000.0, n * 1000.0 / (double)(ms ? ms : 1), cf.failed);
+	printf("closefirst: synackd RSS %ld -> %ld KiB: %.0f bytes per TIME-WAIT entry measured; "
+	       "record %zu bytes, %zu with its share of the table (static)\n",
+	       rss0, rss1, per, sizeof(struct tcp_tw), (size_t)TCP_TW_BYTES_PER_ENTRY);
+	if (per > 512)
+		FAIL("%.0f bytes of RSS per TIME-WAIT entry (bound: 512)", per);
+	synack_free(cf.s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -957,6 +1152,9 @@ int main(int argc, char **argv)
 	if (argc == 7 && (strcmp(argv[1], "mem") == 0 || strcmp(argv[1], "idle") == 0))
 		return cmd_mem(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]),
 			       (pid_t)atoi(argv[5]), atol(argv[6]), strcmp(argv[1], "idle") == 0);
-	fprintf(stderr, "usage: rpc-client many|raw|owner|slow|mem|idle ...\n");
+	if (argc == 6 && strcmp(argv[1], "closefirst") == 0)
+		return cmd_closefirst(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]),
+				      (pid_t)atoi(argv[5]));
+	fprintf(stderr, "usage: rpc-client many|raw|owner|slow|mem|idle|closefirst ...\n");
 	return 2;
 }

@@ -10,6 +10,7 @@
 
 #include "config-test.h"
 #include "config_internal.h"
+#include "stack.h"
 
 static const char *default_file;
 
@@ -80,6 +81,10 @@ static void test_file_gives_defaults(void **state)
 	assert_int_equal(c.limits.conns_per_client, def.limits.conns_per_client);
 	assert_int_equal(c.limits.buffered_per_client, def.limits.buffered_per_client);
 	assert_int_equal(c.limits.max_frame, def.limits.max_frame);
+	assert_int_equal(c.limits.max_time_wait, def.limits.max_time_wait);
+	assert_int_equal(c.limits.max_time_wait, STACK_DEFAULT_MAX_TIME_WAIT);
+	assert_int_equal(c.limits.max_orphans, def.limits.max_orphans);
+	assert_int_equal(c.limits.max_orphans, STACK_DEFAULT_MAX_ORPHANS);
 	assert_int_equal(c.shutdown.mode, def.shutdown.mode);
 	assert_int_equal(c.shutdown.drain_us, def.shutdown.drain_us);
 	assert_int_equal(c.shutdown.abort_on_disconnect, def.shutdown.abort_on_disconnect);

@@ -300,10 +300,22 @@ struct tcp_conn *h_conn(struct harness *h, stack_sock sock)
 	return tcp_conn_from_sock(h->s, sock, false);
 }
 
+struct tcp_tw *h_tw(struct harness *h)
+{
+	struct tcp_tuple t = { .laddr = H_LOCAL_ADDR,
+			       .raddr = H_REMOTE_ADDR,
+			       .lport = h->lport,
+			       .rport = H_REMOTE_PORT };
+
+	return tcp_tw_lookup(h->s, &t);
+}
+
 enum tcp_conn_state h_state(struct harness *h, stack_sock sock)
 {
 	struct tcp_conn *c = h_conn(h, sock);
 
+	if (!c && sock == h->sock && h_tw(h))
+		return TCP_TIME_WAIT; /* its slot was handed to a TIME-WAIT record */
 	return c ? c->state : TCP_CLOSED;
 }
 

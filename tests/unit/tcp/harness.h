@@ -96,7 +96,10 @@ void h_drain(struct harness *h);
 
 /* Our conn behind h->sock (or any handle). */
 struct tcp_conn *h_conn(struct harness *h, stack_sock sock);
+/* The state of sock; for h->sock, TIME-WAIT while a record holds the test's tuple. */
 enum tcp_conn_state h_state(struct harness *h, stack_sock sock);
+/* The TIME-WAIT record of the test's tuple (h->lport, the peer's port), or NULL. */
+struct tcp_tw *h_tw(struct harness *h);
 /* Pop one event; asserts its type (and sock when non-zero). */
 void h_expect_event(struct harness *h, enum stack_event_type type, stack_sock sock, int err);
 void h_expect_no_event(struct harness *h);

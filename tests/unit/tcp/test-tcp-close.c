@@ -39,14 +39,17 @@ static void test_active_close(void **state)
 	       NULL);
 	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
 	assert_int_equal(h_state(h, sock), TCP_TIME_WAIT);
-	assert_null(h_conn(h, sock)->rcv.buf); /* compact */
-	assert_null(h_conn(h, sock)->snd.buf);
-	assert_int_equal(h_conn(h, sock)->mem_rcv + h_conn(h, sock)->mem_snd, 0);
+	/* compact: a record holds the tuple, the slot is free at once */
+	assert_null(h_conn(h, sock));
+	assert_non_null(h_tw(h));
+	assert_int_equal(h->s->tcp.nused, 1); /* the listener */
+	assert_int_equal(h->s->tcp.tw.count, 1);
 	assert_int_equal(stack_poll_at(h->s), S(3) + S(60));
 	h_poll(h, S(63) - 1);
 	assert_int_equal(h_state(h, sock), TCP_TIME_WAIT);
 	h_poll(h, S(63));
-	assert_null(h_conn(h, sock));
+	assert_null(h_tw(h));
+	assert_int_equal(h->s->tcp.tw.count, 0);
 	assert_int_equal(h->s->tcp.nused, 1); /* the listener */
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTW], 1);
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpCurrEstab], 0);
@@ -204,19 +207,19 @@ static void test_time_wait_msl_change(void **state)
 	       NULL);
 	h_drain(h);
 	assert_int_equal(h_state(h, first), TCP_TIME_WAIT);
-	assert_int_equal(h_conn(h, first)->timer[TCP_TIMER_TIME_WAIT], S(21));
+	assert_int_equal(h_tw(h)->expires, S(21));
 	/* set msl 1s: the entry that exists keeps its deadline ... */
 	assert_int_equal(stack_tunable_set(h->s, S(2), STACK_TUN_msl, S(1)), 0);
-	assert_int_equal(h_conn(h, first)->timer[TCP_TIMER_TIME_WAIT], S(21));
+	assert_int_equal(h_tw(h)->expires, S(21));
 	/* ... a retransmitted FIN is re-ACKed and restarts it with the new MSL */
 	h_send(h, S(3), SEG(.seq = RNXT, .ack = h->iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
 	       NULL);
 	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
-	assert_int_equal(h_conn(h, first)->timer[TCP_TIMER_TIME_WAIT], S(5));
+	assert_int_equal(h_tw(h)->expires, S(5));
 	h_poll(h, S(5) - 1);
 	assert_int_equal(h_state(h, first), TCP_TIME_WAIT);
 	h_poll(h, S(5));
-	assert_null(h_conn(h, first));
+	assert_null(h_tw(h));
 	h_expect_event(h, STACK_EV_CLOSED, first, 0);
 	/* a new TIME-WAIT entry lasts 2 x 1 s */
 	h_establish_passive(h, S(10));
@@ -250,7 +253,7 @@ static void test_time_wait_rst_rfc1337(void **state)
 	assert_int_equal(stack_tunable_set(h->s, S(2), STACK_TUN_rfc1337, 0), 0);
 	h_send(h, S(3), SEG(.seq = RNXT + 1, .flags = TCP_FLAG_RST), NULL);
 	h_expect_nothing(h);
-	assert_null(h_conn(h, sock));
+	assert_null(h_tw(h));
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWKilled], 1);
 	h_free(h);
 }
@@ -277,7 +280,8 @@ static void test_time_wait_reuse(void **state)
 	assert_true(h_pop(h, &sa));
 	assert_int_equal(sa.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
 	assert_int_equal(sa.ack, RNXT + 100001);
-	assert_null(h_conn(h, sock));
+	assert_null(h_tw(h));
+	assert_int_equal(h_conn(h, sock), NULL);
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 1);
 	h_free(h);
 }

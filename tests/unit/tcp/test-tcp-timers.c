@@ -139,11 +139,21 @@ static int count_cb(void *ctx, stack_sock sock, const struct stack_tcp_info *inf
 	return 0;
 }
 
+/* The handle of the TIME-WAIT entry the walk reports. */
+static int find_tw_cb(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
+{
+	if (info->state == TCP_TIME_WAIT)
+		*(stack_sock *)ctx = sock;
+	return 0;
+}
+
 static void test_info_history_foreach(void **state)
 {
 	struct harness *h = h_new(NULL);
 	struct stack_tcp_history_entry hist[20];
 	struct stack_tcp_info in;
+	stack_sock tw;
+	uint64_t id;
 	unsigned n = 0;
 	int k;
 
@@ -151,6 +161,7 @@ static void test_info_history_foreach(void **state)
 	assert_int_equal(stack_tcp_send(h->s, MS(6), h->sock, "abc", 3), 3);
 	assert_int_equal(stack_tcp_info(h->s, h->sock, &in), 0);
 	assert_string_equal(in.state_name, "ESTABLISHED");
+	id = in.id;
 	assert_int_equal(in.local.addr, H_LOCAL_ADDR);
 	assert_int_equal(in.local.port, H_LOCAL_PORT);
 	assert_int_equal(in.remote.addr, H_REMOTE_ADDR);
@@ -193,10 +204,30 @@ static void test_info_history_foreach(void **state)
 	n = 0;
 	assert_int_equal(stack_tcp_foreach(h->s, count_cb, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(stack_tcp_info(h->s, h->sock, &in), 0);
+	/* the slot went to a TIME-WAIT record: the old handle is stale, the walk
+	 * names the record with a handle of its own, under the same id */
+	assert_int_equal(stack_tcp_info(h->s, h->sock, &in), -EBADF);
+	tw = 0;
+	assert_int_equal(stack_tcp_foreach(h->s, find_tw_cb, &tw), 0);
+	assert_int_not_equal(tw, 0);
+	assert_int_equal(stack_tcp_info(h->s, tw, &in), 0);
+	assert_int_equal(in.id, id);
 	assert_string_equal(in.state_name, "TIME-WAIT");
 	assert_string_equal(in.timer_name, "timewait");
+	assert_int_equal(in.timer_remaining_us, 2 * h->s->cfg.tun.msl);
 	assert_true(in.orphan);
+	assert_int_equal(in.rcv_nxt, RNXT + 1);
+	/* its history keeps the latest change: FIN-WAIT-2 -> TIME-WAIT on their FIN */
+	assert_int_equal(stack_tcp_history(h->s, tw, hist, 20), 1);
+	assert_string_equal(hist[0].from_name, "FIN-WAIT-2");
+	assert_string_equal(hist[0].to_name, "TIME-WAIT");
+	assert_string_equal(hist[0].cause, "rcv FIN");
+	/* and synackctl kill ends it, sending nothing (RFC 9293 §3.10.5) */
+	h_drain(h);
+	assert_int_equal(stack_tcp_kill_orphan(h->s, MS(9), tw), 0);
+	assert_int_equal(stack_tcp_info(h->s, tw, &in), -EBADF);
+	assert_int_equal(stack_tcp_kill_orphan(h->s, MS(9), tw), -EBADF);
+	h_expect_nothing(h);
 	assert_int_equal(stack_tcp_state_name(TCP_SYN_SENT)[0], 'S');
 	assert_string_equal(stack_tcp_state_name(TCP_FIN_WAIT_2), "FIN-WAIT-2");
 	assert_true(h->traced_states >= 6);

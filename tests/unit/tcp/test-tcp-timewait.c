@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-tcp-timewait.c - the compact TIME-WAIT records (tcp_timewait.c):
+ * their size (static and measured from the allocator), the slot freed at
+ * once, the bound with the oldest recycled (TcpExtTCPTimeWaitOverflow),
+ * expiry with MSL lowered while records exist, RFC 6191 reopening by
+ * sequence number and by timestamp, RFC 9293 §3.10.7.4 for RST, ACK and
+ * FIN in TIME-WAIT (RFC 5961 challenge ACKs, RFC 1337), and the RFC 6056
+ * port picker skipping tuples in TIME-WAIT.
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "stack_info.h"
+
+#define MS(x) ((stack_time_us)(x)*1000)
+#define S(x)  ((stack_time_us)(x)*1000000)
+#define RNXT  (H_REMOTE_ISN + 1)
+
+static uint32_t tw_max = 0; /* stack_config.max_time_wait for the next harness */
+
+static void tweak_tw(struct stack_config *cfg)
+{
+	cfg->max_time_wait = tw_max;
+	cfg->tun.msl = S(10);
+}
+
+static void drain_events(struct harness *h)
+{
+	struct stack_event ev;
+
+	while (stack_event_pop(h->s, &ev))
+		;
+}
+
+/*
+ * A passive connection from the peer's port rport, closed first by us, in
+ * TIME-WAIT at t (the peer's FIN, with an ACK of ours, arrives at t). Needs
+ * the listener h->lsock. Returns our ISN.
+ */
+static uint32_t tw_make(struct harness *h, stack_time_us t, uint16_t rport)
+{
+	struct tcp_seg got;
+	stack_sock c;
+	uint32_t iss;
+
+	h_send(h, t,
+	       SEG(.sport = rport, .seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_mss = true,
+		   .opt.mss = H_MSS),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	iss = got.seq;
+	h_send(h, t, SEG(.sport = rport, .seq = RNXT, .ack = iss + 1), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, t, h->lsock, 9, &c), 0);
+	assert_int_equal(stack_tcp_close(h->s, t, c), 0);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_FIN | TCP_FLAG_ACK);
+	h_send(h, t,
+	       SEG(.sport = rport, .seq = RNXT, .ack = iss + 2,
+		   .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_ACK);
+	assert_int_equal(got.ack, RNXT + 1);
+	h_expect_nothing(h);
+	drain_events(h);
+	return iss;
+}
+
+static struct tcp_tw *tw_of(struct harness *h, uint16_t rport)
+{
+	struct tcp_tuple t = {
+		.laddr = H_LOCAL_ADDR, .raddr = H_REMOTE_ADDR, .lport = H_LOCAL_PORT, .rport = rport
+	};
+
+	return tcp_tw_lookup(h->s, &t);
+}
+
+static struct harness *tw_harness(uint32_t max)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct harness *h;
+
+	tw_max = max;
+	h = h_new(tweak_tw);
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 64, 7, &h->lsock), 0);
+	return h;
+}
+
+/* <= 256 bytes per entry, table included: by type and by what the allocator gave. */
+static void test_record_size(void **state)
+{
+	struct harness *h = tw_harness(0);
+	const unsigned n = 2000;
+	size_t before, per;
+
+	assert_true(sizeof(struct tcp_tw) <= 128);
+	assert_true(TCP_TW_BYTES_PER_ENTRY <= 256);
+	/* the table starts empty: records come as they are needed */
+	assert_int_equal(h->s->tcp.tw.nchunks, 0);
+	assert_null(h->s->tcp.tw.buckets);
+	before = h->mem_live;
+	for (unsigned i = 0; i < n; i++)
+		tw_make(h, MS(i), (uint16_t)(10000 + i));
+	assert_int_equal(h->s->tcp.tw.count, n);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_SynackTcpTimeWait], n);
+	/* 16 slots served 2,000 connections: each slot went back at once */
+	assert_int_equal(h->s->tcp.nused, 1);
+	per = (h->mem_live - before) / n;
+	print_message("TIME-WAIT: %zu bytes per record (static %zu with its table share), "
+		      "%zu measured from the allocator over %u records\n",
+		      sizeof(struct tcp_tw), (size_t)TCP_TW_BYTES_PER_ENTRY, per, n);
+	assert_true(per <= 256);
+	assert_int_equal(h->mem_live - before, h->s->tcp.tw.bytes);
+	/* all of them expire at 2 x MSL after they began, none before */
+	h_poll(h, S(20) - 1);
+	assert_int_equal(h->s->tcp.tw.count, n);
+	assert_int_equal(stack_poll_at(h->s), S(20));
+	h_poll(h, MS(n - 1) + S(20) - 1);
+	assert_int_equal(h->s->tcp.tw.count, 1);
+	assert_int_equal(stack_poll_at(h->s), MS(n - 1) + S(20));
+	h_poll(h, MS(n - 1) + S(20));
+	assert_int_equal(h->s->tcp.tw.count, 0);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTW], n);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_SynackTcpTimeWait], 0);
+	/* the memory goes back with the last record, but for the chunk directory */
+	assert_int_equal(h->mem_live - before, h->s->tcp.tw.nchunks_max * sizeof(void *));
+	assert_int_equal(h->s->tcp.tw.bytes, h->mem_live - before);
+	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
+	h_expect_nothing(h);
+	h_free(h);
+}
+
+/* At limits.max_time_wait the record nearest its end goes for the new one. */
+static void test_overflow_recycles_oldest(void **state)
+{
+	struct harness *h = tw_harness(4);
+
+	for (unsigned i = 0; i < 4; i++)
+		tw_make(h, S(i), (uint16_t)(10000 + i));
+	/* a retransmitted FIN restarts 10000's 2 MSL: 10001 is the oldest now */
+	h_send(h, S(5),
+	       SEG(.sport = 10000, .seq = RNXT, .ack = 0, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_drain(h);
+	tw_make(h, S(6), 10004);
+	assert_int_equal(h->s->tcp.tw.count, 4);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPTimeWaitOverflow], 1);
+	assert_null(tw_of(h, 10001));
+	assert_non_null(tw_of(h, 10000));
+	assert_non_null(tw_of(h, 10002));
+	assert_non_null(tw_of(h, 10004));
+	tw_make(h, S(7), 10005);
+	assert_null(tw_of(h, 10002));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPTimeWaitOverflow], 2);
+	/* the recycled pair is a closed port again: a segment gets a reset */
+	h_send(h, S(8), SEG(.sport = 10001, .seq = RNXT + 1, .ack = 5), NULL);
+	h_expect(h, OUT(.dport = 10001, .seq = 5, .flags = TCP_FLAG_RST));
+	h_free(h);
+}
+
+static void tweak_msl(struct stack_config *cfg)
+{
+	cfg->tun.msl = S(10);
+}
+
+/* MSL lowered while records exist: the new, shorter ones do not wait behind the old. */
+static void test_msl_lowered(void **state)
+{
+	struct harness *h = tw_harness(0);
+
+	tw_make(h, S(1), 10000); /* ends at 21 s */
+	tw_make(h, S(2), 10001); /* ends at 22 s */
+	assert_int_equal(stack_tunable_set(h->s, S(3), STACK_TUN_msl, S(1)), 0);
+	tw_make(h, S(3), 10002); /* ends at 5 s */
+	assert_int_equal(stack_tunable_set(h->s, S(4), STACK_TUN_msl, S(2)), 0);
+	tw_make(h, S(4), 10003); /* ends at 8 s */
+	assert_int_equal(stack_poll_at(h->s), S(5));
+	h_poll(h, S(5));
+	assert_null(tw_of(h, 10002));
+	assert_non_null(tw_of(h, 10003));
+	assert_int_equal(stack_poll_at(h->s), S(8));
+	h_poll(h, S(8));
+	assert_null(tw_of(h, 10003));
+	assert_non_null(tw_of(h, 10000));
+	assert_int_equal(stack_poll_at(h->s), S(21));
+	h_poll(h, S(22));
+	assert_int_equal(h->s->tcp.tw.count, 0);
+	h_free(h);
+}
+
+/* RFC 9293 §3.10.7.4 in TIME-WAIT: RST, ACK, data and FIN on a record. */
+static void test_segments(void **state)
+{
+	struct harness *h = tw_harness(0);
+	uint32_t iss = tw_make(h, S(1), 10000);
+	const struct tcp_tw *tw = tw_of(h, 10000);
+
+	assert_non_null(tw);
+	/* an RST inside the window but not at RCV.NXT: challenge ACK (RFC 5961 §3.2) */
+	h_send(h, S(2), SEG(.sport = 10000, .seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 1);
+	/* RFC 1337: an exact RST is ignored */
+	h_send(h, S(2), SEG(.sport = 10000, .seq = RNXT + 1, .flags = TCP_FLAG_RST), NULL);
+	h_expect_nothing(h);
+	assert_ptr_equal(tw_of(h, 10000), tw);
+	/* an ACK of something we never sent: challenge ACK (RFC 5961 §5.2) */
+	h_send(h, S(3), SEG(.sport = 10000, .seq = RNXT + 1, .ack = iss + 1000), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	/* a duplicate of their last ACK: nothing */
+	h_send(h, S(3), SEG(.sport = 10000, .seq = RNXT + 1, .ack = iss + 2), NULL);
+	h_expect_nothing(h);
+	/* an old segment (below RCV.NXT, with data): ACK it, drop it */
+	h_send(h, S(4), SEG(.sport = 10000, .seq = RNXT - 10, .ack = iss + 2, .len = 5), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	/* a SYN at an old sequence number does not reopen: challenge ACK */
+	h_send(h, S(4), SEG(.sport = 10000, .seq = RNXT, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_ptr_equal(tw_of(h, 10000), tw);
+	/* their FIN again: re-ACKed, and 2 MSL starts over */
+	h_send(h, S(5),
+	       SEG(.sport = 10000, .seq = RNXT, .ack = iss + 2,
+		   .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(tw->expires, S(25));
+	h_poll(h, S(25) - 1);
+	assert_ptr_equal(tw_of(h, 10000), tw);
+	/* rfc1337 off: the exact RST ends it (TcpExtTWKilled) */
+	assert_int_equal(stack_tunable_set(h->s, S(6), STACK_TUN_rfc1337, 0), 0);
+	h_send(h, S(25) - 1, SEG(.sport = 10000, .seq = RNXT + 1, .flags = TCP_FLAG_RST), NULL);
+	h_expect_nothing(h);
+	assert_null(tw_of(h, 10000));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWKilled], 1);
+	h_free(h);
+}
+
+static void tweak_ts(struct stack_config *cfg)
+{
+	cfg->tun.timestamps = 1;
+	cfg->tun.msl = S(10);
+}
+
+/* RFC 6191: with timestamps, a newer TSval reopens even from a lower sequence number. */
+static void test_reopen_by_timestamp(void **state)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct harness *h = h_new(tweak_ts);
+	struct tcp_seg got;
+	stack_sock c;
+	uint32_t iss;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	h_send(h, S(1),
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_ts = true,
+		   .opt.tsval = 1000),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	iss = got.seq;
+	assert_true(got.opt.has_ts);
+	h_send(h, S(1),
+	       SEG(.seq = RNXT, .ack = iss + 1, .opt.has_ts = true, .opt.tsval = 1001,
+		   .opt.tsecr = got.opt.tsval),
+	       NULL);
+	assert_int_equal(stack_tcp_accept(h->s, S(1), h->lsock, 9, &c), 0);
+	assert_int_equal(stack_tcp_close(h->s, S(1), c), 0);
+	h_drain(h);
+	h_send(h, S(1),
+	       SEG(.seq = RNXT, .ack = iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK,
+		   .opt.has_ts = true, .opt.tsval = 1002),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_true(got.opt.has_ts);
+	assert_int_equal(got.opt.tsecr, 1002);
+	assert_non_null(h_tw(h));
+	assert_true(h_tw(h)->ts_ok);
+	drain_events(h);
+	/* a higher sequence number but an older timestamp: PAWS drops it, ACK */
+	h_send(h, S(2),
+	       SEG(.seq = RNXT + 5000, .flags = TCP_FLAG_SYN, .opt.has_ts = true, .opt.tsval = 999),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_ACK);
+	assert_int_equal(got.opt.tsecr, 1002);
+	assert_non_null(h_tw(h));
+	/* a lower sequence number with a newer timestamp: reopened, the listener answers */
+	h_send(h, S(3),
+	       SEG(.seq = RNXT - 5000, .flags = TCP_FLAG_SYN, .opt.has_ts = true,
+		   .opt.tsval = 2000),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(got.ack, RNXT - 5000 + 1);
+	assert_null(h_tw(h));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 1);
+	assert_int_equal(h->s->tcp.tw.count, 0);
+	h_free(h);
+}
+
+static int tw_sock_cb(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
+{
+	if (info->state == TCP_TIME_WAIT)
+		*(stack_sock *)ctx = sock;
+	return 0;
+}
+
+/* A record's handle goes stale with it, even when the next record reuses its place. */
+static void test_stale_record_handle(void **state)
+{
+	struct harness *h = tw_harness(0);
+	struct stack_tcp_info in;
+	stack_sock first = 0, second = 0;
+
+	tw_make(h, S(1), 10000);
+	assert_int_equal(stack_tcp_foreach(h->s, tw_sock_cb, &first), 0);
+	assert_int_equal(stack_tcp_info(h->s, first, &in), 0);
+	assert_int_equal(in.remote.port, 10000);
+	/* socket calls do not take it: only observers and kill do */
+	assert_int_equal(stack_tcp_send(h->s, S(1), first, "x", 1), -EBADF);
+	assert_int_equal(stack_tcp_close(h->s, S(1), first), -EBADF);
+	assert_int_equal(stack_tcp_kill_orphan(h->s, S(2), first), 0);
+	assert_int_equal(h->s->tcp.tw.nchunks, 0); /* the last record took its chunk along */
+	tw_make(h, S(3), 10001);
+	assert_int_equal(stack_tcp_foreach(h->s, tw_sock_cb, &second), 0);
+	assert_int_equal((uint32_t)second, (uint32_t)first); /* the same place ... */
+	assert_int_not_equal(second, first);		     /* ... another generation */
+	assert_int_equal(stack_tcp_info(h->s, first, &in), -EBADF);
+	assert_int_equal(stack_tcp_kill_orphan(h->s, S(3), first), -EBADF);
+	assert_int_equal(stack_tcp_info(h->s, second, &in), 0);
+	assert_int_equal(in.remote.port, 10001);
+	h_free(h);
+}
+
+/* RFC 6056 / RFC 9293 §3.4.2: the port picker never hands out a tuple in TIME-WAIT. */
+static void test_port_pick_skips_time_wait(void **state)
+{
+	struct harness *h = h_new(tweak_msl);
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct stack_endpoint local = { 0, 0 };
+	struct tcp_port_alloc saved = h->s->tcp.ports;
+	struct stack_tcp_info in;
+	struct tcp_seg got;
+	stack_sock c;
+	uint16_t first;
+
+	assert_int_equal(stack_tcp_connect(h->s, S(1), &local, &remote, 5, &c), 0);
+	assert_true(h_pop(h, &got));
+	first = got.sport;
+	h->lport = first;
+	h->iss = got.seq;
+	h_send(h, S(1),
+	       SEG(.dport = first, .seq = H_REMOTE_ISN, .ack = h->iss + 1,
+		   .flags = TCP_FLAG_SYN | TCP_FLAG_ACK),
+	       NULL);
+	h_drain(h);
+	assert_int_equal(stack_tcp_close(h->s, S(1), c), 0);
+	h_drain(h);
+	h_send(h, S(1),
+	       SEG(.dport = first, .seq = RNXT, .ack = h->iss + 2,
+		   .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_drain(h);
+	assert_non_null(h_tw(h));
+	/* the picker starts where it did for the first connection: it must move on */
+	h->s->tcp.ports = saved;
+	assert_int_equal(stack_tcp_connect(h->s, S(2), &local, &remote, 5, &c), 0);
+	assert_int_equal(stack_tcp_info(h->s, c, &in), 0);
+	assert_int_not_equal(in.local.port, first);
+	/* and an explicit bind to the tuple in TIME-WAIT is refused */
+	local.port = first;
+	assert_int_equal(stack_tcp_connect(h->s, S(2), &local, &remote, 5, &c), -EADDRINUSE);
+	h_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_size),
+		cmocka_unit_test(test_overflow_recycles_oldest),
+		cmocka_unit_test(test_msl_lowered),
+		cmocka_unit_test(test_segments),
+		cmocka_unit_test(test_reopen_by_timestamp),
+		cmocka_unit_test(test_stale_record_handle),
+		cmocka_unit_test(test_port_pick_skips_time_wait),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
