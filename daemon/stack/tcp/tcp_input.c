@@ -299,19 +299,27 @@ static bool tcp_input_syn_sent(struct stack *s, struct tcp_conn *c, struct tcp_r
  * three forged segments a millisecond apart, and the peer fast-retransmits
  * and halves its window for nothing. Spaced, real ACKs of new data come in
  * between and reset its count (Linux spaces them too, per socket).
+ * TIME-WAIT records (tcp_timewait.c) space theirs with the same rule.
  */
-static void tcp_input_challenge_ack(struct stack *s, struct tcp_conn *c, stack_time_us now)
+bool tcp_input_challenge_ack_due(struct stack *s, stack_time_us now, stack_time_us last, bool sent)
 {
 	stack_time_us gap = 1000000 / s->cfg.tun.challenge_ack_limit;
 
-	/* chack_window: when the last one went out; chack_count: 0 before the first */
-	if (c->chack_count && now >= c->chack_window && now - c->chack_window < gap) {
+	if (sent && now >= last && now - last < gap) {
 		STACK_INC(s, TcpExtTCPACKSkippedChallenge);
-		return;
+		return false;
 	}
+	STACK_INC(s, TcpExtTCPChallengeACK);
+	return true;
+}
+
+static void tcp_input_challenge_ack(struct stack *s, struct tcp_conn *c, stack_time_us now)
+{
+	/* chack_window: when the last one went out; chack_count: 0 before the first */
+	if (!tcp_input_challenge_ack_due(s, now, c->chack_window, c->chack_count != 0))
+		return;
 	c->chack_window = now;
 	c->chack_count = 1;
-	STACK_INC(s, TcpExtTCPChallengeACK);
 	tcp_output_ack(s, now, c);
 }
 

@@ -422,8 +422,9 @@ void tcp_tw_take_over(struct stack *s, stack_time_us now, struct tcp_conn *c)
 	tw->ts_recent = c->ts_recent;
 	tw->ts_recent_at = c->ts_recent_at;
 	tw->ts_offset = c->ts_offset;
-	tw->chack_window = c->chack_window;
-	tw->chack_count = (uint16_t)stack_min(c->chack_count, 65535u);
+	/* the time of the connection's last challenge ACK: the spacing goes on */
+	tw->chack_last = c->chack_window;
+	tw->chack_sent = c->chack_count != 0;
 	tw->hist_at = h->at;
 	tw->hist_from = h->from;
 	tw->hist_to = h->to;
@@ -497,19 +498,13 @@ static void tw_send_ack(struct stack *s, stack_time_us now, struct tcp_tw *tw)
 	tcp_output_bare(s, now, tcp_tw_sock(s, tw), tw->tuple.laddr, tw->tuple.raddr, &seg);
 }
 
-/* RFC 5961 §7: challenge ACKs at most challenge_ack_limit per second. */
+/* RFC 5961 §7: spaced 1/challenge_ack_limit s apart, as a connection's (tcp_input.c). */
 static void tw_challenge_ack(struct stack *s, stack_time_us now, struct tcp_tw *tw)
 {
-	if (now - tw->chack_window >= 1000000 || now < tw->chack_window) {
-		tw->chack_window = now;
-		tw->chack_count = 0;
-	}
-	if (tw->chack_count >= s->cfg.tun.challenge_ack_limit) {
-		STACK_INC(s, TcpExtTCPACKSkippedChallenge);
+	if (!tcp_input_challenge_ack_due(s, now, tw->chack_last, tw->chack_sent))
 		return;
-	}
-	tw->chack_count++;
-	STACK_INC(s, TcpExtTCPChallengeACK);
+	tw->chack_last = now;
+	tw->chack_sent = true;
 	tw_send_ack(s, now, tw);
 }
 

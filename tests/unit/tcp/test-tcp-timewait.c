@@ -299,6 +299,89 @@ static void test_reopen_by_timestamp(void **state)
 	h_free(h);
 }
 
+/*
+ * RFC 5961 §7 in a record as in a connection: challenge ACKs at least
+ * 1/challenge_ack_limit s apart (100 ms by default), never a burst (to the
+ * peer a burst of challenge ACKs is duplicate ACKs: a fast retransmit).
+ */
+static void test_challenge_ack_spacing(void **state)
+{
+	struct harness *h = tw_harness(0);
+	uint32_t iss = tw_make(h, S(1), 10000);
+
+	/* RSTs in the window but not at RCV.NXT, 1 ms apart: one challenge ACK */
+	for (uint32_t i = 0; i < 5; i++)
+		h_send(h, S(2) + MS(i),
+		       SEG(.sport = 10000, .seq = RNXT + 100 + i, .flags = TCP_FLAG_RST), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	h_expect_nothing(h);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 4);
+	/* the next one 100 ms after the last that went out, not before */
+	h_send(h, S(2) + MS(99), SEG(.sport = 10000, .seq = RNXT + 200, .flags = TCP_FLAG_RST),
+	       NULL);
+	h_expect_nothing(h);
+	h_send(h, S(2) + MS(100), SEG(.sport = 10000, .seq = RNXT + 200, .flags = TCP_FLAG_RST),
+	       NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 2);
+	/* SYNs and bad ACKs share the spacing */
+	h_send(h, S(2) + MS(150), SEG(.sport = 10000, .seq = RNXT + 1, .flags = TCP_FLAG_SYN),
+	       NULL);
+	h_send(h, S(2) + MS(160), SEG(.sport = 10000, .seq = RNXT + 1, .ack = iss + 1000), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 7);
+	assert_non_null(tw_of(h, 10000));
+	h_free(h);
+}
+
+static void tweak_chack(struct stack_config *cfg)
+{
+	cfg->tun.challenge_ack_limit = 2;
+	cfg->tun.msl = S(10);
+}
+
+/*
+ * The record takes over the connection's time of its last challenge ACK: one
+ * sent just before the record began still counts (2 a second here: 500 ms).
+ */
+static void test_challenge_ack_handover(void **state)
+{
+	struct harness *h = h_new(tweak_chack);
+	const struct tcp_conn *c;
+	stack_sock sock;
+	uint32_t iss;
+
+	h_establish_passive(h, 0);
+	sock = h->sock;
+	iss = h->iss;
+	assert_int_equal(stack_tcp_close(h->s, S(1), sock), 0);
+	h_drain(h);
+	h_send(h, S(1), SEG(.seq = RNXT, .ack = iss + 2), NULL);
+	assert_int_equal(h_state(h, sock), TCP_FIN_WAIT_2);
+	/* FIN-WAIT-2: a blind RST draws the connection's challenge ACK */
+	h_send(h, S(2), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect(h, OUT(.seq = iss + 2, .ack = RNXT, .wnd = H_RCVBUF));
+	c = h_conn(h, sock);
+	assert_non_null(c);
+	assert_int_equal(c->chack_window, S(2));
+	/* their FIN 1 ms later: the record takes over */
+	h_send(h, S(2) + MS(1),
+	       SEG(.seq = RNXT, .ack = iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK), NULL);
+	h_expect(h, OUT(.seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(h_tw(h));
+	/* 2 ms after the connection's challenge ACK: none from the record */
+	h_send(h, S(2) + MS(2), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect_nothing(h);
+	h_send(h, S(2) + MS(499), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 2);
+	h_send(h, S(2) + MS(500), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect(h, OUT(.seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 2);
+	h_free(h);
+}
+
 static int tw_sock_cb(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
 {
 	if (info->state == TCP_TIME_WAIT)
@@ -382,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_msl_lowered),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_reopen_by_timestamp),
+		cmocka_unit_test(test_challenge_ack_spacing),
+		cmocka_unit_test(test_challenge_ack_handover),
 		cmocka_unit_test(test_stale_record_handle),
 		cmocka_unit_test(test_port_pick_skips_time_wait),
 	};
