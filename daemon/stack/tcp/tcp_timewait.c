@@ -552,6 +552,21 @@ static bool tw_seq_acceptable(const struct tcp_tw *tw, const struct tcp_seg *seg
 	       seq_in(seg->seq + seg_len - 1, tw->rcv_nxt, end);
 }
 
+/*
+ * RFC 7323 §4.3, as tcp_input_ts_recent: called once the ACK field is found
+ * acceptable. Moved for a blind RST (ignored by RFC 1337) or a segment with
+ * no or a bad ACK, TS.Recent would make the real peer's new SYN look old
+ * (RFC 6191) and PAWS drop its segments for the rest of 2 x MSL.
+ */
+static void tw_ts_recent(stack_time_us now, struct tcp_tw *tw, const struct tcp_seg *seg)
+{
+	if (tw->ts_ok && seg->opt.has_ts && seq_le(seg->seq, tw->rcv_nxt) &&
+	    seq_ge(seg->opt.tsval, tw->ts_recent)) {
+		tw->ts_recent = seg->opt.tsval;
+		tw->ts_recent_at = now;
+	}
+}
+
 /* RFC 9293 §3.10.7.4 for a segment reaching a TIME-WAIT record; tw may be gone on return. */
 static void tw_segment(struct stack *s, stack_time_us now, struct tcp_tw *tw,
 		       const struct tcp_seg *seg)
@@ -583,12 +598,6 @@ static void tw_segment(struct stack *s, stack_time_us now, struct tcp_tw *tw,
 			return;
 		}
 	}
-	/* RFC 7323 §4.3: TS.Recent follows in-window segments */
-	if (tw->ts_ok && seg->opt.has_ts && seq_le(seg->seq, tw->rcv_nxt) &&
-	    seq_ge(seg->opt.tsval, tw->ts_recent)) {
-		tw->ts_recent = seg->opt.tsval;
-		tw->ts_recent_at = now;
-	}
 	/* second: RST (RFC 5961 §3.2; RFC 1337 keeps TIME-WAIT unless turned off) */
 	if (flags & TCP_FLAG_RST) {
 		if (seg->seq != tw->rcv_nxt) {
@@ -612,6 +621,7 @@ static void tw_segment(struct stack *s, stack_time_us now, struct tcp_tw *tw,
 		tw_challenge_ack(s, now, tw);
 		return;
 	}
+	tw_ts_recent(now, tw, seg);
 	/* seventh: text cannot occur after the peer's FIN; eighth: FIN */
 	if (flags & TCP_FLAG_FIN) {
 		tw_send_ack(s, now, tw);

@@ -300,6 +300,95 @@ static void test_reopen_by_timestamp(void **state)
 }
 
 /*
+ * A passive connection with timestamps (the peer's TSval 1000, 1001, 1002),
+ * closed first by us, in TIME-WAIT at t with TS.Recent 1002. Needs the
+ * listener h->lsock. Returns our ISN.
+ */
+static uint32_t tw_make_ts(struct harness *h, stack_time_us t)
+{
+	struct tcp_seg got;
+	stack_sock c;
+	uint32_t iss;
+
+	h_send(h, t,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_ts = true,
+		   .opt.tsval = 1000),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	iss = got.seq;
+	h_send(h, t,
+	       SEG(.seq = RNXT, .ack = iss + 1, .opt.has_ts = true, .opt.tsval = 1001,
+		   .opt.tsecr = got.opt.tsval),
+	       NULL);
+	assert_int_equal(stack_tcp_accept(h->s, t, h->lsock, 9, &c), 0);
+	assert_int_equal(stack_tcp_close(h->s, t, c), 0);
+	h_drain(h);
+	h_send(h, t,
+	       SEG(.seq = RNXT, .ack = iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK,
+		   .opt.has_ts = true, .opt.tsval = 1002),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.opt.tsecr, 1002);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	drain_events(h);
+	return iss;
+}
+
+/*
+ * RFC 7323 §4.3 in a record, as for a connection (tcp_input_ts_recent):
+ * TS.Recent moves only for a segment whose ACK is acceptable. A blind RST at
+ * RCV.NXT (ignored, RFC 1337), a segment without ACK and one with an ACK
+ * out of bounds, each with a TSval far ahead, leave it alone; were it moved,
+ * the real peer's next SYN would fail RFC 6191's timestamp test (and draw a
+ * challenge ACK instead of a SYN,ACK) for the rest of 2 x MSL.
+ */
+static void test_ts_recent_needs_ack(void **state)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	const uint32_t far = 1002 + 0x7fff0000u;
+	struct harness *h = h_new(tweak_ts);
+	struct tcp_seg got;
+	uint32_t iss;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	iss = tw_make_ts(h, S(1));
+	h_send(h, S(2),
+	       SEG(.seq = RNXT + 1, .flags = TCP_FLAG_RST, .opt.has_ts = true, .opt.tsval = far),
+	       NULL);
+	h_expect_nothing(h);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	h_send(h, S(3), SEG(.seq = RNXT + 1, .flags = 0, .opt.has_ts = true, .opt.tsval = far),
+	       NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	/* an ACK of what we never sent: challenge ACK, echoing the TS.Recent it had */
+	h_send(h, S(4),
+	       SEG(.seq = RNXT + 1, .ack = iss + 1000, .opt.has_ts = true, .opt.tsval = far), NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_ACK);
+	assert_int_equal(got.opt.tsecr, 1002);
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	/* an acceptable ACK still moves it */
+	h_send(h, S(5), SEG(.seq = RNXT + 1, .ack = iss + 2, .opt.has_ts = true, .opt.tsval = 1500),
+	       NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h_tw(h)->ts_recent, 1500);
+	assert_int_equal(h_tw(h)->ts_recent_at, S(5));
+	/* the real peer reconnects with a newer TSval: reopened, the listener answers */
+	h_send(h, S(6),
+	       SEG(.seq = RNXT + 100000, .flags = TCP_FLAG_SYN, .opt.has_ts = true,
+		   .opt.tsval = 3000),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(got.ack, RNXT + 100001);
+	assert_null(h_tw(h));
+	h_free(h);
+}
+
+/*
  * RFC 5961 §7 in a record as in a connection: challenge ACKs at least
  * 1/challenge_ack_limit s apart (100 ms by default), never a burst (to the
  * peer a burst of challenge ACKs is duplicate ACKs: a fast retransmit).
@@ -465,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_msl_lowered),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_reopen_by_timestamp),
+		cmocka_unit_test(test_ts_recent_needs_ack),
 		cmocka_unit_test(test_challenge_ack_spacing),
 		cmocka_unit_test(test_challenge_ack_handover),
 		cmocka_unit_test(test_stale_record_handle),
