@@ -383,6 +383,8 @@ uint8_t tcp_input_wscale_for(uint32_t rcvbuf);
  * the last having gone at `last` (sent false: none yet)? Counts TcpExtTCPChallengeACK or
  * TcpExtTCPACKSkippedChallenge. */
 bool tcp_input_challenge_ack_due(struct stack *s, stack_time_us now, stack_time_us last, bool sent);
+/* Is someone listening on t's local end (a SYN may reopen a pair in TIME-WAIT, RFC 6191)? */
+bool tcp_input_listening(const struct stack *s, const struct tcp_tuple *t);
 
 /* tcp_mem.c */
 void tcp_mem_init(struct stack *s);

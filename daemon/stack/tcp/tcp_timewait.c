@@ -6,7 +6,9 @@
  * synchronized state: PAWS per RFC 7323 §5, the sequence test, RST with
  * RFC 5961 §3 and RFC 1337, SYN with RFC 5961 §4, ACK with RFC 5961 §5),
  * and RFC 6191 (a SYN with a newer sequence number or timestamp reopens the
- * pair).
+ * pair when a listener is there to take it). TS.Recent moves as RFC 7323
+ * §4.3 says, only for a segment whose ACK is acceptable; challenge ACKs are
+ * spaced as a connection's (RFC 5961 §7).
  *
  * The table: records in chunks from the core's allocator, a free list
  * through hnext, a chained hash keyed with a key derived from the stack's
@@ -636,7 +638,10 @@ bool tcp_tw_input(struct stack *s, stack_time_us now, const struct tcp_tuple *t,
 
 	if (!tw)
 		return false;
-	if (tw_reopens(tw, seg)) {
+	/* RFC 6191 reopens the pair for a listener to take the SYN. With none,
+	 * the SYN is one in TIME-WAIT like any other (RFC 5961 §4): ending the
+	 * record for it would let blind SYNs cut TIME-WAIT short (RFC 1337). */
+	if (tw_reopens(tw, seg) && tcp_input_listening(s, t)) {
 		STACK_INC(s, TcpExtTWRecycled);
 		tw_end(s, now, tw, TCP_CAUSE_TIME_WAIT_REUSE, seg);
 		return false;

@@ -117,7 +117,8 @@ struct tcp_tw *tcp_tw_lookup(const struct stack *s, const struct tcp_tuple *t);
 /*
  * A segment for a tuple that has no connection. Returns true when a record
  * took it; false when there is none, or when it was a SYN that reopens the
- * pair (RFC 6191: the record is gone, a listener may take the SYN).
+ * pair (RFC 6191, only when a listener is there: the record is gone and the
+ * listener takes the SYN).
  */
 bool tcp_tw_input(struct stack *s, stack_time_us now, const struct tcp_tuple *t,
 		  const struct ip4_rx *ip, const struct tcp_seg *seg);

@@ -4,9 +4,11 @@
  * their size (static and measured from the allocator), the slot freed at
  * once, the bound with the oldest recycled (TcpExtTCPTimeWaitOverflow),
  * expiry with MSL lowered while records exist, RFC 6191 reopening by
- * sequence number and by timestamp, RFC 9293 §3.10.7.4 for RST, ACK and
- * FIN in TIME-WAIT (RFC 5961 challenge ACKs, RFC 1337), and the RFC 6056
- * port picker skipping tuples in TIME-WAIT.
+ * sequence number and by timestamp (only for a listener), RFC 9293
+ * §3.10.7.4 for RST, ACK and FIN in TIME-WAIT (RFC 5961 challenge ACKs
+ * spaced as a connection's, RFC 1337), TS.Recent only from an acceptable
+ * ACK (RFC 7323 §4.3), and the RFC 6056 port picker skipping tuples in
+ * TIME-WAIT.
  */
 #include <string.h>
 
@@ -389,6 +391,71 @@ static void test_ts_recent_needs_ack(void **state)
 }
 
 /*
+ * RFC 6191 reopens a pair for a listener; with none, a SYN that would reopen
+ * is a SYN in TIME-WAIT like any other (RFC 5961 §4: challenge ACK, spaced
+ * by §7's limit) and the record lives its 2 x MSL. Else anyone who knows the
+ * tuple ends an active closer's TIME-WAIT with blind SYNs (RFC 1337).
+ */
+static void test_reopen_needs_listener(void **state)
+{
+	struct harness *h = h_new(tweak_msl);
+
+	h->lport = H_LOCAL_PORT;
+	h_establish_active(h, 0);
+	assert_int_equal(stack_tcp_close(h->s, MS(1), h->sock), 0);
+	h_drain(h);
+	h_send(h, MS(2), SEG(.seq = RNXT, .ack = h->iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(h_tw(h));
+	/* three newer SYNs in the window, 1 ms apart: one challenge ACK */
+	for (uint32_t i = 0; i < 3; i++)
+		h_send(h, MS(10 + i), SEG(.seq = RNXT + 12345 + i, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	h_expect_nothing(h);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPSYNChallenge], 3);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 2);
+	/* beyond the window: not acceptable, ACKed (first step); the record stays */
+	h_send(h, MS(20), SEG(.seq = RNXT + 1000000, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(h_tw(h));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	/* it ends 2 x MSL after it began, not before */
+	h_poll(h, MS(2) + S(20) - 1);
+	assert_non_null(h_tw(h));
+	h_poll(h, MS(2) + S(20));
+	assert_null(h_tw(h));
+	h_free(h);
+}
+
+/* The listener decides: closed, the record stays; listening again, the same SYN reopens. */
+static void test_reopen_after_listener_closed(void **state)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct harness *h = tw_harness(0);
+	uint32_t iss = tw_make(h, S(1), 10000);
+	struct tcp_seg got;
+
+	assert_int_equal(stack_tcp_close(h->s, S(2), h->lsock), 0);
+	drain_events(h);
+	h_send(h, S(3), SEG(.sport = 10000, .seq = RNXT + 500, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(tw_of(h, 10000));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	assert_int_equal(stack_tcp_listen(h->s, S(4), &local, 8, 7, &h->lsock), 0);
+	h_send(h, S(4), SEG(.sport = 10000, .seq = RNXT + 500, .flags = TCP_FLAG_SYN), NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(got.ack, RNXT + 501);
+	assert_null(tw_of(h, 10000));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 1);
+	h_free(h);
+}
+
+/*
  * RFC 5961 §7 in a record as in a connection: challenge ACKs at least
  * 1/challenge_ack_limit s apart (100 ms by default), never a burst (to the
  * peer a burst of challenge ACKs is duplicate ACKs: a fast retransmit).
@@ -555,6 +622,8 @@ int main(void)
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_reopen_by_timestamp),
 		cmocka_unit_test(test_ts_recent_needs_ack),
+		cmocka_unit_test(test_reopen_needs_listener),
+		cmocka_unit_test(test_reopen_after_listener_closed),
 		cmocka_unit_test(test_challenge_ack_spacing),
 		cmocka_unit_test(test_challenge_ack_handover),
 		cmocka_unit_test(test_stale_record_handle),
