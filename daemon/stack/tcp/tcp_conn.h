@@ -379,6 +379,12 @@ void tcp_input_passive_init(struct stack *s, stack_time_us now, struct tcp_conn 
 			    const struct tcp_seg *syn, tcp_seq iss, const struct tcp_seg *why);
 /* RFC 7323 §2.3: the window shift a receive buffer needs. */
 uint8_t tcp_input_wscale_for(uint32_t rcvbuf);
+/* RFC 5961 §7 spacing, for connections and TIME-WAIT records: may a challenge ACK go out at now,
+ * the last having gone at `last` (sent false: none yet)? Counts TcpExtTCPChallengeACK or
+ * TcpExtTCPACKSkippedChallenge. */
+bool tcp_input_challenge_ack_due(struct stack *s, stack_time_us now, stack_time_us last, bool sent);
+/* Is someone listening on t's local end (a SYN may reopen a pair in TIME-WAIT, RFC 6191)? */
+bool tcp_input_listening(const struct stack *s, const struct tcp_tuple *t);
 
 /* tcp_mem.c */
 void tcp_mem_init(struct stack *s);

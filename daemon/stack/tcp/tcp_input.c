@@ -299,19 +299,27 @@ static bool tcp_input_syn_sent(struct stack *s, struct tcp_conn *c, struct tcp_r
  * three forged segments a millisecond apart, and the peer fast-retransmits
  * and halves its window for nothing. Spaced, real ACKs of new data come in
  * between and reset its count (Linux spaces them too, per socket).
+ * TIME-WAIT records (tcp_timewait.c) space theirs with the same rule.
  */
-static void tcp_input_challenge_ack(struct stack *s, struct tcp_conn *c, stack_time_us now)
+bool tcp_input_challenge_ack_due(struct stack *s, stack_time_us now, stack_time_us last, bool sent)
 {
 	stack_time_us gap = 1000000 / s->cfg.tun.challenge_ack_limit;
 
-	/* chack_window: when the last one went out; chack_count: 0 before the first */
-	if (c->chack_count && now >= c->chack_window && now - c->chack_window < gap) {
+	if (sent && now >= last && now - last < gap) {
 		STACK_INC(s, TcpExtTCPACKSkippedChallenge);
-		return;
+		return false;
 	}
+	STACK_INC(s, TcpExtTCPChallengeACK);
+	return true;
+}
+
+static void tcp_input_challenge_ack(struct stack *s, struct tcp_conn *c, stack_time_us now)
+{
+	/* chack_window: when the last one went out; chack_count: 0 before the first */
+	if (!tcp_input_challenge_ack_due(s, now, c->chack_window, c->chack_count != 0))
+		return;
 	c->chack_window = now;
 	c->chack_count = 1;
-	STACK_INC(s, TcpExtTCPChallengeACK);
 	tcp_output_ack(s, now, c);
 }
 
@@ -931,10 +939,29 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 		tcp_output(s, rx->now, c);
 }
 
+static struct tcp_conn *tcp_input_find_listener(const struct stack *s, const struct tcp_tuple *t)
+{
+	struct tcp_tuple k = { .laddr = t->laddr, .lport = t->lport };
+	struct tcp_conn *l = tcp_conn_lookup(s, &k);
+
+	if (l)
+		return l;
+	k.laddr = 0;
+	return tcp_conn_lookup(s, &k);
+}
+
+bool tcp_input_listening(const struct stack *s, const struct tcp_tuple *t)
+{
+	const struct tcp_conn *l = tcp_input_find_listener(s, t);
+
+	return l && l->state == TCP_LISTEN;
+}
+
 /*
  * RFC 9293 §3.10.7.4 fourth and RFC 6191: a SYN for a pair in TIME-WAIT may
  * reopen it when its sequence number (or timestamp) is newer than anything
- * the old incarnation sent. Returns true when the entry was recycled.
+ * the old incarnation sent, and a listener is there to take it. Returns
+ * true when the entry was recycled.
  */
 static bool tcp_input_time_wait_reuse(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
@@ -948,22 +975,13 @@ static bool tcp_input_time_wait_reuse(struct stack *s, struct tcp_conn *c, struc
 		newer = seq_gt(seg->opt.tsval, c->ts_recent);
 	else
 		newer = seq_gt(seg->seq, c->rcv_nxt);
-	if (!newer)
+	/* reopening is for a listener to take the SYN; with none, it is a SYN in
+	 * TIME-WAIT (RFC 5961 §4), or blind SYNs would end TIME-WAIT (RFC 1337) */
+	if (!newer || !tcp_input_listening(s, &c->tuple))
 		return false;
 	STACK_INC(s, TcpExtTWRecycled);
 	tcp_conn_destroy(s, rx->now, c, TCP_CAUSE_TIME_WAIT_REUSE, seg);
 	return true;
-}
-
-static struct tcp_conn *tcp_input_find_listener(const struct stack *s, const struct tcp_tuple *t)
-{
-	struct tcp_tuple k = { .laddr = t->laddr, .lport = t->lport };
-	struct tcp_conn *l = tcp_conn_lookup(s, &k);
-
-	if (l)
-		return l;
-	k.laddr = 0;
-	return tcp_conn_lookup(s, &k);
 }
 
 void tcp_input(struct stack *s, stack_time_us now, const struct ip4_rx *ip, const uint8_t *buf,

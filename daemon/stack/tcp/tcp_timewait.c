@@ -6,7 +6,9 @@
  * synchronized state: PAWS per RFC 7323 §5, the sequence test, RST with
  * RFC 5961 §3 and RFC 1337, SYN with RFC 5961 §4, ACK with RFC 5961 §5),
  * and RFC 6191 (a SYN with a newer sequence number or timestamp reopens the
- * pair).
+ * pair when a listener is there to take it). TS.Recent moves as RFC 7323
+ * §4.3 says, only for a segment whose ACK is acceptable; challenge ACKs are
+ * spaced as a connection's (RFC 5961 §7).
  *
  * The table: records in chunks from the core's allocator, a free list
  * through hnext, a chained hash keyed with a key derived from the stack's
@@ -422,8 +424,9 @@ void tcp_tw_take_over(struct stack *s, stack_time_us now, struct tcp_conn *c)
 	tw->ts_recent = c->ts_recent;
 	tw->ts_recent_at = c->ts_recent_at;
 	tw->ts_offset = c->ts_offset;
-	tw->chack_window = c->chack_window;
-	tw->chack_count = (uint16_t)stack_min(c->chack_count, 65535u);
+	/* the time of the connection's last challenge ACK: the spacing goes on */
+	tw->chack_last = c->chack_window;
+	tw->chack_sent = c->chack_count != 0;
 	tw->hist_at = h->at;
 	tw->hist_from = h->from;
 	tw->hist_to = h->to;
@@ -497,19 +500,13 @@ static void tw_send_ack(struct stack *s, stack_time_us now, struct tcp_tw *tw)
 	tcp_output_bare(s, now, tcp_tw_sock(s, tw), tw->tuple.laddr, tw->tuple.raddr, &seg);
 }
 
-/* RFC 5961 §7: challenge ACKs at most challenge_ack_limit per second. */
+/* RFC 5961 §7: spaced 1/challenge_ack_limit s apart, as a connection's (tcp_input.c). */
 static void tw_challenge_ack(struct stack *s, stack_time_us now, struct tcp_tw *tw)
 {
-	if (now - tw->chack_window >= 1000000 || now < tw->chack_window) {
-		tw->chack_window = now;
-		tw->chack_count = 0;
-	}
-	if (tw->chack_count >= s->cfg.tun.challenge_ack_limit) {
-		STACK_INC(s, TcpExtTCPACKSkippedChallenge);
+	if (!tcp_input_challenge_ack_due(s, now, tw->chack_last, tw->chack_sent))
 		return;
-	}
-	tw->chack_count++;
-	STACK_INC(s, TcpExtTCPChallengeACK);
+	tw->chack_last = now;
+	tw->chack_sent = true;
 	tw_send_ack(s, now, tw);
 }
 
@@ -557,6 +554,21 @@ static bool tw_seq_acceptable(const struct tcp_tw *tw, const struct tcp_seg *seg
 	       seq_in(seg->seq + seg_len - 1, tw->rcv_nxt, end);
 }
 
+/*
+ * RFC 7323 §4.3, as tcp_input_ts_recent: called once the ACK field is found
+ * acceptable. Moved for a blind RST (ignored by RFC 1337) or a segment with
+ * no or a bad ACK, TS.Recent would make the real peer's new SYN look old
+ * (RFC 6191) and PAWS drop its segments for the rest of 2 x MSL.
+ */
+static void tw_ts_recent(stack_time_us now, struct tcp_tw *tw, const struct tcp_seg *seg)
+{
+	if (tw->ts_ok && seg->opt.has_ts && seq_le(seg->seq, tw->rcv_nxt) &&
+	    seq_ge(seg->opt.tsval, tw->ts_recent)) {
+		tw->ts_recent = seg->opt.tsval;
+		tw->ts_recent_at = now;
+	}
+}
+
 /* RFC 9293 §3.10.7.4 for a segment reaching a TIME-WAIT record; tw may be gone on return. */
 static void tw_segment(struct stack *s, stack_time_us now, struct tcp_tw *tw,
 		       const struct tcp_seg *seg)
@@ -588,12 +600,6 @@ static void tw_segment(struct stack *s, stack_time_us now, struct tcp_tw *tw,
 			return;
 		}
 	}
-	/* RFC 7323 §4.3: TS.Recent follows in-window segments */
-	if (tw->ts_ok && seg->opt.has_ts && seq_le(seg->seq, tw->rcv_nxt) &&
-	    seq_ge(seg->opt.tsval, tw->ts_recent)) {
-		tw->ts_recent = seg->opt.tsval;
-		tw->ts_recent_at = now;
-	}
 	/* second: RST (RFC 5961 §3.2; RFC 1337 keeps TIME-WAIT unless turned off) */
 	if (flags & TCP_FLAG_RST) {
 		if (seg->seq != tw->rcv_nxt) {
@@ -617,6 +623,7 @@ static void tw_segment(struct stack *s, stack_time_us now, struct tcp_tw *tw,
 		tw_challenge_ack(s, now, tw);
 		return;
 	}
+	tw_ts_recent(now, tw, seg);
 	/* seventh: text cannot occur after the peer's FIN; eighth: FIN */
 	if (flags & TCP_FLAG_FIN) {
 		tw_send_ack(s, now, tw);
@@ -631,7 +638,10 @@ bool tcp_tw_input(struct stack *s, stack_time_us now, const struct tcp_tuple *t,
 
 	if (!tw)
 		return false;
-	if (tw_reopens(tw, seg)) {
+	/* RFC 6191 reopens the pair for a listener to take the SYN. With none,
+	 * the SYN is one in TIME-WAIT like any other (RFC 5961 §4): ending the
+	 * record for it would let blind SYNs cut TIME-WAIT short (RFC 1337). */
+	if (tw_reopens(tw, seg) && tcp_input_listening(s, t)) {
 		STACK_INC(s, TcpExtTWRecycled);
 		tw_end(s, now, tw, TCP_CAUSE_TIME_WAIT_REUSE, seg);
 		return false;

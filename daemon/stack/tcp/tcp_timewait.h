@@ -54,8 +54,8 @@ struct tcp_tw {
 	uint64_t id; /* the connection's id, kept for observers */
 	stack_time_us expires;
 	stack_time_us ts_recent_at;
-	stack_time_us chack_window; /* RFC 5961 §7 challenge ACK rate limit */
-	stack_time_us hist_at;	    /* the latest state change (for trace) */
+	stack_time_us chack_last; /* RFC 5961 §7: when the last challenge ACK went out */
+	stack_time_us hist_at;	  /* the latest state change (for trace) */
 	struct tcp_tuple tuple;
 	uint32_t gen;		   /* handle generation */
 	uint32_t self;		   /* this record's index */
@@ -67,10 +67,10 @@ struct tcp_tw {
 	uint32_t hist_seq, hist_ack;
 	uint32_t hnext;	       /* hash chain, or the free list */
 	uint32_t qprev, qnext; /* expiry FIFO */
-	uint16_t chack_count;
 	uint8_t rcv_wscale;
 	uint8_t queue; /* expiry FIFO, TCP_TW_FREE_QUEUE when the record is free */
 	bool ts_ok;
+	bool chack_sent; /* chack_last is valid: one has gone out */
 	uint8_t hist_from, hist_to, hist_cause, hist_flags;
 };
 
@@ -117,7 +117,8 @@ struct tcp_tw *tcp_tw_lookup(const struct stack *s, const struct tcp_tuple *t);
 /*
  * A segment for a tuple that has no connection. Returns true when a record
  * took it; false when there is none, or when it was a SYN that reopens the
- * pair (RFC 6191: the record is gone, a listener may take the SYN).
+ * pair (RFC 6191, only when a listener is there: the record is gone and the
+ * listener takes the SYN).
  */
 bool tcp_tw_input(struct stack *s, stack_time_us now, const struct tcp_tuple *t,
 		  const struct ip4_rx *ip, const struct tcp_seg *seg);

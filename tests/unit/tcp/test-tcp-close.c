@@ -4,8 +4,9 @@
  * 12-14, §3.10.4-5, §3.10.7.4 eighth step): active, passive and
  * simultaneous close, FIN and ACK together, half-close both ways, TIME-WAIT
  * lasting exactly 2 x MSL before and after a change of MSL, a retransmitted
- * FIN restarting it, RFC 1337, TIME-WAIT reuse by a newer SYN (RFC 6191),
- * the FIN-WAIT-2 timeout, close with unread data and abort (RFC 2525).
+ * FIN restarting it, RFC 1337, TIME-WAIT reuse by a newer SYN (RFC 6191,
+ * only with a listener), the FIN-WAIT-2 timeout, close with unread data and
+ * abort (RFC 2525).
  */
 #include <string.h>
 
@@ -286,6 +287,50 @@ static void test_time_wait_reuse(void **state)
 	h_free(h);
 }
 
+/*
+ * The same for a TIME-WAIT connection its owner still holds (shut down, not
+ * closed): with no listener a newer SYN is a SYN in TIME-WAIT (RFC 5961 §4,
+ * challenge ACK) and the connection stays; listening again, it reopens.
+ */
+static void test_time_wait_reuse_needs_listener(void **state)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct harness *h = h_new(NULL);
+	stack_sock sock;
+	struct tcp_seg sa;
+
+	h_establish_passive(h, 0);
+	sock = h->sock;
+	assert_int_equal(stack_tcp_shutdown(h->s, S(1), sock), 0);
+	h_drain(h);
+	h_send(h, S(1), SEG(.seq = RNXT, .ack = h->iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(h_state(h, sock), TCP_TIME_WAIT);
+	assert_int_equal(stack_tcp_close(h->s, S(1), h->lsock), 0);
+	while (stack_event_pop(h->s, &(struct stack_event){ 0 }))
+		;
+	h_send(h, S(2), SEG(.seq = RNXT + 1000, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	h_expect_nothing(h);
+	h_expect_no_event(h);
+	assert_int_equal(h_state(h, sock), TCP_TIME_WAIT);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPSYNChallenge], 1);
+	/* spaced like every challenge ACK: 1 ms later, nothing */
+	h_send(h, S(2) + MS(1), SEG(.seq = RNXT + 1001, .flags = TCP_FLAG_SYN), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h_state(h, sock), TCP_TIME_WAIT);
+	assert_int_equal(stack_tcp_listen(h->s, S(3), &local, 8, 7, &h->lsock), 0);
+	h_send(h, S(3), SEG(.seq = RNXT + 1000, .flags = TCP_FLAG_SYN), NULL);
+	assert_true(h_pop(h, &sa));
+	assert_int_equal(sa.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(sa.ack, RNXT + 1001);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 1);
+	assert_int_not_equal(h_state(h, sock), TCP_TIME_WAIT);
+	h_free(h);
+}
+
 static void tweak_fw2(struct stack_config *cfg)
 {
 	cfg->tun.fin_wait2_timeout = S(5);
@@ -373,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_time_wait_msl_change),
 		cmocka_unit_test(test_time_wait_rst_rfc1337),
 		cmocka_unit_test(test_time_wait_reuse),
+		cmocka_unit_test(test_time_wait_reuse_needs_listener),
 		cmocka_unit_test(test_fin_wait_2_timeout),
 		cmocka_unit_test(test_close_with_unread_data),
 		cmocka_unit_test(test_abort),

@@ -4,9 +4,11 @@
  * their size (static and measured from the allocator), the slot freed at
  * once, the bound with the oldest recycled (TcpExtTCPTimeWaitOverflow),
  * expiry with MSL lowered while records exist, RFC 6191 reopening by
- * sequence number and by timestamp, RFC 9293 §3.10.7.4 for RST, ACK and
- * FIN in TIME-WAIT (RFC 5961 challenge ACKs, RFC 1337), and the RFC 6056
- * port picker skipping tuples in TIME-WAIT.
+ * sequence number and by timestamp (only for a listener), RFC 9293
+ * §3.10.7.4 for RST, ACK and FIN in TIME-WAIT (RFC 5961 challenge ACKs
+ * spaced as a connection's, RFC 1337), TS.Recent only from an acceptable
+ * ACK (RFC 7323 §4.3), and the RFC 6056 port picker skipping tuples in
+ * TIME-WAIT.
  */
 #include <string.h>
 
@@ -299,6 +301,243 @@ static void test_reopen_by_timestamp(void **state)
 	h_free(h);
 }
 
+/*
+ * A passive connection with timestamps (the peer's TSval 1000, 1001, 1002),
+ * closed first by us, in TIME-WAIT at t with TS.Recent 1002. Needs the
+ * listener h->lsock. Returns our ISN.
+ */
+static uint32_t tw_make_ts(struct harness *h, stack_time_us t)
+{
+	struct tcp_seg got;
+	stack_sock c;
+	uint32_t iss;
+
+	h_send(h, t,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_ts = true,
+		   .opt.tsval = 1000),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	iss = got.seq;
+	h_send(h, t,
+	       SEG(.seq = RNXT, .ack = iss + 1, .opt.has_ts = true, .opt.tsval = 1001,
+		   .opt.tsecr = got.opt.tsval),
+	       NULL);
+	assert_int_equal(stack_tcp_accept(h->s, t, h->lsock, 9, &c), 0);
+	assert_int_equal(stack_tcp_close(h->s, t, c), 0);
+	h_drain(h);
+	h_send(h, t,
+	       SEG(.seq = RNXT, .ack = iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK,
+		   .opt.has_ts = true, .opt.tsval = 1002),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.opt.tsecr, 1002);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	drain_events(h);
+	return iss;
+}
+
+/*
+ * RFC 7323 §4.3 in a record, as for a connection (tcp_input_ts_recent):
+ * TS.Recent moves only for a segment whose ACK is acceptable. A blind RST at
+ * RCV.NXT (ignored, RFC 1337), a segment without ACK and one with an ACK
+ * out of bounds, each with a TSval far ahead, leave it alone; were it moved,
+ * the real peer's next SYN would fail RFC 6191's timestamp test (and draw a
+ * challenge ACK instead of a SYN,ACK) for the rest of 2 x MSL.
+ */
+static void test_ts_recent_needs_ack(void **state)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	const uint32_t far = 1002 + 0x7fff0000u;
+	struct harness *h = h_new(tweak_ts);
+	struct tcp_seg got;
+	uint32_t iss;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	iss = tw_make_ts(h, S(1));
+	h_send(h, S(2),
+	       SEG(.seq = RNXT + 1, .flags = TCP_FLAG_RST, .opt.has_ts = true, .opt.tsval = far),
+	       NULL);
+	h_expect_nothing(h);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	h_send(h, S(3), SEG(.seq = RNXT + 1, .flags = 0, .opt.has_ts = true, .opt.tsval = far),
+	       NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	/* an ACK of what we never sent: challenge ACK, echoing the TS.Recent it had */
+	h_send(h, S(4),
+	       SEG(.seq = RNXT + 1, .ack = iss + 1000, .opt.has_ts = true, .opt.tsval = far), NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_ACK);
+	assert_int_equal(got.opt.tsecr, 1002);
+	assert_int_equal(h_tw(h)->ts_recent, 1002);
+	/* an acceptable ACK still moves it */
+	h_send(h, S(5), SEG(.seq = RNXT + 1, .ack = iss + 2, .opt.has_ts = true, .opt.tsval = 1500),
+	       NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h_tw(h)->ts_recent, 1500);
+	assert_int_equal(h_tw(h)->ts_recent_at, S(5));
+	/* the real peer reconnects with a newer TSval: reopened, the listener answers */
+	h_send(h, S(6),
+	       SEG(.seq = RNXT + 100000, .flags = TCP_FLAG_SYN, .opt.has_ts = true,
+		   .opt.tsval = 3000),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(got.ack, RNXT + 100001);
+	assert_null(h_tw(h));
+	h_free(h);
+}
+
+/*
+ * RFC 6191 reopens a pair for a listener; with none, a SYN that would reopen
+ * is a SYN in TIME-WAIT like any other (RFC 5961 §4: challenge ACK, spaced
+ * by §7's limit) and the record lives its 2 x MSL. Else anyone who knows the
+ * tuple ends an active closer's TIME-WAIT with blind SYNs (RFC 1337).
+ */
+static void test_reopen_needs_listener(void **state)
+{
+	struct harness *h = h_new(tweak_msl);
+
+	h->lport = H_LOCAL_PORT;
+	h_establish_active(h, 0);
+	assert_int_equal(stack_tcp_close(h->s, MS(1), h->sock), 0);
+	h_drain(h);
+	h_send(h, MS(2), SEG(.seq = RNXT, .ack = h->iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(h_tw(h));
+	/* three newer SYNs in the window, 1 ms apart: one challenge ACK */
+	for (uint32_t i = 0; i < 3; i++)
+		h_send(h, MS(10 + i), SEG(.seq = RNXT + 12345 + i, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	h_expect_nothing(h);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPSYNChallenge], 3);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 2);
+	/* beyond the window: not acceptable, ACKed (first step); the record stays */
+	h_send(h, MS(20), SEG(.seq = RNXT + 1000000, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.seq = h->iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(h_tw(h));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	/* it ends 2 x MSL after it began, not before */
+	h_poll(h, MS(2) + S(20) - 1);
+	assert_non_null(h_tw(h));
+	h_poll(h, MS(2) + S(20));
+	assert_null(h_tw(h));
+	h_free(h);
+}
+
+/* The listener decides: closed, the record stays; listening again, the same SYN reopens. */
+static void test_reopen_after_listener_closed(void **state)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct harness *h = tw_harness(0);
+	uint32_t iss = tw_make(h, S(1), 10000);
+	struct tcp_seg got;
+
+	assert_int_equal(stack_tcp_close(h->s, S(2), h->lsock), 0);
+	drain_events(h);
+	h_send(h, S(3), SEG(.sport = 10000, .seq = RNXT + 500, .flags = TCP_FLAG_SYN), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(tw_of(h, 10000));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	assert_int_equal(stack_tcp_listen(h->s, S(4), &local, 8, 7, &h->lsock), 0);
+	h_send(h, S(4), SEG(.sport = 10000, .seq = RNXT + 500, .flags = TCP_FLAG_SYN), NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(got.ack, RNXT + 501);
+	assert_null(tw_of(h, 10000));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 1);
+	h_free(h);
+}
+
+/*
+ * RFC 5961 §7 in a record as in a connection: challenge ACKs at least
+ * 1/challenge_ack_limit s apart (100 ms by default), never a burst (to the
+ * peer a burst of challenge ACKs is duplicate ACKs: a fast retransmit).
+ */
+static void test_challenge_ack_spacing(void **state)
+{
+	struct harness *h = tw_harness(0);
+	uint32_t iss = tw_make(h, S(1), 10000);
+
+	/* RSTs in the window but not at RCV.NXT, 1 ms apart: one challenge ACK */
+	for (uint32_t i = 0; i < 5; i++)
+		h_send(h, S(2) + MS(i),
+		       SEG(.sport = 10000, .seq = RNXT + 100 + i, .flags = TCP_FLAG_RST), NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	h_expect_nothing(h);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 4);
+	/* the next one 100 ms after the last that went out, not before */
+	h_send(h, S(2) + MS(99), SEG(.sport = 10000, .seq = RNXT + 200, .flags = TCP_FLAG_RST),
+	       NULL);
+	h_expect_nothing(h);
+	h_send(h, S(2) + MS(100), SEG(.sport = 10000, .seq = RNXT + 200, .flags = TCP_FLAG_RST),
+	       NULL);
+	h_expect(h, OUT(.dport = 10000, .seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 2);
+	/* SYNs and bad ACKs share the spacing */
+	h_send(h, S(2) + MS(150), SEG(.sport = 10000, .seq = RNXT + 1, .flags = TCP_FLAG_SYN),
+	       NULL);
+	h_send(h, S(2) + MS(160), SEG(.sport = 10000, .seq = RNXT + 1, .ack = iss + 1000), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 7);
+	assert_non_null(tw_of(h, 10000));
+	h_free(h);
+}
+
+static void tweak_chack(struct stack_config *cfg)
+{
+	cfg->tun.challenge_ack_limit = 2;
+	cfg->tun.msl = S(10);
+}
+
+/*
+ * The record takes over the connection's time of its last challenge ACK: one
+ * sent just before the record began still counts (2 a second here: 500 ms).
+ */
+static void test_challenge_ack_handover(void **state)
+{
+	struct harness *h = h_new(tweak_chack);
+	const struct tcp_conn *c;
+	stack_sock sock;
+	uint32_t iss;
+
+	h_establish_passive(h, 0);
+	sock = h->sock;
+	iss = h->iss;
+	assert_int_equal(stack_tcp_close(h->s, S(1), sock), 0);
+	h_drain(h);
+	h_send(h, S(1), SEG(.seq = RNXT, .ack = iss + 2), NULL);
+	assert_int_equal(h_state(h, sock), TCP_FIN_WAIT_2);
+	/* FIN-WAIT-2: a blind RST draws the connection's challenge ACK */
+	h_send(h, S(2), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect(h, OUT(.seq = iss + 2, .ack = RNXT, .wnd = H_RCVBUF));
+	c = h_conn(h, sock);
+	assert_non_null(c);
+	assert_int_equal(c->chack_window, S(2));
+	/* their FIN 1 ms later: the record takes over */
+	h_send(h, S(2) + MS(1),
+	       SEG(.seq = RNXT, .ack = iss + 2, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK), NULL);
+	h_expect(h, OUT(.seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_non_null(h_tw(h));
+	/* 2 ms after the connection's challenge ACK: none from the record */
+	h_send(h, S(2) + MS(2), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect_nothing(h);
+	h_send(h, S(2) + MS(499), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect_nothing(h);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedChallenge], 2);
+	h_send(h, S(2) + MS(500), SEG(.seq = RNXT + 100, .flags = TCP_FLAG_RST), NULL);
+	h_expect(h, OUT(.seq = iss + 2, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 2);
+	h_free(h);
+}
+
 static int tw_sock_cb(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
 {
 	if (info->state == TCP_TIME_WAIT)
@@ -382,6 +621,11 @@ int main(void)
 		cmocka_unit_test(test_msl_lowered),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_reopen_by_timestamp),
+		cmocka_unit_test(test_ts_recent_needs_ack),
+		cmocka_unit_test(test_reopen_needs_listener),
+		cmocka_unit_test(test_reopen_after_listener_closed),
+		cmocka_unit_test(test_challenge_ack_spacing),
+		cmocka_unit_test(test_challenge_ack_handover),
 		cmocka_unit_test(test_stale_record_handle),
 		cmocka_unit_test(test_port_pick_skips_time_wait),
 	};
