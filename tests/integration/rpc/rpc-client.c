@@ -14,6 +14,12 @@
  *                                       a connection it does not own
  *   rpc-client slow HOST PORT PID       withheld credit closes the TCP window
  *                                       and synackd (PID) does not grow
+ *   rpc-client flood N MS PID KIB       N raw clients send Info requests for MS
+ *                                       milliseconds and never read; synackd's
+ *                                       RSS stays within its baseline + N x KIB
+ *                                       (limits.buffered_per_client) + 10 %, and
+ *                                       comes back within 10 % of the baseline
+ *                                       once they hang up
  *
  * The daemon's socket comes from $SYNACK_SOCKET. Exit 0 on success, 1 on a
  * failed check (with the reason on stderr), 77 when synackd does not serve
@@ -629,6 +635,102 @@ static int cmd_slow(const char *host, uint16_t port, pid_t daemon_pid, uint64_t 
 	return 0;
 }
 
+/* ------------------------------------------------------------------ flood */
+
+/*
+ * Write as many Info requests as the socket takes now (non-blocking); *off
+ * is where the last partial write stopped in the batch, so frames stay whole.
+ */
+static void flood_burst(int fd, size_t *off)
+{
+	static uint8_t batch[16384];
+	static size_t batch_len;
+
+	if (!batch_len) {
+		/* one request packed once, repeated: the replies are small EBADF errors */
+		Synack__V1__ClientMessage cm = SYNACK__V1__CLIENT_MESSAGE__INIT;
+		Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
+		Synack__V1__Info info = SYNACK__V1__INFO__INIT;
+		uint8_t *one;
+		size_t len;
+
+		info.conn = 12345;
+		rq.id = 1;
+		rq.op_case = SYNACK__V1__REQUEST__OP_INFO;
+		rq.info = &info;
+		cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_REQUEST;
+		cm.request = &rq;
+		if (frame_pack(&cm.base, FRAME_MAX_LIMIT, &one, &len) < 0)
+			FAIL("pack");
+		while (batch_len + len <= sizeof(batch)) {
+			memcpy(batch + batch_len, one, len);
+			batch_len += len;
+		}
+		free(one);
+	}
+	for (;;) {
+		ssize_t n = send(fd, batch + *off, batch_len - *off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return; /* the socket is full: the daemon is not reading */
+		*off = (*off + (size_t)n) % batch_len;
+	}
+}
+
+static int cmd_flood(unsigned n, int ms, pid_t daemon_pid, long budget_kib)
+{
+	int *fd = calloc(n, sizeof(*fd));
+	size_t *off = calloc(n, sizeof(*off));
+	long base, peak, rss, limit, after = -1;
+	int64_t end;
+
+	/* the baseline: the daemon with no flooding client */
+	base = rss_kib(daemon_pid);
+	if (base < 0)
+		FAIL("no RSS for pid %d", (int)daemon_pid);
+	peak = base;
+	for (unsigned i = 0; i < n; i++) {
+		fd[i] = raw_dial();
+		raw_hello(fd[i], SYNACK_PROTOCOL_VERSION); /* its reply is never read either */
+	}
+	end = now_ms() + ms;
+	while (now_ms() < end) {
+		for (unsigned i = 0; i < n; i++)
+			flood_burst(fd[i], &off[i]);
+		rss = rss_kib(daemon_pid);
+		if (rss < 0)
+			FAIL("synackd died during the flood");
+		if (rss > peak)
+			peak = rss;
+		usleep(2000);
+	}
+	/* the promise: the configured budget + 10 % */
+	limit = (base + (long)n * budget_kib) * 11 / 10;
+	printf("flood: %u clients for %d ms: synackd RSS %ld KiB before, peak %ld KiB, "
+	       "limit %ld KiB (baseline + %u x %ld KiB + 10 %%)\n",
+	       n, ms, base, peak, limit, n, budget_kib);
+	for (unsigned i = 0; i < n; i++)
+		close(fd[i]);
+	/* and the burst's memory goes back once they are gone */
+	for (int i = 0; i < 100; i++) {
+		usleep(100000);
+		after = rss_kib(daemon_pid);
+		if (after < 0)
+			FAIL("synackd died after the flood");
+		if (after <= base * 11 / 10)
+			break;
+	}
+	printf("flood: after the clients left: synackd RSS %ld KiB (baseline %ld KiB)\n", after,
+	       base);
+	if (peak > limit)
+		FAIL("synackd grew to %ld KiB, over its budget of %ld KiB", peak, limit);
+	if (after > base * 11 / 10)
+		FAIL("synackd kept %ld KiB after the clients left (baseline %ld KiB)", after, base);
+	free(fd);
+	free(off);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ limits and errors */
 
 /*
@@ -711,6 +813,9 @@ int main(int argc, char **argv)
 		return cmd_raw();
 	if (argc == 4 && strcmp(argv[1], "owner") == 0)
 		return cmd_owner(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 6 && strcmp(argv[1], "flood") == 0)
+		return cmd_flood((unsigned)atoi(argv[2]), atoi(argv[3]), (pid_t)atoi(argv[4]),
+				 atol(argv[5]));
 	if (argc == 6 && strcmp(argv[1], "slow") == 0)
 		return cmd_slow(argv[2], (uint16_t)atoi(argv[3]), (pid_t)atoi(argv[4]),
 				strtoull(argv[5], NULL, 10));
