@@ -31,7 +31,30 @@ struct rpc_limits {
 	uint32_t conns_per_client;
 	uint64_t buffered_per_client;
 	uint32_t max_frame;
+	uint32_t clients_per_uid;
+	uint32_t conns_per_uid;
+	uint64_t hello_timeout_ms;
+	uint64_t idle_timeout_ms; /* 0: never */
 	bool abort_on_disconnect;
+};
+
+/* What the sessions of one uid hold together (limits.*_per_uid). */
+struct rpc_uid {
+	struct rpc_uid *next;
+	uid_t uid;
+	uint32_t clients;
+	uint32_t conns; /* connections and listeners, until their CLOSED event */
+};
+
+#define RPC_UID_BUCKETS 64
+
+/* Refusals and clean-ups, shown by synackctl stats (rpc_server_counters()). */
+struct rpc_counters {
+	uint64_t hello_timeouts; /* no Hello within rpc.hello_timeout */
+	uint64_t idle_timeouts;	 /* no connection and no request for rpc.idle_timeout */
+	uint64_t uid_clients;	 /* sessions refused: limits.clients_per_uid */
+	uint64_t uid_conns;	 /* connects, listens and accepts held: limits.conns_per_uid */
+	uint64_t input_held;	 /* times a client's requests were held: its queue was full */
 };
 
 struct rpc_server {
@@ -46,6 +69,8 @@ struct rpc_server {
 	bool stopping;	      /* the daemon is shutting down: no new clients */
 	bool free_when_empty; /* rpc_server_free() ran while sessions were closing */
 	bool full_logged;
+	struct rpc_uid *uids[RPC_UID_BUCKETS];
+	struct rpc_counters ctr;
 };
 
 /* The limits the server applies, from the configuration. */
@@ -68,6 +93,16 @@ void rpc_server_free(struct rpc_server *srv);
 /* Sessions connected now (for STATUS=, synackctl and tests). */
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
+/* The RPC side's counters for synackctl stats: names with the Synack prefix. */
+#define RPC_SERVER_COUNTERS 7
+struct rpc_counter_value {
+	const char *name;
+	uint64_t value;
+	bool gauge;
+};
+/* Fill v[RPC_SERVER_COUNTERS]; zeros when srv is NULL. */
+void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value *v);
+
 /* ---- for the control server (synackctl conns -p, kill) ---- */
 /* The client owning a connection with this owner tag; -ENOENT when not an RPC client's. */
 int rpc_server_owner_info(struct rpc_server *srv, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
@@ -84,5 +119,7 @@ stack_time_us rpc_server_now(const struct rpc_server *srv);
 void rpc_server_kick(struct rpc_server *srv);
 uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id);
 void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss);
+/* One of uid's connections went away: listeners of its other sessions may accept again. */
+void rpc_server_uid_room(struct rpc_server *srv, struct rpc_session *except);
 
 #endif

@@ -6,7 +6,11 @@
 # memory goes back to the system once they hang up. 1 client, then 8.
 . "$(dirname "$0")/rpc-env.sh"
 BUDGET_KIB=512
-rpc_start_daemon "limits: { buffered_per_client: ${BUDGET_KIB}KiB }"
+# a short MSL: the transfers' TIME-WAIT connections (and their buffers) are
+# gone before RSS is compared with the baseline; small socket buffers, so
+# the transfer running during the flood adds little to what is measured
+rpc_start_daemon "limits: { buffered_per_client: ${BUDGET_KIB}KiB }
+tcp: { msl: 100ms, send_buffer: 64KiB, recv_buffer: 64KiB }"
 head -c 5000000 /dev/urandom > "$T/data"
 want=$(sha256sum < "$T/data" | cut -d' ' -f1)
 
@@ -39,5 +43,5 @@ for n in ${FLOOD_CLIENTS:-1 8}; do
 	transfer_check "flood$n"
 	kill -0 "$DAEMON_PID" || fail "synackd died"
 done
-grep -i "trim\|queued" "$T/synackd.log" || true
+grep -i "heap" "$T/synackd.log" | tail -5 || true
 echo "ok: never-reading clients stayed within their budget; the other transfers arrived intact"
