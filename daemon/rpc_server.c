@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rpc_server.c - synackd's RPC clients (see rpc_server.h): admission
- * (limits.max_clients, SO_PEERCRED), the registry of sessions, and the
- * routing of stack events to the session named by the owner cookie.
+ * (limits.max_clients, limits.clients_per_uid, SO_PEERCRED), the registry of
+ * sessions and uids, and the routing of stack events to the session named by
+ * the owner cookie. It reaches its host only through struct rpc_host, so the
+ * fuzz target runs it without daemon.c; rpc_daemon.c is the daemon's glue.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frame_pipe.h"
-#include "listener.h"
 #include "log.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
@@ -32,17 +33,18 @@ void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cf
 
 stack_time_us rpc_server_now(const struct rpc_server *srv)
 {
-	return daemon_now();
+	return srv->host.now(srv->host.ctx);
 }
 
 void rpc_server_kick(struct rpc_server *srv)
 {
-	daemon_kick(srv->d);
+	srv->host.kick(srv->host.ctx);
 }
 
+/* The owner tag (daemon.h): the owner id above, the session id as the cookie. */
 uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id)
 {
-	return daemon_owner_tag(srv->owner_id, session_id);
+	return ((uint64_t)srv->owner_id << 32) | session_id;
 }
 
 uint32_t rpc_server_session_count(const struct rpc_server *srv)
@@ -143,9 +145,8 @@ static uint32_t rpc_server_new_id(struct rpc_server *srv)
 	return srv->next_id;
 }
 
-static void rpc_server_owner_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
+void rpc_server_event(struct rpc_server *srv, const struct stack_event *ev, uint32_t cookie)
 {
-	struct rpc_server *srv = ctx;
 	struct rpc_session *ss = rpc_server_session_find(srv, cookie);
 
 	if (ss) {
@@ -154,35 +155,23 @@ static void rpc_server_owner_event(void *ctx, const struct stack_event *ev, uint
 	}
 	/* a session that hung up gave its connections back; finish what is left */
 	if (ev->type != STACK_EV_CLOSED)
-		stack_tcp_abort(srv->stack, daemon_now(), ev->sock);
+		stack_tcp_abort(srv->stack, rpc_server_now(srv), ev->sock);
 }
 
-static void rpc_server_close_all(struct rpc_server *srv)
+void rpc_server_close_all(struct rpc_server *srv, bool abort)
 {
 	struct rpc_session *ss, *n;
 
+	srv->stopping = true;
+	if (abort)
+		srv->limits.abort_on_disconnect = true;
 	for (ss = srv->sessions; ss; ss = n) {
 		n = ss->next;
 		rpc_session_close(ss, NULL);
 	}
 }
 
-static void rpc_server_owner_shutdown(void *ctx, bool abort)
-{
-	struct rpc_server *srv = ctx;
-
-	srv->stopping = true;
-	if (abort)
-		srv->limits.abort_on_disconnect = true;
-	rpc_server_close_all(srv);
-}
-
 static void rpc_server_release(struct rpc_server *srv);
-
-static const struct daemon_owner_ops rpc_server_owner_ops = {
-	.event = rpc_server_owner_event,
-	.shutdown = rpc_server_owner_shutdown,
-};
 
 void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss)
 {
@@ -193,7 +182,7 @@ void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss)
 			*pp = ss->next;
 			srv->nsessions--;
 			if (!srv->free_when_empty)
-				daemon_clients_add(srv->d, -1);
+				srv->host.clients_add(srv->host.ctx, -1);
 			break;
 		}
 	}
@@ -256,14 +245,11 @@ static void rpc_server_refuse(struct rpc_session *ss, int err, const char *why)
  * stopping, with why in buf. The uid's share is checked once its
  * credentials are known, so one uid cannot take every client slot.
  */
-static int rpc_server_admit(struct rpc_server *srv, struct listener *l, struct rpc_session *ss,
-			    char *why, size_t len)
+static int rpc_server_admit(struct rpc_server *srv, struct rpc_session *ss, char *why, size_t len)
 {
 	struct rpc_uid *u;
-	int r = listener_accept(l, &ss->pipe);
+	int r;
 
-	if (r < 0)
-		return r;
 	if (srv->stopping) {
 		snprintf(why, len, "synackd is stopping");
 		return -ESHUTDOWN;
@@ -297,23 +283,14 @@ static int rpc_server_admit(struct rpc_server *srv, struct listener *l, struct r
 	return 0;
 }
 
-static void rpc_server_on_connection(void *ctx, struct listener *l)
+int rpc_server_adopt(struct rpc_server *srv, struct rpc_session *ss)
 {
-	struct rpc_server *srv = ctx;
-	struct rpc_session *ss = calloc(1, sizeof(*ss));
 	char why[96];
 	int r;
 
-	if (!ss)
-		return;
-	r = uv_pipe_init(srv->loop, &ss->pipe, 0);
-	if (r < 0) {
-		free(ss);
-		return;
-	}
 	ss->pipe.data = ss;
 	ss->srv = srv;
-	r = rpc_server_admit(srv, l, ss, why, sizeof(why));
+	r = rpc_server_admit(srv, ss, why, sizeof(why));
 	if (r == 0) {
 		ss->id = rpc_server_new_id(srv);
 		ss->owner = rpc_server_owner_tag(srv, ss->id);
@@ -329,14 +306,15 @@ static void rpc_server_on_connection(void *ctx, struct listener *l)
 		else
 			log_warning("rpc: new client: %s", strerror(-r));
 		uv_close((uv_handle_t *)&ss->pipe, rpc_server_reject_closed);
-		return;
+		return r;
 	}
 	ss->next = srv->sessions;
 	srv->sessions = ss;
 	srv->nsessions++;
-	daemon_clients_add(srv->d, 1);
+	srv->host.clients_add(srv->host.ctx, 1);
 	log_debug("rpc: client %u connected (pid %d, uid %u, gid %u)", ss->id, (int)ss->pid,
 		  (unsigned)ss->uid, (unsigned)ss->gid);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ control plane */
@@ -375,25 +353,19 @@ int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock)
 
 /* ------------------------------------------------------------------ life cycle */
 
-int rpc_server_start(struct daemon *d, struct rpc_server **ret)
+struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, struct stack *stack,
+				  uint32_t owner_id, const struct rpc_limits *limits)
 {
 	struct rpc_server *srv = calloc(1, sizeof(*srv));
-	int r;
 
 	if (!srv)
-		return -ENOMEM;
-	srv->d = d;
-	srv->loop = daemon_loop(d);
-	srv->stack = daemon_stack(d);
-	rpc_limits_from_config(&srv->limits, daemon_config(d));
-	r = daemon_owner_register(d, &rpc_server_owner_ops, srv, &srv->owner_id);
-	if (r < 0) {
-		free(srv);
-		return r;
-	}
-	listener_set_handler(daemon_rpc_listener(d), rpc_server_on_connection, srv);
-	*ret = srv;
-	return 0;
+		return NULL;
+	srv->host = *host;
+	srv->loop = loop;
+	srv->stack = stack;
+	srv->owner_id = owner_id;
+	srv->limits = *limits;
+	return srv;
 }
 
 void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
@@ -402,15 +374,12 @@ void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
 		rpc_limits_from_config(&srv->limits, cfg);
 }
 
-void rpc_server_free(struct rpc_server *srv)
+void rpc_server_delete(struct rpc_server *srv)
 {
 	if (!srv)
 		return;
-	srv->stopping = true;
-	listener_set_handler(daemon_rpc_listener(srv->d), NULL, NULL);
-	rpc_server_close_all(srv);
-	daemon_owner_unregister(srv->d, srv->owner_id);
-	daemon_clients_add(srv->d, -(int)srv->nsessions);
+	rpc_server_close_all(srv, false);
+	srv->host.clients_add(srv->host.ctx, -(int)srv->nsessions);
 	if (srv->nsessions == 0) {
 		rpc_server_release(srv);
 		return;

@@ -5,11 +5,13 @@
  * credentials from SO_PEERCRED), and stack events reach the session that
  * owns the connection.
  *
- * Integration with the daemon (daemon.h): the server registers one owner;
- * each session's owner tag is daemon_owner_tag(owner id, session id), so the
- * cookie that comes back with every event names the session. The listening
- * socket (activated or bound) is the daemon's; the server only installs its
- * connection handler.
+ * Integration with the daemon (daemon.h, glue in rpc_daemon.c): the server
+ * registers one owner; each session's owner tag is daemon_owner_tag(owner id,
+ * session id), so the cookie that comes back with every event names the
+ * session. The listening socket (activated or bound) is the daemon's; the
+ * server only installs its connection handler. Everything else the server
+ * needs from its host comes through struct rpc_host, so the RPC fuzz target
+ * drives the real server, sessions and handlers without daemon.c.
  */
 #ifndef SYNACKD_RPC_SERVER_H
 #define SYNACKD_RPC_SERVER_H
@@ -57,8 +59,17 @@ struct rpc_counters {
 	uint64_t input_held;	 /* times a client's requests were held: its queue was full */
 };
 
+/* What the server needs from whoever runs it (the daemon, or a test harness). */
+struct rpc_host {
+	void *ctx;
+	stack_time_us (*now)(void *ctx);	   /* the core's clock */
+	void (*kick)(void *ctx);		   /* run the core: poll, dispatch events */
+	void (*clients_add)(void *ctx, int delta); /* sessions connected, for STATUS= */
+};
+
 struct rpc_server {
-	struct daemon *d;
+	struct rpc_host host;
+	struct daemon *d; /* rpc_daemon.c's: NULL outside synackd */
 	uv_loop_t *loop;
 	struct stack *stack;
 	uint32_t owner_id;
@@ -76,6 +87,7 @@ struct rpc_server {
 /* The limits the server applies, from the configuration. */
 void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cfg);
 
+/* ---- rpc_daemon.c: the server in synackd ---- */
 /*
  * Start serving the daemon's rpc listener. Call after the listeners and the
  * stack are up (like services_start()).
@@ -89,6 +101,24 @@ void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg);
  * needs the loop to run (daemon_cleanup() runs it). Accepts NULL.
  */
 void rpc_server_free(struct rpc_server *srv);
+
+/* ---- the server itself (rpc_server.c) ---- */
+/* A server whose sessions' owner tags carry owner_id; NULL without memory. */
+struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, struct stack *stack,
+				  uint32_t owner_id, const struct rpc_limits *limits);
+/*
+ * Take a new client: ss is zeroed but for its pipe, initialised on srv->loop
+ * and connected. The server owns ss from here whatever the result: a refused
+ * client (-EUSERS, -ESHUTDOWN) is told why, then its pipe is closed and ss
+ * freed.
+ */
+int rpc_server_adopt(struct rpc_server *srv, struct rpc_session *ss);
+/* A stack event for a socket opened with one of the server's owner tags. */
+void rpc_server_event(struct rpc_server *srv, const struct stack_event *ev, uint32_t cookie);
+/* Stop taking clients and hang up every session (abort: their connections get RST). */
+void rpc_server_close_all(struct rpc_server *srv, bool abort);
+/* Hang up every session, free the server once they are gone. Accepts NULL. */
+void rpc_server_delete(struct rpc_server *srv);
 
 /* Sessions connected now (for STATUS=, synackctl and tests). */
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
