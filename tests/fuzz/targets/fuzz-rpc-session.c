@@ -166,16 +166,19 @@ static struct stack *fr_stack(uint32_t addr, uint8_t mac_last, struct fr_queue *
 	return s;
 }
 
-static void fr_deliver(struct fr_queue *q, struct stack *to)
+static unsigned fr_deliver(struct fr_queue *q, struct stack *to)
 {
+	unsigned n = q->n;
+
 	/* only what is queued now: replies wait for the next round */
-	for (unsigned k = q->n; k > 0; k--) {
+	for (unsigned k = n; k > 0; k--) {
 		struct fr_frame *f = &q->f[q->head];
 
 		q->head = (q->head + 1) % FR_QUEUE;
 		q->n--;
 		stack_input(to, g->now, f->b, f->len, NULL);
 	}
+	return n;
 }
 
 /* ------------------------------------------------------------------ the peer */
@@ -369,12 +372,14 @@ static void fr_event(struct fr_client *c, const Synack__V1__Event *ev)
 	c->credit[i] -= ev->data->data.len;
 }
 
-static void fr_client_read(unsigned k)
+static unsigned fr_client_read(unsigned k)
 {
 	struct fr_client *c = &g->cl[k];
+	unsigned got = 0;
 	ssize_t n;
 
 	while (c->fd >= 0 && c->reading && (n = read(c->fd, g->buf, sizeof(g->buf))) > 0) {
+		got += (unsigned)n;
 		const uint8_t *in = g->buf, *f;
 		size_t in_len = (size_t)n, flen;
 
@@ -399,6 +404,7 @@ static void fr_client_read(unsigned k)
 			synack__v1__server_message__free_unpacked(m, NULL);
 		}
 	}
+	return got;
 }
 
 /* ------------------------------------------------------------------ checks */
@@ -423,24 +429,33 @@ static void fr_check(void)
 	}
 }
 
-/* Run everything until quiet: the loop, the link both ways, the stacks, the events. */
+/*
+ * Run everything until quiet (at least twice, at most 8 rounds): the loop,
+ * the link both ways, the stacks, the events, the clients' reading.
+ */
 static void fr_step(void)
 {
-	for (int round = 0; round < 6; round++) {
+	unsigned busy = 1;
+
+	for (int round = 0; round < 8 && (busy || round < 2); round++) {
 		struct stack_event ev;
 
 		uv_run(&g->loop, UV_RUN_NOWAIT);
-		fr_deliver(&g->to_b, g->b);
-		fr_deliver(&g->to_a, g->a);
+		busy = fr_deliver(&g->to_b, g->b);
+		busy += fr_deliver(&g->to_a, g->a);
 		stack_poll(g->a, g->now);
 		stack_poll(g->b, g->now);
-		while (stack_event_pop(g->b, &ev))
+		while (stack_event_pop(g->b, &ev)) {
 			fr_peer_event(&ev);
-		while (stack_event_pop(g->a, &ev))
+			busy++;
+		}
+		while (stack_event_pop(g->a, &ev)) {
 			if ((ev.owner >> 32) == FR_OWNER)
 				rpc_server_event(g->srv, &ev, (uint32_t)ev.owner);
+			busy++;
+		}
 		for (unsigned k = 0; k < 2; k++)
-			fr_client_read(k);
+			busy += fr_client_read(k);
 		fr_check();
 	}
 }
@@ -492,7 +507,7 @@ static void fr_request(unsigned k, const uint8_t **p, size_t *n)
 	Synack__V1__GetOption go = SYNACK__V1__GET_OPTION__INIT;
 	Synack__V1__Info in = SYNACK__V1__INFO__INIT;
 	Synack__V1__Endpoint ep = SYNACK__V1__ENDPOINT__INIT;
-	uint8_t kind, sel, extra, addr[4] = { 10, 77, 0, 1 };
+	uint8_t kind, sel, extra, addr[16] = { 10, 77, 0, 1 };
 	uint64_t credit = 0, id;
 	uint32_t val;
 	bool foreign;
