@@ -10,7 +10,7 @@ if grep -q __asan_init "$SYNACKD"; then
 	echo "SKIP: synackd is built with AddressSanitizer"
 	exit 77
 fi
-BUDGET_KIB=512
+BUDGET_KIB=${FLOOD_BUDGET_KIB:-512}
 # a short MSL: the transfers' TIME-WAIT connections (and their buffers) are
 # gone before RSS is compared with the baseline; small socket buffers, so
 # the transfer running during the flood adds little to what is measured
