@@ -320,7 +320,8 @@ static Synack__V1__ServerMessage *raw_read(int fd)
 			return synack__v1__server_message__unpack(NULL, flen, f);
 		if (now_ms() > deadline)
 			FAIL("raw: no answer within 5 s");
-		poll(&p, 1, 500);
+		if (poll(&p, 1, 500) <= 0)
+			continue; /* nothing yet: do not block in read() past the deadline */
 		n = read(fd, buf, sizeof(buf));
 		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			return NULL;
