@@ -56,6 +56,8 @@ struct synack_config {
 		char socket[CONFIG_PATH_MAX];
 		char group[CONFIG_NAME_MAX]; /* "" = leave as is */
 		uint32_t mode;		     /* socket file mode, e.g. 0660 */
+		uint64_t hello_timeout_us;   /* Hello must arrive within this */
+		uint64_t idle_timeout_us;    /* no connection, no request: hang up; 0 = never */
 	} rpc;
 	struct {
 		char socket[CONFIG_PATH_MAX];
@@ -83,6 +85,8 @@ struct synack_config {
 		uint64_t memory_per_uid;      /* ... of which one uid may hold */
 		uint32_t max_time_wait;	      /* TIME-WAIT records, outside max_conns */
 		uint32_t max_orphans;	      /* closed by their owner, still finishing */
+		uint32_t clients_per_uid;     /* RPC sessions of one uid */
+		uint32_t conns_per_uid;	      /* connections of one uid's RPC sessions */
 	} limits;
 	struct {
 		enum config_close_mode mode;

@@ -376,6 +376,22 @@ static int ctl_handle_trace(struct ctl_session *ss, uint64_t id, const Synack__V
 
 #define CTL_DAEMON_COUNTERS 11
 
+/* The RPC server's counters (rpc_server.h), after the daemon's. */
+static void ctl_rpc_counters(struct ctl_server *srv, Synack__V1__Counter *v, size_t *n)
+{
+	struct rpc_counter_value rv[RPC_SERVER_COUNTERS];
+
+	rpc_server_counters(daemon_rpc_server(srv->d), rv);
+	for (size_t i = 0; i < RPC_SERVER_COUNTERS; i++) {
+		Synack__V1__Counter *c = &v[(*n)++];
+
+		synack__v1__counter__init(c);
+		c->name = (char *)rv[i].name;
+		c->value = rv[i].value;
+		c->gauge = rv[i].gauge;
+	}
+}
+
 /* The daemon's own counters, after the core's. */
 static void ctl_daemon_counters(struct ctl_server *srv, Synack__V1__Counter *v, size_t *n)
 {
@@ -411,6 +427,7 @@ static void ctl_daemon_counters(struct ctl_server *srv, Synack__V1__Counter *v, 
 		c->value = extra[i].value;
 		c->gauge = extra[i].gauge;
 	}
+	ctl_rpc_counters(srv, v, n);
 }
 
 static int ctl_handle_stats(struct ctl_session *ss, uint64_t id)
@@ -418,8 +435,8 @@ static int ctl_handle_stats(struct ctl_session *ss, uint64_t id)
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__CounterList cl = SYNACK__V1__COUNTER_LIST__INIT;
 	const struct stack_counters *sc = stack_counters_get(ss->srv->stack);
-	Synack__V1__Counter v[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS];
-	Synack__V1__Counter *pv[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS];
+	Synack__V1__Counter v[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + RPC_SERVER_COUNTERS];
+	Synack__V1__Counter *pv[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + RPC_SERVER_COUNTERS];
 	size_t n = 0;
 
 	for (unsigned i = 0; i < STACK_CTR_COUNT; i++) {

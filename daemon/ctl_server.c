@@ -107,6 +107,7 @@ static void ctl_session_written(uv_write_t *req, int status)
 	struct ctl_session *ss = w->owner;
 
 	ss->queued -= w->len;
+	ss->nwrites--;
 	frame_write_free(w);
 	if (status >= 0 && !ss->closing)
 		ctl_session_read_update(ss);
@@ -128,6 +129,7 @@ int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMess
 	if (r < 0)
 		return r;
 	ss->queued += len;
+	ss->nwrites++;
 	ctl_session_read_update(ss);
 	return 0;
 }
@@ -445,7 +447,8 @@ static void ctl_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf
 /* Read requests only while the replies already queued are below the bound. */
 static void ctl_session_read_update(struct ctl_session *ss)
 {
-	bool want = !ss->closing && ss->queued < CTL_SESSION_MAX_QUEUED;
+	bool want = !ss->closing && ss->queued < CTL_SESSION_MAX_QUEUED &&
+		    ss->nwrites < CTL_SESSION_MAX_WRITES;
 
 	if (want == ss->reading)
 		return;

@@ -39,6 +39,8 @@
 #define CTL_STREAM_MAX_QUEUED	(4u << 20)
 /* Queued output beyond which the session's requests are not read. */
 #define CTL_SESSION_MAX_QUEUED	(16u << 20)
+/* ...and the number of queued frames, whatever their size. */
+#define CTL_SESSION_MAX_WRITES	8192
 /* Protocol errors before a session is dropped. */
 #define CTL_SESSION_MAX_STRIKES 4
 
@@ -55,7 +57,8 @@ struct ctl_session {
 	unsigned strikes;
 	struct frame_decoder dec;
 	uint8_t rbuf[16 * 1024];
-	uint64_t queued; /* bytes handed to uv_write and not yet written */
+	uint64_t queued;  /* memory of frames handed to uv_write and not yet written */
+	uint32_t nwrites; /* and their number */
 
 	/* streams */
 	bool events;	   /* Subscribe: state transitions */

@@ -1,69 +1,171 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * frame_pipe.c - peer credentials and framed writes on a client's Unix
- * stream, shared by rpc_session.c and ctl_server.c.
+ * stream, shared by rpc_session.c and ctl_server.c: one allocation per
+ * queued frame, accounted with its real size, and the heap given back to
+ * the system after a burst of queued frames has drained.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "frame.h"
 #include "frame_pipe.h"
+#include "log.h"
+
+/*
+ * Bursts: once this much was queued at some point, the heap is trimmed when
+ * the queues drop to a quarter of it. Not more often than once a second, so
+ * a slow reader that keeps filling and draining costs one trim a second.
+ */
+
+#define FRAME_PIPE_TRIM_EVERY_MS  1000
+/* What glibc keeps beside each chunk (its size field), on top of the usable size. */
+#define FRAME_PIPE_CHUNK_OVERHEAD (2 * sizeof(size_t))
+
+static struct frame_pipe_stats frame_pipe_stats;
+static uint64_t frame_pipe_last_trim_ms;
+static bool frame_pipe_trimmed_once;
+
+void frame_pipe_stats_get(struct frame_pipe_stats *ret)
+{
+	*ret = frame_pipe_stats;
+}
+
+/* The memory one allocation of n bytes really takes. */
+static size_t frame_pipe_cost(void *p, size_t n)
+{
+#ifdef __GLIBC__
+	n = malloc_usable_size(p);
+#endif
+	return n + FRAME_PIPE_CHUNK_OVERHEAD;
+}
 
 int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
 		     size_t *ret_len)
 {
-	struct frame_write *w = calloc(1, sizeof(*w));
+	size_t plen = protobuf_c_message_get_packed_size(m);
+	struct frame_write *w;
 	uv_buf_t b;
 	int r;
 
+	/* our own messages may be as large as a Data event plus its envelope */
+	if (plen == 0 || plen > FRAME_MAX_LIMIT)
+		return -EMSGSIZE;
+	w = malloc(sizeof(*w) + FRAME_HEADER_SIZE + plen);
 	if (!w)
 		return -ENOMEM;
-	/* our own messages may be as large as a Data event plus its envelope */
-	r = frame_pack(m, FRAME_MAX_LIMIT, &w->buf, &w->len);
+	memset(w, 0, sizeof(*w));
+	w->data[0] = (uint8_t)(plen >> 24);
+	w->data[1] = (uint8_t)(plen >> 16);
+	w->data[2] = (uint8_t)(plen >> 8);
+	w->data[3] = (uint8_t)plen;
+	if (protobuf_c_message_pack(m, w->data + FRAME_HEADER_SIZE) != plen) {
+		free(w);
+		return -EMSGSIZE;
+	}
+	w->owner = owner;
+	w->wire_len = FRAME_HEADER_SIZE + plen;
+	w->len = frame_pipe_cost(w, sizeof(*w) + w->wire_len);
+	b = uv_buf_init((char *)w->data, (unsigned)w->wire_len);
+	r = uv_write(&w->req, (uv_stream_t *)pipe, &b, 1, cb);
 	if (r < 0) {
 		free(w);
 		return r;
 	}
-	w->owner = owner;
-	b = uv_buf_init((char *)w->buf, (unsigned)w->len);
-	r = uv_write(&w->req, (uv_stream_t *)pipe, &b, 1, cb);
-	if (r < 0) {
-		frame_write_free(w);
-		return r;
-	}
+	frame_pipe_stats.queued_bytes += w->len;
+	frame_pipe_stats.queued_writes++;
+	if (frame_pipe_stats.queued_bytes > frame_pipe_stats.peak_bytes)
+		frame_pipe_stats.peak_bytes = frame_pipe_stats.queued_bytes;
 	*ret_len = w->len;
 	return 0;
 }
 
+/*
+ * Freed chunks in the middle of the heap stay in the process (free() only
+ * gives back the top), so hand the free pages back to the system. glibc:
+ * synackd is one thread, so everything is in the main arena, which
+ * malloc_trim() walks whole.
+ */
+void frame_pipe_trim(const char *why, uint64_t peak)
+{
+	struct frame_pipe_stats *st = &frame_pipe_stats;
+
+	log_debug("%s (up to %llu KiB were queued): returning the heap to the system", why,
+		  (unsigned long long)(peak >> 10));
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	st->trims++;
+	st->peak_bytes = st->queued_bytes;
+}
+
+/* After a burst, once the queues are down to a quarter of their peak. */
+static void frame_pipe_trim_after_burst(uv_loop_t *loop)
+{
+	struct frame_pipe_stats *st = &frame_pipe_stats;
+	uint64_t now = uv_now(loop);
+
+	if (st->peak_bytes < FRAME_PIPE_TRIM_HIGH || st->queued_bytes > st->peak_bytes / 4)
+		return;
+	if (frame_pipe_trimmed_once && now - frame_pipe_last_trim_ms < FRAME_PIPE_TRIM_EVERY_MS)
+		return;
+	frame_pipe_trim("frames queued to clients drained", st->peak_bytes);
+	frame_pipe_last_trim_ms = now;
+	frame_pipe_trimmed_once = true;
+}
+
 void frame_write_free(struct frame_write *w)
 {
+	uv_loop_t *loop;
+
 	if (!w)
 		return;
-	free(w->buf);
+	loop = w->req.handle ? w->req.handle->loop : NULL;
+	frame_pipe_stats.queued_bytes -= w->len;
+	frame_pipe_stats.queued_writes--;
 	free(w);
+	if (loop)
+		frame_pipe_trim_after_burst(loop);
+}
+
+void frame_pipe_cut(struct frame_decoder *dec, const uint8_t **in, size_t *in_len,
+		    const bool *closing, const struct frame_pipe_reader *r, void *ctx)
+{
+	const uint8_t *f;
+	size_t flen;
+	int err;
+
+	while (!*closing && *in_len > 0 && !(r->full && r->full(ctx))) {
+		err = frame_decoder_next(dec, in, in_len, &f, &flen);
+		if (err == 0)
+			break;
+		if (err < 0) {
+			/* the stream cannot be resynchronised */
+			*in_len = 0;
+			r->bad_frame(ctx, err);
+			break;
+		}
+		r->frame(ctx, f, flen);
+	}
 }
 
 ssize_t frame_pipe_feed(struct frame_decoder *dec, ssize_t nread, const uv_buf_t *buf,
 			const bool *closing, const struct frame_pipe_reader *r, void *ctx)
 {
-	const uint8_t *in = (const uint8_t *)buf->base, *f;
-	size_t in_len, flen;
-	int err;
+	const uint8_t *in = (const uint8_t *)buf->base;
+	size_t in_len;
 
 	if (nread < 0) {
 		r->ended(ctx, (int)nread);
 		return nread;
 	}
 	in_len = (size_t)nread;
-	while (!*closing && (err = frame_decoder_next(dec, &in, &in_len, &f, &flen)) != 0) {
-		if (err < 0) {
-			/* the stream cannot be resynchronised */
-			r->bad_frame(ctx, err);
-			break;
-		}
-		r->frame(ctx, f, flen);
-	}
+	frame_pipe_cut(dec, &in, &in_len, closing, r, ctx);
 	return 0;
 }
 

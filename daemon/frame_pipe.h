@@ -4,6 +4,13 @@
  * client's Unix stream: who is on the other end (SO_PEERCRED), cutting what
  * arrives into length-prefixed protobuf frames (proto/frame.h), and sending
  * one frame with uv_write().
+ *
+ * A queued frame costs what it really holds: one allocation for the
+ * uv_write_t, the header and the payload, counted with malloc's own size
+ * and chunk overhead, so a session's byte limit bounds its memory and not
+ * only the bytes on the wire. When the replies queued to all clients have
+ * drained after a burst, the freed heap goes back to the system
+ * (malloc_trim), so a burst does not leave the daemon's RSS high.
  */
 #ifndef SYNACK_FRAME_PIPE_H
 #define SYNACK_FRAME_PIPE_H
@@ -19,15 +26,17 @@
 /* One frame in flight; the write callback gets it back as its uv_write_t. */
 struct frame_write {
 	uv_write_t req;
-	void *owner; /* the session that sent it */
-	uint8_t *buf;
-	size_t len;
+	void *owner;	 /* the session that sent it */
+	size_t len;	 /* the memory this write holds: allocation and malloc overhead */
+	size_t wire_len; /* header + payload, the bytes in data */
+	uint8_t data[];
 };
 
 /*
- * Pack m and start writing it to pipe. On success *ret_len is the frame's
- * size and cb runs exactly once, with req == &w->req; it must call
- * frame_write_free(w). On failure cb never runs.
+ * Pack m and start writing it to pipe. On success *ret_len is the memory
+ * the queued frame holds (w->len, more than its size on the wire) and cb
+ * runs exactly once, with req == &w->req; it must call frame_write_free(w).
+ * On failure cb never runs.
  */
 int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
 		     size_t *ret_len);
@@ -41,7 +50,18 @@ struct frame_pipe_reader {
 	void (*bad_frame)(void *ctx, int err);
 	/* the peer closed (UV_EOF) or reading failed (a UV_ error) */
 	void (*ended)(void *ctx, int err);
+	/* optional: true while the session's output is full, so no frame is taken */
+	bool (*full)(void *ctx);
 };
+
+/*
+ * Cut frames out of *in (advancing in and in_len) and hand each to r->frame
+ * while *closing is false and r->full (if set) says there is room; what is
+ * left stays in *in for later (the caller keeps its buffer and stops
+ * reading). r->bad_frame on a framing error, then everything is consumed.
+ */
+void frame_pipe_cut(struct frame_decoder *dec, const uint8_t **in, size_t *in_len,
+		    const bool *closing, const struct frame_pipe_reader *r, void *ctx);
 
 /*
  * Handle one uv_read_cb result: cut the bytes into frames with dec and hand
@@ -51,6 +71,19 @@ struct frame_pipe_reader {
  */
 ssize_t frame_pipe_feed(struct frame_decoder *dec, ssize_t nread, const uv_buf_t *buf,
 			const bool *closing, const struct frame_pipe_reader *r, void *ctx);
+
+/* What is queued to every client now, and what the burst clean-up did. */
+struct frame_pipe_stats {
+	uint64_t queued_bytes;	/* memory held by frames not yet written */
+	uint64_t queued_writes; /* and their number */
+	uint64_t peak_bytes;	/* the most queued since the last trim */
+	uint64_t trims;		/* times the heap was given back after a burst */
+};
+void frame_pipe_stats_get(struct frame_pipe_stats *ret);
+/* Queues this large are a burst whose memory should go back when they drain. */
+#define FRAME_PIPE_TRIM_HIGH (256u << 10)
+/* Give the heap's free pages back to the system now (a session that had a burst ended). */
+void frame_pipe_trim(const char *why, uint64_t peak);
 
 /* The peer's pid, uid and gid, as the kernel recorded them at connect(). */
 int frame_pipe_peer_cred(uv_pipe_t *pipe, pid_t *ret_pid, uid_t *ret_uid, gid_t *ret_gid);

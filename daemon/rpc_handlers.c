@@ -70,14 +70,6 @@ static struct rpc_conn *rpc_handle_owned(struct rpc_session *ss, uint64_t id)
 	return c && !c->releasing ? c : NULL;
 }
 
-static int rpc_handle_limit(struct rpc_session *ss, struct rpc_reply_buf *buf)
-{
-	snprintf(buf->message, sizeof(buf->message),
-		 "connection limit per client reached (limits.conns_per_client = %u)",
-		 ss->srv->limits.conns_per_client);
-	return -EMFILE;
-}
-
 static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect *m,
 			      Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
 {
@@ -97,8 +89,9 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		return r;
 	if (remote.addr == 0 || remote.port == 0)
 		return -EDESTADDRREQ;
-	if (!rpc_session_can_add(ss))
-		return rpc_handle_limit(ss, buf);
+	r = rpc_session_room(ss, buf->message, sizeof(buf->message));
+	if (r < 0)
+		return r;
 	r = stack_tcp_connect(srv->stack, rpc_server_now(srv), &local, &remote, ss->owner, &sock);
 	if (r < 0)
 		return r;
@@ -135,8 +128,9 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 	r = rpc_endpoint_from_pb(m->local, &local);
 	if (r < 0)
 		return r;
-	if (!rpc_session_can_add(ss))
-		return rpc_handle_limit(ss, buf);
+	r = rpc_session_room(ss, buf->message, sizeof(buf->message));
+	if (r < 0)
+		return r;
 	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local, m->backlog ? m->backlog : 128,
 			     ss->owner, &sock);
 	if (r < 0)

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rpc_server.c - synackd's RPC clients (see rpc_server.h): admission
- * (limits.max_clients, SO_PEERCRED), the registry of sessions, and the
- * routing of stack events to the session named by the owner cookie.
+ * (limits.max_clients, limits.clients_per_uid, SO_PEERCRED), the registry of
+ * sessions and uids, and the routing of stack events to the session named by
+ * the owner cookie. It reaches its host only through struct rpc_host, so the
+ * fuzz target runs it without daemon.c; rpc_daemon.c is the daemon's glue.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frame_pipe.h"
-#include "listener.h"
 #include "log.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
@@ -23,27 +24,106 @@ void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cf
 	l->max_frame = cfg->limits.max_frame;
 	if (l->max_frame > FRAME_MAX_LIMIT)
 		l->max_frame = FRAME_MAX_LIMIT;
+	l->clients_per_uid = cfg->limits.clients_per_uid;
+	l->conns_per_uid = cfg->limits.conns_per_uid;
+	l->hello_timeout_ms = (cfg->rpc.hello_timeout_us + 999) / 1000;
+	l->idle_timeout_ms = (cfg->rpc.idle_timeout_us + 999) / 1000;
 	l->abort_on_disconnect = cfg->shutdown.abort_on_disconnect;
 }
 
 stack_time_us rpc_server_now(const struct rpc_server *srv)
 {
-	return daemon_now();
+	return srv->host.now(srv->host.ctx);
 }
 
 void rpc_server_kick(struct rpc_server *srv)
 {
-	daemon_kick(srv->d);
+	srv->host.kick(srv->host.ctx);
 }
 
+/* The owner tag (daemon.h): the owner id above, the session id as the cookie. */
 uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id)
 {
-	return daemon_owner_tag(srv->owner_id, session_id);
+	return ((uint64_t)srv->owner_id << 32) | session_id;
 }
 
 uint32_t rpc_server_session_count(const struct rpc_server *srv)
 {
 	return srv->nsessions;
+}
+
+void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value *v)
+{
+	static const struct rpc_counters none;
+	const struct rpc_counters *c = srv ? &srv->ctr : &none;
+	struct frame_pipe_stats fp;
+	size_t n = 0;
+
+	frame_pipe_stats_get(&fp);
+	v[n++] = (struct rpc_counter_value){ "SynackRpcHelloTimeouts", c->hello_timeouts, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcIdleTimeouts", c->idle_timeouts, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcUidClientLimit", c->uid_clients, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcUidConnLimit", c->uid_conns, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcInputHeld", c->input_held, false };
+	/* frame_pipe is shared with the control socket: these cover both */
+	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
+	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };
+}
+
+/* ------------------------------------------------------------------ uids */
+
+static unsigned rpc_uid_bucket(uid_t uid)
+{
+	return (unsigned)((uid * 0x9e3779b1u) >> 26) % RPC_UID_BUCKETS;
+}
+
+static struct rpc_uid *rpc_uid_find(struct rpc_server *srv, uid_t uid)
+{
+	for (struct rpc_uid *u = srv->uids[rpc_uid_bucket(uid)]; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	return NULL;
+}
+
+/* The entry of uid, made on its first session. */
+static int rpc_uid_get(struct rpc_server *srv, uid_t uid, struct rpc_uid **ret)
+{
+	struct rpc_uid *u = rpc_uid_find(srv, uid);
+	unsigned b = rpc_uid_bucket(uid);
+
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		u->uid = uid;
+		u->next = srv->uids[b];
+		srv->uids[b] = u;
+	}
+	*ret = u;
+	return 0;
+}
+
+/* Forget uid's entry once its last session and connection are gone. */
+static void rpc_uid_put(struct rpc_server *srv, struct rpc_uid *u)
+{
+	struct rpc_uid **pp;
+
+	if (u->clients || u->conns)
+		return;
+	for (pp = &srv->uids[rpc_uid_bucket(u->uid)]; *pp; pp = &(*pp)->next) {
+		if (*pp == u) {
+			*pp = u->next;
+			free(u);
+			return;
+		}
+	}
+}
+
+void rpc_server_uid_room(struct rpc_server *srv, struct rpc_session *except)
+{
+	for (struct rpc_session *ss = srv->sessions; ss; ss = ss->next)
+		if (ss != except && ss->u == except->u && !ss->closing)
+			rpc_session_resume(ss);
 }
 
 /* ------------------------------------------------------------------ sessions */
@@ -65,9 +145,8 @@ static uint32_t rpc_server_new_id(struct rpc_server *srv)
 	return srv->next_id;
 }
 
-static void rpc_server_owner_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
+void rpc_server_event(struct rpc_server *srv, const struct stack_event *ev, uint32_t cookie)
 {
-	struct rpc_server *srv = ctx;
 	struct rpc_session *ss = rpc_server_session_find(srv, cookie);
 
 	if (ss) {
@@ -76,33 +155,23 @@ static void rpc_server_owner_event(void *ctx, const struct stack_event *ev, uint
 	}
 	/* a session that hung up gave its connections back; finish what is left */
 	if (ev->type != STACK_EV_CLOSED)
-		stack_tcp_abort(srv->stack, daemon_now(), ev->sock);
+		stack_tcp_abort(srv->stack, rpc_server_now(srv), ev->sock);
 }
 
-static void rpc_server_close_all(struct rpc_server *srv)
+void rpc_server_close_all(struct rpc_server *srv, bool abort)
 {
 	struct rpc_session *ss, *n;
 
+	srv->stopping = true;
+	if (abort)
+		srv->limits.abort_on_disconnect = true;
 	for (ss = srv->sessions; ss; ss = n) {
 		n = ss->next;
 		rpc_session_close(ss, NULL);
 	}
 }
 
-static void rpc_server_owner_shutdown(void *ctx, bool abort)
-{
-	struct rpc_server *srv = ctx;
-
-	srv->stopping = true;
-	if (abort)
-		srv->limits.abort_on_disconnect = true;
-	rpc_server_close_all(srv);
-}
-
-static const struct daemon_owner_ops rpc_server_owner_ops = {
-	.event = rpc_server_owner_event,
-	.shutdown = rpc_server_owner_shutdown,
-};
+static void rpc_server_release(struct rpc_server *srv);
 
 void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss)
 {
@@ -113,12 +182,29 @@ void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss)
 			*pp = ss->next;
 			srv->nsessions--;
 			if (!srv->free_when_empty)
-				daemon_clients_add(srv->d, -1);
+				srv->host.clients_add(srv->host.ctx, -1);
 			break;
 		}
 	}
+	if (ss->u) {
+		ss->u->clients--; /* its connections were given back at close */
+		rpc_uid_put(srv, ss->u);
+		ss->u = NULL;
+	}
 	if (srv->free_when_empty && srv->nsessions == 0)
-		free(srv);
+		rpc_server_release(srv);
+}
+
+/* Free the server and what is left of its uid table. */
+static void rpc_server_release(struct rpc_server *srv)
+{
+	for (unsigned b = 0; b < RPC_UID_BUCKETS; b++) {
+		for (struct rpc_uid *u = srv->uids[b], *n; u; u = n) {
+			n = u->next;
+			free(u);
+		}
+	}
+	free(srv);
 }
 
 static void rpc_server_reject_closed(uv_handle_t *h)
@@ -131,7 +217,7 @@ static void rpc_server_reject_closed(uv_handle_t *h)
  * up, so it sees EUSERS rather than a bare reset. The reply is small and the
  * socket new: one non-blocking write is enough, and nothing is queued.
  */
-static void rpc_server_refuse(struct rpc_session *ss, int err)
+static void rpc_server_refuse(struct rpc_session *ss, int err, const char *why)
 {
 	Synack__V1__HelloReply hr = SYNACK__V1__HELLO_REPLY__INIT;
 	Synack__V1__ServerMessage m = SYNACK__V1__SERVER_MESSAGE__INIT;
@@ -140,8 +226,7 @@ static void rpc_server_refuse(struct rpc_session *ss, int err)
 	uint8_t *buf;
 	size_t len;
 
-	rpc_status_set(&st, msg, sizeof(msg), err,
-		       err == -EUSERS ? "limits.max_clients reached" : "synackd is stopping");
+	rpc_status_set(&st, msg, sizeof(msg), err, why);
 	hr.status = &st;
 	hr.version = PROTO_VERSION;
 	hr.server_name = "synackd";
@@ -155,60 +240,81 @@ static void rpc_server_refuse(struct rpc_session *ss, int err)
 	}
 }
 
-/* Accept one client; refuse it (close at once) when over the limit or stopping. */
-static int rpc_server_admit(struct rpc_server *srv, struct listener *l, struct rpc_session *ss)
+/*
+ * Accept one client; refuse it (close at once) when over a limit or
+ * stopping, with why in buf. The uid's share is checked once its
+ * credentials are known, so one uid cannot take every client slot.
+ */
+static int rpc_server_admit(struct rpc_server *srv, struct rpc_session *ss, char *why, size_t len)
 {
-	int r = listener_accept(l, &ss->pipe);
+	struct rpc_uid *u;
+	int r;
 
-	if (r < 0)
-		return r;
-	if (srv->stopping)
+	if (srv->stopping) {
+		snprintf(why, len, "synackd is stopping");
 		return -ESHUTDOWN;
+	}
 	if (srv->nsessions >= srv->limits.max_clients) {
 		log_once(&srv->full_logged, LOG_WARNING,
 			 "rpc: %u clients connected (limits.max_clients), refusing more",
 			 srv->nsessions);
+		snprintf(why, len, "limits.max_clients reached");
 		return -EUSERS;
 	}
 	srv->full_logged = false;
-	return frame_pipe_peer_cred(&ss->pipe, &ss->pid, &ss->uid, &ss->gid);
+	r = frame_pipe_peer_cred(&ss->pipe, &ss->pid, &ss->uid, &ss->gid);
+	if (r < 0)
+		return r;
+	r = rpc_uid_get(srv, ss->uid, &u);
+	if (r < 0)
+		return r;
+	if (u->clients >= srv->limits.clients_per_uid) {
+		srv->ctr.uid_clients++;
+		log_notice("rpc: uid %u has %u clients connected (limits.clients_per_uid), "
+			   "refusing pid %d",
+			   (unsigned)ss->uid, u->clients, (int)ss->pid);
+		snprintf(why, len, "limits.clients_per_uid (%u) reached for uid %u",
+			 srv->limits.clients_per_uid, (unsigned)ss->uid);
+		rpc_uid_put(srv, u);
+		return -EUSERS;
+	}
+	u->clients++;
+	ss->u = u;
+	return 0;
 }
 
-static void rpc_server_on_connection(void *ctx, struct listener *l)
+int rpc_server_adopt(struct rpc_server *srv, struct rpc_session *ss)
 {
-	struct rpc_server *srv = ctx;
-	struct rpc_session *ss = calloc(1, sizeof(*ss));
+	char why[96];
 	int r;
 
-	if (!ss)
-		return;
-	r = uv_pipe_init(srv->loop, &ss->pipe, 0);
-	if (r < 0) {
-		free(ss);
-		return;
-	}
 	ss->pipe.data = ss;
 	ss->srv = srv;
-	r = rpc_server_admit(srv, l, ss);
+	r = rpc_server_admit(srv, ss, why, sizeof(why));
 	if (r == 0) {
 		ss->id = rpc_server_new_id(srv);
 		ss->owner = rpc_server_owner_tag(srv, ss->id);
 		r = rpc_session_start(ss);
 	}
 	if (r < 0) {
+		if (ss->u) {
+			ss->u->clients--;
+			rpc_uid_put(srv, ss->u);
+		}
 		if (r == -EUSERS || r == -ESHUTDOWN)
-			rpc_server_refuse(ss, r);
+			rpc_server_refuse(ss, r, why);
 		else
 			log_warning("rpc: new client: %s", strerror(-r));
 		uv_close((uv_handle_t *)&ss->pipe, rpc_server_reject_closed);
-		return;
+		return r;
 	}
 	ss->next = srv->sessions;
 	srv->sessions = ss;
 	srv->nsessions++;
-	daemon_clients_add(srv->d, 1);
+	srv->host.clients_add(srv->host.ctx, 1);
 	log_debug("rpc: client %u connected (pid %d, uid %u, gid %u)", ss->id, (int)ss->pid,
 		  (unsigned)ss->uid, (unsigned)ss->gid);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ control plane */
@@ -247,25 +353,19 @@ int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock)
 
 /* ------------------------------------------------------------------ life cycle */
 
-int rpc_server_start(struct daemon *d, struct rpc_server **ret)
+struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, struct stack *stack,
+				  uint32_t owner_id, const struct rpc_limits *limits)
 {
 	struct rpc_server *srv = calloc(1, sizeof(*srv));
-	int r;
 
 	if (!srv)
-		return -ENOMEM;
-	srv->d = d;
-	srv->loop = daemon_loop(d);
-	srv->stack = daemon_stack(d);
-	rpc_limits_from_config(&srv->limits, daemon_config(d));
-	r = daemon_owner_register(d, &rpc_server_owner_ops, srv, &srv->owner_id);
-	if (r < 0) {
-		free(srv);
-		return r;
-	}
-	listener_set_handler(daemon_rpc_listener(d), rpc_server_on_connection, srv);
-	*ret = srv;
-	return 0;
+		return NULL;
+	srv->host = *host;
+	srv->loop = loop;
+	srv->stack = stack;
+	srv->owner_id = owner_id;
+	srv->limits = *limits;
+	return srv;
 }
 
 void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
@@ -274,17 +374,14 @@ void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
 		rpc_limits_from_config(&srv->limits, cfg);
 }
 
-void rpc_server_free(struct rpc_server *srv)
+void rpc_server_delete(struct rpc_server *srv)
 {
 	if (!srv)
 		return;
-	srv->stopping = true;
-	listener_set_handler(daemon_rpc_listener(srv->d), NULL, NULL);
-	rpc_server_close_all(srv);
-	daemon_owner_unregister(srv->d, srv->owner_id);
-	daemon_clients_add(srv->d, -(int)srv->nsessions);
+	rpc_server_close_all(srv, false);
+	srv->host.clients_add(srv->host.ctx, -(int)srv->nsessions);
 	if (srv->nsessions == 0) {
-		free(srv);
+		rpc_server_release(srv);
 		return;
 	}
 	srv->free_when_empty = true;

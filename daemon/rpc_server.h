@@ -5,11 +5,13 @@
  * credentials from SO_PEERCRED), and stack events reach the session that
  * owns the connection.
  *
- * Integration with the daemon (daemon.h): the server registers one owner;
- * each session's owner tag is daemon_owner_tag(owner id, session id), so the
- * cookie that comes back with every event names the session. The listening
- * socket (activated or bound) is the daemon's; the server only installs its
- * connection handler.
+ * Integration with the daemon (daemon.h, glue in rpc_daemon.c): the server
+ * registers one owner; each session's owner tag is daemon_owner_tag(owner id,
+ * session id), so the cookie that comes back with every event names the
+ * session. The listening socket (activated or bound) is the daemon's; the
+ * server only installs its connection handler. Everything else the server
+ * needs from its host comes through struct rpc_host, so the RPC fuzz target
+ * drives the real server, sessions and handlers without daemon.c.
  */
 #ifndef SYNACKD_RPC_SERVER_H
 #define SYNACKD_RPC_SERVER_H
@@ -31,11 +33,43 @@ struct rpc_limits {
 	uint32_t conns_per_client;
 	uint64_t buffered_per_client;
 	uint32_t max_frame;
+	uint32_t clients_per_uid;
+	uint32_t conns_per_uid;
+	uint64_t hello_timeout_ms;
+	uint64_t idle_timeout_ms; /* 0: never */
 	bool abort_on_disconnect;
 };
 
+/* What the sessions of one uid hold together (limits.*_per_uid). */
+struct rpc_uid {
+	struct rpc_uid *next;
+	uid_t uid;
+	uint32_t clients;
+	uint32_t conns; /* connections and listeners, until their CLOSED event */
+};
+
+#define RPC_UID_BUCKETS 64
+
+/* Refusals and clean-ups, shown by synackctl stats (rpc_server_counters()). */
+struct rpc_counters {
+	uint64_t hello_timeouts; /* no Hello within rpc.hello_timeout */
+	uint64_t idle_timeouts;	 /* no connection and no request for rpc.idle_timeout */
+	uint64_t uid_clients;	 /* sessions refused: limits.clients_per_uid */
+	uint64_t uid_conns;	 /* connects, listens and accepts held: limits.conns_per_uid */
+	uint64_t input_held;	 /* times a client's requests were held: its queue was full */
+};
+
+/* What the server needs from whoever runs it (the daemon, or a test harness). */
+struct rpc_host {
+	void *ctx;
+	stack_time_us (*now)(void *ctx);	   /* the core's clock */
+	void (*kick)(void *ctx);		   /* run the core: poll, dispatch events */
+	void (*clients_add)(void *ctx, int delta); /* sessions connected, for STATUS= */
+};
+
 struct rpc_server {
-	struct daemon *d;
+	struct rpc_host host;
+	struct daemon *d; /* rpc_daemon.c's: NULL outside synackd */
 	uv_loop_t *loop;
 	struct stack *stack;
 	uint32_t owner_id;
@@ -46,11 +80,14 @@ struct rpc_server {
 	bool stopping;	      /* the daemon is shutting down: no new clients */
 	bool free_when_empty; /* rpc_server_free() ran while sessions were closing */
 	bool full_logged;
+	struct rpc_uid *uids[RPC_UID_BUCKETS];
+	struct rpc_counters ctr;
 };
 
 /* The limits the server applies, from the configuration. */
 void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cfg);
 
+/* ---- rpc_daemon.c: the server in synackd ---- */
 /*
  * Start serving the daemon's rpc listener. Call after the listeners and the
  * stack are up (like services_start()).
@@ -65,8 +102,36 @@ void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg);
  */
 void rpc_server_free(struct rpc_server *srv);
 
+/* ---- the server itself (rpc_server.c) ---- */
+/* A server whose sessions' owner tags carry owner_id; NULL without memory. */
+struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, struct stack *stack,
+				  uint32_t owner_id, const struct rpc_limits *limits);
+/*
+ * Take a new client: ss is zeroed but for its pipe, initialised on srv->loop
+ * and connected. The server owns ss from here whatever the result: a refused
+ * client (-EUSERS, -ESHUTDOWN) is told why, then its pipe is closed and ss
+ * freed.
+ */
+int rpc_server_adopt(struct rpc_server *srv, struct rpc_session *ss);
+/* A stack event for a socket opened with one of the server's owner tags. */
+void rpc_server_event(struct rpc_server *srv, const struct stack_event *ev, uint32_t cookie);
+/* Stop taking clients and hang up every session (abort: their connections get RST). */
+void rpc_server_close_all(struct rpc_server *srv, bool abort);
+/* Hang up every session, free the server once they are gone. Accepts NULL. */
+void rpc_server_delete(struct rpc_server *srv);
+
 /* Sessions connected now (for STATUS=, synackctl and tests). */
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
+
+/* The RPC side's counters for synackctl stats: names with the Synack prefix. */
+#define RPC_SERVER_COUNTERS 7
+struct rpc_counter_value {
+	const char *name;
+	uint64_t value;
+	bool gauge;
+};
+/* Fill v[RPC_SERVER_COUNTERS]; zeros when srv is NULL. */
+void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value *v);
 
 /* ---- for the control server (synackctl conns -p, kill) ---- */
 /* The client owning a connection with this owner tag; -ENOENT when not an RPC client's. */
@@ -84,5 +149,7 @@ stack_time_us rpc_server_now(const struct rpc_server *srv);
 void rpc_server_kick(struct rpc_server *srv);
 uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id);
 void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss);
+/* One of uid's connections went away: listeners of its other sessions may accept again. */
+void rpc_server_uid_room(struct rpc_server *srv, struct rpc_session *except);
 
 #endif

@@ -4,11 +4,15 @@
  * replies and events out, the connections the client owns, and flow control.
  *
  * Memory per client is bounded: input is read into one fixed buffer and
- * frames are capped at limits.max_frame before allocation; Data events are
- * produced only within the client's credit and while the bytes queued to
- * the client stay under limits.buffered_per_client; a client that does not
- * read its socket stops being read from (so its requests, and their replies,
- * stop too) until its queue drains.
+ * frames are capped at limits.max_frame before allocation. What is queued
+ * to the client is counted as the memory it holds (frame_pipe.h), in bytes
+ * and in number (RPC_SESSION_MAX_WRITES). Data events are produced only
+ * within the client's credit and while the queue stays under 7/8 of
+ * limits.buffered_per_client; the last 1/8 is kept for replies, so a client
+ * that writes while its Data waits unread can still be answered. A client
+ * that does not read its socket has its requests held, one frame at a time,
+ * once the queue reaches the limit: nothing more is taken from it (and its
+ * socket is not read) until the queue drains. Other clients are unaffected.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +35,7 @@ struct rpc_timer {
 
 static void rpc_session_read_update(struct rpc_session *ss);
 static void rpc_session_pump_all(struct rpc_session *ss);
+static void rpc_session_take_input(struct rpc_session *ss);
 
 /* ------------------------------------------------------------------ output */
 
@@ -40,9 +45,16 @@ static void rpc_session_written(uv_write_t *req, int status)
 	struct rpc_session *ss = w->owner;
 
 	ss->buffered -= w->len;
+	ss->nwrites--;
 	frame_write_free(w);
-	if (status < 0 || ss->closing)
+	if (ss->closing)
 		return;
+	if (status < 0) {
+		/* the client is gone (EPIPE): while its input is held we would not see EOF */
+		rpc_session_close(ss, uv_strerror(status));
+		return;
+	}
+	rpc_session_take_input(ss);
 	rpc_session_read_update(ss);
 	rpc_session_pump_all(ss);
 	rpc_server_kick(ss->srv);
@@ -59,7 +71,12 @@ int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m)
 	if (r < 0)
 		return r;
 	ss->buffered += len;
-	rpc_session_read_update(ss);
+	ss->nwrites++;
+	if (ss->buffered > ss->peak_buffered)
+		ss->peak_buffered = ss->buffered;
+	/* while requests are being taken, rpc_session_read() updates once at the end */
+	if (!ss->in_len)
+		rpc_session_read_update(ss);
 	return 0;
 }
 
@@ -159,8 +176,31 @@ struct rpc_conn *rpc_session_conn_find(struct rpc_session *ss, stack_sock sock)
 
 bool rpc_session_can_add(const struct rpc_session *ss)
 {
-	return ss->nconns < ss->srv->limits.conns_per_client;
+	const struct rpc_limits *l = &ss->srv->limits;
+
+	return ss->nconns < l->conns_per_client && (!ss->u || ss->u->conns < l->conns_per_uid);
 }
+
+int rpc_session_room(struct rpc_session *ss, char *msg, size_t len)
+{
+	const struct rpc_limits *l = &ss->srv->limits;
+
+	if (ss->nconns >= l->conns_per_client) {
+		snprintf(msg, len,
+			 "connection limit per client reached (limits.conns_per_client = %u)",
+			 l->conns_per_client);
+		return -EMFILE;
+	}
+	if (ss->u && ss->u->conns >= l->conns_per_uid) {
+		ss->srv->ctr.uid_conns++;
+		snprintf(msg, len, "connection limit of uid %u reached (limits.conns_per_uid = %u)",
+			 (unsigned)ss->uid, l->conns_per_uid);
+		return -EMFILE;
+	}
+	return 0;
+}
+
+static void rpc_session_idle_arm(struct rpc_session *ss);
 
 int rpc_session_conn_add(struct rpc_session *ss, stack_sock sock, struct rpc_conn **ret)
 {
@@ -173,6 +213,8 @@ int rpc_session_conn_add(struct rpc_session *ss, stack_sock sock, struct rpc_con
 	c->next = ss->conns[b];
 	ss->conns[b] = c;
 	ss->nconns++;
+	if (ss->u)
+		ss->u->conns++;
 	*ret = c;
 	return 0;
 }
@@ -208,7 +250,14 @@ static void rpc_session_conn_free(struct rpc_session *ss, struct rpc_conn *c)
 	}
 	rpc_conn_timer_drop(c);
 	ss->nconns--;
+	if (ss->u)
+		ss->u->conns--;
 	free(c);
+	if (!ss->nconns) {
+		/* idle from now on */
+		ss->last_active = uv_now(ss->srv->loop);
+		rpc_session_idle_arm(ss);
+	}
 }
 
 void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool abort)
@@ -264,9 +313,34 @@ int rpc_session_arm_connect_timer(struct rpc_session *ss, struct rpc_conn *c, ui
 
 /* ------------------------------------------------------------------ flow control */
 
+/* The share of the client's queue that Data events may fill; the rest is for replies. */
+static uint64_t rpc_session_data_limit(const struct rpc_session *ss)
+{
+	return ss->srv->limits.buffered_per_client - ss->srv->limits.buffered_per_client / 8;
+}
+
 static bool rpc_session_out_full(const struct rpc_session *ss)
 {
-	return ss->buffered >= ss->srv->limits.buffered_per_client;
+	return ss->buffered >= rpc_session_data_limit(ss) ||
+	       ss->nwrites >= RPC_SESSION_MAX_WRITES - RPC_SESSION_MAX_WRITES / 8;
+}
+
+static bool rpc_session_in_full_now(const struct rpc_session *ss)
+{
+	return ss->buffered >= ss->srv->limits.buffered_per_client ||
+	       ss->nwrites >= RPC_SESSION_MAX_WRITES;
+}
+
+/* No more requests are taken while this is true (a frame_pipe_reader callback). */
+static bool rpc_session_in_full(void *ctx)
+{
+	struct rpc_session *ss = ctx;
+
+	if (!rpc_session_in_full_now(ss))
+		return false;
+	if (ss->reading)
+		ss->srv->ctr.input_held++; /* counted once per hold: reading stops now */
+	return true;
 }
 
 void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
@@ -279,7 +353,7 @@ void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
 	while (c->credit > 0 && !rpc_session_out_full(ss)) {
 		Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
 		Synack__V1__Data d = SYNACK__V1__DATA__INIT;
-		uint64_t room = srv->limits.buffered_per_client - ss->buffered;
+		uint64_t room = rpc_session_data_limit(ss) - ss->buffered;
 		size_t want = RPC_DATA_CHUNK;
 		ssize_t n;
 
@@ -323,6 +397,8 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 	struct rpc_server *srv = ss->srv;
 
 	l->accept_pending = true;
+	if (ss->u && ss->u->conns >= srv->limits.conns_per_uid)
+		srv->ctr.uid_conns++; /* they wait in the listener's queue */
 	while (!l->releasing && rpc_session_can_add(ss)) {
 		struct rpc_conn *c;
 		stack_sock sock;
@@ -345,6 +421,11 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 		rpc_session_send_endpoints_event(ss, l->sock, sock, c);
 		rpc_session_pump(ss, c);
 	}
+}
+
+void rpc_session_resume(struct rpc_session *ss)
+{
+	rpc_session_pump_all(ss);
 }
 
 /* After output drained or a connection went away: resume what was held back. */
@@ -397,11 +478,16 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 		/* the connection is dead: release its handle, Closed follows */
 		rpc_session_conn_release(ss, c, true);
 		break;
-	case STACK_EV_CLOSED:
+	case STACK_EV_CLOSED: {
+		bool uid_full = ss->u && ss->u->conns >= ss->srv->limits.conns_per_uid;
+
 		rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_CLOSED);
 		rpc_session_conn_free(ss, c);
 		rpc_session_pump_all(ss); /* under the limit again: accept */
+		if (uid_full)
+			rpc_server_uid_room(ss->srv, ss); /* and the uid's other sessions too */
 		break;
+	}
 	}
 }
 
@@ -466,6 +552,8 @@ static void rpc_session_hello(struct rpc_session *ss, const Synack__V1__Hello *h
 		return;
 	}
 	ss->hello_done = true;
+	uv_timer_stop(&ss->idle);
+	rpc_session_idle_arm(ss);
 	snprintf(ss->name, sizeof(ss->name), "%s", h->client_name ? h->client_name : "");
 	log_debug("rpc: client %u is \"%s\" (pid %d, uid %u)", ss->id, ss->name, (int)ss->pid,
 		  (unsigned)ss->uid);
@@ -499,6 +587,7 @@ static void rpc_session_frame(void *ctx, const uint8_t *f, size_t len)
 	ProtobufCMessage *pm;
 	struct frame_alloc a;
 
+	ss->last_active = uv_now(ss->srv->loop);
 	/* a frame is bounded by max_frame; unpacking cannot need more than this */
 	frame_alloc_init(&a, 2 * (size_t)ss->srv->limits.max_frame + 65536);
 	if (frame_unpack(&synack__v1__client_message__descriptor, f, len, &a, &pm) < 0) {
@@ -548,7 +637,18 @@ static const struct frame_pipe_reader rpc_session_reader = {
 	.frame = rpc_session_frame,
 	.bad_frame = rpc_session_on_bad_frame,
 	.ended = rpc_session_on_ended,
+	.full = rpc_session_in_full,
 };
+
+/* Take the requests read but held back, as far as the output has room. */
+static void rpc_session_take_input(struct rpc_session *ss)
+{
+	if (!ss->in_len)
+		return;
+	frame_pipe_cut(&ss->dec, &ss->in, &ss->in_len, &ss->closing, &rpc_session_reader, ss);
+	if (!ss->in_len)
+		ss->in = NULL;
+}
 
 static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
@@ -556,20 +656,26 @@ static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf
 
 	if (nread == 0 || ss->closing)
 		return;
-	if (frame_pipe_feed(&ss->dec, nread, buf, &ss->closing, &rpc_session_reader, ss) < 0)
+	if (nread < 0) {
+		rpc_session_on_ended(ss, (int)nread);
 		return;
+	}
+	ss->in = (const uint8_t *)buf->base;
+	ss->in_len = (size_t)nread;
+	rpc_session_take_input(ss);
+	rpc_session_read_update(ss);
 	rpc_server_kick(ss->srv);
 }
 
 /*
- * Read from the client only while its queued output is below the limit
- * (plus one frame of slack for replies), so a client that sends requests
- * without reading replies cannot grow the daemon.
+ * Read from the client only while nothing it sent is held back and its
+ * queued output is below the limit, so a client that sends requests
+ * without reading replies cannot grow the daemon: the kernel's socket
+ * buffer fills and its writes block.
  */
 static void rpc_session_read_update(struct rpc_session *ss)
 {
-	bool want = !ss->closing &&
-		    ss->buffered < ss->srv->limits.buffered_per_client + ss->srv->limits.max_frame;
+	bool want = !ss->closing && ss->in_len == 0 && !rpc_session_in_full_now(ss);
 
 	if (want == ss->reading)
 		return;
@@ -581,16 +687,70 @@ static void rpc_session_read_update(struct rpc_session *ss)
 	ss->reading = want;
 }
 
+/*
+ * The session's one timer before it hangs up: first Hello must come within
+ * rpc.hello_timeout; after it, a session that owns no connection and sends
+ * nothing for rpc.idle_timeout is hung up, so sessions that only hold a
+ * client slot do not hold it forever.
+ */
+static void rpc_session_idle_fire(uv_timer_t *t)
+{
+	struct rpc_session *ss = t->data;
+	struct rpc_server *srv = ss->srv;
+	uint64_t now = uv_now(srv->loop), ms = srv->limits.idle_timeout_ms;
+
+	if (ss->closing)
+		return;
+	if (!ss->hello_done) {
+		srv->ctr.hello_timeouts++;
+		log_notice("rpc: client %u (pid %d, uid %u): no Hello within %llu ms "
+			   "(rpc.hello_timeout), disconnecting",
+			   ss->id, (int)ss->pid, (unsigned)ss->uid,
+			   (unsigned long long)srv->limits.hello_timeout_ms);
+		rpc_session_send_error(ss, 0, -ETIMEDOUT, "no Hello within rpc.hello_timeout");
+		rpc_session_close(ss, NULL);
+		return;
+	}
+	if (ss->nconns || !ms)
+		return; /* re-armed when the last connection goes */
+	if (now - ss->last_active < ms) {
+		uv_timer_start(&ss->idle, rpc_session_idle_fire, ms - (now - ss->last_active), 0);
+		return;
+	}
+	srv->ctr.idle_timeouts++;
+	log_info("rpc: client %u (pid %d, uid %u): no connection and no request for %llu ms "
+		 "(rpc.idle_timeout), disconnecting",
+		 ss->id, (int)ss->pid, (unsigned)ss->uid, (unsigned long long)ms);
+	rpc_session_send_error(ss, 0, -ETIMEDOUT, "idle for rpc.idle_timeout");
+	rpc_session_close(ss, NULL);
+}
+
+static void rpc_session_idle_arm(struct rpc_session *ss)
+{
+	uint64_t ms = ss->srv->limits.idle_timeout_ms;
+
+	if (!ss->hello_done || ss->closing || !ms || ss->nconns ||
+	    uv_is_active((uv_handle_t *)&ss->idle))
+		return;
+	uv_timer_start(&ss->idle, rpc_session_idle_fire, ms, 0);
+}
+
 int rpc_session_start(struct rpc_session *ss)
 {
+	/* uv_timer_init() cannot fail: it only links the handle into the loop */
 	int r = uv_timer_init(ss->srv->loop, &ss->linger);
 
+	if (r == 0)
+		r = uv_timer_init(ss->srv->loop, &ss->idle);
 	if (r < 0)
 		return r;
 	ss->linger.data = ss;
-	ss->open_handles = 2; /* pipe and linger, both initialised by now */
+	ss->idle.data = ss;
+	ss->open_handles = 3; /* pipe, linger and idle, all initialised by now */
 	frame_decoder_init(&ss->dec, ss->srv->limits.max_frame);
 	ss->pipe.data = ss;
+	ss->last_active = uv_now(ss->srv->loop);
+	uv_timer_start(&ss->idle, rpc_session_idle_fire, ss->srv->limits.hello_timeout_ms, 0);
 	rpc_session_read_update(ss);
 	if (!ss->reading)
 		rpc_session_close(ss, "cannot read from the client");
@@ -602,12 +762,16 @@ int rpc_session_start(struct rpc_session *ss)
 static void rpc_session_handle_closed(uv_handle_t *h)
 {
 	struct rpc_session *ss = h->data;
+	uint64_t peak = ss->peak_buffered;
 
 	if (--ss->open_handles > 0)
 		return;
 	frame_decoder_deinit(&ss->dec);
 	rpc_server_session_gone(ss->srv, ss);
 	free(ss);
+	/* its queue (now freed) was a burst: give the memory back */
+	if (peak >= FRAME_PIPE_TRIM_HIGH)
+		frame_pipe_trim("an RPC client with a long queue left", peak);
 }
 
 static void rpc_session_finish(struct rpc_session *ss)
@@ -616,7 +780,9 @@ static void rpc_session_finish(struct rpc_session *ss)
 		return;
 	ss->finishing = true;
 	uv_timer_stop(&ss->linger);
+	uv_timer_stop(&ss->idle);
 	uv_close((uv_handle_t *)&ss->linger, rpc_session_handle_closed);
+	uv_close((uv_handle_t *)&ss->idle, rpc_session_handle_closed);
 	uv_close((uv_handle_t *)&ss->pipe, rpc_session_handle_closed);
 }
 
@@ -652,6 +818,8 @@ static void rpc_session_release_all(struct rpc_session *ss)
 		}
 		ss->conns[b] = NULL;
 	}
+	if (ss->u)
+		ss->u->conns -= ss->nconns;
 	ss->nconns = 0;
 }
 
@@ -660,6 +828,7 @@ void rpc_session_close(struct rpc_session *ss, const char *why)
 	if (ss->closing)
 		return;
 	ss->closing = true;
+	uv_timer_stop(&ss->idle);
 	if (why)
 		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
 	rpc_session_release_all(ss);

@@ -19,12 +19,15 @@
 #include "synack.pb-c.h"
 
 struct rpc_server;
+struct rpc_uid;
 
 #define RPC_CONN_BUCKETS	256
 /* Protocol errors (malformed, unknown, out of order) before we hang up. */
 #define RPC_SESSION_MAX_STRIKES 4
 /* Largest Data event; credit and the buffered limit cut it further. */
 #define RPC_DATA_CHUNK		(64 * 1024)
+/* Frames queued to one client at most (replies, events), whatever their size. */
+#define RPC_SESSION_MAX_WRITES	8192
 /* How long a hung-up session may take to flush its last replies. */
 #define RPC_SESSION_LINGER_MS	2000
 
@@ -53,7 +56,8 @@ struct rpc_session {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	char name[64]; /* client_name from Hello */
+	struct rpc_uid *u; /* what this uid's sessions hold together */
+	char name[64];	   /* client_name from Hello */
 	bool hello_done;
 	bool closing; /* hanging up: no more input, output drains then close */
 	unsigned strikes;
@@ -61,11 +65,17 @@ struct rpc_session {
 	struct frame_decoder dec;
 	uint8_t rbuf[64 * 1024];
 
-	uint64_t buffered; /* bytes in writes not yet completed */
+	uint64_t buffered; /* memory held by writes not yet completed (frame_write.len) */
+	uint32_t nwrites;  /* and their number */
+	uint64_t peak_buffered;
 	bool reading;	   /* uv_read_start is active */
+	const uint8_t *in; /* requests read but held back while the output is full */
+	size_t in_len;	   /* (they stay in rbuf: reading is stopped meanwhile) */
 
 	uv_shutdown_t shutdown_req; /* hang-up: flush the last replies first */
 	uv_timer_t linger;	    /* ...but not for longer than this */
+	uv_timer_t idle;	    /* rpc.hello_timeout, then rpc.idle_timeout */
+	uint64_t last_active;	    /* loop time (ms) of the last frame or last connection */
 	bool finishing;
 	unsigned open_handles;
 
@@ -89,6 +99,10 @@ struct rpc_conn *rpc_session_conn_find(struct rpc_session *ss, stack_sock sock);
 int rpc_session_conn_add(struct rpc_session *ss, stack_sock sock, struct rpc_conn **ret);
 void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool abort);
 bool rpc_session_can_add(const struct rpc_session *ss);
+/* 0 when ss may own one more connection, else -EMFILE with which limit in msg. */
+int rpc_session_room(struct rpc_session *ss, char *msg, size_t len);
+/* Resume what was held back (Data, accepts) after room came back. */
+void rpc_session_resume(struct rpc_session *ss);
 /* Push Data (within credit and the buffered limit) and PeerClosed for c. */
 void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c);
 /* Queue one ServerMessage; -errno if it could not be queued. */

@@ -27,6 +27,20 @@
  *                                       8,192 to warm up: every one must end in
  *                                       TIME-WAIT on synackd (PID), whose RSS
  *                                       per entry is printed
+ *   rpc-client timeouts HELLO IDLE HOST PORT  a raw client that never says Hello
+ *                                       is dropped after HELLO ms, a session
+ *                                       with no connection after IDLE ms; one
+ *                                       that holds a connection stays
+ *   rpc-client uidcaps HOST PORT        limits.clients_per_uid = 2 and
+ *                                       conns_per_uid = 3 refuse root's 3rd
+ *                                       session and 4th connection while uid
+ *                                       65534 still connects
+ *   rpc-client flood N MS PID KIB       N raw clients send Info requests for MS
+ *                                       milliseconds and never read; synackd's
+ *                                       RSS stays within its baseline + N x KIB
+ *                                       (limits.buffered_per_client) + 10 %, and
+ *                                       comes back within 10 % of the baseline
+ *                                       once they hang up
  *
  * The daemon's socket comes from $SYNACK_SOCKET. Exit 0 on success, 1 on a
  * failed check (with the reason on stderr), 77 when synackd does not serve
@@ -322,7 +336,8 @@ static Synack__V1__ServerMessage *raw_read(int fd)
 			return synack__v1__server_message__unpack(NULL, flen, f);
 		if (now_ms() > deadline)
 			FAIL("raw: no answer within 5 s");
-		poll(&p, 1, 500);
+		if (poll(&p, 1, 500) <= 0)
+			continue; /* nothing yet: do not block in read() past the deadline */
 		n = read(fd, buf, sizeof(buf));
 		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			return NULL;
@@ -880,6 +895,258 @@ static int cmd_mem(const char *host, uint16_t port, unsigned n, pid_t pid, long 
 	return 0;
 }
 
+/* ------------------------------------------------------------------ session timeouts */
+
+/* Run s until it dies (returns the ms it took) or limit_ms passes (-1). */
+static int64_t session_death_ms(struct synack *s, int64_t t0, int limit_ms)
+{
+	while (now_ms() - t0 < limit_ms) {
+		struct pollfd p = { .fd = synack_fd(s), .events = POLLIN };
+
+		if (synack_want_write(s))
+			p.events |= POLLOUT;
+		poll(&p, 1, 50);
+		if (synack_process(s) < 0)
+			return now_ms() - t0;
+	}
+	return -1;
+}
+
+static int cmd_timeouts(int hello_ms, int idle_ms, const char *host, uint16_t port)
+{
+	struct synack *idle, *busy = open_or_skip("rpc-busy");
+	Synack__V1__ServerMessage *m;
+	int64_t t0, dt;
+	synack_conn c;
+	char buf[16];
+	int fd, r;
+
+	r = synack_connect(busy, host, port, 5000, &c);
+	if (r < 0)
+		FAIL("connect: %s", synack_strerror(r));
+
+	/* 1: never a Hello: an error reply (ETIMEDOUT), then the hang-up */
+	t0 = now_ms();
+	fd = raw_dial();
+	m = raw_read(fd);
+	dt = now_ms() - t0;
+	if (!m || m->msg_case != SYNACK__V1__SERVER_MESSAGE__MSG_REPLY ||
+	    m->reply->status->code != ETIMEDOUT)
+		FAIL("silent client: expected an ETIMEDOUT reply, got %s", m ? "another" : "EOF");
+	synack__v1__server_message__free_unpacked(m, NULL);
+	raw_expect_eof(fd, "no Hello");
+	if (dt < hello_ms)
+		FAIL("silent client dropped after %lld ms, before rpc.hello_timeout (%d ms)",
+		     (long long)dt, hello_ms);
+	printf("timeouts: a client without Hello was dropped after %lld ms (hello_timeout %d ms)\n",
+	       (long long)dt, hello_ms);
+
+	/* 2: Hello but no connection and no request: dropped after idle_ms */
+	t0 = now_ms();
+	r = synack_open(NULL, "rpc-idle", &idle);
+	if (r < 0)
+		FAIL("idle session: %s", synack_strerror(r));
+	dt = session_death_ms(idle, t0, idle_ms + 10000);
+	if (dt < 0)
+		FAIL("a session without connections outlived rpc.idle_timeout (%d ms) by 10 s",
+		     idle_ms);
+	if (dt < idle_ms)
+		FAIL("idle session dropped after %lld ms, before rpc.idle_timeout (%d ms)",
+		     (long long)dt, idle_ms);
+	printf("timeouts: a session without connections was dropped after %lld ms "
+	       "(idle_timeout %d ms)\n",
+	       (long long)dt, idle_ms);
+	synack_free(idle);
+
+	/* 3: the session holding a connection all along still works */
+	if (synack_send(busy, c, "still here", 10) != 10)
+		FAIL("busy session: send");
+	r = (int)synack_recv(busy, c, buf, sizeof(buf));
+	if (r != 10 || memcmp(buf, "still here", 10))
+		FAIL("busy session: echo: %d", r);
+	printf("timeouts: the session holding a connection is still served\n");
+	synack_close(busy, c);
+	synack_free(busy);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ per-uid caps */
+
+/* In a child as uid 65534: a session and a connection while root is at its caps. */
+static void uidcaps_other_uid(const char *host, uint16_t port)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		struct synack *o;
+		synack_conn c;
+		int r;
+
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			FAIL("setuid nobody: %s", strerror(errno));
+		r = synack_open(NULL, "rpc-nobody", &o);
+		if (r < 0)
+			FAIL("uid 65534: open while root is at its caps: %s", synack_strerror(r));
+		r = synack_connect(o, host, port, 5000, &c);
+		if (r < 0)
+			FAIL("uid 65534: connect while root is at its caps: %s",
+			     synack_strerror(r));
+		printf("uidcaps: uid 65534 still opens a session and connects\n");
+		synack_free(o);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		FAIL("the other uid's client failed");
+}
+
+static int cmd_uidcaps(const char *host, uint16_t port)
+{
+	struct synack *s[3];
+	synack_conn c[4], l;
+	int r;
+
+	for (int i = 0; i < 2; i++) {
+		r = synack_open(NULL, "rpc-uid", &s[i]);
+		if (r < 0)
+			FAIL("session %d: %s", i + 1, synack_strerror(r));
+	}
+	r = synack_open(NULL, "rpc-uid", &s[2]);
+	if (r != -EUSERS)
+		FAIL("3rd session of uid 0 with clients_per_uid 2: expected EUSERS, got %s",
+		     r == 0 ? "success" : synack_strerror(r));
+	printf("uidcaps: uid 0's 3rd session refused: %s\n", synack_strerror(r));
+	uidcaps_other_uid(host, port);
+
+	/* 3 connections between the two sessions, then the 4th is refused in either */
+	for (int i = 0; i < 3; i++) {
+		r = synack_connect(s[i % 2], host, port, 5000, &c[i]);
+		if (r < 0)
+			FAIL("connection %d: %s", i + 1, synack_strerror(r));
+	}
+	r = synack_connect(s[1], host, port, 5000, &c[3]);
+	if (r != -EMFILE)
+		FAIL("4th connection of uid 0 with conns_per_uid 3: expected EMFILE, got %s",
+		     r == 0 ? "success" : synack_strerror(r));
+	r = synack_listen(s[0], NULL, 0, 8, &l, NULL);
+	if (r != -EMFILE)
+		FAIL("listener over conns_per_uid: expected EMFILE, got %s",
+		     r == 0 ? "success" : synack_strerror(r));
+	printf("uidcaps: uid 0's 4th connection and a listener refused: %s\n", synack_strerror(r));
+	uidcaps_other_uid(host, port);
+
+	/* a connection closed in one session makes room in the other */
+	synack_close(s[0], c[0]);
+	for (int i = 0; i < 50; i++) {
+		r = synack_connect(s[1], host, port, 5000, &c[3]);
+		if (r != -EMFILE)
+			break;
+		usleep(100000);
+	}
+	if (r < 0)
+		FAIL("connection after a close in the other session: %s", synack_strerror(r));
+	printf("uidcaps: a close in one session frees the uid's slot for the other\n");
+	synack_free(s[0]);
+	synack_free(s[1]);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ flood */
+
+/*
+ * Write as many Info requests as the socket takes now (non-blocking); *off
+ * is where the last partial write stopped in the batch, so frames stay whole.
+ */
+static void flood_burst(int fd, size_t *off)
+{
+	static uint8_t batch[16384];
+	static size_t batch_len;
+
+	if (!batch_len) {
+		/* one request packed once, repeated: the replies are small EBADF errors */
+		Synack__V1__ClientMessage cm = SYNACK__V1__CLIENT_MESSAGE__INIT;
+		Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
+		Synack__V1__Info info = SYNACK__V1__INFO__INIT;
+		uint8_t *one;
+		size_t len;
+
+		info.conn = 12345;
+		rq.id = 1;
+		rq.op_case = SYNACK__V1__REQUEST__OP_INFO;
+		rq.info = &info;
+		cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_REQUEST;
+		cm.request = &rq;
+		if (frame_pack(&cm.base, FRAME_MAX_LIMIT, &one, &len) < 0)
+			FAIL("pack");
+		while (batch_len + len <= sizeof(batch)) {
+			memcpy(batch + batch_len, one, len);
+			batch_len += len;
+		}
+		free(one);
+	}
+	for (;;) {
+		ssize_t n = send(fd, batch + *off, batch_len - *off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return; /* the socket is full: the daemon is not reading */
+		*off = (*off + (size_t)n) % batch_len;
+	}
+}
+
+static int cmd_flood(unsigned n, int ms, pid_t daemon_pid, long budget_kib)
+{
+	int *fd = calloc(n, sizeof(*fd));
+	size_t *off = calloc(n, sizeof(*off));
+	long base, peak, rss, limit, after = -1;
+	int64_t end;
+
+	/* the baseline: the daemon with no flooding client */
+	base = rss_kib(daemon_pid);
+	if (base < 0)
+		FAIL("no RSS for pid %d", (int)daemon_pid);
+	peak = base;
+	for (unsigned i = 0; i < n; i++) {
+		fd[i] = raw_dial();
+		raw_hello(fd[i], SYNACK_PROTOCOL_VERSION); /* its reply is never read either */
+	}
+	end = now_ms() + ms;
+	while (now_ms() < end) {
+		for (unsigned i = 0; i < n; i++)
+			flood_burst(fd[i], &off[i]);
+		rss = rss_kib(daemon_pid);
+		if (rss < 0)
+			FAIL("synackd died during the flood");
+		if (rss > peak)
+			peak = rss;
+		usleep(2000);
+	}
+	/* the promise: the configured budget + 10 % */
+	limit = (base + (long)n * budget_kib) * 11 / 10;
+	printf("flood: %u clients for %d ms: synackd RSS %ld KiB before, peak %ld KiB, "
+	       "limit %ld KiB (baseline + %u x %ld KiB + 10 %%)\n",
+	       n, ms, base, peak, limit, n, budget_kib);
+	for (unsigned i = 0; i < n; i++)
+		close(fd[i]);
+	/* and the burst's memory goes back once they are gone */
+	for (int i = 0; i < 100; i++) {
+		usleep(100000);
+		after = rss_kib(daemon_pid);
+		if (after < 0)
+			FAIL("synackd died after the flood");
+		if (after <= base * 11 / 10)
+			break;
+	}
+	printf("flood: after the clients left: synackd RSS %ld KiB (baseline %ld KiB)\n", after,
+	       base);
+	if (peak > limit)
+		FAIL("synackd grew to %ld KiB, over its budget of %ld KiB", peak, limit);
+	if (after > base * 11 / 10)
+		FAIL("synackd kept %ld KiB after the clients left (baseline %ld KiB)", after, base);
+	free(fd);
+	free(off);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ limits and errors */
 
 /*
@@ -1146,6 +1413,13 @@ int main(int argc, char **argv)
 		return cmd_raw();
 	if (argc == 4 && strcmp(argv[1], "owner") == 0)
 		return cmd_owner(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 6 && strcmp(argv[1], "timeouts") == 0)
+		return cmd_timeouts(atoi(argv[2]), atoi(argv[3]), argv[4], (uint16_t)atoi(argv[5]));
+	if (argc == 4 && strcmp(argv[1], "uidcaps") == 0)
+		return cmd_uidcaps(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 6 && strcmp(argv[1], "flood") == 0)
+		return cmd_flood((unsigned)atoi(argv[2]), atoi(argv[3]), (pid_t)atoi(argv[4]),
+				 atol(argv[5]));
 	if (argc == 6 && strcmp(argv[1], "slow") == 0)
 		return cmd_slow(argv[2], (uint16_t)atoi(argv[3]), (pid_t)atoi(argv[4]),
 				strtoull(argv[5], NULL, 10));
@@ -1155,6 +1429,8 @@ int main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "closefirst") == 0)
 		return cmd_closefirst(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]),
 				      (pid_t)atoi(argv[5]));
-	fprintf(stderr, "usage: rpc-client many|raw|owner|slow|mem|idle|closefirst ...\n");
+	fprintf(stderr, "usage: rpc-client "
+			"many|probe|limits|raw|owner|timeouts|uidcaps|flood|slow|mem|idle|"
+			"closefirst ...\n");
 	return 2;
 }

@@ -47,7 +47,8 @@ fail()
 	exit 1
 }
 
-# rpc_start_daemon [EXTRA_YAML]: synackd on TAP sk0, 10.77.0.2 (kernel: 10.77.0.1)
+# rpc_start_daemon [EXTRA_YAML]: synackd on TAP sk0, 10.77.0.2 (kernel: 10.77.0.1);
+# $RPC_EXTRA adds keys to the rpc: section ("hello_timeout: 200ms")
 rpc_start_daemon()
 {
 	cat > "$T/synackd.yaml" <<-YAML
@@ -57,7 +58,7 @@ rpc_start_daemon()
 	  gateway: ""
 	  configure: true
 	  peer_address: 10.77.0.1
-	rpc: { socket: $T/synackd.sock, group: "", mode: "0666" }
+	rpc: { socket: $T/synackd.sock, group: "", mode: "0666"${RPC_EXTRA:+, $RPC_EXTRA} }
 	control: { socket: $T/control.sock, group: "", admin_group: "" }
 	${1:-}
 	YAML

@@ -85,6 +85,10 @@ static void test_file_gives_defaults(void **state)
 	assert_int_equal(c.limits.max_time_wait, STACK_DEFAULT_MAX_TIME_WAIT);
 	assert_int_equal(c.limits.max_orphans, def.limits.max_orphans);
 	assert_int_equal(c.limits.max_orphans, STACK_DEFAULT_MAX_ORPHANS);
+	assert_int_equal(c.limits.clients_per_uid, def.limits.clients_per_uid);
+	assert_int_equal(c.limits.conns_per_uid, def.limits.conns_per_uid);
+	assert_int_equal(c.rpc.hello_timeout_us, def.rpc.hello_timeout_us);
+	assert_int_equal(c.rpc.idle_timeout_us, def.rpc.idle_timeout_us);
 	assert_int_equal(c.shutdown.mode, def.shutdown.mode);
 	assert_int_equal(c.shutdown.drain_us, def.shutdown.drain_us);
 	assert_int_equal(c.shutdown.abort_on_disconnect, def.shutdown.abort_on_disconnect);

@@ -52,6 +52,10 @@ static void test_defaults(void **state)
 	assert_int_equal(c.limits.conns_per_client, 1024);
 	assert_int_equal(c.limits.buffered_per_client, 64ull << 20);
 	assert_int_equal(c.limits.max_frame, 1u << 20);
+	assert_int_equal(c.limits.clients_per_uid, 32);
+	assert_int_equal(c.limits.conns_per_uid, 2048);
+	assert_int_equal(c.rpc.hello_timeout_us, 10000000);
+	assert_int_equal(c.rpc.idle_timeout_us, 300000000);
 	assert_int_equal(c.shutdown.mode, CONFIG_CLOSE_FIN);
 	assert_int_equal(c.shutdown.drain_us, 5000000);
 	assert_false(c.shutdown.abort_on_disconnect);
