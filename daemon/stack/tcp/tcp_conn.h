@@ -155,6 +155,7 @@ struct tcp_conn {
 	uint16_t mem_acct;
 	bool mem_attached;
 	bool mem_wait; /* held back for want of memory: woken when some is freed */
+	uint32_t mem_wait_prev, mem_wait_next; /* the waiters' list (tcp_mem.c) */
 	bool rcv_grow_set;
 	uint32_t rcv_wnd_cap;  /* the window grows up to RCVBUF as the peer uses it */
 	tcp_seq rcv_grow_mark; /* RCV.NXT reaching this doubles rcv_wnd_cap */
