@@ -140,8 +140,8 @@ struct tcp_conn {
 	uint8_t snd_wscale, rcv_wscale;
 	uint32_t ts_offset, ts_recent;
 	stack_time_us ts_recent_at;
-	/* path MTU (RFC 1191): the MSS before an ICMP lowered it (0: not lowered), when,
-	 * and whether the path is below tcp.pmtu.min so our segments may be fragmented */
+	/* path MTU (RFC 1191): the MSS before an ICMP lowered it (0: not lowered; once
+	 * the SYN is answered, the negotiated MSS), when, and whether the path is below tcp.pmtu.min so our segments may be fragmented */
 	uint16_t mss_before_pmtu;
 	bool pmtu_no_df;
 	stack_time_us pmtu_lowered_at;

@@ -69,11 +69,19 @@ void tcp_input_syn_options(struct stack *s, struct tcp_conn *c, const struct tcp
 {
 	const struct tcp_opts *o = &seg->opt;
 	uint32_t ours = s->cfg.mtu - 40;
+	uint16_t lowered = c->mss;
 
 	/* RFC 9293 §3.7.1: 536 when the peer sent no MSS option; never above our own */
 	c->mss = (uint16_t)stack_min(o->has_mss ? o->mss : 536u, ours);
 	if (c->mss < 64)
 		c->mss = 64; /* a tiny MSS would only multiply our segments */
+	/* a path MTU lowered before the handshake (an ICMP for our SYN) still
+	 * holds, and its expiry goes back to this negotiated MSS, not to the
+	 * one assumed before the peer's option was known */
+	if (c->mss_before_pmtu) {
+		c->mss_before_pmtu = c->mss;
+		c->mss = stack_min(c->mss, lowered);
+	}
 	/* RFC 7323 §2.2: window scaling only when both sides sent the option */
 	c->wscale_ok = c->wscale_ok && o->wscale >= 0;
 	c->snd_wscale = c->wscale_ok ? (uint8_t)stack_min(o->wscale, 14) : 0;
