@@ -392,10 +392,11 @@ uint32_t tcp_mem_snd_space(struct stack *s, struct tcp_conn *c, uint32_t want);
 bool tcp_mem_snd_writable(const struct stack *s, const struct tcp_conn *c);
 /* The window the receive side may advertise beyond RCV.NXT (never less than it has). */
 uint32_t tcp_mem_rcv_space(const struct stack *s, const struct tcp_conn *c);
-/* A window was advertised (RCV.ADV moved): charge what it promises. */
+/* A window was advertised (RCV.ADV moved): charge what it promises (not for a half-open
+ * passive child: its window is reserved when the handshake completes). */
 void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c);
-/* Charge the window c has already advertised (a cookie child's): -ENOMEM when the budget
- * cannot back it. */
+/* Charge the window c has already advertised (a cookie child's, or a passive child's at
+ * the ACK that completes its handshake): -ENOMEM when the budget cannot back it. */
 int tcp_mem_rcv_reserve(struct stack *s, struct tcp_conn *c);
 /* Make room for len bytes off bytes past the in-order end; returns the bytes it may take. */
 uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len);

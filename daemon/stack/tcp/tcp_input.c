@@ -675,6 +675,13 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 			tcp_output_reset_reply(s, rx->now, rx->ip, seg);
 			return false;
 		}
+		/* our SYN,ACK's window was not charged (tcp_mem.c): back it now, or
+		 * drop the ACK without a reset; our SYN,ACK retransmission makes
+		 * the peer send it again */
+		if (c->passive && tcp_mem_rcv_reserve(s, c) < 0) {
+			STACK_INC(s, TcpExtListenDrops);
+			return false;
+		}
 		if (c->passive && !tcp_listen_child_established(s, c)) {
 			/* accept queue full: ignore the ACK, the peer will retry */
 			return false;

@@ -10,6 +10,8 @@
  * it holds plus the window advertised beyond RCV.NXT. A window is advertised
  * only when the budget can cover it, so in-window data always finds memory
  * (RFC 9293 §3.8.6 forbids taking back the right edge; we never need to).
+ * A half-open passive child, which can keep no data, is charged only when
+ * the ACK completing its handshake reserves its window (else it is dropped).
  *
  * Under pressure (use above 7/8 of the budget, until it falls below 3/4, as
  * Linux's tcp_mem) a connection's window is held to a few segments and send
@@ -250,11 +252,25 @@ uint32_t tcp_mem_rcv_space(const struct stack *s, const struct tcp_conn *c)
 	return stack_max(space, cur);
 }
 
+/*
+ * A half-open passive child's SYN,ACK window is not charged: a spoofed SYN
+ * would otherwise hold up to 64 KiB of budget for nothing. It can receive no
+ * data before the ACK that completes the handshake (RFC 9293 §3.10.7.4: no
+ * ACK, no text), and that ACK must first back the window with
+ * tcp_mem_rcv_reserve() or is dropped, as for a SYN cookie's ACK.
+ */
+static bool tcp_mem_half_open(const struct tcp_conn *c)
+{
+	return c->state == TCP_SYN_RECEIVED && c->passive;
+}
+
 void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c)
 {
 	uint64_t want = stack_max((uint64_t)c->rcv.cap, tcp_mem_promise(c));
 	uint64_t could = stack_min((uint64_t)c->rcvbuf_size, (uint64_t)c->rcv.len + c->rcv_wnd_cap);
 
+	if (tcp_mem_half_open(c))
+		return;
 	/* the window was sized from the room, so this charge is already covered */
 	tcp_mem_charge(s, c, &c->mem_rcv, want, false);
 	if (c->mem_rcv + tcp_mem_room(s, c, true) < could)
