@@ -140,8 +140,8 @@ struct tcp_conn {
 	uint8_t snd_wscale, rcv_wscale;
 	uint32_t ts_offset, ts_recent;
 	stack_time_us ts_recent_at;
-	/* path MTU (RFC 1191): the MSS before an ICMP lowered it (0: not lowered), when,
-	 * and whether the path is below tcp.pmtu.min so our segments may be fragmented */
+	/* path MTU (RFC 1191): the MSS before an ICMP lowered it (0: not lowered; once
+	 * the SYN is answered, the negotiated MSS), when, and whether the path is below tcp.pmtu.min so our segments may be fragmented */
 	uint16_t mss_before_pmtu;
 	bool pmtu_no_df;
 	stack_time_us pmtu_lowered_at;
@@ -155,6 +155,7 @@ struct tcp_conn {
 	uint16_t mem_acct;
 	bool mem_attached;
 	bool mem_wait; /* held back for want of memory: woken when some is freed */
+	uint32_t mem_wait_prev, mem_wait_next; /* the waiters' list (tcp_mem.c) */
 	bool rcv_grow_set;
 	uint32_t rcv_wnd_cap;  /* the window grows up to RCVBUF as the peer uses it */
 	tcp_seq rcv_grow_mark; /* RCV.NXT reaching this doubles rcv_wnd_cap */
@@ -397,10 +398,11 @@ uint32_t tcp_mem_snd_space(struct stack *s, struct tcp_conn *c, uint32_t want);
 bool tcp_mem_snd_writable(const struct stack *s, const struct tcp_conn *c);
 /* The window the receive side may advertise beyond RCV.NXT (never less than it has). */
 uint32_t tcp_mem_rcv_space(const struct stack *s, const struct tcp_conn *c);
-/* A window was advertised (RCV.ADV moved): charge what it promises. */
+/* A window was advertised (RCV.ADV moved): charge what it promises (not for a half-open
+ * passive child: its window is reserved when the handshake completes). */
 void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c);
-/* Charge the window c has already advertised (a cookie child's): -ENOMEM when the budget
- * cannot back it. */
+/* Charge the window c has already advertised (a cookie child's, or a passive child's at
+ * the ACK that completes its handshake): -ENOMEM when the budget cannot back it. */
 int tcp_mem_rcv_reserve(struct stack *s, struct tcp_conn *c);
 /* Make room for len bytes off bytes past the in-order end; returns the bytes it may take. */
 uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len);

@@ -69,11 +69,19 @@ void tcp_input_syn_options(struct stack *s, struct tcp_conn *c, const struct tcp
 {
 	const struct tcp_opts *o = &seg->opt;
 	uint32_t ours = s->cfg.mtu - 40;
+	uint16_t lowered = c->mss;
 
 	/* RFC 9293 §3.7.1: 536 when the peer sent no MSS option; never above our own */
 	c->mss = (uint16_t)stack_min(o->has_mss ? o->mss : 536u, ours);
 	if (c->mss < 64)
 		c->mss = 64; /* a tiny MSS would only multiply our segments */
+	/* a path MTU lowered before the handshake (an ICMP for our SYN) still
+	 * holds, and its expiry goes back to this negotiated MSS, not to the
+	 * one assumed before the peer's option was known */
+	if (c->mss_before_pmtu) {
+		c->mss_before_pmtu = c->mss;
+		c->mss = stack_min(c->mss, lowered);
+	}
 	/* RFC 7323 §2.2: window scaling only when both sides sent the option */
 	c->wscale_ok = c->wscale_ok && o->wscale >= 0;
 	c->snd_wscale = c->wscale_ok ? (uint8_t)stack_min(o->wscale, 14) : 0;
@@ -673,6 +681,13 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 		/* SND.UNA < SEG.ACK =< SND.NXT: ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST> */
 		if (!(seq_lt(c->snd_una, seg->ack) && seq_le(seg->ack, c->snd_max))) {
 			tcp_output_reset_reply(s, rx->now, rx->ip, seg);
+			return false;
+		}
+		/* our SYN,ACK's window was not charged (tcp_mem.c): back it now, or
+		 * drop the ACK without a reset; our SYN,ACK retransmission makes
+		 * the peer send it again */
+		if (c->passive && tcp_mem_rcv_reserve(s, c) < 0) {
+			STACK_INC(s, TcpExtListenDrops);
 			return false;
 		}
 		if (c->passive && !tcp_listen_child_established(s, c)) {

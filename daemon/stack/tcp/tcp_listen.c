@@ -45,7 +45,8 @@ struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const
 	c->tuple.raddr = ip->src;
 	c->tuple.lport = seg->dport;
 	c->tuple.rport = seg->sport;
-	/* a half-open child holds no data buffers; its listener's account pays its window */
+	/* a half-open child holds no memory; once its handshake completes, its
+	 * listener's account pays its window until it is accepted */
 	tcp_mem_conn_attach(s, c, l->mem_acct);
 	if (tcp_conn_hash(s, c) < 0) {
 		tcp_conn_free(s, c);

@@ -10,6 +10,8 @@
  * it holds plus the window advertised beyond RCV.NXT. A window is advertised
  * only when the budget can cover it, so in-window data always finds memory
  * (RFC 9293 §3.8.6 forbids taking back the right edge; we never need to).
+ * A half-open passive child, which can keep no data, is charged only when
+ * the ACK completing its handshake reserves its window (else it is dropped).
  *
  * Under pressure (use above 7/8 of the budget, until it falls below 3/4, as
  * Linux's tcp_mem) a connection's window is held to a few segments and send
@@ -37,12 +39,19 @@ static uint64_t tcp_mem_promise(const struct tcp_conn *c)
 	return (uint64_t)c->rcv.len + tcp_mem_outstanding(c);
 }
 
-void tcp_mem_init(struct stack *s)
+/* The limits from the configuration (at start and on reload). */
+static void tcp_mem_limits(struct stack *s)
 {
 	struct tcp_mem *m = &s->tcp.mem;
 
 	m->limit = s->cfg.memory ? s->cfg.memory : TCP_MEM_DEFAULT;
 	m->per_account = s->cfg.memory_per_uid ? s->cfg.memory_per_uid : m->limit;
+}
+
+void tcp_mem_init(struct stack *s)
+{
+	s->tcp.mem.wait_head = s->tcp.mem.wait_tail = TCP_SLOT_NONE;
+	tcp_mem_limits(s);
 }
 
 /*
@@ -80,8 +89,11 @@ void stack_memory_set(struct stack *s, uint64_t memory, uint64_t memory_per_uid)
 {
 	s->cfg.memory = memory;
 	s->cfg.memory_per_uid = memory_per_uid;
-	tcp_mem_init(s);
+	tcp_mem_limits(s);
 	tcp_mem_update_pressure(s);
+	/* a raised limit is memory come back for whoever waits for it */
+	if (s->tcp.mem.waiters)
+		s->tcp.mem.wake_pending = true;
 }
 
 /* Set one of c's charges to want; growing beyond the room fails when strict. */
@@ -116,18 +128,39 @@ static int tcp_mem_charge(struct stack *s, struct tcp_conn *c, uint32_t *charge,
 /* c could not get memory: it hears when some is freed (tcp_mem_poll). */
 static void tcp_mem_wait(struct stack *s, struct tcp_conn *c)
 {
+	struct tcp_mem *m = &s->tcp.mem;
+	uint32_t slot = tcp_conn_slot(s, c);
+
 	if (c->mem_wait)
 		return;
 	c->mem_wait = true;
-	s->tcp.mem.waiters++;
+	c->mem_wait_next = TCP_SLOT_NONE;
+	c->mem_wait_prev = m->wait_tail;
+	if (m->wait_tail == TCP_SLOT_NONE)
+		m->wait_head = slot;
+	else
+		s->tcp.conns[m->wait_tail].mem_wait_next = slot;
+	m->wait_tail = slot;
+	m->waiters++;
 }
 
 static void tcp_mem_unwait(struct stack *s, struct tcp_conn *c)
 {
+	struct tcp_mem *m = &s->tcp.mem;
+
 	if (!c->mem_wait)
 		return;
+	if (c->mem_wait_prev == TCP_SLOT_NONE)
+		m->wait_head = c->mem_wait_next;
+	else
+		s->tcp.conns[c->mem_wait_prev].mem_wait_next = c->mem_wait_next;
+	if (c->mem_wait_next == TCP_SLOT_NONE)
+		m->wait_tail = c->mem_wait_prev;
+	else
+		s->tcp.conns[c->mem_wait_next].mem_wait_prev = c->mem_wait_prev;
+	c->mem_wait_prev = c->mem_wait_next = TCP_SLOT_NONE;
 	c->mem_wait = false;
-	s->tcp.mem.waiters--;
+	m->waiters--;
 }
 
 /*
@@ -219,11 +252,25 @@ uint32_t tcp_mem_rcv_space(const struct stack *s, const struct tcp_conn *c)
 	return stack_max(space, cur);
 }
 
+/*
+ * A half-open passive child's SYN,ACK window is not charged: a spoofed SYN
+ * would otherwise hold up to 64 KiB of budget for nothing. It can receive no
+ * data before the ACK that completes the handshake (RFC 9293 §3.10.7.4: no
+ * ACK, no text), and that ACK must first back the window with
+ * tcp_mem_rcv_reserve() or is dropped, as for a SYN cookie's ACK.
+ */
+static bool tcp_mem_half_open(const struct tcp_conn *c)
+{
+	return c->state == TCP_SYN_RECEIVED && c->passive;
+}
+
 void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c)
 {
 	uint64_t want = stack_max((uint64_t)c->rcv.cap, tcp_mem_promise(c));
 	uint64_t could = stack_min((uint64_t)c->rcvbuf_size, (uint64_t)c->rcv.len + c->rcv_wnd_cap);
 
+	if (tcp_mem_half_open(c))
+		return;
 	/* the window was sized from the room, so this charge is already covered */
 	tcp_mem_charge(s, c, &c->mem_rcv, want, false);
 	if (c->mem_rcv + tcp_mem_room(s, c, true) < could)
@@ -402,6 +449,16 @@ static int tcp_mem_account_find(struct stack *s, uint32_t id)
 	return spare;
 }
 
+static bool tcp_mem_account_fits(const struct stack *s, const struct tcp_conn *c, uint16_t idx)
+{
+	const struct tcp_mem *m = &s->tcp.mem;
+	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv;
+
+	if (c->mem_attached && c->mem_acct == idx)
+		return true;
+	return held <= m->per_account && m->acct[idx].used <= m->per_account - held;
+}
+
 int stack_tcp_set_account(struct stack *s, stack_sock sock, uint32_t account)
 {
 	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
@@ -411,6 +468,10 @@ int stack_tcp_set_account(struct stack *s, stack_sock sock, uint32_t account)
 		return -EBADF;
 	idx = tcp_mem_account_find(s, account);
 	if (idx < 0)
+		return -ENOBUFS;
+	/* what c holds must fit under the account's cap, or a client could pile
+	 * up accepted connections past it; refused, c stays where it was */
+	if (!tcp_mem_account_fits(s, c, (uint16_t)idx))
 		return -ENOBUFS;
 	tcp_mem_conn_attach(s, c, (uint16_t)idx);
 	return 0;
@@ -431,6 +492,10 @@ int stack_tcp_account_used(const struct stack *s, uint32_t account, uint64_t *re
 	return -ENOENT;
 }
 
+/*
+ * Wake each connection that waited when the poll began, once: one that
+ * still finds no memory goes back on the list's tail, behind the count.
+ */
 void tcp_mem_poll(struct stack *s, stack_time_us now)
 {
 	struct tcp_mem *m = &s->tcp.mem;
@@ -438,11 +503,9 @@ void tcp_mem_poll(struct stack *s, stack_time_us now)
 	if (!m->wake_pending)
 		return;
 	m->wake_pending = false;
-	for (uint32_t i = 0; i < s->tcp.nslots && m->waiters; i++) {
-		struct tcp_conn *c = &s->tcp.conns[i];
+	for (uint32_t n = m->waiters; n > 0 && m->wait_head != TCP_SLOT_NONE; n--) {
+		struct tcp_conn *c = &s->tcp.conns[m->wait_head];
 
-		if (!c->in_use || !c->mem_wait)
-			continue;
 		tcp_mem_unwait(s, c);
 		if (c->want_writable && !c->fin_queued && tcp_mem_snd_writable(s, c)) {
 			c->want_writable = false;

@@ -36,9 +36,10 @@ struct tcp_mem_account {
 struct tcp_mem {
 	uint64_t limit, per_account; /* bytes: stack_config memory, memory_per_uid */
 	uint64_t used;
-	bool pressure;	   /* above 7/8 of the limit until below 3/4 */
-	bool wake_pending; /* memory was freed while connections waited for it */
-	uint32_t waiters;  /* connections with mem_wait set */
+	bool pressure;		       /* above 7/8 of the limit until below 3/4 */
+	bool wake_pending;	       /* memory was freed while connections waited for it */
+	uint32_t waiters;	       /* connections with mem_wait set */
+	uint32_t wait_head, wait_tail; /* their list, oldest first (slots) */
 	struct tcp_mem_account acct[TCP_MEM_ACCOUNTS]; /* [0]: the default account, id 0 */
 };
 

@@ -515,6 +515,8 @@ static void tcp_output_pmtu_expire(struct stack *s, stack_time_us now, struct tc
 {
 	if (!c->mss_before_pmtu || now - c->pmtu_lowered_at < s->cfg.tun.pmtu_expires)
 		return;
+	/* mss_before_pmtu is the negotiated MSS (tcp_input_syn_options), so the
+	 * raised estimate never exceeds what the peer allowed */
 	c->mss = c->mss_before_pmtu;
 	c->mss_before_pmtu = 0;
 	c->pmtu_no_df = false;

@@ -9,12 +9,17 @@
  * The cookie (our ISS), for the 4-tuple, the peer's ISN and a counter that
  * steps every TCP_COOKIE_PERIOD_US (64 s):
  *
- *   ISS = (SipHash(secret, tuple, peer ISN, counter, i) & ~3) | i
+ *   ISS = (SipHash(secret, tuple, peer ISN, counter, i) & ~63) | i
  *
- * i (the low 2 bits) indexes tcp_cookie_mss[], the largest table MSS not
- * above the peer's. An ACK is valid when SEG.ACK - 1 matches the hash for
- * the current counter or the one before (a cookie lives 64 to 128 s), with
- * SEG.SEQ - 1 as the peer's ISN. The other 30 bits are the authenticator.
+ * i (the low 6 bits, hashed too) says what we announced: bits 0-1 index
+ * tcp_cookie_mss[], the largest table MSS not above the peer's, and bits
+ * 2-5 hold our own window shift (0 when the SYN,ACK offered none). The ACK
+ * takes the shift from there, not from the listener's RCVBUF or tunables
+ * of the moment, which may have changed since: the peer scales by what the
+ * SYN,ACK said (RFC 7323 §2.2). An ACK is valid when SEG.ACK - 1 matches
+ * the hash for the current counter or the one before (a cookie lives 64 to
+ * 128 s), with SEG.SEQ - 1 as the peer's ISN. The other 26 bits are the
+ * authenticator: a blind guess succeeds once in 2^26 (64 M) tries.
  *
  * What else the SYN negotiated rides in our timestamp, when both sides
  * use timestamps: the low 6 bits of the SYN,ACK's TSval hold the peer's
@@ -43,6 +48,8 @@
 #define TCP_COOKIE_TS_MASK   0x3fu
 #define TCP_COOKIE_TS_NO_WS  0x0fu
 #define TCP_COOKIE_TS_SACK   0x10u
+#define TCP_COOKIE_INFO	     0x3fu /* the ISS's low bits: MSS index and our window shift */
+#define TCP_COOKIE_WS_SHIFT  2
 
 /* SipHash domain bytes; tcp_isn.c uses 1..4 under the same secret */
 enum tcp_cookie_domain {
@@ -63,7 +70,7 @@ static size_t tcp_syncookie_put_tuple(uint8_t *b, const struct tcp_tuple *t)
 }
 
 static uint32_t tcp_syncookie_hash(const struct stack *s, const struct tcp_tuple *t,
-				   uint32_t peer_isn, uint32_t counter, uint32_t idx)
+				   uint32_t peer_isn, uint32_t counter, uint32_t info)
 {
 	uint8_t b[1 + 12 + 4 + 4 + 1];
 	size_t n = 0;
@@ -72,7 +79,7 @@ static uint32_t tcp_syncookie_hash(const struct stack *s, const struct tcp_tuple
 	n += tcp_syncookie_put_tuple(b + n, t);
 	wire_put32(b + n, peer_isn);
 	wire_put32(b + n + 4, counter);
-	b[n + 8] = (uint8_t)idx;
+	b[n + 8] = (uint8_t)info;
 	return (uint32_t)siphash24(s->env.secret, b, sizeof(b));
 }
 
@@ -128,7 +135,7 @@ void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,
 			const struct ip4_rx *ip, const struct tcp_seg *syn)
 {
 	const struct stack_tunables *tun = &s->cfg.tun;
-	uint32_t idx = tcp_syncookie_mss_index(s, syn);
+	uint32_t info = tcp_syncookie_mss_index(s, syn);
 	struct tcp_tuple t;
 	struct tcp_seg out;
 
@@ -136,8 +143,6 @@ void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,
 	memset(&out, 0, sizeof(out));
 	out.sport = syn->dport;
 	out.dport = syn->sport;
-	out.seq =
-		(tcp_syncookie_hash(s, &t, syn->seq, tcp_syncookie_counter(now), idx) & ~3u) | idx;
 	out.ack = syn->seq + 1;
 	out.flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
 	out.wnd = (uint16_t)tcp_syncookie_window(l);
@@ -151,6 +156,7 @@ void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,
 
 		if (tun->window_scaling && syn->opt.wscale >= 0) {
 			out.opt.wscale = (int8_t)tcp_input_wscale_for(l->rcvbuf_size);
+			info |= (uint32_t)out.opt.wscale << TCP_COOKIE_WS_SHIFT;
 			bits = (uint32_t)stack_min(syn->opt.wscale, 14);
 		}
 		if (tun->sack && syn->opt.sack_ok) {
@@ -164,30 +170,33 @@ void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,
 		out.opt.tsval = tsval;
 		out.opt.tsecr = syn->opt.tsval;
 	}
+	out.seq = (tcp_syncookie_hash(s, &t, syn->seq, tcp_syncookie_counter(now), info) &
+		   ~TCP_COOKIE_INFO) |
+		  info;
 	l->cookie_sent_at = now;
 	l->cookie_sent = true;
 	STACK_INC(s, TcpExtSyncookiesSent);
 	tcp_output_stateless(s, now, l, ip->dst, ip->src, &out);
 }
 
-/* The MSS index when cookie is one we made for this tuple and ISN lately; -EINVAL if not. */
+/* The cookie's info bits when it is one we made for this tuple and ISN lately; -EINVAL if not. */
 static int tcp_syncookie_check(const struct stack *s, const struct tcp_tuple *t, uint32_t peer_isn,
 			       uint32_t cookie, stack_time_us now)
 {
-	uint32_t idx = cookie & 3u, counter = tcp_syncookie_counter(now);
+	uint32_t info = cookie & TCP_COOKIE_INFO, counter = tcp_syncookie_counter(now);
 
 	for (uint32_t age = 0; age < TCP_COOKIE_AGES; age++) {
-		uint32_t h = tcp_syncookie_hash(s, t, peer_isn, counter - age, idx);
+		uint32_t h = tcp_syncookie_hash(s, t, peer_isn, counter - age, info);
 
-		if ((h & ~3u) == (cookie & ~3u))
-			return (int)idx;
+		if ((h & ~TCP_COOKIE_INFO) == (cookie & ~TCP_COOKIE_INFO))
+			return (int)info;
 	}
 	return -EINVAL;
 }
 
 /* The SYN the cookie stands for: the options it negotiated, rebuilt from the ACK. */
 static void tcp_syncookie_rebuild_syn(const struct stack *s, const struct tcp_seg *ack,
-				      uint32_t idx, struct tcp_seg *syn)
+				      uint32_t info, struct tcp_seg *syn)
 {
 	memset(syn, 0, sizeof(*syn));
 	syn->sport = ack->sport;
@@ -196,7 +205,7 @@ static void tcp_syncookie_rebuild_syn(const struct stack *s, const struct tcp_se
 	syn->flags = TCP_FLAG_SYN;
 	syn->wnd = ack->wnd;
 	syn->opt.has_mss = true;
-	syn->opt.mss = tcp_cookie_mss[idx];
+	syn->opt.mss = tcp_cookie_mss[info & 3u];
 	syn->opt.wscale = -1;
 	/* options other than MSS come back only in the echo of our TSval */
 	if (!s->cfg.tun.timestamps || !ack->opt.has_ts || !ack->opt.tsecr)
@@ -208,13 +217,25 @@ static void tcp_syncookie_rebuild_syn(const struct stack *s, const struct tcp_se
 	syn->opt.sack_ok = (ack->opt.tsecr & TCP_COOKIE_TS_SACK) != 0;
 }
 
+/*
+ * Window scaling as the SYN,ACK settled it: on when the peer's shift came
+ * back in the TSecr echo (we offered ours only then), with our shift from
+ * the cookie.
+ */
+static void tcp_syncookie_window_scale(struct tcp_conn *c, const struct tcp_seg *syn, uint32_t info)
+{
+	c->wscale_ok = syn->opt.wscale >= 0;
+	c->snd_wscale = c->wscale_ok ? (uint8_t)syn->opt.wscale : 0;
+	c->rcv_wscale = c->wscale_ok ? (uint8_t)(info >> TCP_COOKIE_WS_SHIFT) : 0;
+}
+
 int tcp_syncookie_ack(struct stack *s, stack_time_us now, struct tcp_conn *l,
 		      const struct ip4_rx *ip, const struct tcp_seg *seg, struct tcp_conn **ret_c)
 {
 	struct tcp_tuple t;
 	struct tcp_seg syn;
 	struct tcp_conn *c;
-	int idx;
+	int info;
 
 	/* only while cookies may be out there: a stray ACK costs no hashing otherwise */
 	if (!s->cfg.tun.syncookies || !l->cookie_sent ||
@@ -223,8 +244,8 @@ int tcp_syncookie_ack(struct stack *s, stack_time_us now, struct tcp_conn *l,
 	if (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_RST))
 		return -ENOENT;
 	tcp_syncookie_tuple(ip, seg, &t);
-	idx = tcp_syncookie_check(s, &t, seg->seq - 1, seg->ack - 1, now);
-	if (idx < 0) {
+	info = tcp_syncookie_check(s, &t, seg->seq - 1, seg->ack - 1, now);
+	if (info < 0) {
 		STACK_INC(s, TcpExtSyncookiesFailed);
 		return -EINVAL;
 	}
@@ -240,8 +261,9 @@ int tcp_syncookie_ack(struct stack *s, stack_time_us now, struct tcp_conn *l,
 		STACK_INC(s, TcpExtListenDrops);
 		return -ENOBUFS;
 	}
-	tcp_syncookie_rebuild_syn(s, seg, (uint32_t)idx, &syn);
+	tcp_syncookie_rebuild_syn(s, seg, (uint32_t)info, &syn);
 	tcp_input_passive_init(s, now, c, &syn, seg->ack - 1, seg);
+	tcp_syncookie_window_scale(c, &syn, (uint32_t)info);
 	c->ts_offset = tcp_syncookie_ts_offset(s, &t);
 	/* the window our SYN,ACK offered, so data riding on this ACK is in it */
 	c->rcv_adv = c->rcv_nxt + tcp_syncookie_window(l);

@@ -131,6 +131,22 @@ static void ft_send_seg(struct ft *f, const struct tcp_seg *seg, bool good_csum)
 	ft_inject(f, l4, hlen + seg->len, good_csum);
 }
 
+/* The memory waiters' list holds exactly the live connections marked as waiting. */
+static void ft_check_waiters(const struct stack *s)
+{
+	const struct tcp_mem *m = &s->tcp.mem;
+	uint32_t n = 0, marked = 0;
+
+	for (uint32_t i = m->wait_head; i != TCP_SLOT_NONE; i = s->tcp.conns[i].mem_wait_next) {
+		if (!s->tcp.conns[i].in_use || !s->tcp.conns[i].mem_wait || ++n > s->tcp.nslots)
+			__builtin_trap();
+	}
+	for (uint32_t i = 0; i < s->tcp.nslots; i++)
+		marked += s->tcp.conns[i].in_use && s->tcp.conns[i].mem_wait;
+	if (n != m->waiters || marked != m->waiters)
+		__builtin_trap();
+}
+
 static void ft_check(struct ft *f)
 {
 	struct stack *s = f->s;
@@ -148,8 +164,11 @@ static void ft_check(struct ft *f)
 			__builtin_trap();
 		if (c->rcv.len > c->rcv.cap || c->snd.cap > c->mem_snd || c->rcv.cap > c->mem_rcv)
 			__builtin_trap();
-		/* the window we advertised never promises more than the memory charged for it */
+		/* the window we advertised never promises more than the memory charged for
+		 * it, in every state that can keep data (not a half-open passive child: the
+		 * ACK that completes it reserves its window before any data, tcp_mem.c) */
 		if (c->state > TCP_SYN_SENT && c->state != TCP_TIME_WAIT && !c->orphan &&
+		    !(c->state == TCP_SYN_RECEIVED && c->passive) &&
 		    seq_gt(c->rcv_adv, c->rcv_nxt) &&
 		    (uint64_t)(uint32_t)(c->rcv_adv - c->rcv_nxt) + c->rcv.len > c->mem_rcv)
 			__builtin_trap();
@@ -157,6 +176,7 @@ static void ft_check(struct ft *f)
 	/* the budget counts exactly what the connections hold, and stays within its limit */
 	if (charged != s->tcp.mem.used || s->tcp.mem.used > s->tcp.mem.limit)
 		__builtin_trap();
+	ft_check_waiters(s);
 }
 
 static void ft_setup(struct ft *f)

@@ -55,15 +55,18 @@ static void test_no_buffers_until_used(void **state)
 	assert_non_null(child);
 	assert_null(child->snd.buf);
 	assert_null(child->rcv.buf);
-	/* its promise is charged, and only that */
-	assert_int_equal(child->mem_rcv, H_RCVBUF);
-	assert_int_equal(ctr(h, STACK_CTR_SynackTcpMemBytes), H_RCVBUF);
+	/* nothing is charged while it is half-open */
+	assert_int_equal(child->mem_rcv, 0);
+	assert_int_equal(ctr(h, STACK_CTR_SynackTcpMemBytes), 0);
 
 	h_send(h, 0, SEG(.seq = RNXT, .ack = h->iss + 1), NULL);
 	assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 9, &h->sock), 0);
 	c = h_conn(h, h->sock);
 	assert_null(c->snd.buf);
 	assert_null(c->rcv.buf);
+	/* the completed handshake charged the window, and only that */
+	assert_int_equal(c->mem_rcv, H_RCVBUF);
+	assert_int_equal(ctr(h, STACK_CTR_SynackTcpMemBytes), H_RCVBUF);
 
 	/* the first send allocates the smallest ring, not SNDBUF */
 	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, "hello", 5), 5);
@@ -416,6 +419,262 @@ static void test_per_uid_cap(void **state)
 	h_free(h);
 }
 
+static void tweak_tiny_budget(struct stack_config *cfg)
+{
+	cfg->memory = 40 * 1024;
+	cfg->memory_per_uid = 40 * 1024;
+}
+
+/* WRITABLE events for sock among the pending ones. */
+static int writable_events(struct harness *h, stack_sock sock)
+{
+	struct stack_event ev;
+	int n = 0;
+
+	while (stack_event_pop(h->s, &ev))
+		n += ev.type == STACK_EV_WRITABLE && ev.sock == sock;
+	return n;
+}
+
+/*
+ * A reload that raises limits.memory is memory come back: a connection that
+ * send() turned away hears WRITABLE on the next poll, though nothing it sent
+ * is ever ACKed (no freed charge would wake it).
+ */
+static void test_raised_budget_wakes(void **state)
+{
+	struct harness *h = h_new(tweak_tiny_budget);
+	static uint8_t data[65536];
+	ssize_t n;
+
+	h_establish_passive(h, 0);
+	n = stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data));
+	assert_true(n > 0 && n < (ssize_t)sizeof(data));
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, sizeof(data)), 0);
+	h_drain(h);
+	assert_int_equal(writable_events(h, h->sock), 0);
+	stack_memory_set(h->s, 1u << 20, 1u << 20);
+	/* within the first poll after the reload (no time needs to pass) */
+	h_poll(h, MS(2));
+	assert_int_equal(writable_events(h, h->sock), 1);
+	assert_true(stack_tcp_send(h->s, MS(3), h->sock, data, sizeof(data)) > 0);
+	h_free(h);
+}
+
+static void tweak_wait_budget(struct stack_config *cfg)
+{
+	cfg->memory = 200 * 1024;
+	cfg->memory_per_uid = 200 * 1024;
+}
+
+/* The waiters' list holds exactly the connections marked as waiting. */
+static void check_wait_list(struct harness *h)
+{
+	const struct tcp_mem *m = &h->s->tcp.mem;
+	uint32_t n = 0, marked = 0, prev = TCP_SLOT_NONE;
+
+	for (uint32_t i = m->wait_head; i != TCP_SLOT_NONE; i = h->s->tcp.conns[i].mem_wait_next) {
+		assert_true(h->s->tcp.conns[i].mem_wait);
+		assert_int_equal(h->s->tcp.conns[i].mem_wait_prev, prev);
+		prev = i;
+		n++;
+		assert_true(n <= h->s->tcp.nslots);
+	}
+	assert_int_equal(m->wait_tail, prev);
+	for (uint32_t i = 0; i < h->s->tcp.nslots; i++)
+		marked += h->s->tcp.conns[i].in_use && h->s->tcp.conns[i].mem_wait;
+	assert_int_equal(n, m->waiters);
+	assert_int_equal(marked, m->waiters);
+}
+
+/*
+ * Connections held back for memory wait on a list: when memory comes back
+ * they are woken oldest first (not in the order of their slots), and the
+ * wake visits only them.
+ */
+static void test_waiters_woken_oldest_first(void **state)
+{
+	struct harness *h = h_new(tweak_wait_budget);
+	static uint8_t data[65536];
+	stack_sock sock[3], hog;
+	uint32_t iss;
+	struct stack_event ev;
+	int order = 0;
+
+	h_establish_passive(h, 0);
+	hog = h->sock;
+	for (int i = 0; i < 3; i++)
+		sock[i] = h_second(h, MS(1), (uint16_t)(H_REMOTE_PORT + 1 + i), &iss);
+	/* four promised windows, then the hog takes most of the rest */
+	assert_int_equal(stack_tcp_send(h->s, MS(2), hog, data, sizeof(data)), 65536);
+	/* the newest connection waits first, the oldest last */
+	for (int i = 2; i >= 0; i--) {
+		assert_true(stack_tcp_send(h->s, MS(3), sock[i], data, sizeof(data)) <
+			    (ssize_t)sizeof(data));
+		check_wait_list(h);
+	}
+	assert_int_equal(h->s->tcp.mem.waiters, 3);
+	h_drain(h);
+	while (stack_event_pop(h->s, &ev))
+		;
+	assert_int_equal(stack_tcp_abort(h->s, MS(4), hog), 0);
+	h_poll(h, MS(4));
+	while (stack_event_pop(h->s, &ev)) {
+		if (ev.type != STACK_EV_WRITABLE)
+			continue;
+		assert_true(order < 3);
+		assert_int_equal(ev.sock, sock[2 - order]);
+		order++;
+	}
+	assert_int_equal(order, 3);
+	check_wait_list(h);
+	/* and the list unlinks the ones that go away while waiting */
+	assert_true(stack_tcp_send(h->s, MS(5), sock[0], data, sizeof(data)) > 0);
+	for (int i = 0; i < 3; i++)
+		(void)stack_tcp_send(h->s, MS(5), sock[i], data, sizeof(data));
+	check_wait_list(h);
+	assert_int_equal(stack_tcp_abort(h->s, MS(6), sock[1]), 0);
+	check_wait_list(h);
+	h_free(h);
+}
+
+/*
+ * Moving a connection into an account that cannot hold what it has is
+ * refused (-ENOBUFS) and the connection stays where it was: the per-uid cap
+ * is a cap also at accept. The daemon then aborts it.
+ */
+static void test_set_account_respects_cap(void **state)
+{
+	struct harness *h = h_new(tweak_per_uid);
+	static uint8_t data[65536];
+	uint64_t used, used0;
+	stack_sock b;
+	uint32_t biss;
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_set_account(h->s, h->sock, 1000), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, sizeof(data)),
+			 40 * 1024 - H_RCVBUF);
+	h_drain(h);
+	b = h_second(h, MS(3), H_REMOTE_PORT + 1, &biss);
+	assert_int_equal(stack_tcp_account_used(h->s, 0, &used0), 0);
+	assert_int_equal(used0, H_RCVBUF); /* b's promise */
+	assert_int_equal(stack_tcp_set_account(h->s, b, 1000), -ENOBUFS);
+	assert_int_equal(stack_tcp_account_used(h->s, 1000, &used), 0);
+	assert_int_equal(used, 40 * 1024);
+	assert_int_equal(stack_tcp_account_used(h->s, 0, &used), 0);
+	assert_int_equal(used, used0);
+	/* an account with room takes it */
+	assert_int_equal(stack_tcp_set_account(h->s, b, 2000), 0);
+	assert_int_equal(stack_tcp_account_used(h->s, 2000, &used), 0);
+	assert_int_equal(used, H_RCVBUF);
+	/* once uid 1000 has room again, it may take b back */
+	assert_int_equal(stack_tcp_abort(h->s, MS(4), h->sock), 0);
+	assert_int_equal(stack_tcp_set_account(h->s, b, 1000), 0);
+	h_free(h);
+}
+
+static void tweak_flood(struct stack_config *cfg)
+{
+	cfg->tun.syncookies = 0;
+	cfg->tun.syn_backlog = 256;
+	cfg->tun.recv_buffer = 1 << 20;
+	cfg->tun.window_scaling = 1;
+	cfg->max_conns = 300;
+	cfg->memory = 1u << 20;
+}
+
+/*
+ * Spoofed SYNs (whose SYN,ACKs go nowhere) cost the budget nothing: a
+ * half-open child's window is charged only by the ACK that completes its
+ * handshake. Were it charged at the SYN,ACK, 250 of them would promise
+ * 250 * 64 KiB, sixteen times this 1 MiB budget, and push every connection
+ * into pressure.
+ */
+static void test_half_open_charges_nothing(void **state)
+{
+	struct harness *h = h_new(tweak_flood);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct tcp_seg got;
+	uint32_t half_open = 0, min_wnd = UINT32_MAX;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	for (uint32_t i = 0; i < 250; i++) {
+		h_send(h, MS(1),
+		       SEG(.sport = (uint16_t)(30000 + i), .seq = 5000, .flags = TCP_FLAG_SYN,
+			   .opt.wscale = 7),
+		       NULL);
+		assert_true(h_pop(h, &got));
+		assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+		min_wnd = stack_min(min_wnd, (uint32_t)got.wnd);
+	}
+	for (uint32_t i = 0; i < h->s->tcp.nslots; i++)
+		half_open +=
+			h->s->tcp.conns[i].in_use && h->s->tcp.conns[i].state == TCP_SYN_RECEIVED;
+	assert_int_equal(half_open, 250);
+	print_message("250 half-open children: %llu bytes charged\n",
+		      (unsigned long long)h->s->tcp.mem.used);
+	assert_int_equal(h->s->tcp.mem.used, 0);
+	assert_true(min_wnd > 0); /* and the last SYN,ACK still offers a window */
+	assert_false(h->s->tcp.mem.pressure);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPMemoryPressures), 0);
+	/* and the SYN,ACK retransmissions charge nothing either */
+	h_poll(h, S(2));
+	h_drain(h);
+	assert_int_equal(h->s->tcp.mem.used, 0);
+	h_free(h);
+}
+
+/*
+ * The ACK that completes a handshake must find budget for the window the
+ * SYN,ACK offered, or data riding on it would have no memory: without room
+ * it is dropped (no RST, the child stays half-open); the SYN,ACK's
+ * retransmission brings the peer's ACK again, and with memory back it
+ * completes, data and all.
+ */
+static void test_handshake_ack_without_memory(void **state)
+{
+	struct harness *h = h_new(tweak_tiny_budget);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	static uint8_t data[65536];
+	uint64_t drops;
+	struct tcp_seg got;
+	stack_sock a, sock;
+	uint32_t aiss;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	a = h_second(h, 0, H_REMOTE_PORT + 1, &aiss);
+	/* a SYN,ACK offers the window the budget has room for now */
+	h_send(h, MS(1),
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_mss = true,
+		   .opt.mss = H_MSS),
+	       NULL);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_true(got.wnd >= 100);
+	h->iss = got.seq;
+	/* then a fills the budget before the ACK comes */
+	assert_true(stack_tcp_send(h->s, MS(2), a, data, sizeof(data)) > 0);
+	h_drain(h);
+	drops = ctr(h, STACK_CTR_TcpExtListenDrops);
+	h_send(h, MS(3), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect_nothing(h); /* dropped, not reset */
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtListenDrops), drops + 1);
+	assert_int_equal(stack_tcp_accept(h->s, MS(3), h->lsock, 9, &sock), -EAGAIN);
+	assert_true(h->s->tcp.mem.used <= h->s->tcp.mem.limit);
+	/* memory comes back; the SYN,ACK is retransmitted and the ACK comes again */
+	assert_int_equal(stack_tcp_abort(h->s, MS(4), a), 0);
+	h_drain(h);
+	h_poll(h, S(2));
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	h_send(h, S(2), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, S(2), h->lsock, 9, &sock), 0);
+	assert_int_equal(h_state(h, sock), TCP_ESTABLISHED);
+	assert_int_equal(stack_tcp_recv(h->s, S(2), sock, data, sizeof(data)), 100);
+	h_free(h);
+}
+
 static void tweak_big_window(struct stack_config *cfg)
 {
 	cfg->tun.window_scaling = 1;
@@ -537,6 +796,11 @@ int main(void)
 		cmocka_unit_test(test_setopt_clamps),
 		cmocka_unit_test(test_budget_exhaustion),
 		cmocka_unit_test(test_per_uid_cap),
+		cmocka_unit_test(test_raised_budget_wakes),
+		cmocka_unit_test(test_waiters_woken_oldest_first),
+		cmocka_unit_test(test_set_account_respects_cap),
+		cmocka_unit_test(test_half_open_charges_nothing),
+		cmocka_unit_test(test_handshake_ack_without_memory),
 		cmocka_unit_test(test_window_grows_with_use),
 		cmocka_unit_test(test_failed_allocation_loses_nothing),
 	};

@@ -105,12 +105,82 @@ static void test_frag_needed_recovers(void **state)
 	h_free(h);
 }
 
+/*
+ * Connect, take a "fragmentation needed" for the SYN (MTU 300: the floor,
+ * without DF), then the SYN,ACK with peer_mss. Returns the MSS in force
+ * after the handshake.
+ */
+static uint32_t pmtu_in_syn_sent(struct harness *h, uint16_t peer_mss)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct tcp_seg got;
+
+	assert_int_equal(stack_tcp_connect(h->s, 0, &local, &remote, 5, &h->sock), 0);
+	assert_true(h_pop(h, &got));
+	h->iss = got.seq;
+	frag_needed(h, MS(1), h->iss, 300);
+	assert_int_equal(h_conn(h, h->sock)->mss, mss_floor(h));
+	h_send(h, MS(2),
+	       SEG(.seq = H_REMOTE_ISN, .ack = h->iss + 1, .flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+		   .opt.has_mss = true, .opt.mss = peer_mss),
+	       NULL);
+	h_drain(h);
+	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
+	return h_conn(h, h->sock)->mss;
+}
+
+/* The length of the first segment of 4000 bytes sent at t, and its DF bit. */
+static uint32_t first_seg_len(struct harness *h, stack_time_us t, int *ret_df)
+{
+	static uint8_t buf[4000];
+	struct tcp_seg got;
+
+	assert_int_equal(stack_tcp_send(h->s, t, h->sock, buf, sizeof(buf)), sizeof(buf));
+	*ret_df = next_frame_df(h);
+	assert_true(h_pop(h, &got));
+	return got.len;
+}
+
+/*
+ * A path MTU lowered in SYN-SENT survives the SYN,ACK's MSS, and when it
+ * expires the MSS goes back to what was negotiated, never above the peer's
+ * MSS (RFC 9293 §3.7.1) nor to SYN-SENT's 536.
+ */
+static void test_frag_needed_in_syn_sent(void **state)
+{
+	struct harness *h = h_new(NULL);
+	stack_time_us later = MS(2) + h->s->cfg.tun.pmtu_expires + MS(10);
+	int df;
+
+	/* the peer allows 1460: the lowered path still holds after the handshake */
+	assert_int_equal(pmtu_in_syn_sent(h, 1460), mss_floor(h));
+	assert_int_equal(first_seg_len(h, MS(3), &df), mss_floor(h));
+	assert_int_equal(df, 0);
+	h_free(h);
+
+	/* then it expires back to the negotiated 1460, with DF */
+	h = h_new(NULL);
+	pmtu_in_syn_sent(h, 1460);
+	assert_int_equal(first_seg_len(h, later, &df), 1460);
+	assert_int_equal(df, 1);
+	h_free(h);
+
+	/* the peer allows 200: never more, before or after the expiry */
+	h = h_new(NULL);
+	assert_int_equal(pmtu_in_syn_sent(h, 200), 200);
+	assert_int_equal(first_seg_len(h, later, &df), 200);
+	assert_int_equal(h_conn(h, h->sock)->mss, 200);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frag_needed_tiny_mtu_floored),
 		cmocka_unit_test(test_frag_needed_out_of_window_ignored),
 		cmocka_unit_test(test_frag_needed_recovers),
+		cmocka_unit_test(test_frag_needed_in_syn_sent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

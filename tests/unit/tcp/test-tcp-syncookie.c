@@ -342,6 +342,64 @@ static void test_cookie_ack_without_memory(void **state)
 	h_free(h);
 }
 
+/* The child of the cookie sa, completed at t: its window shift against the SYN,ACK's. */
+static struct tcp_conn *cookie_child(struct harness *h, stack_time_us t, const struct tcp_seg *sa,
+				     stack_sock *ret_sock)
+{
+	struct tcp_conn *c;
+
+	cookie_ack(h, t, 2000, 7000, sa, 0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtSyncookiesRecv), 1);
+	*ret_sock = accept_one(h, t);
+	c = h_conn(h, *ret_sock);
+	assert_true(c->wscale_ok);
+	assert_int_equal(c->snd_wscale, 7);
+	return c;
+}
+
+/*
+ * The window shift a cookie child uses for its own windows is the one its
+ * SYN,ACK announced (RFC 7323 §2.2: fixed by the SYN exchange), whatever
+ * the listener's RCVBUF or the window_scaling tunable became before the ACK
+ * came back: the peer would otherwise misread every window we send.
+ */
+static void test_cookie_keeps_announced_shift(void **state)
+{
+	struct harness *h = h_new(tweak_cookies);
+	struct tcp_seg sa;
+	struct tcp_conn *c;
+	stack_sock sock;
+
+	/* announced 0 (32 KiB), then the listener's buffer grows to 1 MiB */
+	fill_syn_queue(h, 8);
+	sa = cookie_syn(h, MS(1), 2000, 7000, true);
+	assert_int_equal(sa.opt.wscale, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, MS(1), h->lsock, STACK_TCP_RCVBUF, 1u << 20), 0);
+	c = cookie_child(h, MS(2), &sa, &sock);
+	assert_int_equal(c->rcv_wscale, 0);
+	h_free(h);
+
+	/* announced 5 (1 MiB), then the buffer shrinks and scaling is turned off */
+	h = h_new(tweak_cookies);
+	fill_syn_queue(h, 8);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->lsock, STACK_TCP_RCVBUF, 1u << 20), 0);
+	sa = cookie_syn(h, MS(1), 2000, 7000, true);
+	assert_int_equal(sa.opt.wscale, 5);
+	assert_int_equal(stack_tcp_setopt(h->s, MS(1), h->lsock, STACK_TCP_RCVBUF, H_RCVBUF), 0);
+	assert_int_equal(stack_tunable_set(h->s, MS(1), STACK_TUN_window_scaling, 0), 0);
+	c = cookie_child(h, MS(2), &sa, &sock);
+	assert_int_equal(c->rcv_wscale, 5);
+	/* the window it sends is scaled by that shift */
+	assert_int_equal(stack_tcp_send(h->s, MS(3), sock, "hi", 2), 2);
+	{
+		struct tcp_seg got;
+
+		assert_true(h_pop(h, &got));
+		assert_int_equal((uint32_t)got.wnd << 5, c->rcv_adv - c->rcv_nxt);
+	}
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_cookies_always),
 		cmocka_unit_test(test_cookie_when_no_slot),
 		cmocka_unit_test(test_cookie_ack_without_memory),
+		cmocka_unit_test(test_cookie_keeps_announced_shift),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
