@@ -48,7 +48,7 @@
  * link, ARP, two full stacks and data. Nothing reads a real clock.
  *
  *   sim-synflood                       both cases, seeds 1..3
- *   sim-synflood --case synflood --seed 2 -v
+ *   sim-synflood --case synflood --seed 2 --syncookies 0
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -121,7 +121,6 @@ struct fl_side {
 struct fl_world {
 	const struct fl_case *cs;
 	uint64_t seed;
-	bool verbose;
 	struct sim_rng rng, spoof;
 	stack_time_us now;
 	struct fl_side side[2];
@@ -712,7 +711,7 @@ static void fl_check(struct fl_world *w, unsigned *ret_fast)
 			fast, w->nconns);
 }
 
-static bool fl_seed(const struct fl_case *cs, uint64_t seed, int force_cookies, bool verbose)
+static bool fl_seed(const struct fl_case *cs, uint64_t seed, int force_cookies)
 {
 	static struct fl_world w;
 	unsigned fast = 0, failed = 0;
@@ -721,7 +720,6 @@ static bool fl_seed(const struct fl_case *cs, uint64_t seed, int force_cookies, 
 
 	if (fl_init(&w, cs, seed, force_cookies) < 0 && !w.failed)
 		fl_fail(&w, "set-up failed");
-	w.verbose = verbose;
 	if (!w.failed)
 		fl_run(&w);
 	if (!w.failed)
@@ -743,10 +741,13 @@ static bool fl_seed(const struct fl_case *cs, uint64_t seed, int force_cookies, 
 	       w.peak_slots, w.slot_bound_at_peak, w.peak_extra,
 	       w.clear_at == STACK_TIME_NEVER ? -1.0 : (double)(w.clear_at - FL_FLOOD_END) / 1e6,
 	       (double)fl_clear_bound(&w) / 1e6);
-	if (!ok)
-		printf("  FAILED: t=%.6f: %s\n  replay: sim-synflood --case %s --seed %" PRIu64
-		       "\n",
+	if (!ok) {
+		printf("  FAILED: t=%.6f: %s\n  replay: sim-synflood --case %s --seed %" PRIu64,
 		       (double)w.now / 1e6, w.fail, cs->name, seed);
+		if (force_cookies >= 0)
+			printf(" --syncookies %d", force_cookies);
+		printf("\n");
+	}
 	fl_free_world(&w);
 	return ok;
 }
@@ -756,7 +757,6 @@ int main(int argc, char **argv)
 	uint64_t first = 1, count = 3, passed = 0, failed = 0;
 	const char *only = NULL;
 	int force_cookies = -1;
-	bool verbose = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
@@ -768,12 +768,9 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		} else if (strcmp(argv[i], "--syncookies") == 0 && i + 1 < argc) {
 			force_cookies = atoi(argv[++i]);
-		} else if (strcmp(argv[i], "-v") == 0) {
-			verbose = true;
 		} else {
 			fprintf(stderr,
-				"usage: %s [--case NAME] [--seeds N] [--seed S] [--syncookies N] "
-				"[-v]\n",
+				"usage: %s [--case NAME] [--seeds N] [--seed S] [--syncookies N]\n",
 				argv[0]);
 			return 2;
 		}
@@ -783,7 +780,7 @@ int main(int argc, char **argv)
 		if (only && strcmp(only, fl_cases[k].name) != 0)
 			continue;
 		for (uint64_t s = first; s < first + count; s++) {
-			if (fl_seed(&fl_cases[k], s, force_cookies, verbose))
+			if (fl_seed(&fl_cases[k], s, force_cookies))
 				passed++;
 			else
 				failed++;
