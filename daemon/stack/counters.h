@@ -12,108 +12,108 @@
 
 #include <stdint.h>
 
-#define STACK_COUNTERS(X)                                                                  \
-	/* link */                                                                         \
-	X(SynackEthInFrames)                                                               \
-	X(SynackEthInDiscards) /* not for our MAC, runt, unknown ethertype */              \
-	X(SynackEthOutFrames)                                                              \
-	X(SynackEthOutDrops) /* the sink refused the frame */                              \
-	/* ARP */                                                                          \
-	X(SynackArpInRequests)                                                             \
-	X(SynackArpInReplies)                                                              \
-	X(SynackArpInErrors)                                                               \
-	X(SynackArpOutRequests)                                                            \
-	X(SynackArpOutReplies)                                                             \
-	X(SynackArpQueueDrops) /* frames waiting on resolution dropped (full/timeout) */   \
-	X(SynackArpResolveFails)                                                           \
-	/* IPv4 (RFC 4293 / nstat names) */                                                \
-	X(IpInReceives)                                                                    \
-	X(IpInHdrErrors)                                                                   \
-	X(IpInAddrErrors)                                                                  \
-	X(IpInUnknownProtos)                                                               \
-	X(IpInDiscards)                                                                    \
-	X(IpInDelivers)                                                                    \
-	X(IpOutRequests)                                                                   \
-	X(IpOutNoRoutes)                                                                   \
-	X(IpOutDiscards)                                                                   \
-	X(IpReasmReqds)                                                                    \
-	X(IpReasmOKs)                                                                      \
-	X(IpReasmFails)                                                                    \
-	X(IpReasmTimeout)                                                                  \
-	X(IpExtInCsumErrors)                                                               \
-	X(IpExtInTruncatedPkts) /* total length beyond the frame */                        \
-	X(IpFragOKs)                                                                       \
-	X(IpFragFails) /* too big for the MTU and not fragmentable */                      \
-	X(IpFragCreates)                                                                   \
-	/* ICMP */                                                                         \
-	X(IcmpInMsgs)                                                                      \
-	X(IcmpInErrors)                                                                    \
-	X(IcmpInCsumErrors)                                                                \
-	X(IcmpInDestUnreachs)                                                              \
-	X(IcmpInEchos)                                                                     \
-	X(IcmpOutMsgs)                                                                     \
-	X(IcmpOutErrors)                                                                   \
-	X(IcmpOutDestUnreachs)                                                             \
-	X(IcmpOutEchoReps)                                                                 \
-	X(SynackIcmpOutRateLimited)                                                        \
-	X(IcmpInEchoReps)                                                                  \
-	X(IcmpInTimeExcds)                                                                 \
-	X(IcmpInParmProbs)                                                                 \
-	X(IcmpOutTimeExcds)                                                                \
-	X(SynackIcmpInTcpErrors) /* errors quoting our TCP segments, given to TCP */       \
-	/* TCP (nstat Tcp*) */                                                             \
-	X(TcpActiveOpens)                                                                  \
-	X(TcpPassiveOpens)                                                                 \
-	X(TcpAttemptFails)                                                                 \
-	X(TcpEstabResets)                                                                  \
-	X(TcpCurrEstab)                                                                    \
-	X(TcpInSegs)                                                                       \
-	X(TcpOutSegs)                                                                      \
-	X(TcpRetransSegs)                                                                  \
-	X(TcpInErrs)                                                                       \
-	X(TcpOutRsts)                                                                      \
-	X(TcpInCsumErrors)                                                                 \
-	/* TCP extended (nstat TcpExt*) */                                                 \
-	X(TcpExtTCPChallengeACK)                                                           \
-	X(TcpExtTCPSYNChallenge)                                                           \
-	X(TcpExtListenOverflows)                                                           \
-	X(TcpExtListenDrops)                                                               \
-	X(TcpExtTW)                                                                        \
-	X(TcpExtTWRecycled)                                                                \
-	X(TcpExtTWKilled)                                                                  \
-	X(TcpExtDelayedACKs)                                                               \
-	X(TcpExtPAWSEstab)                                                                 \
-	X(TcpExtTCPFastRetrans)                                                            \
-	X(TcpExtTCPTimeouts)                                                               \
-	X(TcpExtTCPSynRetrans)                                                             \
-	X(TcpExtTCPOFOQueue)                                                               \
-	X(TcpExtTCPOFODrop)                                                                \
-	X(TcpExtTCPZeroWindowDrop)                                                         \
-	X(TcpExtTCPRcvQDrop)                                                               \
-	X(TcpExtTCPAbortOnData)                                                            \
-	X(TcpExtTCPAbortOnClose)                                                           \
-	X(TcpExtTCPAbortOnTimeout)                                                         \
-	X(TcpExtTCPAbortOnLinger)                                                          \
-	X(TcpExtTCPKeepAlive)                                                              \
-	X(TcpExtTCPWinProbe)                                                               \
-	X(TcpExtTCPFullUndo)                                                               \
-	X(TcpExtTCPSACKReneging)                                                           \
-	X(TcpExtTCPPureAcks)                                                               \
-	X(TcpExtTCPHPAcks)                                                                 \
-	X(TcpExtTCPOrigDataSent)                                                           \
-	X(TcpExtTCPACKSkippedChallenge)                                                    \
-	X(TcpExtOutOfWindowIcmps)                                                          \
-	X(SynackTcpIcmpSoftErrors)                                                         \
-	X(SynackTcpIcmpHardErrors)                                                         \
-	X(SynackTcpNoConnSlots)                                                            \
-	X(TcpExtSyncookiesSent)                                                            \
-	X(TcpExtSyncookiesRecv)                                                            \
-	X(TcpExtSyncookiesFailed)                                                          \
-	X(TcpExtTCPMemoryPressures) /* entered memory pressure (tcp_mem.c) */              \
-	X(SynackTcpMemBytes)	    /* gauge: socket buffer bytes charged to the budget */ \
-	X(TcpExtTCPTimeWaitOverflow)                                                       \
-	X(TcpExtTCPAbortOnMemory)                                                          \
-	X(SynackTcpTimeWait) /* gauge: TIME-WAIT records (ss -s "timewait") */             \
+#define STACK_COUNTERS(X)                                                                \
+	/* link */                                                                       \
+	X(SynackEthInFrames)                                                             \
+	X(SynackEthInDiscards) /* not for our MAC, runt, unknown ethertype */            \
+	X(SynackEthOutFrames)                                                            \
+	X(SynackEthOutDrops) /* the sink refused the frame */                            \
+	/* ARP */                                                                        \
+	X(SynackArpInRequests)                                                           \
+	X(SynackArpInReplies)                                                            \
+	X(SynackArpInErrors)                                                             \
+	X(SynackArpOutRequests)                                                          \
+	X(SynackArpOutReplies)                                                           \
+	X(SynackArpQueueDrops) /* frames waiting on resolution dropped (full/timeout) */ \
+	X(SynackArpResolveFails)                                                         \
+	/* IPv4 (RFC 4293 / nstat names) */                                              \
+	X(IpInReceives)                                                                  \
+	X(IpInHdrErrors)                                                                 \
+	X(IpInAddrErrors)                                                                \
+	X(IpInUnknownProtos)                                                             \
+	X(IpInDiscards)                                                                  \
+	X(IpInDelivers)                                                                  \
+	X(IpOutRequests)                                                                 \
+	X(IpOutNoRoutes)                                                                 \
+	X(IpOutDiscards)                                                                 \
+	X(IpReasmReqds)                                                                  \
+	X(IpReasmOKs)                                                                    \
+	X(IpReasmFails)                                                                  \
+	X(IpReasmTimeout)                                                                \
+	X(IpExtInCsumErrors)                                                             \
+	X(IpExtInTruncatedPkts) /* total length beyond the frame */                      \
+	X(IpFragOKs)                                                                     \
+	X(IpFragFails) /* too big for the MTU and not fragmentable */                    \
+	X(IpFragCreates)                                                                 \
+	/* ICMP */                                                                       \
+	X(IcmpInMsgs)                                                                    \
+	X(IcmpInErrors)                                                                  \
+	X(IcmpInCsumErrors)                                                              \
+	X(IcmpInDestUnreachs)                                                            \
+	X(IcmpInEchos)                                                                   \
+	X(IcmpOutMsgs)                                                                   \
+	X(IcmpOutErrors)                                                                 \
+	X(IcmpOutDestUnreachs)                                                           \
+	X(IcmpOutEchoReps)                                                               \
+	X(SynackIcmpOutRateLimited)                                                      \
+	X(IcmpInEchoReps)                                                                \
+	X(IcmpInTimeExcds)                                                               \
+	X(IcmpInParmProbs)                                                               \
+	X(IcmpOutTimeExcds)                                                              \
+	X(SynackIcmpInTcpErrors) /* errors quoting our TCP segments, given to TCP */     \
+	/* TCP (nstat Tcp*) */                                                           \
+	X(TcpActiveOpens)                                                                \
+	X(TcpPassiveOpens)                                                               \
+	X(TcpAttemptFails)                                                               \
+	X(TcpEstabResets)                                                                \
+	X(TcpCurrEstab)                                                                  \
+	X(TcpInSegs)                                                                     \
+	X(TcpOutSegs)                                                                    \
+	X(TcpRetransSegs)                                                                \
+	X(TcpInErrs)                                                                     \
+	X(TcpOutRsts)                                                                    \
+	X(TcpInCsumErrors)                                                               \
+	/* TCP extended (nstat TcpExt*) */                                               \
+	X(TcpExtTCPChallengeACK)                                                         \
+	X(TcpExtTCPSYNChallenge)                                                         \
+	X(TcpExtListenOverflows)                                                         \
+	X(TcpExtListenDrops)                                                             \
+	X(TcpExtTW)                                                                      \
+	X(TcpExtTWRecycled)                                                              \
+	X(TcpExtTWKilled)                                                                \
+	X(TcpExtDelayedACKs)                                                             \
+	X(TcpExtPAWSEstab)                                                               \
+	X(TcpExtTCPFastRetrans)                                                          \
+	X(TcpExtTCPTimeouts)                                                             \
+	X(TcpExtTCPSynRetrans)                                                           \
+	X(TcpExtTCPOFOQueue)                                                             \
+	X(TcpExtTCPOFODrop)                                                              \
+	X(TcpExtTCPZeroWindowDrop)                                                       \
+	X(TcpExtTCPRcvQDrop)                                                             \
+	X(TcpExtTCPAbortOnData)                                                          \
+	X(TcpExtTCPAbortOnClose)                                                         \
+	X(TcpExtTCPAbortOnTimeout)                                                       \
+	X(TcpExtTCPAbortOnLinger)                                                        \
+	X(TcpExtTCPKeepAlive)                                                            \
+	X(TcpExtTCPWinProbe)                                                             \
+	X(TcpExtTCPFullUndo)                                                             \
+	X(TcpExtTCPSACKReneging)                                                         \
+	X(TcpExtTCPPureAcks)                                                             \
+	X(TcpExtTCPHPAcks)                                                               \
+	X(TcpExtTCPOrigDataSent)                                                         \
+	X(TcpExtTCPACKSkippedChallenge)                                                  \
+	X(TcpExtOutOfWindowIcmps)                                                        \
+	X(SynackTcpIcmpSoftErrors)                                                       \
+	X(SynackTcpIcmpHardErrors)                                                       \
+	X(SynackTcpNoConnSlots)                                                          \
+	X(TcpExtSyncookiesSent)                                                          \
+	X(TcpExtSyncookiesRecv)                                                          \
+	X(TcpExtSyncookiesFailed)                                                        \
+	X(TcpExtTCPMemoryPressures) /* entered memory pressure (tcp_mem.c) */            \
+	X(SynackTcpMemBytes)	    /* gauge: buffer bytes charged to the budget */      \
+	X(TcpExtTCPTimeWaitOverflow)                                                     \
+	X(TcpExtTCPAbortOnMemory)                                                        \
+	X(SynackTcpTimeWait) /* gauge: TIME-WAIT records (ss -s "timewait") */           \
 	X(SynackTcpOrphans)  /* gauge: orphans (sockstat "orphan") */
 
 enum stack_counter_id {
