@@ -196,9 +196,14 @@ struct ctl_conn_row {
 	uint8_t addr[2][4];
 };
 
+/*
+ * The connections' infos, copied while the core walks its table. Rows point
+ * into themselves, so they are built only once every info is in and the row
+ * array has its final size (a row moved by a realloc would point into freed
+ * memory).
+ */
 struct ctl_conn_walk {
-	struct ctl_server *srv;
-	struct ctl_conn_row *rows;
+	struct stack_tcp_info *v;
 	size_t n, cap;
 };
 
@@ -259,14 +264,14 @@ static int ctl_conn_collect(void *ctx, stack_sock sock, const struct stack_tcp_i
 
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct ctl_conn_row *v = realloc(w->rows, cap * sizeof(*v));
+		struct stack_tcp_info *v = realloc(w->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
-		w->rows = v;
+		w->v = v;
 		w->cap = cap;
 	}
-	ctl_conn_fill(w->srv, info, &w->rows[w->n++]);
+	w->v[w->n++] = *info;
 	return 0;
 }
 
@@ -274,26 +279,32 @@ static int ctl_handle_list_conns(struct ctl_session *ss, uint64_t id)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__ConnList cl = SYNACK__V1__CONN_LIST__INIT;
-	struct ctl_conn_walk w = { .srv = ss->srv };
+	struct ctl_conn_walk w = { 0 };
+	struct ctl_conn_row *rows = NULL;
 	Synack__V1__ConnEntry **v = NULL;
 	int r = stack_tcp_foreach(ss->srv->stack, ctl_conn_collect, &w);
 
-	if (r == 0 && w.n && !(v = calloc(w.n, sizeof(*v))))
+	if (r == 0 && w.n &&
+	    (!(rows = calloc(w.n, sizeof(*rows))) || !(v = calloc(w.n, sizeof(*v)))))
 		r = -ENOMEM;
 	if (r < 0) {
-		free(w.rows);
+		free(rows);
+		free(w.v);
 		ctl_reply_status(ss, id, r, "listing connections");
 		return -r;
 	}
-	for (size_t i = 0; i < w.n; i++)
-		v[i] = &w.rows[i].e;
+	for (size_t i = 0; i < w.n; i++) {
+		ctl_conn_fill(ss->srv, &w.v[i], &rows[i]);
+		v[i] = &rows[i].e;
+	}
 	cl.conns = v;
 	cl.n_conns = w.n;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_CONNS;
 	rp.conns = &cl;
 	ctl_reply_ok(ss, id, &rp);
 	free(v);
-	free(w.rows);
+	free(rows);
+	free(w.v);
 	return 0;
 }
 

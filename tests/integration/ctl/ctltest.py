@@ -33,6 +33,7 @@ class Ctl:
             group, admin = control_groups
             text = text.replace('  group: ""\n  admin_group: ""\n',
                                 f'  group: {group}\n  admin_group: {admin}\n  mode: "0666"\n')
+        self.text = text
         self.d = self.h.start(text)
         self.sock = os.path.join(self.h.tmp, "control.sock")
         self.rpc = os.path.join(self.h.tmp, "synackd.sock")
