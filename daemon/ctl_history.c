@@ -4,23 +4,33 @@
  * ctl_history.h): a hash of live connections by 4-tuple, an age list of
  * live rings and one of closed rings, and the bounds that keep it small.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_history.h"
+#include "siphash.h"
 
 /* Rings start this small and double up to the configured entry count. */
-#define CTL_HIST_FIRST_CAP 16u
+#define CTL_HIST_FIRST_CAP   16u
+/* Buckets of the tuple hash at least (more when more live rings are allowed). */
+#define CTL_HIST_MIN_BUCKETS 64u
 
-static uint32_t ctl_history_bucket(const struct stack_endpoint *l, const struct stack_endpoint *r)
+/*
+ * SipHash of the 4-tuple under the history's random key: peers choose the
+ * remote half of every tuple, and with an unkeyed hash they could put every
+ * SYN on one chain and make each traced segment walk all of it.
+ */
+static uint32_t ctl_history_bucket(const struct ctl_history *h, const struct stack_endpoint *l,
+				   const struct stack_endpoint *r)
 {
-	uint64_t x = ((uint64_t)l->addr << 32 | r->addr) ^
-		     ((uint64_t)l->port << 48 | (uint64_t)r->port << 16);
+	uint8_t b[12];
 
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return (uint32_t)(x % CTL_HISTORY_BUCKETS);
+	memcpy(b, &l->addr, 4);
+	memcpy(b + 4, &r->addr, 4);
+	memcpy(b + 8, &l->port, 2);
+	memcpy(b + 10, &r->port, 2);
+	return (uint32_t)siphash24(h->key, b, sizeof(b)) & (h->nbuckets - 1);
 }
 
 static bool ctl_history_same(const struct ctl_hist_conn *c, const struct stack_endpoint *l,
@@ -58,7 +68,7 @@ static void ctl_hist_list_remove(struct ctl_hist_list *l, struct ctl_hist_conn *
 
 static void ctl_history_unhash(struct ctl_history *h, struct ctl_hist_conn *c)
 {
-	struct ctl_hist_conn **pp = &h->buckets[ctl_history_bucket(&c->local, &c->remote)];
+	struct ctl_hist_conn **pp = &h->buckets[ctl_history_bucket(h, &c->local, &c->remote)];
 
 	for (; *pp; pp = &(*pp)->hnext) {
 		if (*pp == c) {
@@ -91,14 +101,25 @@ static void ctl_history_drop_closed(struct ctl_history *h, struct ctl_hist_conn 
 	ctl_hist_conn_free(h, c);
 }
 
-void ctl_history_init(struct ctl_history *h, uint32_t events, uint32_t max_closed, uint64_t keep_us,
-		      uint32_t max_live)
+int ctl_history_init(struct ctl_history *h, const uint8_t key[16], uint32_t events,
+		     uint32_t max_closed, uint64_t keep_us, uint32_t max_live)
 {
+	uint32_t n = CTL_HIST_MIN_BUCKETS;
+
 	memset(h, 0, sizeof(*h));
 	h->events = events;
 	h->max_closed = max_closed;
 	h->keep_us = keep_us;
 	h->max_live = max_live ? max_live : 1;
+	memcpy(h->key, key, sizeof(h->key));
+	/* at least a bucket per live ring: chains stay about one ring long */
+	while (n < h->max_live && n < (1u << 31))
+		n <<= 1;
+	h->buckets = calloc(n, sizeof(*h->buckets));
+	if (!h->buckets)
+		return -ENOMEM;
+	h->nbuckets = n;
+	return 0;
 }
 
 /* Keep the newest max entries of a ring, in a buffer of exactly that size. */
@@ -144,6 +165,9 @@ void ctl_history_free(struct ctl_history *h)
 		ctl_history_drop_live(h, h->live.first);
 	while (h->closed.first)
 		ctl_history_drop_closed(h, h->closed.first);
+	free(h->buckets);
+	h->buckets = NULL;
+	h->nbuckets = 0;
 }
 
 const struct ctl_hist_entry *ctl_hist_conn_at(const struct ctl_hist_conn *c, uint32_t i)
@@ -161,10 +185,13 @@ void ctl_history_prune(struct ctl_history *h, stack_time_us now)
 struct ctl_hist_conn *ctl_history_lookup(struct ctl_history *h, const struct stack_endpoint *local,
 					 const struct stack_endpoint *remote)
 {
-	struct ctl_hist_conn *c = h->buckets[ctl_history_bucket(local, remote)];
+	struct ctl_hist_conn *c = h->buckets[ctl_history_bucket(h, local, remote)];
 
-	while (c && !ctl_history_same(c, local, remote))
-		c = c->hnext;
+	for (; c; c = c->hnext) {
+		h->probes++;
+		if (ctl_history_same(c, local, remote))
+			break;
+	}
 	return c;
 }
 
@@ -184,6 +211,24 @@ struct ctl_hist_conn *ctl_history_find(struct ctl_history *h, uint64_t id, stack
 	return NULL;
 }
 
+/*
+ * Keep chain b below CTL_HISTORY_CHAIN_MAX rings by letting its oldest go
+ * (new rings go in front). With a random key and a bucket per live ring this
+ * practically never happens; it makes the bound hold whatever the key.
+ */
+static void ctl_history_chain_room(struct ctl_history *h, uint32_t b)
+{
+	struct ctl_hist_conn *c = h->buckets[b], *last = NULL;
+	uint32_t n = 0;
+
+	for (; c; c = c->hnext, n++)
+		last = c;
+	if (n >= CTL_HISTORY_CHAIN_MAX) {
+		ctl_history_drop_live(h, last);
+		h->evicted++;
+	}
+}
+
 static struct ctl_hist_conn *ctl_history_new(struct ctl_history *h, const struct stack_trace *t)
 {
 	struct ctl_hist_conn *c;
@@ -193,12 +238,13 @@ static struct ctl_hist_conn *ctl_history_new(struct ctl_history *h, const struct
 		ctl_history_drop_live(h, h->live.first);
 		h->evicted++;
 	}
+	b = ctl_history_bucket(h, &t->local, &t->remote);
+	ctl_history_chain_room(h, b);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->local = t->local;
 	c->remote = t->remote;
-	b = ctl_history_bucket(&c->local, &c->remote);
 	c->hnext = h->buckets[b];
 	h->buckets[b] = c;
 	ctl_hist_list_append(&h->live, c);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "ctl_handlers.h"
@@ -561,16 +562,16 @@ static const struct daemon_owner_ops ctl_server_owner_ops = {
 	.shutdown = ctl_server_owner_shutdown,
 };
 
-static void ctl_server_history_limits(struct ctl_server *srv, const struct synack_config *cfg,
-				      bool init)
+/* The history's tuple hash gets its own random key (the core's secret stays the core's). */
+static int ctl_server_history_init(struct ctl_server *srv, const struct synack_config *cfg)
 {
-	if (init)
-		ctl_history_init(&srv->hist, cfg->history.events, cfg->history.conns,
-				 cfg->history.keep_us,
-				 cfg->limits.max_conns + CTL_HISTORY_LIVE_SLACK);
-	else
-		ctl_history_set_limits(&srv->hist, cfg->history.events, cfg->history.conns,
-				       cfg->history.keep_us, daemon_now());
+	uint8_t key[16];
+
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		return -errno;
+	return ctl_history_init(&srv->hist, key, cfg->history.events, cfg->history.conns,
+				cfg->history.keep_us,
+				cfg->limits.max_conns + CTL_HISTORY_LIVE_SLACK);
 }
 
 int ctl_server_start(struct daemon *d, struct ctl_server **ret)
@@ -587,9 +588,14 @@ int ctl_server_start(struct daemon *d, struct ctl_server **ret)
 	srv->stack = daemon_stack(d);
 	daemon_get_info(d, &info);
 	srv->started = info.started;
-	ctl_server_history_limits(srv, daemon_config(d), true);
+	r = ctl_server_history_init(srv, daemon_config(d));
+	if (r < 0) {
+		free(srv);
+		return r;
+	}
 	r = daemon_owner_register(d, &ctl_server_owner_ops, srv, &srv->owner_id);
 	if (r < 0) {
+		ctl_history_free(&srv->hist);
 		free(srv);
 		return r;
 	}
@@ -603,7 +609,8 @@ int ctl_server_start(struct daemon *d, struct ctl_server **ret)
 void ctl_server_apply(struct ctl_server *srv, const struct synack_config *cfg)
 {
 	if (srv)
-		ctl_server_history_limits(srv, cfg, false);
+		ctl_history_set_limits(&srv->hist, cfg->history.events, cfg->history.conns,
+				       cfg->history.keep_us, daemon_now());
 }
 
 void ctl_server_free(struct ctl_server *srv)
