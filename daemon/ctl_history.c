@@ -2,7 +2,8 @@
 /*
  * ctl_history.c - per-connection trace rings for `synackctl trace` (see
  * ctl_history.h): a hash of live connections by 4-tuple, an age list of
- * live rings and one of closed rings, and the bounds that keep it small.
+ * live rings and one of closed rings, and the bounds that keep it small;
+ * and the entries themselves, built from the core's trace hook.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "ctl_history.h"
 #include "siphash.h"
+#include "stack_info.h"
 
 /* Rings start this small and double up to the configured entry count. */
 #define CTL_HIST_FIRST_CAP   16u
@@ -338,5 +340,77 @@ struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct sta
 	ctl_hist_conn_push(h, c, e);
 	if (e->kind == CTL_HIST_STATE && e->to == 0 /* CLOSED */)
 		ctl_history_retire(h, c, t->now);
+	return c;
+}
+
+/* The newest history entry of the core for t's connection: the cause of a state change. */
+static void ctl_history_state_cause(struct stack *s, const struct stack_trace *t,
+				    struct ctl_hist_entry *e, uint32_t *seq, uint32_t *ack)
+{
+	struct stack_tcp_history_entry h[16];
+	int n = t->sock ? stack_tcp_history(s, t->sock, h, 16) : 0;
+
+	if (n <= 0)
+		return;
+	const struct stack_tcp_history_entry *last = &h[n - 1];
+	if (last->from != t->state.from || last->to != t->state.to || last->at != t->now)
+		return;
+	e->cause = last->cause;
+	e->flags = last->seg_flags;
+	*seq = last->seg_seq;
+	*ack = last->seg_ack;
+}
+
+static void ctl_history_build_entry(struct stack *s, const struct stack_trace *t,
+				    struct ctl_hist_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->at = t->now;
+	if (t->kind == STACK_TRACE_STATE) {
+		e->kind = CTL_HIST_STATE;
+		e->from = t->state.from;
+		e->to = t->state.to;
+		ctl_history_state_cause(s, t, e, &e->seq, &e->ack);
+		return;
+	}
+	e->kind = t->kind == STACK_TRACE_SEG_IN ? CTL_HIST_SEG_IN : CTL_HIST_SEG_OUT;
+	e->flags = t->seg.flags;
+	e->seq = t->seg.seq;
+	e->ack = t->seg.ack;
+	e->wnd = t->seg.wnd;
+	e->len = t->seg.len;
+}
+
+/* The connection id for t, when the ring does not know it yet (listeners have none here). */
+static uint64_t ctl_history_conn_id(struct ctl_history *h, struct stack *s,
+				    const struct stack_trace *t)
+{
+	struct ctl_hist_conn *c = ctl_history_lookup(h, &t->local, &t->remote);
+	struct stack_tcp_info info;
+
+	if (t->sock == STACK_SOCK_NONE)
+		return c ? c->id : 0;
+	if (c && c->id)
+		return c->id;
+	if (stack_tcp_info(s, t->sock, &info) < 0)
+		return 0;
+	if (info.listener &&
+	    (info.local.port != t->local.port || info.remote.port != t->remote.port ||
+	     info.remote.addr != t->remote.addr))
+		return 0; /* a SYN the listener took: the new connection's id comes later */
+	return info.id;
+}
+
+struct ctl_hist_conn *ctl_history_trace(struct ctl_history *h, struct stack *s,
+					const struct stack_trace *t, struct ctl_hist_entry *ret_e,
+					uint64_t *ret_id)
+{
+	struct ctl_hist_conn *c;
+	uint64_t id;
+
+	ctl_history_build_entry(s, t, ret_e);
+	id = ctl_history_conn_id(h, s, t);
+	c = ctl_history_record(h, t, ret_e, id);
+	*ret_id = c && c->id ? c->id : id;
 	return c;
 }

@@ -94,6 +94,15 @@ void ctl_history_free(struct ctl_history *h);
  */
 struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct stack_trace *t,
 					 const struct ctl_hist_entry *e, uint64_t id);
+/*
+ * Record what the core's trace hook reported (the daemon's trace path): the
+ * entry is built from t (a state change takes its cause from the core's
+ * state history) into ret_e, and ret_id gets the connection's id (0 when not
+ * known yet). Returns the ring, as ctl_history_record().
+ */
+struct ctl_hist_conn *ctl_history_trace(struct ctl_history *h, struct stack *s,
+					const struct stack_trace *t, struct ctl_hist_entry *ret_e,
+					uint64_t *ret_id);
 /* The ring whose connection would take t (live, same tuple), or NULL. */
 struct ctl_hist_conn *ctl_history_lookup(struct ctl_history *h, const struct stack_endpoint *local,
 					 const struct stack_endpoint *remote);

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "ctl_handlers.h"
 #include "ctl_history.h"
 #include "daemon.h"
 #include "frame.h"
@@ -45,30 +46,22 @@
 struct ctl_server;
 
 struct ctl_session {
+	struct ctl_client cl; /* who, and the streams wanted: what the handlers see */
 	struct ctl_session *next;
 	struct ctl_server *srv;
 	uv_pipe_t pipe;
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
 	bool closing, reading;
 	unsigned strikes;
 	struct frame_decoder dec;
 	uint8_t rbuf[16 * 1024];
 	uint64_t queued; /* bytes handed to uv_write and not yet written */
 
-	/* streams */
-	bool events;	   /* Subscribe: state transitions */
-	uint64_t follow;   /* Trace follow: the connection id, 0 none */
-	bool capturing;	   /* Capture */
-	uint64_t cap_left; /* frames still wanted, 0 = no limit */
-	uint32_t cap_snap; /* bytes per frame, 0 = all */
-	uv_timer_t cap_timer;
+	uv_timer_t cap_timer; /* a capture's duration */
 	bool cap_timer_on;
-	uint64_t dropped; /* stream items dropped because we lagged */
 };
 
 struct ctl_server {
+	struct ctl_host host; /* the handlers' view of synackd, with the stats counters */
 	struct daemon *d;
 	uv_loop_t *loop;
 	struct stack *stack;
@@ -78,8 +71,6 @@ struct ctl_server {
 	uint32_t nsubscribers; /* sessions with any stream: skip work when 0 */
 	struct ctl_history hist;
 	stack_time_us started;
-	/* daemon-side counters for `stats` */
-	uint64_t stream_drops, requests, refused;
 };
 
 int ctl_server_start(struct daemon *d, struct ctl_server **ret);
@@ -91,16 +82,5 @@ void ctl_server_free(struct ctl_server *srv);
 void ctl_server_trace(struct ctl_server *srv, const struct stack_trace *t);
 /* The link calls this for every frame read from (out false) or written to the TAP. */
 void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len);
-
-/* ---- for the handlers (ctl_handlers.c) ---- */
-/* Queue one message; stream items (stream true) are dropped past CTL_STREAM_MAX_QUEUED. */
-int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m,
-		     bool stream);
-int ctl_session_send_event(struct ctl_session *ss, Synack__V1__ControlEvent *ev);
-/* 0 when the peer may read (admin false) or change things (admin true), else -EPERM + why. */
-int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t len);
-void ctl_session_streams_changed(struct ctl_session *ss);
-/* Start or stop the capture's duration timer. */
-int ctl_session_capture_timer(struct ctl_session *ss, uint64_t ms);
 
 #endif
