@@ -611,11 +611,12 @@ static int ctl_handle_kill(struct ctl_client *cl, uint64_t id, const Synack__V1_
 		return ENOMEM;
 	}
 	for (size_t i = 0; i < k->n_conns; i++) {
-		int r = ctl_kill_one(cl->host, k->conns[i], k->dry_run, msg[i], sizeof(msg[i]));
+		char why[sizeof(msg[i])]; /* apart from msg[i]: the status is printed from it */
+		int r = ctl_kill_one(cl->host, k->conns[i], k->dry_run, why, sizeof(why));
 
 		synack__v1__kill_outcome__init(&o[i]);
 		o[i].conn = k->conns[i];
-		ctl_status_fill(&st[i], msg[i], sizeof(msg[i]), r, r < 0 ? msg[i] : NULL);
+		ctl_status_fill(&st[i], msg[i], sizeof(msg[i]), r, r < 0 ? why : NULL);
 		o[i].status = &st[i];
 		po[i] = &o[i];
 		if (r < 0 && !first_err)
