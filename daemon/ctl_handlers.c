@@ -150,6 +150,15 @@ static int ctl_handle_hello(struct ctl_client *cl, uint64_t id, const Synack__V1
 	return 0;
 }
 
+/* Every connection to cb, counted: each walk costs O(connections). */
+static int ctl_walk(struct ctl_host *h,
+		    int (*cb)(void *ctx, stack_sock sock, const struct stack_tcp_info *info),
+		    void *ctx)
+{
+	h->walks++;
+	return stack_tcp_foreach(h->stack, cb, ctx);
+}
+
 static int ctl_count_state(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
 {
 	uint32_t *by_state = ctx;
@@ -168,7 +177,7 @@ static int ctl_handle_status(struct ctl_client *cl, uint64_t id)
 	struct ctl_host_info info;
 
 	cl->host->ops->info(cl->host, &info);
-	stack_tcp_foreach(cl->host->stack, ctl_count_state, by_state);
+	ctl_walk(cl->host, ctl_count_state, by_state);
 	si.version = SYNACK_VERSION;
 	si.uptime_us = cl->host->ops->now(cl->host) - info.started;
 	si.tap = info.tap;
@@ -281,7 +290,7 @@ static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id)
 	struct ctl_conn_walk w = { 0 };
 	struct ctl_conn_row *rows = NULL;
 	Synack__V1__ConnEntry **v = NULL;
-	int r = stack_tcp_foreach(cl->host->stack, ctl_conn_collect, &w);
+	int r = ctl_walk(cl->host, ctl_conn_collect, &w);
 
 	if (r == 0 && w.n &&
 	    (!(rows = calloc(w.n, sizeof(*rows))) || !(v = calloc(w.n, sizeof(*v)))))
@@ -336,7 +345,7 @@ static bool ctl_conn_lookup(struct ctl_host *h, uint64_t id, struct ctl_find *re
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->id = id;
-	return stack_tcp_foreach(h->stack, ctl_find_conn, ret) == 1;
+	return ctl_walk(h, ctl_find_conn, ret) == 1;
 }
 
 static int ctl_handle_trace(struct ctl_client *cl, uint64_t id, const Synack__V1__Trace *t)
@@ -562,33 +571,100 @@ static int ctl_handle_set_tunable(struct ctl_client *cl, uint64_t id,
 	return 0;
 }
 
-/* Abort one connection; RPC clients that own it are told (Reset, then Closed). */
-static int ctl_kill_one(struct ctl_host *h, uint64_t conn, bool dry_run, char *why, size_t len)
+/* What a kill needs of a connection; the table is walked once per request, not per id. */
+struct ctl_kill_target {
+	uint64_t id, owner;
+	stack_sock sock;
+	bool orphan, gone;
+	const char *state_name; /* static, from the core */
+};
+
+struct ctl_kill_index {
+	struct ctl_kill_target *v;
+	size_t n, cap;
+};
+
+static int ctl_kill_collect(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
 {
-	struct ctl_find f;
+	struct ctl_kill_index *x = ctx;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct ctl_kill_target *v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n++] = (struct ctl_kill_target){ .id = info->id,
+						 .owner = info->owner,
+						 .sock = sock,
+						 .orphan = info->orphan,
+						 .state_name = info->state_name };
+	return 0;
+}
+
+static int ctl_kill_target_cmp(const void *a, const void *b)
+{
+	const struct ctl_kill_target *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Every connection, sorted by id. */
+static int ctl_kill_index(struct ctl_host *h, struct ctl_kill_index *ret)
+{
 	int r;
 
-	if (!ctl_conn_lookup(h, conn, &f)) {
+	memset(ret, 0, sizeof(*ret));
+	r = ctl_walk(h, ctl_kill_collect, ret);
+	if (r < 0) {
+		free(ret->v);
+		return r;
+	}
+	if (ret->n)
+		qsort(ret->v, ret->n, sizeof(*ret->v), ctl_kill_target_cmp);
+	return 0;
+}
+
+static struct ctl_kill_target *ctl_kill_find(struct ctl_kill_index *x, uint64_t id)
+{
+	struct ctl_kill_target key = { .id = id };
+	struct ctl_kill_target *t =
+		x->n ? bsearch(&key, x->v, x->n, sizeof(*x->v), ctl_kill_target_cmp) : NULL;
+
+	return t && !t->gone ? t : NULL;
+}
+
+/* Abort one connection; RPC clients that own it are told (Reset, then Closed). */
+static int ctl_kill_one(struct ctl_host *h, struct ctl_kill_index *x, uint64_t conn, bool dry_run,
+			char *why, size_t len)
+{
+	struct ctl_kill_target *t = ctl_kill_find(x, conn);
+	int r;
+
+	if (!t) {
 		snprintf(why, len, "no connection %llu", (unsigned long long)conn);
 		return -ESRCH;
 	}
 	if (dry_run)
 		return 0;
-	if (f.info.orphan) {
+	if (t->orphan) {
 		/* closed by its owner and finishing on its own: nobody to tell */
-		r = stack_tcp_kill_orphan(h->stack, h->ops->now(h), f.sock);
+		r = stack_tcp_kill_orphan(h->stack, h->ops->now(h), t->sock);
 	} else {
-		r = h->ops->kill_owned(h, f.info.owner, f.sock);
+		r = h->ops->kill_owned(h, t->owner, t->sock);
 		if (r == -ENOENT)
-			r = stack_tcp_abort(h->stack, h->ops->now(h), f.sock);
+			r = stack_tcp_abort(h->stack, h->ops->now(h), t->sock);
 	}
 	if (r < 0) {
 		snprintf(why, len, "cannot abort connection %llu: %s", (unsigned long long)conn,
 			 status_message(r));
 		return r;
 	}
-	log_info("control: connection %llu (%s) aborted", (unsigned long long)conn,
-		 f.info.state_name);
+	t->gone = true; /* named twice: the second finds it gone */
+	log_info("control: connection %llu (%s) aborted", (unsigned long long)conn, t->state_name);
 	return 0;
 }
 
@@ -600,19 +676,24 @@ static int ctl_handle_kill(struct ctl_client *cl, uint64_t id, const Synack__V1_
 	Synack__V1__Status *st;
 	char(*msg)[160];
 	int first_err = 0;
+	struct ctl_kill_index x;
 
+	if (ctl_kill_index(cl->host, &x) < 0) {
+		ctl_reply_status(cl, id, -ENOMEM, NULL);
+		return ENOMEM;
+	}
 	o = calloc(k->n_conns + 1, sizeof(*o));
 	po = calloc(k->n_conns + 1, sizeof(*po));
 	st = calloc(k->n_conns + 1, sizeof(*st));
 	msg = calloc(k->n_conns + 1, sizeof(*msg));
 	if (!o || !po || !st || !msg) {
-		free(o), free(po), free(st), free(msg);
+		free(o), free(po), free(st), free(msg), free(x.v);
 		ctl_reply_status(cl, id, -ENOMEM, NULL);
 		return ENOMEM;
 	}
 	for (size_t i = 0; i < k->n_conns; i++) {
 		char why[sizeof(msg[i])]; /* apart from msg[i]: the status is printed from it */
-		int r = ctl_kill_one(cl->host, k->conns[i], k->dry_run, why, sizeof(why));
+		int r = ctl_kill_one(cl->host, &x, k->conns[i], k->dry_run, why, sizeof(why));
 
 		synack__v1__kill_outcome__init(&o[i]);
 		o[i].conn = k->conns[i];
@@ -637,7 +718,7 @@ static int ctl_handle_kill(struct ctl_client *cl, uint64_t id, const Synack__V1_
 	} else {
 		ctl_reply_ok(cl, id, &rp);
 	}
-	free(o), free(po), free(st), free(msg);
+	free(o), free(po), free(st), free(msg), free(x.v);
 	return first_err ? -first_err : 0;
 }
 

@@ -80,6 +80,8 @@ struct ctl_host {
 	const struct synack_config *cfg;
 	/* counters shown by `stats` (the host counts requests and stream drops) */
 	uint64_t requests, refused, stream_drops;
+	/* walks over the whole connection table: a request makes a bounded number */
+	uint64_t walks;
 };
 
 /* Run the request and queue its reply; returns the status code sent (0 or positive errno). */

@@ -124,11 +124,56 @@ static void test_kill_unknown_says_why(void **state)
 	ctl_world_teardown(&w);
 }
 
+/*
+ * A reader's dry-run kill of 2,000 ids (a 64 KiB request holds ~30,000):
+ * the table is walked a bounded number of times, not once per id, and
+ * each id gets its outcome.
+ */
+static void test_kill_many_ids_bounded(void **state)
+{
+	static struct ctl_world w;
+	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
+	Synack__V1__Kill k = SYNACK__V1__KILL__INIT;
+	Synack__V1__ControlServerMessage *m;
+	Synack__V1__ControlReply *rp;
+	static uint64_t ids[2000];
+	size_t n = 0, ok = 0;
+	uint64_t walks;
+
+	ctl_world_setup(&w, CTL_WORLD_READER);
+	ctl_world_act(&w, 0x06);
+	ctl_world_step(&w, 300000);
+	stack_tcp_foreach(w.host.stack, count_conn, &n);
+	for (size_t i = 0; i < 2000; i++)
+		ids[i] = 2000 - i; /* every live id, in a different order, and many unknown */
+	rq.id = 9;
+	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_KILL;
+	rq.kill = &k;
+	k.conns = ids;
+	k.n_conns = 2000;
+	k.dry_run = true;
+	walks = w.host.walks;
+	request(&w, &rq);
+	print_message("2000 ids: %llu walks of %zu connections\n",
+		      (unsigned long long)(w.host.walks - walks), n);
+	assert_true(w.host.walks - walks <= 2);
+	rp = last_reply(&w, &m);
+	assert_int_equal(rp->kill->n_outcomes, 2000);
+	for (size_t i = 0; i < 2000; i++) {
+		assert_int_equal(rp->kill->outcomes[i]->conn, ids[i]);
+		ok += rp->kill->outcomes[i]->status->code == 0;
+	}
+	assert_int_equal(ok, n); /* each live connection once, nothing else */
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	ctl_world_teardown(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_many),
 		cmocka_unit_test(test_kill_unknown_says_why),
+		cmocka_unit_test(test_kill_many_ids_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
