@@ -79,7 +79,7 @@ struct ctl_host {
 	struct ctl_history *hist;
 	const struct synack_config *cfg;
 	/* counters shown by `stats` (the host counts requests and stream drops) */
-	uint64_t requests, refused, stream_drops;
+	uint64_t requests, refused, stream_drops, sessions_refused;
 	/* walks over the whole connection table: a request makes a bounded number */
 	uint64_t walks;
 };

@@ -422,6 +422,7 @@ static void ctl_session_unlink(struct ctl_session *ss)
 		if (*pp == ss) {
 			*pp = ss->next;
 			srv->nsessions--;
+			srv->nroot -= ss->cl.uid == 0;
 			break;
 		}
 	}
@@ -447,6 +448,20 @@ static void ctl_server_reject_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+/* Room for one more session of uid? Root's are always let in. */
+static bool ctl_server_room(struct ctl_server *srv, uid_t uid)
+{
+	uint32_t mine = 0;
+
+	if (uid == 0)
+		return true;
+	if (srv->nsessions - srv->nroot >= CTL_SESSIONS_MAX)
+		return false;
+	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next)
+		mine += ss->cl.uid == uid;
+	return mine < CTL_SESSIONS_PER_UID;
+}
+
 static void ctl_server_on_connection(void *ctx, struct listener *l)
 {
 	struct ctl_server *srv = ctx;
@@ -465,6 +480,16 @@ static void ctl_server_on_connection(void *ctx, struct listener *l)
 	r = listener_accept(l, &ss->pipe);
 	if (r == 0)
 		r = frame_pipe_peer_cred(&ss->pipe, &ss->cl.pid, &ss->cl.uid, &ss->cl.gid);
+	if (r == 0 && !ctl_server_room(srv, ss->cl.uid)) {
+		srv->host.sessions_refused++;
+		log_once(&srv->logged_full, LOG_NOTICE,
+			 "control: uid %u (pid %d) has %u sessions or there are %u: more are "
+			 "closed (counted in SynackCtlSessionsRefused)",
+			 (unsigned)ss->cl.uid, (int)ss->cl.pid, CTL_SESSIONS_PER_UID,
+			 CTL_SESSIONS_MAX);
+		uv_close((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
+		return;
+	}
 	if (r == 0)
 		r = uv_timer_init(srv->loop, &ss->cap_timer);
 	if (r < 0) {
@@ -477,6 +502,7 @@ static void ctl_server_on_connection(void *ctx, struct listener *l)
 	ss->next = srv->sessions;
 	srv->sessions = ss;
 	srv->nsessions++;
+	srv->nroot += ss->cl.uid == 0;
 	ctl_session_read_update(ss);
 	log_debug("control: client connected (pid %d, uid %u, gid %u)", (int)ss->cl.pid,
 		  (unsigned)ss->cl.uid, (unsigned)ss->cl.gid);

@@ -9,6 +9,10 @@
  * control.admin_group (only root when that is ""). Membership counts the
  * peer's primary gid and its supplementary groups (/proc/PID/status).
  *
+ * Sessions: at most CTL_SESSIONS_PER_UID per uid and CTL_SESSIONS_MAX in all;
+ * past that a new one is closed at once and counted (SynackCtlSessionsRefused).
+ * Root's are always let in, so root's synackctl works however many others hold.
+ *
  * Streams: a session may subscribe to state events, follow one connection's
  * trace, and capture the TAP's frames. Stream items are dropped (and
  * counted) when the session has more than CTL_STREAM_MAX_QUEUED bytes
@@ -40,6 +44,9 @@
 #define CTL_STREAM_MAX_QUEUED	(4u << 20)
 /* Queued output beyond which the session's requests are not read. */
 #define CTL_SESSION_MAX_QUEUED	(16u << 20)
+/* Sessions of one uid other than root at once, and of all uids but root. */
+#define CTL_SESSIONS_PER_UID	8
+#define CTL_SESSIONS_MAX	64
 /* Protocol errors before a session is dropped. */
 #define CTL_SESSION_MAX_STRIKES 4
 
@@ -68,6 +75,8 @@ struct ctl_server {
 	uint32_t owner_id;
 	struct ctl_session *sessions;
 	uint32_t nsessions;
+	uint32_t nroot; /* of which root's (not bounded) */
+	bool logged_full;
 	uint32_t nsubscribers; /* sessions with any stream: skip work when 0 */
 	struct ctl_history hist;
 	stack_time_us started;
