@@ -86,9 +86,19 @@ static Synack__V1__TimerKind ctl_pb_timer(const char *name)
 static void ctl_send_reply(struct ctl_client *cl, Synack__V1__ControlReply *rp)
 {
 	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
+	Synack__V1__Status st = SYNACK__V1__STATUS__INIT;
+	Synack__V1__ControlReply small = SYNACK__V1__CONTROL_REPLY__INIT;
 
 	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_REPLY;
 	m.reply = rp;
+	if (cl->host->ops->send(cl, &m, false) != -EMSGSIZE)
+		return;
+	/* a body beyond the frame limit (a huge table): say so rather than stay silent */
+	st.code = status_code_from_errno(-EMSGSIZE);
+	st.message = "the reply is too large for one frame";
+	small.id = rp->id;
+	small.status = &st;
+	m.reply = &small;
 	cl->host->ops->send(cl, &m, false);
 }
 

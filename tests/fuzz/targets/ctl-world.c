@@ -233,9 +233,12 @@ static int cw_send(struct ctl_client *cl, const Synack__V1__ControlServerMessage
 	bool back_is_reply;
 	uint8_t *buf;
 	size_t len;
+	int r;
 
-	/* as frame_pipe_write: a message that does not pack is an error, not a crash */
-	CHECK(frame_pack(&m->base, FRAME_MAX_LIMIT, &buf, &len) == 0);
+	/* as frame_pipe_write: a message too large for a frame is refused, not sent */
+	r = frame_pack(&m->base, f->frame_max, &buf, &len);
+	if (r < 0)
+		return r;
 	frame_alloc_init(&a, 64u << 20);
 	CHECK(frame_unpack(&synack__v1__control_server_message__descriptor, buf + FRAME_HEADER_SIZE,
 			   len - FRAME_HEADER_SIZE, &a, (ProtobufCMessage **)&back) == 0);
@@ -371,11 +374,10 @@ int ctl_world_request(struct ctl_world *f, const uint8_t *p, size_t len)
 	ctl_handle_request(&f->cl, (Synack__V1__ControlRequest *)pm);
 	frame_unpacked_free(pm, &a);
 	CHECK(a.used == 0);
-	CHECK(f->replies == 1 && f->reply_id == id);
 	if (f->who != CTL_WORLD_ROOT)
 		CHECK(memcmp(&before, stack_tunables_get(f->us.s), sizeof(before)) == 0);
 	cw_events(f);
-	return 0;
+	return f->replies == 1 && f->reply_id == id ? 0 : -EPROTO;
 }
 
 void ctl_world_step(struct ctl_world *f, stack_time_us dt)
@@ -411,6 +413,7 @@ void ctl_world_setup(struct ctl_world *f, enum ctl_world_who who)
 	f->who = who;
 	f->cl.uid = f->who == CTL_WORLD_ROOT ? 0 : 65534;
 	f->cl.pid = 4242;
+	f->frame_max = FRAME_MAX_LIMIT;
 	log_set_level(LOG_ERR); /* the handlers log what they change */
 	f->verbose = getenv("FUZZ_CTL_VERBOSE") != NULL;
 	/* two connections to start with: one accepted by a client, one in the queue */

@@ -9,10 +9,10 @@
  * it accepted (owner lookup, kill) and answers access checks for one of
  * three kinds of client.
  *
- * Checked on the way (a trap when not): every request that unpacks gets
- * exactly one reply, carrying its id; every message packs within the frame
- * limit and unpacks again; a client that may not change synackd leaves the
- * tunables as they were; each core gives back every byte at teardown.
+ * Checked on the way (a trap when not): every message sent unpacks again;
+ * a client that may not change synackd leaves the tunables as they were;
+ * each core gives back every byte at teardown. ctl_world_request() says
+ * whether the request got exactly one reply, carrying its id.
  */
 #ifndef SYNACK_TESTS_CTL_WORLD_H
 #define SYNACK_TESTS_CTL_WORLD_H
@@ -74,8 +74,9 @@ struct ctl_world {
 	uint32_t streams;  /* stream_changed calls */
 	uint64_t cap_ms;   /* the last capture timer */
 	uint32_t reloads;
-	bool verbose;  /* $FUZZ_CTL_VERBOSE: print each reply (to check seeds) */
-	uint8_t *last; /* the last reply, packed (frame header first) */
+	bool verbose;	  /* $FUZZ_CTL_VERBOSE: print each reply (to check seeds) */
+	size_t frame_max; /* the largest frame written: FRAME_MAX_LIMIT, less in tests */
+	uint8_t *last;	  /* the last reply, packed (frame header first) */
 	size_t last_len;
 };
 
@@ -83,7 +84,8 @@ void ctl_world_setup(struct ctl_world *w, enum ctl_world_who who);
 void ctl_world_teardown(struct ctl_world *w);
 /*
  * One request's bytes, taken as ctl_session_frame() takes them: unpacked as
- * a synack.v1.ControlRequest and handled. -EBADMSG when it does not unpack.
+ * a synack.v1.ControlRequest and handled. -EBADMSG when it does not unpack,
+ * -EPROTO when it did not get exactly one reply with its id, else 0.
  */
 int ctl_world_request(struct ctl_world *w, const uint8_t *p, size_t len);
 /* Let time pass: the clock moves dt, both cores are polled, frames delivered. */

@@ -17,6 +17,7 @@
  *                accepted, closed by either side, a burst of 64); the first
  *                FUZZ_MAX_ACTS of them count, and only the first burst.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -61,7 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = (size_t)(b[0] << 8 | b[1]) % 8192;
 			if (len > n)
 				len = n;
-			ctl_world_request(&f, p, len);
+			/* every request that unpacks gets exactly one reply, with its id */
+			if (ctl_world_request(&f, p, len) == -EPROTO)
+				__builtin_trap();
 			p += len;
 			n -= len;
 			break;

@@ -168,12 +168,45 @@ static void test_kill_many_ids_bounded(void **state)
 	ctl_world_teardown(&w);
 }
 
+/* A list too large for one frame gets a status reply saying so, not silence. */
+static void test_reply_too_large(void **state)
+{
+	static struct ctl_world w;
+	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
+	Synack__V1__ListConns lc = SYNACK__V1__LIST_CONNS__INIT;
+	Synack__V1__ControlServerMessage *m;
+	Synack__V1__ControlReply *rp;
+	size_t len;
+	uint8_t *buf;
+
+	ctl_world_setup(&w, CTL_WORLD_READER);
+	ctl_world_act(&w, 0x06);
+	ctl_world_step(&w, 300000);
+	w.frame_max = 2048; /* 68 rows do not fit; FRAME_MAX_LIMIT is 64 MiB in synackd */
+	rq.id = 10;
+	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS;
+	rq.list_conns = &lc;
+	len = protobuf_c_message_get_packed_size(&rq.base);
+	buf = malloc(len);
+	assert_non_null(buf);
+	protobuf_c_message_pack(&rq.base, buf);
+	assert_int_equal(ctl_world_request(&w, buf, len), 0); /* one reply, with the id */
+	free(buf);
+	rp = last_reply(&w, &m);
+	assert_int_equal(rp->id, 10);
+	assert_int_equal(rp->status->code, status_code_from_errno(-EMSGSIZE));
+	assert_non_null(strstr(rp->status->message, "too large"));
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	ctl_world_teardown(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_many),
 		cmocka_unit_test(test_kill_unknown_says_why),
 		cmocka_unit_test(test_kill_many_ids_bounded),
+		cmocka_unit_test(test_reply_too_large),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
