@@ -6,8 +6,8 @@
  * (history, state events, trace --follow) and by the link (capture).
  */
 #include <errno.h>
-#include <stddef.h>
 #include <grp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
