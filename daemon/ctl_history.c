@@ -314,14 +314,12 @@ static void ctl_history_retire(struct ctl_history *h, struct ctl_hist_conn *c, s
 	ctl_hist_list_append(&h->closed, c);
 }
 
-struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct stack_trace *t,
-					 const struct ctl_hist_entry *e, uint64_t id)
+/* Record e in c, the ring found for t's tuple (NULL: none), as ctl_history_record(). */
+static struct ctl_hist_conn *ctl_history_record_found(struct ctl_history *h,
+						      struct ctl_hist_conn *c,
+						      const struct stack_trace *t,
+						      const struct ctl_hist_entry *e, uint64_t id)
 {
-	struct ctl_hist_conn *c;
-
-	/* pruning first: the ring returned stays valid until the next call */
-	ctl_history_prune(h, t->now);
-	c = ctl_history_lookup(h, &t->local, &t->remote);
 	/* a new connection on a tuple that is still tracked: the old ring ends here */
 	if (c && id && c->id && c->id != id) {
 		ctl_history_retire(h, c, t->now);
@@ -341,6 +339,14 @@ struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct sta
 	if (e->kind == CTL_HIST_STATE && e->to == 0 /* CLOSED */)
 		ctl_history_retire(h, c, t->now);
 	return c;
+}
+
+struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct stack_trace *t,
+					 const struct ctl_hist_entry *e, uint64_t id)
+{
+	/* pruning first: the ring returned stays valid until the next call */
+	ctl_history_prune(h, t->now);
+	return ctl_history_record_found(h, ctl_history_lookup(h, &t->local, &t->remote), t, e, id);
 }
 
 /* The newest history entry of the core for t's connection: the cause of a state change. */
@@ -382,10 +388,9 @@ static void ctl_history_build_entry(struct stack *s, const struct stack_trace *t
 }
 
 /* The connection id for t, when the ring does not know it yet (listeners have none here). */
-static uint64_t ctl_history_conn_id(struct ctl_history *h, struct stack *s,
+static uint64_t ctl_history_conn_id(const struct ctl_hist_conn *c, struct stack *s,
 				    const struct stack_trace *t)
 {
-	struct ctl_hist_conn *c = ctl_history_lookup(h, &t->local, &t->remote);
 	struct stack_tcp_info info;
 
 	if (t->sock == STACK_SOCK_NONE)
@@ -409,8 +414,11 @@ struct ctl_hist_conn *ctl_history_trace(struct ctl_history *h, struct stack *s,
 	uint64_t id;
 
 	ctl_history_build_entry(s, t, ret_e);
-	id = ctl_history_conn_id(h, s, t);
-	c = ctl_history_record(h, t, ret_e, id);
+	ctl_history_prune(h, t->now);
+	/* one lookup per trace: the ring found gives the id and takes the entry */
+	c = ctl_history_lookup(h, &t->local, &t->remote);
+	id = ctl_history_conn_id(c, s, t);
+	c = ctl_history_record_found(h, c, t, ret_e, id);
 	*ret_id = c && c->id ? c->id : id;
 	return c;
 }
