@@ -12,9 +12,8 @@
 
 #include "config.h"
 #include "ctl_handlers.h"
-#include "link.h"
+#include "frame.h"
 #include "log.h"
-#include "rpc_server.h"
 #include "stack_info.h"
 #include "status.h"
 #include "synack-build.h"
@@ -84,13 +83,23 @@ static Synack__V1__TimerKind ctl_pb_timer(const char *name)
 
 /* ------------------------------------------------------------------ replies */
 
-static void ctl_send_reply(struct ctl_session *ss, Synack__V1__ControlReply *rp)
+static void ctl_send_reply(struct ctl_client *cl, Synack__V1__ControlReply *rp)
 {
 	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
+	Synack__V1__Status st = SYNACK__V1__STATUS__INIT;
+	Synack__V1__ControlReply small = SYNACK__V1__CONTROL_REPLY__INIT;
 
 	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_REPLY;
 	m.reply = rp;
-	ctl_session_send(ss, &m, false);
+	if (cl->host->ops->send(cl, &m, false) != -EMSGSIZE)
+		return;
+	/* a body beyond the frame limit (a huge table): say so rather than stay silent */
+	st.code = status_code_from_errno(-EMSGSIZE);
+	st.message = "the reply is too large for one frame";
+	small.id = rp->id;
+	small.status = &st;
+	m.reply = &small;
+	cl->host->ops->send(cl, &m, false);
 }
 
 static void ctl_status_fill(Synack__V1__Status *st, char *buf, size_t len, int err,
@@ -105,7 +114,7 @@ static void ctl_status_fill(Synack__V1__Status *st, char *buf, size_t len, int e
 	st->message = buf;
 }
 
-void ctl_reply_status(struct ctl_session *ss, uint64_t id, int err, const char *detail)
+void ctl_reply_status(struct ctl_client *cl, uint64_t id, int err, const char *detail)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__Status st;
@@ -114,23 +123,23 @@ void ctl_reply_status(struct ctl_session *ss, uint64_t id, int err, const char *
 	ctl_status_fill(&st, msg, sizeof(msg), err, detail);
 	rp.id = id;
 	rp.status = &st;
-	ctl_send_reply(ss, &rp);
+	ctl_send_reply(cl, &rp);
 }
 
 /* An OK reply with a body the caller set in rp. */
-static void ctl_reply_ok(struct ctl_session *ss, uint64_t id, Synack__V1__ControlReply *rp)
+static void ctl_reply_ok(struct ctl_client *cl, uint64_t id, Synack__V1__ControlReply *rp)
 {
 	Synack__V1__Status st = SYNACK__V1__STATUS__INIT;
 
 	st.message = "";
 	rp->id = id;
 	rp->status = &st;
-	ctl_send_reply(ss, rp);
+	ctl_send_reply(cl, rp);
 }
 
 /* ------------------------------------------------------------------ reading */
 
-static int ctl_handle_hello(struct ctl_session *ss, uint64_t id, const Synack__V1__ControlHello *h)
+static int ctl_handle_hello(struct ctl_client *cl, uint64_t id, const Synack__V1__ControlHello *h)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__ControlHelloReply hr = SYNACK__V1__CONTROL_HELLO_REPLY__INIT;
@@ -139,16 +148,25 @@ static int ctl_handle_hello(struct ctl_session *ss, uint64_t id, const Synack__V
 	if (h->version != PROTO_VERSION) {
 		snprintf(why, sizeof(why), "synackctl speaks %u, synackd speaks %u", h->version,
 			 PROTO_VERSION);
-		ctl_reply_status(ss, id, -EPROTONOSUPPORT, why);
+		ctl_reply_status(cl, id, -EPROTONOSUPPORT, why);
 		return EPROTONOSUPPORT;
 	}
 	hr.version = PROTO_VERSION;
 	hr.server_name = "synackd " SYNACK_VERSION;
-	hr.admin = ctl_session_allowed(ss, true, why, sizeof(why)) == 0;
+	hr.admin = cl->host->ops->allowed(cl, true, why, sizeof(why)) == 0;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_HELLO;
 	rp.hello = &hr;
-	ctl_reply_ok(ss, id, &rp);
+	ctl_reply_ok(cl, id, &rp);
 	return 0;
+}
+
+/* Every connection to cb, counted: each walk costs O(connections). */
+static int ctl_walk(struct ctl_host *h,
+		    int (*cb)(void *ctx, stack_sock sock, const struct stack_tcp_info *info),
+		    void *ctx)
+{
+	h->walks++;
+	return stack_tcp_foreach(h->stack, cb, ctx);
 }
 
 static int ctl_count_state(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
@@ -160,18 +178,18 @@ static int ctl_count_state(void *ctx, stack_sock sock, const struct stack_tcp_in
 	return 0;
 }
 
-static int ctl_handle_status(struct ctl_session *ss, uint64_t id)
+static int ctl_handle_status(struct ctl_client *cl, uint64_t id)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__StatusInfo si = SYNACK__V1__STATUS_INFO__INIT;
-	const struct synack_config *cfg = daemon_config(ss->srv->d);
+	const struct synack_config *cfg = cl->host->cfg;
 	uint32_t by_state[SYNACK__V1__TCP_STATE__TCP_STATE_TIME_WAIT] = { 0 };
-	struct daemon_info info;
+	struct ctl_host_info info;
 
-	daemon_get_info(ss->srv->d, &info);
-	stack_tcp_foreach(ss->srv->stack, ctl_count_state, by_state);
+	cl->host->ops->info(cl->host, &info);
+	ctl_walk(cl->host, ctl_count_state, by_state);
 	si.version = SYNACK_VERSION;
-	si.uptime_us = daemon_now() - info.started;
+	si.uptime_us = cl->host->ops->now(cl->host) - info.started;
 	si.tap = info.tap;
 	si.mac.data = info.mac;
 	si.mac.len = 6;
@@ -185,7 +203,7 @@ static int ctl_handle_status(struct ctl_session *ss, uint64_t id)
 	si.impaired = false; /* impairment is not implemented yet */
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_STATUS_INFO;
 	rp.status_info = &si;
-	ctl_reply_ok(ss, id, &rp);
+	ctl_reply_ok(cl, id, &rp);
 	return 0;
 }
 
@@ -196,19 +214,24 @@ struct ctl_conn_row {
 	uint8_t addr[2][4];
 };
 
+/*
+ * The connections' infos, copied while the core walks its table. Rows point
+ * into themselves, so they are built only once every info is in and the row
+ * array has its final size (a row moved by a realloc would point into freed
+ * memory).
+ */
 struct ctl_conn_walk {
-	struct ctl_server *srv;
-	struct ctl_conn_row *rows;
+	struct stack_tcp_info *v;
 	size_t n, cap;
 };
 
-static void ctl_conn_owner(struct ctl_server *srv, uint64_t owner, Synack__V1__ConnEntry *e)
+static void ctl_conn_owner(struct ctl_host *h, uint64_t owner, Synack__V1__ConnEntry *e)
 {
 	const char *name;
 	pid_t pid;
 	uid_t uid;
 
-	if (rpc_server_owner_info(daemon_rpc_server(srv->d), owner, &pid, &uid, &name) < 0)
+	if (h->ops->owner_info(h, owner, &pid, &uid, &name) < 0)
 		return;
 	e->owner_known = true;
 	e->owner_pid = pid;
@@ -216,7 +239,7 @@ static void ctl_conn_owner(struct ctl_server *srv, uint64_t owner, Synack__V1__C
 	e->owner_name = (char *)name;
 }
 
-static void ctl_conn_fill(struct ctl_server *srv, const struct stack_tcp_info *in,
+static void ctl_conn_fill(struct ctl_host *h, const struct stack_tcp_info *in,
 			  struct ctl_conn_row *row)
 {
 	Synack__V1__ConnEntry *e = &row->e;
@@ -250,7 +273,7 @@ static void ctl_conn_fill(struct ctl_server *srv, const struct stack_tcp_info *i
 	e->retrans = in->total_retrans;
 	e->listener = in->listener;
 	e->owner_name = "";
-	ctl_conn_owner(srv, in->owner, e);
+	ctl_conn_owner(h, in->owner, e);
 }
 
 static int ctl_conn_collect(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
@@ -259,49 +282,55 @@ static int ctl_conn_collect(void *ctx, stack_sock sock, const struct stack_tcp_i
 
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct ctl_conn_row *v = realloc(w->rows, cap * sizeof(*v));
+		struct stack_tcp_info *v = realloc(w->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
-		w->rows = v;
+		w->v = v;
 		w->cap = cap;
 	}
-	ctl_conn_fill(w->srv, info, &w->rows[w->n++]);
+	w->v[w->n++] = *info;
 	return 0;
 }
 
-static int ctl_handle_list_conns(struct ctl_session *ss, uint64_t id)
+static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
-	Synack__V1__ConnList cl = SYNACK__V1__CONN_LIST__INIT;
-	struct ctl_conn_walk w = { .srv = ss->srv };
+	Synack__V1__ConnList list = SYNACK__V1__CONN_LIST__INIT;
+	struct ctl_conn_walk w = { 0 };
+	struct ctl_conn_row *rows = NULL;
 	Synack__V1__ConnEntry **v = NULL;
-	int r = stack_tcp_foreach(ss->srv->stack, ctl_conn_collect, &w);
+	int r = ctl_walk(cl->host, ctl_conn_collect, &w);
 
-	if (r == 0 && w.n && !(v = calloc(w.n, sizeof(*v))))
+	if (r == 0 && w.n &&
+	    (!(rows = calloc(w.n, sizeof(*rows))) || !(v = calloc(w.n, sizeof(*v)))))
 		r = -ENOMEM;
 	if (r < 0) {
-		free(w.rows);
-		ctl_reply_status(ss, id, r, "listing connections");
+		free(rows);
+		free(w.v);
+		ctl_reply_status(cl, id, r, "listing connections");
 		return -r;
 	}
-	for (size_t i = 0; i < w.n; i++)
-		v[i] = &w.rows[i].e;
-	cl.conns = v;
-	cl.n_conns = w.n;
+	for (size_t i = 0; i < w.n; i++) {
+		ctl_conn_fill(cl->host, &w.v[i], &rows[i]);
+		v[i] = &rows[i].e;
+	}
+	list.conns = v;
+	list.n_conns = w.n;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_CONNS;
-	rp.conns = &cl;
-	ctl_reply_ok(ss, id, &rp);
+	rp.conns = &list;
+	ctl_reply_ok(cl, id, &rp);
 	free(v);
-	free(w.rows);
+	free(rows);
+	free(w.v);
 	return 0;
 }
 
-static int ctl_handle_subscribe(struct ctl_session *ss, uint64_t id)
+static int ctl_handle_subscribe(struct ctl_client *cl, uint64_t id)
 {
-	ss->events = true;
-	ctl_session_streams_changed(ss);
-	ctl_reply_status(ss, id, 0, NULL);
+	cl->events = true;
+	cl->host->ops->streams_changed(cl);
+	ctl_reply_status(cl, id, 0, NULL);
 	return 0;
 }
 
@@ -322,26 +351,27 @@ static int ctl_find_conn(void *ctx, stack_sock sock, const struct stack_tcp_info
 	return 1;
 }
 
-static bool ctl_conn_lookup(struct ctl_server *srv, uint64_t id, struct ctl_find *ret)
+static bool ctl_conn_lookup(struct ctl_host *h, uint64_t id, struct ctl_find *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->id = id;
-	return stack_tcp_foreach(srv->stack, ctl_find_conn, ret) == 1;
+	return ctl_walk(h, ctl_find_conn, ret) == 1;
 }
 
-static int ctl_handle_trace(struct ctl_session *ss, uint64_t id, const Synack__V1__Trace *t)
+static int ctl_handle_trace(struct ctl_client *cl, uint64_t id, const Synack__V1__Trace *t)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__TraceHistory th = SYNACK__V1__TRACE_HISTORY__INIT;
-	struct ctl_hist_conn *c = ctl_history_find(&ss->srv->hist, t->conn, daemon_now());
+	struct ctl_hist_conn *c =
+		ctl_history_find(cl->host->hist, t->conn, cl->host->ops->now(cl->host));
 	Synack__V1__TraceEntry *te = NULL, **v = NULL;
 	struct ctl_find f;
 	char why[96];
 
-	if (!c && !ctl_conn_lookup(ss->srv, t->conn, &f)) {
+	if (!c && !ctl_conn_lookup(cl->host, t->conn, &f)) {
 		snprintf(why, sizeof(why), "no connection %llu (or its history expired)",
 			 (unsigned long long)t->conn);
-		ctl_reply_status(ss, id, -ESRCH, why); /* ENOENT would read as "no daemon" */
+		ctl_reply_status(cl, id, -ESRCH, why); /* ENOENT would read as "no daemon" */
 		return ESRCH;
 	}
 	if (c && c->n) {
@@ -350,7 +380,7 @@ static int ctl_handle_trace(struct ctl_session *ss, uint64_t id, const Synack__V
 		if (!te || !v) {
 			free(te);
 			free(v);
-			ctl_reply_status(ss, id, -ENOMEM, NULL);
+			ctl_reply_status(cl, id, -ENOMEM, NULL);
 			return ENOMEM;
 		}
 		for (uint32_t i = 0; i < c->n; i++) {
@@ -364,57 +394,41 @@ static int ctl_handle_trace(struct ctl_session *ss, uint64_t id, const Synack__V
 	th.conn = t->conn;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_TRACE;
 	rp.trace = &th;
-	ctl_reply_ok(ss, id, &rp);
+	ctl_reply_ok(cl, id, &rp);
 	free(te);
 	free(v);
 	if (t->follow && !(c && c->closed)) {
-		ss->follow = t->conn;
-		ctl_session_streams_changed(ss);
+		cl->follow = t->conn;
+		cl->host->ops->streams_changed(cl);
 	}
 	return 0;
 }
 
-#define CTL_DAEMON_COUNTERS 11
-
-/* The RPC server's counters (rpc_server.h), after the daemon's. */
-static void ctl_rpc_counters(struct ctl_server *srv, Synack__V1__Counter *v, size_t *n)
-{
-	struct rpc_counter_value rv[RPC_SERVER_COUNTERS];
-
-	rpc_server_counters(daemon_rpc_server(srv->d), rv);
-	for (size_t i = 0; i < RPC_SERVER_COUNTERS; i++) {
-		Synack__V1__Counter *c = &v[(*n)++];
-
-		synack__v1__counter__init(c);
-		c->name = (char *)rv[i].name;
-		c->value = rv[i].value;
-		c->gauge = rv[i].gauge;
-	}
-}
+#define CTL_DAEMON_COUNTERS 12
 
 /* The daemon's own counters, after the core's. */
-static void ctl_daemon_counters(struct ctl_server *srv, Synack__V1__Counter *v, size_t *n)
+static void ctl_daemon_counters(struct ctl_host *h, Synack__V1__Counter *v, size_t *n)
 {
-	const struct link_stats *ls = &daemon_link(srv->d)->stats;
-	struct daemon_info info;
+	struct ctl_host_info info;
 
-	daemon_get_info(srv->d, &info);
+	h->ops->info(h, &info);
 	const struct {
 		const char *name;
 		uint64_t value;
 		bool gauge;
 	} extra[] = {
-		{ "SynackTapRxFrames", ls->rx_frames, false },
-		{ "SynackTapRxBadHeaders", ls->rx_bad_hdr, false },
-		{ "SynackTapTxFrames", ls->tx_frames, false },
-		{ "SynackTapTxQueued", ls->tx_queued, false },
-		{ "SynackTapTxDrops", ls->tx_dropped, false },
-		{ "SynackTapTxErrors", ls->tx_errors, false },
+		{ "SynackTapRxFrames", info.rx_frames, false },
+		{ "SynackTapRxBadHeaders", info.rx_bad_hdr, false },
+		{ "SynackTapTxFrames", info.tx_frames, false },
+		{ "SynackTapTxQueued", info.tx_queued, false },
+		{ "SynackTapTxDrops", info.tx_dropped, false },
+		{ "SynackTapTxErrors", info.tx_errors, false },
 		{ "SynackRpcClients", info.clients, true },
-		{ "SynackCtlRequests", srv->requests, false },
-		{ "SynackCtlRefused", srv->refused, false },
-		{ "SynackCtlStreamDrops", srv->stream_drops, false },
-		{ "SynackHistoryEvicted", srv->hist.evicted, false },
+		{ "SynackCtlRequests", h->requests, false },
+		{ "SynackCtlRefused", h->refused, false },
+		{ "SynackCtlStreamDrops", h->stream_drops, false },
+		{ "SynackHistoryEvicted", h->hist->evicted, false },
+		{ "SynackCtlSessionsRefused", h->sessions_refused, false },
 	};
 	_Static_assert(sizeof(extra) / sizeof(extra[0]) == CTL_DAEMON_COUNTERS,
 		       "CTL_DAEMON_COUNTERS counts the daemon's counters");
@@ -427,16 +441,24 @@ static void ctl_daemon_counters(struct ctl_server *srv, Synack__V1__Counter *v, 
 		c->value = extra[i].value;
 		c->gauge = extra[i].gauge;
 	}
-	ctl_rpc_counters(srv, v, n);
+	/* then the host's other parts (the RPC server's refusals and clean-ups) */
+	for (size_t i = 0; i < info.n_extra && i < CTL_HOST_EXTRA_COUNTERS; i++) {
+		Synack__V1__Counter *c = &v[(*n)++];
+
+		synack__v1__counter__init(c);
+		c->name = (char *)info.extra[i].name;
+		c->value = info.extra[i].value;
+		c->gauge = info.extra[i].gauge;
+	}
 }
 
-static int ctl_handle_stats(struct ctl_session *ss, uint64_t id)
+static int ctl_handle_stats(struct ctl_client *cl, uint64_t id)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
-	Synack__V1__CounterList cl = SYNACK__V1__COUNTER_LIST__INIT;
-	const struct stack_counters *sc = stack_counters_get(ss->srv->stack);
-	Synack__V1__Counter v[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + RPC_SERVER_COUNTERS];
-	Synack__V1__Counter *pv[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + RPC_SERVER_COUNTERS];
+	Synack__V1__CounterList list = SYNACK__V1__COUNTER_LIST__INIT;
+	const struct stack_counters *sc = stack_counters_get(cl->host->stack);
+	Synack__V1__Counter v[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + CTL_HOST_EXTRA_COUNTERS];
+	Synack__V1__Counter *pv[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + CTL_HOST_EXTRA_COUNTERS];
 	size_t n = 0;
 
 	for (unsigned i = 0; i < STACK_CTR_COUNT; i++) {
@@ -447,14 +469,14 @@ static int ctl_handle_stats(struct ctl_session *ss, uint64_t id)
 			     i == STACK_CTR_SynackTcpOrphans || i == STACK_CTR_SynackTcpMemBytes;
 		n++;
 	}
-	ctl_daemon_counters(ss->srv, v, &n);
+	ctl_daemon_counters(cl->host, v, &n);
 	for (size_t i = 0; i < n; i++)
 		pv[i] = &v[i];
-	cl.counters = pv;
-	cl.n_counters = n;
+	list.counters = pv;
+	list.n_counters = n;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_COUNTERS;
-	rp.counters = &cl;
-	ctl_reply_ok(ss, id, &rp);
+	rp.counters = &list;
+	ctl_reply_ok(cl, id, &rp);
 	return 0;
 }
 
@@ -472,15 +494,14 @@ static Synack__V1__TunableUnit ctl_pb_unit(enum stack_tunable_kind k)
 	}
 }
 
-static void ctl_tunable_fill(struct ctl_server *srv, enum stack_tunable_id tid,
-			     Synack__V1__Tunable *t)
+static void ctl_tunable_fill(struct ctl_host *h, enum stack_tunable_id tid, Synack__V1__Tunable *t)
 {
 	const struct stack_tunable_desc *d = stack_tunable_desc(tid);
 
 	synack__v1__tunable__init(t);
 	t->key = (char *)d->key;
 	t->unit = ctl_pb_unit(d->kind);
-	t->value = stack_tunables_read(stack_tunables_get(srv->stack), tid);
+	t->value = stack_tunables_read(stack_tunables_get(h->stack), tid);
 	t->default_ = d->def;
 	t->min = d->min;
 	t->max = d->max;
@@ -489,39 +510,39 @@ static void ctl_tunable_fill(struct ctl_server *srv, enum stack_tunable_id tid,
 }
 
 /* Reply with the tunables from first to first + n - 1. */
-static void ctl_reply_tunables(struct ctl_session *ss, uint64_t id, unsigned first, unsigned n)
+static void ctl_reply_tunables(struct ctl_client *cl, uint64_t id, unsigned first, unsigned n)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__TunableList tl = SYNACK__V1__TUNABLE_LIST__INIT;
 	Synack__V1__Tunable v[STACK_TUN_COUNT_], *pv[STACK_TUN_COUNT_];
 
 	for (unsigned i = 0; i < n; i++) {
-		ctl_tunable_fill(ss->srv, (enum stack_tunable_id)(first + i), &v[i]);
+		ctl_tunable_fill(cl->host, (enum stack_tunable_id)(first + i), &v[i]);
 		pv[i] = &v[i];
 	}
 	tl.tunables = pv;
 	tl.n_tunables = n;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_TUNABLES;
 	rp.tunables = &tl;
-	ctl_reply_ok(ss, id, &rp);
+	ctl_reply_ok(cl, id, &rp);
 }
 
-static int ctl_handle_get_tunables(struct ctl_session *ss, uint64_t id,
+static int ctl_handle_get_tunables(struct ctl_client *cl, uint64_t id,
 				   const Synack__V1__GetTunables *g)
 {
 	enum stack_tunable_id tid;
 	char why[128];
 
 	if (!g->key || !g->key[0]) {
-		ctl_reply_tunables(ss, id, 0, STACK_TUN_COUNT_);
+		ctl_reply_tunables(cl, id, 0, STACK_TUN_COUNT_);
 		return 0;
 	}
 	if (stack_tunable_lookup(g->key, &tid) < 0) {
 		snprintf(why, sizeof(why), "unknown tunable '%.64s'", g->key);
-		ctl_reply_status(ss, id, -EINVAL, why);
+		ctl_reply_status(cl, id, -EINVAL, why);
 		return EINVAL;
 	}
-	ctl_reply_tunables(ss, id, tid, 1);
+	ctl_reply_tunables(cl, id, tid, 1);
 	return 0;
 }
 
@@ -540,7 +561,7 @@ static void ctl_format_value(enum stack_tunable_kind kind, uint64_t v, char *buf
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-static int ctl_handle_set_tunable(struct ctl_session *ss, uint64_t id,
+static int ctl_handle_set_tunable(struct ctl_client *cl, uint64_t id,
 				  const Synack__V1__SetTunable *st)
 {
 	const struct stack_tunable_desc *d;
@@ -550,58 +571,125 @@ static int ctl_handle_set_tunable(struct ctl_session *ss, uint64_t id,
 
 	if (!st->key || stack_tunable_lookup(st->key, &tid) < 0) {
 		snprintf(why, sizeof(why), "unknown tunable '%.64s'", st->key ? st->key : "");
-		ctl_reply_status(ss, id, -EINVAL, why);
+		ctl_reply_status(cl, id, -EINVAL, why);
 		return EINVAL;
 	}
 	d = stack_tunable_desc(tid);
-	r = stack_tunable_set(ss->srv->stack, daemon_now(), tid, st->value);
+	r = stack_tunable_set(cl->host->stack, cl->host->ops->now(cl->host), tid, st->value);
 	ctl_format_value(d->kind, st->value, val, sizeof(val));
 	if (r < 0) {
 		ctl_format_value(d->kind, d->min, lo, sizeof(lo));
 		ctl_format_value(d->kind, d->max, hi, sizeof(hi));
 		snprintf(why, sizeof(why), "%s = %s refused: %s (range %s..%s)", d->key, val,
 			 status_message(r), lo, hi);
-		ctl_reply_status(ss, id, r, why);
+		ctl_reply_status(cl, id, r, why);
 		return -r;
 	}
-	log_info("control: tcp.%s = %s (set by uid %u, pid %d)", d->key, val, (unsigned)ss->uid,
-		 (int)ss->pid);
-	daemon_kick(ss->srv->d);
-	ctl_reply_tunables(ss, id, tid, 1);
+	log_info("control: tcp.%s = %s (set by uid %u, pid %d)", d->key, val, (unsigned)cl->uid,
+		 (int)cl->pid);
+	cl->host->ops->kick(cl->host);
+	ctl_reply_tunables(cl, id, tid, 1);
 	return 0;
 }
 
-/* Abort one connection; RPC clients that own it are told (Reset, then Closed). */
-static int ctl_kill_one(struct ctl_server *srv, uint64_t conn, bool dry_run, char *why, size_t len)
+/* What a kill needs of a connection; the table is walked once per request, not per id. */
+struct ctl_kill_target {
+	uint64_t id, owner;
+	stack_sock sock;
+	bool orphan, gone;
+	const char *state_name; /* static, from the core */
+};
+
+struct ctl_kill_index {
+	struct ctl_kill_target *v;
+	size_t n, cap;
+};
+
+static int ctl_kill_collect(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
 {
-	struct ctl_find f;
+	struct ctl_kill_index *x = ctx;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct ctl_kill_target *v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n++] = (struct ctl_kill_target){ .id = info->id,
+						 .owner = info->owner,
+						 .sock = sock,
+						 .orphan = info->orphan,
+						 .state_name = info->state_name };
+	return 0;
+}
+
+static int ctl_kill_target_cmp(const void *a, const void *b)
+{
+	const struct ctl_kill_target *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Every connection, sorted by id. */
+static int ctl_kill_index(struct ctl_host *h, struct ctl_kill_index *ret)
+{
 	int r;
 
-	if (!ctl_conn_lookup(srv, conn, &f)) {
+	memset(ret, 0, sizeof(*ret));
+	r = ctl_walk(h, ctl_kill_collect, ret);
+	if (r < 0) {
+		free(ret->v);
+		return r;
+	}
+	if (ret->n)
+		qsort(ret->v, ret->n, sizeof(*ret->v), ctl_kill_target_cmp);
+	return 0;
+}
+
+static struct ctl_kill_target *ctl_kill_find(struct ctl_kill_index *x, uint64_t id)
+{
+	struct ctl_kill_target key = { .id = id };
+	struct ctl_kill_target *t =
+		x->n ? bsearch(&key, x->v, x->n, sizeof(*x->v), ctl_kill_target_cmp) : NULL;
+
+	return t && !t->gone ? t : NULL;
+}
+
+/* Abort one connection; RPC clients that own it are told (Reset, then Closed). */
+static int ctl_kill_one(struct ctl_host *h, struct ctl_kill_index *x, uint64_t conn, bool dry_run,
+			char *why, size_t len)
+{
+	struct ctl_kill_target *t = ctl_kill_find(x, conn);
+	int r;
+
+	if (!t) {
 		snprintf(why, len, "no connection %llu", (unsigned long long)conn);
 		return -ESRCH;
 	}
 	if (dry_run)
 		return 0;
-	if (f.info.orphan) {
+	if (t->orphan) {
 		/* closed by its owner and finishing on its own: nobody to tell */
-		r = stack_tcp_kill_orphan(srv->stack, daemon_now(), f.sock);
+		r = stack_tcp_kill_orphan(h->stack, h->ops->now(h), t->sock);
 	} else {
-		r = rpc_server_kill(daemon_rpc_server(srv->d), f.info.owner, f.sock);
+		r = h->ops->kill_owned(h, t->owner, t->sock);
 		if (r == -ENOENT)
-			r = stack_tcp_abort(srv->stack, daemon_now(), f.sock);
+			r = stack_tcp_abort(h->stack, h->ops->now(h), t->sock);
 	}
 	if (r < 0) {
 		snprintf(why, len, "cannot abort connection %llu: %s", (unsigned long long)conn,
 			 status_message(r));
 		return r;
 	}
-	log_info("control: connection %llu (%s) aborted", (unsigned long long)conn,
-		 f.info.state_name);
+	t->gone = true; /* named twice: the second finds it gone */
+	log_info("control: connection %llu (%s) aborted", (unsigned long long)conn, t->state_name);
 	return 0;
 }
 
-static int ctl_handle_kill(struct ctl_session *ss, uint64_t id, const Synack__V1__Kill *k)
+static int ctl_handle_kill(struct ctl_client *cl, uint64_t id, const Synack__V1__Kill *k)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__KillResult kr = SYNACK__V1__KILL_RESULT__INIT;
@@ -609,28 +697,34 @@ static int ctl_handle_kill(struct ctl_session *ss, uint64_t id, const Synack__V1
 	Synack__V1__Status *st;
 	char(*msg)[160];
 	int first_err = 0;
+	struct ctl_kill_index x;
 
+	if (ctl_kill_index(cl->host, &x) < 0) {
+		ctl_reply_status(cl, id, -ENOMEM, NULL);
+		return ENOMEM;
+	}
 	o = calloc(k->n_conns + 1, sizeof(*o));
 	po = calloc(k->n_conns + 1, sizeof(*po));
 	st = calloc(k->n_conns + 1, sizeof(*st));
 	msg = calloc(k->n_conns + 1, sizeof(*msg));
 	if (!o || !po || !st || !msg) {
-		free(o), free(po), free(st), free(msg);
-		ctl_reply_status(ss, id, -ENOMEM, NULL);
+		free(o), free(po), free(st), free(msg), free(x.v);
+		ctl_reply_status(cl, id, -ENOMEM, NULL);
 		return ENOMEM;
 	}
 	for (size_t i = 0; i < k->n_conns; i++) {
-		int r = ctl_kill_one(ss->srv, k->conns[i], k->dry_run, msg[i], sizeof(msg[i]));
+		char why[sizeof(msg[i])]; /* apart from msg[i]: the status is printed from it */
+		int r = ctl_kill_one(cl->host, &x, k->conns[i], k->dry_run, why, sizeof(why));
 
 		synack__v1__kill_outcome__init(&o[i]);
 		o[i].conn = k->conns[i];
-		ctl_status_fill(&st[i], msg[i], sizeof(msg[i]), r, r < 0 ? msg[i] : NULL);
+		ctl_status_fill(&st[i], msg[i], sizeof(msg[i]), r, r < 0 ? why : NULL);
 		o[i].status = &st[i];
 		po[i] = &o[i];
 		if (r < 0 && !first_err)
 			first_err = r;
 	}
-	daemon_kick(ss->srv->d);
+	cl->host->ops->kick(cl->host);
 	kr.outcomes = po;
 	kr.n_outcomes = k->n_conns;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_KILL;
@@ -641,53 +735,53 @@ static int ctl_handle_kill(struct ctl_session *ss, uint64_t id, const Synack__V1
 
 		rp.id = id;
 		rp.status = &s0;
-		ctl_send_reply(ss, &rp);
+		ctl_send_reply(cl, &rp);
 	} else {
-		ctl_reply_ok(ss, id, &rp);
+		ctl_reply_ok(cl, id, &rp);
 	}
-	free(o), free(po), free(st), free(msg);
+	free(o), free(po), free(st), free(msg), free(x.v);
 	return first_err ? -first_err : 0;
 }
 
-static int ctl_handle_capture(struct ctl_session *ss, uint64_t id, const Synack__V1__Capture *c)
+static int ctl_handle_capture(struct ctl_client *cl, uint64_t id, const Synack__V1__Capture *c)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__CaptureStarted cs = SYNACK__V1__CAPTURE_STARTED__INIT;
-	struct daemon_info info;
+	struct ctl_host_info info;
 	int r;
 
-	if (ss->capturing) {
-		ctl_reply_status(ss, id, -EALREADY, "a capture is already running on this session");
+	if (cl->capturing) {
+		ctl_reply_status(cl, id, -EALREADY, "a capture is already running on this session");
 		return EALREADY;
 	}
-	r = ctl_session_capture_timer(ss, c->duration_ms);
+	r = cl->host->ops->capture_timer(cl, c->duration_ms);
 	if (r < 0) {
-		ctl_reply_status(ss, id, r, "capture timer");
+		ctl_reply_status(cl, id, r, "capture timer");
 		return -r;
 	}
-	daemon_get_info(ss->srv->d, &info);
+	cl->host->ops->info(cl->host, &info);
 	cs.ifname = info.tap;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_CAPTURE;
 	rp.capture = &cs;
-	ctl_reply_ok(ss, id, &rp); /* the reply before the first frame */
-	ss->cap_left = c->count;
-	ss->cap_snap = c->snaplen;
-	ss->dropped = 0;
-	ss->capturing = true;
-	ctl_session_streams_changed(ss);
-	log_info("control: capture started by uid %u, pid %d", (unsigned)ss->uid, (int)ss->pid);
+	ctl_reply_ok(cl, id, &rp); /* the reply before the first frame */
+	cl->cap_left = c->count;
+	cl->cap_snap = c->snaplen;
+	cl->dropped = 0;
+	cl->capturing = true;
+	cl->host->ops->streams_changed(cl);
+	log_info("control: capture started by uid %u, pid %d", (unsigned)cl->uid, (int)cl->pid);
 	return 0;
 }
 
-static int ctl_handle_reload(struct ctl_session *ss, uint64_t id)
+static int ctl_handle_reload(struct ctl_client *cl, uint64_t id)
 {
 	struct config_errors errs = { 0 };
 	char msg[CTL_RELOAD_ERRORS_MAX];
 	size_t used = 0;
-	int r = daemon_reload_config(ss->srv->d, &errs);
+	int r = cl->host->ops->reload(cl->host, &errs);
 
 	if (r != -EINVAL) {
-		ctl_reply_status(ss, id, r, r == -EBUSY ? "synackd is stopping" : NULL);
+		ctl_reply_status(cl, id, r, r == -EBUSY ? "synackd is stopping" : NULL);
 		return -r;
 	}
 	msg[0] = '\0';
@@ -703,13 +797,13 @@ static int ctl_handle_reload(struct ctl_session *ss, uint64_t id)
 		used += (size_t)n;
 	}
 	config_errors_free(&errs);
-	ctl_reply_status(ss, id, -EINVAL, msg);
+	ctl_reply_status(cl, id, -EINVAL, msg);
 	return EINVAL;
 }
 
-static int ctl_handle_impair(struct ctl_session *ss, uint64_t id)
+static int ctl_handle_impair(struct ctl_client *cl, uint64_t id)
 {
-	ctl_reply_status(ss, id, -ENOTSUP,
+	ctl_reply_status(cl, id, -ENOTSUP,
 			 "not implemented yet: link impairment is a later feature of synackd");
 	return ENOTSUP;
 }
@@ -740,52 +834,53 @@ static bool ctl_op_open(const Synack__V1__ControlRequest *rq)
 	       rq->op_case == SYNACK__V1__CONTROL_REQUEST__OP_PING;
 }
 
-static int ctl_dispatch(struct ctl_session *ss, const Synack__V1__ControlRequest *rq)
+static int ctl_dispatch(struct ctl_client *cl, const Synack__V1__ControlRequest *rq)
 {
 	uint64_t id = rq->id;
 
 	switch (rq->op_case) {
 	case SYNACK__V1__CONTROL_REQUEST__OP_HELLO:
-		return ctl_handle_hello(ss, id, rq->hello);
+		return ctl_handle_hello(cl, id, rq->hello);
 	case SYNACK__V1__CONTROL_REQUEST__OP_PING:
-		ctl_reply_status(ss, id, 0, NULL);
+		ctl_reply_status(cl, id, 0, NULL);
 		return 0;
 	case SYNACK__V1__CONTROL_REQUEST__OP_STATUS:
-		return ctl_handle_status(ss, id);
+		return ctl_handle_status(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS:
-		return ctl_handle_list_conns(ss, id);
+		return ctl_handle_list_conns(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_SUBSCRIBE:
-		return ctl_handle_subscribe(ss, id);
+		return ctl_handle_subscribe(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_TRACE:
-		return ctl_handle_trace(ss, id, rq->trace);
+		return ctl_handle_trace(cl, id, rq->trace);
 	case SYNACK__V1__CONTROL_REQUEST__OP_STATS:
-		return ctl_handle_stats(ss, id);
+		return ctl_handle_stats(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_GET_TUNABLES:
-		return ctl_handle_get_tunables(ss, id, rq->get_tunables);
+		return ctl_handle_get_tunables(cl, id, rq->get_tunables);
 	case SYNACK__V1__CONTROL_REQUEST__OP_SET_TUNABLE:
-		return ctl_handle_set_tunable(ss, id, rq->set_tunable);
+		return ctl_handle_set_tunable(cl, id, rq->set_tunable);
 	case SYNACK__V1__CONTROL_REQUEST__OP_KILL:
-		return ctl_handle_kill(ss, id, rq->kill);
+		return ctl_handle_kill(cl, id, rq->kill);
 	case SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE:
-		return ctl_handle_capture(ss, id, rq->capture);
+		return ctl_handle_capture(cl, id, rq->capture);
 	case SYNACK__V1__CONTROL_REQUEST__OP_RELOAD:
-		return ctl_handle_reload(ss, id);
+		return ctl_handle_reload(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_IMPAIR:
-		return ctl_handle_impair(ss, id);
+		return ctl_handle_impair(cl, id);
 	default:
-		ctl_reply_status(ss, id, -ENOMSG, "unknown control operation");
+		ctl_reply_status(cl, id, -ENOMSG, "unknown control operation");
 		return ENOMSG;
 	}
 }
 
-int ctl_handle_request(struct ctl_session *ss, const Synack__V1__ControlRequest *rq)
+int ctl_handle_request(struct ctl_client *cl, const Synack__V1__ControlRequest *rq)
 {
 	char why[200];
 
-	if (!ctl_op_open(rq) && ctl_session_allowed(ss, ctl_op_changes(rq), why, sizeof(why)) < 0) {
-		ss->srv->refused++;
-		ctl_reply_status(ss, rq->id, -EPERM, why);
+	if (!ctl_op_open(rq) &&
+	    cl->host->ops->allowed(cl, ctl_op_changes(rq), why, sizeof(why)) < 0) {
+		cl->host->refused++;
+		ctl_reply_status(cl, rq->id, -EPERM, why);
 		return EPERM;
 	}
-	return ctl_dispatch(ss, rq);
+	return ctl_dispatch(cl, rq);
 }

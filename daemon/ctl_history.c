@@ -2,25 +2,37 @@
 /*
  * ctl_history.c - per-connection trace rings for `synackctl trace` (see
  * ctl_history.h): a hash of live connections by 4-tuple, an age list of
- * live rings and one of closed rings, and the bounds that keep it small.
+ * live rings and one of closed rings, and the bounds that keep it small;
+ * and the entries themselves, built from the core's trace hook.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_history.h"
+#include "siphash.h"
+#include "stack_info.h"
 
 /* Rings start this small and double up to the configured entry count. */
-#define CTL_HIST_FIRST_CAP 16u
+#define CTL_HIST_FIRST_CAP   16u
+/* Buckets of the tuple hash at least (more when more live rings are allowed). */
+#define CTL_HIST_MIN_BUCKETS 64u
 
-static uint32_t ctl_history_bucket(const struct stack_endpoint *l, const struct stack_endpoint *r)
+/*
+ * SipHash of the 4-tuple under the history's random key: peers choose the
+ * remote half of every tuple, and with an unkeyed hash they could put every
+ * SYN on one chain and make each traced segment walk all of it.
+ */
+static uint32_t ctl_history_bucket(const struct ctl_history *h, const struct stack_endpoint *l,
+				   const struct stack_endpoint *r)
 {
-	uint64_t x = ((uint64_t)l->addr << 32 | r->addr) ^
-		     ((uint64_t)l->port << 48 | (uint64_t)r->port << 16);
+	uint8_t b[12];
 
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return (uint32_t)(x % CTL_HISTORY_BUCKETS);
+	memcpy(b, &l->addr, 4);
+	memcpy(b + 4, &r->addr, 4);
+	memcpy(b + 8, &l->port, 2);
+	memcpy(b + 10, &r->port, 2);
+	return (uint32_t)siphash24(h->key, b, sizeof(b)) & (h->nbuckets - 1);
 }
 
 static bool ctl_history_same(const struct ctl_hist_conn *c, const struct stack_endpoint *l,
@@ -58,7 +70,7 @@ static void ctl_hist_list_remove(struct ctl_hist_list *l, struct ctl_hist_conn *
 
 static void ctl_history_unhash(struct ctl_history *h, struct ctl_hist_conn *c)
 {
-	struct ctl_hist_conn **pp = &h->buckets[ctl_history_bucket(&c->local, &c->remote)];
+	struct ctl_hist_conn **pp = &h->buckets[ctl_history_bucket(h, &c->local, &c->remote)];
 
 	for (; *pp; pp = &(*pp)->hnext) {
 		if (*pp == c) {
@@ -91,14 +103,25 @@ static void ctl_history_drop_closed(struct ctl_history *h, struct ctl_hist_conn 
 	ctl_hist_conn_free(h, c);
 }
 
-void ctl_history_init(struct ctl_history *h, uint32_t events, uint32_t max_closed, uint64_t keep_us,
-		      uint32_t max_live)
+int ctl_history_init(struct ctl_history *h, const uint8_t key[16], uint32_t events,
+		     uint32_t max_closed, uint64_t keep_us, uint32_t max_live)
 {
+	uint32_t n = CTL_HIST_MIN_BUCKETS;
+
 	memset(h, 0, sizeof(*h));
 	h->events = events;
 	h->max_closed = max_closed;
 	h->keep_us = keep_us;
 	h->max_live = max_live ? max_live : 1;
+	memcpy(h->key, key, sizeof(h->key));
+	/* at least a bucket per live ring: chains stay about one ring long */
+	while (n < h->max_live && n < (1u << 31))
+		n <<= 1;
+	h->buckets = calloc(n, sizeof(*h->buckets));
+	if (!h->buckets)
+		return -ENOMEM;
+	h->nbuckets = n;
+	return 0;
 }
 
 /* Keep the newest max entries of a ring, in a buffer of exactly that size. */
@@ -144,6 +167,9 @@ void ctl_history_free(struct ctl_history *h)
 		ctl_history_drop_live(h, h->live.first);
 	while (h->closed.first)
 		ctl_history_drop_closed(h, h->closed.first);
+	free(h->buckets);
+	h->buckets = NULL;
+	h->nbuckets = 0;
 }
 
 const struct ctl_hist_entry *ctl_hist_conn_at(const struct ctl_hist_conn *c, uint32_t i)
@@ -161,10 +187,13 @@ void ctl_history_prune(struct ctl_history *h, stack_time_us now)
 struct ctl_hist_conn *ctl_history_lookup(struct ctl_history *h, const struct stack_endpoint *local,
 					 const struct stack_endpoint *remote)
 {
-	struct ctl_hist_conn *c = h->buckets[ctl_history_bucket(local, remote)];
+	struct ctl_hist_conn *c = h->buckets[ctl_history_bucket(h, local, remote)];
 
-	while (c && !ctl_history_same(c, local, remote))
-		c = c->hnext;
+	for (; c; c = c->hnext) {
+		h->probes++;
+		if (ctl_history_same(c, local, remote))
+			break;
+	}
 	return c;
 }
 
@@ -184,6 +213,24 @@ struct ctl_hist_conn *ctl_history_find(struct ctl_history *h, uint64_t id, stack
 	return NULL;
 }
 
+/*
+ * Keep chain b below CTL_HISTORY_CHAIN_MAX rings by letting its oldest go
+ * (new rings go in front). With a random key and a bucket per live ring this
+ * practically never happens; it makes the bound hold whatever the key.
+ */
+static void ctl_history_chain_room(struct ctl_history *h, uint32_t b)
+{
+	struct ctl_hist_conn *c = h->buckets[b], *last = NULL;
+	uint32_t n = 0;
+
+	for (; c; c = c->hnext, n++)
+		last = c;
+	if (n >= CTL_HISTORY_CHAIN_MAX) {
+		ctl_history_drop_live(h, last);
+		h->evicted++;
+	}
+}
+
 static struct ctl_hist_conn *ctl_history_new(struct ctl_history *h, const struct stack_trace *t)
 {
 	struct ctl_hist_conn *c;
@@ -193,12 +240,13 @@ static struct ctl_hist_conn *ctl_history_new(struct ctl_history *h, const struct
 		ctl_history_drop_live(h, h->live.first);
 		h->evicted++;
 	}
+	b = ctl_history_bucket(h, &t->local, &t->remote);
+	ctl_history_chain_room(h, b);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->local = t->local;
 	c->remote = t->remote;
-	b = ctl_history_bucket(&c->local, &c->remote);
 	c->hnext = h->buckets[b];
 	h->buckets[b] = c;
 	ctl_hist_list_append(&h->live, c);
@@ -266,14 +314,12 @@ static void ctl_history_retire(struct ctl_history *h, struct ctl_hist_conn *c, s
 	ctl_hist_list_append(&h->closed, c);
 }
 
-struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct stack_trace *t,
-					 const struct ctl_hist_entry *e, uint64_t id)
+/* Record e in c, the ring found for t's tuple (NULL: none), as ctl_history_record(). */
+static struct ctl_hist_conn *ctl_history_record_found(struct ctl_history *h,
+						      struct ctl_hist_conn *c,
+						      const struct stack_trace *t,
+						      const struct ctl_hist_entry *e, uint64_t id)
 {
-	struct ctl_hist_conn *c;
-
-	/* pruning first: the ring returned stays valid until the next call */
-	ctl_history_prune(h, t->now);
-	c = ctl_history_lookup(h, &t->local, &t->remote);
 	/* a new connection on a tuple that is still tracked: the old ring ends here */
 	if (c && id && c->id && c->id != id) {
 		ctl_history_retire(h, c, t->now);
@@ -292,5 +338,87 @@ struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct sta
 	ctl_hist_conn_push(h, c, e);
 	if (e->kind == CTL_HIST_STATE && e->to == 0 /* CLOSED */)
 		ctl_history_retire(h, c, t->now);
+	return c;
+}
+
+struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct stack_trace *t,
+					 const struct ctl_hist_entry *e, uint64_t id)
+{
+	/* pruning first: the ring returned stays valid until the next call */
+	ctl_history_prune(h, t->now);
+	return ctl_history_record_found(h, ctl_history_lookup(h, &t->local, &t->remote), t, e, id);
+}
+
+/* The newest history entry of the core for t's connection: the cause of a state change. */
+static void ctl_history_state_cause(struct stack *s, const struct stack_trace *t,
+				    struct ctl_hist_entry *e, uint32_t *seq, uint32_t *ack)
+{
+	struct stack_tcp_history_entry h[16];
+	int n = t->sock ? stack_tcp_history(s, t->sock, h, 16) : 0;
+
+	if (n <= 0)
+		return;
+	const struct stack_tcp_history_entry *last = &h[n - 1];
+	if (last->from != t->state.from || last->to != t->state.to || last->at != t->now)
+		return;
+	e->cause = last->cause;
+	e->flags = last->seg_flags;
+	*seq = last->seg_seq;
+	*ack = last->seg_ack;
+}
+
+static void ctl_history_build_entry(struct stack *s, const struct stack_trace *t,
+				    struct ctl_hist_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->at = t->now;
+	if (t->kind == STACK_TRACE_STATE) {
+		e->kind = CTL_HIST_STATE;
+		e->from = t->state.from;
+		e->to = t->state.to;
+		ctl_history_state_cause(s, t, e, &e->seq, &e->ack);
+		return;
+	}
+	e->kind = t->kind == STACK_TRACE_SEG_IN ? CTL_HIST_SEG_IN : CTL_HIST_SEG_OUT;
+	e->flags = t->seg.flags;
+	e->seq = t->seg.seq;
+	e->ack = t->seg.ack;
+	e->wnd = t->seg.wnd;
+	e->len = t->seg.len;
+}
+
+/* The connection id for t, when the ring does not know it yet (listeners have none here). */
+static uint64_t ctl_history_conn_id(const struct ctl_hist_conn *c, struct stack *s,
+				    const struct stack_trace *t)
+{
+	struct stack_tcp_info info;
+
+	if (t->sock == STACK_SOCK_NONE)
+		return c ? c->id : 0;
+	if (c && c->id)
+		return c->id;
+	if (stack_tcp_info(s, t->sock, &info) < 0)
+		return 0;
+	if (info.listener &&
+	    (info.local.port != t->local.port || info.remote.port != t->remote.port ||
+	     info.remote.addr != t->remote.addr))
+		return 0; /* a SYN the listener took: the new connection's id comes later */
+	return info.id;
+}
+
+struct ctl_hist_conn *ctl_history_trace(struct ctl_history *h, struct stack *s,
+					const struct stack_trace *t, struct ctl_hist_entry *ret_e,
+					uint64_t *ret_id)
+{
+	struct ctl_hist_conn *c;
+	uint64_t id;
+
+	ctl_history_build_entry(s, t, ret_e);
+	ctl_history_prune(h, t->now);
+	/* one lookup per trace: the ring found gives the id and takes the entry */
+	c = ctl_history_lookup(h, &t->local, &t->remote);
+	id = ctl_history_conn_id(c, s, t);
+	c = ctl_history_record_found(h, c, t, ret_e, id);
+	*ret_id = c && c->id ? c->id : id;
 	return c;
 }

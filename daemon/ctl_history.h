@@ -8,6 +8,10 @@
  * Connections are found by their 4-tuple while they live (the SYN that
  * reaches a listener arrives before the new connection has a handle), and
  * by the core's stable connection id (stack_tcp_info.id) for `trace`.
+ * Peers choose the remote half of those tuples, so the tuple hash is
+ * SipHash under a random key, with a bucket per live ring, and no chain
+ * holds more than CTL_HISTORY_CHAIN_MAX rings (its oldest goes, counted in
+ * evicted): the lookup every traced segment makes stays a few comparisons.
  *
  * Memory is bounded whatever the traffic: at most max_live rings for open
  * connections (the oldest is dropped beyond that), at most max_closed rings
@@ -24,7 +28,8 @@
 
 #include "stack.h"
 
-#define CTL_HISTORY_BUCKETS	4096
+/* Rings on one hash chain at most: a tuple lookup compares no more. */
+#define CTL_HISTORY_CHAIN_MAX	8
 /* Entries allocated over every ring at most (about 40 MiB), whatever max_conns is. */
 #define CTL_HISTORY_MAX_ENTRIES (1u << 20)
 
@@ -61,18 +66,22 @@ struct ctl_hist_list {
 };
 
 struct ctl_history {
-	struct ctl_hist_conn *buckets[CTL_HISTORY_BUCKETS];
+	struct ctl_hist_conn **buckets; /* by 4-tuple: nbuckets (a power of two) chains */
+	uint32_t nbuckets;
+	uint8_t key[16]; /* the tuple hash's key */
 	struct ctl_hist_list live, closed;
 	uint32_t events;     /* entries per connection; 0 = keep nothing */
 	uint32_t max_closed; /* closed connections kept */
 	uint64_t keep_us;    /* how long after close */
 	uint32_t max_live;   /* open connections tracked */
-	uint64_t evicted;    /* rings dropped to stay within max_live or the entry budget */
+	uint64_t evicted;    /* rings dropped for max_live, the entry budget or a full chain */
 	uint64_t allocated;  /* entries allocated over every ring */
+	uint64_t probes;     /* rings compared by tuple lookups (what the keyed hash bounds) */
 };
 
-void ctl_history_init(struct ctl_history *h, uint32_t events, uint32_t max_closed, uint64_t keep_us,
-		      uint32_t max_live);
+/* key: random bytes, so nobody outside can aim tuples at one chain. 0 or -ENOMEM. */
+int ctl_history_init(struct ctl_history *h, const uint8_t key[16], uint32_t events,
+		     uint32_t max_closed, uint64_t keep_us, uint32_t max_live);
 /* New limits (after a reload); rings over them are trimmed at once. */
 void ctl_history_set_limits(struct ctl_history *h, uint32_t events, uint32_t max_closed,
 			    uint64_t keep_us, stack_time_us now);
@@ -85,6 +94,15 @@ void ctl_history_free(struct ctl_history *h);
  */
 struct ctl_hist_conn *ctl_history_record(struct ctl_history *h, const struct stack_trace *t,
 					 const struct ctl_hist_entry *e, uint64_t id);
+/*
+ * Record what the core's trace hook reported (the daemon's trace path): the
+ * entry is built from t (a state change takes its cause from the core's
+ * state history) into ret_e, and ret_id gets the connection's id (0 when not
+ * known yet). Returns the ring, as ctl_history_record().
+ */
+struct ctl_hist_conn *ctl_history_trace(struct ctl_history *h, struct stack *s,
+					const struct stack_trace *t, struct ctl_hist_entry *ret_e,
+					uint64_t *ret_id);
 /* The ring whose connection would take t (live, same tuple), or NULL. */
 struct ctl_hist_conn *ctl_history_lookup(struct ctl_history *h, const struct stack_endpoint *local,
 					 const struct stack_endpoint *remote);

@@ -7,9 +7,11 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "ctl_handlers.h"
@@ -18,6 +20,7 @@
 #include "link.h"
 #include "listener.h"
 #include "log.h"
+#include "rpc_server.h"
 #include "stack_info.h"
 
 /* Rings tracked for open connections beyond limits.max_conns (half-open SYNs). */
@@ -35,9 +38,9 @@ static bool ctl_peer_in_group(const struct ctl_session *ss, gid_t gid)
 	bool found = false;
 	FILE *f;
 
-	if (ss->gid == gid)
+	if (ss->cl.gid == gid)
 		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)ss->pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)ss->cl.pid);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -73,12 +76,12 @@ static bool ctl_peer_in_named_group(const struct ctl_session *ss, const char *na
 	return ctl_peer_in_group(ss, res->gr_gid);
 }
 
-int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t len)
+static int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t len)
 {
 	const struct synack_config *cfg = daemon_config(ss->srv->d);
 	const char *group = admin ? cfg->control.admin_group : cfg->control.group;
 
-	if (ss->uid == 0)
+	if (ss->cl.uid == 0)
 		return 0;
 	if (!admin && !group[0])
 		return 0; /* no reading group: whoever may open the socket may read */
@@ -91,11 +94,11 @@ int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t le
 		snprintf(why, len,
 			 "%s needs root or membership of group '%s' (uid %u is not in it)",
 			 admin ? "changing synackd" : "reading synackd's state", group,
-			 (unsigned)ss->uid);
+			 (unsigned)ss->cl.uid);
 	else
 		snprintf(why, len,
 			 "changing synackd needs root (control.admin_group is not set; uid %u)",
-			 (unsigned)ss->uid);
+			 (unsigned)ss->cl.uid);
 	return -EPERM;
 }
 
@@ -113,7 +116,8 @@ static void ctl_session_written(uv_write_t *req, int status)
 		ctl_session_read_update(ss);
 }
 
-int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m, bool stream)
+static int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m,
+			    bool stream)
 {
 	size_t len;
 	int r;
@@ -121,8 +125,8 @@ int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMess
 	if (ss->closing || uv_is_closing((uv_handle_t *)&ss->pipe))
 		return -ESHUTDOWN;
 	if (stream && ss->queued > CTL_STREAM_MAX_QUEUED) {
-		ss->dropped++;
-		ss->srv->stream_drops++;
+		ss->cl.dropped++;
+		ss->srv->host.stream_drops++;
 		return -ENOBUFS;
 	}
 	r = frame_pipe_write(&ss->pipe, &m->base, ss, ctl_session_written, &len);
@@ -134,7 +138,7 @@ int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMess
 	return 0;
 }
 
-int ctl_session_send_event(struct ctl_session *ss, Synack__V1__ControlEvent *ev)
+static int ctl_session_send_event(struct ctl_session *ss, Synack__V1__ControlEvent *ev)
 {
 	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
 
@@ -163,20 +167,20 @@ static void ctl_session_send_end(struct ctl_session *ss, int err, const char *wh
 
 /* ------------------------------------------------------------------ streams */
 
-void ctl_session_streams_changed(struct ctl_session *ss)
+static void ctl_session_streams_changed(struct ctl_session *ss)
 {
 	struct ctl_server *srv = ss->srv;
 	uint32_t n = 0;
 
 	for (struct ctl_session *s = srv->sessions; s; s = s->next)
-		if (!s->closing && (s->events || s->follow || s->capturing))
+		if (!s->closing && (s->cl.events || s->cl.follow || s->cl.capturing))
 			n++;
 	srv->nsubscribers = n;
 }
 
 static void ctl_session_capture_done(struct ctl_session *ss, const char *why)
 {
-	ss->capturing = false;
+	ss->cl.capturing = false;
 	if (ss->cap_timer_on) {
 		uv_timer_stop(&ss->cap_timer);
 		ss->cap_timer_on = false;
@@ -190,11 +194,11 @@ static void ctl_session_capture_timeout(uv_timer_t *t)
 	struct ctl_session *ss = t->data;
 
 	ss->cap_timer_on = false;
-	if (ss->capturing)
+	if (ss->cl.capturing)
 		ctl_session_capture_done(ss, "capture duration reached");
 }
 
-int ctl_session_capture_timer(struct ctl_session *ss, uint64_t ms)
+static int ctl_session_capture_timer(struct ctl_session *ss, uint64_t ms)
 {
 	int r;
 
@@ -227,13 +231,13 @@ static void ctl_server_capture_one(struct ctl_session *ss, bool out, const uint8
 	cf.dir = out ? SYNACK__V1__TRACE_DIR__TRACE_DIR_OUT : SYNACK__V1__TRACE_DIR__TRACE_DIR_IN;
 	cf.orig_len = (uint32_t)len;
 	cf.data.data = (uint8_t *)frame;
-	cf.data.len = ss->cap_snap && ss->cap_snap < len ? ss->cap_snap : len;
-	cf.dropped = ss->dropped;
+	cf.data.len = ss->cl.cap_snap && ss->cl.cap_snap < len ? ss->cl.cap_snap : len;
+	cf.dropped = ss->cl.dropped;
 	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_FRAME;
 	ev.frame = &cf;
 	if (ctl_session_send_event(ss, &ev) < 0)
 		return; /* dropped and counted: the next frame tells how many */
-	if (ss->cap_left && --ss->cap_left == 0)
+	if (ss->cl.cap_left && --ss->cl.cap_left == 0)
 		ctl_session_capture_done(ss, "capture count reached");
 }
 
@@ -246,65 +250,8 @@ void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len)
 		return;
 	realtime = ctl_realtime_us();
 	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next)
-		if (ss->capturing && !ss->closing)
+		if (ss->cl.capturing && !ss->closing)
 			ctl_server_capture_one(ss, out, frame, len, realtime);
-}
-
-/* The newest history entry of the core for t's connection: the cause of a state change. */
-static void ctl_server_state_cause(struct ctl_server *srv, const struct stack_trace *t,
-				   struct ctl_hist_entry *e, uint32_t *seq, uint32_t *ack)
-{
-	struct stack_tcp_history_entry h[16];
-	int n = t->sock ? stack_tcp_history(srv->stack, t->sock, h, 16) : 0;
-
-	if (n <= 0)
-		return;
-	const struct stack_tcp_history_entry *last = &h[n - 1];
-	if (last->from != t->state.from || last->to != t->state.to || last->at != t->now)
-		return;
-	e->cause = last->cause;
-	e->flags = last->seg_flags;
-	*seq = last->seg_seq;
-	*ack = last->seg_ack;
-}
-
-static void ctl_server_build_entry(struct ctl_server *srv, const struct stack_trace *t,
-				   struct ctl_hist_entry *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->at = t->now;
-	if (t->kind == STACK_TRACE_STATE) {
-		e->kind = CTL_HIST_STATE;
-		e->from = t->state.from;
-		e->to = t->state.to;
-		ctl_server_state_cause(srv, t, e, &e->seq, &e->ack);
-		return;
-	}
-	e->kind = t->kind == STACK_TRACE_SEG_IN ? CTL_HIST_SEG_IN : CTL_HIST_SEG_OUT;
-	e->flags = t->seg.flags;
-	e->seq = t->seg.seq;
-	e->ack = t->seg.ack;
-	e->wnd = t->seg.wnd;
-	e->len = t->seg.len;
-}
-
-/* The connection id for t, when the ring does not know it yet (listeners have none here). */
-static uint64_t ctl_server_conn_id(struct ctl_server *srv, const struct stack_trace *t)
-{
-	struct ctl_hist_conn *c = ctl_history_lookup(&srv->hist, &t->local, &t->remote);
-	struct stack_tcp_info info;
-
-	if (t->sock == STACK_SOCK_NONE)
-		return c ? c->id : 0;
-	if (c && c->id)
-		return c->id;
-	if (stack_tcp_info(srv->stack, t->sock, &info) < 0)
-		return 0;
-	if (info.listener &&
-	    (info.local.port != t->local.port || info.remote.port != t->remote.port ||
-	     info.remote.addr != t->remote.addr))
-		return 0; /* a SYN the listener took: the new connection's id comes later */
-	return info.id;
 }
 
 static void ctl_server_push_state(struct ctl_server *srv, const struct stack_trace *t,
@@ -331,7 +278,7 @@ static void ctl_server_push_state(struct ctl_server *srv, const struct stack_tra
 	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_STATE;
 	ev.state = &sc;
 	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next)
-		if (ss->events && !ss->closing)
+		if (ss->cl.events && !ss->closing)
 			ctl_session_send_event(ss, &ev);
 }
 
@@ -346,11 +293,11 @@ static void ctl_server_push_trace(struct ctl_server *srv, const struct ctl_hist_
 	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_TRACE;
 	ev.trace = &te;
 	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next) {
-		if (ss->follow != id || ss->closing)
+		if (ss->cl.follow != id || ss->closing)
 			continue;
 		ctl_session_send_event(ss, &ev);
 		if (ended) {
-			ss->follow = 0;
+			ss->cl.follow = 0;
 			ctl_session_send_end(ss, 0, "the connection closed");
 			ctl_session_streams_changed(ss);
 		}
@@ -360,14 +307,9 @@ static void ctl_server_push_trace(struct ctl_server *srv, const struct ctl_hist_
 void ctl_server_trace(struct ctl_server *srv, const struct stack_trace *t)
 {
 	struct ctl_hist_entry e;
-	struct ctl_hist_conn *c;
 	uint64_t id;
 
-	ctl_server_build_entry(srv, t, &e);
-	id = ctl_server_conn_id(srv, t);
-	c = ctl_history_record(&srv->hist, t, &e, id);
-	if (c && c->id)
-		id = c->id;
+	ctl_history_trace(&srv->hist, srv->stack, t, &e, &id);
 	if (!srv->nsubscribers)
 		return;
 	if (e.kind == CTL_HIST_STATE)
@@ -383,7 +325,7 @@ static void ctl_session_strike(struct ctl_session *ss, const char *what)
 	if (++ss->strikes >= CTL_SESSION_MAX_STRIKES) {
 		log_notice("control: pid %d uid %u: too many protocol errors (last: %s), "
 			   "disconnecting",
-			   (int)ss->pid, (unsigned)ss->uid, what);
+			   (int)ss->cl.pid, (unsigned)ss->cl.uid, what);
 		ctl_session_close(ss, NULL);
 	}
 }
@@ -397,12 +339,12 @@ static void ctl_session_frame(void *ctx, const uint8_t *f, size_t len)
 
 	frame_alloc_init(&a, 2 * CTL_MAX_REQUEST + 65536);
 	if (frame_unpack(&synack__v1__control_request__descriptor, f, len, &a, &pm) < 0) {
-		ctl_reply_status(ss, 0, -EBADMSG, "not a synack.v1.ControlRequest");
+		ctl_reply_status(&ss->cl, 0, -EBADMSG, "not a synack.v1.ControlRequest");
 		ctl_session_strike(ss, "malformed message");
 		return;
 	}
-	ss->srv->requests++;
-	if (ctl_handle_request(ss, (Synack__V1__ControlRequest *)pm) == ENOMSG)
+	ss->srv->host.requests++;
+	if (ctl_handle_request(&ss->cl, (Synack__V1__ControlRequest *)pm) == ENOMSG)
 		ctl_session_strike(ss, "unknown operation");
 	frame_unpacked_free(pm, &a);
 }
@@ -418,7 +360,8 @@ static void ctl_session_on_bad_frame(void *ctx, int err)
 {
 	struct ctl_session *ss = ctx;
 
-	ctl_reply_status(ss, 0, err, err == -EMSGSIZE ? "request too large" : "zero-length frame");
+	ctl_reply_status(&ss->cl, 0, err,
+			 err == -EMSGSIZE ? "request too large" : "zero-length frame");
 	ctl_session_close(ss, "bad frame");
 }
 
@@ -482,6 +425,7 @@ static void ctl_session_unlink(struct ctl_session *ss)
 		if (*pp == ss) {
 			*pp = ss->next;
 			srv->nsessions--;
+			srv->nroot -= ss->cl.uid == 0;
 			break;
 		}
 	}
@@ -495,7 +439,7 @@ static void ctl_session_close(struct ctl_session *ss, const char *why)
 		return;
 	ss->closing = true;
 	if (why)
-		log_info("control: pid %d uid %u: %s", (int)ss->pid, (unsigned)ss->uid, why);
+		log_info("control: pid %d uid %u: %s", (int)ss->cl.pid, (unsigned)ss->cl.uid, why);
 	ctl_session_unlink(ss);
 	if (ss->cap_timer_on)
 		uv_timer_stop(&ss->cap_timer);
@@ -505,6 +449,20 @@ static void ctl_session_close(struct ctl_session *ss, const char *why)
 static void ctl_server_reject_closed(uv_handle_t *h)
 {
 	free(h->data);
+}
+
+/* Room for one more session of uid? Root's are always let in. */
+static bool ctl_server_room(struct ctl_server *srv, uid_t uid)
+{
+	uint32_t mine = 0;
+
+	if (uid == 0)
+		return true;
+	if (srv->nsessions - srv->nroot >= CTL_SESSIONS_MAX)
+		return false;
+	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next)
+		mine += ss->cl.uid == uid;
+	return mine < CTL_SESSIONS_PER_UID;
 }
 
 static void ctl_server_on_connection(void *ctx, struct listener *l)
@@ -521,9 +479,20 @@ static void ctl_server_on_connection(void *ctx, struct listener *l)
 	}
 	ss->pipe.data = ss;
 	ss->srv = srv;
+	ss->cl.host = &srv->host;
 	r = listener_accept(l, &ss->pipe);
 	if (r == 0)
-		r = frame_pipe_peer_cred(&ss->pipe, &ss->pid, &ss->uid, &ss->gid);
+		r = frame_pipe_peer_cred(&ss->pipe, &ss->cl.pid, &ss->cl.uid, &ss->cl.gid);
+	if (r == 0 && !ctl_server_room(srv, ss->cl.uid)) {
+		srv->host.sessions_refused++;
+		log_once(&srv->logged_full, LOG_NOTICE,
+			 "control: uid %u (pid %d) has %u sessions or there are %u: more are "
+			 "closed (counted in SynackCtlSessionsRefused)",
+			 (unsigned)ss->cl.uid, (int)ss->cl.pid, CTL_SESSIONS_PER_UID,
+			 CTL_SESSIONS_MAX);
+		uv_close((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
+		return;
+	}
 	if (r == 0)
 		r = uv_timer_init(srv->loop, &ss->cap_timer);
 	if (r < 0) {
@@ -536,10 +505,122 @@ static void ctl_server_on_connection(void *ctx, struct listener *l)
 	ss->next = srv->sessions;
 	srv->sessions = ss;
 	srv->nsessions++;
+	srv->nroot += ss->cl.uid == 0;
 	ctl_session_read_update(ss);
-	log_debug("control: client connected (pid %d, uid %u, gid %u)", (int)ss->pid,
-		  (unsigned)ss->uid, (unsigned)ss->gid);
+	log_debug("control: client connected (pid %d, uid %u, gid %u)", (int)ss->cl.pid,
+		  (unsigned)ss->cl.uid, (unsigned)ss->cl.gid);
 }
+
+/* ------------------------------------------------------------------ the handlers' host */
+
+static struct ctl_session *ctl_session_of(struct ctl_client *c)
+{
+	return (struct ctl_session *)((char *)c - offsetof(struct ctl_session, cl));
+}
+
+static struct ctl_server *ctl_server_of(struct ctl_host *h)
+{
+	return (struct ctl_server *)((char *)h - offsetof(struct ctl_server, host));
+}
+
+static int ctl_host_send(struct ctl_client *c, const Synack__V1__ControlServerMessage *m,
+			 bool stream)
+{
+	return ctl_session_send(ctl_session_of(c), m, stream);
+}
+
+static int ctl_host_allowed(struct ctl_client *c, bool admin, char *why, size_t len)
+{
+	return ctl_session_allowed(ctl_session_of(c), admin, why, len);
+}
+
+static void ctl_host_streams_changed(struct ctl_client *c)
+{
+	ctl_session_streams_changed(ctl_session_of(c));
+}
+
+static int ctl_host_capture_timer(struct ctl_client *c, uint64_t ms)
+{
+	return ctl_session_capture_timer(ctl_session_of(c), ms);
+}
+
+static stack_time_us ctl_host_now(struct ctl_host *h)
+{
+	return daemon_now();
+}
+
+static void ctl_host_kick(struct ctl_host *h)
+{
+	daemon_kick(ctl_server_of(h)->d);
+}
+
+/* The RPC server's counters (rpc_server.h), shown after the daemon's. */
+static void ctl_host_rpc_counters(struct daemon *d, struct ctl_host_info *ret)
+{
+	struct rpc_counter_value rv[RPC_SERVER_COUNTERS];
+
+	_Static_assert(RPC_SERVER_COUNTERS <= CTL_HOST_EXTRA_COUNTERS,
+		       "room for the RPC server's counters");
+	rpc_server_counters(daemon_rpc_server(d), rv);
+	for (size_t i = 0; i < RPC_SERVER_COUNTERS; i++) {
+		ret->extra[i].name = rv[i].name;
+		ret->extra[i].value = rv[i].value;
+		ret->extra[i].gauge = rv[i].gauge;
+	}
+	ret->n_extra = RPC_SERVER_COUNTERS;
+}
+
+static void ctl_host_info(struct ctl_host *h, struct ctl_host_info *ret)
+{
+	struct daemon *d = ctl_server_of(h)->d;
+	const struct link_stats *ls = &daemon_link(d)->stats;
+	struct daemon_info info;
+
+	daemon_get_info(d, &info);
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->tap, info.tap, sizeof(ret->tap));
+	memcpy(ret->mac, info.mac, sizeof(ret->mac));
+	ret->offload = info.offload;
+	ret->clients = info.clients;
+	ret->started = info.started;
+	ret->rx_frames = ls->rx_frames;
+	ret->rx_bad_hdr = ls->rx_bad_hdr;
+	ret->tx_frames = ls->tx_frames;
+	ret->tx_queued = ls->tx_queued;
+	ret->tx_dropped = ls->tx_dropped;
+	ret->tx_errors = ls->tx_errors;
+	ctl_host_rpc_counters(d, ret);
+}
+
+static int ctl_host_owner_info(struct ctl_host *h, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
+			       const char **ret_name)
+{
+	return rpc_server_owner_info(daemon_rpc_server(ctl_server_of(h)->d), owner, ret_pid,
+				     ret_uid, ret_name);
+}
+
+static int ctl_host_kill_owned(struct ctl_host *h, uint64_t owner, stack_sock sock)
+{
+	return rpc_server_kill(daemon_rpc_server(ctl_server_of(h)->d), owner, sock);
+}
+
+static int ctl_host_reload(struct ctl_host *h, struct config_errors *ret_errs)
+{
+	return daemon_reload_config(ctl_server_of(h)->d, ret_errs);
+}
+
+static const struct ctl_host_ops ctl_host_ops = {
+	.send = ctl_host_send,
+	.allowed = ctl_host_allowed,
+	.streams_changed = ctl_host_streams_changed,
+	.capture_timer = ctl_host_capture_timer,
+	.now = ctl_host_now,
+	.kick = ctl_host_kick,
+	.info = ctl_host_info,
+	.owner_info = ctl_host_owner_info,
+	.kill_owned = ctl_host_kill_owned,
+	.reload = ctl_host_reload,
+};
 
 /* ------------------------------------------------------------------ life cycle */
 
@@ -564,16 +645,16 @@ static const struct daemon_owner_ops ctl_server_owner_ops = {
 	.shutdown = ctl_server_owner_shutdown,
 };
 
-static void ctl_server_history_limits(struct ctl_server *srv, const struct synack_config *cfg,
-				      bool init)
+/* The history's tuple hash gets its own random key (the core's secret stays the core's). */
+static int ctl_server_history_init(struct ctl_server *srv, const struct synack_config *cfg)
 {
-	if (init)
-		ctl_history_init(&srv->hist, cfg->history.events, cfg->history.conns,
-				 cfg->history.keep_us,
-				 cfg->limits.max_conns + CTL_HISTORY_LIVE_SLACK);
-	else
-		ctl_history_set_limits(&srv->hist, cfg->history.events, cfg->history.conns,
-				       cfg->history.keep_us, daemon_now());
+	uint8_t key[16];
+
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		return -errno;
+	return ctl_history_init(&srv->hist, key, cfg->history.events, cfg->history.conns,
+				cfg->history.keep_us,
+				cfg->limits.max_conns + CTL_HISTORY_LIVE_SLACK);
 }
 
 int ctl_server_start(struct daemon *d, struct ctl_server **ret)
@@ -588,11 +669,20 @@ int ctl_server_start(struct daemon *d, struct ctl_server **ret)
 	srv->d = d;
 	srv->loop = daemon_loop(d);
 	srv->stack = daemon_stack(d);
+	srv->host.ops = &ctl_host_ops;
+	srv->host.stack = srv->stack;
+	srv->host.hist = &srv->hist;
+	srv->host.cfg = daemon_config(d);
 	daemon_get_info(d, &info);
 	srv->started = info.started;
-	ctl_server_history_limits(srv, daemon_config(d), true);
+	r = ctl_server_history_init(srv, daemon_config(d));
+	if (r < 0) {
+		free(srv);
+		return r;
+	}
 	r = daemon_owner_register(d, &ctl_server_owner_ops, srv, &srv->owner_id);
 	if (r < 0) {
+		ctl_history_free(&srv->hist);
 		free(srv);
 		return r;
 	}
@@ -606,7 +696,8 @@ int ctl_server_start(struct daemon *d, struct ctl_server **ret)
 void ctl_server_apply(struct ctl_server *srv, const struct synack_config *cfg)
 {
 	if (srv)
-		ctl_server_history_limits(srv, cfg, false);
+		ctl_history_set_limits(&srv->hist, cfg->history.events, cfg->history.conns,
+				       cfg->history.keep_us, daemon_now());
 }
 
 void ctl_server_free(struct ctl_server *srv)

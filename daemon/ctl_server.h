@@ -9,6 +9,10 @@
  * control.admin_group (only root when that is ""). Membership counts the
  * peer's primary gid and its supplementary groups (/proc/PID/status).
  *
+ * Sessions: at most CTL_SESSIONS_PER_UID per uid and CTL_SESSIONS_MAX in all;
+ * past that a new one is closed at once and counted (SynackCtlSessionsRefused).
+ * Root's are always let in, so root's synackctl works however many others hold.
+ *
  * Streams: a session may subscribe to state events, follow one connection's
  * trace, and capture the TAP's frames. Stream items are dropped (and
  * counted) when the session has more than CTL_STREAM_MAX_QUEUED bytes
@@ -27,6 +31,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "ctl_handlers.h"
 #include "ctl_history.h"
 #include "daemon.h"
 #include "frame.h"
@@ -41,18 +46,19 @@
 #define CTL_SESSION_MAX_QUEUED	(16u << 20)
 /* ...and the number of queued frames, whatever their size. */
 #define CTL_SESSION_MAX_WRITES	8192
+/* Sessions of one uid other than root at once, and of all uids but root. */
+#define CTL_SESSIONS_PER_UID	8
+#define CTL_SESSIONS_MAX	64
 /* Protocol errors before a session is dropped. */
 #define CTL_SESSION_MAX_STRIKES 4
 
 struct ctl_server;
 
 struct ctl_session {
+	struct ctl_client cl; /* who, and the streams wanted: what the handlers see */
 	struct ctl_session *next;
 	struct ctl_server *srv;
 	uv_pipe_t pipe;
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
 	bool closing, reading;
 	unsigned strikes;
 	struct frame_decoder dec;
@@ -60,29 +66,23 @@ struct ctl_session {
 	uint64_t queued;  /* memory of frames handed to uv_write and not yet written */
 	uint32_t nwrites; /* and their number */
 
-	/* streams */
-	bool events;	   /* Subscribe: state transitions */
-	uint64_t follow;   /* Trace follow: the connection id, 0 none */
-	bool capturing;	   /* Capture */
-	uint64_t cap_left; /* frames still wanted, 0 = no limit */
-	uint32_t cap_snap; /* bytes per frame, 0 = all */
-	uv_timer_t cap_timer;
+	uv_timer_t cap_timer; /* a capture's duration */
 	bool cap_timer_on;
-	uint64_t dropped; /* stream items dropped because we lagged */
 };
 
 struct ctl_server {
+	struct ctl_host host; /* the handlers' view of synackd, with the stats counters */
 	struct daemon *d;
 	uv_loop_t *loop;
 	struct stack *stack;
 	uint32_t owner_id;
 	struct ctl_session *sessions;
 	uint32_t nsessions;
+	uint32_t nroot; /* of which root's (not bounded) */
+	bool logged_full;
 	uint32_t nsubscribers; /* sessions with any stream: skip work when 0 */
 	struct ctl_history hist;
 	stack_time_us started;
-	/* daemon-side counters for `stats` */
-	uint64_t stream_drops, requests, refused;
 };
 
 int ctl_server_start(struct daemon *d, struct ctl_server **ret);
@@ -94,16 +94,5 @@ void ctl_server_free(struct ctl_server *srv);
 void ctl_server_trace(struct ctl_server *srv, const struct stack_trace *t);
 /* The link calls this for every frame read from (out false) or written to the TAP. */
 void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len);
-
-/* ---- for the handlers (ctl_handlers.c) ---- */
-/* Queue one message; stream items (stream true) are dropped past CTL_STREAM_MAX_QUEUED. */
-int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m,
-		     bool stream);
-int ctl_session_send_event(struct ctl_session *ss, Synack__V1__ControlEvent *ev);
-/* 0 when the peer may read (admin false) or change things (admin true), else -EPERM + why. */
-int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t len);
-void ctl_session_streams_changed(struct ctl_session *ss);
-/* Start or stop the capture's duration timer. */
-int ctl_session_capture_timer(struct ctl_session *ss, uint64_t ms);
 
 #endif
