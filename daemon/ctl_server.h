@@ -63,6 +63,8 @@ struct ctl_session {
 	unsigned strikes;
 	struct frame_decoder dec;
 	uint8_t rbuf[16 * 1024];
+	const uint8_t *in; /* requests read into rbuf but held back while the output is full */
+	size_t in_len;
 	uint64_t queued;  /* memory of frames handed to uv_write and not yet written */
 	uint32_t nwrites; /* and their number */
 
