@@ -762,16 +762,16 @@ int rpc_session_start(struct rpc_session *ss)
 static void rpc_session_handle_closed(uv_handle_t *h)
 {
 	struct rpc_session *ss = h->data;
-	uint64_t peak = ss->peak_buffered;
+	uint64_t peak = ss->peak_buffered, now = uv_now(ss->srv->loop);
 
 	if (--ss->open_handles > 0)
 		return;
 	frame_decoder_deinit(&ss->dec);
 	rpc_server_session_gone(ss->srv, ss);
 	free(ss);
-	/* its queue (now freed) was a burst: give the memory back */
+	/* its queue (now freed) was a burst: give the memory back (at most once a second) */
 	if (peak >= FRAME_PIPE_TRIM_HIGH)
-		frame_pipe_trim("an RPC client with a long queue left", peak);
+		frame_pipe_trim(now, "an RPC client with a long queue left", peak);
 }
 
 static void rpc_session_finish(struct rpc_session *ss)
