@@ -825,13 +825,18 @@ static void rpc_session_release_all(struct rpc_session *ss)
 
 void rpc_session_close(struct rpc_session *ss, const char *why)
 {
+	bool uid_full;
+
 	if (ss->closing)
 		return;
+	uid_full = ss->u && ss->nconns && ss->u->conns >= ss->srv->limits.conns_per_uid;
 	ss->closing = true;
 	uv_timer_stop(&ss->idle);
 	if (why)
 		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
 	rpc_session_release_all(ss);
+	if (uid_full)
+		rpc_server_uid_room(ss->srv, ss); /* its uid has room again: resume the others */
 	rpc_server_kick(ss->srv);
 	if (ss->reading)
 		uv_read_stop((uv_stream_t *)&ss->pipe);
