@@ -22,6 +22,7 @@
 #include "log.h"
 #include "rpc_server.h"
 #include "stack_info.h"
+#include "status.h"
 
 /* Rings tracked for open connections beyond limits.max_conns (half-open SYNs). */
 #define CTL_HISTORY_LIVE_SLACK 256
@@ -495,6 +496,36 @@ static void ctl_server_reject_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+/*
+ * Tell a refused client why (a reply with id 0 and EUSERS, which synackctl
+ * prints) before hanging up. The socket is new and the reply small: one
+ * non-blocking write is enough, and nothing is queued.
+ */
+static void ctl_server_refuse(struct ctl_session *ss)
+{
+	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__Status st = SYNACK__V1__STATUS__INIT;
+	char msg[160];
+	uint8_t *buf;
+	size_t len;
+
+	snprintf(msg, sizeof(msg),
+		 "too many control sessions: at most %u per uid other than root, %u in all",
+		 CTL_SESSIONS_PER_UID, CTL_SESSIONS_MAX);
+	st.code = status_code_from_errno(-EUSERS);
+	st.message = msg;
+	rp.status = &st;
+	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_REPLY;
+	m.reply = &rp;
+	if (frame_pack(&m.base, FRAME_MAX_LIMIT, &buf, &len) == 0) {
+		uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+
+		uv_try_write((uv_stream_t *)&ss->pipe, &b, 1);
+		free(buf);
+	}
+}
+
 /* Room for one more session of uid? Root's are always let in. */
 static bool ctl_server_room(struct ctl_server *srv, uid_t uid)
 {
@@ -534,6 +565,7 @@ static void ctl_server_on_connection(void *ctx, struct listener *l)
 			 "closed (counted in SynackCtlSessionsRefused)",
 			 (unsigned)ss->cl.uid, (int)ss->cl.pid, CTL_SESSIONS_PER_UID,
 			 CTL_SESSIONS_MAX);
+		ctl_server_refuse(ss);
 		uv_close((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
 		return;
 	}

@@ -10,7 +10,8 @@
  * peer's primary gid and its supplementary groups (/proc/PID/status).
  *
  * Sessions: at most CTL_SESSIONS_PER_UID per uid and CTL_SESSIONS_MAX in all;
- * past that a new one is closed at once and counted (SynackCtlSessionsRefused).
+ * past that a new one is told why (a reply with id 0 and EUSERS), closed at
+ * once and counted (SynackCtlSessionsRefused).
  * Root's are always let in, so root's synackctl works however many others hold.
  *
  * Streams: a session may subscribe to state events, follow one connection's
