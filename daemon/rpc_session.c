@@ -395,10 +395,11 @@ static void rpc_conn_learn_endpoints(struct rpc_session *ss, struct rpc_conn *c)
 static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 {
 	struct rpc_server *srv = ss->srv;
+	bool held = l->accept_pending; /* already waiting for room, and counted then */
 
 	l->accept_pending = true;
-	if (ss->u && ss->u->conns >= srv->limits.conns_per_uid)
-		srv->ctr.uid_conns++; /* they wait in the listener's queue */
+	if (!held && ss->u && ss->u->conns >= srv->limits.conns_per_uid)
+		srv->ctr.uid_conns++; /* they wait in the listener's queue: once per hold */
 	while (!l->releasing && rpc_session_can_add(ss)) {
 		struct rpc_conn *c;
 		stack_sock sock;

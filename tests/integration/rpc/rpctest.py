@@ -26,6 +26,10 @@ def listen(port, backlog=0):  # Request {listen (17): {local: {port}, backlog}}
     return request(1, 17, body)
 
 
+def info(rid):  # Request {info (25): {}}: the daemon's info
+    return request(rid, 25, b"")
+
+
 def connect(addr, port):  # Request {connect (16): {remote: {addr, port}}}
     ep = pb_bytes(1, socket.inet_aton(addr)) + pb_varint(2, port)
     return request(1, 16, pb_bytes(1, ep))

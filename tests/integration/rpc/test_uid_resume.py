@@ -4,7 +4,8 @@
 (2 here) accepts again as soon as the uid has room: when a sibling session of
 the same uid hangs up (its connection given back), and when a reload raises
 conns_per_uid. Nothing else happens meanwhile, so a session that is only
-resumed by some later event of its own would wait forever. Raw protobuf over
+resumed by some later event of its own would wait forever. A hold counts
+once in SynackRpcUidConnLimit, however often the session wakes meanwhile. Raw protobuf over
 the RPC socket; the kernel is the peer on both sides."""
 
 import signal
@@ -13,7 +14,7 @@ import time
 
 import synacktest as st
 from ctltest import Ctl, check
-from rpctest import Session, connect, listen
+from rpctest import Session, connect, info, listen
 
 PORT = 6000  # the session's listener
 KPORT = 5000  # the kernel's listener the sibling connects to
@@ -34,6 +35,12 @@ def main():
     kb, _ = k.accept()
     k1 = t.h.connect(PORT)
     check(a.incoming(1.0) == 0, "with the uid at its cap the listener's accept is held")
+    # the session keeps working meanwhile: each reply written wakes its held listener
+    held = t.counters().get("SynackRpcUidConnLimit", 0)
+    a.s.sendall(b"".join(info(2 + i) for i in range(50)))
+    check(a.incoming(1.0) == 0, "after 50 Info requests the accept is still held")
+    held = t.counters().get("SynackRpcUidConnLimit", 0) - held
+    check(held <= 1, f"SynackRpcUidConnLimit counts the hold once, not each wake-up ({held})")
 
     b.s.close()
     check(a.incoming(5.0) == 1, "the sibling hung up: the held accept goes on (within 5 s)")
