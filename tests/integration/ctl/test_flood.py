@@ -73,8 +73,13 @@ def main():
           f"RSS +{grown >> 10} KiB", flush=True)
     check(queued <= MAX_QUEUED * 1.1,
           f"replies queued to one session within 16 MiB + 10 % ({queued} bytes)")
-    check(grown <= MAX_QUEUED * 1.1 + (2 << 20),
-          f"RSS grew by the bound + 10 % + 2 MiB at most ({grown >> 10} KiB)")
+    with open(os.environ["SYNACKD"], "rb") as f:
+        asan = b"__asan_init" in f.read()
+    if asan:  # its allocator keeps freed memory in quarantine: RSS says nothing here
+        print("RSS not checked: synackd is built with AddressSanitizer", flush=True)
+    else:
+        check(grown <= MAX_QUEUED * 1.1 + (2 << 20),
+              f"RSS grew by the bound + 10 % + 2 MiB at most ({grown >> 10} KiB)")
     check(handled < sent, f"the requests past the bound are held back ({handled} of {sent})")
 
     t.run("ping")
