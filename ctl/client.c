@@ -167,8 +167,9 @@ static int ctl_client_call(struct ctl_client *c, Synack__V1__ControlRequest *rq,
 
 	c->err[0] = '\0';
 	r = ctl_client_send(c, rq);
-	if (r < 0)
-		return r == -EPIPE ? -ECONNRESET : r;
+	/* synackd hung up, maybe after saying why (a refused session): read that */
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+		return r;
 	for (;;) {
 		r = ctl_client_recv(c, deadline, &m);
 		if (r == 0 && ctl_client_now_ms() >= deadline)

@@ -22,12 +22,14 @@
 #include "log.h"
 #include "rpc_server.h"
 #include "stack_info.h"
+#include "status.h"
 
 /* Rings tracked for open connections beyond limits.max_conns (half-open SYNs). */
 #define CTL_HISTORY_LIVE_SLACK 256
 
 static void ctl_session_close(struct ctl_session *ss, const char *why);
 static void ctl_session_read_update(struct ctl_session *ss);
+static void ctl_session_take_input(struct ctl_session *ss);
 
 /* ------------------------------------------------------------------ access */
 
@@ -112,8 +114,15 @@ static void ctl_session_written(uv_write_t *req, int status)
 	ss->queued -= w->len;
 	ss->nwrites--;
 	frame_write_free(w);
-	if (status >= 0 && !ss->closing)
-		ctl_session_read_update(ss);
+	if (ss->closing)
+		return;
+	if (status < 0) {
+		/* the client is gone (EPIPE): while its input is held we would not see EOF */
+		ctl_session_close(ss, uv_strerror(status));
+		return;
+	}
+	ctl_session_take_input(ss);
+	ctl_session_read_update(ss);
 }
 
 static int ctl_session_send(struct ctl_session *ss, const Synack__V1__ControlServerMessage *m,
@@ -370,11 +379,38 @@ static void ctl_session_on_ended(void *ctx, int err)
 	ctl_session_close(ctx, err == UV_EOF ? NULL : uv_strerror(err));
 }
 
+static bool ctl_session_out_full(const struct ctl_session *ss)
+{
+	return ss->queued >= CTL_SESSION_MAX_QUEUED || ss->nwrites >= CTL_SESSION_MAX_WRITES;
+}
+
+/*
+ * No more requests are taken while the replies queued are at the bound (a
+ * frame_pipe_reader callback): checked before each request, not after a
+ * whole read, so one read full of requests that each walk the connection
+ * table cannot queue many times the bound.
+ */
+static bool ctl_session_in_full(void *ctx)
+{
+	return ctl_session_out_full(ctx);
+}
+
 static const struct frame_pipe_reader ctl_session_reader = {
 	.frame = ctl_session_frame,
 	.bad_frame = ctl_session_on_bad_frame,
 	.ended = ctl_session_on_ended,
+	.full = ctl_session_in_full,
 };
+
+/* Take the requests read but held back, as far as the output has room. */
+static void ctl_session_take_input(struct ctl_session *ss)
+{
+	if (!ss->in_len)
+		return;
+	frame_pipe_cut(&ss->dec, &ss->in, &ss->in_len, &ss->closing, &ctl_session_reader, ss);
+	if (!ss->in_len)
+		ss->in = NULL;
+}
 
 static void ctl_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
@@ -382,16 +418,25 @@ static void ctl_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf
 
 	if (nread == 0 || ss->closing)
 		return;
-	if (frame_pipe_feed(&ss->dec, nread, buf, &ss->closing, &ctl_session_reader, ss) < 0)
+	if (nread < 0) {
+		ctl_session_on_ended(ss, (int)nread);
 		return;
+	}
+	ss->in = (const uint8_t *)buf->base;
+	ss->in_len = (size_t)nread;
+	ctl_session_take_input(ss);
+	ctl_session_read_update(ss);
 	daemon_kick(ss->srv->d);
 }
 
-/* Read requests only while the replies already queued are below the bound. */
+/*
+ * Read requests only while nothing read is held back and the replies
+ * already queued are below the bound: rbuf holds what is held back, and
+ * a client that does not read its replies fills its own socket buffer.
+ */
 static void ctl_session_read_update(struct ctl_session *ss)
 {
-	bool want = !ss->closing && ss->queued < CTL_SESSION_MAX_QUEUED &&
-		    ss->nwrites < CTL_SESSION_MAX_WRITES;
+	bool want = !ss->closing && ss->in_len == 0 && !ctl_session_out_full(ss);
 
 	if (want == ss->reading)
 		return;
@@ -451,6 +496,36 @@ static void ctl_server_reject_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+/*
+ * Tell a refused client why (a reply with id 0 and EUSERS, which synackctl
+ * prints) before hanging up. The socket is new and the reply small: one
+ * non-blocking write is enough, and nothing is queued.
+ */
+static void ctl_server_refuse(struct ctl_session *ss)
+{
+	Synack__V1__ControlServerMessage m = SYNACK__V1__CONTROL_SERVER_MESSAGE__INIT;
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__Status st = SYNACK__V1__STATUS__INIT;
+	char msg[160];
+	uint8_t *buf;
+	size_t len;
+
+	snprintf(msg, sizeof(msg),
+		 "too many control sessions: at most %u per uid other than root, %u in all",
+		 CTL_SESSIONS_PER_UID, CTL_SESSIONS_MAX);
+	st.code = status_code_from_errno(-EUSERS);
+	st.message = msg;
+	rp.status = &st;
+	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_REPLY;
+	m.reply = &rp;
+	if (frame_pack(&m.base, FRAME_MAX_LIMIT, &buf, &len) == 0) {
+		uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+
+		uv_try_write((uv_stream_t *)&ss->pipe, &b, 1);
+		free(buf);
+	}
+}
+
 /* Room for one more session of uid? Root's are always let in. */
 static bool ctl_server_room(struct ctl_server *srv, uid_t uid)
 {
@@ -490,6 +565,7 @@ static void ctl_server_on_connection(void *ctx, struct listener *l)
 			 "closed (counted in SynackCtlSessionsRefused)",
 			 (unsigned)ss->cl.uid, (int)ss->cl.pid, CTL_SESSIONS_PER_UID,
 			 CTL_SESSIONS_MAX);
+		ctl_server_refuse(ss);
 		uv_close((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
 		return;
 	}

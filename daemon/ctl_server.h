@@ -10,7 +10,8 @@
  * peer's primary gid and its supplementary groups (/proc/PID/status).
  *
  * Sessions: at most CTL_SESSIONS_PER_UID per uid and CTL_SESSIONS_MAX in all;
- * past that a new one is closed at once and counted (SynackCtlSessionsRefused).
+ * past that a new one is told why (a reply with id 0 and EUSERS), closed at
+ * once and counted (SynackCtlSessionsRefused).
  * Root's are always let in, so root's synackctl works however many others hold.
  *
  * Streams: a session may subscribe to state events, follow one connection's
@@ -63,6 +64,8 @@ struct ctl_session {
 	unsigned strikes;
 	struct frame_decoder dec;
 	uint8_t rbuf[16 * 1024];
+	const uint8_t *in; /* requests read into rbuf but held back while the output is full */
+	size_t in_len;
 	uint64_t queued;  /* memory of frames handed to uv_write and not yet written */
 	uint32_t nwrites; /* and their number */
 

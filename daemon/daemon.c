@@ -7,7 +7,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
+#include "frame_pipe.h"
 #include "link.h"
 #include "listener.h"
 #include "log.h"
@@ -282,6 +282,7 @@ static void daemon_status_cb(uv_timer_t *t)
 	struct daemon *d = t->data;
 	char status[256];
 
+	frame_pipe_trim_owed(uv_now(&d->loop)); /* even when nothing else turns the loop */
 	daemon_format_status(d, status, sizeof(status));
 	if (strcmp(status, d->status) == 0)
 		return;
@@ -561,7 +562,8 @@ static void *daemon_alloc(void *ctx, size_t size)
  * Socket buffers are large blocks: once a burst of them is freed, hand the
  * pages back to the system (glibc keeps freed heap memory otherwise, and
  * RSS would stay at the burst's peak). Trimming walks the heap, so only
- * after DAEMON_TRIM_AFTER bytes were freed, at the end of a kick.
+ * after DAEMON_TRIM_AFTER bytes were freed, at the end of a kick, and at
+ * most once a second with the client queues' trims (frame_pipe_trim).
  */
 #define DAEMON_TRIM_AFTER (4u << 20)
 
@@ -576,10 +578,13 @@ static void daemon_free(void *ctx, void *ptr, size_t size)
 
 static void daemon_maybe_trim(struct daemon *d)
 {
+	uint64_t now = uv_now(&d->loop);
+
+	frame_pipe_trim_owed(now);
 	if (d->freed_since_trim < DAEMON_TRIM_AFTER)
 		return;
+	frame_pipe_trim(now, "socket buffers freed", d->freed_since_trim);
 	d->freed_since_trim = 0;
-	malloc_trim(0);
 }
 
 static void daemon_trace(void *ctx, const struct stack_trace *t)

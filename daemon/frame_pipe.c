@@ -19,8 +19,11 @@
 
 /*
  * Bursts: once this much was queued at some point, the heap is trimmed when
- * the queues drop to a quarter of it. Not more often than once a second, so
- * a slow reader that keeps filling and draining costs one trim a second.
+ * the queues drop to a quarter of it. Every trim (these, a session with a
+ * long queue leaving, the daemon's freed socket buffers) is at most one a
+ * second, as trimming walks the whole heap: a slow reader that keeps filling
+ * and draining, or clients that come with a burst and leave, cost one trim a
+ * second. A trim asked for too soon is owed and done when the second is up.
  */
 
 #define FRAME_PIPE_TRIM_EVERY_MS  1000
@@ -30,6 +33,8 @@
 static struct frame_pipe_stats frame_pipe_stats;
 static uint64_t frame_pipe_last_trim_ms;
 static bool frame_pipe_trimmed_once;
+static const char *frame_pipe_trim_owed_why; /* a trim asked for too soon, or NULL */
+static uint64_t frame_pipe_trim_owed_peak;
 
 void frame_pipe_stats_get(struct frame_pipe_stats *ret)
 {
@@ -91,17 +96,49 @@ int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv
  * synackd is one thread, so everything is in the main arena, which
  * malloc_trim() walks whole.
  */
-void frame_pipe_trim(const char *why, uint64_t peak)
+static void frame_pipe_trim_now(uint64_t now_ms, const char *why, uint64_t peak)
 {
 	struct frame_pipe_stats *st = &frame_pipe_stats;
 
-	log_debug("%s (up to %llu KiB were queued): returning the heap to the system", why,
+	log_debug("%s (up to %llu KiB): returning the heap to the system", why,
 		  (unsigned long long)(peak >> 10));
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
 	st->trims++;
 	st->peak_bytes = st->queued_bytes;
+	frame_pipe_last_trim_ms = now_ms;
+	frame_pipe_trimmed_once = true;
+	frame_pipe_trim_owed_why = NULL;
+}
+
+/* Has the last trim aged enough for another one? */
+static bool frame_pipe_trim_allowed(uint64_t now_ms)
+{
+	return !frame_pipe_trimmed_once ||
+	       now_ms - frame_pipe_last_trim_ms >= FRAME_PIPE_TRIM_EVERY_MS;
+}
+
+void frame_pipe_trim(uint64_t now_ms, const char *why, uint64_t peak)
+{
+	if (frame_pipe_trim_allowed(now_ms)) {
+		frame_pipe_trim_now(now_ms, why, peak);
+		return;
+	}
+	/* too soon: owed, and done by frame_pipe_trim_owed() once the second is up */
+	frame_pipe_trim_owed_why = why;
+	if (peak > frame_pipe_trim_owed_peak)
+		frame_pipe_trim_owed_peak = peak;
+}
+
+void frame_pipe_trim_owed(uint64_t now_ms)
+{
+	uint64_t peak = frame_pipe_trim_owed_peak;
+
+	if (!frame_pipe_trim_owed_why || !frame_pipe_trim_allowed(now_ms))
+		return;
+	frame_pipe_trim_owed_peak = 0;
+	frame_pipe_trim_now(now_ms, frame_pipe_trim_owed_why, peak);
 }
 
 /* After a burst, once the queues are down to a quarter of their peak. */
@@ -110,13 +147,10 @@ static void frame_pipe_trim_after_burst(uv_loop_t *loop)
 	struct frame_pipe_stats *st = &frame_pipe_stats;
 	uint64_t now = uv_now(loop);
 
+	frame_pipe_trim_owed(now);
 	if (st->peak_bytes < FRAME_PIPE_TRIM_HIGH || st->queued_bytes > st->peak_bytes / 4)
 		return;
-	if (frame_pipe_trimmed_once && now - frame_pipe_last_trim_ms < FRAME_PIPE_TRIM_EVERY_MS)
-		return;
-	frame_pipe_trim("frames queued to clients drained", st->peak_bytes);
-	frame_pipe_last_trim_ms = now;
-	frame_pipe_trimmed_once = true;
+	frame_pipe_trim(now, "frames queued to clients drained", st->peak_bytes);
 }
 
 void frame_write_free(struct frame_write *w)

@@ -77,13 +77,20 @@ struct frame_pipe_stats {
 	uint64_t queued_bytes;	/* memory held by frames not yet written */
 	uint64_t queued_writes; /* and their number */
 	uint64_t peak_bytes;	/* the most queued since the last trim */
-	uint64_t trims;		/* times the heap was given back after a burst */
+	uint64_t trims;		/* times the heap was given back (at most one a second) */
 };
 void frame_pipe_stats_get(struct frame_pipe_stats *ret);
 /* Queues this large are a burst whose memory should go back when they drain. */
 #define FRAME_PIPE_TRIM_HIGH (256u << 10)
-/* Give the heap's free pages back to the system now (a session that had a burst ended). */
-void frame_pipe_trim(const char *why, uint64_t peak);
+/*
+ * Give the heap's free pages back to the system (a session that had a burst
+ * ended, socket buffers were freed): at once if the last trim was at least a
+ * second before now_ms (the loop's clock, uv_now), else later, by
+ * frame_pipe_trim_owed(). why and peak (bytes) are for the log.
+ */
+void frame_pipe_trim(uint64_t now_ms, const char *why, uint64_t peak);
+/* Do a trim that was asked for too soon, if its second is up (called as the loop turns). */
+void frame_pipe_trim_owed(uint64_t now_ms);
 
 /* The peer's pid, uid and gid, as the kernel recorded them at connect(). */
 int frame_pipe_peer_cred(uv_pipe_t *pipe, pid_t *ret_pid, uid_t *ret_uid, gid_t *ret_gid);

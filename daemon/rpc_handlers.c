@@ -115,6 +115,37 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	return 0;
 }
 
+/*
+ * The accept queue a listener gets: what the client asked (RPC_LISTEN_BACKLOG
+ * by default, RPC_LISTEN_MAX_BACKLOG at most), but no more than the room its
+ * uid and the client have left beside the listener. The connections queued
+ * there become the uid's when accepted; a larger queue would let one uid's
+ * listener fill the table however low limits.conns_per_uid is.
+ */
+static uint32_t rpc_listen_room(uint32_t cap, uint32_t held)
+{
+	return cap > held ? cap - held : 0;
+}
+
+static uint32_t rpc_listen_backlog(const struct rpc_session *ss, uint32_t want)
+{
+	const struct rpc_limits *l = &ss->srv->limits;
+	uint32_t room = RPC_LISTEN_MAX_BACKLOG, r;
+
+	/* the room left once the listener itself is counted */
+	r = rpc_listen_room(l->conns_per_uid, (ss->u ? ss->u->conns : 0) + 1);
+	if (r < room)
+		room = r;
+	r = rpc_listen_room(l->conns_per_client, ss->nconns + 1);
+	if (r < room)
+		room = r;
+	if (room == 0)
+		room = 1; /* at the cap: one connection waits for an accept */
+	if (!want)
+		want = RPC_LISTEN_BACKLOG;
+	return want < room ? want : room;
+}
+
 static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m,
 			     Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
 {
@@ -131,8 +162,8 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 	r = rpc_session_room(ss, buf->message, sizeof(buf->message));
 	if (r < 0)
 		return r;
-	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local, m->backlog ? m->backlog : 128,
-			     ss->owner, &sock);
+	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local,
+			     rpc_listen_backlog(ss, m->backlog), ss->owner, &sock);
 	if (r < 0)
 		return r;
 	/* its children's buffers count against the client's uid until accepted */

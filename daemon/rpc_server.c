@@ -370,8 +370,20 @@ struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, 
 
 void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
 {
-	if (srv)
-		rpc_limits_from_config(&srv->limits, cfg);
+	struct rpc_limits old;
+
+	if (!srv)
+		return;
+	old = srv->limits;
+	rpc_limits_from_config(&srv->limits, cfg);
+	/* raised connection caps: accepts held for room may go on now */
+	if (srv->limits.conns_per_uid > old.conns_per_uid ||
+	    srv->limits.conns_per_client > old.conns_per_client) {
+		for (struct rpc_session *ss = srv->sessions; ss; ss = ss->next)
+			if (!ss->closing)
+				rpc_session_resume(ss);
+		rpc_server_kick(srv);
+	}
 }
 
 void rpc_server_delete(struct rpc_server *srv)

@@ -55,7 +55,7 @@ struct rpc_counters {
 	uint64_t hello_timeouts; /* no Hello within rpc.hello_timeout */
 	uint64_t idle_timeouts;	 /* no connection and no request for rpc.idle_timeout */
 	uint64_t uid_clients;	 /* sessions refused: limits.clients_per_uid */
-	uint64_t uid_conns;	 /* connects, listens and accepts held: limits.conns_per_uid */
+	uint64_t uid_conns;	 /* conns_per_uid: connects, listens refused; accepts held (once) */
 	uint64_t input_held;	 /* times a client's requests were held: its queue was full */
 };
 

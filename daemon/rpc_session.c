@@ -395,10 +395,11 @@ static void rpc_conn_learn_endpoints(struct rpc_session *ss, struct rpc_conn *c)
 static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 {
 	struct rpc_server *srv = ss->srv;
+	bool held = l->accept_pending; /* already waiting for room, and counted then */
 
 	l->accept_pending = true;
-	if (ss->u && ss->u->conns >= srv->limits.conns_per_uid)
-		srv->ctr.uid_conns++; /* they wait in the listener's queue */
+	if (!held && ss->u && ss->u->conns >= srv->limits.conns_per_uid)
+		srv->ctr.uid_conns++; /* they wait in the listener's queue: once per hold */
 	while (!l->releasing && rpc_session_can_add(ss)) {
 		struct rpc_conn *c;
 		stack_sock sock;
@@ -762,16 +763,16 @@ int rpc_session_start(struct rpc_session *ss)
 static void rpc_session_handle_closed(uv_handle_t *h)
 {
 	struct rpc_session *ss = h->data;
-	uint64_t peak = ss->peak_buffered;
+	uint64_t peak = ss->peak_buffered, now = uv_now(ss->srv->loop);
 
 	if (--ss->open_handles > 0)
 		return;
 	frame_decoder_deinit(&ss->dec);
 	rpc_server_session_gone(ss->srv, ss);
 	free(ss);
-	/* its queue (now freed) was a burst: give the memory back */
+	/* its queue (now freed) was a burst: give the memory back (at most once a second) */
 	if (peak >= FRAME_PIPE_TRIM_HIGH)
-		frame_pipe_trim("an RPC client with a long queue left", peak);
+		frame_pipe_trim(now, "an RPC client with a long queue left", peak);
 }
 
 static void rpc_session_finish(struct rpc_session *ss)
@@ -825,13 +826,18 @@ static void rpc_session_release_all(struct rpc_session *ss)
 
 void rpc_session_close(struct rpc_session *ss, const char *why)
 {
+	bool uid_full;
+
 	if (ss->closing)
 		return;
+	uid_full = ss->u && ss->nconns && ss->u->conns >= ss->srv->limits.conns_per_uid;
 	ss->closing = true;
 	uv_timer_stop(&ss->idle);
 	if (why)
 		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
 	rpc_session_release_all(ss);
+	if (uid_full)
+		rpc_server_uid_room(ss->srv, ss); /* its uid has room again: resume the others */
 	rpc_server_kick(ss->srv);
 	if (ss->reading)
 		uv_read_stop((uv_stream_t *)&ss->pipe);

@@ -30,6 +30,10 @@ struct rpc_uid;
 #define RPC_SESSION_MAX_WRITES	8192
 /* How long a hung-up session may take to flush its last replies. */
 #define RPC_SESSION_LINGER_MS	2000
+/* A listener's accept queue by default and at most; it is also clamped to the room
+ * its uid and client have left (limits.conns_per_uid, conns_per_client). */
+#define RPC_LISTEN_BACKLOG	128
+#define RPC_LISTEN_MAX_BACKLOG	4096
 
 /* A connection or listener owned by a session. Its id on the wire is sock. */
 struct rpc_conn {

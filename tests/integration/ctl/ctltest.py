@@ -186,3 +186,32 @@ def _field(b, want):
         if num == want:
             return v
     return None
+
+
+# A ControlRequest {id: 1, list_conns: {}}, framed: each one walks the whole table.
+LIST_CONNS_FRAME = struct.pack(">I", 5) + bytes([0x08, 0x01, 0x9a, 0x01, 0x00])
+
+
+def rss_kib(pid):
+    """The process's resident set (VmRSS), in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    fail(f"no VmRSS for pid {pid}")
+
+
+def nfds(pid):
+    """The number of file descriptors the process holds."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def wait_counter(t, name, pred, timeout=15.0):
+    """Poll stats until pred(counter name) holds; returns the last value (None on timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = t.counters().get(name, 0)
+        if pred(v):
+            return v
+        time.sleep(0.1)
+    return None
