@@ -432,7 +432,12 @@ void rpc_session_resume(struct rpc_session *ss)
 /* After output drained or a connection went away: resume what was held back. */
 static void rpc_session_pump_all(struct rpc_session *ss)
 {
-	for (unsigned b = 0; b < RPC_CONN_BUCKETS && !rpc_session_out_full(ss); b++) {
+	for (unsigned b = 0; b < RPC_CONN_BUCKETS; b++) {
+		/* this runs after every write: most buckets are empty, skip them cheaply */
+		if (!ss->conns[b])
+			continue;
+		if (rpc_session_out_full(ss))
+			break;
 		for (struct rpc_conn *c = ss->conns[b], *n; c; c = n) {
 			n = c->next;
 			if (c->listener && c->accept_pending)
