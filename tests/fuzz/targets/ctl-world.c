@@ -389,11 +389,15 @@ void ctl_world_step(struct ctl_world *f, stack_time_us dt)
 void ctl_world_setup(struct ctl_world *f, enum ctl_world_who who)
 {
 	struct stack_endpoint echo = { 0, 7 }, discard = { 0, 9 }, web = { 0, 80 };
-	struct synack_config *cfg = calloc(1, sizeof(*cfg));
 	static const uint8_t key[16] = { 9, 8, 7, 6, 5, 4, 3, 2, 1 };
+	/* the handlers only read it (const): built once, not for every fuzz input */
+	static struct synack_config cfg;
+	static bool cfg_ready;
 
-	CHECK(cfg);
-	config_defaults(cfg);
+	if (!cfg_ready) {
+		config_defaults(&cfg);
+		cfg_ready = true;
+	}
 	f->now = 1000000;
 	for (int i = 0; i < (int)CW_OWNED; i++)
 		f->owned[i] = STACK_SOCK_NONE;
@@ -408,7 +412,7 @@ void ctl_world_setup(struct ctl_world *f, enum ctl_world_who who)
 	f->host.ops = &cw_ops;
 	f->host.stack = f->us.s;
 	f->host.hist = &f->hist;
-	f->host.cfg = cfg;
+	f->host.cfg = &cfg;
 	f->cl.host = &f->host;
 	f->who = who;
 	f->cl.uid = f->who == CTL_WORLD_ROOT ? 0 : 65534;
@@ -430,6 +434,5 @@ void ctl_world_teardown(struct ctl_world *f)
 	free(f->us.s);
 	free(f->peer.s);
 	ctl_history_free(&f->hist);
-	free((void *)f->host.cfg);
 	free(f->last);
 }
