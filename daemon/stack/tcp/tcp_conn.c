@@ -285,12 +285,33 @@ static void tcp_conn_count_transition(struct stack *s, const struct tcp_conn *c,
 		STACK_INC(s, TcpPassiveOpens);
 }
 
+void tcp_conn_trace_state(struct stack *s, stack_time_us now, stack_sock sock,
+			  const struct tcp_tuple *t, enum tcp_conn_state from,
+			  enum tcp_conn_state to, enum tcp_cause cause)
+{
+	struct stack_trace tr;
+
+	if (!s->env.trace)
+		return;
+	memset(&tr, 0, sizeof(tr));
+	tr.kind = STACK_TRACE_STATE;
+	tr.now = now;
+	tr.sock = sock;
+	tr.local.addr = t->laddr;
+	tr.local.port = t->lport;
+	tr.remote.addr = t->raddr;
+	tr.remote.port = t->rport;
+	tr.state.from = (uint8_t)from;
+	tr.state.to = (uint8_t)to;
+	tr.state.cause = (uint8_t)cause;
+	stack_trace(s, &tr);
+}
+
 void tcp_conn_set_state(struct stack *s, stack_time_us now, struct tcp_conn *c,
 			enum tcp_conn_state to, enum tcp_cause cause, const struct tcp_seg *seg)
 {
 	struct tcp_history_entry *h = &c->hist[c->hist_n % TCP_HISTORY_LEN];
 	enum tcp_conn_state from = c->state;
-	struct stack_trace tr;
 
 	if (from == to)
 		return;
@@ -307,20 +328,7 @@ void tcp_conn_set_state(struct stack *s, stack_time_us now, struct tcp_conn *c,
 		h->seg_seq = seg->seq;
 		h->seg_ack = seg->ack;
 	}
-	if (!s->env.trace)
-		return;
-	memset(&tr, 0, sizeof(tr));
-	tr.kind = STACK_TRACE_STATE;
-	tr.now = now;
-	tr.sock = tcp_conn_sock(s, c);
-	tr.local.addr = c->tuple.laddr;
-	tr.local.port = c->tuple.lport;
-	tr.remote.addr = c->tuple.raddr;
-	tr.remote.port = c->tuple.rport;
-	tr.state.from = (uint8_t)from;
-	tr.state.to = (uint8_t)to;
-	tr.state.cause = (uint8_t)cause;
-	stack_trace(s, &tr);
+	tcp_conn_trace_state(s, now, tcp_conn_sock(s, c), &c->tuple, from, to, cause);
 }
 
 void tcp_conn_destroy(struct stack *s, stack_time_us now, struct tcp_conn *c, enum tcp_cause cause,

@@ -236,6 +236,10 @@ void tcp_conn_unhash(struct stack *s, struct tcp_conn *c);
 void tcp_conn_buffers_free(struct stack *s, struct tcp_conn *c);
 void tcp_conn_sndbuf_free(struct stack *s, struct tcp_conn *c);
 void tcp_conn_rcvbuf_free(struct stack *s, struct tcp_conn *c);
+/* Tell the trace hook (if any) that the connection or record named sock changed state. */
+void tcp_conn_trace_state(struct stack *s, stack_time_us now, stack_sock sock,
+			  const struct tcp_tuple *t, enum tcp_conn_state from,
+			  enum tcp_conn_state to, enum tcp_cause cause);
 void tcp_conn_set_state(struct stack *s, stack_time_us now, struct tcp_conn *c,
 			enum tcp_conn_state to, enum tcp_cause cause, const struct tcp_seg *seg);
 /* Defaults from the tunables for a new connection. */

@@ -342,8 +342,6 @@ static void tw_release(struct stack *s, struct tcp_tw_table *t, struct tcp_tw *t
 static void tw_trace_closed(struct stack *s, stack_time_us now, struct tcp_tw *tw,
 			    enum tcp_cause cause, const struct tcp_seg *seg)
 {
-	struct stack_trace tr;
-
 	tw->hist_at = now;
 	tw->hist_from = TCP_TIME_WAIT;
 	tw->hist_to = TCP_CLOSED;
@@ -351,20 +349,8 @@ static void tw_trace_closed(struct stack *s, stack_time_us now, struct tcp_tw *t
 	tw->hist_flags = seg ? seg->flags : 0;
 	tw->hist_seq = seg ? seg->seq : 0;
 	tw->hist_ack = seg ? seg->ack : 0;
-	if (!s->env.trace)
-		return;
-	memset(&tr, 0, sizeof(tr));
-	tr.kind = STACK_TRACE_STATE;
-	tr.now = now;
-	tr.sock = tcp_tw_sock(s, tw);
-	tr.local.addr = tw->tuple.laddr;
-	tr.local.port = tw->tuple.lport;
-	tr.remote.addr = tw->tuple.raddr;
-	tr.remote.port = tw->tuple.rport;
-	tr.state.from = TCP_TIME_WAIT;
-	tr.state.to = TCP_CLOSED;
-	tr.state.cause = (uint8_t)cause;
-	stack_trace(s, &tr);
+	tcp_conn_trace_state(s, now, tcp_tw_sock(s, tw), &tw->tuple, TCP_TIME_WAIT, TCP_CLOSED,
+			     cause);
 }
 
 /* TIME-WAIT ends (2 MSL, RST, reuse, kill, overflow): the tuple is free again. */
