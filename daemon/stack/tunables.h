@@ -71,7 +71,7 @@ enum stack_tunable_kind {
 	  "offer RFC 7323 window scaling on new connections")                                     \
 	X(sack, "sack", STACK_TUN_BOOL, 1, 0, 1, false, "offer RFC 2018 SACK on new connections") \
 	X(syn_backlog, "syn_backlog", STACK_TUN_COUNT, 256, 1, 65535, true,                       \
-	  "half-open connections a listener holds before it drops SYNs")                          \
+	  "half-open connections a listener holds (at most its backlog)")                         \
 	X(challenge_ack_limit, "challenge_ack_limit", STACK_TUN_COUNT, 10, 1, 100000, true,       \
 	  "challenge ACKs per second per connection (RFC 5961 7)")                                \
 	X(syncookies, "syncookies", STACK_TUN_COUNT, 1, 0, 2, true,                               \

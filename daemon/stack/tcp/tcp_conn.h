@@ -347,6 +347,8 @@ void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l
  * there is no slot or memory (not counted: the callers count what they do then). */
 struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const struct ip4_rx *ip,
 				      const struct tcp_seg *seg);
+/* The most half-open children l may hold: syn_backlog, and no more than its listen backlog. */
+uint32_t tcp_listen_synq_max(const struct stack *s, const struct tcp_conn *l);
 /* How many SYN-ACK retransmissions a half-open child gets now. */
 uint32_t tcp_listen_synack_retries(const struct stack *s, const struct tcp_conn *c);
 

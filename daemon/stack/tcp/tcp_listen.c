@@ -2,9 +2,12 @@
 /*
  * tcp/tcp_listen.c - passive open (RFC 9293 §3.10.1 OPEN passive,
  * §3.10.7.2 SYN in LISTEN): a listener spawns one child connection per SYN,
- * held in a SYN queue bounded by the syn_backlog tunable while it is
- * SYN-RECEIVED, then in the accept queue bounded by the listen backlog until
- * the owner accepts it. A SYN that finds the accept queue full is dropped
+ * held in a SYN queue while it is SYN-RECEIVED, then in the accept queue
+ * bounded by the listen backlog until the owner accepts it. The SYN queue is
+ * bounded by the syn_backlog tunable and by the listen backlog too, as Linux
+ * bounds it: the daemon sizes a client's backlog to the connections its uid
+ * has room for, so a listener must not hold more half-open children than
+ * that either (past it, SYNs get cookies and the listener keeps nothing). A SYN that finds the accept queue full is dropped
  * and counted (TcpExtListenOverflows / TcpExtListenDrops); the peer retries.
  * A SYN that finds the SYN queue full, or no free slot, is answered with a
  * SYN cookie (tcp_syncookie.c, RFC 4987 §3.6) unless the syncookies tunable
@@ -58,6 +61,13 @@ struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const
 	return c;
 }
 
+uint32_t tcp_listen_synq_max(const struct stack *s, const struct tcp_conn *l)
+{
+	uint64_t max = s->cfg.tun.syn_backlog;
+
+	return (uint32_t)(l->backlog < max ? l->backlog : max);
+}
+
 void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l,
 			  const struct ip4_rx *ip, const struct tcp_seg *seg)
 {
@@ -73,7 +83,7 @@ void tcp_listen_input_syn(struct stack *s, stack_time_us now, struct tcp_conn *l
 		tcp_syncookie_send(s, now, l, ip, seg);
 		return;
 	}
-	if (l->syn_qlen >= s->cfg.tun.syn_backlog) {
+	if (l->syn_qlen >= tcp_listen_synq_max(s, l)) {
 		STACK_INC(s, TcpExtListenDrops);
 		return;
 	}
@@ -102,7 +112,7 @@ uint32_t tcp_listen_synack_retries(const struct stack *s, const struct tcp_conn 
 	const struct tcp_conn *l = tcp_listen_parent(s, c);
 	uint32_t max = (uint32_t)s->cfg.tun.synack_retries;
 
-	if (l && l->syn_qlen * 2 >= s->cfg.tun.syn_backlog && max > 2)
+	if (l && l->syn_qlen * 2 >= tcp_listen_synq_max(s, l) && max > 2)
 		max = 2;
 	return max;
 }

@@ -128,7 +128,7 @@ bool tcp_syncookie_wanted(const struct stack *s, const struct tcp_conn *l)
 {
 	uint64_t mode = s->cfg.tun.syncookies;
 
-	return mode == 2 || (mode == 1 && l->syn_qlen >= s->cfg.tun.syn_backlog);
+	return mode == 2 || (mode == 1 && l->syn_qlen >= tcp_listen_synq_max(s, l));
 }
 
 void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,

@@ -598,7 +598,8 @@ static void test_half_open_charges_nothing(void **state)
 	struct tcp_seg got;
 	uint32_t half_open = 0, min_wnd = UINT32_MAX;
 
-	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	/* a backlog of 256: the SYN queue is bounded by it as well as syn_backlog */
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 256, 7, &h->lsock), 0);
 	for (uint32_t i = 0; i < 250; i++) {
 		h_send(h, MS(1),
 		       SEG(.sport = (uint16_t)(30000 + i), .seq = 5000, .flags = TCP_FLAG_SYN,

@@ -166,7 +166,7 @@ static uint32_t half_open_slots_at(uint64_t backlog, stack_time_us t)
 
 	prune_backlog = backlog;
 	h = h_new(prune_tweak);
-	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 16, 7, &h->lsock), 0);
 	for (uint16_t i = 0; i < 4; i++)
 		h_send(h, 0, SEG(.sport = (uint16_t)(1000 + i), .seq = 100, .flags = TCP_FLAG_SYN),
 		       NULL);
@@ -190,9 +190,53 @@ static void test_half_open_pruned_under_pressure(void **state)
 	/* under pressure: the queue (4 of 4) is below half full again within 7.1 s:
 	 * three children gave up, the last one no longer counts as pressure */
 	assert_int_equal(half_open_slots_at(4, MS(7100)), 1 + 1);
-	/* no pressure: 4 of 256 taken; they are all still retrying at 7.1 s */
+	/* no pressure: 4 of 16 (the listen backlog, below syn_backlog) taken; they
+	 * are all still retrying at 7.1 s */
 	assert_int_equal(half_open_slots_at(256, MS(7100)), 1 + 4);
 	assert_int_equal(half_open_slots_at(256, MS(63100)), 1);
+}
+
+static uint64_t synq_cookies;
+
+static void synq_tweak(struct stack_config *cfg)
+{
+	cfg->tun.syn_backlog = 256;
+	cfg->tun.syncookies = synq_cookies;
+}
+
+/*
+ * The SYN queue is bounded by the listen backlog as well as syn_backlog: a
+ * listener with backlog 4 holds at most 4 half-open children, so a client
+ * whose backlog was sized to its uid's room cannot take 256 slots with it.
+ * Past the bound, SYNs get cookies (no slot) or, with cookies off, are dropped.
+ */
+static void test_synq_bounded_by_backlog(void **state)
+{
+	for (synq_cookies = 0; synq_cookies <= 1; synq_cookies++) {
+		struct harness *h = h_new(synq_tweak);
+		struct stack_endpoint local = { 0, H_LOCAL_PORT };
+		struct tcp_seg got;
+		uint32_t synacks = 0;
+
+		assert_int_equal(stack_tcp_listen(h->s, 0, &local, 4, 7, &h->lsock), 0);
+		for (uint16_t i = 0; i < 20; i++)
+			h_send(h, 0,
+			       SEG(.sport = (uint16_t)(2000 + i), .seq = 100 * i,
+				   .flags = TCP_FLAG_SYN, .opt.has_mss = true, .opt.mss = 1460),
+			       NULL);
+		while (h_pop(h, &got))
+			synacks += got.flags == (TCP_FLAG_SYN | TCP_FLAG_ACK);
+		/* the listener and 4 half-open children, whatever the cookie setting */
+		assert_int_equal(h->s->tcp.nused, 1 + 4);
+		if (synq_cookies) {
+			assert_int_equal(synacks, 20);
+			assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtSyncookiesSent], 16);
+		} else {
+			assert_int_equal(synacks, 4);
+			assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtListenDrops], 16);
+		}
+		h_free(h);
+	}
 }
 
 int main(void)
@@ -200,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_flood_legit_connects),
 		cmocka_unit_test(test_half_open_pruned_under_pressure),
+		cmocka_unit_test(test_synq_bounded_by_backlog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
