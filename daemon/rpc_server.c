@@ -65,6 +65,8 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 	v[n++] = (struct rpc_counter_value){ "SynackRpcUidClientLimit", c->uid_clients, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcUidConnLimit", c->uid_conns, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcInputHeld", c->input_held, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcUidOrphansReset", c->uid_orphans_reset,
+					     false };
 	/* frame_pipe is shared with the control socket: these cover both */
 	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
 	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };

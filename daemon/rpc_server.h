@@ -57,6 +57,7 @@ struct rpc_counters {
 	uint64_t uid_clients;	 /* sessions refused: limits.clients_per_uid */
 	uint64_t uid_conns;	 /* conns_per_uid: connects, listens refused; accepts held (once) */
 	uint64_t input_held;	 /* times a client's requests were held: its queue was full */
+	uint64_t uid_orphans_reset; /* a uid's orphans reset to give it room (conns_per_uid) */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -124,7 +125,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 7
+#define RPC_SERVER_COUNTERS 8
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;

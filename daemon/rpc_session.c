@@ -174,11 +174,34 @@ struct rpc_conn *rpc_session_conn_find(struct rpc_session *ss, stack_sock sock)
 	return NULL;
 }
 
-bool rpc_session_can_add(const struct rpc_session *ss)
+/*
+ * Room for one more connection of ss's uid under limits.conns_per_uid. The
+ * uid holds its sessions' connections and listeners and also the orphans
+ * they left: connections closed that still finish on their own and keep a
+ * slot for as long as the peer (which may be the uid's accomplice) can
+ * stretch tcp.orphan_retries. When only those orphans stand in the way, the
+ * uid's oldest are reset to make room (TcpExtTCPAbortOnMemory,
+ * SynackRpcUidOrphansReset), as limits.max_orphans does stack-wide: refusing
+ * instead would let remote peers lock the uid out by holding windows shut.
+ */
+static bool rpc_uid_room(struct rpc_session *ss)
 {
-	const struct rpc_limits *l = &ss->srv->limits;
+	struct rpc_server *srv = ss->srv;
+	uint32_t cap = srv->limits.conns_per_uid;
 
-	return ss->nconns < l->conns_per_client && (!ss->u || ss->u->conns < l->conns_per_uid);
+	if (!ss->u)
+		return true;
+	if (ss->u->conns >= cap)
+		return false;
+	while (ss->u->conns + stack_tcp_account_orphans(srv->stack, (uint32_t)ss->uid) >= cap &&
+	       stack_tcp_account_reap(srv->stack, rpc_server_now(srv), (uint32_t)ss->uid) == 0)
+		srv->ctr.uid_orphans_reset++;
+	return true;
+}
+
+bool rpc_session_can_add(struct rpc_session *ss)
+{
+	return ss->nconns < ss->srv->limits.conns_per_client && rpc_uid_room(ss);
 }
 
 int rpc_session_room(struct rpc_session *ss, char *msg, size_t len)
@@ -191,7 +214,7 @@ int rpc_session_room(struct rpc_session *ss, char *msg, size_t len)
 			 l->conns_per_client);
 		return -EMFILE;
 	}
-	if (ss->u && ss->u->conns >= l->conns_per_uid) {
+	if (!rpc_uid_room(ss)) {
 		ss->srv->ctr.uid_conns++;
 		snprintf(msg, len, "connection limit of uid %u reached (limits.conns_per_uid = %u)",
 			 (unsigned)ss->uid, l->conns_per_uid);

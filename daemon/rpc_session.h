@@ -102,7 +102,8 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 struct rpc_conn *rpc_session_conn_find(struct rpc_session *ss, stack_sock sock);
 int rpc_session_conn_add(struct rpc_session *ss, stack_sock sock, struct rpc_conn **ret);
 void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool abort);
-bool rpc_session_can_add(const struct rpc_session *ss);
+/* ss may own one more connection (may reset its uid's oldest orphans to make room). */
+bool rpc_session_can_add(struct rpc_session *ss);
 /* 0 when ss may own one more connection, else -EMFILE with which limit in msg. */
 int rpc_session_room(struct rpc_session *ss, char *msg, size_t len);
 /* Resume what was held back (Data, accepts) after room came back. */

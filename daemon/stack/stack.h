@@ -253,6 +253,16 @@ int stack_tcp_set_account(struct stack *s, stack_sock sock, uint32_t account);
 void stack_memory_set(struct stack *s, uint64_t memory, uint64_t memory_per_uid);
 /* Bytes of socket buffer memory charged to an account; -ENOENT when it holds none. */
 int stack_tcp_account_used(const struct stack *s, uint32_t account, uint64_t *ret_used);
+/*
+ * Orphans charged to an account: connections its owners closed that still
+ * finish on their own (and hold a slot meanwhile). The daemon counts them
+ * toward the uid's limits.conns_per_uid, so closing does not free a slot the
+ * peer still holds. 0 when the account holds none.
+ */
+uint32_t stack_tcp_account_orphans(const struct stack *s, uint32_t account);
+/* Reset the oldest orphan charged to account (RST, TcpExtTCPAbortOnMemory): 0, or
+ * -ENOENT when it has none. */
+int stack_tcp_account_reap(struct stack *s, stack_time_us now, uint32_t account);
 
 /* Tunables (see tunables.h); set validates the range and returns -ERANGE/-EINVAL. */
 const struct stack_tunables *stack_tunables_get(const struct stack *s);

@@ -184,8 +184,8 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 
 	tcp_timer_clear_all(s, c);
 	tcp_conn_unhash(s, c);
+	tcp_orphan_forget(s, c); /* first: it uncounts the orphan from c's account */
 	tcp_mem_conn_detach(s, c);
-	tcp_orphan_forget(s, c);
 	if (c->on_out_list)
 		tcp_conn_out_unlink(s, c);
 	c->has_handle = false;

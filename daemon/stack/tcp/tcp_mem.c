@@ -411,11 +411,13 @@ void tcp_mem_conn_attach(struct stack *s, struct tcp_conn *c, uint16_t acct)
 	if (c->mem_attached) {
 		m->acct[c->mem_acct].refs--;
 		m->acct[c->mem_acct].used -= held;
+		m->acct[c->mem_acct].orphans -= c->orphan;
 	}
 	c->mem_acct = acct;
 	c->mem_attached = true;
 	m->acct[acct].refs++;
 	m->acct[acct].used += held;
+	m->acct[acct].orphans += c->orphan;
 }
 
 void tcp_mem_conn_detach(struct stack *s, struct tcp_conn *c)

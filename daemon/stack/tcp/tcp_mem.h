@@ -29,7 +29,8 @@
 
 struct tcp_mem_account {
 	uint32_t id;
-	uint32_t refs; /* connections charged to it */
+	uint32_t refs;	  /* connections charged to it */
+	uint32_t orphans; /* of them, closed by their owner and still finishing (tcp_orphan.c) */
 	uint64_t used;
 };
 

@@ -18,9 +18,17 @@
  *   orphan is reset (TcpExtTCPAbortOnMemory), so orphans cannot take every
  *   connection slot.
  *
+ * - per account (the daemon's uid of the owner): each account counts its
+ *   orphans, so the daemon can hold them against limits.conns_per_uid and
+ *   have the account's oldest one reset when the uid needs the slot
+ *   (stack_tcp_account_orphans/_reap); closing must not free a slot that
+ *   the peer can keep taken.
+ *
  * Orphans are kept on a FIFO in the order they were closed, through
  * orphan_prev/orphan_next in their slots.
  */
+#include <errno.h>
+
 #include "tcp_conn.h"
 
 static uint32_t tcp_orphan_max(const struct stack *s)
@@ -53,6 +61,8 @@ void tcp_orphan_adopt(struct stack *s, stack_time_us now, struct tcp_conn *c)
 		t->conns[t->orphan_tail].orphan_next = slot;
 	t->orphan_tail = slot;
 	t->norphans++;
+	if (c->mem_attached)
+		s->tcp.mem.acct[c->mem_acct].orphans++;
 	STACK_INC(s, SynackTcpOrphans);
 }
 
@@ -83,6 +93,8 @@ void tcp_orphan_forget(struct stack *s, struct tcp_conn *c)
 	c->orphan_prev = c->orphan_next = TCP_SLOT_NONE;
 	c->orphan = false;
 	t->norphans--;
+	if (c->mem_attached)
+		s->tcp.mem.acct[c->mem_acct].orphans--;
 	STACK_DEC(s, SynackTcpOrphans);
 }
 
@@ -95,4 +107,44 @@ bool tcp_orphan_gives_up(struct stack *s, stack_time_us now, struct tcp_conn *c)
 	STACK_INC(s, TcpExtTCPAbortOnTimeout);
 	tcp_orphan_reset(s, now, c, TCP_CAUSE_TIMER_ORPHAN_RETRIES);
 	return true;
+}
+
+/* The account slot that holds id, or -1 (the default account, 0, is slot 0). */
+static int tcp_orphan_account_slot(const struct stack *s, uint32_t id)
+{
+	const struct tcp_mem *m = &s->tcp.mem;
+
+	if (id == 0)
+		return 0;
+	for (int i = 1; i < TCP_MEM_ACCOUNTS; i++)
+		if (m->acct[i].id == id && (m->acct[i].refs || m->acct[i].used))
+			return i;
+	return -1;
+}
+
+uint32_t stack_tcp_account_orphans(const struct stack *s, uint32_t account)
+{
+	int i = tcp_orphan_account_slot(s, account);
+
+	return i < 0 ? 0 : s->tcp.mem.acct[i].orphans;
+}
+
+int stack_tcp_account_reap(struct stack *s, stack_time_us now, uint32_t account)
+{
+	struct tcp_state *t = &s->tcp;
+	int i = tcp_orphan_account_slot(s, account);
+
+	if (i < 0 || !t->mem.acct[i].orphans)
+		return -ENOENT;
+	for (uint32_t slot = t->orphan_head; slot != TCP_SLOT_NONE;
+	     slot = t->conns[slot].orphan_next) {
+		struct tcp_conn *c = &t->conns[slot];
+
+		if (c->mem_attached && c->mem_acct == (uint16_t)i) {
+			STACK_INC(s, TcpExtTCPAbortOnMemory);
+			tcp_orphan_reset(s, now, c, TCP_CAUSE_ORPHAN_LIMIT);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

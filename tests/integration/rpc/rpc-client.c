@@ -35,6 +35,10 @@
  *                                       conns_per_uid = 3 refuse root's 3rd
  *                                       session and 4th connection while uid
  *                                       65534 still connects
+ *   rpc-client uidorphans HOST PORT N   N connections to a peer that never
+ *                                       reads, each closed with 256 KiB unsent
+ *                                       (orphans), then N more; prints
+ *                                       "holding" and keeps them 30 s
  *   rpc-client flood N MS PID KIB       N raw clients send Info requests for MS
  *                                       milliseconds and never read; synackd's
  *                                       RSS stays within its baseline + N x KIB
@@ -1051,6 +1055,45 @@ static int cmd_uidcaps(const char *host, uint16_t port)
 	return 0;
 }
 
+/*
+ * A uid at limits.conns_per_uid = N closes its N connections while the
+ * peer never reads, so each stays an orphan (FIN-WAIT-1, 256 KiB unsent,
+ * the peer's window shut); then it opens N more. The script checks what the
+ * uid holds meanwhile (its N connections, not its orphans as well).
+ */
+static int cmd_uidorphans(const char *host, uint16_t port, unsigned n)
+{
+	static char data[256 * 1024];
+	struct synack *s;
+	synack_conn c[64];
+	int r;
+
+	if (n > 64)
+		FAIL("uidorphans: at most 64");
+	r = synack_open(NULL, "rpc-uid-orphans", &s);
+	if (r < 0)
+		FAIL("open: %s", synack_strerror(r));
+	for (unsigned i = 0; i < n; i++) {
+		r = synack_connect(s, host, port, 5000, &c[i]);
+		if (r < 0)
+			FAIL("connection %u: %s", i + 1, synack_strerror(r));
+		if (synack_send(s, c[i], data, sizeof(data)) != (ssize_t)sizeof(data))
+			FAIL("connection %u: send", i + 1);
+	}
+	for (unsigned i = 0; i < n; i++)
+		synack_close(s, c[i]);
+	printf("uidorphans: %u connections closed with data unsent\n", n);
+	for (unsigned i = 0; i < n; i++) {
+		r = synack_connect(s, host, port, 5000, &c[i]);
+		if (r < 0)
+			FAIL("connection %u after the orphans: %s", n + i + 1, synack_strerror(r));
+	}
+	printf("uidorphans: %u more connected; holding\n", n);
+	sleep(30);
+	synack_free(s);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ flood */
 
 /*
@@ -1417,6 +1460,8 @@ int main(int argc, char **argv)
 		return cmd_timeouts(atoi(argv[2]), atoi(argv[3]), argv[4], (uint16_t)atoi(argv[5]));
 	if (argc == 4 && strcmp(argv[1], "uidcaps") == 0)
 		return cmd_uidcaps(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "uidorphans") == 0)
+		return cmd_uidorphans(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]));
 	if (argc == 6 && strcmp(argv[1], "flood") == 0)
 		return cmd_flood((unsigned)atoi(argv[2]), atoi(argv[3]), (pid_t)atoi(argv[4]),
 				 atol(argv[5]));
@@ -1430,7 +1475,8 @@ int main(int argc, char **argv)
 		return cmd_closefirst(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]),
 				      (pid_t)atoi(argv[5]));
 	fprintf(stderr, "usage: rpc-client "
-			"many|probe|limits|raw|owner|timeouts|uidcaps|flood|slow|mem|idle|"
+			"many|probe|limits|raw|owner|timeouts|uidcaps|uidorphans|flood|slow|"
+			"mem|idle|"
 			"closefirst ...\n");
 	return 2;
 }

@@ -5,7 +5,8 @@
  * wrote a response and closed; the orphan is reset within the time the
  * persist backoff (RFC 1122 §4.2.2.17) gives tcp.orphan_retries probes, its
  * receive buffer freed at close. limits.max_orphans: the oldest orphans are
- * reset first.
+ * reset first. Orphans are counted per account (the daemon's uid) and the
+ * account's oldest can be reset when its uid needs the slot.
  */
 #include <string.h>
 
@@ -199,12 +200,68 @@ static void test_max_orphans(void **state)
 	h_free(h);
 }
 
+/*
+ * Orphans per account: connections of accounts 1000 and 2000 closed in turn;
+ * each account counts its own, and reaping 1000's resets its oldest only,
+ * <SEQ=SND.NXT><CTL=RST>, leaving 2000's alone. An orphan that ends by itself
+ * leaves its account's count too.
+ */
+static void test_account_orphans(void **state)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct harness *h = h_new(NULL);
+	uint32_t iss[4], acct[4] = { 2000, 1000, 1000, 2000 };
+	stack_sock c[4];
+	struct tcp_seg got;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	for (int i = 0; i < 4; i++) {
+		c[i] = open_from(h, S(1), (uint16_t)(21000 + i), &iss[i]);
+		assert_int_equal(stack_tcp_set_account(h->s, c[i], acct[i]), 0);
+	}
+	assert_int_equal(stack_tcp_account_orphans(h->s, 1000), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(stack_tcp_close(h->s, S(2 + i), c[i]), 0);
+		h_drain(h);
+	}
+	assert_int_equal(stack_tcp_account_orphans(h->s, 1000), 2);
+	assert_int_equal(stack_tcp_account_orphans(h->s, 2000), 2);
+	assert_int_equal(stack_tcp_account_orphans(h->s, 3000), 0);
+	assert_int_equal(stack_tcp_account_reap(h->s, S(7), 3000), -ENOENT);
+
+	/* 1000's oldest is c[1], though 2000's c[0] was closed before it */
+	assert_int_equal(stack_tcp_account_reap(h->s, S(7), 1000), 0);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_RST);
+	assert_int_equal(got.dport, 21001);
+	assert_int_equal(got.seq, iss[1] + 2);
+	h_expect_nothing(h);
+	assert_null(h_conn(h, c[1]));
+	assert_int_equal(stack_tcp_account_orphans(h->s, 1000), 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPAbortOnMemory], 1);
+
+	/* 2000's c[3] ends on its own (FIN ACKed, peer's FIN): its count drops */
+	h_send(h, S(8), SEG(.sport = 21003, .seq = RNXT, .ack = iss[3] + 2), NULL);
+	h_send(h, S(8),
+	       SEG(.sport = 21003, .seq = RNXT, .ack = iss[3] + 2,
+		   .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_drain(h);
+	assert_int_equal(stack_tcp_account_orphans(h->s, 2000), 1);
+	assert_int_equal(stack_tcp_account_reap(h->s, S(9), 1000), 0);
+	assert_int_equal(stack_tcp_account_reap(h->s, S(9), 1000), -ENOENT);
+	assert_int_equal(stack_tcp_account_orphans(h->s, 1000), 0);
+	assert_int_equal(h->s->tcp.norphans, 1);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zero_window_orphan),
 		cmocka_unit_test(test_orphan_retransmissions),
 		cmocka_unit_test(test_max_orphans),
+		cmocka_unit_test(test_account_orphans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
