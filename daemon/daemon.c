@@ -487,7 +487,10 @@ static void daemon_apply(struct daemon *d, const struct synack_config *nc)
 			"not applied");
 	d->cfg = *nc;
 	d->cfg.interface = keep.interface;
-	d->cfg.rpc = keep.rpc;
+	/* the sockets stay as bound; the RPC timeouts apply (rpc_server_apply) */
+	memcpy(d->cfg.rpc.socket, keep.rpc.socket, sizeof(d->cfg.rpc.socket));
+	memcpy(d->cfg.rpc.group, keep.rpc.group, sizeof(d->cfg.rpc.group));
+	d->cfg.rpc.mode = keep.rpc.mode;
 	d->cfg.control = keep.control;
 	d->cfg.limits.max_conns = keep.limits.max_conns;
 	d->cfg.limits.max_time_wait = keep.limits.max_time_wait;

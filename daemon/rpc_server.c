@@ -386,6 +386,10 @@ void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
 				rpc_session_resume(ss);
 		rpc_server_kick(srv);
 	}
+	if (srv->limits.hello_timeout_ms != old.hello_timeout_ms ||
+	    srv->limits.idle_timeout_ms != old.idle_timeout_ms)
+		for (struct rpc_session *ss = srv->sessions; ss; ss = ss->next)
+			rpc_session_timeouts_changed(ss);
 }
 
 void rpc_server_delete(struct rpc_server *srv)

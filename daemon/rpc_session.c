@@ -764,6 +764,32 @@ static void rpc_session_idle_arm(struct rpc_session *ss)
 	uv_timer_start(&ss->idle, rpc_session_idle_fire, ms, 0);
 }
 
+/*
+ * A reload changed the timeouts: the pending deadline was computed from the
+ * old ones (and none is armed when idle_timeout was 0), so compute it again
+ * from when the session began (Hello) or was last active (idle).
+ */
+void rpc_session_timeouts_changed(struct rpc_session *ss)
+{
+	struct rpc_server *srv = ss->srv;
+	uint64_t now = uv_now(srv->loop), since, ms;
+
+	if (ss->closing)
+		return;
+	uv_timer_stop(&ss->idle);
+	if (ss->hello_done) {
+		ms = srv->limits.idle_timeout_ms;
+		since = ss->last_active;
+		if (!ms || ss->nconns)
+			return; /* armed again when the last connection goes */
+	} else {
+		ms = srv->limits.hello_timeout_ms;
+		since = ss->started;
+	}
+	uv_timer_start(&ss->idle, rpc_session_idle_fire, now - since < ms ? ms - (now - since) : 0,
+		       0);
+}
+
 int rpc_session_start(struct rpc_session *ss)
 {
 	/* uv_timer_init() cannot fail: it only links the handle into the loop */
@@ -778,7 +804,7 @@ int rpc_session_start(struct rpc_session *ss)
 	ss->open_handles = 3; /* pipe, linger and idle, all initialised by now */
 	frame_decoder_init(&ss->dec, ss->srv->limits.max_frame);
 	ss->pipe.data = ss;
-	ss->last_active = uv_now(ss->srv->loop);
+	ss->last_active = ss->started = uv_now(ss->srv->loop);
 	uv_timer_start(&ss->idle, rpc_session_idle_fire, ss->srv->limits.hello_timeout_ms, 0);
 	rpc_session_read_update(ss);
 	if (!ss->reading)

@@ -80,6 +80,7 @@ struct rpc_session {
 	uv_timer_t linger;	    /* ...but not for longer than this */
 	uv_timer_t idle;	    /* rpc.hello_timeout, then rpc.idle_timeout */
 	uint64_t last_active;	    /* loop time (ms) of the last frame or last connection */
+	uint64_t started;	    /* loop time (ms) the session began (its Hello deadline) */
 	bool finishing;
 	unsigned open_handles;
 
@@ -108,6 +109,8 @@ bool rpc_session_can_add(struct rpc_session *ss);
 int rpc_session_room(struct rpc_session *ss, char *msg, size_t len);
 /* Resume what was held back (Data, accepts) after room came back. */
 void rpc_session_resume(struct rpc_session *ss);
+/* rpc.hello_timeout or rpc.idle_timeout changed (reload): deadlines from the new values. */
+void rpc_session_timeouts_changed(struct rpc_session *ss);
 /* Push Data (within credit and the buffered limit) and PeerClosed for c. */
 void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c);
 /* Queue one ServerMessage; -errno if it could not be queued. */
