@@ -561,6 +561,14 @@ static void *daemon_alloc(void *ctx, size_t size)
 	return malloc(size);
 }
 
+/* calloc: large tables come straight from mmap, zero pages the kernel fills
+ * on first touch, so a slot table sized for max_conns costs RSS only as far
+ * as slots are used */
+static void *daemon_zalloc(void *ctx, size_t size)
+{
+	return calloc(1, size);
+}
+
 /*
  * Socket buffers are large blocks: once a burst of them is freed, hand the
  * pages back to the system (glibc keeps freed heap memory otherwise, and
@@ -715,8 +723,9 @@ static int daemon_start_stack(struct daemon *d)
 	    getrandom(&env.seed, sizeof(env.seed), 0) != sizeof(env.seed))
 		return log_errno(-errno, "getrandom");
 	env.sink = (struct stack_sink){ .ctx = &d->link, .emit = link_emit };
-	env.allocator =
-		(struct stack_allocator){ .ctx = d, .alloc = daemon_alloc, .free = daemon_free };
+	env.allocator = (struct stack_allocator){
+		.ctx = d, .alloc = daemon_alloc, .free = daemon_free, .zalloc = daemon_zalloc
+	};
 	env.trace = daemon_trace;
 	env.trace_ctx = d;
 

@@ -49,6 +49,7 @@ struct services {
 	stack_sock listeners[SVC_COUNT];
 	struct svc_conn *conns;
 	uint32_t cap, nused, free_head;
+	uint32_t fresh; /* conns[] below this were used once; the rest is untouched (calloc) */
 	uint8_t scratch[SVC_SCRATCH];
 	uint8_t chargen[CHARGEN_PERIOD * 2]; /* twice, so any offset has a full period after it */
 	bool logged_full;
@@ -73,9 +74,12 @@ static struct svc_conn *svc_conn_alloc(struct services *sv, uint32_t *ret_slot)
 {
 	uint32_t slot = sv->free_head;
 
-	if (slot == SVC_NONE)
+	if (slot != SVC_NONE)
+		sv->free_head = sv->conns[slot].next_free;
+	else if (sv->fresh < sv->cap)
+		slot = sv->fresh++;
+	else
 		return NULL;
-	sv->free_head = sv->conns[slot].next_free;
 	memset(&sv->conns[slot], 0, sizeof(sv->conns[slot]));
 	sv->conns[slot].in_use = true;
 	sv->nused++;
@@ -323,7 +327,7 @@ static void svc_stop(struct services *sv, enum svc_kind kind, bool abort)
 		log_info("%s: stopped listening on port %u", svc_names[kind], sv->ports[kind]);
 	}
 	sv->ports[kind] = 0;
-	for (uint32_t i = 0; i < sv->cap; i++)
+	for (uint32_t i = 0; i < sv->fresh; i++)
 		if (sv->conns[i].in_use && sv->conns[i].kind == kind)
 			svc_close(sv, &sv->conns[i], abort);
 }
@@ -380,9 +384,9 @@ int services_start(struct daemon *d, const struct services_ports *ports, uint32_
 		free(sv);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < sv->cap; i++)
-		sv->conns[i].next_free = i + 1 < sv->cap ? i + 1 : SVC_NONE;
-	sv->free_head = 0;
+	/* slots are taken from the free list, then fresh from the untouched
+	 * tail: the table costs RSS only as far as connections use it */
+	sv->free_head = SVC_NONE;
 	svc_chargen_pattern(sv->chargen);
 	r = daemon_owner_register(d, &svc_ops, sv, &sv->owner);
 	if (r < 0) {
@@ -409,7 +413,7 @@ void services_free(struct services *sv)
 {
 	if (!sv)
 		return;
-	for (uint32_t i = 0; i < sv->cap; i++)
+	for (uint32_t i = 0; i < sv->fresh; i++)
 		free(sv->conns[i].buf);
 	if (sv->owner)
 		daemon_owner_unregister(sv->d, sv->owner);

@@ -142,7 +142,11 @@ void *stack_alloc(struct stack *s, size_t size)
 
 void *stack_zalloc(struct stack *s, size_t size)
 {
-	void *p = stack_alloc(s, size);
+	void *p;
+
+	if (s->env.allocator.zalloc)
+		return s->env.allocator.zalloc(s->env.allocator.ctx, size);
+	p = stack_alloc(s, size);
 
 	if (p)
 		memset(p, 0, size);

@@ -83,6 +83,9 @@ struct stack_allocator {
 	void *ctx;
 	void *(*alloc)(void *ctx, size_t size); /* may return NULL */
 	void (*free)(void *ctx, void *ptr, size_t size);
+	/* optional: zero-filled memory (calloc), whose untouched pages cost no RSS;
+	 * without it the stack clears what alloc gave */
+	void *(*zalloc)(void *ctx, size_t size);
 };
 
 /* What the trace hook sees: every segment in and out, every state change. */

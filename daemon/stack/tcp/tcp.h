@@ -32,9 +32,10 @@ struct tcp_conn;
  * pending events and the list waiting for the link to unblock.
  */
 struct tcp_state {
-	struct tcp_conn *conns;
+	struct tcp_conn *conns; /* nslots, zero-filled; only [0, fresh) ever touched */
 	uint32_t nslots;
-	uint32_t free_head;
+	uint32_t fresh;	    /* slots below this were handed out at least once */
+	uint32_t free_head; /* freed slots, for reuse before a fresh one */
 	uint32_t nused;
 	struct tcp_table table;
 	struct tcp_table_entry *table_mem;

@@ -66,20 +66,18 @@ int tcp_init(struct stack *s, stack_time_us now)
 	memset(t, 0, sizeof(*t));
 	t->conns = stack_zalloc(s, (size_t)n * sizeof(*t->conns));
 	t->table_size = tcp_table_size(n);
-	t->table_mem = stack_alloc(s, (size_t)t->table_size * sizeof(*t->table_mem));
+	t->table_mem = stack_zalloc(s, (size_t)t->table_size * sizeof(*t->table_mem));
 	t->heap_mem = stack_alloc(s, (size_t)n * sizeof(*t->heap_mem));
 	if (!t->conns || !t->table_mem || !t->heap_mem) {
 		tcp_deinit(s);
 		return -ENOMEM;
 	}
+	/* nothing walks the slots or the table here: their pages are touched
+	 * only as connections use them, so start-up costs no RSS per max_conns */
 	t->nslots = n;
-	for (uint32_t i = 0; i < n; i++) {
-		t->conns[i].next_free = i + 1 < n ? i + 1 : TCP_SLOT_NONE;
-		t->conns[i].ev_next = TCP_SLOT_NONE;
-		t->conns[i].out_next = TCP_SLOT_NONE;
-	}
-	t->free_head = 0;
-	tcp_table_init(&t->table, t->table_mem, t->table_size, s->env.secret);
+	t->fresh = 0;
+	t->free_head = TCP_SLOT_NONE;
+	tcp_table_init_zeroed(&t->table, t->table_mem, t->table_size, s->env.secret);
 	heap_init(&t->timers, t->heap_mem, n);
 	t->ev_head = t->ev_tail = TCP_SLOT_NONE;
 	t->out_head = TCP_SLOT_NONE;
@@ -97,7 +95,7 @@ void tcp_deinit(struct stack *s)
 
 	tcp_tw_deinit(s);
 	if (t->conns) {
-		for (uint32_t i = 0; i < t->nslots; i++)
+		for (uint32_t i = 0; i < t->fresh; i++)
 			tcp_conn_buffers_free(s, &t->conns[i]);
 	}
 	stack_free(s, t->conns, (size_t)t->nslots * sizeof(*t->conns));
@@ -140,12 +138,15 @@ struct tcp_conn *tcp_conn_alloc(struct stack *s)
 	struct tcp_conn *c;
 	uint32_t slot = t->free_head, gen;
 
-	if (slot == TCP_SLOT_NONE) {
+	if (slot != TCP_SLOT_NONE) {
+		c = &t->conns[slot];
+		t->free_head = c->next_free;
+	} else if (t->fresh < t->nslots) {
+		c = &t->conns[t->fresh++]; /* zero-filled: gen 0 */
+	} else {
 		STACK_INC(s, SynackTcpNoConnSlots);
 		return NULL;
 	}
-	c = &t->conns[slot];
-	t->free_head = c->next_free;
 	gen = c->gen + 1;
 	memset(c, 0, sizeof(*c));
 	c->gen = gen ? gen : 1;

@@ -149,7 +149,7 @@ int stack_tcp_foreach(const struct stack *s,
 {
 	struct stack_tcp_info in;
 
-	for (uint32_t i = 0; i < s->tcp.nslots; i++) {
+	for (uint32_t i = 0; i < s->tcp.fresh; i++) {
 		const struct tcp_conn *c = &s->tcp.conns[i];
 		int r;
 

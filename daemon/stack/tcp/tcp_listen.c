@@ -195,7 +195,7 @@ void tcp_listen_close(struct stack *s, stack_time_us now, struct tcp_conn *l)
 {
 	uint32_t slot = tcp_conn_slot(s, l);
 
-	for (uint32_t i = 0; i < s->tcp.nslots && (l->aq_len || l->syn_qlen); i++) {
+	for (uint32_t i = 0; i < s->tcp.fresh && (l->aq_len || l->syn_qlen); i++) {
 		struct tcp_conn *c = &s->tcp.conns[i];
 
 		if (!c->in_use || c->parent != slot || c->parent_gen != l->gen)

@@ -29,8 +29,8 @@ uint32_t tcp_table_size(uint32_t max)
 	return size;
 }
 
-void tcp_table_init(struct tcp_table *t, struct tcp_table_entry *storage, uint32_t size,
-		    const uint8_t key[16])
+void tcp_table_init_zeroed(struct tcp_table *t, struct tcp_table_entry *storage, uint32_t size,
+			   const uint8_t key[16])
 {
 	uint32_t p2 = 1;
 
@@ -47,8 +47,14 @@ void tcp_table_init(struct tcp_table *t, struct tcp_table_entry *storage, uint32
 	t->tombs = 0;
 	for (uint32_t i = 0; i < 16; i++)
 		t->key[i] = key[i];
-	for (uint32_t i = 0; i < p2; i++)
-		t->e[i].slot = TCP_TABLE_EMPTY;
+}
+
+void tcp_table_init(struct tcp_table *t, struct tcp_table_entry *storage, uint32_t size,
+		    const uint8_t key[16])
+{
+	tcp_table_init_zeroed(t, storage, size, key);
+	for (uint32_t i = 0; t->e && i <= t->mask; i++)
+		t->e[i] = (struct tcp_table_entry){ .ref = TCP_TABLE_EMPTY };
 }
 
 static uint32_t tcp_table_cap(const struct tcp_table *t)
@@ -69,7 +75,7 @@ static uint32_t tcp_table_hash(const struct tcp_table *t, const struct tcp_tuple
 
 static bool tcp_table_live(const struct tcp_table_entry *e)
 {
-	return e->slot != TCP_TABLE_EMPTY && e->slot != TCP_TABLE_TOMB;
+	return e->ref != TCP_TABLE_EMPTY && e->ref != TCP_TABLE_TOMB;
 }
 
 static bool tcp_tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
@@ -87,9 +93,9 @@ static int64_t tcp_table_lookup(const struct tcp_table *t, const struct tcp_tupl
 	for (uint32_t n = 0; n < cap; n++, i = (i + 1) & t->mask) {
 		const struct tcp_table_entry *e = &t->e[i];
 
-		if (e->slot == TCP_TABLE_EMPTY)
+		if (e->ref == TCP_TABLE_EMPTY)
 			break;
-		if (e->slot != TCP_TABLE_TOMB && tcp_tuple_eq(&e->key, k))
+		if (e->ref != TCP_TABLE_TOMB && tcp_tuple_eq(&e->key, k))
 			return i;
 	}
 	return -1;
@@ -117,13 +123,13 @@ static void tcp_table_rehash(struct tcp_table *t)
 {
 	uint32_t cap = tcp_table_cap(t), start;
 
-	for (start = 0; start < cap && t->e[start].slot != TCP_TABLE_EMPTY; start++)
+	for (start = 0; start < cap && t->e[start].ref != TCP_TABLE_EMPTY; start++)
 		;
 	if (start == cap)
 		return; /* cannot happen: at least 1/4 of the table is empty */
 	for (uint32_t i = 0; i < cap; i++)
-		if (t->e[i].slot == TCP_TABLE_TOMB)
-			t->e[i].slot = TCP_TABLE_EMPTY;
+		if (t->e[i].ref == TCP_TABLE_TOMB)
+			t->e[i].ref = TCP_TABLE_EMPTY;
 	t->tombs = 0;
 	for (uint32_t n = 1; n < cap; n++) {
 		uint32_t i = (start + n) & t->mask;
@@ -131,7 +137,7 @@ static void tcp_table_rehash(struct tcp_table *t)
 
 		if (!tcp_table_live(&e))
 			continue;
-		t->e[i].slot = TCP_TABLE_EMPTY;
+		t->e[i].ref = TCP_TABLE_EMPTY;
 		t->e[tcp_table_free_slot(t, &e.key)] = e;
 	}
 }
@@ -140,21 +146,21 @@ int tcp_table_insert(struct tcp_table *t, const struct tcp_tuple *k, uint32_t sl
 {
 	uint32_t cap = tcp_table_cap(t), i;
 
-	if (slot >= TCP_TABLE_TOMB)
+	if (slot >= TCP_TABLE_TOMB - 1)
 		return -EINVAL;
 	if (tcp_table_lookup(t, k) >= 0)
 		return -EEXIST;
 	if (t->used + 1 > cap / 2)
 		return -ENOSPC;
 	i = tcp_table_free_slot(t, k);
-	if (t->e[i].slot == TCP_TABLE_TOMB) {
+	if (t->e[i].ref == TCP_TABLE_TOMB) {
 		t->tombs--;
 	} else if (t->used + t->tombs + 1 > cap / 4 * 3) {
 		tcp_table_rehash(t);
 		i = tcp_table_free_slot(t, k);
 	}
 	t->e[i].key = *k;
-	t->e[i].slot = slot;
+	t->e[i].ref = slot + 1;
 	t->used++;
 	return 0;
 }
@@ -163,7 +169,7 @@ int64_t tcp_table_find(const struct tcp_table *t, const struct tcp_tuple *k)
 {
 	int64_t i = tcp_table_lookup(t, k);
 
-	return i < 0 ? (int64_t)-ENOENT : (int64_t)t->e[i].slot;
+	return i < 0 ? (int64_t)-ENOENT : (int64_t)t->e[i].ref - 1;
 }
 
 int tcp_table_remove(struct tcp_table *t, const struct tcp_tuple *k)
@@ -175,15 +181,15 @@ int tcp_table_remove(struct tcp_table *t, const struct tcp_tuple *k)
 		return -ENOENT;
 	i = (uint32_t)found;
 	t->used--;
-	if (t->e[(i + 1) & t->mask].slot != TCP_TABLE_EMPTY) {
-		t->e[i].slot = TCP_TABLE_TOMB;
+	if (t->e[(i + 1) & t->mask].ref != TCP_TABLE_EMPTY) {
+		t->e[i].ref = TCP_TABLE_TOMB;
 		t->tombs++;
 		return 0;
 	}
 	/* nothing probes past an empty entry: this one and the tombstones before it can be empty */
-	t->e[i].slot = TCP_TABLE_EMPTY;
-	for (i = (i - 1) & t->mask; t->e[i].slot == TCP_TABLE_TOMB; i = (i - 1) & t->mask) {
-		t->e[i].slot = TCP_TABLE_EMPTY;
+	t->e[i].ref = TCP_TABLE_EMPTY;
+	for (i = (i - 1) & t->mask; t->e[i].ref == TCP_TABLE_TOMB; i = (i - 1) & t->mask) {
+		t->e[i].ref = TCP_TABLE_EMPTY;
 		t->tombs--;
 	}
 	return 0;

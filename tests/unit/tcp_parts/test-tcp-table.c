@@ -119,9 +119,9 @@ static void check_counts(const struct tcp_table *t, uint32_t live)
 	uint32_t used = 0, tombs = 0, empty = 0;
 
 	for (uint32_t i = 0; i <= t->mask; i++) {
-		if (t->e[i].slot == TCP_TABLE_EMPTY)
+		if (t->e[i].ref == TCP_TABLE_EMPTY)
 			empty++;
-		else if (t->e[i].slot == TCP_TABLE_TOMB)
+		else if (t->e[i].ref == TCP_TABLE_TOMB)
 			tombs++;
 		else
 			used++;
