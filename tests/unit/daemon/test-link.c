@@ -266,12 +266,44 @@ static void test_impair_cuts_super_frames(void **state)
 	close(sv[1]);
 }
 
+/* --dup 100% with no delay: both copies go out at once, the original and the copy */
+static void test_impair_duplicates_now(void **state)
+{
+	static uint8_t frame[54 + 100], buf[2048];
+	struct config_impair imp = { .duplicate_ppm = 1000000,
+				     .seed = 1,
+				     .direction = CONFIG_IMPAIR_OUT };
+	struct tap tap = { .vnet_hdr = true, .name = "test0" };
+	struct link l;
+	size_t len = tso_frame(frame, 7, 100);
+	int sv[2], got = 0;
+
+	wire_put16(frame + 34 + 16, 0);
+	wire_put16(frame + 34 + 16, csum_fold(csum_add(csum_pseudo4(0x0a4d0002, 0x0a4d0001, 6, 120),
+						       frame + 34, 120)));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	tap.fd = sv[0];
+	assert_int_equal(link_init(&l, &tap), 0);
+	link_impair_apply(&l.imp, &imp);
+	assert_int_equal(link_emit(&l, frame, len, NULL), 0);
+	while (recv(sv[1], buf, sizeof(buf), 0) == (ssize_t)(VNET_HDR_LEN + len)) {
+		assert_memory_equal(buf + VNET_HDR_LEN, frame, len);
+		got++;
+	}
+	assert_int_equal(got, 2);
+	assert_int_equal(l.imp.engine.ctr[IMPAIR_OUT].duplicated, 1);
+	link_free(&l);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_no_offload_refuses_requests),
 		cmocka_unit_test(test_impair_cuts_super_frames),
+		cmocka_unit_test(test_impair_duplicates_now),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
