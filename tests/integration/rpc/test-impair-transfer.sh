@@ -81,13 +81,16 @@ if [ "$PROFILE" = mix ]; then
 	[ "$SynackImpairInReordered" -gt 0 ] && [ "$SynackImpairOutReordered" -gt 0 ] &&
 		[ "$SynackImpairInDuplicated" -gt 0 ] && [ "$SynackImpairOutDuplicated" -gt 0 ] ||
 		fail "the mix did not reorder and duplicate both ways"
-	# every corrupted frame fails a checksum at its receiver: synack counts the frames
-	# it got, the kernel those synack sent (both may also see a corrupted duplicate)
+	# a corrupted frame fails the checksum at its receiver (a corrupted duplicate
+	# twice). synack checks the checksum before anything else, so it counts every one;
+	# Linux first drops a segment whose data offset is too small or points past its
+	# end (a flip in those 4 bits, ~1.5 % of a pure ACK's header) without counting a
+	# checksum error, so for the kernel the bound is 90 %.
 	[ "$SynackImpairInCorrupted" -gt 0 ] && [ "$TcpInCsumErrors" -ge "$SynackImpairInCorrupted" ] ||
 		fail "synack counted $TcpInCsumErrors checksum errors for $SynackImpairInCorrupted corrupted frames"
-	[ "$SynackImpairOutCorrupted" -gt 0 ] && [ "$k_csum" -ge "$SynackImpairOutCorrupted" ] ||
+	[ "$SynackImpairOutCorrupted" -gt 0 ] && [ "$((k_csum * 10))" -ge "$((SynackImpairOutCorrupted * 9))" ] ||
 		fail "the kernel counted $k_csum checksum errors for $SynackImpairOutCorrupted corrupted frames"
-	echo "ok: every corrupted frame failed its receiver's checksum" \
-		"(synack $TcpInCsumErrors >= $SynackImpairInCorrupted, kernel $k_csum >= $SynackImpairOutCorrupted)"
+	echo "ok: corrupted frames failed their receiver's checksum" \
+		"(synack $TcpInCsumErrors >= $SynackImpairInCorrupted, kernel $k_csum >= 90 % of $SynackImpairOutCorrupted)"
 fi
 kill -0 "$DAEMON_PID" || fail "synackd died"
