@@ -10,7 +10,8 @@ half-open child is dropped, the listener stays in LISTEN, and nothing reaches
 the application: synack-nc -l -k accepted exactly one connection.
 Checked in the counters (TcpPassiveOpens +2, TcpAttemptFails +1,
 SynackImpairInDuplicated 1), in `synackctl trace` of the child (SYN, SYN,ACK,
-RST; SYN-RECEIVED -> LISTEN), and in `synackctl status`."""
+RST; SYN-RECEIVED -> LISTEN), and in `synackctl status`. Then the impair:
+section of the file is applied by `synackctl reload`."""
 
 import json
 import os
@@ -108,6 +109,17 @@ def main():
     check(nc.poll() is None, "synack-nc still listens")
     r = t.run("impair", "off")
     check("impairment: off" in r.stdout, "synackctl impair off clears it")
+    check(t.run("status").stdout.rstrip().endswith("impairment:  off"), "... and status says so")
+
+    # the impair: section is applied on reload too (and a reload puts the file's back)
+    t.h.write_config(t.text + "impair:\n  loss: 2.5%\n  match: data,fin\n  direction: out\n",
+                     "synackd-0.yaml")
+    t.run("reload")
+    status = t.run("status").stdout
+    check("impairment:  direction out, match fin,data, loss 2.5%" in status,
+          f"reload applies the file's impair: section ({status.splitlines()[-1]})")
+    check(re.search(r"reload: link impairment on: loss 2.5%", t.d.log()),
+          "... and logs it")
 
 
 if __name__ == "__main__":
