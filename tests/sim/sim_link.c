@@ -2,11 +2,13 @@
 /*
  * sim_link.c - one direction of the simulator's impaired link (see
  * sim_link.h): a bounded transmit queue with a serialisation rate, a delay
- * line with jitter, and seeded loss, duplication, reordering and corruption.
+ * line with jitter, and seeded loss (independent, and in Gilbert-Elliott
+ * bursts), duplication, reordering and corruption.
  * Frames in flight sit in a min-heap ordered by delivery time, then by the
  * order they were sent, so delivery is deterministic.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +222,49 @@ static uint8_t *sim_link_corrupt(struct sim_link *l, const uint8_t *frame, size_
 	return bad;
 }
 
+/*
+ * The chance that the two-state chain is bad n steps after a known state:
+ * with p = enter, r = leave and x = 1 - p - r, bad after n steps is
+ * pi + (1 - pi) x^n from bad and pi (1 - x^n) from good, pi = p / (p + r).
+ */
+static uint32_t sim_link_ge_bad_ppm(const struct sim_link *l, uint64_t n)
+{
+	double p = l->p.ge_enter_ppm / 1e6, r = l->p.ge_leave_ppm / 1e6;
+	double pi = p / (p + r), xn = pow(1.0 - p - r, (double)n);
+
+	return (uint32_t)(1e6 * (l->ge_bad ? pi + (1.0 - pi) * xn : pi * (1.0 - xn)));
+}
+
+/* Gilbert-Elliott: move the channel up to this frame; true when it loses the frame. */
+static bool sim_link_ge_lose(struct sim_link *l, stack_time_us now)
+{
+	uint64_t n = 1;
+
+	if (!l->p.ge_enter_ppm)
+		return false;
+	if (l->p.ge_slot_us) {
+		n = now > l->ge_at ? (now - l->ge_at) / l->p.ge_slot_us : 0;
+		if (n == 0)
+			n = 1; /* back-to-back frames: one slot each */
+		l->ge_at = now;
+	}
+	if (n == 1 && l->ge_bad)
+		l->ge_bad = !sim_rng_ppm(&l->rng, l->p.ge_leave_ppm);
+	else if (n == 1)
+		l->ge_bad = sim_rng_ppm(&l->rng, l->p.ge_enter_ppm);
+	else
+		l->ge_bad = sim_rng_ppm(&l->rng, sim_link_ge_bad_ppm(l, n));
+	return l->ge_bad && sim_rng_ppm(&l->rng, l->p.ge_loss_ppm);
+}
+
+/* Count runs of frames lost (or refused) one after another. */
+static void sim_link_note_loss(struct sim_link *l, bool lost)
+{
+	if (lost && !l->last_lost)
+		l->stats.loss_runs++;
+	l->last_lost = lost;
+}
+
 int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, size_t len)
 {
 	bool lost, dup, reorder, corrupt;
@@ -231,6 +276,7 @@ int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, s
 		return -EINVAL;
 	l->stats.offered++;
 	if (sim_link_backlog(l, now) >= l->p.queue_limit) {
+		sim_link_note_loss(l, true);
 		l->stats.refused++;
 		sim_link_log(l, now, SIM_LINK_REFUSED, len);
 		return -ENOBUFS;
@@ -240,6 +286,11 @@ int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, s
 	dup = sim_rng_ppm(&l->rng, l->p.dup_ppm);
 	reorder = sim_rng_ppm(&l->rng, l->p.reorder_ppm);
 	corrupt = sim_rng_ppm(&l->rng, l->p.corrupt_ppm) && sim_link_corruptible(frame, len);
+	if (sim_link_ge_lose(l, now) && !lost) {
+		lost = true;
+		l->stats.ge_lost++;
+	}
+	sim_link_note_loss(l, lost);
 	departed = sim_link_serialise(l, now, len);
 	if (lost) {
 		l->stats.lost++;

@@ -13,6 +13,19 @@
  * slipped past the Ethernet FCS). Without reordering the link is FIFO, jitter
  * included.
  *
+ * Burst loss (Gilbert-Elliott): when ge_enter_ppm is not 0 the link also has
+ * a two-state channel that moves once a slot (good -> bad with probability
+ * ge_enter_ppm, bad -> good with ge_leave_ppm); a frame sent in the bad
+ * state is lost with probability ge_loss_ppm, on top of the independent
+ * loss_ppm. With ge_slot_us 0 a slot is a frame (bursts of 1 / ge_leave
+ * frames on average, enter / (enter + leave) of the frames in the bad
+ * state). With a slot time the channel also moves while the link is idle
+ * (the n-step transition of the chain, over the slots since the previous
+ * frame), as a radio channel fades and recovers whether anyone sends or not:
+ * a sender backing off after a loss is not stuck in the same burst forever.
+ * The channel draws from the stream only when it is on, so links without it
+ * keep every fate they had.
+ *
  * Every random choice comes from the link's own xoshiro stream, so a seed
  * gives the same sequence of fates for the same sequence of frames.
  */
@@ -36,10 +49,17 @@ struct sim_link_params {
 	uint64_t reorder_us;  /* largest extra delay of a reordered frame */
 	uint64_t rate_bps;    /* serialisation rate; 0 = infinitely fast */
 	uint32_t queue_limit; /* frames waiting for serialisation (all in flight at rate 0) */
+	/* Gilbert-Elliott burst loss; off while ge_enter_ppm is 0 */
+	uint32_t ge_enter_ppm; /* per frame: good -> bad */
+	uint32_t ge_leave_ppm; /* per frame: bad -> good */
+	uint32_t ge_loss_ppm;  /* loss of a frame sent in the bad state */
+	uint64_t ge_slot_us;   /* 0: the channel moves once a frame; else once a slot */
 };
 
 struct sim_link_stats {
 	uint64_t offered, refused, lost, duplicated, reordered, corrupted, delivered;
+	uint64_t ge_lost;   /* of lost: in the Gilbert-Elliott bad state */
+	uint64_t loss_runs; /* runs of consecutive frames lost or refused, in send order */
 };
 
 /* A frame on its way; data is owned by the link until popped, then by the caller. */
@@ -69,6 +89,9 @@ struct sim_link {
 	stack_time_us last_fifo_at; /* delivery time of the last in-order frame */
 	stack_time_us *departures;  /* ring of serialisation end times still ahead */
 	size_t dep_head, dep_n;
+	bool ge_bad;	/* the Gilbert-Elliott channel is in its bad state */
+	stack_time_us ge_at; /* when it last moved (slotted channel) */
+	bool last_lost; /* the frame offered last was lost or refused */
 	struct sim_link_stats stats;
 	/* optional: told about every impairment (verbose traces) */
 	void (*log)(void *ctx, stack_time_us now, enum sim_link_fate fate, size_t len);

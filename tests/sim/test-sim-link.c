@@ -5,7 +5,8 @@
  * happen at roughly the configured rates over many frames, corruption flips
  * exactly one byte past the Ethernet header of IPv4 frames only, an unimpaired link is FIFO with the configured delay
  * (jitter included), and the transmit queue is bounded by the serialisation
- * rate.
+ * rate; Gilbert-Elliott loss comes in bursts of the configured mean length
+ * at the configured long-run rate, and leaves the other fates alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -159,6 +160,98 @@ static void test_rates(void **state)
 	sim_link_free(&l);
 }
 
+/*
+ * Gilbert-Elliott: enter the bad state with 1 % a frame, leave it with 20 %,
+ * lose every frame in it. Long-run loss 0.01 / 0.21 = 4.76 %, bursts of
+ * 1 / 0.2 = 5 frames on average; both within 10 % over 200k frames.
+ */
+static void test_gilbert_elliott(void **state)
+{
+	struct sim_link_params p = { .delay_us = 1000,
+				     .queue_limit = 65536,
+				     .ge_enter_ppm = 10000,
+				     .ge_leave_ppm = 200000,
+				     .ge_loss_ppm = 1000000 };
+	enum { N = 200000 };
+	struct sim_link l;
+	uint8_t buf[FRAME_LEN];
+	struct sim_frame f;
+	double mean;
+
+	assert_int_equal(sim_link_init(&l, &p, 4321, 1), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		make_frame(buf, i);
+		assert_int_equal(sim_link_send(&l, (stack_time_us)i * 10, buf, sizeof(buf)), 0);
+		while (sim_link_pop(&l, (stack_time_us)i * 10, &f))
+			free(f.data);
+	}
+	assert_in_range(l.stats.lost, N * 4286 / 100000, N * 5238 / 100000);
+	assert_int_equal(l.stats.ge_lost, l.stats.lost);
+	mean = (double)l.stats.lost / (double)l.stats.loss_runs;
+	assert_true(mean > 4.5 && mean < 5.5);
+	sim_link_free(&l);
+
+	/* bad state losing half its frames, plus 0.1 % independent loss */
+	p.ge_loss_ppm = 500000;
+	p.loss_ppm = 1000;
+	assert_int_equal(sim_link_init(&l, &p, 4321, 1), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		make_frame(buf, i);
+		sim_link_send(&l, (stack_time_us)i * 10, buf, sizeof(buf));
+		while (sim_link_pop(&l, (stack_time_us)i * 10, &f))
+			free(f.data);
+	}
+	assert_in_range(l.stats.ge_lost, N * 2143 / 100000, N * 2619 / 100000);
+	assert_in_range(l.stats.lost - l.stats.ge_lost, N * 9 / 10000, N * 11 / 10000);
+	sim_link_free(&l);
+}
+
+/*
+ * A slotted channel moves while the link is idle: frames 10 ms apart with a
+ * 100 us slot see a channel 100 steps on, about its stationary state, so
+ * 4.76 % of them are lost but in runs of about 1 / (1 - 0.0476) = 1.05, not
+ * of 5 as when every frame is one step (above); back-to-back frames still
+ * get bursts.
+ */
+static void test_gilbert_elliott_slotted(void **state)
+{
+	struct sim_link_params p = { .delay_us = 1000,
+				     .queue_limit = 65536,
+				     .ge_enter_ppm = 10000,
+				     .ge_leave_ppm = 200000,
+				     .ge_loss_ppm = 1000000,
+				     .ge_slot_us = 100 };
+	enum { N = 40000 };
+	struct sim_link l;
+	uint8_t buf[FRAME_LEN];
+	struct sim_frame f;
+	double mean;
+
+	assert_int_equal(sim_link_init(&l, &p, 99, 1), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		make_frame(buf, i);
+		sim_link_send(&l, (stack_time_us)i * 10000, buf, sizeof(buf));
+		while (sim_link_pop(&l, (stack_time_us)i * 10000, &f))
+			free(f.data);
+	}
+	assert_in_range(l.stats.lost, N * 405 / 10000, N * 548 / 10000);
+	mean = (double)l.stats.lost / (double)l.stats.loss_runs;
+	assert_true(mean < 1.2);
+	sim_link_free(&l);
+
+	/* the same channel, frames back to back (0 us apart: one slot each) */
+	assert_int_equal(sim_link_init(&l, &p, 99, 1), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		make_frame(buf, i);
+		sim_link_send(&l, 0, buf, sizeof(buf));
+	}
+	while (sim_link_pop(&l, STACK_TIME_NEVER - 1, &f))
+		free(f.data);
+	mean = (double)l.stats.lost / (double)l.stats.loss_runs;
+	assert_true(mean > 4.0 && mean < 6.0);
+	sim_link_free(&l);
+}
+
 static void test_fifo_and_delay(void **state)
 {
 	struct sim_link_params p = { .delay_us = 3000, .jitter_us = 2000, .queue_limit = 1000 };
@@ -272,6 +365,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_seed_same_sequence),
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_gilbert_elliott),
+		cmocka_unit_test(test_gilbert_elliott_slotted),
 		cmocka_unit_test(test_fifo_and_delay),
 		cmocka_unit_test(test_reorder_overtakes),
 		cmocka_unit_test(test_queue_bound),

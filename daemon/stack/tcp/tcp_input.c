@@ -337,27 +337,21 @@ static uint32_t tcp_input_rcv_wnd(const struct tcp_conn *c)
 }
 
 /*
- * RFC 9293 §3.10.7.4 first: the four-case acceptability test, with one
- * allowance: a segment without data may sit exactly at the right edge,
- * RCV.NXT + RCV.WND. A peer that has filled our window sends its ACKs with
- * SEQ = SND.NXT, which is that edge (and so do we after a zero-window probe,
- * tcp_output_ack_seq()); the strict test (SEG.SEQ < RCV.NXT + RCV.WND) would
- * discard these valid ACKs, and when each side finds the other's ACK
- * unacceptable both answer every ACK with an ACK, without end. The RFC asks
- * for "special allowance ... to accept valid ACKs" at a zero window, where
- * the edge is RCV.NXT; this is the same allowance for an open one. The
- * segment carries nothing, so no byte is taken outside the window.
+ * RFC 9293 §3.10.7.4 first: the four-case acceptability test, as the RFC
+ * writes it (seq_acceptable()). A segment without data at exactly our right
+ * edge, RCV.NXT + RCV.WND, with the window open, is not acceptable: it gets
+ * an ACK and its ACK field is not looked at. Linux accepts it; we follow the
+ * RFC (issue 10). When does it happen? A peer that filled our window sends
+ * its ACKs with SEQ = SND.NXT = our edge; they are acceptable once its data
+ * has arrived (RCV.NXT is then the edge and the window zero, or the edge has
+ * moved on). Only while some of that data is missing (lost or reordered)
+ * do they fall at the edge of an open window: we answer with a duplicate
+ * ACK, which is what a hole calls for anyway, and the peer's next ACK,
+ * cumulative, says again what this one said.
  */
 static bool tcp_input_seq_acceptable(const struct tcp_conn *c, const struct tcp_rx *rx)
 {
-	uint32_t wnd = tcp_input_rcv_wnd(c);
-	tcp_seq seq = rx->seg.seq, end = c->rcv_nxt + wnd;
-
-	if (rx->seg_len == 0)
-		return seq_ge(seq, c->rcv_nxt) && seq_le(seq, end);
-	if (wnd == 0)
-		return false;
-	return seq_in(seq, c->rcv_nxt, end) || seq_in(seq + rx->seg_len - 1, c->rcv_nxt, end);
+	return seq_acceptable(c->rcv_nxt, tcp_input_rcv_wnd(c), rx->seg.seq, rx->seg_len);
 }
 
 /* RFC 7323 §5.3: PAWS. True when the segment is an old duplicate. */
@@ -901,8 +895,16 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 		tcp_timer_set(s, c, TCP_TIMER_TIME_WAIT, rx->now + 2 * s->cfg.tun.msl);
 		return;
 	}
+	if (!c->fin_rcvd && seq_gt(fin_seq, c->rcv_nxt)) {
+		/* a FIN beyond a hole waits for its retransmission; like any
+		 * out-of-order segment it is answered at once with a duplicate
+		 * ACK (RFC 5681 §4.2), with our SACK blocks, so the peer learns of
+		 * the hole (a FIN alone would otherwise draw no answer at all) */
+		c->ack_now = true;
+		return;
+	}
 	if (c->fin_rcvd || fin_seq != c->rcv_nxt)
-		return; /* a FIN beyond a hole waits for its retransmission */
+		return;
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	c->ack_now = true;

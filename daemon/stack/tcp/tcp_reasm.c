@@ -7,6 +7,13 @@
  * Ranges are kept sorted by start, disjoint and never adjacent (touching
  * ranges are merged), so at most the first one can become contiguous with
  * RCV.NXT. The count is bounded by TCP_REASM_MAX_RANGES.
+ *
+ * Each range carries the stamp of the last segment that landed in it (a
+ * counter of segments added, compared modulo 2^32), which is what orders
+ * the SACK blocks: RFC 2018 §4 wants the block of the segment that drew the
+ * ACK first and then the most recently reported ones, so that a block lost
+ * with one ACK is repeated in the next ones instead of being pushed out by
+ * lower ranges.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,20 +23,15 @@
 void tcp_reasm_init(struct tcp_reasm *ra)
 {
 	memset(ra, 0, sizeof(*ra));
-	ra->last = -1;
 }
 
-/* Remove ranges [i, i + k) from the array, keeping 'last' pointing at the same range. */
+/* Remove ranges [i, i + k) from the array. */
 static void tcp_reasm_drop(struct tcp_reasm *ra, uint32_t i, uint32_t k)
 {
 	if (!k)
 		return;
 	memmove(&ra->r[i], &ra->r[i + k], (ra->n - i - k) * sizeof(ra->r[0]));
 	ra->n -= k;
-	if (ra->last >= (int32_t)(i + k))
-		ra->last -= (int32_t)k;
-	else if (ra->last >= (int32_t)i)
-		ra->last = -1;
 }
 
 static int tcp_reasm_insert(struct tcp_reasm *ra, uint32_t i, uint32_t start, uint32_t end)
@@ -40,7 +42,7 @@ static int tcp_reasm_insert(struct tcp_reasm *ra, uint32_t i, uint32_t start, ui
 	ra->n++;
 	ra->r[i].start = start;
 	ra->r[i].end = end;
-	ra->last = (int32_t)i;
+	ra->r[i].stamp = ++ra->clock;
 	return 0;
 }
 
@@ -66,8 +68,8 @@ int tcp_reasm_add(struct tcp_reasm *ra, uint32_t off, uint32_t len)
 		end = ra->r[j - 1].end;
 	ra->r[i].start = off;
 	ra->r[i].end = end;
+	ra->r[i].stamp = ++ra->clock;
 	tcp_reasm_drop(ra, i + 1, j - i - 1);
-	ra->last = (int32_t)i;
 	return 0;
 }
 
@@ -98,28 +100,37 @@ uint32_t tcp_reasm_bytes(const struct tcp_reasm *ra)
 	return sum;
 }
 
+/* Stamp a is more recent than stamp b (modulo 2^32: stamps of live ranges are close). */
+static bool tcp_reasm_newer(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
 /*
- * RFC 2018 §4: the first block holds the most recently received data; we do
- * not track the recency of the others, so they follow in sequence order.
+ * RFC 2018 §4: the first block holds the most recently received segment, the
+ * others follow newest first. Stamps of live ranges are distinct, so picking
+ * the newest range older than the previous pick visits each once; n is at
+ * most TCP_REASM_MAX_RANGES and max at most 4.
  */
 uint32_t tcp_reasm_sack(const struct tcp_reasm *ra, uint32_t rcv_nxt, struct tcp_sack_block *blocks,
 			uint32_t max)
 {
-	uint32_t k = 0;
+	uint32_t k = 0, prev = 0;
 
-	if (max == 0)
-		return 0;
-	if (ra->last >= 0 && (uint32_t)ra->last < ra->n) {
-		blocks[k].left = rcv_nxt + ra->r[ra->last].start;
-		blocks[k].right = rcv_nxt + ra->r[ra->last].end;
-		k++;
-	}
-	for (uint32_t i = 0; i < ra->n && k < max; i++) {
-		if ((int32_t)i == ra->last)
-			continue;
-		blocks[k].left = rcv_nxt + ra->r[i].start;
-		blocks[k].right = rcv_nxt + ra->r[i].end;
-		k++;
+	for (; k < max && k < ra->n; k++) {
+		int32_t best = -1;
+
+		for (uint32_t i = 0; i < ra->n; i++) {
+			if (k && !tcp_reasm_newer(prev, ra->r[i].stamp))
+				continue;
+			if (best < 0 || tcp_reasm_newer(ra->r[i].stamp, ra->r[best].stamp))
+				best = (int32_t)i;
+		}
+		if (best < 0)
+			break; /* only if a range sat untouched for 2^31 segments */
+		prev = ra->r[best].stamp;
+		blocks[k].left = rcv_nxt + ra->r[best].start;
+		blocks[k].right = rcv_nxt + ra->r[best].end;
 	}
 	return k;
 }

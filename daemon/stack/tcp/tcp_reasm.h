@@ -19,10 +19,11 @@
 
 struct tcp_reasm {
 	uint32_t n;
+	uint32_t clock; /* counts the segments added; stamps the range each one lands in */
 	struct {
 		uint32_t start, end; /* [start, end) relative to RCV.NXT, start > 0 */
+		uint32_t stamp;	     /* clock when data last landed in it (RFC 2018 §4 recency) */
 	} r[TCP_REASM_MAX_RANGES];
-	int32_t last; /* index of the range that took the newest data (RFC 2018 §4), -1 none */
 };
 
 void tcp_reasm_init(struct tcp_reasm *ra);
@@ -40,7 +41,11 @@ int tcp_reasm_add(struct tcp_reasm *ra, uint32_t off, uint32_t len);
 uint32_t tcp_reasm_advance(struct tcp_reasm *ra, uint32_t n);
 /* Bytes held out of order in total. */
 uint32_t tcp_reasm_bytes(const struct tcp_reasm *ra);
-/* Up to max SACK blocks in absolute sequence numbers, the newest range first. */
+/*
+ * Up to max SACK blocks in absolute sequence numbers, in order of recency
+ * (RFC 2018 §4): the range holding the segment received last first, then
+ * the others by when data last landed in them.
+ */
 uint32_t tcp_reasm_sack(const struct tcp_reasm *ra, uint32_t rcv_nxt, struct tcp_sack_block *blocks,
 			uint32_t max);
 

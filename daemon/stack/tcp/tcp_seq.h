@@ -37,6 +37,27 @@ static inline bool seq_in(tcp_seq x, tcp_seq lo, tcp_seq hi)
 	return seq_le(lo, x) && seq_lt(x, hi);
 }
 
+/*
+ * RFC 9293 §3.10.7.4's acceptability table, exactly: a segment of len
+ * sequence numbers at seq against RCV.NXT and RCV.WND.
+ *   len 0, wnd 0:  seq = RCV.NXT
+ *   len 0, wnd >0: RCV.NXT =< seq < RCV.NXT + RCV.WND
+ *   len >0, wnd 0: never
+ *   len >0, wnd >0: its first or its last sequence number in that range
+ * A zero-length segment (or RST) exactly at the right edge of an open window
+ * is not acceptable; the caller ACKs it (or drops a RST).
+ */
+static inline bool seq_acceptable(tcp_seq rcv_nxt, uint32_t wnd, tcp_seq seq, uint32_t len)
+{
+	tcp_seq end = rcv_nxt + wnd;
+
+	if (len == 0)
+		return wnd == 0 ? seq == rcv_nxt : seq_in(seq, rcv_nxt, end);
+	if (wnd == 0)
+		return false;
+	return seq_in(seq, rcv_nxt, end) || seq_in(seq + len - 1, rcv_nxt, end);
+}
+
 static inline tcp_seq seq_max(tcp_seq a, tcp_seq b)
 {
 	return seq_gt(a, b) ? a : b;

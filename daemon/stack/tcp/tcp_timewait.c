@@ -527,17 +527,10 @@ static bool tw_paws_reject(struct stack *s, stack_time_us now, const struct tcp_
 	return true;
 }
 
-/* RFC 9293 §3.10.7.4 first, with the allowance at the right edge tcp_input.c explains. */
+/* RFC 9293 §3.10.7.4 first, the RFC's table exactly (tcp_seq.h), as for a connection. */
 static bool tw_seq_acceptable(const struct tcp_tw *tw, const struct tcp_seg *seg, uint32_t seg_len)
 {
-	tcp_seq end = tw->rcv_nxt + tw->rcv_wnd;
-
-	if (seg_len == 0)
-		return seq_ge(seg->seq, tw->rcv_nxt) && seq_le(seg->seq, end);
-	if (tw->rcv_wnd == 0)
-		return false;
-	return seq_in(seg->seq, tw->rcv_nxt, end) ||
-	       seq_in(seg->seq + seg_len - 1, tw->rcv_nxt, end);
+	return seq_acceptable(tw->rcv_nxt, tw->rcv_wnd, seg->seq, seg_len);
 }
 
 /*

@@ -619,31 +619,6 @@ static void test_fin_behind_zero_window(void **state)
 	h_free(h);
 }
 
-/*
- * A peer that has filled our window sends its ACKs with SEQ = SND.NXT, our
- * right edge: they are taken (tcp_input_seq_acceptable), not answered with an
- * ACK of ours, which a peer doing the same would answer again, without end.
- */
-static void test_ack_at_right_edge(void **state)
-{
-	struct harness *h = h_new(NULL);
-
-	h_establish_passive(h, 0);
-	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, "abc", 3), 3);
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 3,
-			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
-	h_send(h, MS(10), SEG(.seq = RNXT + H_RCVBUF, .ack = h->iss + 4), NULL);
-	h_expect_nothing(h);
-	assert_int_equal(h_conn(h, h->sock)->snd_una, h->iss + 4);
-	/* the drained send ring is given back once it has stayed empty (tcp_mem.c) */
-	assert_int_equal(stack_poll_at(h->s), MS(10) + TCP_MEM_IDLE_US);
-	h_poll(h, MS(10) + TCP_MEM_IDLE_US);
-	h_expect_nothing(h);
-	assert_null(h_conn(h, h->sock)->snd.buf);
-	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
-	h_free(h);
-}
-
 static void test_peer_window_limits_send(void **state)
 {
 	struct harness *h = h_new(NULL);
@@ -743,7 +718,6 @@ int main(void)
 		cmocka_unit_test(test_window_edge_from_wl2),
 		cmocka_unit_test(test_window_probe_keeps_seq),
 		cmocka_unit_test(test_fin_behind_zero_window),
-		cmocka_unit_test(test_ack_at_right_edge),
 		cmocka_unit_test(test_urgent_inline),
 		cmocka_unit_test(test_tso_frame),
 	};

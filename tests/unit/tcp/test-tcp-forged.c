@@ -73,6 +73,17 @@ static void forged_bad_ack(tcp_seq (*bad_ack)(const struct harness *h))
 	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtPAWSEstab], 0);
 	assert_int_equal(stack_tcp_readable(h->s, h->sock), 100);
 	assert_int_equal(c->ts_recent, 1002);
+	/* the flow goes on: its ACK echoes the real TSval, the next segment is taken too */
+	h_poll(h, MS(21) + h->s->cfg.tun.delayed_ack);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 100, .wnd = H_RCVBUF - 100,
+			.opt.has_ts = true, .opt.tsval = H_TS_AUTO, .opt.tsecr = 1002));
+	h_send(h, MS(70),
+	       SEG(.seq = RNXT + 100, .ack = h->iss + 1, .len = 1000,
+		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH, .opt.has_ts = true, .opt.tsval = 1050),
+	       NULL);
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 1100);
+	assert_int_equal(c->ts_recent, 1050);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtPAWSEstab], 0);
 	h_free(h);
 }
 

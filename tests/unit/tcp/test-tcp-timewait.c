@@ -338,6 +338,34 @@ static uint32_t tw_make_ts(struct harness *h, stack_time_us t)
 }
 
 /*
+ * A record judges acceptability by RFC 9293's table too (tcp_seq.h): a
+ * segment without data exactly at the right edge of its open window is not
+ * acceptable and is ACKed; a RST there is dropped without a word.
+ */
+static void test_window_edge(void **state)
+{
+	struct harness *h = tw_harness(0);
+	uint32_t iss = tw_make(h, S(1), H_REMOTE_PORT);
+	struct tcp_tw *tw = h_tw(h);
+	uint32_t wnd;
+
+	assert_non_null(tw);
+	wnd = tw->rcv_wnd;
+	assert_true(wnd > 0);
+	h_send(h, S(2), SEG(.seq = RNXT + 1 + wnd, .ack = iss + 2), NULL);
+	h_expect(h, OUT(.seq = iss + 2, .ack = RNXT + 1, .wnd = (uint16_t)wnd));
+	h_expect_nothing(h);
+	h_send(h, S(3), SEG(.seq = RNXT + 1 + wnd, .flags = TCP_FLAG_RST), NULL);
+	h_expect_nothing(h);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPChallengeACK], 0);
+	/* one below the edge is in the window: a pure ACK is taken silently */
+	h_send(h, S(4), SEG(.seq = RNXT + wnd, .ack = iss + 2), NULL);
+	h_expect_nothing(h);
+	h_free(h);
+}
+
+/*
  * RFC 7323 §4.3 in a record, as for a connection (tcp_input_ts_recent):
  * TS.Recent moves only for a segment whose ACK is acceptable. A blind RST at
  * RCV.NXT (ignored, RFC 1337), a segment without ACK and one with an ACK
@@ -622,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_reopen_by_timestamp),
 		cmocka_unit_test(test_ts_recent_needs_ack),
+		cmocka_unit_test(test_window_edge),
 		cmocka_unit_test(test_reopen_needs_listener),
 		cmocka_unit_test(test_reopen_after_listener_closed),
 		cmocka_unit_test(test_challenge_ack_spacing),

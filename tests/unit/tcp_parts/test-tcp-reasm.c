@@ -4,7 +4,8 @@
  * on either side, contained, containing, adjacent, off 0, -ENOSPC) and a
  * long seeded random run compared with a brute-force bitmap model, checking
  * the ranges, the bytes, advance()'s result and the RFC 2018 §4 SACK blocks
- * with RCV.NXT crossing 2^32.
+ * (newest segment's block first, the rest in order of recency) with RCV.NXT
+ * crossing 2^32.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -27,29 +28,39 @@ static void expect_ranges(const struct tcp_reasm *ra, const uint32_t *want, uint
 	}
 }
 
+/* The start of the range that took the newest data, or -1 when there is none. */
+static int64_t newest_start(const struct tcp_reasm *ra)
+{
+	struct tcp_sack_block b[1];
+
+	if (tcp_reasm_sack(ra, 0, b, 1) == 0)
+		return -1;
+	return b[0].left;
+}
+
 static void test_reasm_merge(void **state)
 {
 	struct tcp_reasm ra;
 
 	tcp_reasm_init(&ra);
 	assert_true(tcp_reasm_empty(&ra));
-	assert_int_equal(ra.last, -1);
+	assert_int_equal(newest_start(&ra), -1);
 	assert_int_equal(tcp_reasm_add(&ra, 10, 0), 0); /* empty: nothing */
 	assert_true(tcp_reasm_empty(&ra));
 	assert_int_equal(tcp_reasm_add(&ra, 10, 10), 0);
 	assert_int_equal(tcp_reasm_add(&ra, 40, 10), 0);
 	expect_ranges(&ra, (const uint32_t[]){ 10, 20, 40, 50 }, 2);
-	assert_int_equal(ra.last, 1);
+	assert_int_equal(newest_start(&ra), 40);
 	assert_int_equal(tcp_reasm_add(&ra, 12, 3), 0); /* contained */
 	expect_ranges(&ra, (const uint32_t[]){ 10, 20, 40, 50 }, 2);
-	assert_int_equal(ra.last, 0);
+	assert_int_equal(newest_start(&ra), 10);
 	assert_int_equal(tcp_reasm_add(&ra, 35, 7), 0); /* overlaps the left edge */
 	assert_int_equal(tcp_reasm_add(&ra, 48, 5), 0); /* overlaps the right edge */
 	expect_ranges(&ra, (const uint32_t[]){ 10, 20, 35, 53 }, 2);
 	assert_int_equal(tcp_reasm_add(&ra, 53, 2), 0); /* adjacent after */
 	assert_int_equal(tcp_reasm_add(&ra, 8, 2), 0);	/* adjacent before */
 	expect_ranges(&ra, (const uint32_t[]){ 8, 20, 35, 55 }, 2);
-	assert_int_equal(ra.last, 0);
+	assert_int_equal(newest_start(&ra), 8);
 	assert_int_equal(tcp_reasm_add(&ra, 60, 5), 0);
 	assert_int_equal(tcp_reasm_add(&ra, 5, 70), 0); /* contains all three */
 	expect_ranges(&ra, (const uint32_t[]){ 5, 75 }, 1);
@@ -73,13 +84,13 @@ static void test_reasm_advance(void **state)
 	/* exactly filling the hole: 10 more bytes become contiguous */
 	assert_int_equal(tcp_reasm_advance(&ra, 5), 10);
 	expect_ranges(&ra, (const uint32_t[]){ 20, 30 }, 1);
-	assert_int_equal(ra.last, 0);
+	assert_int_equal(newest_start(&ra), 20);
 	assert_int_equal(tcp_reasm_advance(&ra, 10), 0);
 	expect_ranges(&ra, (const uint32_t[]){ 10, 20 }, 1);
 	/* in-order data overlapping part of a range */
 	assert_int_equal(tcp_reasm_advance(&ra, 15), 5);
 	assert_true(tcp_reasm_empty(&ra));
-	assert_int_equal(ra.last, -1);
+	assert_int_equal(newest_start(&ra), -1);
 	assert_int_equal(tcp_reasm_advance(&ra, 5), 0);
 	/* past several ranges at once */
 	tcp_reasm_add(&ra, 1, 1);
@@ -134,13 +145,29 @@ static void test_reasm_sack(void **state)
 	assert_int_equal(b[0].left, nxt + 50);
 	assert_int_equal(b[0].right, nxt + 60);
 	assert_int_equal(b[0].left, 0x22);
-	assert_int_equal(b[1].left, 0xfffffffau);
-	assert_int_equal(b[1].right, 0x4);
-	assert_int_equal(b[2].left, nxt + 30);
+	/* then by recency, not by sequence: 90, 70, 30 (10, the oldest, does not fit) */
+	assert_int_equal(b[1].left, nxt + 90);
+	assert_int_equal(b[1].right, nxt + 100);
+	assert_int_equal(b[2].left, nxt + 70);
+	assert_int_equal(b[3].left, nxt + 30);
+	/* data joining two ranges makes one block, the newest; the others keep their order */
+	tcp_reasm_add(&ra, 20, 10);
+	assert_int_equal(tcp_reasm_sack(&ra, nxt, b, 4), 4);
+	assert_int_equal(b[0].left, 0xfffffffau);
+	assert_int_equal(b[0].right, nxt + 40);
+	assert_int_equal(b[1].left, nxt + 50);
+	assert_int_equal(b[2].left, nxt + 90);
 	assert_int_equal(b[3].left, nxt + 70);
-	assert_int_equal(tcp_reasm_sack(&ra, nxt, b, 1), 1);
-	assert_int_equal(b[0].left, nxt + 50);
-	assert_int_equal(tcp_reasm_sack(&ra, nxt, b, 0), 0);
+	/* RCV.NXT moving on keeps the order */
+	tcp_reasm_advance(&ra, 5);
+	assert_int_equal(tcp_reasm_sack(&ra, nxt + 5, b, 4), 4);
+	assert_int_equal(b[0].left, nxt + 10);
+	assert_int_equal(b[1].left, nxt + 50);
+	assert_int_equal(b[2].left, nxt + 90);
+	assert_int_equal(b[3].left, nxt + 70);
+	assert_int_equal(tcp_reasm_sack(&ra, nxt + 5, b, 1), 1);
+	assert_int_equal(b[0].left, nxt + 10);
+	assert_int_equal(tcp_reasm_sack(&ra, nxt + 5, b, 0), 0);
 }
 
 /* ---- random run against a bitmap ---- */
@@ -149,6 +176,7 @@ static void test_reasm_sack(void **state)
 
 struct model {
 	bool held[W];
+	uint32_t when[W]; /* the step that last added this byte */
 };
 
 static uint32_t model_runs(const struct model *m, uint32_t *starts, uint32_t *ends)
@@ -168,6 +196,7 @@ static void model_shift(struct model *m, uint32_t n)
 {
 	memmove(m->held, m->held + n, (W - n) * sizeof(bool));
 	memset(m->held + W - n, 0, n * sizeof(bool));
+	memmove(m->when, m->when + n, (W - n) * sizeof(uint32_t));
 }
 
 static uint32_t rng(uint64_t *s)
@@ -176,11 +205,22 @@ static uint32_t rng(uint64_t *s)
 	return (uint32_t)(*s >> 33);
 }
 
-static void check_against(const struct tcp_reasm *ra, const struct model *m, uint32_t nxt,
-			  int64_t newest)
+/* A run's recency: the last step that added any of its bytes (merging makes it the newest). */
+static uint32_t model_recency(const struct model *m, uint32_t start, uint32_t end)
+{
+	uint32_t r = 0;
+
+	for (uint32_t i = start; i < end; i++)
+		r = m->when[i] > r ? m->when[i] : r;
+	return r;
+}
+
+/* The ranges, the bytes, and the SACK blocks exactly: every run, newest first. */
+static void check_against(const struct tcp_reasm *ra, const struct model *m, uint32_t nxt)
 {
 	uint32_t starts[W], ends[W], n = model_runs(m, starts, ends), bytes = 0;
 	struct tcp_sack_block b[TCP_REASM_MAX_RANGES];
+	bool used[TCP_REASM_MAX_RANGES] = { false };
 	uint32_t k;
 
 	assert_int_equal(ra->n, n);
@@ -190,27 +230,20 @@ static void check_against(const struct tcp_reasm *ra, const struct model *m, uin
 		bytes += ends[i] - starts[i];
 	}
 	assert_int_equal(tcp_reasm_bytes(ra), bytes);
-	assert_int_equal(newest < 0, ra->last < 0);
-	if (newest >= 0) {
-		assert_true(ra->last >= 0);
-		assert_true(ra->r[ra->last].start <= newest && newest < ra->r[ra->last].end);
-	}
 	k = tcp_reasm_sack(ra, nxt, b, TCP_REASM_MAX_RANGES);
 	assert_int_equal(k, n);
 	for (uint32_t i = 0; i < k; i++) {
-		bool found = false;
+		int64_t best = -1;
 
 		for (uint32_t j = 0; j < n; j++)
-			found |= b[i].left == nxt + starts[j] && b[i].right == nxt + ends[j];
-		assert_true(found);
-		for (uint32_t j = 0; j < i; j++)
-			assert_true(b[j].left != b[i].left);
-		if (i == 0 && newest >= 0)
-			assert_int_equal(b[0].left, nxt + ra->r[ra->last].start);
+			if (!used[j] &&
+			    (best < 0 || model_recency(m, starts[j], ends[j]) >
+						 model_recency(m, starts[best], ends[best])))
+				best = j;
+		used[best] = true;
+		assert_int_equal(b[i].left, nxt + starts[best]);
+		assert_int_equal(b[i].right, nxt + ends[best]);
 	}
-	/* without a newest range, and after the first block, blocks are in order */
-	for (uint32_t i = (ra->last >= 0) ? 2 : 1; i < k; i++)
-		assert_true(b[i].left - nxt > b[i - 1].left - nxt);
 }
 
 static void test_reasm_random(void **state)
@@ -220,7 +253,6 @@ static void test_reasm_random(void **state)
 		struct model m;
 		uint64_t s = seed;
 		uint32_t nxt = 0xffffffffu - (uint32_t)seed * 2000u, nospc = 0;
-		int64_t newest = -1;
 
 		tcp_reasm_init(&ra);
 		memset(&m, 0, sizeof(m));
@@ -234,8 +266,10 @@ static void test_reasm_random(void **state)
 				uint32_t st[W], en[W];
 				int r;
 
-				for (uint32_t i = off; i < off + len; i++)
+				for (uint32_t i = off; i < off + len; i++) {
 					after.held[i] = true;
+					after.when[i] = (uint32_t)step + 1;
+				}
 				r = tcp_reasm_add(&ra, off, len);
 				if (model_runs(&after, st, en) > TCP_REASM_MAX_RANGES) {
 					assert_int_equal(r, -ENOSPC);
@@ -243,8 +277,6 @@ static void test_reasm_random(void **state)
 				} else {
 					assert_int_equal(r, 0);
 					m = after;
-					if (len)
-						newest = off;
 				}
 			} else {
 				uint32_t n = rng(&s) % 30, extra;
@@ -253,23 +285,19 @@ static void test_reasm_random(void **state)
 
 				model_shift(&m, n);
 				nxt += n;
-				newest = newest >= n ? newest - n : -1;
 				runs = model_runs(&m, st, en);
 				extra = tcp_reasm_advance(&ra, n);
 				assert_int_equal(extra, runs && st[0] == 0 ? en[0] : 0);
 				if (extra) {
 					/* the contiguous range left the table; the caller advances again */
 					memset(m.held, 0, extra * sizeof(bool));
-					if (newest >= 0 && newest < extra)
-						newest = -1;
-					check_against(&ra, &m, nxt, newest);
+					check_against(&ra, &m, nxt);
 					assert_int_equal(tcp_reasm_advance(&ra, extra), 0);
 					model_shift(&m, extra);
 					nxt += extra;
-					newest = newest >= 0 ? newest - extra : -1;
 				}
 			}
-			check_against(&ra, &m, nxt, newest);
+			check_against(&ra, &m, nxt);
 		}
 		assert_true(nospc > 0 || seed % 3 == 0);
 	}
