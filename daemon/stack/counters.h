@@ -102,6 +102,7 @@
 	X(TcpExtTCPHPAcks)                                                               \
 	X(TcpExtTCPOrigDataSent)                                                         \
 	X(TcpExtTCPACKSkippedChallenge)                                                  \
+	X(TcpExtTCPACKSkippedSeq)                                                        \
 	X(TcpExtOutOfWindowIcmps)                                                        \
 	X(SynackTcpIcmpSoftErrors)                                                       \
 	X(SynackTcpIcmpHardErrors)                                                       \

@@ -74,6 +74,8 @@ enum stack_tunable_kind {
 	  "half-open connections a listener holds (at most its backlog)")                         \
 	X(challenge_ack_limit, "challenge_ack_limit", STACK_TUN_COUNT, 10, 1, 100000, true,       \
 	  "challenge ACKs per second per connection (RFC 5961 7)")                                \
+	X(invalid_ratelimit, "invalid_ratelimit", STACK_TUN_DURATION, MS_US(500), 0, SEC_US(60),  \
+	  true, "least time between ACKs to out-of-window segments without data; 0 = none")       \
 	X(syncookies, "syncookies", STACK_TUN_COUNT, 1, 0, 2, true,                               \
 	  "SYN cookies (RFC 4987 3.6): 0 off, 1 when the SYN queue is full, 2 always")            \
 	X(pmtu_min, "pmtu.min", STACK_TUN_SIZE, 552, 68, 65535, true,                             \

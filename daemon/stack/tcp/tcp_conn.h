@@ -189,6 +189,9 @@ struct tcp_conn {
 	 * whether one has (tcp_input_challenge_ack) */
 	stack_time_us chack_window;
 	uint32_t chack_count;
+	/* the last ACK to an out-of-window segment without data (tcp.invalid_ratelimit) */
+	stack_time_us oow_ack_at;
+	bool oow_acked;
 
 	/* timers */
 	stack_time_us timer[TCP_TIMER_COUNT];

@@ -388,6 +388,31 @@ static bool tcp_input_time_wait_fin(struct stack *s, struct tcp_conn *c, const s
 	return true;
 }
 
+/*
+ * An unacceptable segment gets an ACK (RFC 9293 §3.10.7.4). But two ends
+ * that disagree about each other's window (state lost on one side, a
+ * middlebox rewriting sequence numbers) would then answer each other's pure
+ * ACKs without end, an ACK loop; so, as Linux does (its
+ * tcp_invalid_ratelimit), ACKs to out-of-window segments that carry no data
+ * (pure ACKs, and SYNs) go out at most once per tcp.invalid_ratelimit per
+ * connection (TcpExtTCPACKSkippedSeq). A segment with data or a FIN always
+ * gets its ACK: an old retransmission is how the peer learns it arrived.
+ */
+static bool tcp_input_oow_ack_limited(struct stack *s, struct tcp_conn *c, const struct tcp_rx *rx)
+{
+	uint64_t gap = s->cfg.tun.invalid_ratelimit;
+
+	if (rx->seg_len && !(rx->seg.flags & TCP_FLAG_SYN))
+		return false;
+	if (gap && c->oow_acked && rx->now - c->oow_ack_at < gap) {
+		STACK_INC(s, TcpExtTCPACKSkippedSeq);
+		return true;
+	}
+	c->oow_ack_at = rx->now;
+	c->oow_acked = true;
+	return false;
+}
+
 static bool tcp_input_step_seq(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
 	const struct tcp_seg *seg = &rx->seg;
@@ -428,7 +453,7 @@ static bool tcp_input_step_seq(struct stack *s, struct tcp_conn *c, struct tcp_r
 	if (ok)
 		return true;
 	/* not acceptable: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, unless it is a RST */
-	if (!(seg->flags & TCP_FLAG_RST))
+	if (!(seg->flags & TCP_FLAG_RST) && !tcp_input_oow_ack_limited(s, c, rx))
 		tcp_output_ack(s, rx->now, c);
 	return false;
 }

@@ -4,7 +4,9 @@
  * the receive window but not an acceptable ACK: RFC 5961 §5.2 drops them with
  * a challenge ACK, and RFC 7323 §4.3 / RFC 9293 §3.10.7.4 keep their TSval out
  * of TS.Recent (only a segment that passed the sequence, RST, SYN and ACK
- * checks may update it), so PAWS goes on accepting the real peer.
+ * checks may update it), so PAWS goes on accepting the real peer. And
+ * out-of-window pure ACKs get their ACK at most once per tcp.invalid_ratelimit
+ * (an ACK loop, or a forger, cannot make us answer each one).
  */
 #include <string.h>
 
@@ -193,9 +195,43 @@ static void test_challenge_acks_spaced(void **state)
 	h_free(h);
 }
 
+/*
+ * Five pure ACKs far outside the window within 100 ms draw one ACK, not five
+ * (TcpExtTCPACKSkippedSeq 4); a retransmission of old data always gets its
+ * ACK; once tcp.invalid_ratelimit (500 ms) has passed, the next pure ACK
+ * draws one again.
+ */
+static void test_oow_ack_rate_limited(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct tcp_seg got;
+	uint32_t acks = 0;
+
+	h_establish_passive(h, MS(10));
+	for (int i = 0; i < 5; i++)
+		h_send(h, MS(20 + 20 * i), SEG(.seq = RNXT + (1u << 30), .ack = h->iss + 1), NULL);
+	while (h_pop(h, &got)) {
+		assert_int_equal(got.flags, TCP_FLAG_ACK);
+		assert_int_equal(got.ack, RNXT);
+		acks++;
+	}
+	assert_int_equal(acks, 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedSeq], 4);
+	/* old data (a retransmission below RCV.NXT) is answered whatever the limit */
+	h_send(h, MS(130), SEG(.seq = RNXT - 100, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
+	h_send(h, MS(140), SEG(.seq = RNXT + (1u << 30), .ack = h->iss + 1), NULL);
+	h_expect_nothing(h);
+	h_send(h, MS(521), SEG(.seq = RNXT + (1u << 30), .ack = h->iss + 1), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPACKSkippedSeq], 5);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_oow_ack_rate_limited),
 		cmocka_unit_test(test_forged_ack_not_sent),
 		cmocka_unit_test(test_forged_ack_too_old),
 		cmocka_unit_test(test_forged_no_ack_bit),
