@@ -293,7 +293,7 @@ static void ctl_client_tunable(const Synack__V1__Tunable *t, struct ctl_tunable 
 {
 	memset(ret, 0, sizeof(*ret));
 	ctl_client_copy(ret->key, sizeof(ret->key), t->key);
-	ret->unit = t->unit <= SYNACK__V1__TUNABLE_UNIT__TUNABLE_BOOL ? (enum ctl_unit)t->unit
+	ret->unit = t->unit <= SYNACK__V1__TUNABLE_UNIT__TUNABLE_NAME ? (enum ctl_unit)t->unit
 								      : CTL_UNIT_COUNT;
 	ret->value = t->value;
 	ret->def = t->default_;

@@ -115,6 +115,7 @@ enum ctl_unit {
 	CTL_UNIT_COUNT,
 	CTL_UNIT_SIZE, /* bytes */
 	CTL_UNIT_BOOL, /* 0 or 1 */
+	CTL_UNIT_NAME, /* one of the tunable's names, by index (tcp.congestion_control) */
 };
 
 struct ctl_tunable {

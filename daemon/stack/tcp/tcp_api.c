@@ -223,7 +223,7 @@ int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_end
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->snd_up = c->iss;
-	c->cc.ops->init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
+	tcp_cc_init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
 	c->last_rcv = now;
 	tcp_conn_set_state(s, now, c, TCP_SYN_SENT, TCP_CAUSE_USER_CONNECT, NULL);
 	r = tcp_output_syn(s, now, c);
