@@ -50,6 +50,8 @@ static void format_conn_info(const struct ctl_conn *c, char *buf, size_t len)
 		FORMAT_PUT("ts ");
 	if (i->sack_ok)
 		FORMAT_PUT("sack ");
+	if (i->congestion[0])
+		FORMAT_PUT("%s ", i->congestion);
 	if (i->wscale_ok)
 		FORMAT_PUT("wscale:%u,%u ", i->snd_wscale, i->rcv_wscale);
 	FORMAT_PUT("rto:%g rtt:%g/%g mss:%" PRIu32 " cwnd:%" PRIu32 " ", i->rto_us / 1000.0,
@@ -179,6 +181,7 @@ static void format_json_conn(struct json_writer *w, const struct ctl_conn *c)
 	json_kv_double(w, "rto_ms", i->rto_us / 1000.0);
 	json_kv_uint(w, "cwnd", i->cwnd);
 	json_kv_uint(w, "ssthresh", i->ssthresh);
+	json_kv_string(w, "congestion", i->congestion);
 	json_kv_uint(w, "mss", i->mss);
 	json_key(w, "wscale");
 	if (i->wscale_ok) {

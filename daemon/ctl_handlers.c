@@ -272,6 +272,8 @@ static void ctl_conn_fill(struct ctl_host *h, const struct stack_tcp_info *in,
 	e->bytes_received = in->bytes_received;
 	e->retrans = in->total_retrans;
 	e->listener = in->listener;
+	e->congestion = (char *)(in->listener || !in->cc_name ? "" : in->cc_name);
+	e->snd_mss = in->snd_mss;
 	e->owner_name = "";
 	ctl_conn_owner(h, in->owner, e);
 }

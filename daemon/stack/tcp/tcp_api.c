@@ -536,6 +536,11 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		return tcp_api_resize(s, c, true, value);
 	case STACK_TCP_RCVBUF:
 		return tcp_api_resize(s, c, false, value);
+	case STACK_TCP_CONGESTION:
+		if (!tcp_cc_ops_of(value))
+			return -ENOENT; /* as Linux's TCP_CONGESTION for an unknown name */
+		tcp_cc_select(&c->cc, tcp_cc_ops_of(value));
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -568,6 +573,9 @@ int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt 
 		return 0;
 	case STACK_TCP_RCVBUF:
 		*ret_value = c->rcvbuf_size;
+		return 0;
+	case STACK_TCP_CONGESTION:
+		*ret_value = tcp_cc_algo_of(c->cc.ops);
 		return 0;
 	}
 	return -ENOPROTOOPT;
