@@ -286,7 +286,8 @@ static int rpc_congestion_lookup(const char *name, uint64_t *ret, struct rpc_rep
 		n += (size_t)snprintf(buf->message + n, sizeof(buf->message) - n, " %s", names[i]);
 	if (n < sizeof(buf->message))
 		snprintf(buf->message + n, sizeof(buf->message) - n, ")");
-	return -ENOENT;
+	/* not Linux's ENOENT: here that status reads "no such connection" */
+	return -EINVAL;
 }
 
 static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption *m,

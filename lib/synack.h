@@ -199,8 +199,8 @@ int synack_setopt_async(struct synack *s, synack_conn c, enum synack_option opt,
 int synack_getopt_async(struct synack *s, synack_conn c, enum synack_option opt, synack_reply_cb cb,
 			void *userdata);
 int synack_info_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata);
-/* Congestion control by name ("cubic", "newreno"); -ENOENT (with the daemon's
- * message naming the known ones) for another. The get's reply has res->name. */
+/* Congestion control by name ("cubic", "newreno"); -EINVAL (the daemon's
+ * message names the known ones) for another. The get's reply has res->name. */
 int synack_set_congestion_async(struct synack *s, synack_conn c, const char *name,
 				synack_reply_cb cb, void *userdata);
 int synack_get_congestion_async(struct synack *s, synack_conn c, synack_reply_cb cb,

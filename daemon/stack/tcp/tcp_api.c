@@ -538,7 +538,7 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		return tcp_api_resize(s, c, false, value);
 	case STACK_TCP_CONGESTION:
 		if (!tcp_cc_ops_of(value))
-			return -ENOENT; /* as Linux's TCP_CONGESTION for an unknown name */
+			return -EINVAL;
 		tcp_cc_select(&c->cc, tcp_cc_ops_of(value));
 		return 0;
 	}
