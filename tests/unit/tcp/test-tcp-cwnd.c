@@ -161,6 +161,133 @@ static void test_cwnd_cannot_wrap(void **state)
 	h_free(h);
 }
 
+static void tweak_ts_4mib(struct stack_config *cfg)
+{
+	cfg->tun.timestamps = 1;
+	cfg->tun.window_scaling = 1;
+	cfg->tun.send_buffer = 4 << 20;
+}
+
+/* Passive open with timestamps and the peer's window scale 7 (so 32768 means 4 MiB). */
+static void establish_ts(struct harness *h)
+{
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct tcp_seg sa;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 4, 1, &h->lsock), 0);
+	h_send(h, MS(1),
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_mss = true,
+		   .opt.mss = H_MSS, .opt.has_ts = true, .opt.tsval = 1, .opt.wscale = 7),
+	       NULL);
+	assert_true(h_pop(h, &sa));
+	h->iss = sa.seq;
+	h_send(h, MS(2),
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 32768, .opt.has_ts = true, .opt.tsval = 2,
+		   .opt.tsecr = sa.opt.tsval),
+	       NULL);
+	assert_int_equal(stack_tcp_accept(h->s, MS(2), h->lsock, 2, &h->sock), 0);
+	assert_true(h_conn(h, h->sock)->ts_ok);
+	assert_int_equal(h_conn(h, h->sock)->snd_wscale, 7);
+}
+
+struct sent {
+	tcp_seq end;
+	uint32_t tsval;
+};
+
+/*
+ * Rounds of a bulk transfer against a 4 MiB window, the peer ACKing every
+ * segment (TSecr = its TSval) one RTT after the round was sent: rtt_ms[r]
+ * for round r. Returns the round in which slow start ended (ssthresh
+ * became finite), or 0.
+ */
+static unsigned ts_rounds(struct harness *h, const unsigned *rtt_ms, unsigned rounds,
+			  uint32_t *cwnd_at)
+{
+	static struct sent cur[4096], next[4096];
+	stack_time_us t = MS(10);
+	unsigned n = 0, m;
+	struct tcp_seg got;
+
+	fill(h, t);
+	while (h_pop(h, &got)) {
+		assert_true(n < 4096);
+		cur[n++] = (struct sent){ got.seq + got.len, got.opt.tsval };
+	}
+	for (unsigned r = 1; r <= rounds; r++) {
+		t += MS(rtt_ms[r]);
+		m = 0;
+		for (unsigned i = 0; i < n; i++) {
+			h_send(h, t,
+			       SEG(.seq = RNXT, .ack = cur[i].end, .wnd = 32768, .opt.has_ts = true,
+				   .opt.tsval = 3, .opt.tsecr = cur[i].tsval),
+			       NULL);
+			fill(h, t);
+			while (h_pop(h, &got)) {
+				assert_true(m < 4096);
+				next[m++] = (struct sent){ got.seq + got.len, got.opt.tsval };
+			}
+		}
+		memcpy(cur, next, m * sizeof(cur[0]));
+		n = m;
+		cwnd_at[r] = h_conn(h, h->sock)->cc.cwnd;
+		if (h_conn(h, h->sock)->cc.ssthresh != UINT32_MAX)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * RFC 7661 against a 4 MiB window (scale 7), timestamps on, the RTT steady at
+ * 10 ms: HyStart++ sees no increase and slow start goes on, but cwnd stops at
+ * twice the flight the window allows. Before: 20 MB after 12 rounds (51 MB
+ * was seen in the field).
+ */
+static void test_cwnd_bounded_by_4mib_window(void **state)
+{
+	static const unsigned steady[13] = { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 };
+	struct harness *h = h_new(tweak_ts_4mib);
+	uint32_t cwnd_at[16];
+
+	establish_ts(h);
+	assert_int_equal(ts_rounds(h, steady, 12, cwnd_at), 0);
+	assert_int_equal(h_conn(h, h->sock)->cc.ssthresh, UINT32_MAX);
+	print_message("steady RTT, 12 rounds: cwnd %u\n", h_conn(h, h->sock)->cc.cwnd);
+	assert_in_range(h_conn(h, h->sock)->cc.cwnd, 4u << 20, 8u << 20);
+	h_free(h);
+}
+
+/*
+ * HyStart++ through the engine (RFC 9406), the RTT samples from the peer's
+ * TSecr: the RTT goes from 10 to 40 ms in round 4, CSS starts there, and
+ * congestion avoidance CSS_ROUNDS (5) rounds later, in round 9, at a window a
+ * quarter of where slow start goes with the RTT steady.
+ */
+static void test_hystart_through_engine(void **state)
+{
+	static const unsigned steady[13] = { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 };
+	static const unsigned jump[12] = { 10, 10, 10, 10, 40, 40, 40, 40, 40, 40, 40, 40 };
+	struct harness *h = h_new(tweak_ts_4mib);
+	uint32_t steady_cwnd, ssthresh, cwnd_at[16];
+	unsigned end;
+
+	establish_ts(h);
+	assert_int_equal(ts_rounds(h, steady, 9, cwnd_at), 0);
+	steady_cwnd = cwnd_at[9];
+	h_free(h);
+
+	h = h_new(tweak_ts_4mib);
+	establish_ts(h);
+	end = ts_rounds(h, jump, 11, cwnd_at);
+	ssthresh = h_conn(h, h->sock)->cc.ssthresh;
+	print_message("slow start ended in round %u: ssthresh %u, cwnd %u (steady RTT: %u)\n", end,
+		      ssthresh, h_conn(h, h->sock)->cc.cwnd, steady_cwnd);
+	assert_int_equal(end, 9);
+	assert_true(h_conn(h, h->sock)->cc.cwnd >= ssthresh);
+	assert_true(ssthresh < steady_cwnd / 4);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +295,8 @@ int main(void)
 		cmocka_unit_test(test_cwnd_app_limited),
 		cmocka_unit_test(test_cwnd_restart_after_idle),
 		cmocka_unit_test(test_cwnd_cannot_wrap),
+		cmocka_unit_test(test_cwnd_bounded_by_4mib_window),
+		cmocka_unit_test(test_hystart_through_engine),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
