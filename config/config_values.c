@@ -257,6 +257,22 @@ static int config_set_tunable(const struct config_key *k, const struct config_sc
 			memcpy(field, &v, sizeof(v));
 		return r;
 	}
+	case STACK_TUN_NAME: {
+		enum stack_tunable_id id = (enum stack_tunable_id)k->aux;
+		const char *const *names = stack_tunable_names(id);
+		char q[48], list[128] = "";
+		uint64_t v;
+
+		if (stack_tunable_name_lookup(id, s->text, &v) == 0) {
+			memcpy(field, &v, sizeof(v));
+			return 0;
+		}
+		config_quote(s->text, s->len, q, sizeof(q));
+		for (size_t i = 0; names && names[i]; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", names[i]);
+		return config_fail(-EINVAL, err, errlen, "expected one of %s, not %s", list, q);
+	}
 	default:
 		return config_set_uint(k, s, d->min, d->max, field, err, errlen);
 	}

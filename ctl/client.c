@@ -218,7 +218,8 @@ static void ctl_client_copy(char *dst, size_t len, const char *src)
 
 static void ctl_client_conn(const Synack__V1__ConnEntry *e, struct ctl_conn *ret)
 {
-	uint32_t mss = e->mss ? e->mss : 1;
+	/* ss counts cwnd in segments of the effective MSS (payload after options) */
+	uint32_t mss = e->snd_mss ? e->snd_mss : e->mss ? e->mss : 1;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->id = e->id;
@@ -238,7 +239,8 @@ static void ctl_client_conn(const Synack__V1__ConnEntry *e, struct ctl_conn *ret
 	ret->info.cwnd = e->cwnd / mss; /* ss prints segments */
 	/* "infinite" (no loss yet) stays infinite, which ss leaves out */
 	ret->info.ssthresh = e->ssthresh >= 0x7fffffffu ? 0x7fffffffu : e->ssthresh / mss;
-	ret->info.mss = e->mss;
+	ret->info.mss = e->snd_mss ? e->snd_mss : e->mss;
+	ctl_client_copy(ret->info.congestion, sizeof(ret->info.congestion), e->congestion);
 	ret->info.snd_wscale = (uint8_t)e->snd_wscale;
 	ret->info.rcv_wscale = (uint8_t)e->rcv_wscale;
 	ret->info.wscale_ok = e->wscale_ok;
@@ -293,7 +295,7 @@ static void ctl_client_tunable(const Synack__V1__Tunable *t, struct ctl_tunable 
 {
 	memset(ret, 0, sizeof(*ret));
 	ctl_client_copy(ret->key, sizeof(ret->key), t->key);
-	ret->unit = t->unit <= SYNACK__V1__TUNABLE_UNIT__TUNABLE_BOOL ? (enum ctl_unit)t->unit
+	ret->unit = t->unit <= SYNACK__V1__TUNABLE_UNIT__TUNABLE_NAME ? (enum ctl_unit)t->unit
 								      : CTL_UNIT_COUNT;
 	ret->value = t->value;
 	ret->def = t->default_;

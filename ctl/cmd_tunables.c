@@ -112,7 +112,7 @@ int cmd_set(struct cli_ctx *ctx, int argc, char **argv)
 		r = cli_request_failed(ctx, c, key, r);
 	} else {
 		units_tunable_lookup(key, &t);
-		format_tunable_value(t.unit, value, text, sizeof(text));
+		format_tunable_value(t.key, t.unit, value, text, sizeof(text));
 		printf("%s = %s\n", key, text);
 	}
 	ctl_client_close(c);

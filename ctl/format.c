@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "format.h"
+#include "tunables.h"
 #include "json.h"
 #include "table.h"
 
@@ -50,6 +51,8 @@ static void format_conn_info(const struct ctl_conn *c, char *buf, size_t len)
 		FORMAT_PUT("ts ");
 	if (i->sack_ok)
 		FORMAT_PUT("sack ");
+	if (i->congestion[0])
+		FORMAT_PUT("%s ", i->congestion);
 	if (i->wscale_ok)
 		FORMAT_PUT("wscale:%u,%u ", i->snd_wscale, i->rcv_wscale);
 	FORMAT_PUT("rto:%g rtt:%g/%g mss:%" PRIu32 " cwnd:%" PRIu32 " ", i->rto_us / 1000.0,
@@ -179,6 +182,7 @@ static void format_json_conn(struct json_writer *w, const struct ctl_conn *c)
 	json_kv_double(w, "rto_ms", i->rto_us / 1000.0);
 	json_kv_uint(w, "cwnd", i->cwnd);
 	json_kv_uint(w, "ssthresh", i->ssthresh);
+	json_kv_string(w, "congestion", i->congestion);
 	json_kv_uint(w, "mss", i->mss);
 	json_key(w, "wscale");
 	if (i->wscale_ok) {
@@ -257,11 +261,22 @@ int format_counters_json(FILE *f, const struct ctl_counter *c, size_t n, bool ze
 	return json_writer_end(&w);
 }
 
-int format_tunable_value(enum ctl_unit unit, uint64_t v, char *buf, size_t len)
+int format_tunable_value(const char *key, enum ctl_unit unit, uint64_t v, char *buf, size_t len)
 {
+	enum stack_tunable_id id;
+	const char *name;
 	int n;
 
 	switch (unit) {
+	case CTL_UNIT_NAME:
+		/* the names are the core's table's (tunables.h) */
+		name = stack_tunable_lookup(key, &id) == 0 ? stack_tunable_name(id, v) : NULL;
+		if (name) {
+			n = snprintf(buf, len, "%s", name);
+			break;
+		}
+		n = snprintf(buf, len, "%" PRIu64, v);
+		break;
 	case CTL_UNIT_DURATION:
 		return config_format_duration(v, buf, len);
 	case CTL_UNIT_SIZE:
@@ -286,6 +301,8 @@ static const char *format_unit_name(enum ctl_unit unit)
 		return "bytes";
 	case CTL_UNIT_BOOL:
 		return "bool";
+	case CTL_UNIT_NAME:
+		return "name";
 	case CTL_UNIT_COUNT:
 		break;
 	}
@@ -296,10 +313,10 @@ static int format_tunable_row(struct table *t, const struct ctl_tunable *k)
 {
 	char v[32], def[32], min[32], max[32];
 
-	format_tunable_value(k->unit, k->value, v, sizeof(v));
-	format_tunable_value(k->unit, k->def, def, sizeof(def));
-	format_tunable_value(k->unit, k->min, min, sizeof(min));
-	format_tunable_value(k->unit, k->max, max, sizeof(max));
+	format_tunable_value(k->key, k->unit, k->value, v, sizeof(v));
+	format_tunable_value(k->key, k->unit, k->def, def, sizeof(def));
+	format_tunable_value(k->key, k->unit, k->min, min, sizeof(min));
+	format_tunable_value(k->key, k->unit, k->max, max, sizeof(max));
 	if (table_row_begin(t) < 0)
 		return -ENOMEM;
 	table_cell(t, k->key);
@@ -307,6 +324,8 @@ static int format_tunable_row(struct table *t, const struct ctl_tunable *k)
 	table_cell(t, def);
 	if (k->unit == CTL_UNIT_BOOL)
 		table_cell(t, "true|false");
+	else if (k->unit == CTL_UNIT_NAME)
+		table_cell_printf(t, "%s|%s", min, max);
 	else
 		table_cell_printf(t, "%s..%s", min, max);
 	table_cell(t, k->affects_existing ? "yes" : "no");
@@ -315,7 +334,7 @@ static int format_tunable_row(struct table *t, const struct ctl_tunable *k)
 		char note[64];
 
 		/* RFC 9293 §3.4.2: TIME-WAIT lasts 2 x MSL */
-		format_tunable_value(k->unit, 2 * k->value, v, sizeof(v));
+		format_tunable_value(k->key, k->unit, 2 * k->value, v, sizeof(v));
 		snprintf(note, sizeof(note), "TIME-WAIT = 2 x msl = %s", v);
 		table_row_detail(t, note);
 	}
@@ -360,7 +379,7 @@ int format_tunables_json(FILE *f, const struct ctl_tunable *t, size_t n)
 		json_object_begin(&w);
 		json_kv_string(&w, "key", t[i].key);
 		format_json_tunable_number(&w, "value", t[i].unit, t[i].value);
-		format_tunable_value(t[i].unit, t[i].value, text, sizeof(text));
+		format_tunable_value(t[i].key, t[i].unit, t[i].value, text, sizeof(text));
 		json_kv_string(&w, "text", text);
 		json_kv_string(&w, "unit", format_unit_name(t[i].unit));
 		format_json_tunable_number(&w, "default", t[i].unit, t[i].def);

@@ -43,7 +43,7 @@ int format_counters_table(FILE *f, const struct ctl_counter *c, size_t n, bool z
 int format_counters_json(FILE *f, const struct ctl_counter *c, size_t n, bool zeros);
 
 /* A tunable's value in its unit: "30s", "256KiB", "15", "true". -ENOBUFS if short. */
-int format_tunable_value(enum ctl_unit unit, uint64_t v, char *buf, size_t len);
+int format_tunable_value(const char *key, enum ctl_unit unit, uint64_t v, char *buf, size_t len);
 /* Key Value Default Range Existing Meaning; msl also says how long TIME-WAIT lasts. */
 int format_tunables_table(FILE *f, const struct ctl_tunable *t, size_t n);
 int format_tunables_json(FILE *f, const struct ctl_tunable *t, size_t n);

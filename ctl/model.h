@@ -81,7 +81,8 @@ struct ctl_conn_info {
 	uint8_t snd_wscale, rcv_wscale;
 	bool wscale_ok, ts_ok, sack_ok;
 	uint64_t bytes_acked, bytes_received;
-	uint64_t retrans; /* segments retransmitted over the connection's life */
+	uint64_t retrans;    /* segments retransmitted over the connection's life */
+	char congestion[16]; /* "cubic", "newreno"; "" when the daemon does not say */
 };
 
 /* The client that owns the connection (`conns -p`). */
@@ -117,6 +118,7 @@ enum ctl_unit {
 	CTL_UNIT_COUNT,
 	CTL_UNIT_SIZE, /* bytes */
 	CTL_UNIT_BOOL, /* 0 or 1 */
+	CTL_UNIT_NAME, /* one of the tunable's names, by index (tcp.congestion_control) */
 };
 
 struct ctl_tunable {

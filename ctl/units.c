@@ -24,6 +24,8 @@ static enum ctl_unit units_from_kind(enum stack_tunable_kind kind)
 		return CTL_UNIT_SIZE;
 	case STACK_TUN_BOOL:
 		return CTL_UNIT_BOOL;
+	case STACK_TUN_NAME:
+		return CTL_UNIT_NAME;
 	case STACK_TUN_COUNT:
 		break;
 	}
@@ -123,6 +125,8 @@ static const char *units_hint(enum ctl_unit unit)
 		return "a size in bytes, or with a unit: B, KiB, MiB or GiB (e.g. 256KiB)";
 	case CTL_UNIT_BOOL:
 		return "true or false (on/off, yes/no, 1/0)";
+	case CTL_UNIT_NAME:
+		return "one of the names in the range column of synackctl get";
 	case CTL_UNIT_COUNT:
 		break;
 	}
@@ -138,6 +142,8 @@ static int units_parse_as(enum ctl_unit unit, const char *text, uint64_t *ret)
 		return config_parse_size(text, ret);
 	case CTL_UNIT_BOOL:
 		return units_parse_bool(text, ret);
+	case CTL_UNIT_NAME:
+		return -EINVAL; /* by name only: units_parse_tunable */
 	case CTL_UNIT_COUNT:
 		break;
 	}
@@ -154,13 +160,28 @@ int units_parse_tunable(const char *key, const char *text, uint64_t *ret, char *
 	if (units_tunable_lookup(key, &t) < 0)
 		return units_fail(-ENOENT, err, errlen,
 				  "unknown key '%s' (synackctl get lists every key)", key);
+	if (t.unit == CTL_UNIT_NAME) {
+		enum stack_tunable_id id;
+		const char *const *names;
+		char list[128] = "";
+
+		stack_tunable_lookup(key, &id);
+		if (stack_tunable_name_lookup(id, text, ret) == 0)
+			return 0;
+		names = stack_tunable_names(id);
+		for (size_t i = 0; names && names[i]; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", names[i]);
+		return units_fail(-EINVAL, err, errlen, "%s: unknown name '%s' (one of: %s)", key,
+				  text, list);
+	}
 	r = units_parse_as(t.unit, text, &v);
 	if (r < 0)
 		return units_fail(r == -ERANGE ? -ERANGE : -EINVAL, err, errlen,
 				  "%s: bad value '%s': expected %s", key, text, units_hint(t.unit));
 	if (v < t.min || v > t.max) {
-		format_tunable_value(t.unit, t.min, min, sizeof(min));
-		format_tunable_value(t.unit, t.max, max, sizeof(max));
+		format_tunable_value(t.key, t.unit, t.min, min, sizeof(min));
+		format_tunable_value(t.key, t.unit, t.max, max, sizeof(max));
 		return units_fail(-ERANGE, err, errlen, "%s: %s is out of range %s..%s", key, text,
 				  min, max);
 	}

@@ -322,6 +322,8 @@ static void ctl_conn_fill(struct ctl_host *h, const struct stack_tcp_info *in,
 	e->bytes_received = in->bytes_received;
 	e->retrans = in->total_retrans;
 	e->listener = in->listener;
+	e->congestion = (char *)(in->listener || !in->cc_name ? "" : in->cc_name);
+	e->snd_mss = in->snd_mss;
 	e->owner_name = "";
 	ctl_conn_owner(h, in->owner, e);
 }
@@ -550,6 +552,8 @@ static Synack__V1__TunableUnit ctl_pb_unit(enum stack_tunable_kind k)
 		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_SIZE_BYTES;
 	case STACK_TUN_BOOL:
 		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_BOOL;
+	case STACK_TUN_NAME:
+		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_NAME;
 	default:
 		return SYNACK__V1__TUNABLE_UNIT__TUNABLE_COUNT;
 	}
@@ -609,9 +613,14 @@ static int ctl_handle_get_tunables(struct ctl_client *cl, uint64_t id,
 
 /* ------------------------------------------------------------------ changing */
 
-/* A tunable's value the way the config file writes it ("30s", "256KiB", "true", "6"). */
-static void ctl_format_value(enum stack_tunable_kind kind, uint64_t v, char *buf, size_t len)
+/* A tunable's value the way the config file writes it ("30s", "256KiB", "true", "6", "cubic"). */
+static void ctl_format_value(enum stack_tunable_id tid, enum stack_tunable_kind kind, uint64_t v,
+			     char *buf, size_t len)
 {
+	if (kind == STACK_TUN_NAME && stack_tunable_name(tid, v)) {
+		snprintf(buf, len, "%s", stack_tunable_name(tid, v));
+		return;
+	}
 	if (kind == STACK_TUN_DURATION && config_format_duration(v, buf, len) >= 0)
 		return;
 	if (kind == STACK_TUN_SIZE && config_format_size(v, buf, len) >= 0)
@@ -637,10 +646,10 @@ static int ctl_handle_set_tunable(struct ctl_client *cl, uint64_t id,
 	}
 	d = stack_tunable_desc(tid);
 	r = stack_tunable_set(cl->host->stack, cl->host->ops->now(cl->host), tid, st->value);
-	ctl_format_value(d->kind, st->value, val, sizeof(val));
+	ctl_format_value(tid, d->kind, st->value, val, sizeof(val));
 	if (r < 0) {
-		ctl_format_value(d->kind, d->min, lo, sizeof(lo));
-		ctl_format_value(d->kind, d->max, hi, sizeof(hi));
+		ctl_format_value(tid, d->kind, d->min, lo, sizeof(lo));
+		ctl_format_value(tid, d->kind, d->max, hi, sizeof(hi));
 		snprintf(why, sizeof(why), "%s = %s refused: %s (range %s..%s)", d->key, val,
 			 status_message(r), lo, hi);
 		ctl_reply_status(cl, id, r, why);

@@ -437,6 +437,12 @@ static void daemon_format_tunable(enum stack_tunable_id id, uint64_t v, char *bu
 	case STACK_TUN_BOOL:
 		snprintf(buf, len, "%s", v ? "true" : "false");
 		return;
+	case STACK_TUN_NAME:
+		if (stack_tunable_name(id, v)) {
+			snprintf(buf, len, "%s", stack_tunable_name(id, v));
+			return;
+		}
+		break;
 	default:
 		break;
 	}

@@ -14,6 +14,7 @@
 #include "rpc_server.h"
 #include "stack_info.h"
 #include "status.h"
+#include "tunables.h"
 
 void rpc_status_set(Synack__V1__Status *st, char *msgbuf, size_t msgsize, int err,
 		    const char *detail)
@@ -258,6 +259,7 @@ static int rpc_option_map(Synack__V1__Option o, enum stack_tcp_opt *ret, uint64_
 		{ SYNACK__V1__OPTION__OPTION_KEEPCNT, STACK_TCP_KEEPCNT, 1 },
 		{ SYNACK__V1__OPTION__OPTION_SNDBUF, STACK_TCP_SNDBUF, 1 },
 		{ SYNACK__V1__OPTION__OPTION_RCVBUF, STACK_TCP_RCVBUF, 1 },
+		{ SYNACK__V1__OPTION__OPTION_CONGESTION, STACK_TCP_CONGESTION, 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -270,11 +272,30 @@ static int rpc_option_map(Synack__V1__Option o, enum stack_tcp_opt *ret, uint64_
 	return -ENOPROTOOPT;
 }
 
-static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption *m)
+/* OPTION_CONGESTION goes by name: its index in tcp.congestion_control's names. */
+static int rpc_congestion_lookup(const char *name, uint64_t *ret, struct rpc_reply_buf *buf)
+{
+	const char *const *names = stack_tunable_names(STACK_TUN_congestion_control);
+	size_t n = 0;
+
+	if (name && stack_tunable_name_lookup(STACK_TUN_congestion_control, name, ret) == 0)
+		return 0;
+	n = (size_t)snprintf(buf->message, sizeof(buf->message),
+			     "unknown congestion control '%.32s' (known:", name ? name : "");
+	for (size_t i = 0; names && names[i] && n < sizeof(buf->message); i++)
+		n += (size_t)snprintf(buf->message + n, sizeof(buf->message) - n, " %s", names[i]);
+	if (n < sizeof(buf->message))
+		snprintf(buf->message + n, sizeof(buf->message) - n, ")");
+	/* not Linux's ENOENT: here that status reads "no such connection" */
+	return -EINVAL;
+}
+
+static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption *m,
+			     struct rpc_reply_buf *buf)
 {
 	struct rpc_conn *c = rpc_handle_owned(ss, m->conn);
 	enum stack_tcp_opt opt;
-	uint64_t scale;
+	uint64_t scale, v;
 	int r;
 
 	if (!c)
@@ -282,6 +303,12 @@ static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption
 	r = rpc_option_map(m->option, &opt, &scale);
 	if (r < 0)
 		return r;
+	if (opt == STACK_TCP_CONGESTION) {
+		r = rpc_congestion_lookup(m->name, &v, buf);
+		if (r < 0)
+			return r;
+		return stack_tcp_setopt(ss->srv->stack, rpc_server_now(ss->srv), c->sock, opt, v);
+	}
 	if (m->value > UINT64_MAX / scale)
 		return -ERANGE;
 	return stack_tcp_setopt(ss->srv->stack, rpc_server_now(ss->srv), c->sock, opt,
@@ -306,6 +333,8 @@ static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption
 		return r;
 	synack__v1__option_value__init(&buf->option);
 	buf->option.value = v / scale;
+	if (opt == STACK_TCP_CONGESTION)
+		buf->option.name = (char *)stack_tunable_name(STACK_TUN_congestion_control, v);
 	rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
 	rp->option = &buf->option;
 	return 0;
@@ -374,6 +403,8 @@ static int rpc_handle_info(struct rpc_session *ss, const Synack__V1__Info *m, Sy
 	ci->retransmits = in.total_retrans;
 	ci->credit = c->credit;
 	ci->unsent = in.send_queue;
+	ci->congestion = (char *)(in.cc_name ? in.cc_name : "");
+	ci->snd_mss = in.snd_mss;
 	rp->result_case = SYNACK__V1__REPLY__RESULT_INFO;
 	rp->info = ci;
 	return 0;
@@ -398,7 +429,7 @@ static int rpc_handle_dispatch(struct rpc_session *ss, const Synack__V1__Request
 	case SYNACK__V1__REQUEST__OP_ABORT:
 		return rpc_handle_release(ss, rq->abort->conn, true);
 	case SYNACK__V1__REQUEST__OP_SET_OPTION:
-		return rpc_handle_setopt(ss, rq->set_option);
+		return rpc_handle_setopt(ss, rq->set_option, buf);
 	case SYNACK__V1__REQUEST__OP_GET_OPTION:
 		return rpc_handle_getopt(ss, rq->get_option, rp, buf);
 	case SYNACK__V1__REQUEST__OP_INFO:

@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -456,6 +457,52 @@ int synack_getopt(struct synack *s, synack_conn c, enum synack_option opt, uint6
 	if (r < 0)
 		return r;
 	*ret = call.res.value;
+	return 0;
+}
+
+int synack_set_congestion(struct synack *s, synack_conn c, const char *name)
+{
+	struct synack_call call = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	return synack_simple_call(
+		s, synack_set_congestion_async(s, c, name, synack_call_done, &call), &call);
+}
+
+struct synack_name_call {
+	struct synack_call call;
+	char name[32]; /* the reply's name outlives it only as a copy */
+};
+
+static void synack_name_done(struct synack *s, int status, const struct synack_result *res,
+			     void *userdata)
+{
+	struct synack_name_call *nc = userdata;
+
+	synack_call_done(s, status, res, &nc->call);
+	nc->call.res.name = NULL;
+	if (status == 0 && res && res->name)
+		snprintf(nc->name, sizeof(nc->name), "%s", res->name);
+}
+
+int synack_get_congestion(struct synack *s, synack_conn c, char *buf, size_t len)
+{
+	struct synack_name_call nc = { 0 };
+	int r = synack_blocking_check(s);
+
+	if (r < 0)
+		return r;
+	r = synack_simple_call(s, synack_get_congestion_async(s, c, synack_name_done, &nc),
+			       &nc.call);
+	if (r < 0)
+		return r;
+	if (!nc.name[0])
+		return -EPROTO;
+	if (strlen(nc.name) >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, nc.name, strlen(nc.name) + 1);
 	return 0;
 }
 

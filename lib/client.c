@@ -313,6 +313,7 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 		break;
 	case SYNACK__V1__REPLY__RESULT_OPTION:
 		res.value = rp->option->value;
+		res.name = rp->option->name && rp->option->name[0] ? rp->option->name : NULL;
 		break;
 	case SYNACK__V1__REPLY__RESULT_INFO:
 		synack_info_from_pb(rp->info, &info);

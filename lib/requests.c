@@ -152,6 +152,34 @@ int synack_getopt_async(struct synack *s, synack_conn c, enum synack_option opt,
 	return synack_request_submit(s, &rq, cb, userdata);
 }
 
+int synack_set_congestion_async(struct synack *s, synack_conn c, const char *name,
+				synack_reply_cb cb, void *userdata)
+{
+	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
+	Synack__V1__SetOption m = SYNACK__V1__SET_OPTION__INIT;
+
+	if (!name)
+		return -EINVAL;
+	m.conn = c;
+	m.option = SYNACK__V1__OPTION__OPTION_CONGESTION;
+	m.name = (char *)name;
+	rq.op_case = SYNACK__V1__REQUEST__OP_SET_OPTION;
+	rq.set_option = &m;
+	return synack_request_submit(s, &rq, cb, userdata);
+}
+
+int synack_get_congestion_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata)
+{
+	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
+	Synack__V1__GetOption m = SYNACK__V1__GET_OPTION__INIT;
+
+	m.conn = c;
+	m.option = SYNACK__V1__OPTION__OPTION_CONGESTION;
+	rq.op_case = SYNACK__V1__REQUEST__OP_GET_OPTION;
+	rq.get_option = &m;
+	return synack_request_submit(s, &rq, cb, userdata);
+}
+
 int synack_info_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata)
 {
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;

@@ -158,6 +158,7 @@ struct synack_result {
 	struct sockaddr_in local;	/* listen: the bound address (port chosen if 0) */
 	uint64_t taken;			/* send: bytes copied into the send buffer */
 	uint64_t value;			/* get option */
+	const char *name;		/* get option by name (congestion); NULL otherwise */
 	const struct synack_info *info; /* info */
 };
 
@@ -174,6 +175,8 @@ enum synack_option {
 	SYNACK_OPT_KEEPCNT = 5,
 	SYNACK_OPT_SNDBUF = 6,
 	SYNACK_OPT_RCVBUF = 7,
+	/* by name only: synack_set_congestion(), synack_get_congestion() */
+	SYNACK_OPT_CONGESTION = 8,
 };
 
 /* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */
@@ -196,6 +199,12 @@ int synack_setopt_async(struct synack *s, synack_conn c, enum synack_option opt,
 int synack_getopt_async(struct synack *s, synack_conn c, enum synack_option opt, synack_reply_cb cb,
 			void *userdata);
 int synack_info_async(struct synack *s, synack_conn c, synack_reply_cb cb, void *userdata);
+/* Congestion control by name ("cubic", "newreno"); -EINVAL (the daemon's
+ * message names the known ones) for another. The get's reply has res->name. */
+int synack_set_congestion_async(struct synack *s, synack_conn c, const char *name,
+				synack_reply_cb cb, void *userdata);
+int synack_get_congestion_async(struct synack *s, synack_conn c, synack_reply_cb cb,
+				void *userdata);
 
 /* ------------------------------------------------------------------ blocking API */
 
@@ -229,6 +238,9 @@ int synack_close(struct synack *s, synack_conn c);
 int synack_abort(struct synack *s, synack_conn c);
 int synack_setopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value);
 int synack_getopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t *ret);
+/* The connection's congestion control, as ss names it; -ENAMETOOLONG when len is too small. */
+int synack_set_congestion(struct synack *s, synack_conn c, const char *name);
+int synack_get_congestion(struct synack *s, synack_conn c, char *buf, size_t len);
 /* ret->state points to static storage. */
 int synack_info(struct synack *s, synack_conn c, struct synack_info *ret);
 /*

@@ -238,6 +238,8 @@ enum stack_tcp_opt {
 	STACK_TCP_KEEPCNT,	/* keepalive probes */
 	STACK_TCP_SNDBUF, /* bytes, capped at tcp.send_buffer_max; a limit, not an allocation */
 	STACK_TCP_RCVBUF, /* bytes, capped at tcp.recv_buffer_max; best set before connect */
+	/* enum stack_cc_algo (tunables.h); any time: cwnd and ssthresh carry over */
+	STACK_TCP_CONGESTION,
 };
 int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t value);

@@ -73,6 +73,10 @@ struct stack_tcp_info {
 	int soft_error; /* last ICMP soft error (-errno), 0 none */
 	int error;	/* the error the connection died of, 0 none */
 	bool nodelay, keepalive;
+	/* congestion control: the algorithm as ss names it ("cubic"), and the
+	 * effective send MSS (payload after options) that cwnd counts in */
+	const char *cc_name;
+	uint32_t snd_mss;
 };
 
 struct stack_tcp_history_entry {

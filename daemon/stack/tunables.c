@@ -16,6 +16,16 @@ static const struct stack_tunable_desc tunable_descs[] = {
 #undef STACK_TUN_DESC
 };
 
+/* The names of STACK_TUN_NAME tunables, by value; the congestion control names are ss(8)'s. */
+static const char *const cc_names[STACK_CC_COUNT_ + 1] = {
+	[STACK_CC_CUBIC] = "cubic",
+	[STACK_CC_NEWRENO] = "newreno",
+};
+
+static const char *const *const tunable_names[STACK_TUN_COUNT_] = {
+	[STACK_TUN_congestion_control] = cc_names,
+};
+
 static const size_t tunable_offsets[] = {
 #define STACK_TUN_OFF(field, ...) [STACK_TUN_##field] = offsetof(struct stack_tunables, field),
 	STACK_TUNABLES(STACK_TUN_OFF)
@@ -67,6 +77,36 @@ uint64_t stack_tunables_read(const struct stack_tunables *t, enum stack_tunable_
 void stack_tunables_write(struct stack_tunables *t, enum stack_tunable_id id, uint64_t value)
 {
 	memcpy((char *)t + tunable_offsets[id], &value, sizeof(value));
+}
+
+const char *const *stack_tunable_names(enum stack_tunable_id id)
+{
+	if ((unsigned)id >= STACK_TUN_COUNT_)
+		return NULL;
+	return tunable_names[id];
+}
+
+const char *stack_tunable_name(enum stack_tunable_id id, uint64_t value)
+{
+	const char *const *names = stack_tunable_names(id);
+
+	for (uint64_t i = 0; names && names[i]; i++)
+		if (i == value)
+			return names[i];
+	return NULL;
+}
+
+int stack_tunable_name_lookup(enum stack_tunable_id id, const char *name, uint64_t *ret_value)
+{
+	const char *const *names = stack_tunable_names(id);
+
+	for (uint64_t i = 0; names && name && names[i]; i++) {
+		if (key_equal(names[i], name)) {
+			*ret_value = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 int stack_tunable_check(enum stack_tunable_id id, uint64_t value)

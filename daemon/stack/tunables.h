@@ -22,6 +22,14 @@ enum stack_tunable_kind {
 	STACK_TUN_COUNT,
 	STACK_TUN_SIZE, /* bytes; written with units (256KiB) */
 	STACK_TUN_BOOL,
+	STACK_TUN_NAME, /* one of a list of names, stored as its index (stack_tunable_name) */
+};
+
+/* tcp.congestion_control (and the per-connection option): the algorithms by index. */
+enum stack_cc_algo {
+	STACK_CC_CUBIC,	  /* RFC 9438 with HyStart++ (RFC 9406) */
+	STACK_CC_NEWRENO, /* RFC 5681, RFC 6582 */
+	STACK_CC_COUNT_
 };
 
 #define SEC_US(x) ((uint64_t)(x)*1000000ull)
@@ -87,7 +95,9 @@ enum stack_tunable_kind {
 	X(recv_buffer_max, "recv_buffer_max", STACK_TUN_SIZE, 6 << 20, 4096, 1 << 30, false,      \
 	  "largest RCVBUF an application may set (larger requests are capped)")                   \
 	X(orphan_retries, "orphan_retries", STACK_TUN_COUNT, 8, 1, 255, true,                     \
-	  "retransmissions and zero-window probes of a closed connection, answered or not")
+	  "retransmissions and zero-window probes of a closed connection, answered or not")       \
+	X(congestion_control, "congestion_control", STACK_TUN_NAME, STACK_CC_CUBIC, 0,            \
+	  STACK_CC_COUNT_ - 1, false, "congestion control of new connections: cubic or newreno")
 
 enum stack_tunable_id {
 #define STACK_TUN_ENUM(field, ...) STACK_TUN_##field,
@@ -119,6 +129,12 @@ void stack_tunables_defaults(struct stack_tunables *t);
 /* Read or write one value by id (no range check on write). */
 uint64_t stack_tunables_read(const struct stack_tunables *t, enum stack_tunable_id id);
 void stack_tunables_write(struct stack_tunables *t, enum stack_tunable_id id, uint64_t value);
+/* A STACK_TUN_NAME tunable's value as its name ("cubic"); NULL for another kind or value. */
+const char *stack_tunable_name(enum stack_tunable_id id, uint64_t value);
+/* The value of name for a STACK_TUN_NAME tunable; -EINVAL when no such name (or kind). */
+int stack_tunable_name_lookup(enum stack_tunable_id id, const char *name, uint64_t *ret_value);
+/* The names a STACK_TUN_NAME tunable takes, NULL-terminated; NULL for another kind. */
+const char *const *stack_tunable_names(enum stack_tunable_id id);
 /* 0 when value is inside the tunable's range, -ERANGE otherwise. */
 int stack_tunable_check(enum stack_tunable_id id, uint64_t value);
 

@@ -223,7 +223,7 @@ int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_end
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->snd_up = c->iss;
-	c->cc.ops->init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
+	tcp_cc_init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
 	c->last_rcv = now;
 	tcp_conn_set_state(s, now, c, TCP_SYN_SENT, TCP_CAUSE_USER_CONNECT, NULL);
 	r = tcp_output_syn(s, now, c);
@@ -536,6 +536,11 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		return tcp_api_resize(s, c, true, value);
 	case STACK_TCP_RCVBUF:
 		return tcp_api_resize(s, c, false, value);
+	case STACK_TCP_CONGESTION:
+		if (!tcp_cc_ops_of(value))
+			return -EINVAL;
+		tcp_cc_select(&c->cc, tcp_cc_ops_of(value));
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -568,6 +573,9 @@ int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt 
 		return 0;
 	case STACK_TCP_RCVBUF:
 		*ret_value = c->rcvbuf_size;
+		return 0;
+	case STACK_TCP_CONGESTION:
+		*ret_value = tcp_cc_algo_of(c->cc.ops);
 		return 0;
 	}
 	return -ENOPROTOOPT;

@@ -259,7 +259,9 @@ void tcp_conn_init_defaults(struct stack *s, struct tcp_conn *c)
 	c->mss = 536; /* RFC 9293 §3.7.1: the default send MSS until the peer says otherwise */
 	c->snd_wscale = c->rcv_wscale = 0;
 	tcp_rtt_init(&c->rtt, s->cfg.tun.rto_initial);
-	c->cc.ops = &tcp_cc_newreno;
+	c->cc.ops = tcp_cc_ops_of(tun->congestion_control);
+	if (!c->cc.ops)
+		c->cc.ops = &tcp_cc_cubic;
 }
 
 static bool tcp_state_counts_estab(enum tcp_conn_state st)

@@ -95,6 +95,8 @@ static void tcp_info_fill(const struct stack *s, const struct tcp_conn *c,
 	in->cwnd = c->cc.cwnd;
 	in->ssthresh = c->cc.ssthresh;
 	in->in_recovery = c->cc.in_recovery;
+	in->cc_name = c->cc.ops ? c->cc.ops->name : "";
+	in->snd_mss = c->cc.smss ? c->cc.smss : tcp_output_max_payload(c);
 	in->retransmits = c->nrexmit;
 	in->backoff = c->rtt.backoff;
 	in->total_retrans = c->total_retrans;

@@ -93,15 +93,20 @@ void tcp_input_syn_options(struct stack *s, struct tcp_conn *c, const struct tcp
 		c->ts_recent = o->tsval;
 	/* RFC 2018 §2 */
 	c->sack_ok = c->sack_ok && o->sack_ok;
-	c->cc.ops->init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
+	tcp_cc_init(&c->cc, tcp_output_max_payload(c), (uint32_t)s->cfg.tun.initial_cwnd);
 	/* RFC 6582 §3.2: recover starts at the ISS, below every ACK of data, so
 	 * no recovery point is in force until the first loss */
 	c->cc.recover = c->iss;
 	c->cc.recover_valid = false;
 }
 
-/* An RTT measurement for an ACK of new data: TSecr (RFC 7323 §4.1) or the timed segment. */
-static void tcp_input_rtt_sample(struct stack *s, struct tcp_conn *c, const struct tcp_rx *rx)
+/*
+ * An RTT measurement for an ACK of new data: TSecr (RFC 7323 §4.1) or the
+ * timed segment. True with *ret_rtt_us when there was one (congestion
+ * control's HyStart++ uses it too).
+ */
+static bool tcp_input_rtt_sample(struct stack *s, struct tcp_conn *c, const struct tcp_rx *rx,
+				 uint64_t *ret_rtt_us)
 {
 	const struct stack_tunables *tun = &s->cfg.tun;
 	uint64_t rtt_us;
@@ -110,15 +115,17 @@ static void tcp_input_rtt_sample(struct stack *s, struct tcp_conn *c, const stru
 		uint32_t ms = tcp_output_tsval(c, rx->now) - rx->seg.opt.tsecr;
 
 		if (ms > 60u * 60 * 1000)
-			return; /* not an echo of ours */
+			return false; /* not an echo of ours */
 		rtt_us = (uint64_t)ms * 1000;
 	} else if (c->rtt_timing && seq_gt(rx->seg.ack, c->rtt_seq)) {
 		rtt_us = rx->now - c->rtt_start;
 		c->rtt_timing = false;
 	} else {
-		return;
+		return false;
 	}
 	tcp_rtt_sample(&c->rtt, rtt_us, tun->rto_min, tun->rto_max);
+	*ret_rtt_us = rtt_us;
+	return true;
 }
 
 /*
@@ -282,7 +289,7 @@ static bool tcp_input_syn_sent(struct stack *s, struct tcp_conn *c, struct tcp_r
 	if (ack_ok) {
 		c->snd_una = seg->ack;
 		c->snd_wl2 = seg->ack;
-		tcp_input_rtt_sample(s, c, rx);
+		tcp_input_rtt_sample(s, c, rx, &(uint64_t){ 0 });
 		tcp_input_syn_rto_reset(c);
 	}
 	if (seq_gt(c->snd_una, c->iss)) {
@@ -614,6 +621,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	tcp_seq ack = rx->seg.ack;
 	uint32_t acked = ack - c->snd_una;
 	uint32_t data = acked;
+	struct tcp_cc_ack cca = { .now = rx->now, .acked = acked, .ack = ack };
 
 	if (c->fin_sent && ack == c->snd_max && data > c->snd.len)
 		data = c->snd.len; /* our FIN is ACKed too */
@@ -621,7 +629,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	tcp_ringbuf_consume(&c->snd, data);
 	tcp_mem_snd_drained(s, rx->now, c);
 	c->bytes_acked += acked;
-	tcp_input_rtt_sample(s, c, rx);
+	cca.has_rtt = tcp_input_rtt_sample(s, c, rx, &cca.rtt_us);
 	c->snd_una = ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -641,7 +649,9 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 			tcp_input_retransmit_head(s, rx->now, c);
 		}
 	} else {
-		c->cc.ops->on_ack(&c->cc, acked);
+		cca.snd_nxt = c->snd_nxt;
+		cca.srtt_us = c->rtt.has_sample ? c->rtt.srtt_us : 0;
+		tcp_cc_ack(&c->cc, &cca, c->max_snd_wnd);
 	}
 	/*
 	 * Once SND.UNA is past recover, the point has done its job. Dropping it
@@ -719,7 +729,7 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 		c->max_snd_wnd = stack_max(c->max_snd_wnd, wnd);
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
-		tcp_input_rtt_sample(s, c, rx);
+		tcp_input_rtt_sample(s, c, rx, &(uint64_t){ 0 });
 		tcp_input_syn_rto_reset(c);
 		tcp_timer_clear(s, c, TCP_TIMER_RETRANSMIT);
 		tcp_input_enter_established(s, rx->now, c, TCP_CAUSE_SEG_ACK, seg);

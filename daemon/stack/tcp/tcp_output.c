@@ -444,6 +444,7 @@ static void tcp_output_sent(struct stack *s, stack_time_us now, struct tcp_conn 
 	c->snd_nxt = end;
 	if (seq_gt(end, c->snd_max))
 		c->snd_max = end;
+	tcp_cc_on_send(&c->cc, now, c->snd_max - c->snd_una);
 	if (c->timer[TCP_TIMER_RETRANSMIT] == STACK_TIME_NEVER)
 		tcp_timer_arm_rexmit(s, now, c);
 	tcp_timer_clear(s, c, TCP_TIMER_PERSIST);
@@ -455,6 +456,11 @@ static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn 
 	/* SACK blocks count against the MSS: a full segment is smaller while we send them */
 	uint32_t maxpl = tcp_output_seg_payload(c), burst = tcp_output_burst_max(s, maxpl);
 	bool sent = false;
+
+	/* RFC 5681 §4.1: after an idle period, start again from the restart window */
+	if (c->snd_una == c->snd_max && tcp_conn_unsent(c))
+		tcp_cc_idle_check(&c->cc, now,
+				  tcp_rtt_timeout(&c->rtt, s->cfg.tun.rto_min, s->cfg.tun.rto_max));
 
 	for (int guard = 0; guard < 4096; guard++) {
 		uint32_t unsent = tcp_conn_unsent(c);

@@ -243,6 +243,9 @@ static void tunable_text(const struct stack_tunable_desc *d, uint64_t v, char *b
 	case STACK_TUN_BOOL:
 		snprintf(buf, len, "%s", v ? "true" : "false");
 		break;
+	case STACK_TUN_NAME:
+		snprintf(buf, len, "%s", stack_tunable_name(d - stack_tunable_desc(0), v));
+		break;
 	default:
 		snprintf(buf, len, "%" PRIu64, v);
 		break;
@@ -291,6 +294,12 @@ static void test_tunables(void **state)
 		if (d->kind == STACK_TUN_BOOL) {
 			tunable_refuses(id, "2", "expected a boolean");
 			tunable_refuses(id, "\"true\"", "expected a boolean");
+			continue;
+		}
+		if (d->kind == STACK_TUN_NAME) {
+			/* by name only: neither the index nor an unknown name */
+			tunable_refuses(id, "0", "expected one of");
+			tunable_refuses(id, "vegas", "expected one of");
 			continue;
 		}
 		tunable_text(d, d->max + 1, value, sizeof(value));

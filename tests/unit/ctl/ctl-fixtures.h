@@ -133,7 +133,8 @@ static inline size_t fix_conns(struct ctl_conn *v)
 					    .sack_ok = true,
 					    .bytes_acked = 52133,
 					    .bytes_received = 731,
-					    .retrans = 0 };
+					    .retrans = 0,
+					    .congestion = "cubic" };
 	v[1].owner = (struct ctl_owner){ true, 4242, 1000, "nginx" };
 
 	v[2].id = 9;

@@ -73,7 +73,7 @@ static void test_conns_everything(void **state)
 		"                                                 id:1\n"
 		"ESTAB     0      14480      10.77.0.2:80       10.77.0.1:43512 "
 		"users:((\"nginx\",pid=4242,uid=1000)) timer:(on,204ms,0)       id:12\n"
-		"\tts sack wscale:7,7 rto:204 rtt:0.312/0.156 mss:1448 cwnd:10 "
+		"\tts sack cubic wscale:7,7 rto:204 rtt:0.312/0.156 mss:1448 cwnd:10 "
 		"bytes_acked:52133 bytes_received:731 retrans:0/0\n"
 		"TIME-WAIT 0      0          10.77.0.2:40000    10.77.0.1:8080                  "
 		"                    timer:(timewait,59sec,0) id:9\n"

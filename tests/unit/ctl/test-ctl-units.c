@@ -46,6 +46,8 @@ static void test_tunable_values(void **state)
 	check_tunable("sack", "TRUE", 1);
 	check_tunable("timestamps", "no", 0);
 	check_tunable("rfc1337", "1", 1);
+	check_tunable("congestion_control", "cubic", 0);
+	check_tunable("congestion_control", "newreno", 1);
 }
 
 static void test_tunable_refusals(void **state)
@@ -61,6 +63,9 @@ static void test_tunable_refusals(void **state)
 	check_refused("syn_retries", "3.5", -EINVAL, "a whole number");
 	check_refused("sack", "maybe", -EINVAL, "true or false");
 	check_refused("send_buffer", "1KiB", -ERANGE, "out of range 4KiB..64MiB");
+	check_refused("congestion_control", "vegas", -EINVAL,
+		      "congestion_control: unknown name 'vegas' (one of: cubic, newreno)");
+	check_refused("congestion_control", "1", -EINVAL, "unknown name '1'");
 }
 
 static void test_tunable_table(void **state)
