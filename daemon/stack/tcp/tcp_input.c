@@ -582,6 +582,7 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (c->dupacks != 3 || (c->cc.recover_valid && !seq_gt(rx->seg.ack, c->cc.recover)))
 		return;
 	STACK_INC(s, TcpExtTCPFastRetrans);
+	STACK_INC(s, TcpExtTCPRenoRecovery);
 	c->cc.recover = c->snd_max;
 	c->cc.recover_valid = true;
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
@@ -612,8 +613,9 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	c->dupacks = 0;
 	if (c->sack_high_valid && seq_ge(c->snd_una, c->sack_high))
 		c->sack_high_valid = false;
-	/* congestion control */
-	if (c->cc.in_recovery) {
+	/* congestion control (with a scoreboard: tcp_rec_ack_end) */
+	if (tcp_rec_sack_mode(c)) {
+	} else if (c->cc.in_recovery) {
 		if (seq_ge(ack, c->cc.recover)) {
 			c->cc.ops->on_exit_recovery(&c->cc, c->snd_max - c->snd_una);
 		} else {
@@ -714,7 +716,15 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 	}
 	tcp_input_ts_recent(c, rx);
 	c->persist_probes = 0;
-	if (seq_gt(seg->ack, c->snd_una)) {
+	if (tcp_rec_sack_mode(c)) {
+		/* the scoreboard, RACK, PRR and undo see the ACK around SND.UNA's move */
+		struct tcp_rec_ack ra;
+
+		tcp_rec_ack_begin(s, c, rx->now, seg, &ra);
+		if (seq_gt(seg->ack, c->snd_una))
+			tcp_input_ack_new(s, c, rx);
+		tcp_rec_ack_end(s, c, rx->now, seg, &ra);
+	} else if (seq_gt(seg->ack, c->snd_una)) {
 		tcp_input_ack_new(s, c, rx);
 	} else if (tcp_input_is_dupack(c, rx, wnd)) {
 		tcp_input_dupack(s, c, rx);
