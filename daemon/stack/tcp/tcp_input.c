@@ -21,6 +21,10 @@
  *       2 RST     3 security (not implemented)   4 SYN   5 ACK
  *       6 URG     7 segment text                 8 FIN
  *
+ * In the fifth step, a SACK connection's ACK also goes through the
+ * scoreboard, RACK, PRR and undo of tcp_recovery.c (tcp_rec_ack_begin before
+ * SND.UNA moves, tcp_rec_ack_end after); without SACK, NewReno is here.
+ *
  * Each step is its own function and returns whether processing goes on.
  * Nothing is sent from inside the steps except immediate replies (RST,
  * challenge ACK, the ACK for an unacceptable segment); data, FIN and the
@@ -512,9 +516,10 @@ static bool tcp_input_step_syn(struct stack *s, struct tcp_conn *c, struct tcp_r
  * RFC 6675 §2 "DupAck" on a SACK connection: the ACK does not move SND.UNA
  * but SACKs octets above everything SACKed before. Unlike RFC 5681's
  * definition it may carry data or a new window, which is what a receiver
- * that grows its window (Linux) or sends data of its own does. Only the
- * highest SACKed sequence number is kept: the full scoreboard of RFC 6675
- * stays out of the input path until SACK-based recovery is added.
+ * that grows its window (Linux) or sends data of its own does. Used only by
+ * a SACK connection without a scoreboard (its allocation failed), which
+ * keeps just the highest SACKed sequence number and recovers as NewReno;
+ * with one, tcp_recovery.c sees every ACK instead (tcp_input_step_ack).
  */
 static bool tcp_input_sack_dupack(struct tcp_conn *c, const struct tcp_rx *rx)
 {

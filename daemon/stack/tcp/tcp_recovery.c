@@ -147,18 +147,19 @@ void tcp_rec_sent(struct stack *s, struct tcp_conn *c, uint64_t now, tcp_seq sta
 		tcp_rec_arm_tlp(s, now, c);
 }
 
-/* Send [seq, seq + len) of sequence space again, the FIN with it when it is in there. */
-static void tcp_rec_xmit(struct stack *s, uint64_t now, struct tcp_conn *c, tcp_seq seq,
+/* Send [seq, seq + len) of sequence space again, the FIN with it when it is in there;
+ * false when those bytes are not in the send buffer (nothing sent). */
+static bool tcp_rec_xmit(struct stack *s, uint64_t now, struct tcp_conn *c, tcp_seq seq,
 			 uint32_t len)
 {
 	tcp_seq end = seq + len;
 	bool fin = c->fin_sent && end == c->snd_max;
-	uint32_t data = len - (fin ? 1 : 0);
+	uint32_t data = len - (fin ? 1 : 0), off = seq - c->snd_una;
 	uint8_t flags = TCP_FLAG_ACK | (fin ? TCP_FLAG_FIN : 0);
 
-	/* only bytes still in the send buffer can go (FIN beyond them) */
-	if (data > c->snd.len - (uint32_t)(seq - c->snd_una))
-		return;
+	/* only bytes still in the send buffer can go (the FIN lies beyond them) */
+	if (len == 0 || off > c->snd.len || data > c->snd.len - off)
+		return false;
 	if (end == c->snd_max)
 		flags |= TCP_FLAG_PSH;
 	tcp_output_segment(s, now, c, seq, data, flags);
@@ -170,6 +171,7 @@ static void tcp_rec_xmit(struct stack *s, uint64_t now, struct tcp_conn *c, tcp_
 	/* RFC 6298 §5.3-like: the head retransmitted restarts the timer */
 	if (seq == c->snd_una)
 		tcp_timer_arm_rexmit(s, now, c);
+	return true;
 }
 
 /* RFC 8985 §6.2 step 4: the reordering window. */
@@ -654,7 +656,8 @@ void tcp_rec_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			if (len > maxpl)
 				len -= len % maxpl;
 		}
-		tcp_rec_xmit(s, now, c, seq, len);
+		if (!tcp_rec_xmit(s, now, c, seq, len))
+			return;
 	}
 }
 
@@ -735,7 +738,6 @@ void tcp_rec_timer_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 	    c->snd_una == c->snd_max || s->link_blocked)
 		return;
 	tcp_rec_sync(s, c, now);
-	STACK_INC(s, TcpExtTCPLossProbes);
 	r->tlp_out = true;
 	r->tlp_dsacked = false;
 	if (tcp_rec_new_data_ready(c) && tcp_output_probe_new(s, now, c) > 0) {
@@ -757,8 +759,12 @@ void tcp_rec_timer_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 		seq = sb->e[i - 1].end - len;
 		r->tlp_retrans = true;
 		r->tlp_start = seq;
-		tcp_rec_xmit(s, now, c, seq, len);
+		if (!tcp_rec_xmit(s, now, c, seq, len)) {
+			r->tlp_out = false;
+			return;
+		}
 	}
+	STACK_INC(s, TcpExtTCPLossProbes);
 	r->tlp_end = c->snd_max;
 	tcp_timer_arm_rexmit(s, now, c);
 }
