@@ -125,6 +125,7 @@
 	X(TcpExtTCPDSACKRecv)                                                            \
 	X(TcpExtTCPDSACKUndo)                                                            \
 	X(TcpExtTCPSACKDiscard)                                                          \
+	X(TcpExtTCPLossUndo)                                                             \
 	X(SynackTcpSackScoreboardFull) /* SACK ranges not kept: scoreboard full */
 
 enum stack_counter_id {

@@ -25,7 +25,9 @@
  *   SACK information is dropped;
  * - undo (RFC 3708 §3.2, as Linux does it): when D-SACKs report every
  *   retransmission of an episode as a duplicate, the reduction was for
- *   nothing: cwnd and ssthresh go back to what they were.
+ *   nothing: cwnd and ssthresh go back to what they were; likewise after a
+ *   timeout whose first ACK echoes an older timestamp than its first
+ *   retransmission (RFC 3522 Eifel detection).
  */
 #include <errno.h>
 
@@ -361,7 +363,7 @@ static void tcp_rec_exit(struct tcp_conn *c)
 }
 
 /* Every retransmission of the episode was a duplicate: take the reduction back. */
-static void tcp_rec_undo(struct stack *s, struct tcp_conn *c)
+static void tcp_rec_undo(struct stack *s, struct tcp_conn *c, enum stack_counter_id why)
 {
 	struct tcp_rec *r = &c->rec;
 
@@ -377,7 +379,22 @@ static void tcp_rec_undo(struct stack *s, struct tcp_conn *c)
 		r->sb->e[i].flags &= (uint8_t)~TCP_SB_LOST;
 	tcp_sb_compact(r->sb);
 	tcp_timer_clear(s, c, TCP_TIMER_RACK);
-	STACK_INC(s, TcpExtTCPDSACKUndo);
+	s->ctr.v[why]++;
+}
+
+/*
+ * RFC 3522 (Eifel detection) for a timeout: the first ACK of new data after
+ * it echoes a TSval older than the first retransmission, so it answers the
+ * original transmission and the timeout was spurious (a delay, not a loss).
+ */
+static bool tcp_rec_rto_spurious(const struct tcp_conn *c, const struct tcp_seg *seg,
+				 uint32_t acked)
+{
+	const struct tcp_rec *r = &c->rec;
+
+	return r->state == TCP_REC_LOSS && r->loss_from_open && r->undo_valid && acked &&
+	       c->ts_ok && seg->opt.has_ts && seg->opt.tsecr &&
+	       seq_lt(seg->opt.tsecr, r->loss_tsval);
 }
 
 struct tcp_rec_seen {
@@ -539,7 +556,6 @@ void tcp_rec_ack_end(struct stack *s, struct tcp_conn *c, uint64_t now, const st
 	int64_t delivered;
 	bool lost;
 
-	(void)seg;
 	tcp_rec_sync(s, c, now);
 	sacked = tcp_sb_sacked(r->sb);
 	delivered = (int64_t)acked + sacked - ra->prior_sacked;
@@ -547,7 +563,9 @@ void tcp_rec_ack_end(struct stack *s, struct tcp_conn *c, uint64_t now, const st
 		delivered = 0;
 	/* during the episode, or after it when its duplicates came back late */
 	if (ra->undo && r->undo_valid && (r->state != TCP_REC_OPEN || r->undo_cwnd > c->cc.cwnd))
-		tcp_rec_undo(s, c);
+		tcp_rec_undo(s, c, STACK_CTR_TcpExtTCPDSACKUndo);
+	else if (tcp_rec_rto_spurious(c, seg, acked))
+		tcp_rec_undo(s, c, STACK_CTR_TcpExtTCPLossUndo);
 	tcp_rec_tlp_ack(s, c, ra);
 	if (r->state != TCP_REC_OPEN && c->cc.recover_valid && seq_ge(c->snd_una, c->cc.recover))
 		tcp_rec_exit(c);
@@ -673,8 +691,12 @@ void tcp_rec_on_rto(struct stack *s, uint64_t now, struct tcp_conn *c)
 		for (uint32_t i = 0; i < sb->n; i++)
 			sb->e[i].flags &= (uint8_t)~TCP_SB_SACKED;
 	}
+	/* the window to go back to, and the first retransmission's TSval (Eifel) */
+	r->loss_from_open = r->state == TCP_REC_OPEN;
 	if (r->state == TCP_REC_OPEN)
 		tcp_rec_save_undo(c);
+	if (r->state != TCP_REC_LOSS)
+		r->loss_tsval = tcp_output_tsval(c, now);
 	/* RFC 6675 §5.1: everything not SACKed is lost, retransmissions included */
 	for (uint32_t i = 0; i < sb->n; i++)
 		if (!(sb->e[i].flags & TCP_SB_SACKED))

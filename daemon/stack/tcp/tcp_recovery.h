@@ -4,8 +4,9 @@
  * scoreboard (tcp_sack.h), RFC 6675 loss recovery (pipe, NextSeg), RFC 6937
  * PRR for the window reduction, RFC 8985 RACK-TLP as the loss detector,
  * RFC 3042 limited transmit, and undo of spurious retransmissions from
- * D-SACK (RFC 2883, RFC 3708). Connections without SACK (or whose
- * scoreboard could not be allocated) keep NewReno (RFC 6582) in tcp_input.c.
+ * D-SACK (RFC 2883, RFC 3708) or timestamps (RFC 3522). Connections without
+ * SACK (or whose scoreboard could not be allocated) keep NewReno (RFC 6582)
+ * in tcp_input.c.
  */
 #ifndef SYNACK_TCP_RECOVERY_H
 #define SYNACK_TCP_RECOVERY_H
@@ -43,6 +44,9 @@ struct tcp_rec {
 	tcp_seq undo_marker;
 	int32_t undo_retrans; /* retransmitted segments not yet reported as duplicates */
 	uint32_t undo_cwnd, undo_ssthresh;
+	/* a timeout (RFC 3522 Eifel detection): TSval of its first retransmission */
+	bool loss_from_open;
+	uint32_t loss_tsval;
 };
 
 /* What one ACK's processing keeps between tcp_rec_ack_begin() and _end(). */

@@ -15,6 +15,8 @@
  *   (RFC 3042 limited transmit), so a short window still gets its third;
  * - a fast retransmit that D-SACKs show was not needed gives cwnd and
  *   ssthresh back (RFC 3708 §3.2 with RFC 2883);
+ * - so does a timeout whose first ACK echoes the original's timestamp
+ *   (RFC 3522 Eifel detection);
  * - the scoreboard's recovery past 2^31 and 2^32 bytes of sequence space.
  *
  * The peer is the harness: it answers at chosen times with chosen SACK
@@ -328,6 +330,72 @@ static void test_dsack_undo(void **state)
 	h_free(h);
 }
 
+static void tweak_sack_ts(struct stack_config *cfg)
+{
+	cfg->tun.sack = 1;
+	cfg->tun.timestamps = 1;
+}
+
+/*
+ * The ACKs are only late: the retransmission timer expires (200 ms) and
+ * resends the first segment, then the ACK of the originals arrives, echoing
+ * their TSval, older than the retransmission's. The timeout was spurious
+ * (RFC 3522): cwnd and ssthresh go back to what they were before it.
+ */
+static void test_spurious_rto_undo(void **state)
+{
+	struct harness *h = h_new(tweak_sack_ts);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	static uint8_t data[10 * 1460];
+	struct tcp_conn *c;
+	struct tcp_seg sa, g;
+	uint32_t cwnd0, ssthresh0, tsval_orig;
+	tcp_seq una;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	h_send(h, 0,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .wnd = 65535, .opt.sack_ok = true,
+		   .opt.has_mss = true, .opt.mss = 1460, .opt.has_ts = true, .opt.tsval = 100),
+	       NULL);
+	assert_true(h_pop(h, &sa));
+	assert_true(sa.opt.has_ts);
+	h->iss = sa.seq;
+	h_send(h, RTT,
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 65535, .opt.has_ts = true,
+		   .opt.tsval = 110, .opt.tsecr = sa.opt.tsval),
+	       NULL);
+	assert_int_equal(stack_tcp_accept(h->s, RTT, h->lsock, 9, &h->sock), 0);
+	assert_int_equal(stack_tcp_setopt(h->s, RTT, h->sock, STACK_TCP_NODELAY, 1), 0);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	assert_true(h_pop(h, &g));
+	tsval_orig = g.opt.tsval;
+	h_drain(h);
+	cwnd0 = c->cc.cwnd;
+	ssthresh0 = c->cc.ssthresh;
+	/* no ACK: the loss probe (2 x SRTT), then the timeout resends the first segment */
+	h_poll(h, 3 * RTT);
+	h_drain(h);
+	h_poll(h, 3 * RTT + MS(200));
+	assert_true(h_pop(h, &g));
+	assert_int_equal(g.seq, una);
+	assert_true(seq_gt(g.opt.tsval, tsval_orig));
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
+	assert_true(c->cc.cwnd < cwnd0);
+	/* the late ACK of the originals: TSecr is the originals' TSval */
+	h_send(h, 3 * RTT + MS(205),
+	       SEG(.seq = RNXT, .ack = una + 10 * 1460, .wnd = 65535, .opt.has_ts = true,
+		   .opt.tsval = 330, .opt.tsecr = tsval_orig),
+	       NULL);
+	print_message("cwnd %u -> %u, ssthresh %u -> %u\n", cwnd0, c->cc.cwnd, ssthresh0,
+		      c->cc.ssthresh);
+	assert_true(c->cc.cwnd >= cwnd0);
+	assert_int_equal(c->cc.ssthresh, ssthresh0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossUndo), 1);
+	h_free(h);
+}
+
 /*
  * The scoreboard compares sequence numbers only in 32-bit arithmetic: a
  * connection 2^31 or 2^32 bytes past its ISS (its history given by moving the
@@ -387,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
 		cmocka_unit_test(test_dsack_undo),
+		cmocka_unit_test(test_spurious_rto_undo),
 		cmocka_unit_test(test_sack_past_2_31),
 		cmocka_unit_test(test_sack_below_2_32),
 		cmocka_unit_test(test_sack_past_2_32),
