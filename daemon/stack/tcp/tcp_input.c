@@ -595,6 +595,21 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	tcp_timer_arm_rexmit(s, rx->now, c);
 }
 
+/* New data ACKed on a connection without scoreboard: NewReno (RFC 6582 §3.2). */
+static void tcp_input_newreno_ack(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx,
+				  uint32_t acked)
+{
+	if (!c->cc.in_recovery) {
+		c->cc.ops->on_ack(&c->cc, acked);
+	} else if (seq_ge(rx->seg.ack, c->cc.recover)) {
+		c->cc.ops->on_exit_recovery(&c->cc, c->snd_max - c->snd_una);
+	} else {
+		/* step 3: partial ACK, resend the next hole */
+		c->cc.ops->on_partial_ack(&c->cc, acked);
+		tcp_input_retransmit_head(s, rx->now, c);
+	}
+}
+
 /* SND.UNA moved forward by acked sequence numbers: free the send buffer. */
 static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
@@ -619,18 +634,8 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	if (c->sack_high_valid && seq_ge(c->snd_una, c->sack_high))
 		c->sack_high_valid = false;
 	/* congestion control (with a scoreboard: tcp_rec_ack_end) */
-	if (tcp_rec_sack_mode(c)) {
-	} else if (c->cc.in_recovery) {
-		if (seq_ge(ack, c->cc.recover)) {
-			c->cc.ops->on_exit_recovery(&c->cc, c->snd_max - c->snd_una);
-		} else {
-			/* RFC 6582 §3.2 step 3: partial ACK, resend the next hole */
-			c->cc.ops->on_partial_ack(&c->cc, acked);
-			tcp_input_retransmit_head(s, rx->now, c);
-		}
-	} else {
-		c->cc.ops->on_ack(&c->cc, acked);
-	}
+	if (!tcp_rec_sack_mode(c))
+		tcp_input_newreno_ack(s, c, rx, acked);
 	/*
 	 * Once SND.UNA is past recover, the point has done its job. Dropping it
 	 * keeps the sequence comparison above meaningful: a recover point left
