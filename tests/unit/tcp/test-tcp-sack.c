@@ -184,6 +184,110 @@ static void test_conn_bounded_and_freed(void **state)
 	h_free(h);
 }
 
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(uint32_t below)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return below ? (uint32_t)(rnd_state % below) : 0;
+}
+
+/*
+ * A peer that ACKs and SACKs at random: blocks valid and not (beyond
+ * SND.NXT, below SND.UNA, reversed, D-SACKs), ACKs that move SND.UNA or not,
+ * time that jumps so the RACK, probe and retransmission timers all fire,
+ * the application sending more all along. After every step the scoreboard
+ * covers exactly SND.UNA..SND.MAX within its bound, the sequence variables
+ * are ordered, and at the end a full ACK leaves nothing outstanding.
+ */
+static void sack_storm(uint64_t seed)
+{
+	struct harness *h = h_new(tweak_sack);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	static uint8_t data[64 * 1024];
+	stack_time_us now = MS(10);
+	struct tcp_seg sa;
+	struct tcp_conn *c;
+	int step;
+
+	rnd_state = 0x9e3779b97f4a7c15ull * seed;
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	h_send(h, 0,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .wnd = 65535, .opt.sack_ok = true,
+		   .opt.has_mss = true, .opt.mss = 1460, .opt.wscale = 4),
+	       NULL);
+	assert_true(h_pop(h, &sa));
+	h->iss = sa.seq;
+	h_send(h, now, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 65535), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, now, h->lsock, 9, &h->sock), 0);
+	assert_int_equal(stack_tcp_setopt(h->s, now, h->sock, STACK_TCP_NODELAY, 1), 0);
+	c = h_conn(h, h->sock);
+	for (step = 0; step < 20000; step++) {
+		uint32_t span = c->snd_max - c->snd_una;
+		struct tcp_seg ack = SEG(.seq = RNXT, .ack = c->snd_una, .wnd = 65535);
+
+		stack_tcp_send(h->s, now, h->sock, data, rnd(sizeof(data)));
+		span = c->snd_max - c->snd_una;
+		if (rnd(3) == 0 && span)
+			ack.ack = c->snd_una + rnd(span / 4 + 1);
+		ack.opt.nsack = (uint8_t)rnd(4);
+		for (int i = 0; i < ack.opt.nsack; i++) {
+			uint32_t l = rnd(span + 4000), len = 1 + rnd(8000);
+
+			ack.opt.sack[i].left = c->snd_una - 2000 + l;
+			ack.opt.sack[i].right = ack.opt.sack[i].left + len;
+			if (rnd(16) == 0) /* reversed */
+				ack.opt.sack[i].right = ack.opt.sack[i].left - len;
+		}
+		now += rnd(64) == 0 ? rnd(MS(300)) : rnd(MS(3));
+		if (rnd(3))
+			h_send(h, now, ack, NULL);
+		else
+			h_poll(h, now);
+		h_drain(h);
+		if (!h_conn(h, h->sock))
+			break; /* the retries ran out: a peer this bad may do that */
+		assert_true(seq_le(c->snd_una, c->snd_nxt) && seq_le(c->snd_nxt, c->snd_max));
+		assert_true(c->cc.cwnd > 0);
+		if (c->rec.sb) {
+			struct tcp_sb *sb = c->rec.sb;
+
+			assert_true(sb->n <= TCP_SB_MAX);
+			/* the list is synced at the next ACK or send: check it is ordered */
+			for (uint32_t i = 0; i + 1 < sb->n; i++)
+				assert_int_equal(sb->e[i].end, sb->e[i + 1].start);
+			if (sb->n)
+				assert_true(seq_le(sb->e[sb->n - 1].end, c->snd_max));
+		}
+	}
+	if (h_conn(h, h->sock) && c->state == TCP_ESTABLISHED) {
+		tcp_seq max = c->snd_max;
+
+		/* (the ACK lets queued data out: SND.MAX moves on) */
+		h_send(h, now, SEG(.seq = RNXT, .ack = max, .wnd = 65535), NULL);
+		assert_int_equal(c->snd_una, max);
+	}
+	print_message(
+		"%d steps, %llu probes, %llu recoveries, %llu timeouts, %llu D-SACKs, %llu undone, "
+		"%llu discarded, %llu full\n",
+		step, (unsigned long long)h->s->ctr.v[STACK_CTR_TcpExtTCPLossProbes],
+		(unsigned long long)h->s->ctr.v[STACK_CTR_TcpExtTCPSackRecovery],
+		(unsigned long long)h->s->ctr.v[STACK_CTR_TcpExtTCPTimeouts],
+		(unsigned long long)h->s->ctr.v[STACK_CTR_TcpExtTCPDSACKRecv],
+		(unsigned long long)h->s->ctr.v[STACK_CTR_TcpExtTCPDSACKUndo],
+		(unsigned long long)h->s->ctr.v[STACK_CTR_TcpExtTCPSACKDiscard],
+		(unsigned long long)h->s->ctr.v[STACK_CTR_SynackTcpSackScoreboardFull]);
+	h_free(h);
+}
+
+static void test_random_sack_storm(void **state)
+{
+	for (uint64_t seed = 1; seed <= 6; seed++)
+		sack_storm(seed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_sack_holes_bounded),
 		cmocka_unit_test(test_pipe),
 		cmocka_unit_test(test_conn_bounded_and_freed),
+		cmocka_unit_test(test_random_sack_storm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
