@@ -210,6 +210,38 @@ static void test_tail_loss_probe(void **state)
 	h_free(h);
 }
 
+static void tweak_sack_notlp_norack(struct stack_config *cfg)
+{
+	cfg->tun.sack = 1;
+	cfg->tun.tlp = 0;
+	cfg->tun.rack = 0;
+}
+
+/*
+ * tcp.tlp and tcp.rack off: the same lost tail sends no probe and RACK marks
+ * nothing; the retransmission timer (200 ms) is what repairs it.
+ */
+static void test_tlp_rack_off(void **state)
+{
+	struct harness *h = h_new(tweak_sack_notlp_norack);
+	static uint8_t data[10 * 1460];
+	tcp_seq una;
+
+	establish(h, true);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	peer_ack(h, 2 * RTT, una + 7 * 1460, NULL);
+	assert_int_equal(stack_poll_at(h->s), 2 * RTT + MS(200));
+	h_poll(h, 2 * RTT + MS(200) - 1);
+	h_expect_nothing(h);
+	h_poll(h, 2 * RTT + MS(200));
+	h_expect(h, OUT(.seq = una + 7 * 1460, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
+	h_free(h);
+}
+
 /*
  * Three segments in flight, the first lost: only two SACKs come back, never a
  * third duplicate. RACK resends it RACK.rtt + min_rtt/4 after it was sent;
@@ -452,6 +484,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tso_frame_lost),
 		cmocka_unit_test(test_tail_loss_probe),
+		cmocka_unit_test(test_tlp_rack_off),
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
 		cmocka_unit_test(test_dsack_undo),
