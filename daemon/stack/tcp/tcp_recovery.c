@@ -444,11 +444,10 @@ static void tcp_rec_rack_seen(void *ctx, const struct tcp_sb_ent *e)
  * retransmission not yet reported: every one of them was a duplicate. */
 static bool tcp_rec_dsack(struct stack *s, struct tcp_conn *c, tcp_seq left, tcp_seq right)
 {
-	bool all = false;
-
 	struct tcp_rec *r = &c->rec;
 	uint32_t maxpl = tcp_output_max_payload(c);
 	int32_t segs = (int32_t)(((right - left) + maxpl - 1) / maxpl);
+	bool all = false;
 
 	STACK_INC(s, TcpExtTCPDSACKRecv);
 	if (r->undo_valid && seq_ge(left, r->undo_marker) && r->undo_retrans > 0) {
@@ -501,7 +500,9 @@ void tcp_rec_ack_begin(struct stack *s, struct tcp_conn *c, uint64_t now, const 
 	for (uint8_t i = 0; i < seg->opt.nsack && i < TCP_SACK_MAX_BLOCKS; i++) {
 		tcp_seq left = seg->opt.sack[i].left, right = seg->opt.sack[i].right;
 
-		if (!seq_lt(left, right) || seq_gt(right, c->snd_max)) {
+		/* nothing we sent, or older than a window below SND.UNA */
+		if (!seq_lt(left, right) || seq_gt(right, c->snd_max) ||
+		    seq_lt(left, c->snd_una - c->max_snd_wnd)) {
 			STACK_INC(s, TcpExtTCPSACKDiscard);
 			continue;
 		}
@@ -511,10 +512,6 @@ void tcp_rec_ack_begin(struct stack *s, struct tcp_conn *c, uint64_t now, const 
 				seq_le(right, seg->opt.sack[1].right)))) {
 			ra->dsack = true;
 			ra->undo = tcp_rec_dsack(s, c, left, right) || ra->undo;
-			continue;
-		}
-		if (seq_lt(left, c->snd_una - c->max_snd_wnd)) {
-			STACK_INC(s, TcpExtTCPSACKDiscard);
 			continue;
 		}
 		if (seq_le(right, ack))
