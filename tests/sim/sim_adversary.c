@@ -28,7 +28,7 @@
  *  loss   A 16 MiB transfer over 1 % random loss (loss1) or 5 % loss with
  *         2 % reordering and 1 % duplication (loss5), SACK on, on the 20 ms
  *         path or a 1 ms one (-lan, where a 200 ms timeout costs 200 round
- *         trips): the goodput
+ *         trips), the ACKs too in loss5-both: the goodput
  *         must reach half of the Mathis et al. model, MSS / RTT x 1.22 /
  *         sqrt(p), and retransmission timeouts stay below one per 100
  *         segments lost (RACK-TLP repairs single losses and tails). Goodput,
@@ -77,6 +77,7 @@ struct adv_case {
 	uint32_t burst;	      /* wrap: segments lost in a row at each point (0: 1) */
 	uint32_t reorder_ppm, dup_ppm; /* loss: A -> B */
 	uint64_t delay_us;	       /* one way (0: ADV_DELAY_US) */
+	bool both;		       /* loss: B -> A (the ACKs) impaired the same way */
 };
 
 static uint64_t adv_delay(const struct adv_case *cs)
@@ -113,6 +114,7 @@ static const struct adv_case adv_cases[] = {
 	{ "loss5", ADV_LOSS, 16 * ADV_MIB, 0, 0, 50000, true, NULL, 0, 20000, 10000 },
 	{ "loss1-lan", ADV_LOSS, 16 * ADV_MIB, 0, 0, 10000, true, NULL, 0, 0, 0, 500 },
 	{ "loss5-lan", ADV_LOSS, 16 * ADV_MIB, 0, 0, 50000, true, NULL, 0, 20000, 10000, 500 },
+	{ "loss5-both", ADV_LOSS, 16 * ADV_MIB, 0, 0, 50000, true, NULL, 0, 20000, 10000, 0, true },
 };
 
 /* One run: what the hooks do and saw. */
@@ -203,6 +205,8 @@ static void adv_scenario(struct sim_world *w, void *ctx)
 	sc->link[SIM_A].reorder_ppm = a->cs->reorder_ppm;
 	sc->link[SIM_A].reorder_us = 2 * adv_delay(a->cs) / 10; /* a tenth of the round trip */
 	sc->link[SIM_A].dup_ppm = a->cs->dup_ppm;
+	if (a->cs->both)
+		sc->link[SIM_B] = sc->link[SIM_A];
 	a->chack_limit = sc->tun[SIM_B].challenge_ack_limit;
 }
 
