@@ -243,39 +243,48 @@ static void test_tlp_rack_off(void **state)
 }
 
 /*
- * Three segments in flight, the first lost: only two SACKs come back, never a
- * third duplicate. RACK resends it RACK.rtt + min_rtt/4 after it was sent;
- * the timeout (200 ms) is never needed.
+ * n segments in flight (2 or 3), the first lost: only n - 1 SACKs come back,
+ * never a third duplicate. RACK resends it RACK.rtt + min_rtt/4 after it was
+ * sent; the timeout (200 ms) is never needed.
  */
-static void test_three_in_flight(void **state)
+static void few_in_flight(uint32_t n)
 {
 	struct harness *h = h_new(tweak_sack);
 	static uint8_t data[3 * 1460];
+	stack_time_us last = 2 * RTT + US(100 * (n - 2));
 	tcp_seq una;
 	struct sent st;
 
 	establish(h, true);
 	una = h->iss + 1;
-	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, n * 1460), n * 1460);
 	st = collect(h, 1460);
-	assert_int_equal(st.frames, 3);
-	{
-		uint32_t b1[2][2] = { { una + 1460, una + 2920 }, { 0, 0 } };
-		uint32_t b2[2][2] = { { una + 1460, una + 4380 }, { 0, 0 } };
+	assert_int_equal(st.frames, n);
+	for (uint32_t k = 2; k <= n; k++) {
+		uint32_t b[2][2] = { { una + 1460, una + k * 1460 }, { 0, 0 } };
 
-		peer_ack(h, 2 * RTT, una, b1);
-		peer_ack(h, 2 * RTT + US(100), una, b2);
+		peer_ack(h, 2 * RTT + US(100 * (k - 2)), una, b);
 	}
 	h_expect_nothing(h);
-	/* sent at 10 ms, RACK.rtt 10.1 ms (the last SACK's), reo_wnd 2.5 ms: 22.6 ms */
-	assert_true(stack_poll_at(h->s) <= 2 * RTT + RTT / 4 + US(100));
-	h_poll(h, 2 * RTT + RTT / 4 + US(100));
+	/* sent at 10 ms, RACK.rtt that of the last SACK, reo_wnd 2.5 ms */
+	assert_true(stack_poll_at(h->s) <= last + RTT / 4);
+	h_poll(h, last + RTT / 4);
 	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
 	h_expect_nothing(h);
-	peer_ack(h, 3 * RTT + RTT / 4, una + 3 * 1460, NULL);
-	assert_int_equal(h_conn(h, h->sock)->snd_una, una + 3 * 1460);
+	peer_ack(h, 3 * RTT + RTT / 4, una + n * 1460, NULL);
+	assert_int_equal(h_conn(h, h->sock)->snd_una, una + n * 1460);
 	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
 	h_free(h);
+}
+
+static void test_two_in_flight(void **state)
+{
+	few_in_flight(2);
+}
+
+static void test_three_in_flight(void **state)
+{
+	few_in_flight(3);
 }
 
 static void tweak_small_cwnd(struct stack_config *cfg)
@@ -485,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_tso_frame_lost),
 		cmocka_unit_test(test_tail_loss_probe),
 		cmocka_unit_test(test_tlp_rack_off),
+		cmocka_unit_test(test_two_in_flight),
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
 		cmocka_unit_test(test_dsack_undo),
