@@ -115,7 +115,19 @@
 	X(TcpExtTCPTimeWaitOverflow)                                                     \
 	X(TcpExtTCPAbortOnMemory)                                                        \
 	X(SynackTcpTimeWait) /* gauge: TIME-WAIT records (ss -s "timewait") */           \
-	X(SynackTcpOrphans)  /* gauge: orphans (sockstat "orphan") */
+	X(SynackTcpOrphans)  /* gauge: orphans (sockstat "orphan") */                    \
+	/* sender-side loss recovery (tcp_recovery.c) */                                 \
+	X(TcpExtTCPSackRecovery)                                                         \
+	X(TcpExtTCPRenoRecovery)                                                         \
+	X(TcpExtTCPLossProbes)                                                           \
+	X(TcpExtTCPLossProbeRecovery)                                                    \
+	X(TcpExtTCPLostRetransmit)                                                       \
+	X(TcpExtTCPSlowStartRetrans)                                                     \
+	X(TcpExtTCPDSACKRecv)                                                            \
+	X(TcpExtTCPDSACKUndo)                                                            \
+	X(TcpExtTCPSACKDiscard)                                                          \
+	X(TcpExtTCPLossUndo)                                                             \
+	X(SynackTcpSackScoreboardFull) /* SACK ranges not kept: scoreboard full */
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

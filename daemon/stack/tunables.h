@@ -97,7 +97,13 @@ enum stack_cc_algo {
 	X(orphan_retries, "orphan_retries", STACK_TUN_COUNT, 8, 1, 255, true,                     \
 	  "retransmissions and zero-window probes of a closed connection, answered or not")       \
 	X(congestion_control, "congestion_control", STACK_TUN_NAME, STACK_CC_CUBIC, 0,            \
-	  STACK_CC_COUNT_ - 1, false, "congestion control of new connections: cubic or newreno")
+	  STACK_CC_COUNT_ - 1, false, "congestion control of new connections: cubic or newreno")  \
+	X(rack, "rack", STACK_TUN_BOOL, 1, 0, 1, true,                                            \
+	  "RACK loss detection on SACK connections (RFC 8985 6)")                                 \
+	X(tlp, "tlp", STACK_TUN_BOOL, 1, 0, 1, true,                                              \
+	  "tail loss probes on SACK connections (RFC 8985 7)")                                    \
+	X(reordering, "reordering", STACK_TUN_COUNT, 3, 1, 300, true,                             \
+	  "DupThresh: segments SACKed above a hole that make it lost (RFC 6675 2)")
 
 enum stack_tunable_id {
 #define STACK_TUN_ENUM(field, ...) STACK_TUN_##field,

@@ -32,6 +32,7 @@
 #include "sim_rng.h"
 #include "stack.h"
 #include "stack_info.h"
+#include "tcp/tcp_sack.h"
 
 #define ORPH_A	   0
 #define ORPH_B	   1
@@ -279,12 +280,13 @@ static void orph_watch(struct orph_world *w)
 	}
 	if (held > w->peak_after_close)
 		w->peak_after_close = held;
-	/* an orphan never reads: its receive buffer went at the close */
-	if (held > w->base_bytes + w->tun[ORPH_A].send_buffer)
+	/* an orphan never reads: its receive buffer went at the close; it keeps its
+	 * send buffer and, on a SACK connection, its scoreboard (tcp_sack.h) */
+	if (held > w->base_bytes + w->tun[ORPH_A].send_buffer + sizeof(struct tcp_sb))
 		orph_fail(w,
 			  "A holds %zu bytes more with one orphan than its send buffer (%" PRIu64
-			  ")",
-			  held - w->base_bytes, w->tun[ORPH_A].send_buffer);
+			  ") and a SACK scoreboard (%zu)",
+			  held - w->base_bytes, w->tun[ORPH_A].send_buffer, sizeof(struct tcp_sb));
 }
 
 static stack_time_us orph_min(stack_time_us a, stack_time_us b)

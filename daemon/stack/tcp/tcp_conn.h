@@ -20,6 +20,7 @@
 #include "../stack_internal.h"
 #include "tcp_cc.h"
 #include "tcp_reasm.h"
+#include "tcp_recovery.h"
 #include "tcp_ringbuf.h"
 #include "tcp_rtt.h"
 #include "tcp_seq.h"
@@ -92,6 +93,8 @@ enum tcp_timer_id {
 	TCP_TIMER_FIN_WAIT_2, /* orphaned FIN-WAIT-2 gives up */
 	TCP_TIMER_TIME_WAIT,  /* 2 x MSL (RFC 9293 §3.4.2) */
 	TCP_TIMER_MEM_IDLE,   /* a drained buffer is given back (tcp_mem.c) */
+	TCP_TIMER_RACK,	      /* RACK reordering window (RFC 8985 §6.3, tcp_recovery.c) */
+	TCP_TIMER_TLP,	      /* tail loss probe (RFC 8985 §7) */
 	TCP_TIMER_COUNT
 };
 
@@ -152,6 +155,7 @@ struct tcp_conn {
 	struct tcp_ringbuf snd, rcv;
 	/* memory accounting (tcp_mem.c): bytes charged per side, the account */
 	uint32_t mem_snd, mem_rcv;
+	uint32_t mem_sb; /* the SACK scoreboard (tcp_recovery.c) */
 	uint16_t mem_acct;
 	bool mem_attached;
 	bool mem_wait; /* held back for want of memory: woken when some is freed */
@@ -178,7 +182,8 @@ struct tcp_conn {
 	struct tcp_cc cc;
 	uint32_t dupacks;
 	bool sack_high_valid;
-	tcp_seq sack_high; /* highest sequence number the peer has SACKed */
+	tcp_seq sack_high;  /* highest sequence number the peer has SACKed (without scoreboard) */
+	struct tcp_rec rec; /* SACK scoreboard, RACK-TLP, PRR, undo (tcp_recovery.c) */
 
 	/* ACK generation */
 	bool ack_now;
@@ -315,6 +320,10 @@ uint32_t tcp_output_seg_payload(const struct tcp_conn *c);
 /* The application freed receive space: send a window update if it is worth one. */
 void tcp_output_window_update(struct stack *s, stack_time_us now, struct tcp_conn *c);
 uint32_t tcp_output_tsval(const struct tcp_conn *c, stack_time_us now);
+/* The most payload one frame may carry: one segment of maxpl, or a TSO frame. */
+uint32_t tcp_output_burst_max(const struct stack *s, uint32_t maxpl);
+/* A tail loss probe with new data: one segment at SND.NXT, cwnd aside; bytes sent. */
+uint32_t tcp_output_probe_new(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* A segment that belongs to no connection (a cookie SYN,ACK); c only names it in the trace. */
 int tcp_output_stateless(struct stack *s, stack_time_us now, const struct tcp_conn *c,
 			 uint32_t laddr, uint32_t raddr, const struct tcp_seg *seg);
@@ -418,6 +427,8 @@ uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uin
 /* A ring may have emptied (ACKed, or read): release it when idle, or at once under pressure. */
 void tcp_mem_snd_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
 void tcp_mem_rcv_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* Charge c's SACK scoreboard (bytes; 0 when it is freed). */
+void tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes);
 /* TCP_TIMER_MEM_IDLE: give back rings that are still empty. */
 void tcp_mem_idle(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* Free a ring and its charge outright (close, TIME-WAIT, tear-down). */

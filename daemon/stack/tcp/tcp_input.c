@@ -21,6 +21,10 @@
  *       2 RST     3 security (not implemented)   4 SYN   5 ACK
  *       6 URG     7 segment text                 8 FIN
  *
+ * In the fifth step, a SACK connection's ACK also goes through the
+ * scoreboard, RACK, PRR and undo of tcp_recovery.c (tcp_rec_ack_begin before
+ * SND.UNA moves, tcp_rec_ack_end after); without SACK, NewReno is here.
+ *
  * Each step is its own function and returns whether processing goes on.
  * Nothing is sent from inside the steps except immediate replies (RST,
  * challenge ACK, the ACK for an unacceptable segment); data, FIN and the
@@ -538,9 +542,10 @@ static bool tcp_input_step_syn(struct stack *s, struct tcp_conn *c, struct tcp_r
  * RFC 6675 §2 "DupAck" on a SACK connection: the ACK does not move SND.UNA
  * but SACKs octets above everything SACKed before. Unlike RFC 5681's
  * definition it may carry data or a new window, which is what a receiver
- * that grows its window (Linux) or sends data of its own does. Only the
- * highest SACKed sequence number is kept: the full scoreboard of RFC 6675
- * stays out of the input path until SACK-based recovery is added.
+ * that grows its window (Linux) or sends data of its own does. Used only by
+ * a SACK connection without a scoreboard (its allocation failed), which
+ * keeps just the highest SACKed sequence number and recovers as NewReno;
+ * with one, tcp_recovery.c sees every ACK instead (tcp_input_step_ack).
  */
 static bool tcp_input_sack_dupack(struct tcp_conn *c, const struct tcp_rx *rx)
 {
@@ -608,6 +613,7 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (c->dupacks != 3 || (c->cc.recover_valid && !seq_gt(rx->seg.ack, c->cc.recover)))
 		return;
 	STACK_INC(s, TcpExtTCPFastRetrans);
+	STACK_INC(s, TcpExtTCPRenoRecovery);
 	c->cc.recover = c->snd_max;
 	c->cc.recover_valid = true;
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
@@ -615,13 +621,34 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	tcp_timer_arm_rexmit(s, rx->now, c);
 }
 
-/* SND.UNA moved forward by acked sequence numbers: free the send buffer. */
-static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
+/* New data ACKed on a connection without scoreboard: NewReno (RFC 6582 §3.2). */
+static void tcp_input_newreno_ack(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx,
+				  struct tcp_cc_ack *cca)
+{
+	if (!c->cc.in_recovery) {
+		tcp_cc_ack(&c->cc, cca, c->max_snd_wnd);
+	} else if (seq_ge(rx->seg.ack, c->cc.recover)) {
+		c->cc.ops->on_exit_recovery(&c->cc, c->snd_max - c->snd_una);
+	} else {
+		/* step 3: partial ACK, resend the next hole */
+		c->cc.ops->on_partial_ack(&c->cc, cca->acked);
+		tcp_input_retransmit_head(s, rx->now, c);
+	}
+}
+
+/*
+ * SND.UNA moved forward by acked sequence numbers: free the send buffer.
+ * *cca is what congestion control is told of this ACK (tcp_cc_ack): here
+ * for NewReno, by tcp_rec_ack_end with a scoreboard.
+ */
+static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx,
+			      struct tcp_cc_ack *cca)
 {
 	tcp_seq ack = rx->seg.ack;
 	uint32_t acked = ack - c->snd_una;
 	uint32_t data = acked;
-	struct tcp_cc_ack cca = { .now = rx->now, .acked = acked, .ack = ack };
+
+	*cca = (struct tcp_cc_ack){ .now = rx->now, .acked = acked, .ack = ack };
 
 	if (c->fin_sent && ack == c->snd_max && data > c->snd.len)
 		data = c->snd.len; /* our FIN is ACKed too */
@@ -629,7 +656,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	tcp_ringbuf_consume(&c->snd, data);
 	tcp_mem_snd_drained(s, rx->now, c);
 	c->bytes_acked += acked;
-	cca.has_rtt = tcp_input_rtt_sample(s, c, rx, &cca.rtt_us);
+	cca->has_rtt = tcp_input_rtt_sample(s, c, rx, &cca->rtt_us);
 	c->snd_una = ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -639,20 +666,11 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	c->dupacks = 0;
 	if (c->sack_high_valid && seq_ge(c->snd_una, c->sack_high))
 		c->sack_high_valid = false;
-	/* congestion control */
-	if (c->cc.in_recovery) {
-		if (seq_ge(ack, c->cc.recover)) {
-			c->cc.ops->on_exit_recovery(&c->cc, c->snd_max - c->snd_una);
-		} else {
-			/* RFC 6582 §3.2 step 3: partial ACK, resend the next hole */
-			c->cc.ops->on_partial_ack(&c->cc, acked);
-			tcp_input_retransmit_head(s, rx->now, c);
-		}
-	} else {
-		cca.snd_nxt = c->snd_nxt;
-		cca.srtt_us = c->rtt.has_sample ? c->rtt.srtt_us : 0;
-		tcp_cc_ack(&c->cc, &cca, c->max_snd_wnd);
-	}
+	/* congestion control (with a scoreboard: tcp_rec_ack_end, given *cca) */
+	cca->snd_nxt = c->snd_nxt;
+	cca->srtt_us = c->rtt.has_sample ? c->rtt.srtt_us : 0;
+	if (!tcp_rec_sack_mode(c))
+		tcp_input_newreno_ack(s, c, rx, cca);
 	/*
 	 * Once SND.UNA is past recover, the point has done its job. Dropping it
 	 * keeps the sequence comparison above meaningful: a recover point left
@@ -743,8 +761,19 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 	}
 	tcp_input_ts_recent(c, rx);
 	c->persist_probes = 0;
-	if (seq_gt(seg->ack, c->snd_una)) {
-		tcp_input_ack_new(s, c, rx);
+	if (tcp_rec_sack_mode(c)) {
+		/* the scoreboard, RACK, PRR and undo see the ACK around SND.UNA's move */
+		struct tcp_rec_ack ra;
+
+		tcp_rec_ack_begin(s, c, rx->now, seg, &ra);
+		ra.cca = (struct tcp_cc_ack){ .now = rx->now };
+		if (seq_gt(seg->ack, c->snd_una))
+			tcp_input_ack_new(s, c, rx, &ra.cca);
+		tcp_rec_ack_end(s, c, rx->now, seg, &ra);
+	} else if (seq_gt(seg->ack, c->snd_una)) {
+		struct tcp_cc_ack cca;
+
+		tcp_input_ack_new(s, c, rx, &cca);
 	} else if (tcp_input_is_dupack(c, rx, wnd)) {
 		tcp_input_dupack(s, c, rx);
 	} else if (seg->ack == c->snd_una && seg->len == 0 && !(seg->flags & TCP_FLAG_FIN) &&

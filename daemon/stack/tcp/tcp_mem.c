@@ -390,8 +390,14 @@ void tcp_mem_idle(struct stack *s, stack_time_us now, struct tcp_conn *c)
 		tcp_mem_rcv_release(s, c);
 }
 
+void tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes)
+{
+	tcp_mem_charge(s, c, &c->mem_sb, bytes, false);
+}
+
 void tcp_mem_snd_free(struct stack *s, struct tcp_conn *c)
 {
+	tcp_rec_free(s, c);
 	tcp_mem_snd_release(s, c);
 	c->snd.len = 0;
 }
@@ -406,7 +412,7 @@ void tcp_mem_rcv_free(struct stack *s, struct tcp_conn *c)
 void tcp_mem_conn_attach(struct stack *s, struct tcp_conn *c, uint16_t acct)
 {
 	struct tcp_mem *m = &s->tcp.mem;
-	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv;
+	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb;
 
 	if (c->mem_attached) {
 		m->acct[c->mem_acct].refs--;
@@ -454,7 +460,7 @@ static int tcp_mem_account_find(struct stack *s, uint32_t id)
 static bool tcp_mem_account_fits(const struct stack *s, const struct tcp_conn *c, uint16_t idx)
 {
 	const struct tcp_mem *m = &s->tcp.mem;
-	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv;
+	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb;
 
 	if (c->mem_attached && c->mem_acct == idx)
 		return true;

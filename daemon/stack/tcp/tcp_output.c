@@ -361,7 +361,7 @@ int tcp_output_stateless(struct stack *s, stack_time_us now, const struct tcp_co
 }
 
 /* The most payload one call may put in a frame: one segment, or a TSO frame. */
-static uint32_t tcp_output_burst_max(const struct stack *s, uint32_t maxpl)
+uint32_t tcp_output_burst_max(const struct stack *s, uint32_t maxpl)
 {
 	uint32_t n;
 
@@ -419,9 +419,10 @@ static bool tcp_output_small_ok(const struct tcp_conn *c, uint32_t len, uint32_t
 static void tcp_output_sent(struct stack *s, stack_time_us now, struct tcp_conn *c, uint32_t len,
 			    bool fin)
 {
-	tcp_seq end = c->snd_nxt + len + (fin ? 1 : 0);
+	tcp_seq start = c->snd_nxt, end = c->snd_nxt + len + (fin ? 1 : 0);
+	bool retrans = seq_lt(c->snd_nxt, c->snd_max);
 
-	if (seq_lt(c->snd_nxt, c->snd_max)) {
+	if (retrans) {
 		uint32_t re = stack_min(len, (uint32_t)(c->snd_max - c->snd_nxt));
 
 		c->bytes_retrans += re;
@@ -448,6 +449,8 @@ static void tcp_output_sent(struct stack *s, stack_time_us now, struct tcp_conn 
 	if (c->timer[TCP_TIMER_RETRANSMIT] == STACK_TIME_NEVER)
 		tcp_timer_arm_rexmit(s, now, c);
 	tcp_timer_clear(s, c, TCP_TIMER_PERSIST);
+	/* the scoreboard's send times, PRR's count, the loss probe (tcp_recovery.c) */
+	tcp_rec_sent(s, c, now, start, end, retrans);
 }
 
 /* Send data and FIN as far as window, cwnd, Nagle and SWS allow; true when anything went. */
@@ -466,7 +469,9 @@ static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn 
 		uint32_t unsent = tcp_conn_unsent(c);
 		tcp_seq wnd_end = tcp_conn_snd_wnd_end(c);
 		uint32_t usable = tcp_conn_snd_usable(c, c->snd_nxt);
-		uint32_t flight = c->snd_nxt - c->snd_una;
+		/* pipe on SACK connections (RFC 6675 §4), which is also limited
+		 * transmit (RFC 3042): each SACKed segment lets a new one go */
+		uint32_t flight = tcp_rec_flight(c);
 		uint32_t cwnd_left = c->cc.cwnd > flight ? c->cc.cwnd - flight : 0;
 		uint32_t len = stack_min(stack_min(unsent, usable), stack_min(cwnd_left, burst));
 		bool fin = false;
@@ -500,6 +505,22 @@ static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn 
 		sent = true;
 	}
 	return sent;
+}
+
+uint32_t tcp_output_probe_new(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	uint32_t unsent = tcp_conn_unsent(c);
+	uint32_t len = stack_min(stack_min(unsent, tcp_conn_snd_usable(c, c->snd_nxt)),
+				 tcp_output_seg_payload(c));
+	uint8_t flags = TCP_FLAG_ACK;
+
+	if (len == 0 || seq_lt(c->snd_nxt, c->snd_max))
+		return 0;
+	if (len == unsent)
+		flags |= TCP_FLAG_PSH;
+	tcp_output_segment(s, now, c, c->snd_nxt, len, flags);
+	tcp_output_sent(s, now, c, len, false);
+	return len;
 }
 
 /* RFC 9293 §3.8.6.1: data waits behind a closed window with nothing in flight. */
@@ -536,6 +557,9 @@ void tcp_output(struct stack *s, stack_time_us now, struct tcp_conn *c)
 			if (tcp_conn_unsent(c) || tcp_output_fin_due(c))
 				tcp_api_out_blocked(s, c);
 		} else {
+			tcp_rec_prepare(s, c);
+			/* retransmissions first (RFC 6675 §4 NextSeg rule 1), then new data */
+			tcp_rec_output(s, now, c);
 			tcp_output_data(s, now, c);
 			tcp_output_check_persist(s, now, c);
 		}

@@ -174,13 +174,18 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 		tcp_timer_arm_rexmit(s, now, c);
 		return;
 	}
+	/* with a scoreboard: everything not SACKed is lost (tcp_recovery.c) */
+	if (tcp_rec_sack_mode(c))
+		tcp_rec_on_rto(s, now, c);
 	/* RFC 5681 §3.1: loss window; go back to SND.UNA and resend from there */
 	c->cc.ops->on_rto(&c->cc, flight);
 	c->cc.recover = c->snd_max;
 	c->cc.recover_valid = true;
 	c->dupacks = 0;
 	c->sack_high_valid = false; /* RFC 6675 §5.1: the SACK information is suspect now */
-	c->snd_nxt = c->snd_una;
+	/* the scoreboard resends the lost ranges and skips the SACKed ones */
+	if (!tcp_rec_sack_mode(c))
+		c->snd_nxt = c->snd_una;
 	tcp_output(s, now, c);
 	if (c->timer[TCP_TIMER_RETRANSMIT] == STACK_TIME_NEVER && c->snd_una != c->snd_max)
 		tcp_timer_arm_rexmit(s, now, c);
@@ -307,6 +312,12 @@ void tcp_timer_run(struct stack *s, stack_time_us now, struct tcp_conn *c)
 			break;
 		case TCP_TIMER_MEM_IDLE:
 			tcp_mem_idle(s, now, c);
+			break;
+		case TCP_TIMER_RACK:
+			tcp_rec_timer_rack(s, now, c);
+			break;
+		case TCP_TIMER_TLP:
+			tcp_rec_timer_tlp(s, now, c);
 			break;
 		case TCP_TIMER_COUNT:
 			break;

@@ -426,9 +426,17 @@ static void tweak_sack(struct stack_config *cfg)
  * On a SACK connection an ACK that SACKs new data counts as a duplicate even
  * when the window grew (RFC 6675 §2), as Linux's do while it autotunes.
  */
+static void tweak_sack_newreno(struct stack_config *cfg)
+{
+	cfg->tun.sack = 1;
+	/* what is sent after the fast retransmit is NewReno's (CUBIC's larger
+	 * ssthresh leaves PRR room for RFC 6675's rescue retransmission too) */
+	cfg->tun.congestion_control = STACK_CC_NEWRENO;
+}
+
 static void test_fast_retransmit_sack_window_growing(void **state)
 {
-	struct harness *h = h_new(tweak_sack);
+	struct harness *h = h_new(tweak_sack_newreno);
 	struct stack_endpoint local = { 0, H_LOCAL_PORT };
 	static uint8_t data[7300];
 	struct tcp_seg sa;
@@ -469,7 +477,8 @@ static void test_fast_retransmit_sack_window_growing(void **state)
 		ack.opt.sack[0].left = una + 1460;
 		ack.opt.sack[0].right = una + 1460 * 2;
 		h_send(h, MS(20), ack, NULL);
-		assert_int_equal(h_conn(h, h->sock)->dupacks, 3);
+		h_expect_nothing(h);
+		assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPSackRecovery], 1);
 	}
 	h_free(h);
 }
