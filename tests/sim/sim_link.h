@@ -89,9 +89,9 @@ struct sim_link {
 	stack_time_us last_fifo_at; /* delivery time of the last in-order frame */
 	stack_time_us *departures;  /* ring of serialisation end times still ahead */
 	size_t dep_head, dep_n;
-	bool ge_bad;	/* the Gilbert-Elliott channel is in its bad state */
+	bool ge_bad;	     /* the Gilbert-Elliott channel is in its bad state */
 	stack_time_us ge_at; /* when it last moved (slotted channel) */
-	bool last_lost; /* the frame offered last was lost or refused */
+	bool last_lost;	     /* the frame offered last was lost or refused */
 	struct sim_link_stats stats;
 	/* optional: told about every impairment (verbose traces) */
 	void (*log)(void *ctx, stack_time_us now, enum sim_link_fate fate, size_t len);
