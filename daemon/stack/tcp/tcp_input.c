@@ -357,8 +357,8 @@ static uint32_t tcp_input_rcv_wnd(const struct tcp_conn *c)
  * has arrived (RCV.NXT is then the edge and the window zero, or the edge has
  * moved on). Only while some of that data is missing (lost or reordered)
  * do they fall at the edge of an open window: we answer with a duplicate
- * ACK, which is what a hole calls for anyway, and the peer's next ACK,
- * cumulative, says again what this one said.
+ * ACK, which tells the peer of the hole, and its ACKs of our data count
+ * again once the hole is repaired (README.md, "Acceptability").
  */
 static bool tcp_input_seq_acceptable(const struct tcp_conn *c, const struct tcp_rx *rx)
 {
