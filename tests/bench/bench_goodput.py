@@ -24,7 +24,8 @@ import benchlib as bl
 IMPAIRMENTS = {
     "none": [],
     "loss1": ["--loss", "1%"],
-    "mix5": ["--loss", "5%", "--reorder", "2%", "--duplicate", "1%", "--corrupt", "0.5%"],
+    "mix5": ["--loss", "5%", "--reorder", "2%", "--duplicate", "1%", "--corrupt", "0.5%",
+             "--reorder-frames", "1", "--reorder-time", "10ms"],
 }
 LABELS = {
     "none": "none",

@@ -38,6 +38,7 @@ KERNEL = "10.77.0.1"  # the kernel side of the TAP (as in synacktest.py)
 OURS = "10.77.0.2"  # synackd's address, or the far kernel's on the reference path
 PREFIX = 24
 TAP = "sk0"
+TXQUEUELEN = 10000
 
 
 class BenchError(Exception):
@@ -127,6 +128,10 @@ class Run:
         sh(["ip", "netns", "add", name])
         self.netns.append(name)
         sh(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"])
+        # IPv4 only: no IPv6 neighbour discovery frames on the path to draw on the
+        # impairment's random numbers or take a share of the losses
+        sh(["ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+            "net.ipv6.conf.default.disable_ipv6=1"])
         return name
 
     def spawn(self, name, cmd, netns=None, env=None):
@@ -176,7 +181,11 @@ class Run:
 
     def make_tap(self, netns, addr, mtu):
         sh(["ip", "netns", "exec", netns, "ip", "tuntap", "add", "dev", TAP, "mode", "tap"])
-        sh(["ip", "netns", "exec", netns, "ip", "link", "set", TAP, "mtu", str(mtu)])
+        # a TAP queues what the kernel sends in a ring of txqueuelen frames and drops
+        # when it is full; 1000 wire-sized frames (1.5 MB) is less than a kernel sender
+        # has in flight, so the reader's pace would add losses no impairment decided
+        sh(["ip", "netns", "exec", netns, "ip", "link", "set", TAP, "mtu", str(mtu),
+            "txqueuelen", str(TXQUEUELEN)])
         if addr:
             sh(["ip", "netns", "exec", netns, "ip", "addr", "add", f"{addr}/{PREFIX}",
                 "dev", TAP])
