@@ -62,7 +62,7 @@ def options(argv):
                     help="paths to run: synack (synackd's stage), kernel (the reference)")
     ap.add_argument("--mtu", type=int, default=1500)
     ap.add_argument("--offload", choices=["on", "off"], default="on",
-                    help="synackd's TAP offloads (interface.offload)")
+                    help="TAP offloads of synackd (interface.offload) and impair-fwd")
     ap.add_argument("--json", metavar="FILE", help="also write every result to FILE")
     ap.add_argument("--keep-logs", action="store_true", help="keep each run's logs in /tmp")
     a = ap.parse_args(argv)
@@ -94,7 +94,7 @@ def measure_kernel(b, a, imp, direction):
     """The same transfer kernel to kernel through impair-fwd."""
     with bl.Run(b, a.keep_logs) as run:
         args = IMPAIRMENTS[imp] + ["--seed", str(a.seed)]
-        path = run.kernel_path(args, mtu=a.mtu)
+        path = run.kernel_path(args, mtu=a.mtu, offload=a.offload == "on")
         snd, rcv = DIRECTIONS[direction]
         res = bl.transfer(run, path.endpoint(snd), path.endpoint(rcv), int(a.mb * 1e6),
                           a.seed, a.cap)
@@ -138,7 +138,7 @@ def main(build, argv):
            *(["fwd"] if "kernel" in a.path else []))
     results = []
     print(f"# goodput: {a.mb:g} MB per transfer, seed {a.seed}, cap {a.cap} s, MTU {a.mtu}, "
-          f"synackd offloads {a.offload}", flush=True)
+          f"TAP offloads {a.offload}", flush=True)
     print(f"# {bl.host_note()}", flush=True)
     for imp in a.impair:
         for d in a.direction:

@@ -206,13 +206,15 @@ class Run:
                  lambda: f"synackd did not become ready: {d.output()[-2000:]}")
         return SynackPath(self, ns, d, rpc, ctl)
 
-    def kernel_path(self, impair_args, mtu=1500):
-        """kernel <-> kernel through impair-fwd. Returns a KernelPath."""
+    def kernel_path(self, impair_args, mtu=1500, offload=True):
+        """kernel <-> kernel through impair-fwd, its TAPs attached with offloads or
+        not, as synackd's would be. Returns a KernelPath."""
         self.b.need("fwd")
         near, far = self.make_netns(), self.make_netns()
         self.make_tap(near, None, mtu)
         self.make_tap(far, None, mtu)
         fwd = self.spawn("impair-fwd", [self.b.fwd] + list(impair_args) +
+                         ([] if offload else ["--plain"]) +
                          [f"{near}/{TAP}", f"{far}/{TAP}"])
         fwd.wait_line("ready", 10)
         for ns, addr in ((near, KERNEL), (far, OURS)):

@@ -30,21 +30,24 @@ static int fwd_tap_setns(const char *path)
 	return r;
 }
 
-static int fwd_tap_attach(const char *name)
+static int fwd_tap_attach(const char *name, bool offload)
 {
 	struct ifreq ifr = { 0 };
+	int hdr_len = FWD_VNET_HDR_LEN;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	/* no IFF_VNET_HDR and no TUNSETOFFLOAD: the kernel hands us wire-sized frames */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	/* without IFF_VNET_HDR and TUNSETOFFLOAD the kernel hands us wire-sized frames */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
 	if (strlen(name) >= IFNAMSIZ) {
 		close(fd);
 		return -ENAMETOOLONG;
 	}
 	strcpy(ifr.ifr_name, name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    (offload && (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
+			 ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0))) {
 		int r = -errno;
 
 		close(fd);
@@ -53,14 +56,14 @@ static int fwd_tap_attach(const char *name)
 	return fd;
 }
 
-int fwd_tap_open(const char *spec)
+int fwd_tap_open(const char *spec, bool offload)
 {
 	const char *slash = strchr(spec, '/');
 	char path[PATH_MAX];
 	int home, fd, r;
 
 	if (!slash)
-		return fwd_tap_attach(spec);
+		return fwd_tap_attach(spec, offload);
 	if (snprintf(path, sizeof(path), "/run/netns/%.*s", (int)(slash - spec), spec) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
@@ -68,7 +71,7 @@ int fwd_tap_open(const char *spec)
 	if (home < 0)
 		return -errno;
 	r = fwd_tap_setns(path);
-	fd = r < 0 ? r : fwd_tap_attach(slash + 1);
+	fd = r < 0 ? r : fwd_tap_attach(slash + 1, offload);
 	if (r == 0 && setns(home, CLONE_NEWNET) < 0) {
 		r = -errno;
 		if (fd >= 0)

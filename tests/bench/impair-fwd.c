@@ -9,13 +9,18 @@
  *   --loss P%  --duplicate P%  --reorder P%  --corrupt P%    (as synackctl impair)
  *   --reorder-frames N  --reorder-time D  --delay D  --jitter D
  *   --seed N                                                (default 1)
+ *   --plain    attach without offloads (as synackd's interface.offload: false)
  *
  * Frames read from TAP_A go to TAP_B as direction "in" of the impairment
  * engine, frames from TAP_B go to TAP_A as "out": TAP_B's end stands where
  * synackd stands in the synack runs, and both use the same pure engine
  * (daemon/impair/) with the same parameters and seed. The TAPs are attached
- * without offloads, so the kernels segment in software and every frame is
- * wire-sized, as with synackd's impairment stage. Prints "ready" once both
+ * as synackd attaches its TAP: with offloads, the kernels hand over TCP
+ * super-frames, passed on whole while no impairment acts on their direction
+ * and otherwise cut into wire-sized frames with full checksums
+ * (impair_seg_split(), as synackd's stage does) before the engine sees them;
+ * with --plain, without offloads, so the kernels segment in software and
+ * every frame is wire-sized from the start. Prints "ready" once both
  * TAPs are attached; on SIGTERM or SIGINT prints the engine's counters per
  * direction as one JSON line and exits 0.
  */
@@ -26,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,16 +39,27 @@
 #include "fwd_tap.h"
 #include "impair.h"
 #include "impair_queue.h"
+#include "impair_seg.h"
 
-#define FWD_FRAME_MAX 65536
+#define FWD_FRAME_MAX (FWD_VNET_HDR_LEN + 65536)
 #define FWD_BATCH     64 /* frames read from one TAP before looking at the other */
 
 struct fwd {
 	int fd[IMPAIR_DIRS]; /* fd[d]: where frames of direction d are read from */
+	bool vnet;	     /* offloads: a virtio-net header before every frame */
 	struct impair im;
 	struct impair_queue q;
 	uint64_t delivered[IMPAIR_DIRS], write_errors[IMPAIR_DIRS], queue_full[IMPAIR_DIRS];
+	uint64_t super_frames[IMPAIR_DIRS], bad_frames[IMPAIR_DIRS];
 	uint8_t buf[FWD_FRAME_MAX];
+	uint8_t scratch[IMPAIR_SEG_SCRATCH];
+};
+
+/* What fwd_emit() needs besides the frame. */
+struct fwd_emit_ctx {
+	struct fwd *f;
+	enum impair_dir dir;
+	uint64_t now;
 };
 
 static volatile sig_atomic_t fwd_stop;
@@ -67,7 +84,7 @@ static void fwd_usage(void)
 		"usage: impair-fwd [--loss P%%] [--duplicate P%%] [--reorder P%%] [--corrupt P%%]\n"
 		"                  [--reorder-frames N] [--reorder-time D] [--delay D] [--jitter "
 		"D]\n"
-		"                  [--seed N] [NETNS/]TAP_A [NETNS/]TAP_B\n");
+		"                  [--seed N] [--plain] [NETNS/]TAP_A [NETNS/]TAP_B\n");
 	exit(2);
 }
 
@@ -80,7 +97,8 @@ enum {
 	FWD_RTIME,
 	FWD_DELAY,
 	FWD_JITTER,
-	FWD_SEED
+	FWD_SEED,
+	FWD_PLAIN,
 };
 
 static const struct option fwd_long[] = {
@@ -93,6 +111,7 @@ static const struct option fwd_long[] = {
 	{ "delay", required_argument, NULL, FWD_DELAY },
 	{ "jitter", required_argument, NULL, FWD_JITTER },
 	{ "seed", required_argument, NULL, FWD_SEED },
+	{ "plain", no_argument, NULL, FWD_PLAIN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -126,7 +145,7 @@ static int fwd_option(int opt, const char *v, struct impair_params *p)
 	return -EINVAL;
 }
 
-static void fwd_parse(int argc, char **argv, struct impair_params *p)
+static void fwd_parse(int argc, char **argv, struct impair_params *p, bool *plain)
 {
 	int opt;
 
@@ -136,6 +155,10 @@ static void fwd_parse(int argc, char **argv, struct impair_params *p)
 	while ((opt = getopt_long(argc, argv, "h", fwd_long, NULL)) != -1) {
 		if (opt == 'h' || opt == '?')
 			fwd_usage();
+		if (opt == FWD_PLAIN) {
+			*plain = true;
+			continue;
+		}
 		if (fwd_option(opt, optarg, p) < 0) {
 			fprintf(stderr, "impair-fwd: bad value '%s' for --%s\n", optarg,
 				fwd_long[opt - FWD_LOSS].name);
@@ -146,36 +169,91 @@ static void fwd_parse(int argc, char **argv, struct impair_params *p)
 		fwd_usage();
 }
 
-/* Write one frame of direction dir to the far TAP; a full TAP queue drops it. */
+/* Write one wire-sized frame of direction dir to the far TAP (behind a header that
+ * asks for nothing when offloads are on); a full TAP queue drops it. */
 static void fwd_write(struct fwd *f, enum impair_dir dir, const uint8_t *frame, size_t len,
 		      uint64_t now)
 {
-	ssize_t n = write(f->fd[!dir], frame, len);
+	static const uint8_t plain_hdr[FWD_VNET_HDR_LEN];
+	struct iovec iov[2] = { { .iov_base = (void *)plain_hdr, .iov_len = sizeof(plain_hdr) },
+				{ .iov_base = (void *)frame, .iov_len = len } };
+	size_t want = len + (f->vnet ? sizeof(plain_hdr) : 0);
+	ssize_t n = f->vnet ? writev(f->fd[!dir], iov, 2) : write(f->fd[!dir], frame, len);
 
-	if (n == (ssize_t)len)
+	if (n == (ssize_t)want)
 		f->delivered[dir]++;
 	else
 		f->write_errors[dir]++;
 	impair_queue_passed(&f->q, dir, now);
 }
 
-/* Read up to a batch of frames of direction dir and pass each through the engine. */
+/* One wire-sized frame through the engine: delivered now, held, or dropped. */
+static int fwd_emit(void *ctx, uint8_t *frame, size_t len)
+{
+	struct fwd_emit_ctx *e = ctx;
+	struct fwd *f = e->f;
+	struct impair_verdict v;
+
+	impair_frame(&f->im, e->dir, frame, len, e->now, &v);
+	for (unsigned c = 0; c < v.copies; c++) {
+		if (v.copy[c].at_us <= e->now && !v.copy[c].after_frames)
+			fwd_write(f, e->dir, frame, len, e->now);
+		else if (impair_queue_push(&f->q, e->dir, frame, len, &v.copy[c]) < 0)
+			f->queue_full[e->dir]++;
+	}
+	return 0;
+}
+
+/*
+ * A frame read with its virtio-net header: passed on whole (header and all)
+ * while no impairment acts on its direction, else cut into wire-sized frames
+ * with full checksums for the engine, as synackd's stage does.
+ */
+static void fwd_offloaded(struct fwd *f, enum impair_dir dir, size_t n, uint64_t now)
+{
+	struct fwd_emit_ctx e = { .f = f, .dir = dir, .now = now };
+	struct impair_seg_in in = { 0 };
+	const uint8_t *h = f->buf;
+	uint8_t gso = h[1] & (uint8_t)~FWD_VNET_GSO_ECN;
+
+	if (n < FWD_VNET_HDR_LEN)
+		return;
+	if (!impair_active(&f->im, dir)) {
+		if (write(f->fd[!dir], f->buf, n) == (ssize_t)n)
+			f->delivered[dir]++;
+		else
+			f->write_errors[dir]++;
+		impair_queue_passed(&f->q, dir, now);
+		return;
+	}
+	in.csum_partial = h[0] & FWD_VNET_F_NEEDS_CSUM;
+	memcpy(&in.csum_start, h + 6, 2);
+	memcpy(&in.csum_offset, h + 8, 2);
+	if (gso == FWD_VNET_GSO_TCPV4) {
+		memcpy(&in.gso_size, h + 4, 2);
+		f->super_frames[dir]++;
+	} else if (gso != FWD_VNET_GSO_NONE) {
+		f->bad_frames[dir]++;
+		return;
+	}
+	if (impair_seg_split(f->buf + FWD_VNET_HDR_LEN, n - FWD_VNET_HDR_LEN, &in, f->scratch,
+			     fwd_emit, &e) < 0)
+		f->bad_frames[dir]++;
+}
+
+/* Read up to a batch of frames of direction dir and pass each on. */
 static int fwd_read(struct fwd *f, enum impair_dir dir)
 {
 	for (int i = 0; i < FWD_BATCH; i++) {
-		struct impair_verdict v;
 		ssize_t n = read(f->fd[dir], f->buf, sizeof(f->buf));
-		uint64_t now = fwd_now_us();
+		struct fwd_emit_ctx e = { .f = f, .dir = dir, .now = fwd_now_us() };
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-		impair_frame(&f->im, dir, f->buf, (size_t)n, now, &v);
-		for (unsigned c = 0; c < v.copies; c++) {
-			if (v.copy[c].at_us <= now && !v.copy[c].after_frames)
-				fwd_write(f, dir, f->buf, (size_t)n, now);
-			else if (impair_queue_push(&f->q, dir, f->buf, (size_t)n, &v.copy[c]) < 0)
-				f->queue_full[dir]++;
-		}
+		if (f->vnet)
+			fwd_offloaded(f, dir, (size_t)n, e.now);
+		else
+			fwd_emit(&e, f->buf, (size_t)n);
 	}
 	return 0;
 }
@@ -211,12 +289,14 @@ static void fwd_report(const struct fwd *f)
 
 		printf("%s\"%s\": {\"frames\": %llu, \"delivered\": %llu, \"dropped\": %llu, "
 		       "\"duplicated\": %llu, \"reordered\": %llu, \"corrupted\": %llu, "
-		       "\"write_errors\": %llu, \"queue_full\": %llu}",
+		       "\"write_errors\": %llu, \"queue_full\": %llu, \"super_frames\": %llu, "
+		       "\"bad_frames\": %llu}",
 		       d ? ", " : "", names[d], (unsigned long long)c->frames,
 		       (unsigned long long)f->delivered[d], (unsigned long long)c->dropped,
 		       (unsigned long long)c->duplicated, (unsigned long long)c->reordered,
 		       (unsigned long long)c->corrupted, (unsigned long long)f->write_errors[d],
-		       (unsigned long long)f->queue_full[d]);
+		       (unsigned long long)f->queue_full[d], (unsigned long long)f->super_frames[d],
+		       (unsigned long long)f->bad_frames[d]);
 	}
 	printf("}\n");
 	fflush(stdout);
@@ -227,10 +307,12 @@ int main(int argc, char **argv)
 	static struct fwd f;
 	struct impair_params p;
 	struct sigaction sa = { .sa_handler = fwd_on_signal };
+	bool plain = false;
 
-	fwd_parse(argc, argv, &p);
+	fwd_parse(argc, argv, &p, &plain);
+	f.vnet = !plain;
 	for (int d = 0; d < IMPAIR_DIRS; d++) {
-		f.fd[d] = fwd_tap_open(argv[optind + d]);
+		f.fd[d] = fwd_tap_open(argv[optind + d], f.vnet);
 		if (f.fd[d] < 0) {
 			fprintf(stderr, "impair-fwd: TAP %s: %s\n", argv[optind + d],
 				strerror(-f.fd[d]));
