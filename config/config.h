@@ -39,6 +39,10 @@ enum config_impair_dir {
 	CONFIG_IMPAIR_OUT,
 };
 
+/* impair.match: the kinds of segment a rule acts on, bit i for name i (as impair.h's
+ * IMPAIR_MATCH_* bits); "all" (0) acts on every frame. NULL-terminated. */
+extern const char *const config_impair_match_names[];
+
 struct synack_config {
 	struct {
 		char tap[16];	  /* IFNAMSIZ: create, or attach to a persistent TAP */
@@ -69,11 +73,19 @@ struct synack_config {
 	struct {
 		uint16_t echo, discard, chargen; /* 0 = off */
 	} services;
-	struct {
+	struct config_impair {
 		uint32_t loss_ppm, duplicate_ppm, reorder_ppm, corrupt_ppm; /* parts per million */
 		uint64_t delay_us;
 		uint64_t seed;
 		enum config_impair_dir direction;
+		/* Gilbert-Elliott bursts: enter BAD (p), leave it (r), loss in BAD and GOOD */
+		uint32_t ge_p_ppm, ge_r_ppm, ge_bad_loss_ppm, ge_good_loss_ppm;
+		uint64_t duplicate_delay_us; /* the copy follows the original this much later */
+		uint32_t reorder_frames;  /* a reordered frame waits for this many later frames */
+		uint64_t reorder_time_us; /* ... or this long (the cap; alone when frames is 0) */
+		uint64_t jitter_us;	  /* delay +- jitter, uniform */
+		uint64_t rate_bps;	  /* token bucket, bits per second; 0 = no limit */
+		uint32_t match;		  /* bit i = config_impair_match_names[i]; 0 = all */
 	} impair;
 	struct {
 		uint32_t max_conns;   /* connection slots in the stack */
@@ -137,6 +149,12 @@ void config_errors_free(struct config_errors *errs);
 #define CONFIG_FILE_MAX	  (1u << 20)
 /* After this many errors the loader stops and says so. */
 #define CONFIG_ERRORS_MAX 100
+
+/* The impair: section alone: 0, or -EINVAL/-ERANGE with why (naming the key) when a value is
+ * outside its key's range or the values do not fit together (synackctl impair sends these). */
+int config_impair_check(const struct config_impair *c, char *why, size_t len);
+/* Does the impair: section change anything (some probability, delay, jitter or rate)? */
+bool config_impair_active(const struct config_impair *c);
 
 /* Unit parsers shared with synackctl: "200ms" "30s" "2h" -> µs; "256KiB" -> bytes; "1.5%" -> ppm.
  * They return 0, -EINVAL (malformed; durations need a unit), -ERANGE (too large) or -EDOM

@@ -2,7 +2,8 @@
 /*
  * config_check.c - rules that involve more than one key, checked once every
  * key has its value: the addresses on the link must fit together, the RTO
- * bounds must be ordered, the built-in services need distinct ports.
+ * bounds must be ordered, the built-in services need distinct ports, an
+ * impairment must be one that can be applied.
  * An error is placed at the value the file gave (the later one when the file
  * gave several), or without a position when every value involved is a default.
  */
@@ -131,6 +132,15 @@ static void config_check_services(struct config_checker *k)
 	}
 }
 
+/* Impairment settings that would do nothing, or never end, are refused (config_impair.c). */
+static void config_check_impair(struct config_checker *k)
+{
+	const char *a, *b, *msg = config_impair_rule(&k->c->impair, &a, &b);
+
+	if (msg)
+		config_check_fail(k, a, b, msg);
+}
+
 int config_check(const struct synack_config *c, const struct config_pos *pos,
 		 struct config_errors *errs)
 {
@@ -139,5 +149,6 @@ int config_check(const struct synack_config *c, const struct config_pos *pos,
 	config_check_interface(&k);
 	config_check_rto(&k);
 	config_check_services(&k);
+	config_check_impair(&k);
 	return k.r;
 }

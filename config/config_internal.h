@@ -33,6 +33,7 @@ enum config_type {
 	CONFIG_T_IPV4_PREFIX, /* a.b.c.d/len: address at offset, length at aux */
 	CONFIG_T_MAC,	      /* xx:xx:xx:xx:xx:xx, unicast; "" = all zero */
 	CONFIG_T_ENUM,	      /* one of names[] */
+	CONFIG_T_FLAGS,	      /* "all" (0) or a comma-separated list of names[]: bit i = names[i] */
 	CONFIG_T_TUNABLE,     /* a tcp tunable: kind, default, range from tunables.h */
 };
 
@@ -101,5 +102,10 @@ int config_load_buffer_pos(const char *name, const char *buf, size_t len, struct
 /* config_check.c: rules that involve more than one key. */
 int config_check(const struct synack_config *c, const struct config_pos *pos,
 		 struct config_errors *errs);
+
+/* config_impair.c: the first rule across impair: keys that c breaks (its message, and the two
+ * keys involved in ret_a, ret_b), or NULL. */
+const char *config_impair_rule(const struct config_impair *c, const char **ret_a,
+			       const char **ret_b);
 
 #endif

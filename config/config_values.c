@@ -485,6 +485,46 @@ static int config_set_enum(const struct config_key *k, const struct config_scala
 	return config_fail(-EINVAL, err, errlen, "expected one of %s, not %s", list, q);
 }
 
+/* "all" or a comma-separated list of names, into a bit mask. */
+static int config_set_flags(const struct config_key *k, const struct config_scalar *s, void *field,
+			    char *err, size_t errlen)
+{
+	char q[48], list[96] = "";
+	const char *p = s->text;
+	uint64_t mask = 0;
+	size_t o = 0;
+
+	if (strcmp(p, "all") == 0) {
+		config_store_uint(field, k->size, 0);
+		return 0;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; k->names[i]; i++)
+			if (strlen(k->names[i]) == n && memcmp(k->names[i], p, n) == 0)
+				break;
+		if (!k->names[i] || n == 0)
+			break;
+		mask |= 1ull << i;
+		p += n;
+		if (*p == ',')
+			p++;
+		if (!*p && p[-1] == ',')
+			mask = 0; /* a trailing comma */
+	}
+	if (!*p && mask) {
+		config_store_uint(field, k->size, mask);
+		return 0;
+	}
+	for (size_t i = 0; k->names[i] && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+				      k->names[i]);
+	config_quote(s->text, s->len, q, sizeof(q));
+	return config_fail(-EINVAL, err, errlen,
+			   "expected all, or a comma-separated list of %s, not %s", list, q);
+}
+
 int config_value_set(const struct config_key *k, const struct config_scalar *s,
 		     struct synack_config *c, char *err, size_t errlen)
 {
@@ -521,6 +561,8 @@ int config_value_set(const struct config_key *k, const struct config_scalar *s,
 		return config_set_mac(k, s, field, err, errlen);
 	case CONFIG_T_ENUM:
 		return config_set_enum(k, s, field, err, errlen);
+	case CONFIG_T_FLAGS:
+		return config_set_flags(k, s, field, err, errlen);
 	case CONFIG_T_TUNABLE:
 		return config_set_tunable(k, s, field, err, errlen);
 	}

@@ -424,6 +424,29 @@ int ctl_ping(struct ctl_client *c)
 	return ctl_client_simple(c, SYNACK__V1__CONTROL_REQUEST__OP_PING, &rp);
 }
 
+static void ctl_client_impair_from_pb(const Synack__V1__Impair *m, struct config_impair *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->loss_ppm = m->loss_ppm;
+	ret->duplicate_ppm = m->duplicate_ppm;
+	ret->reorder_ppm = m->reorder_ppm;
+	ret->corrupt_ppm = m->corrupt_ppm;
+	ret->delay_us = m->delay_us;
+	ret->seed = m->seed;
+	ret->direction = m->direction <= CONFIG_IMPAIR_OUT ? (enum config_impair_dir)m->direction
+							   : CONFIG_IMPAIR_BOTH;
+	ret->ge_p_ppm = m->ge_p_ppm;
+	ret->ge_r_ppm = m->ge_r_ppm;
+	ret->ge_bad_loss_ppm = m->ge_bad_loss_ppm;
+	ret->ge_good_loss_ppm = m->ge_good_loss_ppm;
+	ret->duplicate_delay_us = m->duplicate_delay_us;
+	ret->reorder_frames = m->reorder_frames;
+	ret->reorder_time_us = m->reorder_time_us;
+	ret->jitter_us = m->jitter_us;
+	ret->rate_bps = m->rate_bps;
+	ret->match = m->match;
+}
+
 int ctl_fetch_status(struct ctl_client *c, struct ctl_status *ret)
 {
 	Synack__V1__ControlReply *rp;
@@ -447,6 +470,8 @@ int ctl_fetch_status(struct ctl_client *c, struct ctl_status *ret)
 		s.conns_by_state[i] = si->conns_by_state[i];
 	s.clients = si->clients;
 	s.impaired = si->impaired;
+	if (si->impair)
+		ctl_client_impair_from_pb(si->impair, &s.impair);
 	*ret = s;
 	return 0;
 }
@@ -597,39 +622,54 @@ int ctl_reload(struct ctl_client *c)
 	return ctl_client_simple(c, SYNACK__V1__CONTROL_REQUEST__OP_RELOAD, &rp);
 }
 
-static int ctl_client_impair(struct ctl_client *c, const struct ctl_impair *imp)
+/* imp NULL: ask for the impairment in force; else set it. Either way *ret gets the reply's. */
+static int ctl_client_impair(struct ctl_client *c, const struct ctl_impair *imp,
+			     struct ctl_impair *ret)
 {
 	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
 	Synack__V1__Impair im = SYNACK__V1__IMPAIR__INIT;
 	Synack__V1__ControlReply *rp;
+	int r;
 
 	if (imp) {
+		const struct config_impair *x = &imp->c;
+
 		im.set = true;
-		im.loss_ppm = imp->loss_ppm;
-		im.duplicate_ppm = imp->duplicate_ppm;
-		im.reorder_ppm = imp->reorder_ppm;
-		im.corrupt_ppm = imp->corrupt_ppm;
-		im.delay_us = imp->delay_us;
-		im.seed = imp->seed;
-		im.direction = (uint32_t)imp->direction;
+		im.loss_ppm = x->loss_ppm;
+		im.duplicate_ppm = x->duplicate_ppm;
+		im.reorder_ppm = x->reorder_ppm;
+		im.corrupt_ppm = x->corrupt_ppm;
+		im.delay_us = x->delay_us;
+		im.seed = x->seed;
+		im.direction = (uint32_t)x->direction;
+		im.ge_p_ppm = x->ge_p_ppm;
+		im.ge_r_ppm = x->ge_r_ppm;
+		im.ge_bad_loss_ppm = x->ge_bad_loss_ppm;
+		im.ge_good_loss_ppm = x->ge_good_loss_ppm;
+		im.duplicate_delay_us = x->duplicate_delay_us;
+		im.reorder_frames = x->reorder_frames;
+		im.reorder_time_us = x->reorder_time_us;
+		im.jitter_us = x->jitter_us;
+		im.rate_bps = x->rate_bps;
+		im.match = x->match;
 	}
 	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_IMPAIR;
 	rq.impair = &im;
-	return ctl_client_call(c, &rq, &rp);
+	r = ctl_client_call(c, &rq, &rp);
+	if (r < 0 || (r = ctl_client_body(rp, SYNACK__V1__CONTROL_REPLY__BODY_IMPAIR)) < 0)
+		return r;
+	ctl_client_impair_from_pb(rp->impair, &ret->c);
+	return 0;
 }
 
 int ctl_fetch_impair(struct ctl_client *c, struct ctl_impair *ret)
 {
-	int r = ctl_client_impair(c, NULL);
-
-	if (r == 0)
-		memset(ret, 0, sizeof(*ret)); /* a daemon that answers has none in force */
-	return r;
+	return ctl_client_impair(c, NULL, ret);
 }
 
-int ctl_set_impair(struct ctl_client *c, const struct ctl_impair *imp)
+int ctl_set_impair(struct ctl_client *c, struct ctl_impair *imp)
 {
-	return ctl_client_impair(c, imp);
+	return ctl_client_impair(c, imp, imp);
 }
 
 /* ------------------------------------------------------------------ streams */

@@ -51,7 +51,8 @@ int ctl_kill(struct ctl_client *c, uint64_t conn_id);
 /* Re-read the configuration; on -EINVAL, ctl_client_error() holds the file's errors. */
 int ctl_reload(struct ctl_client *c);
 int ctl_fetch_impair(struct ctl_client *c, struct ctl_impair *ret);
-int ctl_set_impair(struct ctl_client *c, const struct ctl_impair *imp);
+/* Put imp in force; imp then holds what the daemon reports in force. */
+int ctl_set_impair(struct ctl_client *c, struct ctl_impair *imp);
 
 /*
  * Streams. After a subscribe call, the next call waits up to timeout_ms

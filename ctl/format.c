@@ -3,6 +3,7 @@
  * format.c - tables and JSON for each command's data (see format.h).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -493,7 +494,7 @@ static void format_addr(uint32_t a, char *buf, size_t len)
 
 int format_status(FILE *f, const struct ctl_status *s)
 {
-	char up[48], addr[16];
+	char up[48], addr[16], line[512];
 	bool any = false;
 
 	format_uptime(s->uptime_us, up, sizeof(up));
@@ -515,14 +516,15 @@ int format_status(FILE *f, const struct ctl_status *s)
 	}
 	fprintf(f, "%s\n", any ? "" : " none");
 	fprintf(f, "clients:     %" PRIu32 "\n", s->clients);
-	fprintf(f, "impairment:  %s\n", s->impaired ? "on (see synackctl impair)" : "off");
+	format_impair_summary(&s->impair, line, sizeof(line));
+	fprintf(f, "impairment:  %s\n", s->impaired ? line : "off");
 	return ferror(f) ? -EIO : 0;
 }
 
 int format_status_json(FILE *f, const struct ctl_status *s)
 {
 	struct json_writer w;
-	char addr[16], mac[18];
+	char addr[16], mac[18], line[512];
 
 	format_addr(s->address, addr, sizeof(addr));
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],
@@ -547,24 +549,102 @@ int format_status_json(FILE *f, const struct ctl_status *s)
 	json_object_end(&w);
 	json_kv_uint(&w, "clients", s->clients);
 	json_kv_bool(&w, "impaired", s->impaired);
+	format_impair_summary(&s->impair, line, sizeof(line));
+	json_kv_string(&w, "impairment", line);
 	json_object_end(&w);
 	return json_writer_end(&w);
 }
 
-int format_impair(FILE *f, const struct ctl_impair *imp)
+/* Append to buf at *used (snprintf that stops at the end). */
+static void format_cat(char *buf, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void format_cat(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used += (size_t)n;
+}
+
+/* The match mask as config writes it: "all" or "syn,fin". */
+static void format_impair_match(uint32_t mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!mask) {
+		snprintf(buf, len, "all");
+		return;
+	}
+	for (unsigned i = 0; config_impair_match_names[i]; i++)
+		if (mask & (1u << i))
+			format_cat(buf, len, &used, "%s%s", used ? "," : "",
+				   config_impair_match_names[i]);
+}
+
+int format_impair_summary(const struct config_impair *c, char *buf, size_t len)
 {
 	static const char *const dir[] = { "both", "in", "out" };
-	char loss[16], dup[16], reorder[16], corrupt[16], delay[32];
+	char a[32], b[32], d[32], e[32], m[64];
+	size_t used = 0;
 
-	config_format_percent(imp->loss_ppm, loss, sizeof(loss));
-	config_format_percent(imp->duplicate_ppm, dup, sizeof(dup));
-	config_format_percent(imp->reorder_ppm, reorder, sizeof(reorder));
-	config_format_percent(imp->corrupt_ppm, corrupt, sizeof(corrupt));
-	config_format_duration(imp->delay_us, delay, sizeof(delay));
-	fprintf(f,
-		"loss %s duplicate %s reorder %s corrupt %s delay %s seed %" PRIu64
-		" direction %s\n",
-		loss, dup, reorder, corrupt, delay, imp->seed,
-		(unsigned)imp->direction < 3 ? dir[imp->direction] : "?");
+	buf[0] = '\0';
+	if (!config_impair_active(c)) {
+		format_cat(buf, len, &used, "off");
+		return (int)used;
+	}
+	format_impair_match(c->match, m, sizeof(m));
+	format_cat(buf, len, &used, "direction %s, match %s",
+		   (unsigned)c->direction < 3 ? dir[c->direction] : "?", m);
+	if (c->loss_ppm) {
+		config_format_percent(c->loss_ppm, a, sizeof(a));
+		format_cat(buf, len, &used, ", loss %s", a);
+	}
+	if ((c->ge_p_ppm && c->ge_bad_loss_ppm) || c->ge_good_loss_ppm) {
+		config_format_percent(c->ge_p_ppm, a, sizeof(a));
+		config_format_percent(c->ge_r_ppm, b, sizeof(b));
+		config_format_percent(c->ge_bad_loss_ppm, d, sizeof(d));
+		config_format_percent(c->ge_good_loss_ppm, e, sizeof(e));
+		format_cat(buf, len, &used, ", gilbert-elliott p %s r %s bad-loss %s good-loss %s",
+			   a, b, d, e);
+	}
+	if (c->rate_bps)
+		format_cat(buf, len, &used, ", rate %" PRIu64 " bit/s", c->rate_bps);
+	if (c->corrupt_ppm) {
+		config_format_percent(c->corrupt_ppm, a, sizeof(a));
+		format_cat(buf, len, &used, ", corrupt %s", a);
+	}
+	if (c->delay_us || c->jitter_us) {
+		config_format_duration(c->delay_us, a, sizeof(a));
+		config_format_duration(c->jitter_us, b, sizeof(b));
+		format_cat(buf, len, &used, ", delay %s jitter %s", a, b);
+	}
+	if (c->reorder_ppm) {
+		config_format_percent(c->reorder_ppm, a, sizeof(a));
+		config_format_duration(c->reorder_time_us, b, sizeof(b));
+		format_cat(buf, len, &used, ", reorder %s (behind %" PRIu32 " frames or %s)", a,
+			   c->reorder_frames, b);
+	}
+	if (c->duplicate_ppm) {
+		config_format_percent(c->duplicate_ppm, a, sizeof(a));
+		config_format_duration(c->duplicate_delay_us, b, sizeof(b));
+		format_cat(buf, len, &used, ", duplicate %s (copy %s later)", a, b);
+	}
+	format_cat(buf, len, &used, ", seed %" PRIu64, c->seed);
+	return (int)used;
+}
+
+int format_impair(FILE *f, const struct ctl_impair *imp)
+{
+	char line[512];
+
+	format_impair_summary(&imp->c, line, sizeof(line));
+	fprintf(f, "impairment: %s\n", line);
 	return ferror(f) ? -EIO : 0;
 }

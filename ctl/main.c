@@ -147,19 +147,35 @@ static const char capture_help[] =
 	"  synackctl capture -w - dport = :80 | tshark -r -\n";
 
 static const char impair_help[] =
-	"Without options, shows the impairment in force; `off` removes it.\n"
+	"Without options, shows the impairment in force; `off` (or --clear) removes it.\n"
+	"Options not given keep their value. Frames are impaired at the TAP, wire-sized\n"
+	"(offloaded super-frames are cut into segments while an impairment is on);\n"
+	"synackctl stats shows the SynackImpair* counters.\n"
 	"\n"
 	"Options:\n"
-	"  --loss P%          drop frames with probability P\n"
-	"  --duplicate P%     send frames twice\n"
-	"  --reorder P%       hold frames back behind the next\n"
-	"  --corrupt P%       flip a bit\n"
-	"  --delay D          delay frames by D (10ms)\n"
-	"  --seed N           random seed, for runs that repeat exactly\n"
-	"  --direction in|out|both\n"
+	"  --loss P%             drop frames with probability P\n"
+	"  --ge-p P%             burst loss (Gilbert-Elliott): enter the bad state with P per "
+	"frame\n"
+	"  --ge-r P%             ... leave it with P per frame (bursts last 1/P frames)\n"
+	"  --ge-bad-loss P%      ... frames lost in the bad state (default 100%)\n"
+	"  --ge-good-loss P%     ... frames lost in the good state (default 0%)\n"
+	"  --dup, --duplicate P% send frames twice\n"
+	"  --dup-delay D         the copy follows D later (3s)\n"
+	"  --reorder P%          hold frames back behind later ones\n"
+	"  --reorder-frames N    ... until N later frames passed (default 1)\n"
+	"  --reorder-time D      ... or at most D (default 10ms)\n"
+	"  --corrupt P%          flip one bit of the IPv4 payload (the checksum then fails)\n"
+	"  --delay D             delay frames by D (10ms)\n"
+	"  --jitter D            ... plus or minus up to D\n"
+	"  --rate R              token bucket in bits per second (10Mbit, 500kbit; 0 = none)\n"
+	"  --match KINDS         only these segments: all, or syn,synack,fin,rst,ack,data,other\n"
+	"  --direction in|out|both  in: from the kernel to synackd; out: the other way\n"
+	"  --seed N              random seed, for runs that repeat exactly\n"
 	"\n"
 	"Examples:\n"
-	"  synackctl impair --loss 1% --delay 20ms\n"
+	"  synackctl impair --loss 1% --direction out --seed 7\n"
+	"  synackctl impair --dup 100% --match syn --dup-delay 3s --direction in\n"
+	"  synackctl impair --loss 5% --reorder 2% --dup 1% --corrupt 0.5%\n"
 	"  synackctl impair off\n";
 
 #define CMD(n, fn, sum, use, hlp)                                               \
@@ -208,9 +224,9 @@ const struct cli_command cli_commands[] = {
 	  .needs_admin = true },
 	{ .name = "impair",
 	  .run = cmd_impair,
-	  .summary = "Show or set loss, duplication, reordering, corruption, delay",
-	  .usage = "[--loss P%] [--duplicate P%] [--reorder P%] [--corrupt P%] [--delay D] "
-		   "[--seed N] [--direction in|out|both] | off",
+	  .summary = "Show or set loss, bursts, duplication, reordering, corruption, delay, rate",
+	  .usage = "[--loss P%] [--dup P%] [--reorder P%] [--corrupt P%] [--delay D] "
+		   "[--match KINDS] [--direction in|out|both] [--seed N] [...] | off",
 	  .help = impair_help,
 	  .needs_admin = true },
 	{ .name = "reload",

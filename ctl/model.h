@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h" /* struct config_impair: the impair: section, as `impair` shows it */
+
 /* RFC 9293 §3.3.2's eleven states. */
 enum ctl_state {
 	CTL_STATE_CLOSED,
@@ -198,18 +200,12 @@ struct ctl_status {
 	uint32_t conns_by_state[CTL_STATE_COUNT];
 	uint32_t clients;
 	bool impaired;
+	struct config_impair impair; /* the rule in force */
 };
 
-/* `impair`: probabilities in parts per million. */
+/* `impair`: the daemon's impair: section (config.h); probabilities in parts per million. */
 struct ctl_impair {
-	uint32_t loss_ppm, duplicate_ppm, reorder_ppm, corrupt_ppm;
-	uint64_t delay_us;
-	uint64_t seed;
-	enum {
-		CTL_IMPAIR_BOTH,
-		CTL_IMPAIR_IN,
-		CTL_IMPAIR_OUT,
-	} direction;
+	struct config_impair c;
 };
 
 /* One captured frame (`capture`). */

@@ -2,7 +2,7 @@
 /*
  * ctl_handlers.c - the control operations (see ctl_handlers.h): status,
  * ping, the connection table, state events, traces, counters, tunables,
- * kill, capture, reload and (not yet) impairment. Reading needs the
+ * kill, capture, reload and the link impairment. Reading needs the
  * control group, changing anything the admin group (ctl_session_allowed).
  */
 #include <errno.h>
@@ -178,12 +178,60 @@ static int ctl_count_state(void *ctx, stack_sock sock, const struct stack_tcp_in
 	return 0;
 }
 
+/* The impair: section as the proto carries it (set false: a report). */
+static void ctl_pb_impair(const struct config_impair *c, Synack__V1__Impair *ret)
+{
+	synack__v1__impair__init(ret);
+	ret->loss_ppm = c->loss_ppm;
+	ret->duplicate_ppm = c->duplicate_ppm;
+	ret->reorder_ppm = c->reorder_ppm;
+	ret->corrupt_ppm = c->corrupt_ppm;
+	ret->delay_us = c->delay_us;
+	ret->seed = c->seed;
+	ret->direction = (uint32_t)c->direction;
+	ret->ge_p_ppm = c->ge_p_ppm;
+	ret->ge_r_ppm = c->ge_r_ppm;
+	ret->ge_bad_loss_ppm = c->ge_bad_loss_ppm;
+	ret->ge_good_loss_ppm = c->ge_good_loss_ppm;
+	ret->duplicate_delay_us = c->duplicate_delay_us;
+	ret->reorder_frames = c->reorder_frames;
+	ret->reorder_time_us = c->reorder_time_us;
+	ret->jitter_us = c->jitter_us;
+	ret->rate_bps = c->rate_bps;
+	ret->match = c->match;
+}
+
+static void ctl_impair_from_pb(const Synack__V1__Impair *m, struct config_impair *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->loss_ppm = m->loss_ppm;
+	ret->duplicate_ppm = m->duplicate_ppm;
+	ret->reorder_ppm = m->reorder_ppm;
+	ret->corrupt_ppm = m->corrupt_ppm;
+	ret->delay_us = m->delay_us;
+	ret->seed = m->seed;
+	/* out of range stays out of range: config_impair_check() refuses it */
+	ret->direction =
+		m->direction > 2 ? (enum config_impair_dir)3 : (enum config_impair_dir)m->direction;
+	ret->ge_p_ppm = m->ge_p_ppm;
+	ret->ge_r_ppm = m->ge_r_ppm;
+	ret->ge_bad_loss_ppm = m->ge_bad_loss_ppm;
+	ret->ge_good_loss_ppm = m->ge_good_loss_ppm;
+	ret->duplicate_delay_us = m->duplicate_delay_us;
+	ret->reorder_frames = m->reorder_frames;
+	ret->reorder_time_us = m->reorder_time_us;
+	ret->jitter_us = m->jitter_us;
+	ret->rate_bps = m->rate_bps;
+	ret->match = m->match;
+}
+
 static int ctl_handle_status(struct ctl_client *cl, uint64_t id)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__StatusInfo si = SYNACK__V1__STATUS_INFO__INIT;
 	const struct synack_config *cfg = cl->host->cfg;
 	uint32_t by_state[SYNACK__V1__TCP_STATE__TCP_STATE_TIME_WAIT] = { 0 };
+	Synack__V1__Impair imp;
 	struct ctl_host_info info;
 
 	cl->host->ops->info(cl->host, &info);
@@ -200,7 +248,9 @@ static int ctl_handle_status(struct ctl_client *cl, uint64_t id)
 	si.conns_by_state = by_state;
 	si.n_conns_by_state = sizeof(by_state) / sizeof(by_state[0]);
 	si.clients = info.clients;
-	si.impaired = false; /* impairment is not implemented yet */
+	si.impaired = config_impair_active(&cfg->impair);
+	ctl_pb_impair(&cfg->impair, &imp);
+	si.impair = &imp;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_STATUS_INFO;
 	rp.status_info = &si;
 	ctl_reply_ok(cl, id, &rp);
@@ -450,6 +500,15 @@ static void ctl_daemon_counters(struct ctl_host *h, Synack__V1__Counter *v, size
 		c->value = info.extra[i].value;
 		c->gauge = info.extra[i].gauge;
 	}
+	/* and the link impairment's */
+	for (size_t i = 0; i < info.n_impair && i < CTL_HOST_IMPAIR_COUNTERS; i++) {
+		Synack__V1__Counter *c = &v[(*n)++];
+
+		synack__v1__counter__init(c);
+		c->name = (char *)info.impair[i].name;
+		c->value = info.impair[i].value;
+		c->gauge = info.impair[i].gauge;
+	}
 }
 
 static int ctl_handle_stats(struct ctl_client *cl, uint64_t id)
@@ -457,8 +516,10 @@ static int ctl_handle_stats(struct ctl_client *cl, uint64_t id)
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__CounterList list = SYNACK__V1__COUNTER_LIST__INIT;
 	const struct stack_counters *sc = stack_counters_get(cl->host->stack);
-	Synack__V1__Counter v[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + CTL_HOST_EXTRA_COUNTERS];
-	Synack__V1__Counter *pv[STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + CTL_HOST_EXTRA_COUNTERS];
+#define CTL_STATS_MAX \
+	(STACK_CTR_COUNT + CTL_DAEMON_COUNTERS + CTL_HOST_EXTRA_COUNTERS + CTL_HOST_IMPAIR_COUNTERS)
+	Synack__V1__Counter v[CTL_STATS_MAX];
+	Synack__V1__Counter *pv[CTL_STATS_MAX];
 	size_t n = 0;
 
 	for (unsigned i = 0; i < STACK_CTR_COUNT; i++) {
@@ -801,11 +862,39 @@ static int ctl_handle_reload(struct ctl_client *cl, uint64_t id)
 	return EINVAL;
 }
 
-static int ctl_handle_impair(struct ctl_client *cl, uint64_t id)
+/* Report the impairment in force, or put a new one in force and report it. */
+static int ctl_handle_impair(struct ctl_client *cl, uint64_t id, const Synack__V1__Impair *im)
 {
-	ctl_reply_status(cl, id, -ENOTSUP,
-			 "not implemented yet: link impairment is a later feature of synackd");
-	return ENOTSUP;
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__Impair out;
+	struct config_impair c;
+	char why[200];
+	int r;
+
+	if (im->set) {
+		ctl_impair_from_pb(im, &c);
+		r = config_impair_check(&c, why, sizeof(why));
+		if (r == 0 && !cl->host->ops->impair) {
+			r = -ENOTSUP;
+			snprintf(why, sizeof(why), "this synackd cannot impair its link");
+		}
+		if (r == 0 && (r = cl->host->ops->impair(cl->host, &c)) < 0)
+			snprintf(why, sizeof(why), "%s",
+				 r == -EBUSY ? "synackd is stopping" : status_message(r));
+		if (r < 0) {
+			ctl_reply_status(cl, id, r, why);
+			return -r;
+		}
+		log_info("control: impairment %s by uid %u, pid %d",
+			 config_impair_active(&c) ? "set" : "cleared", (unsigned)cl->uid,
+			 (int)cl->pid);
+		cl->host->ops->kick(cl->host);
+	}
+	ctl_pb_impair(&cl->host->cfg->impair, &out);
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_IMPAIR;
+	rp.impair = &out;
+	ctl_reply_ok(cl, id, &rp);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ dispatch */
@@ -865,7 +954,7 @@ static int ctl_dispatch(struct ctl_client *cl, const Synack__V1__ControlRequest 
 	case SYNACK__V1__CONTROL_REQUEST__OP_RELOAD:
 		return ctl_handle_reload(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_IMPAIR:
-		return ctl_handle_impair(cl, id);
+		return ctl_handle_impair(cl, id, rq->impair);
 	default:
 		ctl_reply_status(cl, id, -ENOMSG, "unknown control operation");
 		return ENOMSG;

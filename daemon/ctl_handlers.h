@@ -46,7 +46,9 @@ struct ctl_host_counter {
 	uint64_t value;
 	bool gauge;
 };
-#define CTL_HOST_EXTRA_COUNTERS 8
+#define CTL_HOST_EXTRA_COUNTERS	 8
+/* Room for the impairment stage's counters (link_impair.h), shown after the extra ones. */
+#define CTL_HOST_IMPAIR_COUNTERS 24
 
 /* What `status` and `stats` show of synackd beyond the core. */
 struct ctl_host_info {
@@ -58,6 +60,8 @@ struct ctl_host_info {
 	uint64_t rx_frames, rx_bad_hdr, tx_frames, tx_queued, tx_dropped, tx_errors; /* the link */
 	struct ctl_host_counter extra[CTL_HOST_EXTRA_COUNTERS]; /* after the daemon's own */
 	size_t n_extra;
+	struct ctl_host_counter impair[CTL_HOST_IMPAIR_COUNTERS]; /* after the extra ones */
+	size_t n_impair;
 };
 
 struct ctl_host_ops {
@@ -81,6 +85,9 @@ struct ctl_host_ops {
 	int (*kill_owned)(struct ctl_host *h, uint64_t owner, stack_sock sock);
 	/* Re-read the configuration file; -EINVAL with the file's errors in ret_errs. */
 	int (*reload)(struct ctl_host *h, struct config_errors *ret_errs);
+	/* Put an impairment in force (already checked with config_impair_check()); cfg's
+	 * impair: section shows it afterwards. -EBUSY while stopping. */
+	int (*impair)(struct ctl_host *h, const struct config_impair *set);
 };
 
 struct ctl_host {

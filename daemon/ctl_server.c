@@ -646,6 +646,22 @@ static void ctl_host_rpc_counters(struct daemon *d, struct ctl_host_info *ret)
 	ret->n_extra = RPC_SERVER_COUNTERS;
 }
 
+/* The impairment stage's counters (link_impair.h), shown after the RPC server's. */
+static void ctl_host_impair_counters(struct daemon *d, struct ctl_host_info *ret)
+{
+	struct link_impair_counter c[LINK_IMPAIR_COUNTERS];
+
+	_Static_assert(LINK_IMPAIR_COUNTERS <= CTL_HOST_IMPAIR_COUNTERS,
+		       "room for the impairment's counters");
+	link_impair_counters(&daemon_link(d)->imp, c);
+	for (size_t i = 0; i < LINK_IMPAIR_COUNTERS; i++) {
+		ret->impair[i].name = c[i].name;
+		ret->impair[i].value = c[i].value;
+		ret->impair[i].gauge = c[i].gauge;
+	}
+	ret->n_impair = LINK_IMPAIR_COUNTERS;
+}
+
 static void ctl_host_info(struct ctl_host *h, struct ctl_host_info *ret)
 {
 	struct daemon *d = ctl_server_of(h)->d;
@@ -666,6 +682,7 @@ static void ctl_host_info(struct ctl_host *h, struct ctl_host_info *ret)
 	ret->tx_dropped = ls->tx_dropped;
 	ret->tx_errors = ls->tx_errors;
 	ctl_host_rpc_counters(d, ret);
+	ctl_host_impair_counters(d, ret);
 }
 
 static int ctl_host_owner_info(struct ctl_host *h, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
@@ -685,6 +702,11 @@ static int ctl_host_reload(struct ctl_host *h, struct config_errors *ret_errs)
 	return daemon_reload_config(ctl_server_of(h)->d, ret_errs);
 }
 
+static int ctl_host_impair(struct ctl_host *h, const struct config_impair *set)
+{
+	return daemon_impair_set(ctl_server_of(h)->d, set);
+}
+
 static const struct ctl_host_ops ctl_host_ops = {
 	.send = ctl_host_send,
 	.allowed = ctl_host_allowed,
@@ -696,6 +718,7 @@ static const struct ctl_host_ops ctl_host_ops = {
 	.owner_info = ctl_host_owner_info,
 	.kill_owned = ctl_host_kill_owned,
 	.reload = ctl_host_reload,
+	.impair = ctl_host_impair,
 };
 
 /* ------------------------------------------------------------------ life cycle */

@@ -465,6 +465,8 @@ static void daemon_apply_tunables(struct daemon *d, const struct stack_tunables 
 	}
 }
 
+static void daemon_impair_apply(struct daemon *d, const struct config_impair *c, const char *who);
+
 /* Take what can change while running; keep (and say so) what needs a restart. */
 static void daemon_apply(struct daemon *d, const struct synack_config *nc)
 {
@@ -497,6 +499,8 @@ static void daemon_apply(struct daemon *d, const struct synack_config *nc)
 	daemon_apply_tunables(d, &nc->tcp);
 	stack_memory_set(d->stack, nc->limits.memory, nc->limits.memory_per_uid);
 	services_apply(d->services, &ports);
+	if (memcmp(&keep.impair, &nc->impair, sizeof(nc->impair)) != 0)
+		daemon_impair_apply(d, &nc->impair, "reload");
 	rpc_server_apply(d->rpc_server, &d->cfg);
 	ctl_server_apply(d->ctl_server, &d->cfg);
 }
@@ -682,6 +686,51 @@ static void daemon_link_fail(void *ctx, int err)
 	daemon_finish(d);
 }
 
+/* The impairment as a line for the log ("loss 1% ... direction out"). */
+static void daemon_impair_describe(const struct config_impair *c, char *buf, size_t len)
+{
+	static const char *const dirs[] = { "both", "in", "out" };
+	char loss[16], dup[16], reo[16], cor[16], delay[32], jit[32];
+
+	config_format_percent(c->loss_ppm, loss, sizeof(loss));
+	config_format_percent(c->duplicate_ppm, dup, sizeof(dup));
+	config_format_percent(c->reorder_ppm, reo, sizeof(reo));
+	config_format_percent(c->corrupt_ppm, cor, sizeof(cor));
+	config_format_duration(c->delay_us, delay, sizeof(delay));
+	config_format_duration(c->jitter_us, jit, sizeof(jit));
+	snprintf(buf, len,
+		 "loss %s duplicate %s reorder %s corrupt %s delay %s jitter %s rate %llu "
+		 "bit/s match 0x%x direction %s seed %llu",
+		 loss, dup, reo, cor, delay, jit, (unsigned long long)c->rate_bps, c->match,
+		 (unsigned)c->direction < 3 ? dirs[c->direction] : "?",
+		 (unsigned long long)c->seed);
+}
+
+/* Apply an impair: section to the link (who: "config", "reload", "control"). */
+static void daemon_impair_apply(struct daemon *d, const struct config_impair *c, const char *who)
+{
+	bool was =
+		link_impair_on(&d->link.imp, IMPAIR_IN) || link_impair_on(&d->link.imp, IMPAIR_OUT);
+	char line[256];
+
+	d->cfg.impair = *c;
+	link_impair_apply(&d->link.imp, c);
+	if (config_impair_active(c)) {
+		daemon_impair_describe(c, line, sizeof(line));
+		log_notice("%s: link impairment on: %s", who, line);
+	} else if (was) {
+		log_notice("%s: link impairment off", who);
+	}
+}
+
+int daemon_impair_set(struct daemon *d, const struct config_impair *c)
+{
+	if (d->phase != DAEMON_RUNNING)
+		return -EBUSY;
+	daemon_impair_apply(d, c, "control");
+	return 0;
+}
+
 static int daemon_start_stack(struct daemon *d)
 {
 	const struct synack_config *c = &d->cfg;
@@ -735,6 +784,7 @@ static int daemon_start_stack(struct daemon *d)
 	log_info("TAP %s: %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, offloads %s", d->tap.name,
 		 sc.mac[0], sc.mac[1], sc.mac[2], sc.mac[3], sc.mac[4], sc.mac[5], sc.mtu,
 		 d->tap.vnet_hdr ? "on" : "off");
+	daemon_impair_apply(d, &c->impair, "config");
 	return link_start(&d->link, &d->loop, d->stack);
 }
 
@@ -782,10 +832,6 @@ static int daemon_start(struct daemon *d)
 
 	if (netns[0] && (r = netns_enter(netns)) < 0)
 		return r;
-	if (d->cfg.impair.loss_ppm || d->cfg.impair.duplicate_ppm || d->cfg.impair.reorder_ppm ||
-	    d->cfg.impair.corrupt_ppm || d->cfg.impair.delay_us)
-		log_warning("impair: link impairment is not implemented yet; ignoring the "
-			    "impair: settings");
 	r = notify_listen_fds(&fds);
 	if (r < 0)
 		return r;

@@ -81,5 +81,8 @@ struct rpc_server *daemon_rpc_server(struct daemon *d);
  * (the caller frees them with config_errors_free()); -EBUSY while stopping.
  */
 int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs);
+/* Put an impairment in force now (synackctl impair); checked by the caller. -EBUSY while
+ * stopping. daemon_config()'s impair: section then shows it. */
+int daemon_impair_set(struct daemon *d, const struct config_impair *c);
 
 #endif

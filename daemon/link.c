@@ -9,6 +9,7 @@
  * tell the core the link is blocked and poll for UV_WRITABLE; once the
  * queue drains, unblock and kick so the core resumes sending. Frames past
  * the queue's bound are dropped with -ENOBUFS: TCP retransmits them.
+ * While an impairment is on, frames pass link_impair.c both ways.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +35,11 @@ int link_init(struct link *l, struct tap *tap)
 	if (!l->rxbuf)
 		return -ENOMEM;
 	r = txq_init(&l->txq, TXQ_DEFAULT_FRAMES, TXQ_DEFAULT_BYTES);
+	if (r == 0) {
+		r = link_impair_init(&l->imp, l);
+		if (r < 0)
+			txq_free(&l->txq);
+	}
 	if (r < 0) {
 		free(l->rxbuf);
 		l->rxbuf = NULL;
@@ -73,7 +79,10 @@ static void link_input_one(struct link *l, stack_time_us now, size_t n)
 	l->stats.rx_frames++;
 	if (l->capture)
 		l->capture(l->capture_ctx, false, frame, len);
-	stack_input(l->stack, now, frame, len, &meta);
+	if (link_impair_on(&l->imp, IMPAIR_IN))
+		link_impair_input(&l->imp, frame, len, &meta);
+	else
+		stack_input(l->stack, now, frame, len, &meta);
 }
 
 /* Read up to the budget; 1 when frames were read, 0 when none, -errno when the TAP failed. */
@@ -171,6 +180,7 @@ int link_start(struct link *l, uv_loop_t *loop, struct stack *s)
 		return log_errno(r, "TAP %s: cannot poll", l->tap->name);
 	if (l->blocked)
 		stack_link_set_blocked(s, true);
+	link_impair_start(&l->imp, loop);
 	return 0;
 }
 
@@ -181,10 +191,12 @@ void link_stop(struct link *l)
 	l->polling = false;
 	uv_poll_stop(&l->poll);
 	uv_close((uv_handle_t *)&l->poll, NULL);
+	link_impair_stop(&l->imp);
 }
 
 void link_free(struct link *l)
 {
+	link_impair_free(&l->imp);
 	txq_free(&l->txq);
 	free(l->rxbuf);
 	l->rxbuf = NULL;
@@ -220,6 +232,22 @@ static int link_queue(struct link *l, const uint8_t *hdr, size_t hlen, const uin
 int link_emit(void *ctx, const uint8_t *frame, size_t len, const struct stack_frame_meta *meta)
 {
 	struct link *l = ctx;
+
+	if (!l->tap->vnet_hdr && meta && (meta->csum_partial || meta->gso_type != STACK_GSO_NONE)) {
+		/* the core was told there is no offload; a request here is a bug upstream */
+		l->stats.tx_errors++;
+		return -EOPNOTSUPP;
+	}
+	if (l->capture)
+		l->capture(l->capture_ctx, true, frame, len);
+	if (link_impair_on(&l->imp, IMPAIR_OUT))
+		return link_impair_output(&l->imp, frame, len, meta);
+	return link_write(l, frame, len, meta);
+}
+
+int link_write(struct link *l, const uint8_t *frame, size_t len,
+	       const struct stack_frame_meta *meta)
+{
 	uint8_t hdr[VNET_HDR_LEN];
 	size_t hlen = 0;
 	struct iovec iov[2];
@@ -228,13 +256,7 @@ int link_emit(void *ctx, const uint8_t *frame, size_t len, const struct stack_fr
 	if (l->tap->vnet_hdr) {
 		vnet_hdr_build(meta, hdr);
 		hlen = VNET_HDR_LEN;
-	} else if (meta && (meta->csum_partial || meta->gso_type != STACK_GSO_NONE)) {
-		/* the core was told there is no offload; a request here is a bug upstream */
-		l->stats.tx_errors++;
-		return -EOPNOTSUPP;
 	}
-	if (l->capture)
-		l->capture(l->capture_ctx, true, frame, len);
 	if (!txq_empty(&l->txq))
 		return link_queue(l, hdr, hlen, frame, len);
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hlen };

@@ -3,7 +3,8 @@
  * link.h - the TAP as the core's link: a uv_poll_t that reads frames in
  * bounded batches into stack_input(), and the core's sink that writes
  * frames with back-pressure (a bounded queue while the TAP refuses writes,
- * stack_link_set_blocked() until it drains).
+ * stack_link_set_blocked() until it drains). Both ways pass the impairment
+ * stage (link_impair.h) while an impairment is on.
  */
 #ifndef SYNACKD_LINK_H
 #define SYNACKD_LINK_H
@@ -13,6 +14,7 @@
 #include <uv.h>
 
 #include "stack.h"
+#include "link_impair.h"
 #include "tap.h"
 #include "txq.h"
 
@@ -43,6 +45,7 @@ struct link {
 	void *capture_ctx;
 	struct link_stats stats;
 	bool logged_write, logged_hdr, logged_drop;
+	struct link_impair imp; /* the impairment stage, when an impairment is on */
 };
 
 /* Prepare the link over an open TAP; the core's sink can be used from here on. */
@@ -55,5 +58,8 @@ bool link_idle(const struct link *l);
 
 /* The core's sink: ctx is the struct link. */
 int link_emit(void *ctx, const uint8_t *frame, size_t len, const struct stack_frame_meta *meta);
+/* Write one frame to the TAP (queued when it pushes back), past the impairment stage. */
+int link_write(struct link *l, const uint8_t *frame, size_t len,
+	       const struct stack_frame_meta *meta);
 
 #endif

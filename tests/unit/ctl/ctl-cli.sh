@@ -163,9 +163,20 @@ expect 2 "--loss needs a percentage" impair --loss 200%
 expect 2 "--loss needs a percentage" impair --loss 1
 expect 2 "--delay needs a duration" impair --delay 20
 expect 2 "--direction is in, out or both" impair --direction up
-expect 2 "'off' takes no options" impair --loss 1% off
+expect 2 "'off' (--clear) takes no other options" impair --loss 1% off
 expect 2 "unexpected 'bogus'" impair bogus
 expect 2 "--seed needs a whole number" impair --seed x
+expect 3 "$unreach" impair --dup 100% --match syn --dup-delay 3s --direction in
+expect 3 "$unreach" impair --clear
+expect 3 "$unreach" impair --rate 10Mbit --ge-p 1% --ge-r 25% --jitter 1ms
+expect 2 "--match is all, or a comma-separated list" impair --match syn,bogus
+expect 2 "--match is all, or a comma-separated list" impair --match syn,
+expect 2 "--rate needs bits per second" impair --rate fast
+expect 2 "--dup-delay needs a duration" impair --dup-delay 3
+expect 2 "impair.reorder needs reorder_frames or reorder_time" impair --reorder 1% --reorder-frames 0 --reorder-time 0s
+expect 2 "impair.gilbert_elliott.r must be above 0%" impair --ge-p 1% --ge-r 0%
+expect 2 "impair.delay = 120000000 is out of range" impair --delay 2min
+expect 2 "'off' (--clear) takes no other options" impair --clear --loss 1%
 
 # status, ping, reload
 expect 3 "$unreach" status
