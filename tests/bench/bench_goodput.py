@@ -25,7 +25,7 @@ IMPAIRMENTS = {
     "none": [],
     "loss1": ["--loss", "1%"],
     "mix5": ["--loss", "5%", "--reorder", "2%", "--duplicate", "1%", "--corrupt", "0.5%",
-             "--reorder-frames", "1", "--reorder-time", "10ms"],
+             "--reorder-frames", "1", "--reorder-time", "10ms"],  # synackd's defaults
 }
 LABELS = {
     "none": "none",
@@ -86,7 +86,8 @@ def measure_synack(b, a, imp, direction):
         res = bl.transfer(run, path.endpoint(snd), path.endpoint(rcv), int(a.mb * 1e6),
                           a.seed, a.cap)
         res["counters"] = {"synack": path.synack_counters(), "kernel": path.kernel_counters()}
-        res["impair"] = path.impair_status()
+        res["impair_status"] = path.impair_status()
+        res["impair"] = path.impair_counters()
         return res
 
 
@@ -131,6 +132,22 @@ def counters(res, side):
     return " / ".join(str(c[n]) if n in c else "-" for _, n in COUNTERS)
 
 
+def engine(res):
+    """What the engine did to the frames of each direction of one run."""
+    if not res or not res.get("impair"):
+        return "-"
+    parts = []
+    for d in ("in", "out"):
+        c = res["impair"].get(d) or {}
+        if c.get("frames") is None:
+            return "-"
+        what = [f"{c[k]} {short}" for k, short in (("dropped", "lost"), ("duplicated", "dup"),
+                                                  ("reordered", "reord"),
+                                                  ("corrupted", "corrupt")) if c.get(k)]
+        parts.append(f"{d} {c['frames']}: " + (", ".join(what) or "untouched"))
+    return "; ".join(parts)
+
+
 def main(build, argv):
     a = options(argv)
     b = bl.Build(build)
@@ -173,6 +190,14 @@ def main(build, argv):
                counters(r.get("synack"), "synack"), counters(r.get("synack"), "kernel"),
                counters(r.get("kernel"), "synack"), counters(r.get("kernel"), "kernel")]
               for r in results])
+    print()
+    print("What the impairment engine did (frames it saw per direction, in = towards "
+          "synackd's place):")
+    print()
+    bl.table(["impairment", "direction", "synack run (synackctl stats)",
+              "reference (impair-fwd)"],
+             [[LABELS[r["impair"]], DLABELS[r["direction"]], engine(r.get("synack")),
+               engine(r.get("kernel"))] for r in results])
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"options": vars(a), "host": bl.host_note(), "results": results}, f,

@@ -272,11 +272,20 @@ class SynackPath:
         return parse_counters_json(r.stdout)
 
     def impair_status(self):
-        r = self.ctl_cmd("-o", "json", "impair", check=False)
-        try:
-            return json.loads(r.stdout) if r.returncode == 0 else None
-        except ValueError:
-            return None
+        """The impairment in force, as synackctl impair says it."""
+        r = self.ctl_cmd("impair", check=False)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    def impair_counters(self):
+        """What synackd's stage did per direction, in impair-fwd's terms."""
+        c = self.synack_counters()
+        out = {}
+        for d, D in (("in", "In"), ("out", "Out")):
+            out[d] = {k: c.get(f"SynackImpair{D}{n}") for k, n in
+                      (("frames", "Matched"), ("dropped", "Dropped"),
+                       ("duplicated", "Duplicated"), ("reordered", "Reordered"),
+                       ("corrupted", "Corrupted"))}
+        return out
 
     def kernel_counters(self):
         return netns_counters(self.ns)
