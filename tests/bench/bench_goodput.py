@@ -112,7 +112,8 @@ def goodput(res):
     if "error" in res:
         return "error"
     if not res["done"]:
-        return f"not done: {res['moved'] / 1e6:.1f} MB in {res['seconds']:.0f} s"
+        return (f"not done: {res['moved'] / 1e6:.1f} MB in {res['seconds']:.0f} s "
+                f"({res['mbit']:.1f})")
     if not res["verified"]:
         return f"{res['mbit']:.0f} (SHA-256 MISMATCH)"
     return f"{res['mbit']:.1f}"
@@ -122,7 +123,7 @@ def ratio(s, k):
     if not s or not k or "error" in s or "error" in k or k["mbit"] <= 0:
         return "-"
     r = s["mbit"] / k["mbit"]
-    return f"{r:.2f}" + ("" if s["done"] else " (not done)")
+    return (f"{r:.2f}" if r >= 0.1 else f"{r:.3f}") + ("" if s["done"] else " (not done)")
 
 
 def counters(res, side):
@@ -169,8 +170,8 @@ def main(build, argv):
                 except bl.BenchError as e:
                     row[p] = {"error": str(e)}
                     print(f"# {imp} {d} {p}: {e}", file=sys.stderr, flush=True)
-                print(f"# {LABELS[imp]}, {DLABELS[d]}, {p} path: {goodput(row[p])} Mbit/s "
-                      f"({time.monotonic() - t0:.0f} s)", flush=True)
+                print(f"# {LABELS[imp]}, {DLABELS[d]}, {p} path: {goodput(row[p])} "
+                      f"(Mbit/s; {time.monotonic() - t0:.0f} s)", flush=True)
             results.append(row)
     print()
     bl.table(["impairment", "direction", "synack Mbit/s", "kernel↔kernel Mbit/s",
