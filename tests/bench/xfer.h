@@ -27,8 +27,8 @@ struct xfer {
 	uint64_t bytes;		 /* the whole transfer */
 	uint64_t seed;		 /* the sender's stream */
 	int64_t deadline_ms;	 /* monotonic; past it the transfer is "not done" */
-	int64_t t0_ms;		 /* connection established */
-	int64_t t1_ms;		 /* the peer's FIN arrived */
+	int64_t t0_us;		 /* connection established (monotonic) */
+	int64_t t1_us;		 /* the peer's FIN arrived */
 	volatile uint64_t moved; /* bytes sent (handed to the stack) or received */
 	bool eof;		 /* the peer's FIN arrived */
 	bool closed;		 /* our close went through */
@@ -37,6 +37,7 @@ struct xfer {
 };
 
 int64_t xfer_now_ms(void);
+int64_t xfer_now_us(void);
 
 /* The seeded stream and the running SHA-256 of what passed. */
 struct xfer_stream *xfer_stream_new(uint64_t seed);

@@ -57,7 +57,7 @@ static int xfer_kernel_drain(struct xfer *x, int fd, uint8_t *buf, bool hash)
 		if (n < 0)
 			return -errno;
 		if (n == 0) {
-			x->t1_ms = xfer_now_ms();
+			x->t1_us = xfer_now_us();
 			x->eof = true;
 			return 0;
 		}
@@ -77,7 +77,7 @@ static int xfer_kernel_send(struct xfer *x, int fd, uint8_t *buf)
 		return r;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	x->t0_ms = xfer_now_ms();
+	x->t0_us = xfer_now_us();
 	while (x->moved < x->bytes) {
 		size_t len = x->bytes - x->moved < XFER_CHUNK ? (size_t)(x->bytes - x->moved)
 							      : XFER_CHUNK;
@@ -118,7 +118,7 @@ static int xfer_kernel_recv(struct xfer *x, int lfd, uint8_t *buf)
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		return -errno;
-	x->t0_ms = xfer_now_ms();
+	x->t0_us = xfer_now_us();
 	r = xfer_kernel_drain(x, fd, buf, true);
 	if (close(fd) == 0 && r == 0 && x->eof)
 		x->closed = true;

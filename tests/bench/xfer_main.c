@@ -27,12 +27,17 @@
 
 static struct xfer *xfer_current;
 
-int64_t xfer_now_ms(void)
+int64_t xfer_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t xfer_now_ms(void)
+{
+	return xfer_now_us() / 1000;
 }
 
 static void xfer_usage(void)
@@ -49,14 +54,14 @@ static bool xfer_done(const struct xfer *x)
 
 static int xfer_format(const struct xfer *x, const char *sha, char *buf, size_t len)
 {
-	int64_t t = x->t0_ms ? (x->t1_ms ? x->t1_ms : xfer_now_ms()) - x->t0_ms : 0;
+	int64_t t = x->t0_us ? (x->t1_us ? x->t1_us : xfer_now_us()) - x->t0_us : 0;
 
 	return snprintf(buf, len,
 			"{\"role\": \"%s\", \"stack\": \"%s\", \"bytes\": %llu, \"moved\": %llu, "
-			"\"seconds\": %.3f, \"sha256\": \"%s\", \"eof\": %s, \"closed\": %s, "
+			"\"seconds\": %.6f, \"sha256\": \"%s\", \"eof\": %s, \"closed\": %s, "
 			"\"done\": %s, \"error\": \"%s\"}\n",
 			x->send ? "send" : "recv", x->synack ? "synack" : "kernel",
-			(unsigned long long)x->bytes, (unsigned long long)x->moved, t / 1000.0, sha,
+			(unsigned long long)x->bytes, (unsigned long long)x->moved, t / 1e6, sha,
 			x->eof ? "true" : "false", x->closed ? "true" : "false",
 			xfer_done(x) ? "true" : "false", x->error ? x->error : "");
 }

@@ -35,7 +35,7 @@ static int xfer_synack_drain(struct xfer *x, struct synack *s, synack_conn c, ui
 			}
 		}
 		if (n == 0) {
-			x->t1_ms = xfer_now_ms();
+			x->t1_us = xfer_now_us();
 			x->eof = true;
 			return 0;
 		}
@@ -56,7 +56,7 @@ static int xfer_synack_send(struct xfer *x, struct synack *s, uint8_t *buf)
 
 	if (r < 0)
 		return r;
-	x->t0_ms = xfer_now_ms();
+	x->t0_us = xfer_now_us();
 	while (x->moved < x->bytes) {
 		size_t len = x->bytes - x->moved < XFER_CHUNK ? (size_t)(x->bytes - x->moved)
 							      : XFER_CHUNK;
@@ -94,7 +94,7 @@ static int xfer_synack_recv(struct xfer *x, struct synack *s, uint8_t *buf)
 	r = synack_accept(s, l, &c, NULL);
 	if (r < 0)
 		return r;
-	x->t0_ms = xfer_now_ms();
+	x->t0_us = xfer_now_us();
 	synack_close(s, l);
 	r = xfer_synack_drain(x, s, c, buf, true);
 	if (synack_close(s, c) == 0 && r == 0 && x->eof)
