@@ -128,13 +128,14 @@ def goodput(res):
     spread = ""
     if len(res.get("runs", ())) > 1:
         lo, hi = min(r["mbit"] for r in res["runs"]), max(r["mbit"] for r in res["runs"])
-        spread = f" ({lo:.0f}–{hi:.0f})"
+        digits = 1 if hi < 10 else 0
+        spread = f"{lo:.{digits}f}–{hi:.{digits}f}"
     if any(not r["verified"] and r["done"] for r in res.get("runs", [res])):
         return f"{res['mbit']:.0f} (SHA-256 MISMATCH)"
     if not res["done"]:
         return (f"not done: {res['moved'] / 1e6:.1f} MB in {res['seconds']:.0f} s "
-                f"({res['mbit']:.1f}){spread}")
-    return f"{res['mbit']:.1f}{spread}"
+                f"({res['mbit']:.1f}{'; runs ' + spread if spread else ''})")
+    return f"{res['mbit']:.1f}" + (f" ({spread})" if spread else "")
 
 
 def ratio(s, k):
