@@ -166,19 +166,18 @@ static int link_impair_one(void *ctx, uint8_t *frame, size_t len)
 	struct link_impair_ctx *x = ctx;
 	struct link_impair *li = x->li;
 	struct impair_verdict v;
-	bool now_too = false;
+	unsigned now_copies = 0;
 
 	impair_frame(&li->engine, x->dir, frame, len, x->now, &v);
 	for (unsigned i = 0; i < v.copies; i++) {
 		if (v.copy[i].at_us <= x->now && !v.copy[i].after_frames) {
-			now_too =
-				true; /* after the copies are queued: delivery may change nothing */
+			now_copies++; /* delivered once the later copies are queued */
 			continue;
 		}
 		/* past the bound: counted in the queue's overflow, the frame is lost */
 		impair_queue_push(&li->q, x->dir, frame, len, &v.copy[i]);
 	}
-	if (now_too)
+	while (now_copies--)
 		link_impair_deliver(li, x->dir, frame, len, x->now);
 	return 0;
 }

@@ -3,7 +3,8 @@
 # check-config.sh - synackd --check-config as a user runs it: a valid file
 # exits 0 with an OK line; a file with an unknown key on line 7 column 3
 # prints FILE:7:3: ... on stderr (FILE as given) and exits 1; so does a
-# missing file (without a position).
+# missing file (without a position), and an impairment that would do
+# nothing.
 # Usage: check-config.sh SYNACKD DEFAULT_YAML UNKNOWN_KEY_YAML
 set -u
 synackd=$1 good=$2 bad=$3
@@ -29,6 +30,14 @@ grep -q "unknown key \"msll\" in tcp" "$tmp/err" || fail "unknown key: message d
 rc=$?
 [ "$rc" -eq 1 ] || fail "missing file: exit $rc, want 1"
 grep -q "^$tmp/missing.yaml: cannot read: No such file or directory$" "$tmp/err" || fail "missing file: message"
+
+# An impairment the daemon cannot apply is not OK (issue 10): it would hold nothing back.
+printf 'impair:\n  reorder: 1%%\n  reorder_frames: 0\n  reorder_time: 0s\n' >"$tmp/imp.yaml"
+"$synackd" --check-config "$tmp/imp.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "impossible impairment: exit $rc, want 1"
+grep -q "^$tmp/imp.yaml:4:17: impair.reorder needs reorder_frames or reorder_time" "$tmp/err" ||
+	{ cat "$tmp/err" >&2; fail "impossible impairment: message"; }
 
 # The path is reported as given, relative too.
 cd "$(dirname "$bad")" || exit 1

@@ -556,6 +556,72 @@ static void test_cross_checks(void **state)
 	config_test_ok("services:\n  echo: 0\n  chargen: 0\n", &c);
 }
 
+/* The impairment keys added for the impairment stage (issue 10), their rules, and the
+ * same checks for what synackctl impair sends (config_impair_check). */
+static void test_impair_keys(void **state)
+{
+	struct synack_config c, def;
+	char why[200];
+
+	config_test_ok("impair:\n"
+		       "  match: syn,synack,other\n"
+		       "  duplicate_delay: 3s\n"
+		       "  reorder_frames: 3\n"
+		       "  reorder_time: 0ms\n"
+		       "  jitter: 2ms\n"
+		       "  rate: 10000000\n"
+		       "  gilbert_elliott: { p: 1%, r: 25%, bad_loss: 90%, good_loss: 0.1% }\n",
+		       &c);
+	assert_int_equal(c.impair.match, (1u << 0) | (1u << 1) | (1u << 6));
+	assert_int_equal(c.impair.duplicate_delay_us, 3000000);
+	assert_int_equal(c.impair.reorder_frames, 3);
+	assert_int_equal(c.impair.reorder_time_us, 0);
+	assert_int_equal(c.impair.jitter_us, 2000);
+	assert_int_equal(c.impair.rate_bps, 10000000);
+	assert_int_equal(c.impair.ge_p_ppm, 10000);
+	assert_int_equal(c.impair.ge_r_ppm, 250000);
+	assert_int_equal(c.impair.ge_bad_loss_ppm, 900000);
+	assert_int_equal(c.impair.ge_good_loss_ppm, 1000);
+	assert_true(config_impair_active(&c.impair));
+	assert_int_equal(config_impair_check(&c.impair, why, sizeof(why)), 0);
+	config_defaults(&def);
+	assert_int_equal(def.impair.match, 0);
+	assert_false(config_impair_active(&def.impair));
+	config_test_ok("impair: { match: all }\n", &c);
+	assert_int_equal(c.impair.match, 0);
+
+	config_test_one_error("impair:\n  match: syn,bogus\n", 2, 10,
+			      "expected all, or a comma-separated list of syn, synack");
+	config_test_one_error("impair:\n  match: syn,\n", 2, 10, "comma-separated list");
+	config_test_one_error("impair:\n  rate: 100000000001\n", 2, 9, "out of range");
+	/* rules across keys: a reorder that holds nothing back, a burst that never ends */
+	config_test_one_error("impair:\n  reorder: 1%\n  reorder_frames: 0\n  reorder_time: 0s\n",
+			      4, 17, "impair.reorder needs reorder_frames or reorder_time");
+	config_test_one_error("impair:\n  gilbert_elliott: { p: 1%, r: 0% }\n", 2, 32,
+			      "burst would never end");
+
+	/* synackctl impair's values are held to the same ranges and rules */
+	config_defaults(&c);
+	c.impair.delay_us = 61000000;
+	assert_int_equal(config_impair_check(&c.impair, why, sizeof(why)), -ERANGE);
+	assert_non_null(strstr(why, "impair.delay"));
+	config_defaults(&c);
+	c.impair.loss_ppm = 1000001;
+	assert_int_equal(config_impair_check(&c.impair, why, sizeof(why)), -ERANGE);
+	config_defaults(&c);
+	c.impair.direction = (enum config_impair_dir)3;
+	assert_int_equal(config_impair_check(&c.impair, why, sizeof(why)), -ERANGE);
+	config_defaults(&c);
+	c.impair.match = 1u << 7;
+	assert_int_equal(config_impair_check(&c.impair, why, sizeof(why)), -ERANGE);
+	config_defaults(&c);
+	c.impair.reorder_ppm = 10000;
+	c.impair.reorder_frames = 0;
+	c.impair.reorder_time_us = 0;
+	assert_int_equal(config_impair_check(&c.impair, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "reorder_frames"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_ints_and_bools), cmocka_unit_test(test_units_in_keys),
 		cmocka_unit_test(test_strings),	       cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_enums),	       cmocka_unit_test(test_cross_checks),
+		cmocka_unit_test(test_impair_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

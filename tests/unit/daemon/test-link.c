@@ -5,7 +5,10 @@
  * are queued in order and the core is told the link is blocked; past the
  * queue's bound frames are dropped with -ENOBUFS; once the peer drains, the
  * loop flushes the queue, unblocks the core and kicks it. The core's two
- * calls the link makes are stubbed here.
+ * calls the link makes are stubbed here. With an impairment on, a TSO
+ * super-frame the core sends and a GSO frame the kernel hands over are cut
+ * into wire-sized frames with complete checksums and no offload requests,
+ * held for the configured delay by the stage's timer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +21,16 @@
 
 #include <cmocka.h>
 
+#include "csum.h"
 #include "link.h"
 #include "vnet.h"
+#include "wire.h"
 
 static int blocked_calls, unblocked_calls, kicks, inputs;
+static size_t input_len[64];
+static bool input_plain[64];
+static uint32_t input_seq[64];
+static bool input_csum_ok[64];
 
 void stack_link_set_blocked(struct stack *s, bool blocked)
 {
@@ -31,9 +40,26 @@ void stack_link_set_blocked(struct stack *s, bool blocked)
 		unblocked_calls++;
 }
 
+static bool tcp_csum_ok(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = f + 14;
+	size_t l4 = wire_get16(ip + 2) - 20;
+
+	return len == 14 + 20 + l4 && csum_buf(ip, 20) == 0 &&
+	       csum_fold(csum_add(
+		       csum_pseudo4(wire_get32(ip + 12), wire_get32(ip + 16), 6, (uint16_t)l4),
+		       ip + 20, l4)) == 0;
+}
+
 void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_t len,
 		 const struct stack_frame_meta *meta)
 {
+	if (inputs < 64) {
+		input_len[inputs] = len;
+		input_plain[inputs] = !meta->csum_valid && !meta->csum_partial && !meta->gso_type;
+		input_seq[inputs] = len >= 54 ? wire_get32(frame + 38) : 0;
+		input_csum_ok[inputs] = len >= 54 && tcp_csum_ok(frame, len);
+	}
 	inputs++;
 }
 
@@ -147,11 +173,137 @@ static void test_no_offload_refuses_requests(void **state)
 	close(sv[1]);
 }
 
+/* A TCP/IPv4 frame of 40 + payload bytes after Ethernet, its checksum partial (as offloaded). */
+static size_t tso_frame(uint8_t *f, uint32_t seq, size_t payload)
+{
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+
+	memset(f, 0, 54 + payload);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	wire_put16(ip + 2, (uint16_t)(40 + payload));
+	ip[8] = 64;
+	ip[9] = 6;
+	wire_put32(ip + 12, 0x0a4d0002);
+	wire_put32(ip + 16, 0x0a4d0001);
+	wire_put16(ip + 10, csum_buf(ip, 20));
+	wire_put32(tcp + 4, seq);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;
+	for (size_t i = 0; i < payload; i++)
+		tcp[20 + i] = (uint8_t)i;
+	wire_put16(tcp + 16, (uint16_t)~csum_fold(csum_pseudo4(0x0a4d0002, 0x0a4d0001, 6,
+							       (uint16_t)(20 + payload))));
+	return 54 + payload;
+}
+
+static void test_impair_cuts_super_frames(void **state)
+{
+	static uint8_t frame[54 + 14480], buf[VNET_HDR_LEN + 54 + 14480];
+	struct stack_frame_meta tso = { .csum_partial = true,
+					.csum_start = 34,
+					.csum_offset = 16,
+					.gso_type = STACK_GSO_TCPV4,
+					.gso_size = 1448,
+					.hdr_len = 54 };
+	struct config_impair imp = { .delay_us = 2000, .seed = 1, .direction = CONFIG_IMPAIR_BOTH };
+	struct tap tap = { .vnet_hdr = true, .name = "test0" };
+	const uint8_t zero[VNET_HDR_LEN] = { 0 };
+	uv_loop_t loop;
+	struct link l;
+	size_t len = tso_frame(frame, 1000, 14480);
+	unsigned got = 0;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	tap.fd = sv[0];
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(link_init(&l, &tap), 0);
+	l.kick = kick;
+	assert_int_equal(link_start(&l, &loop, (struct stack *)&l), 0);
+	link_impair_apply(&l.imp, &imp);
+	assert_true(link_impair_on(&l.imp, IMPAIR_OUT) && link_impair_on(&l.imp, IMPAIR_IN));
+
+	/* out: ten wire frames, held 2 ms, then plain (no offload asked), checksums complete */
+	assert_int_equal(link_emit(&l, frame, len, &tso), 0);
+	assert_int_equal(recv(sv[1], buf, sizeof(buf), 0), -1);
+	for (int round = 0; round < 200 && got < 10; round++) {
+		ssize_t n;
+
+		uv_run(&loop, UV_RUN_ONCE);
+		while ((n = recv(sv[1], buf, sizeof(buf), 0)) > 0) {
+			assert_int_equal(n, VNET_HDR_LEN + 54 + 1448);
+			assert_memory_equal(buf, zero, VNET_HDR_LEN);
+			assert_true(tcp_csum_ok(buf + VNET_HDR_LEN, (size_t)n - VNET_HDR_LEN));
+			assert_int_equal(wire_get32(buf + VNET_HDR_LEN + 38), 1000 + got * 1448);
+			got++;
+		}
+	}
+	assert_int_equal(got, 10);
+	assert_int_equal(l.imp.engine.ctr[IMPAIR_OUT].delayed, 10);
+
+	/* in: a GSO frame as the kernel writes it (partial checksum) reaches the core cut */
+	vnet_hdr_build(&tso, buf);
+	len = tso_frame(buf + VNET_HDR_LEN, 5000, 3000);
+	inputs = 0;
+	assert_int_equal(send(sv[1], buf, VNET_HDR_LEN + len, 0), (ssize_t)(VNET_HDR_LEN + len));
+	for (int round = 0; round < 200 && inputs < 3; round++)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(inputs, 3); /* 1448 + 1448 + 104 */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(input_len[i], 54 + (i < 2 ? 1448 : 104));
+		assert_true(input_plain[i]); /* the core checks the checksum itself */
+		assert_true(input_csum_ok[i]);
+		assert_int_equal(input_seq[i], 5000 + i * 1448);
+	}
+	assert_int_equal(l.imp.engine.ctr[IMPAIR_IN].delayed, 3);
+
+	link_stop(&l);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	link_free(&l);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* --dup 100% with no delay: both copies go out at once, the original and the copy */
+static void test_impair_duplicates_now(void **state)
+{
+	static uint8_t frame[54 + 100], buf[2048];
+	struct config_impair imp = { .duplicate_ppm = 1000000,
+				     .seed = 1,
+				     .direction = CONFIG_IMPAIR_OUT };
+	struct tap tap = { .vnet_hdr = true, .name = "test0" };
+	struct link l;
+	size_t len = tso_frame(frame, 7, 100);
+	int sv[2], got = 0;
+
+	wire_put16(frame + 34 + 16, 0);
+	wire_put16(frame + 34 + 16, csum_fold(csum_add(csum_pseudo4(0x0a4d0002, 0x0a4d0001, 6, 120),
+						       frame + 34, 120)));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	tap.fd = sv[0];
+	assert_int_equal(link_init(&l, &tap), 0);
+	link_impair_apply(&l.imp, &imp);
+	assert_int_equal(link_emit(&l, frame, len, NULL), 0);
+	while (recv(sv[1], buf, sizeof(buf), 0) == (ssize_t)(VNET_HDR_LEN + len)) {
+		assert_memory_equal(buf + VNET_HDR_LEN, frame, len);
+		got++;
+	}
+	assert_int_equal(got, 2);
+	assert_int_equal(l.imp.engine.ctr[IMPAIR_OUT].duplicated, 1);
+	link_free(&l);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_no_offload_refuses_requests),
+		cmocka_unit_test(test_impair_cuts_super_frames),
+		cmocka_unit_test(test_impair_duplicates_now),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
