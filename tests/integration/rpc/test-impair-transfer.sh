@@ -8,27 +8,22 @@
 # The data arrives SHA-256-identical, both ends close in order (exit 0), and
 # the impairment really acted (its counters, and for corruption the
 # receivers' checksum-error counters). Goodput and the sender's retransmission
-# counters are printed. A generous wall-clock timeout is only a safety net.
-# synack -> kernel at the 5 % mix is slow until the sender's loss recovery is
-# rewritten (issue 10, point 2): it runs only with SYNACK_SLOW_TESTS=1 and
-# otherwise exits 77 saying so.
+# counters are printed. A generous wall-clock timeout is only a safety net
+# (before the SACK/RACK-TLP sender, synack -> kernel at the mix took 259 s;
+# now about 10 s). Goodput against the kernel's own is the bench's job
+# (tests/bench), not a timed assertion here.
 . "$(dirname "$0")/rpc-env.sh"
 SYNACKCTL=$4
 DIR=$5
 PROFILE=$6
 MB=${SIZE_MB:-50}
-LIMIT=${IMPAIR_TIMEOUT:-300}
+LIMIT=${IMPAIR_TIMEOUT:-120}
 
 case "$PROFILE" in
 loss1) IMPAIR="impair: { loss: 1%, seed: 7 }" ;;
 mix) IMPAIR="impair: { loss: 5%, reorder: 2%, duplicate: 1%, corrupt: 0.5%, seed: 7 }" ;;
 *) fail "unknown profile $PROFILE" ;;
 esac
-if [ "$DIR/$PROFILE" = s2k/mix ] && [ -z "${SYNACK_SLOW_TESTS:-}" ]; then
-	echo "SKIP: synack -> kernel at the 5% mix takes minutes until the sender's loss" \
-	     "recovery (issue 10, point 2) lands; run with SYNACK_SLOW_TESTS=1"
-	exit 77
-fi
 
 rpc_start_daemon "$IMPAIR"
 ctl() { "$SYNACKCTL" -s "$T/control.sock" "$@"; }
