@@ -46,7 +46,7 @@ struct ctl_host_counter {
 	uint64_t value;
 	bool gauge;
 };
-#define CTL_HOST_EXTRA_COUNTERS 8
+#define CTL_HOST_EXTRA_COUNTERS 16
 
 /* What `status` and `stats` show of synackd beyond the core. */
 struct ctl_host_info {

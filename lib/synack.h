@@ -8,9 +8,14 @@
  *
  *  - blocking calls for simple programs: synack_connect(), synack_listen(),
  *    synack_accept(), synack_send(), synack_recv(), synack_shutdown(),
- *    synack_close(). The library buffers received data per connection and
- *    grants the daemon receive credit as the program reads, so a program that
- *    stops reading closes the TCP window instead of growing anyone's memory.
+ *    synack_close(). With a daemon that offers it (FEATURE_FD_DATA), each
+ *    connection made here has a data socket of its own: one end of a Unix
+ *    socketpair (synack_conn_fd()) carrying the connection's bytes raw;
+ *    control and errors stay on the session. A program that stops reading
+ *    fills that socket and the TCP window closes, so nobody's memory grows.
+ *    With an older daemon, or SYNACK_NO_FD_DATA=1 in the environment, the
+ *    library buffers received data per connection and grants receive credit
+ *    as the program reads, to the same effect.
  *
  *  - a loop-agnostic core: non-blocking *_async() requests that take a
  *    callback, synack_fd() to poll (synack_set_watch_cb() says when to add or
@@ -212,6 +217,18 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 /* host NULL or "" = any address; port 0 = an ephemeral port (see ret_local). */
 int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t backlog,
 		  synack_conn *ret, struct sockaddr_in *ret_local);
+/*
+ * The data socket of a connection made or accepted with the blocking API: a
+ * non-blocking AF_UNIX stream socket carrying the connection's bytes (clear
+ * O_NONBLOCK to block on it). Reading 0 is the peer's FIN (or the connection's
+ * end: synack_recv() then says whether it was reset); shutdown(SHUT_WR) is a
+ * FIN after the bytes written. It stays the library's: synack_close() or
+ * synack_abort() closes it; do not close it yourself. -ENOTSOCK when the
+ * connection has none (the daemon is older, SYNACK_NO_FD_DATA=1, or it was
+ * made with the *_async() calls, which always use Send/Data), -EBADF when c
+ * is unknown.
+ */
+int synack_conn_fd(struct synack *s, synack_conn c);
 /* Wait for the next connection on listener l. ret_remote may be NULL. */
 int synack_accept(struct synack *s, synack_conn l, synack_conn *ret,
 		  struct sockaddr_in *ret_remote);
