@@ -340,6 +340,13 @@ void rpc_fd_pump(struct rpc_fd *f)
 	rpc_fd_poll_update(f);
 }
 
+void rpc_fd_drain(struct rpc_fd *f)
+{
+	f->send_full = false;
+	if (f->ss)
+		rpc_fd_from_app(f);
+}
+
 void rpc_fd_writable(struct rpc_fd *f)
 {
 	f->send_full = false;

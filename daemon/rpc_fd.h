@@ -74,6 +74,12 @@ void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p);
 void rpc_fd_pump(struct rpc_fd *f);
 /* The send ring has room again (STACK_EV_WRITABLE). */
 void rpc_fd_writable(struct rpc_fd *f);
+/*
+ * The session hangs up: take what the client wrote and the send buffer has
+ * room for now, so a client that wrote and exited loses as little as a kernel
+ * socket's would (the rest, beyond the send buffer, is lost with the session).
+ */
+void rpc_fd_drain(struct rpc_fd *f);
 /* Close the daemon's end now (the connection is gone or the session hangs up). */
 void rpc_fd_close(struct rpc_fd *f);
 

@@ -993,6 +993,8 @@ static void rpc_session_release_all(struct rpc_session *ss)
 
 		for (c = ss->conns[b]; c; c = n) {
 			n = c->next;
+			if (c->fdp && !c->releasing && !srv->limits.abort_on_disconnect)
+				rpc_fd_drain(c->fdp); /* may reset c: it is then releasing */
 			if (!c->releasing) {
 				if (srv->limits.abort_on_disconnect)
 					stack_tcp_abort(srv->stack, now, c->sock);

@@ -20,6 +20,7 @@ them, as libsynack does.
 - The client closes its data socket with bytes unread: the kernel gets a RST
   (RFC 2525 §2.17), counted as SynackRpcFdResets; closed with nothing
   unread: a FIN.
+- A client that writes and hangs up without Close: its bytes still arrive.
 """
 
 import fcntl
@@ -229,6 +230,21 @@ def client_closes(t, s):
     ks.close()
 
 
+def client_exits(t):
+    """A client writes and exits without Close: the bytes it wrote still arrive, then FIN."""
+    s = FdSession(t.rpc)
+    conn, fd, ks = connect(s, 1, 7007)
+    data = os.urandom(100 << 10)
+    fd.sendall(data)
+    s.close()  # the session first, as an exiting process may close them in any order
+    fd.close()
+    got = []
+    reader(ks, got)
+    check(got[0] == (hashlib.sha256(data).hexdigest(), len(data)),
+          "a client that wrote and hung up: its bytes arrive, then a FIN")
+    ks.close()
+
+
 def main():
     t = Ctl("rpc-fd-path", extra="tcp:\n  msl: 100ms\n")
     negotiation(t)
@@ -238,6 +254,7 @@ def main():
     flow_control(t, s)
     peer_reset(t, s)
     client_closes(t, s)
+    client_exits(t)
     check(t.d.alive(), "synackd is alive")
     s.close()
 
