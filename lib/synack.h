@@ -240,9 +240,13 @@ ssize_t synack_recv(struct synack *s, synack_conn c, void *buf, size_t len);
 ssize_t synack_recv_nowait(struct synack *s, synack_conn c, void *buf, size_t len);
 /* Half-close: send FIN after the queued data; receiving goes on. */
 int synack_shutdown(struct synack *s, synack_conn c);
-/* Graceful close; the id is released. */
+/*
+ * Graceful close; the id is released. With a data socket: it is closed, and
+ * this returns once the daemon has taken every byte written to it (then FIN;
+ * RST instead if received bytes were left unread, RFC 2525 §2.17).
+ */
 int synack_close(struct synack *s, synack_conn c);
-/* Reset the connection (RST); the id is released. */
+/* Reset the connection (RST); the id is released (its data socket closed). */
 int synack_abort(struct synack *s, synack_conn c);
 int synack_setopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value);
 int synack_getopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t *ret);
