@@ -245,6 +245,13 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 		if (w < n)
 			f->out_full = true;
 	}
+	/*
+	 * This turn's share is used up with bytes (or the end of stream) still to
+	 * pass on, and no stack event may come to say so again: go on when the
+	 * socket is writable, which is at once, on the loop's next turn.
+	 */
+	if (moved >= RPC_FD_TURN_BYTES && !f->fin_out)
+		f->out_full = true;
 	return true;
 }
 
