@@ -30,7 +30,7 @@ enum {
 	NC_LOCAL = 4,
 };
 
-#define NC_BUF (64 * 1024)
+#define NC_BUF (256 * 1024)
 
 struct nc_opts {
 	const char *socket;
