@@ -104,8 +104,6 @@ static void rpc_fd_on_poll(uv_poll_t *h, int status, int events)
 {
 	struct rpc_fd *f = h->data;
 
-	(void)status;
-	(void)events;
 	/* an error (the client closed with data unread) shows in the next read or write */
 	if (events & UV_WRITABLE || status < 0)
 		f->out_full = false;
