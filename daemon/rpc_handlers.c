@@ -285,6 +285,10 @@ static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort, u
 
 	if (!c)
 		return -EBADF;
+	if (c->fdp && !abort && c->fdp->close_owed) {
+		snprintf(buf->message, sizeof(buf->message), "a Close is already under way");
+		return -EALREADY;
+	}
 	if (c->fdp && !abort) {
 		/*
 		 * As close() of a kernel socket: what the client wrote before still goes

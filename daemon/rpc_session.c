@@ -551,8 +551,8 @@ static void rpc_session_pump_all(struct rpc_session *ss)
 			n = c->next;
 			if (c->listener && c->accept_pending)
 				rpc_session_accept(ss, c);
-			else if (c->credit || c->peer_fin)
-				rpc_session_pump(ss, c);
+			else if (!c->fdp && (c->credit || c->peer_fin))
+				rpc_session_pump(ss, c); /* data sockets move on their own events */
 		}
 	}
 }
