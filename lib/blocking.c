@@ -96,10 +96,13 @@ void synack_blocking_event(struct synack *s, const struct synack_event *ev)
 		break;
 	case SYNACK_EV_INCOMING:
 		n = synack_cstate_get(s, ev->new_conn);
-		if (!n || synack_inq_push(c, ev->new_conn, &ev->remote) < 0) {
+		if (!n || n->fd >= 0 || synack_inq_push(c, ev->new_conn, &ev->remote) < 0) {
+			if (ev->fd >= 0)
+				close(ev->fd);
 			synack_abort_async(s, ev->new_conn, NULL, NULL);
 			break;
 		}
+		n->fd = ev->fd;
 		n->established = true;
 		n->local = ev->local;
 		n->remote = ev->remote;
@@ -313,8 +316,12 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 	if (r < 0)
 		return r;
 	c = synack_cstate_get(s, call.res.conn);
-	if (!c)
-		return -ENOMEM;
+	if (!c || c->fd >= 0) {
+		if (call.res.fd >= 0)
+			close(call.res.fd);
+		return c ? -EPROTO : -ENOMEM;
+	}
+	c->fd = call.res.fd;
 	while (!c->established && !c->err && !c->closed) {
 		r = synack_poll_once(s, -1, -1);
 		if (r < 0)

@@ -283,23 +283,6 @@ int synack_fdq_pop(struct synack *s)
 	return fd;
 }
 
-/* A data socket for conn, from the queue: into its state (made if new). */
-static int synack_fd_attach(struct synack *s, synack_conn conn)
-{
-	struct synack_cstate *c;
-	int fd = synack_fdq_pop(s);
-
-	if (fd < 0)
-		return fd;
-	c = synack_cstate_get(s, conn);
-	if (!c || c->fd >= 0) {
-		close(fd);
-		return c ? -EPROTO : -ENOMEM;
-	}
-	c->fd = fd;
-	return 0;
-}
-
 int synack_conn_fd(struct synack *s, synack_conn conn)
 {
 	struct synack_cstate *c = synack_cstate_find(s, conn);
@@ -348,7 +331,7 @@ static void synack_info_from_pb(const Synack__V1__ConnInfo *ci, struct synack_in
 static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 {
 	struct synack_req *q = synack_req_take(s, rp->id);
-	struct synack_result res = { 0 };
+	struct synack_result res = { .fd = -1 };
 	struct synack_info info;
 	int status;
 
@@ -358,8 +341,11 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 	switch (rp->result_case) {
 	case SYNACK__V1__REPLY__RESULT_CONNECT:
 		res.conn = rp->connect->conn;
-		if (rp->connect->fd && synack_fd_attach(s, res.conn) < 0)
-			status = -EPROTO;
+		if (rp->connect->fd) {
+			res.fd = synack_fdq_pop(s);
+			if (res.fd < 0)
+				status = -EPROTO;
+		}
 		break;
 	case SYNACK__V1__REPLY__RESULT_LISTEN:
 		res.conn = rp->listen->conn;
@@ -379,7 +365,9 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 		break;
 	}
 	if (q->cb)
-		q->cb(s, status, &res, q->userdata);
+		q->cb(s, status, &res, q->userdata); /* a data socket is the callback's now */
+	else if (res.fd >= 0)
+		close(res.fd);
 	free(q);
 	return 0;
 }
@@ -387,6 +375,7 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 static int synack_event_from_pb(const Synack__V1__Event *e, struct synack_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
+	ev->fd = -1;
 	ev->conn = e->conn;
 	ev->local.sin_family = ev->remote.sin_family = AF_INET;
 	switch (e->ev_case) {
@@ -440,9 +429,9 @@ static int synack_handle_event(struct synack *s, const Synack__V1__Event *e)
 	if (r < 0 || e->ev_case == SYNACK__V1__EVENT__EV__NOT_SET)
 		return r;
 	if (ev.type == SYNACK_EV_INCOMING && e->incoming->fd) {
-		r = synack_fd_attach(s, ev.new_conn);
-		if (r < 0)
-			return r;
+		ev.fd = synack_fdq_pop(s);
+		if (ev.fd < 0)
+			return ev.fd;
 	}
 	if (s->ev_cb)
 		s->ev_cb(s, &ev, s->ev_ud);

@@ -16,6 +16,23 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 				      userdata);
 }
 
+int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
+			    const struct sockaddr_in *local, uint32_t timeout_ms,
+			    synack_reply_cb cb, void *userdata)
+{
+	if (!s->fd_data)
+		return -ENOTSUP;
+	return synack_connect_request(s, remote, local, timeout_ms, 0, true, cb, userdata);
+}
+
+int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			   synack_reply_cb cb, void *userdata)
+{
+	if (!s->fd_data)
+		return -ENOTSUP;
+	return synack_listen_request(s, local, backlog, 0, true, cb, userdata);
+}
+
 int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 			   const struct sockaddr_in *local, uint32_t timeout_ms,
 			   uint64_t initial_credit, bool fd, synack_reply_cb cb, void *userdata)

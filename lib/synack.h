@@ -139,6 +139,7 @@ struct synack_event {
 	const uint8_t *data; /* DATA only; valid during the callback */
 	size_t len;
 	int err; /* RESET and ERROR: a negative errno */
+	int fd; /* INCOMING on a synack_listen_fd_async() listener: the data socket, yours; else -1 */
 };
 
 typedef void (*synack_event_cb)(struct synack *s, const struct synack_event *ev, void *userdata);
@@ -164,6 +165,7 @@ struct synack_result {
 	uint64_t taken;			/* send: bytes copied into the send buffer */
 	uint64_t value;			/* get option */
 	const struct synack_info *info; /* info */
+	int fd; /* connect with synack_connect_fd_async(): the data socket, yours; else -1 */
 };
 
 /* status: 0 or a negative errno; res is valid only during the callback. */
@@ -187,6 +189,22 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 			 uint64_t initial_credit, synack_reply_cb cb, void *userdata);
 int synack_listen_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			uint64_t initial_credit, synack_reply_cb cb, void *userdata);
+/*
+ * The same with a data socket per connection (FEATURE_FD_DATA; -ENOTSUP when
+ * the daemon does not offer it): the connect reply's res->fd, or each
+ * INCOMING event's ev->fd, is the connection's data socket, a non-blocking
+ * AF_UNIX stream socket carrying its bytes raw; DATA, WRITABLE and
+ * PEER_CLOSED do not come for it, and send/credit get -EINVAL. It is the
+ * program's: reading 0 is the peer's FIN (or the end after a RESET or ERROR
+ * event, which comes first); shutdown(SHUT_WR) is a FIN; close() it, then
+ * synack_close_async() (answered once the daemon has read it to the end) or
+ * synack_abort_async().
+ */
+int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
+			    const struct sockaddr_in *local, uint32_t timeout_ms,
+			    synack_reply_cb cb, void *userdata);
+int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			   synack_reply_cb cb, void *userdata);
 /* The reply says how many bytes were taken; a WRITABLE event follows a short send. */
 int synack_send_async(struct synack *s, synack_conn c, const void *buf, size_t len,
 		      synack_reply_cb cb, void *userdata);
@@ -225,8 +243,9 @@ int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t ba
  * FIN after the bytes written. It stays the library's: synack_close() or
  * synack_abort() closes it; do not close it yourself. -ENOTSOCK when the
  * connection has none (the daemon is older, SYNACK_NO_FD_DATA=1, or it was
- * made with the *_async() calls, which always use Send/Data), -EBADF when c
- * is unknown.
+ * made with the *_async() calls: synack_connect_fd_async() and
+ * synack_listen_fd_async() hand their data sockets to the program), -EBADF
+ * when c is unknown.
  */
 int synack_conn_fd(struct synack *s, synack_conn c);
 /* Wait for the next connection on listener l. ret_remote may be NULL. */
