@@ -53,6 +53,12 @@ static size_t frame_pipe_cost(void *p, size_t n)
 int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
 		     size_t *ret_len)
 {
+	return frame_pipe_write_handle(pipe, m, owner, cb, NULL, NULL, ret_len);
+}
+
+int frame_pipe_write_handle(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
+			    uv_stream_t *send_handle, void *pass, size_t *ret_len)
+{
 	size_t plen = protobuf_c_message_get_packed_size(m);
 	struct frame_write *w;
 	uv_buf_t b;
@@ -74,10 +80,11 @@ int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv
 		return -EMSGSIZE;
 	}
 	w->owner = owner;
+	w->pass = pass;
 	w->wire_len = FRAME_HEADER_SIZE + plen;
 	w->len = frame_pipe_cost(w, sizeof(*w) + w->wire_len);
 	b = uv_buf_init((char *)w->data, (unsigned)w->wire_len);
-	r = uv_write(&w->req, (uv_stream_t *)pipe, &b, 1, cb);
+	r = uv_write2(&w->req, (uv_stream_t *)pipe, &b, 1, send_handle, cb);
 	if (r < 0) {
 		free(w);
 		return r;

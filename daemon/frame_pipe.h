@@ -29,6 +29,7 @@ struct frame_write {
 	void *owner;	 /* the session that sent it */
 	size_t len;	 /* the memory this write holds: allocation and malloc overhead */
 	size_t wire_len; /* header + payload, the bytes in data */
+	void *pass;	 /* the sender's: what went with the frame (a descriptor's handle) */
 	uint8_t data[];
 };
 
@@ -40,6 +41,12 @@ struct frame_write {
  */
 int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
 		     size_t *ret_len);
+/*
+ * The same, with send_handle's descriptor passed along (SCM_RIGHTS) with the
+ * frame's first byte; pipe must be an IPC pipe. pass is kept in w->pass.
+ */
+int frame_pipe_write_handle(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
+			    uv_stream_t *send_handle, void *pass, size_t *ret_len);
 void frame_write_free(struct frame_write *w);
 
 /* What a session does with the frames arriving on its stream. */

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
+#include "rpc_fd.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
 
@@ -56,7 +57,8 @@ static void rpc_daemon_on_connection(void *ctx, struct listener *l)
 
 	if (!ss)
 		return;
-	r = uv_pipe_init(srv->loop, &ss->pipe, 0);
+	/* IPC: data sockets (FEATURE_FD_DATA) go out with SCM_RIGHTS */
+	r = uv_pipe_init(srv->loop, &ss->pipe, 1);
 	if (r < 0) {
 		free(ss);
 		return;
@@ -85,6 +87,7 @@ int rpc_server_start(struct daemon *d, struct rpc_server **ret)
 	int r;
 
 	rpc_limits_from_config(&limits, daemon_config(d));
+	rpc_fd_raise_nofile(); /* each data socket costs a descriptor */
 	srv = rpc_server_new(&host, daemon_loop(d), daemon_stack(d), 0, &limits);
 	if (!srv)
 		return -ENOMEM;

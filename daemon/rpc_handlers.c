@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rpc_fd.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
 #include "stack_info.h"
@@ -71,6 +72,22 @@ static struct rpc_conn *rpc_handle_owned(struct rpc_session *ss, uint64_t id)
 	return c && !c->releasing ? c : NULL;
 }
 
+/* May ss have a data socket more? Its feature, then descriptors (EMFILE, counted). */
+static int rpc_handle_fd_check(struct rpc_session *ss, struct rpc_reply_buf *buf)
+{
+	int r;
+
+	if (!ss->fd_data) {
+		snprintf(buf->message, sizeof(buf->message),
+			 "data sockets (fd) need FEATURE_FD_DATA in Hello");
+		return -EINVAL;
+	}
+	r = rpc_fd_room(ss, buf->message, sizeof(buf->message));
+	if (r < 0)
+		ss->srv->ctr.fd_limit++;
+	return r;
+}
+
 static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect *m,
 			      Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
 {
@@ -93,6 +110,11 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	r = rpc_session_room(ss, buf->message, sizeof(buf->message));
 	if (r < 0)
 		return r;
+	if (m->fd) {
+		r = rpc_handle_fd_check(ss, buf);
+		if (r < 0)
+			return r;
+	}
 	r = stack_tcp_connect(srv->stack, rpc_server_now(srv), &local, &remote, ss->owner, &sock);
 	if (r < 0)
 		return r;
@@ -104,12 +126,22 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
 		return r;
 	}
+	synack__v1__connect_result__init(&buf->connect);
+	if (m->fd) {
+		r = rpc_fd_create(ss, sock, &c->fdp, &buf->pass);
+		if (r < 0) {
+			/* never named to the client: gone without a Closed */
+			stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
+			rpc_session_conn_forget(ss, c);
+			return r;
+		}
+		buf->connect.fd = true;
+	}
 	c->credit = m->initial_credit;
 	c->local = local;
 	c->remote = remote;
 	if (m->timeout_ms)
 		rpc_session_arm_connect_timer(ss, c, m->timeout_ms);
-	synack__v1__connect_result__init(&buf->connect);
 	buf->connect.conn = sock;
 	rp->result_case = SYNACK__V1__REPLY__RESULT_CONNECT;
 	rp->connect = &buf->connect;
@@ -163,6 +195,11 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 	r = rpc_session_room(ss, buf->message, sizeof(buf->message));
 	if (r < 0)
 		return r;
+	if (m->fd && !ss->fd_data) {
+		snprintf(buf->message, sizeof(buf->message),
+			 "data sockets (fd) need FEATURE_FD_DATA in Hello");
+		return -EINVAL;
+	}
 	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local,
 			     rpc_listen_backlog(ss, m->backlog), ss->owner, &sock);
 	if (r < 0)
@@ -176,6 +213,7 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 		return r;
 	}
 	c->listener = true;
+	c->fd_mode = m->fd;
 	c->initial_credit = m->initial_credit;
 	c->local = local;
 	if (stack_tcp_info(srv->stack, sock, &in) == 0)
@@ -200,6 +238,11 @@ static int rpc_handle_send(struct rpc_session *ss, const Synack__V1__Send *m, Sy
 		return -EBADF;
 	if (c->listener)
 		return -ENOTCONN;
+	if (c->fdp) {
+		snprintf(buf->message, sizeof(buf->message),
+			 "the connection's bytes go on its data socket");
+		return -EINVAL;
+	}
 	n = stack_tcp_send(srv->stack, rpc_server_now(srv), c->sock, m->data.data, m->data.len);
 	if (n < 0)
 		return (int)n;
@@ -218,6 +261,8 @@ static int rpc_handle_credit(struct rpc_session *ss, const Synack__V1__Credit *m
 		return -EBADF;
 	if (c->listener)
 		return -ENOTCONN;
+	if (c->fdp)
+		return -EINVAL; /* its flow control is the data socket's */
 	c->credit = m->bytes > UINT64_MAX - c->credit ? UINT64_MAX : c->credit + m->bytes;
 	rpc_session_pump(ss, c);
 	return 0;
@@ -234,12 +279,29 @@ static int rpc_handle_shutdown(struct rpc_session *ss, uint64_t id)
 	return stack_tcp_shutdown(ss->srv->stack, rpc_server_now(ss->srv), c->sock);
 }
 
-static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort)
+static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort, uint64_t req_id,
+			      struct rpc_reply_buf *buf)
 {
 	struct rpc_conn *c = rpc_handle_owned(ss, id);
 
 	if (!c)
 		return -EBADF;
+	if (c->fdp && !abort && c->fdp->close_owed) {
+		snprintf(buf->message, sizeof(buf->message), "a Close is already under way");
+		return -EALREADY;
+	}
+	if (c->fdp && !abort) {
+		/*
+		 * As close() of a kernel socket: what the client wrote before still goes
+		 * out, so the connection is let go once its data socket reaches EOF; the
+		 * Reply waits until then (a client may hang up once it has it).
+		 */
+		c->fdp->close_pending = c->fdp->close_owed = true;
+		c->fdp->close_req = req_id;
+		buf->no_reply = true;
+		rpc_fd_pump(c->fdp);
+		return 0;
+	}
 	rpc_session_conn_release(ss, c, abort);
 	return 0;
 }
@@ -425,9 +487,9 @@ static int rpc_handle_dispatch(struct rpc_session *ss, const Synack__V1__Request
 	case SYNACK__V1__REQUEST__OP_SHUTDOWN:
 		return rpc_handle_shutdown(ss, rq->shutdown->conn);
 	case SYNACK__V1__REQUEST__OP_CLOSE:
-		return rpc_handle_release(ss, rq->close->conn, false);
+		return rpc_handle_release(ss, rq->close->conn, false, rq->id, buf);
 	case SYNACK__V1__REQUEST__OP_ABORT:
-		return rpc_handle_release(ss, rq->abort->conn, true);
+		return rpc_handle_release(ss, rq->abort->conn, true, rq->id, buf);
 	case SYNACK__V1__REQUEST__OP_SET_OPTION:
 		return rpc_handle_setopt(ss, rq->set_option, buf);
 	case SYNACK__V1__REQUEST__OP_GET_OPTION:
@@ -448,6 +510,8 @@ int rpc_handle_request(struct rpc_session *ss, const Synack__V1__Request *rq, Sy
 	int r;
 
 	buf->message[0] = '\0';
+	buf->pass = NULL;
+	buf->no_reply = false;
 	rp->id = rq->id;
 	r = rpc_handle_dispatch(ss, rq, rp, buf);
 	if (r < 0)

@@ -20,6 +20,8 @@ struct rpc_reply_buf {
 	Synack__V1__Endpoint ep[2];
 	uint8_t addr[2][4];
 	char message[160];
+	struct rpc_fd_pass *pass; /* a data socket's client end to go with the Reply */
+	bool no_reply;		  /* the Reply goes later (a data socket's Close) */
 };
 
 /*

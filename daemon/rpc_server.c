@@ -12,6 +12,7 @@
 
 #include "frame_pipe.h"
 #include "log.h"
+#include "rpc_fd.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
@@ -67,6 +68,12 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 	v[n++] = (struct rpc_counter_value){ "SynackRpcInputHeld", c->input_held, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcUidOrphansReset", c->uid_orphans_reset,
 					     false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdConns", srv ? srv->fd_conns : 0, true };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdHeld", srv ? srv->fds_held : 0, true };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdLimit", c->fd_limit, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsPassed", c->fds_passed, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdResets", c->fd_resets, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsDropped", c->fds_dropped, false };
 	/* frame_pipe is shared with the control socket: these cover both */
 	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
 	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };
@@ -367,6 +374,7 @@ struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, 
 	srv->stack = stack;
 	srv->owner_id = owner_id;
 	srv->limits = *limits;
+	srv->fd_max = rpc_fd_budget(limits->max_clients);
 	return srv;
 }
 
@@ -378,6 +386,7 @@ void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg)
 		return;
 	old = srv->limits;
 	rpc_limits_from_config(&srv->limits, cfg);
+	srv->fd_max = rpc_fd_budget(srv->limits.max_clients);
 	/* raised connection caps: accepts held for room may go on now */
 	if (srv->limits.conns_per_uid > old.conns_per_uid ||
 	    srv->limits.conns_per_client > old.conns_per_client) {

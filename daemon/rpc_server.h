@@ -58,6 +58,10 @@ struct rpc_counters {
 	uint64_t uid_conns;	 /* conns_per_uid: connects, listens refused; accepts held (once) */
 	uint64_t input_held;	 /* times a client's requests were held: its queue was full */
 	uint64_t uid_orphans_reset; /* a uid's orphans reset to give it room (conns_per_uid) */
+	uint64_t fd_limit;	    /* data sockets refused (or accepts held): no descriptor left */
+	uint64_t fds_passed;	    /* data sockets handed to clients */
+	uint64_t fd_resets;	    /* a client closed its data socket with bytes to go: RST */
+	uint64_t fds_dropped;	    /* descriptors a client sent us (never used), closed */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -83,6 +87,9 @@ struct rpc_server {
 	bool full_logged;
 	struct rpc_uid *uids[RPC_UID_BUCKETS];
 	struct rpc_counters ctr;
+	uint32_t fd_max;   /* descriptors data sockets may hold (RLIMIT_NOFILE less a reserve) */
+	uint32_t fds_held; /* and hold now, with the client ends not yet written */
+	uint32_t fd_conns; /* connections on the fd data path */
 };
 
 /* The limits the server applies, from the configuration. */
@@ -125,7 +132,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 8
+#define RPC_SERVER_COUNTERS 14
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;

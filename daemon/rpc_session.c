@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "frame_pipe.h"
+#include "rpc_fd.h"
 #include "log.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
@@ -35,6 +36,7 @@ struct rpc_timer {
 
 static void rpc_session_read_update(struct rpc_session *ss);
 static void rpc_session_pump_all(struct rpc_session *ss);
+static void rpc_session_fd_linger_close(struct rpc_session *ss);
 static void rpc_session_take_input(struct rpc_session *ss);
 
 /* ------------------------------------------------------------------ output */
@@ -46,7 +48,15 @@ static void rpc_session_written(uv_write_t *req, int status)
 
 	ss->buffered -= w->len;
 	ss->nwrites--;
+	if (w->pass) {
+		/* the client's end of a data socket is in its socket now (or lost): ours goes */
+		if (status == 0)
+			ss->srv->ctr.fds_passed++;
+		rpc_fd_pass_done(ss, w->pass);
+	}
 	frame_write_free(w);
+	if (ss->nwrites == 0)
+		rpc_session_fd_linger_close(ss);
 	if (ss->closing)
 		return;
 	if (status < 0) {
@@ -62,12 +72,19 @@ static void rpc_session_written(uv_write_t *req, int status)
 
 int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m)
 {
+	return rpc_session_send_fd(ss, m, NULL);
+}
+
+int rpc_session_send_fd(struct rpc_session *ss, const Synack__V1__ServerMessage *m,
+			struct rpc_fd_pass *pass)
+{
 	size_t len;
 	int r;
 
 	if (uv_is_closing((uv_handle_t *)&ss->pipe))
 		return -ESHUTDOWN;
-	r = frame_pipe_write(&ss->pipe, &m->base, ss, rpc_session_written, &len);
+	r = frame_pipe_write_handle(&ss->pipe, &m->base, ss, rpc_session_written,
+				    pass ? (uv_stream_t *)&pass->pipe : NULL, pass, &len);
 	if (r < 0)
 		return r;
 	ss->buffered += len;
@@ -131,8 +148,10 @@ void rpc_session_send_status_event(struct rpc_session *ss, stack_sock sock,
 }
 
 static void rpc_session_send_endpoints_event(struct rpc_session *ss, stack_sock sock,
-					     stack_sock new_conn, const struct rpc_conn *c)
+					     stack_sock new_conn, const struct rpc_conn *c,
+					     struct rpc_fd_pass *pass)
 {
+	Synack__V1__ServerMessage m = SYNACK__V1__SERVER_MESSAGE__INIT;
 	Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
 	Synack__V1__Established es = SYNACK__V1__ESTABLISHED__INIT;
 	Synack__V1__Incoming in = SYNACK__V1__INCOMING__INIT;
@@ -146,6 +165,7 @@ static void rpc_session_send_endpoints_event(struct rpc_session *ss, stack_sock 
 		in.conn = new_conn;
 		in.local = &l;
 		in.remote = &r;
+		in.fd = pass != NULL;
 		ev.ev_case = SYNACK__V1__EVENT__EV_INCOMING;
 		ev.incoming = &in;
 	} else {
@@ -154,7 +174,11 @@ static void rpc_session_send_endpoints_event(struct rpc_session *ss, stack_sock 
 		ev.ev_case = SYNACK__V1__EVENT__EV_ESTABLISHED;
 		ev.established = &es;
 	}
-	rpc_session_send_event(ss, &ev);
+	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_EVENT;
+	m.event = &ev;
+	if (rpc_session_send_fd(ss, &m, pass) < 0)
+		rpc_fd_pass_done(ss,
+				 pass); /* the connection's Reset/Closed cannot reach it either */
 }
 
 /* ------------------------------------------------------------------ connections */
@@ -260,6 +284,43 @@ static void rpc_conn_timer_drop(struct rpc_conn *c)
 	c->connect_timer = NULL;
 }
 
+/*
+ * A gone connection's data socket: closed once what the session queued about
+ * it (Reset, Error, Closed) is written, so the client finds the reason on the
+ * session before it reads the end of the data socket.
+ */
+static void rpc_session_send_error(struct rpc_session *ss, uint64_t id, int err,
+				   const char *detail);
+
+static void rpc_session_fd_drop(struct rpc_session *ss, struct rpc_conn *c)
+{
+	struct rpc_fd *f = c->fdp;
+
+	if (!f)
+		return;
+	c->fdp = NULL;
+	if (f->close_owed && !ss->closing)
+		rpc_session_send_error(ss, f->close_req, 0, NULL); /* the Close is done */
+	if (ss->nwrites == 0 || ss->closing) {
+		rpc_fd_close(f);
+		return;
+	}
+	uv_poll_stop(&f->poll);
+	f->next = ss->fd_linger;
+	ss->fd_linger = f;
+}
+
+static void rpc_session_fd_linger_close(struct rpc_session *ss)
+{
+	struct rpc_fd *f, *n;
+
+	for (f = ss->fd_linger; f; f = n) {
+		n = f->next;
+		rpc_fd_close(f);
+	}
+	ss->fd_linger = NULL;
+}
+
 /* Unlink and free c (its stack handle is already released). */
 static void rpc_session_conn_free(struct rpc_session *ss, struct rpc_conn *c)
 {
@@ -272,6 +333,7 @@ static void rpc_session_conn_free(struct rpc_session *ss, struct rpc_conn *c)
 		}
 	}
 	rpc_conn_timer_drop(c);
+	rpc_session_fd_drop(ss, c);
 	ss->nconns--;
 	if (ss->u)
 		ss->u->conns--;
@@ -281,6 +343,11 @@ static void rpc_session_conn_free(struct rpc_session *ss, struct rpc_conn *c)
 		ss->last_active = uv_now(ss->srv->loop);
 		rpc_session_idle_arm(ss);
 	}
+}
+
+void rpc_session_conn_forget(struct rpc_session *ss, struct rpc_conn *c)
+{
+	rpc_session_conn_free(ss, c);
 }
 
 void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool abort)
@@ -373,6 +440,10 @@ void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
 
 	if (c->listener || c->releasing || ss->closing)
 		return;
+	if (c->fdp) {
+		rpc_fd_pump(c->fdp);
+		return;
+	}
 	while (c->credit > 0 && !rpc_session_out_full(ss)) {
 		Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
 		Synack__V1__Data d = SYNACK__V1__DATA__INIT;
@@ -424,7 +495,16 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 	if (!held && ss->u && ss->u->conns >= srv->limits.conns_per_uid)
 		srv->ctr.uid_conns++; /* they wait in the listener's queue: once per hold */
 	while (!l->releasing && rpc_session_can_add(ss)) {
+		struct rpc_fd_pass *pass = NULL;
 		struct rpc_conn *c;
+		char why[160];
+
+		if (l->fd_mode && rpc_fd_room(ss, why, sizeof(why)) < 0) {
+			/* held until a data socket lets go: the listen queue fills meanwhile */
+			if (!held)
+				srv->ctr.fd_limit++; /* counted once per hold */
+			return;
+		}
 		stack_sock sock;
 		int r = stack_tcp_accept(srv->stack, rpc_server_now(srv), l->sock, ss->owner,
 					 &sock);
@@ -442,7 +522,13 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 		c->credit = l->initial_credit;
 		c->local = l->local;
 		rpc_conn_learn_endpoints(ss, c);
-		rpc_session_send_endpoints_event(ss, l->sock, sock, c);
+		if (l->fd_mode && rpc_fd_create(ss, sock, &c->fdp, &pass) < 0) {
+			/* the client never hears of it: no Closed either */
+			stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
+			rpc_session_conn_free(ss, c);
+			continue;
+		}
+		rpc_session_send_endpoints_event(ss, l->sock, sock, c, pass);
 		rpc_session_pump(ss, c);
 	}
 }
@@ -465,8 +551,8 @@ static void rpc_session_pump_all(struct rpc_session *ss)
 			n = c->next;
 			if (c->listener && c->accept_pending)
 				rpc_session_accept(ss, c);
-			else if (c->credit || c->peer_fin)
-				rpc_session_pump(ss, c);
+			else if (!c->fdp && (c->credit || c->peer_fin))
+				rpc_session_pump(ss, c); /* data sockets move on their own events */
 		}
 	}
 }
@@ -482,7 +568,9 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 		c->established = true;
 		rpc_conn_timer_drop(c);
 		rpc_conn_learn_endpoints(ss, c);
-		rpc_session_send_endpoints_event(ss, c->sock, 0, c);
+		rpc_session_send_endpoints_event(ss, c->sock, 0, c, NULL);
+		if (c->fdp)
+			rpc_fd_writable(c->fdp); /* SNDBUF is known now: take what waits */
 		break;
 	case STACK_EV_ACCEPTABLE:
 		rpc_session_accept(ss, c);
@@ -491,7 +579,10 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 		rpc_session_pump(ss, c);
 		break;
 	case STACK_EV_WRITABLE:
-		rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_WRITABLE);
+		if (c->fdp)
+			rpc_fd_writable(c->fdp);
+		else
+			rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_WRITABLE);
 		break;
 	case STACK_EV_PEER_CLOSED:
 		c->peer_fin = true;
@@ -572,6 +663,11 @@ static void rpc_session_hello(struct rpc_session *ss, const Synack__V1__Hello *h
 	hr.server_name = "synackd";
 	hr.max_frame = ss->srv->limits.max_frame;
 	hr.session = ss->id;
+	/* data sockets travel as SCM_RIGHTS: only on an IPC pipe (not the fuzz target's) */
+	if (!err && h->features & SYNACK__V1__FEATURE__FEATURE_FD_DATA && ss->pipe.ipc) {
+		hr.features = SYNACK__V1__FEATURE__FEATURE_FD_DATA;
+		ss->fd_data = true;
+	}
 	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_HELLO;
 	m.hello = &hr;
 	rpc_session_send(ss, &m);
@@ -601,9 +697,19 @@ static void rpc_session_request(struct rpc_session *ss, const Synack__V1__Reques
 		return;
 	}
 	code = rpc_handle_request(ss, rq, &rp, &buf);
+	if (buf.no_reply && code == 0)
+		return;
 	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_REPLY;
 	m.reply = &rp;
-	rpc_session_send(ss, &m);
+	if (rpc_session_send_fd(ss, &m, buf.pass) < 0)
+		rpc_fd_pass_done(ss, buf.pass);
+	else if (buf.pass) {
+		/* start watching the new data socket (bytes may come before ESTABLISHED) */
+		struct rpc_conn *c = rpc_session_conn_find(ss, (stack_sock)rp.connect->conn);
+
+		if (c)
+			rpc_session_pump(ss, c);
+	}
 	if (code == ENOMSG)
 		rpc_session_strike(ss, "unknown operation");
 }
@@ -679,9 +785,34 @@ static void rpc_session_take_input(struct rpc_session *ss)
 		ss->in = NULL;
 }
 
+/*
+ * The session's pipe is an IPC pipe (so data sockets can go out); libuv takes
+ * any descriptor a client sends in. None is ever used: close them at once,
+ * so a client cannot make synackd hold descriptors that way.
+ */
+static void rpc_session_drop_received_fds(struct rpc_session *ss)
+{
+	while (uv_pipe_pending_count(&ss->pipe) > 0) {
+		uv_pipe_t *p = malloc(sizeof(*p));
+
+		if (!p || uv_pipe_init(ss->srv->loop, p, 0) < 0) {
+			free(p);
+			rpc_session_close(ss, "cannot close a descriptor it sent");
+			return;
+		}
+		uv_accept((uv_stream_t *)&ss->pipe, (uv_stream_t *)p);
+		p->data = p;
+		uv_close((uv_handle_t *)p, (uv_close_cb)free);
+		ss->srv->ctr.fds_dropped++;
+	}
+}
+
 static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct rpc_session *ss = st->data;
+
+	if (ss->pipe.ipc)
+		rpc_session_drop_received_fds(ss);
 
 	if (nread == 0 || ss->closing)
 		return;
@@ -862,6 +993,8 @@ static void rpc_session_release_all(struct rpc_session *ss)
 
 		for (c = ss->conns[b]; c; c = n) {
 			n = c->next;
+			if (c->fdp && !c->releasing && !srv->limits.abort_on_disconnect)
+				rpc_fd_drain(c->fdp); /* may reset c: it is then releasing */
 			if (!c->releasing) {
 				if (srv->limits.abort_on_disconnect)
 					stack_tcp_abort(srv->stack, now, c->sock);
@@ -869,6 +1002,8 @@ static void rpc_session_release_all(struct rpc_session *ss)
 					stack_tcp_close(srv->stack, now, c->sock);
 			}
 			rpc_conn_timer_drop(c);
+			if (c->fdp)
+				rpc_fd_close(c->fdp);
 			free(c);
 		}
 		ss->conns[b] = NULL;
@@ -890,6 +1025,7 @@ void rpc_session_close(struct rpc_session *ss, const char *why)
 	if (why)
 		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
 	rpc_session_release_all(ss);
+	rpc_session_fd_linger_close(ss);
 	if (uid_full)
 		rpc_server_uid_room(ss->srv, ss); /* its uid has room again: resume the others */
 	rpc_server_kick(ss->srv);

@@ -20,6 +20,8 @@
 
 struct rpc_server;
 struct rpc_uid;
+struct rpc_fd;
+struct rpc_fd_pass;
 
 #define RPC_CONN_BUCKETS	256
 /* Protocol errors (malformed, unknown, out of order) before we hang up. */
@@ -49,6 +51,8 @@ struct rpc_conn {
 	uint64_t initial_credit; /* listener: credit of each accepted connection */
 	struct stack_endpoint local, remote;
 	uv_timer_t *connect_timer; /* Connect with timeout_ms, until ESTABLISHED */
+	struct rpc_fd *fdp;	   /* its data socket (FEATURE_FD_DATA), or NULL */
+	bool fd_mode;		   /* listener: accepted connections get data sockets */
 };
 
 struct rpc_session {
@@ -86,6 +90,10 @@ struct rpc_session {
 
 	struct rpc_conn *conns[RPC_CONN_BUCKETS];
 	uint32_t nconns;
+
+	bool fd_data;		  /* FEATURE_FD_DATA granted at Hello */
+	uint32_t fds_held;	  /* descriptors its data sockets hold in synackd (rpc_fd.c) */
+	struct rpc_fd *fd_linger; /* ends of gone connections, closed once the queue drains */
 };
 
 /*
@@ -103,6 +111,8 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 struct rpc_conn *rpc_session_conn_find(struct rpc_session *ss, stack_sock sock);
 int rpc_session_conn_add(struct rpc_session *ss, stack_sock sock, struct rpc_conn **ret);
 void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool abort);
+/* Unlink and free c, whose handle is already released, without telling the client. */
+void rpc_session_conn_forget(struct rpc_session *ss, struct rpc_conn *c);
 /* ss may own one more connection (may reset its uid's oldest orphans to make room). */
 bool rpc_session_can_add(struct rpc_session *ss);
 /* 0 when ss may own one more connection, else -EMFILE with which limit in msg. */
@@ -115,6 +125,9 @@ void rpc_session_timeouts_changed(struct rpc_session *ss);
 void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c);
 /* Queue one ServerMessage; -errno if it could not be queued. */
 int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m);
+/* Queue one ServerMessage with the client's end of a data socket (NULL: none). */
+int rpc_session_send_fd(struct rpc_session *ss, const Synack__V1__ServerMessage *m,
+			struct rpc_fd_pass *pass);
 /* Queue an Event for conn (the body is set by the caller). */
 int rpc_session_send_event(struct rpc_session *ss, Synack__V1__Event *ev);
 /* Queue an Event carrying only a status (Reset, Error). */

@@ -5,6 +5,12 @@
  * event it waits for) arrives. Received data is buffered per connection up
  * to SYNACK_RECV_WINDOW bytes; credit is granted back to the daemon as the
  * program reads, which is what keeps flow control end to end.
+ *
+ * With a daemon that grants data sockets (FEATURE_FD_DATA), connections made
+ * here get one each instead: bytes go straight to and from it (the kernel's
+ * socket buffers do the flow control), and the session carries only control
+ * and errors. A Reset or Error is written to the session before the daemon
+ * closes its end, so when the data socket ends the reason is there to read.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -13,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "synack_internal.h"
 
@@ -74,7 +82,10 @@ static int synack_inq_push(struct synack_cstate *l, synack_conn conn,
 
 void synack_blocking_event(struct synack *s, const struct synack_event *ev)
 {
-	struct synack_cstate *c = synack_cstate_get(s, ev->conn), *n;
+	/* Closed for a connection already closed here: nothing to remember */
+	struct synack_cstate *c = ev->type == SYNACK_EV_CLOSED ? synack_cstate_find(s, ev->conn)
+							       : synack_cstate_get(s, ev->conn);
+	struct synack_cstate *n;
 
 	if (!c)
 		return;
@@ -86,10 +97,13 @@ void synack_blocking_event(struct synack *s, const struct synack_event *ev)
 		break;
 	case SYNACK_EV_INCOMING:
 		n = synack_cstate_get(s, ev->new_conn);
-		if (!n || synack_inq_push(c, ev->new_conn, &ev->remote) < 0) {
+		if (!n || n->fd >= 0 || synack_inq_push(c, ev->new_conn, &ev->remote) < 0) {
+			if (ev->fd >= 0)
+				close(ev->fd);
 			synack_abort_async(s, ev->new_conn, NULL, NULL);
 			break;
 		}
+		n->fd = ev->fd;
 		n->established = true;
 		n->local = ev->local;
 		n->remote = ev->remote;
@@ -166,6 +180,76 @@ static void synack_call_done(struct synack *s, int status, const struct synack_r
 		call->res = *res;
 }
 
+/*
+ * Poll the session and one data socket (for events) at most timeout_ms, and
+ * process what came on the session. Returns the data socket's revents, or -errno.
+ */
+static int synack_poll_data(struct synack *s, int fd, short events, int timeout_ms)
+{
+	struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = fd, .events = events } };
+	int r;
+
+	if (s->dead)
+		return s->dead;
+	if (synack_want_write(s))
+		p[0].events |= POLLOUT;
+	r = poll(p, 2, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (p[0].revents) {
+		r = synack_process(s);
+		if (r < 0)
+			return r;
+	}
+	return p[1].revents;
+}
+
+/* The data socket ended or failed (err: 0 at EOF): the reason, if any, is on the session. */
+static int synack_data_ended(struct synack *s, struct synack_cstate *c, int err)
+{
+	if (!c->err && !s->dead && !s->depth)
+		synack_process(s);
+	return c->err ? c->err : err;
+}
+
+static ssize_t synack_data_send(struct synack *s, struct synack_cstate *c, const uint8_t *p,
+				size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n;
+		int r;
+
+		if (c->err)
+			return c->err;
+		n = send(c->fd, p + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return synack_data_ended(s, c, errno == ECONNRESET ? -ECONNRESET : -EPIPE);
+		r = synack_poll_data(s, c->fd, POLLOUT, -1);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)len;
+}
+
+static ssize_t synack_data_recv(struct synack *s, struct synack_cstate *c, void *buf, size_t len)
+{
+	ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
+
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return synack_data_ended(s, c, 0);
+	if (errno == EAGAIN || errno == EINTR)
+		return c->err ? c->err : s->dead ? s->dead : -EAGAIN;
+	return synack_data_ended(s, c, -errno);
+}
+
 /* Wait for a request queued with synack_call_done(); returns its status. */
 static int synack_call_wait(struct synack *s, struct synack_call *call)
 {
@@ -225,16 +309,20 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 	r = synack_resolve(host, port, &remote);
 	if (r < 0)
 		return r;
-	r = synack_connect_async(s, &remote, NULL, timeout_ms, SYNACK_RECV_WINDOW, synack_call_done,
-				 &call);
+	r = synack_connect_request(s, &remote, NULL, timeout_ms, SYNACK_RECV_WINDOW, s->fd_data,
+				   synack_call_done, &call);
 	if (r < 0)
 		return r;
 	r = synack_call_wait(s, &call);
 	if (r < 0)
 		return r;
 	c = synack_cstate_get(s, call.res.conn);
-	if (!c)
-		return -ENOMEM;
+	if (!c || c->fd >= 0) {
+		if (call.res.fd >= 0)
+			close(call.res.fd);
+		return c ? -EPROTO : -ENOMEM;
+	}
+	c->fd = call.res.fd;
 	while (!c->established && !c->err && !c->closed) {
 		r = synack_poll_once(s, -1, -1);
 		if (r < 0)
@@ -263,7 +351,8 @@ int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t ba
 	r = synack_resolve(host, port, &local);
 	if (r < 0)
 		return r;
-	r = synack_listen_async(s, &local, backlog, SYNACK_RECV_WINDOW, synack_call_done, &call);
+	r = synack_listen_request(s, &local, backlog, SYNACK_RECV_WINDOW, s->fd_data,
+				  synack_call_done, &call);
 	if (r < 0)
 		return r;
 	r = synack_call_wait(s, &call);
@@ -318,6 +407,8 @@ ssize_t synack_send(struct synack *s, synack_conn conn, const void *buf, size_t 
 	c = synack_cstate_find(s, conn);
 	if (!c)
 		return -EBADF;
+	if (c->fd >= 0)
+		return synack_data_send(s, c, p, len);
 	while (off < len) {
 		struct synack_call call = { 0 };
 
@@ -360,6 +451,8 @@ ssize_t synack_recv_nowait(struct synack *s, synack_conn conn, void *buf, size_t
 
 	if (!c)
 		return -EBADF;
+	if (c->fd >= 0)
+		return synack_data_recv(s, c, buf, len);
 	if (c->rx_len == 0) {
 		if (c->peer_closed)
 			return 0;
@@ -387,7 +480,10 @@ ssize_t synack_recv(struct synack *s, synack_conn conn, void *buf, size_t len)
 	if (r < 0)
 		return r;
 	while ((n = synack_recv_nowait(s, conn, buf, len)) == -EAGAIN) {
-		r = synack_poll_once(s, -1, -1);
+		struct synack_cstate *c = synack_cstate_find(s, conn);
+
+		r = c && c->fd >= 0 ? synack_poll_data(s, c->fd, POLLIN, -1)
+				    : synack_poll_once(s, -1, -1);
 		if (r < 0)
 			return r;
 	}
@@ -404,35 +500,72 @@ static int synack_simple_call(struct synack *s, int r, struct synack_call *call)
 int synack_shutdown(struct synack *s, synack_conn c)
 {
 	struct synack_call call = { 0 };
+	struct synack_cstate *cs;
 	int r = synack_blocking_check(s);
 
 	if (r < 0)
 		return r;
+	cs = synack_cstate_find(s, c);
+	if (cs && cs->fd >= 0)
+		/* the daemon reads the end of the data socket: a FIN after the bytes */
+		return shutdown(cs->fd, SHUT_WR) < 0 ? -errno : 0;
 	return synack_simple_call(s, synack_shutdown_async(s, c, synack_call_done, &call), &call);
+}
+
+/*
+ * Close a connection's data socket, as a program closes a kernel socket
+ * (bytes it left unread make the daemon reset the connection). Returns 1
+ * when the daemon must still be told, 2 when it must be told about a data
+ * socket's connection, 0 when it already let go (Closed came).
+ */
+static int synack_data_let_go(struct synack *s, synack_conn id)
+{
+	struct synack_cstate *c = synack_cstate_find(s, id);
+
+	if (!c || c->fd < 0)
+		return 1; /* the Send/Data path: the daemon answers for it */
+	close(c->fd);
+	c->fd = -1;
+	if (c->closed) {
+		synack_cstate_drop(s, id);
+		return 0;
+	}
+	return 2;
 }
 
 int synack_close(struct synack *s, synack_conn c)
 {
 	struct synack_call call = { 0 };
+	bool had_fd;
 	int r = synack_blocking_check(s);
 
 	if (r < 0)
 		return r;
+	r = synack_data_let_go(s, c);
+	if (r <= 0)
+		return r;
+	had_fd = r == 2;
 	r = synack_simple_call(s, synack_close_async(s, c, synack_call_done, &call), &call);
 	synack_cstate_drop(s, c);
-	return r;
+	/* a data socket's connection may end on its own (both FINs) as we close it */
+	return had_fd && r == -EBADF ? 0 : r;
 }
 
 int synack_abort(struct synack *s, synack_conn c)
 {
 	struct synack_call call = { 0 };
+	bool had_fd;
 	int r = synack_blocking_check(s);
 
 	if (r < 0)
 		return r;
+	r = synack_data_let_go(s, c);
+	if (r <= 0)
+		return r;
+	had_fd = r == 2;
 	r = synack_simple_call(s, synack_abort_async(s, c, synack_call_done, &call), &call);
 	synack_cstate_drop(s, c);
-	return r;
+	return had_fd && r == -EBADF ? 0 : r;
 }
 
 int synack_setopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value)
@@ -541,7 +674,50 @@ static bool synack_conn_ready(struct synack *s, synack_conn id)
 {
 	struct synack_cstate *c = synack_cstate_find(s, id);
 
+	/* a data socket is ready when poll says so (see synack_wait) */
+	if (c && c->fd >= 0)
+		return c->err || s->dead;
 	return !c || c->rx_len || c->peer_closed || c->err || c->closed || c->inq_len;
+}
+
+/*
+ * Poll the session, fd (when >= 0) and the data sockets among conns once,
+ * at most timeout_ms. Returns the ready mask (bit 63: fd), or -errno.
+ */
+static int64_t synack_wait_once(struct synack *s, const synack_conn *conns, unsigned n, int fd,
+				int timeout_ms)
+{
+	struct pollfd p[66];
+	unsigned idx[64], np = 2;
+	int64_t mask = 0;
+	int r;
+
+	p[0] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (synack_want_write(s))
+		p[0].events |= POLLOUT;
+	for (unsigned i = 0; i < n; i++) {
+		struct synack_cstate *c = synack_cstate_find(s, conns[i]);
+
+		if (c && c->fd >= 0) {
+			idx[np - 2] = i;
+			p[np++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+		}
+	}
+	r = poll(p, np, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (p[0].revents) {
+		r = synack_process(s);
+		if (r < 0)
+			return r;
+	}
+	for (unsigned j = 2; j < np; j++)
+		if (p[j].revents)
+			mask |= INT64_C(1) << idx[j - 2];
+	if (fd >= 0 && p[1].revents)
+		mask |= INT64_MIN; /* bit 63 */
+	return mask;
 }
 
 int synack_wait(struct synack *s, const synack_conn *conns, unsigned n, int fd, int timeout_ms,
@@ -556,6 +732,7 @@ int synack_wait(struct synack *s, const synack_conn *conns, unsigned n, int fd, 
 		return -EINVAL;
 	for (;;) {
 		uint64_t mask = 0;
+		int64_t got;
 		int left = -1;
 
 		for (unsigned i = 0; i < n; i++)
@@ -574,11 +751,11 @@ int synack_wait(struct synack *s, const synack_conn *conns, unsigned n, int fd, 
 			}
 			left = (int)l;
 		}
-		r = synack_poll_once(s, fd, left);
-		if (r < 0)
-			return r;
-		if (r == 1) {
-			*ret_ready = UINT64_C(1) << 63;
+		got = synack_wait_once(s, conns, n, fd, left);
+		if (got < 0 && got > -4096)
+			return (int)got;
+		if (got != 0) {
+			*ret_ready = (uint64_t)got;
 			return 0;
 		}
 	}

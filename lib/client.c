@@ -229,6 +229,7 @@ struct synack_cstate *synack_cstate_get(struct synack *s, synack_conn id)
 	if (!c)
 		return NULL;
 	c->id = id;
+	c->fd = -1;
 	c->next = s->conns[synack_bucket(id)];
 	s->conns[synack_bucket(id)] = c;
 	return c;
@@ -236,6 +237,8 @@ struct synack_cstate *synack_cstate_get(struct synack *s, synack_conn id)
 
 static void synack_cstate_free(struct synack_cstate *c)
 {
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c->rx);
 	free(c->inq);
 	free(c);
@@ -252,6 +255,41 @@ void synack_cstate_drop(struct synack *s, synack_conn id)
 			return;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ data sockets */
+
+/* Keep a data socket that came with a frame until the frame is handled. */
+static int synack_fdq_push(struct synack *s, int fd)
+{
+	if (s->fdq_len == SYNACK_FDQ_MAX) {
+		close(fd);
+		return -EPROTO;
+	}
+	s->fdq[(s->fdq_head + s->fdq_len) % SYNACK_FDQ_MAX] = fd;
+	s->fdq_len++;
+	return 0;
+}
+
+int synack_fdq_pop(struct synack *s)
+{
+	int fd;
+
+	if (s->fdq_len == 0)
+		return -EPROTO; /* the frame says a socket came with it: it did not */
+	fd = s->fdq[s->fdq_head];
+	s->fdq_head = (s->fdq_head + 1) % SYNACK_FDQ_MAX;
+	s->fdq_len--;
+	return fd;
+}
+
+int synack_conn_fd(struct synack *s, synack_conn conn)
+{
+	struct synack_cstate *c = synack_cstate_find(s, conn);
+
+	if (!c)
+		return -EBADF;
+	return c->fd >= 0 ? c->fd : -ENOTSOCK;
 }
 
 /* ------------------------------------------------------------------ input */
@@ -293,7 +331,7 @@ static void synack_info_from_pb(const Synack__V1__ConnInfo *ci, struct synack_in
 static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 {
 	struct synack_req *q = synack_req_take(s, rp->id);
-	struct synack_result res = { 0 };
+	struct synack_result res = { .fd = -1 };
 	struct synack_info info;
 	int status;
 
@@ -303,6 +341,11 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 	switch (rp->result_case) {
 	case SYNACK__V1__REPLY__RESULT_CONNECT:
 		res.conn = rp->connect->conn;
+		if (rp->connect->fd) {
+			res.fd = synack_fdq_pop(s);
+			if (res.fd < 0)
+				status = -EPROTO;
+		}
 		break;
 	case SYNACK__V1__REPLY__RESULT_LISTEN:
 		res.conn = rp->listen->conn;
@@ -323,7 +366,9 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 		break;
 	}
 	if (q->cb)
-		q->cb(s, status, &res, q->userdata);
+		q->cb(s, status, &res, q->userdata); /* a data socket is the callback's now */
+	else if (res.fd >= 0)
+		close(res.fd);
 	free(q);
 	return 0;
 }
@@ -331,6 +376,7 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 static int synack_event_from_pb(const Synack__V1__Event *e, struct synack_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
+	ev->fd = -1;
 	ev->conn = e->conn;
 	ev->local.sin_family = ev->remote.sin_family = AF_INET;
 	switch (e->ev_case) {
@@ -383,6 +429,11 @@ static int synack_handle_event(struct synack *s, const Synack__V1__Event *e)
 
 	if (r < 0 || e->ev_case == SYNACK__V1__EVENT__EV__NOT_SET)
 		return r;
+	if (ev.type == SYNACK_EV_INCOMING && e->incoming->fd) {
+		ev.fd = synack_fdq_pop(s);
+		if (ev.fd < 0)
+			return ev.fd;
+	}
 	if (s->ev_cb)
 		s->ev_cb(s, &ev, s->ev_ud);
 	else
@@ -403,6 +454,7 @@ static int synack_handle_hello(struct synack *s, const Synack__V1__HelloReply *h
 		return -EPROTONOSUPPORT;
 	s->hello_done = true;
 	s->session = h->session;
+	s->fd_data = (h->features & SYNACK__V1__FEATURE__FEATURE_FD_DATA) != 0;
 	if (h->max_frame >= 1024 && h->max_frame < s->max_frame)
 		s->max_frame = h->max_frame;
 	return 0;
@@ -432,17 +484,52 @@ static int synack_dispatch_frame(struct synack *s, const uint8_t *f, size_t len)
 	return r;
 }
 
+/* Keep every descriptor that came with the bytes (SCM_RIGHTS), in order. */
+static int synack_take_fds(struct synack *s, struct msghdr *mh)
+{
+	int r = 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (synack_fdq_push(s, fd) < 0)
+				r = -EPROTO;
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		r = -EPROTO; /* a descriptor was lost on the way (RLIMIT_NOFILE?) */
+	return r;
+}
+
 /* Read once and handle every complete frame; 1 if bytes came, 0 on EAGAIN. */
 static int synack_read_once(struct synack *s)
 {
 	uint8_t buf[SYNACK_READ_CHUNK];
+	union {
+		struct cmsghdr align;
+		uint8_t space[CMSG_SPACE(8 * sizeof(int))];
+	} cbuf;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf.space,
+			     .msg_controllen = sizeof(cbuf.space) };
 	const uint8_t *in = buf, *f;
 	size_t in_len, flen;
-	ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	int r;
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (mh.msg_controllen > 0 && synack_take_fds(s, &mh) < 0)
+		return -EPROTO;
 	if (n == 0)
 		return -ECONNRESET;
 	in_len = (size_t)n;
@@ -536,6 +623,9 @@ static int synack_hello(struct synack *s, const char *name)
 	int r;
 
 	h.version = SYNACK_PROTOCOL_VERSION;
+	/* SYNACK_NO_FD_DATA=1: the Send/Data path for everything (to compare, or debug) */
+	if (!getenv("SYNACK_NO_FD_DATA") || strcmp(getenv("SYNACK_NO_FD_DATA"), "1") != 0)
+		h.features = SYNACK__V1__FEATURE__FEATURE_FD_DATA;
 	h.client_name = (char *)(name ? name : "");
 	cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_HELLO;
 	cm.hello = &h;
@@ -605,6 +695,8 @@ static void synack_destroy(struct synack *s)
 	}
 	if (s->fd >= 0)
 		close(s->fd);
+	while (s->fdq_len > 0)
+		close(synack_fdq_pop(s));
 	frame_decoder_deinit(&s->dec);
 	free(s->out);
 	free(s);

@@ -12,6 +12,31 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 			 const struct sockaddr_in *local, uint32_t timeout_ms,
 			 uint64_t initial_credit, synack_reply_cb cb, void *userdata)
 {
+	return synack_connect_request(s, remote, local, timeout_ms, initial_credit, false, cb,
+				      userdata);
+}
+
+int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
+			    const struct sockaddr_in *local, uint32_t timeout_ms,
+			    synack_reply_cb cb, void *userdata)
+{
+	if (!s->fd_data)
+		return -ENOTSUP;
+	return synack_connect_request(s, remote, local, timeout_ms, 0, true, cb, userdata);
+}
+
+int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			   synack_reply_cb cb, void *userdata)
+{
+	if (!s->fd_data)
+		return -ENOTSUP;
+	return synack_listen_request(s, local, backlog, 0, true, cb, userdata);
+}
+
+int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
+			   const struct sockaddr_in *local, uint32_t timeout_ms,
+			   uint64_t initial_credit, bool fd, synack_reply_cb cb, void *userdata)
+{
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
 	Synack__V1__Connect c = SYNACK__V1__CONNECT__INIT;
 	Synack__V1__Endpoint re = SYNACK__V1__ENDPOINT__INIT, le = SYNACK__V1__ENDPOINT__INIT;
@@ -28,6 +53,7 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 	}
 	c.timeout_ms = timeout_ms;
 	c.initial_credit = initial_credit;
+	c.fd = fd;
 	rq.op_case = SYNACK__V1__REQUEST__OP_CONNECT;
 	rq.connect = &c;
 	return synack_request_submit(s, &rq, cb, userdata);
@@ -35,6 +61,12 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 
 int synack_listen_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			uint64_t initial_credit, synack_reply_cb cb, void *userdata)
+{
+	return synack_listen_request(s, local, backlog, initial_credit, false, cb, userdata);
+}
+
+int synack_listen_request(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			  uint64_t initial_credit, bool fd, synack_reply_cb cb, void *userdata)
 {
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
 	Synack__V1__Listen l = SYNACK__V1__LISTEN__INIT;
@@ -46,6 +78,7 @@ int synack_listen_async(struct synack *s, const struct sockaddr_in *local, uint3
 	l.local = &le;
 	l.backlog = backlog;
 	l.initial_credit = initial_credit;
+	l.fd = fd;
 	rq.op_case = SYNACK__V1__REQUEST__OP_LISTEN;
 	rq.listen = &l;
 	return synack_request_submit(s, &rq, cb, userdata);

@@ -8,9 +8,14 @@
  *
  *  - blocking calls for simple programs: synack_connect(), synack_listen(),
  *    synack_accept(), synack_send(), synack_recv(), synack_shutdown(),
- *    synack_close(). The library buffers received data per connection and
- *    grants the daemon receive credit as the program reads, so a program that
- *    stops reading closes the TCP window instead of growing anyone's memory.
+ *    synack_close(). With a daemon that offers it (FEATURE_FD_DATA), each
+ *    connection made here has a data socket of its own: one end of a Unix
+ *    socketpair (synack_conn_fd()) carrying the connection's bytes raw;
+ *    control and errors stay on the session. A program that stops reading
+ *    fills that socket and the TCP window closes, so nobody's memory grows.
+ *    With an older daemon, or SYNACK_NO_FD_DATA=1 in the environment, the
+ *    library buffers received data per connection and grants receive credit
+ *    as the program reads, to the same effect.
  *
  *  - a loop-agnostic core: non-blocking *_async() requests that take a
  *    callback, synack_fd() to poll (synack_set_watch_cb() says when to add or
@@ -134,6 +139,7 @@ struct synack_event {
 	const uint8_t *data; /* DATA only; valid during the callback */
 	size_t len;
 	int err; /* RESET and ERROR: a negative errno */
+	int fd; /* INCOMING on a synack_listen_fd_async() listener: the data socket, yours; else -1 */
 };
 
 typedef void (*synack_event_cb)(struct synack *s, const struct synack_event *ev, void *userdata);
@@ -160,6 +166,7 @@ struct synack_result {
 	uint64_t value;			/* get option */
 	const char *name;		/* get option by name (congestion); NULL otherwise */
 	const struct synack_info *info; /* info */
+	int fd; /* connect with synack_connect_fd_async(): the data socket, yours; else -1 */
 };
 
 /* status: 0 or a negative errno; res is valid only during the callback. */
@@ -185,6 +192,22 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 			 uint64_t initial_credit, synack_reply_cb cb, void *userdata);
 int synack_listen_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			uint64_t initial_credit, synack_reply_cb cb, void *userdata);
+/*
+ * The same with a data socket per connection (FEATURE_FD_DATA; -ENOTSUP when
+ * the daemon does not offer it): the connect reply's res->fd, or each
+ * INCOMING event's ev->fd, is the connection's data socket, a non-blocking
+ * AF_UNIX stream socket carrying its bytes raw; DATA, WRITABLE and
+ * PEER_CLOSED do not come for it, and send/credit get -EINVAL. It is the
+ * program's: reading 0 is the peer's FIN (or the end after a RESET or ERROR
+ * event, which comes first); shutdown(SHUT_WR) is a FIN; close() it, then
+ * synack_close_async() (answered once the daemon has read it to the end) or
+ * synack_abort_async().
+ */
+int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
+			    const struct sockaddr_in *local, uint32_t timeout_ms,
+			    synack_reply_cb cb, void *userdata);
+int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			   synack_reply_cb cb, void *userdata);
 /* The reply says how many bytes were taken; a WRITABLE event follows a short send. */
 int synack_send_async(struct synack *s, synack_conn c, const void *buf, size_t len,
 		      synack_reply_cb cb, void *userdata);
@@ -221,6 +244,19 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 /* host NULL or "" = any address; port 0 = an ephemeral port (see ret_local). */
 int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t backlog,
 		  synack_conn *ret, struct sockaddr_in *ret_local);
+/*
+ * The data socket of a connection made or accepted with the blocking API: a
+ * non-blocking AF_UNIX stream socket carrying the connection's bytes (clear
+ * O_NONBLOCK to block on it). Reading 0 is the peer's FIN (or the connection's
+ * end: synack_recv() then says whether it was reset); shutdown(SHUT_WR) is a
+ * FIN after the bytes written. It stays the library's: synack_close() or
+ * synack_abort() closes it; do not close it yourself. -ENOTSOCK when the
+ * connection has none (the daemon is older, SYNACK_NO_FD_DATA=1, or it was
+ * made with the *_async() calls: synack_connect_fd_async() and
+ * synack_listen_fd_async() hand their data sockets to the program), -EBADF
+ * when c is unknown.
+ */
+int synack_conn_fd(struct synack *s, synack_conn c);
 /* Wait for the next connection on listener l. ret_remote may be NULL. */
 int synack_accept(struct synack *s, synack_conn l, synack_conn *ret,
 		  struct sockaddr_in *ret_remote);
@@ -232,9 +268,13 @@ ssize_t synack_recv(struct synack *s, synack_conn c, void *buf, size_t len);
 ssize_t synack_recv_nowait(struct synack *s, synack_conn c, void *buf, size_t len);
 /* Half-close: send FIN after the queued data; receiving goes on. */
 int synack_shutdown(struct synack *s, synack_conn c);
-/* Graceful close; the id is released. */
+/*
+ * Graceful close; the id is released. With a data socket: it is closed, and
+ * this returns once the daemon has taken every byte written to it (then FIN;
+ * RST instead if received bytes were left unread, RFC 2525 §2.17).
+ */
 int synack_close(struct synack *s, synack_conn c);
-/* Reset the connection (RST); the id is released. */
+/* Reset the connection (RST); the id is released (its data socket closed). */
 int synack_abort(struct synack *s, synack_conn c);
 int synack_setopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value);
 int synack_getopt(struct synack *s, synack_conn c, enum synack_option opt, uint64_t *ret);

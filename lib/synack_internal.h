@@ -13,6 +13,9 @@
 
 #define SYNACK_CONN_BUCKETS    256
 #define SYNACK_OPEN_TIMEOUT_MS 5000
+/* Data sockets received and not yet matched to their frame, at most (the daemon
+ * sends one per frame that says so: more is a protocol error). */
+#define SYNACK_FDQ_MAX	       1024
 
 /* A request waiting for its reply. */
 struct synack_req {
@@ -40,6 +43,7 @@ struct synack_cstate {
 	uint64_t to_credit; /* consumed since the last credit grant */
 	struct synack_incoming *inq;
 	size_t inq_head, inq_len, inq_cap;
+	int fd; /* the data socket (FEATURE_FD_DATA), or -1: bytes go as Send/Data */
 };
 
 struct synack {
@@ -49,6 +53,9 @@ struct synack {
 	uint64_t session;
 	uint32_t max_frame;
 	struct frame_decoder dec;
+	bool fd_data;		 /* the daemon grants data sockets (HelloReply.features) */
+	int fdq[SYNACK_FDQ_MAX]; /* data sockets received, in order, not yet matched */
+	size_t fdq_head, fdq_len;
 
 	uint8_t *out; /* queued frames: out[out_off .. out_len) */
 	size_t out_off, out_len, out_cap;
@@ -80,6 +87,14 @@ void synack_endpoint_from_pb(const Synack__V1__Endpoint *ep, struct sockaddr_in 
 struct synack_cstate *synack_cstate_find(struct synack *s, synack_conn id);
 struct synack_cstate *synack_cstate_get(struct synack *s, synack_conn id);
 void synack_cstate_drop(struct synack *s, synack_conn id);
+/* The next data socket received (-EPROTO when none came). */
+int synack_fdq_pop(struct synack *s);
+/* Connect or listen asking for data sockets when fd (the blocking API's calls). */
+int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
+			   const struct sockaddr_in *local, uint32_t timeout_ms,
+			   uint64_t initial_credit, bool fd, synack_reply_cb cb, void *userdata);
+int synack_listen_request(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			  uint64_t initial_credit, bool fd, synack_reply_cb cb, void *userdata);
 size_t synack_send_max(const struct synack *s);
 /* Mark the session dead with err; pending callbacks run now with err. */
 void synack_session_fail(struct synack *s, int err);

@@ -214,6 +214,27 @@ ssize_t stack_tcp_send(struct stack *s, stack_time_us now, stack_sock sock, cons
 ssize_t stack_tcp_recv(struct stack *s, stack_time_us now, stack_sock sock, void *buf, size_t len);
 /* Bytes waiting to be read. */
 size_t stack_tcp_readable(const struct stack *s, stack_sock sock);
+/*
+ * Zero-copy access to the rings, for a shell that moves bytes between a
+ * connection and a file descriptor (readv into the send ring, writev out of
+ * the receive ring). A span is valid only until the next call into the stack.
+ */
+struct stack_span {
+	uint8_t *base;
+	size_t len;
+};
+/* The in-order bytes waiting, as at most two spans (the ring's wrap): their total,
+ * 0 at end of stream, -EAGAIN when none yet, -errno (the error, -EBADF, -ENOTCONN). */
+ssize_t stack_tcp_recv_peek(const struct stack *s, stack_sock sock, struct stack_span span[2]);
+/* Drop n bytes seen with stack_tcp_recv_peek() (n <= their total), as stack_tcp_recv() would. */
+int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, size_t n);
+/* Room for up to want bytes in the send buffer, as at most two spans; their total (0 when
+ * full: a WRITABLE event follows once space frees) or what stack_tcp_send() would fail with.
+ * Fill them, then stack_tcp_send_commit() what was written, before any other stack call. */
+ssize_t stack_tcp_send_reserve(struct stack *s, stack_time_us now, stack_sock sock, size_t want,
+			       struct stack_span span[2]);
+/* Queue n bytes written into the spans of the last stack_tcp_send_reserve() (n <= their total). */
+int stack_tcp_send_commit(struct stack *s, stack_time_us now, stack_sock sock, size_t n);
 /* Close the write side: a FIN follows the queued data. */
 int stack_tcp_shutdown(struct stack *s, stack_time_us now, stack_sock sock);
 /* Graceful close: the handle is released now (CLOSED event follows); the

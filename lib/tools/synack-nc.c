@@ -30,7 +30,7 @@ enum {
 	NC_LOCAL = 4,
 };
 
-#define NC_BUF (64 * 1024)
+#define NC_BUF (256 * 1024)
 
 struct nc_opts {
 	const char *socket;
@@ -182,7 +182,8 @@ static int nc_connect(struct synack *s, const struct nc_opts *o, const char *hos
 		return NC_CONNECT;
 	}
 	if (o->verbose)
-		fprintf(stderr, "synack-nc: connected to %s port %u\n", host, port);
+		fprintf(stderr, "synack-nc: connected to %s port %u%s\n", host, port,
+			synack_conn_fd(s, c) >= 0 ? " (data socket)" : "");
 	r = nc_transfer(s, c, !o->no_stdin);
 	synack_close(s, c);
 	return r;

@@ -322,6 +322,110 @@ ssize_t stack_tcp_recv(struct stack *s, stack_time_us now, stack_sock sock, void
 	return -EAGAIN;
 }
 
+ssize_t stack_tcp_recv_peek(const struct stack *s, stack_sock sock, struct stack_span span[2])
+{
+	const struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
+	uint8_t *p[2];
+	uint32_t n[2], total;
+
+	if (!c)
+		return -EBADF;
+	if (c->state == TCP_LISTEN)
+		return -ENOTCONN;
+	total = tcp_ringbuf_spans(&c->rcv, 0, c->rcv.len, p, n);
+	for (int i = 0; i < 2; i++)
+		span[i] = (struct stack_span){ p[i], n[i] };
+	if (total)
+		return total;
+	if (c->fin_rcvd)
+		return 0;
+	if (c->state == TCP_CLOSED)
+		return c->hard_error ? c->hard_error : 0;
+	return -EAGAIN;
+}
+
+int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, size_t n)
+{
+	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
+
+	if (!c)
+		return -EBADF;
+	if (n > c->rcv.len)
+		return -EINVAL;
+	if (now > s->tcp.now)
+		s->tcp.now = now;
+	if (n == 0)
+		return 0;
+	tcp_ringbuf_consume(&c->rcv, (uint32_t)n);
+	tcp_mem_rcv_drained(s, now, c);
+	tcp_output_window_update(s, now, c);
+	return 0;
+}
+
+/* What stack_tcp_send() refuses in c's state (0: sending is allowed). */
+static int tcp_api_send_state(const struct tcp_conn *c)
+{
+	switch (c->state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		return c->fin_queued ? -EPIPE : 0;
+	case TCP_CLOSED:
+		return c->hard_error ? c->hard_error : -ENOTCONN;
+	case TCP_LISTEN:
+		return -ENOTCONN;
+	default:
+		return -EPIPE;
+	}
+}
+
+ssize_t stack_tcp_send_reserve(struct stack *s, stack_time_us now, stack_sock sock, size_t want,
+			       struct stack_span span[2])
+{
+	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
+	uint8_t *p[2];
+	uint32_t n[2], room;
+	int r;
+
+	if (!c)
+		return -EBADF;
+	if (now > s->tcp.now)
+		s->tcp.now = now;
+	r = tcp_api_send_state(c);
+	if (r < 0)
+		return r;
+	if (want > UINT32_MAX)
+		want = UINT32_MAX;
+	/* the same limits as stack_tcp_send(): SNDBUF and the memory budget */
+	room = tcp_mem_snd_space(s, c, (uint32_t)want);
+	if (room < want)
+		c->want_writable = true;
+	/* the free part of the ring starts right after the committed bytes */
+	room = tcp_ringbuf_spans(&c->snd, c->snd.len, room, p, n);
+	for (int i = 0; i < 2; i++)
+		span[i] = (struct stack_span){ p[i], n[i] };
+	return room;
+}
+
+int stack_tcp_send_commit(struct stack *s, stack_time_us now, stack_sock sock, size_t n)
+{
+	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
+
+	if (!c)
+		return -EBADF;
+	if (n > tcp_ringbuf_free(&c->snd))
+		return -EINVAL;
+	if (now > s->tcp.now)
+		s->tcp.now = now;
+	if (n == 0)
+		return 0;
+	tcp_ringbuf_commit(&c->snd, (uint32_t)n);
+	if (tcp_state_synchronized(c->state))
+		tcp_output(s, now, c);
+	return 0;
+}
+
 size_t stack_tcp_readable(const struct stack *s, stack_sock sock)
 {
 	const struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);

@@ -75,6 +75,27 @@ void tcp_ringbuf_commit(struct tcp_ringbuf *rb, uint32_t n)
 	rb->len += tcp_ringbuf_min(n, tcp_ringbuf_free(rb));
 }
 
+uint32_t tcp_ringbuf_spans(const struct tcp_ringbuf *rb, uint32_t off, uint32_t len, uint8_t *p[2],
+			   uint32_t n[2])
+{
+	uint32_t at, first;
+
+	p[0] = p[1] = NULL;
+	n[0] = n[1] = 0;
+	if (len == 0 || off >= rb->cap)
+		return 0;
+	len = tcp_ringbuf_min(len, rb->cap - off);
+	at = tcp_ringbuf_index(rb, off);
+	first = tcp_ringbuf_min(len, rb->cap - at);
+	p[0] = rb->buf + at;
+	n[0] = first;
+	if (len > first) {
+		p[1] = rb->buf;
+		n[1] = len - first;
+	}
+	return len;
+}
+
 uint32_t tcp_ringbuf_peek(const struct tcp_ringbuf *rb, uint32_t off, void *dst, uint32_t n)
 {
 	if (off >= rb->len || n == 0)

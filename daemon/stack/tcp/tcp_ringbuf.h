@@ -36,6 +36,9 @@ uint32_t tcp_ringbuf_write_at(struct tcp_ringbuf *rb, uint32_t off, const void *
 void tcp_ringbuf_commit(struct tcp_ringbuf *rb, uint32_t n);
 /* Copy up to n committed bytes starting off bytes from the head; returns bytes copied. */
 uint32_t tcp_ringbuf_peek(const struct tcp_ringbuf *rb, uint32_t off, void *dst, uint32_t n);
+/* The committed bytes from off as at most two pieces (p[i], n[i]); returns their total. */
+uint32_t tcp_ringbuf_spans(const struct tcp_ringbuf *rb, uint32_t off, uint32_t len, uint8_t *p[2],
+			   uint32_t n[2]);
 /* Drop n bytes from the head (n <= len). */
 void tcp_ringbuf_consume(struct tcp_ringbuf *rb, uint32_t n);
 /* Read and consume; returns bytes read. */

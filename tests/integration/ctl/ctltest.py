@@ -25,7 +25,7 @@ ECHO = 7
 class Ctl:
     """A synackd in its own namespace, driven with synackctl."""
 
-    def __init__(self, test, extra="", control_groups=None, mode=None):
+    def __init__(self, test, extra="", control_groups=None, mode=None, start_kw=None):
         self.h = st.Harness(test)
         self.h.make_tap()
         text = self.h.config(services={"discard": DISCARD, "echo": ECHO}) + extra
@@ -36,7 +36,7 @@ class Ctl:
         if mode:
             text = text.replace('  admin_group: ""\n', f'  admin_group: ""\n  mode: "{mode}"\n')
         self.text = text
-        self.d = self.h.start(text)
+        self.d = self.h.start(text, **(start_kw or {}))
         self.sock = os.path.join(self.h.tmp, "control.sock")
         self.rpc = os.path.join(self.h.tmp, "synackd.sock")
 

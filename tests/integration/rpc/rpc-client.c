@@ -1190,6 +1190,107 @@ static int cmd_flood(unsigned n, int ms, pid_t daemon_pid, long budget_kib)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ data sockets, async */
+
+struct fdasync {
+	int status, fd;
+	synack_conn conn;
+	bool replied, established, closed_reply;
+};
+
+static void fdasync_connected(struct synack *s, int status, const struct synack_result *res,
+			      void *ud)
+{
+	struct fdasync *fa = ud;
+
+	fa->replied = true;
+	fa->status = status;
+	if (status == 0) {
+		fa->conn = res->conn;
+		fa->fd = res->fd;
+	}
+}
+
+static void fdasync_closed(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct fdasync *fa = ud;
+
+	fa->closed_reply = true;
+	fa->status = status;
+}
+
+static void fdasync_event(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	struct fdasync *fa = ud;
+
+	if (ev->type == SYNACK_EV_ESTABLISHED)
+		fa->established = true;
+	if (ev->type == SYNACK_EV_DATA)
+		FAIL("fdasync: a DATA event for a connection with a data socket");
+}
+
+static void fdasync_turn(struct synack *s)
+{
+	struct pollfd p = { .fd = synack_fd(s), .events = POLLIN };
+
+	if (synack_want_write(s))
+		p.events |= POLLOUT;
+	poll(&p, 1, 100);
+	if (synack_process(s) < 0)
+		FAIL("fdasync: session died");
+}
+
+/*
+ * Issue 12: synack_connect_fd_async() against the kernel's echo server: the
+ * reply carries the data socket, bytes go both ways on it, no DATA event
+ * comes, shutdown(SHUT_WR) is a FIN (the echo server answers with its own:
+ * read 0), and synack_close_async() is answered.
+ */
+static int cmd_fdasync(const char *host, uint16_t port)
+{
+	struct synack *s = open_or_skip("rpc-fdasync");
+	struct fdasync fa = { .fd = -1 };
+	struct sockaddr_in remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	char buf[64];
+	size_t got = 0;
+	int64_t end = now_ms() + 10000;
+	ssize_t n;
+
+	inet_pton(AF_INET, host, &remote.sin_addr);
+	synack_set_event_cb(s, fdasync_event, &fa);
+	if (synack_connect_fd_async(s, &remote, NULL, 5000, fdasync_connected, &fa) < 0)
+		FAIL("fdasync: connect_fd_async");
+	while ((!fa.replied || !fa.established) && now_ms() < end)
+		fdasync_turn(s);
+	if (fa.status < 0 || fa.fd < 0 || !fa.established)
+		FAIL("fdasync: connect: %s, data socket %d", synack_strerror(fa.status), fa.fd);
+	if (synack_conn_fd(s, fa.conn) != -EBADF && synack_conn_fd(s, fa.conn) != -ENOTSOCK)
+		FAIL("fdasync: the library kept a data socket it gave away");
+	if (write(fa.fd, "hello, data socket", 18) != 18 || shutdown(fa.fd, SHUT_WR) < 0)
+		FAIL("fdasync: write: %s", strerror(errno));
+	while (now_ms() < end) {
+		n = recv(fa.fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n > 0)
+			got += (size_t)n;
+		else
+			fdasync_turn(s);
+	}
+	if (got != 18 || memcmp(buf, "hello, data socket", 18) != 0)
+		FAIL("fdasync: the echo came back as %zu bytes", got);
+	close(fa.fd);
+	if (synack_close_async(s, fa.conn, fdasync_closed, &fa) < 0)
+		FAIL("fdasync: close_async");
+	while (!fa.closed_reply && now_ms() < end)
+		fdasync_turn(s);
+	if (!fa.closed_reply || (fa.status < 0 && fa.status != -EBADF))
+		FAIL("fdasync: close: %s", synack_strerror(fa.status));
+	printf("fdasync: the echo came back on the data socket, then EOF; Close answered\n");
+	synack_free(s);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ limits and errors */
 
 /*
@@ -1513,6 +1614,8 @@ int main(int argc, char **argv)
 		synack_free(open_or_skip("rpc-probe"));
 		return 0;
 	}
+	if (argc == 4 && strcmp(argv[1], "fdasync") == 0)
+		return cmd_fdasync(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "limits") == 0)
 		return cmd_limits(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 2 && strcmp(argv[1], "raw") == 0)

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_fd.c - the file descriptor data path (rpc_fd.h): a socketpair per
+ * connection, bytes moved between the daemon's end and the connection's
+ * rings in place, and the ends of stream mapped as a kernel socket maps
+ * them (RFC 9293 §3.10.4 CLOSE, §3.10.7.4 for the FIN; RFC 2525 §2.17 for
+ * a close with data unread).
+ *
+ * Flow control stays end to end: bytes are read from the socketpair only
+ * while the send ring has room (a client whose writes outrun TCP blocks on
+ * its own socket), and written into it only as far as it takes them (a
+ * client that stops reading leaves the bytes in the receive ring, whose
+ * window then closes). Work per loop turn is batched and bounded
+ * (RPC_FD_TURN_BYTES), so one fast connection cannot starve the others.
+ *
+ * Descriptors: a data socket holds two descriptors in synackd until the
+ * client's end is written to the session, then one until the connection is
+ * gone and the session's last frame about it is written (so the client sees
+ * a Reset before the EOF it causes). They are bounded by RLIMIT_NOFILE (less
+ * a reserve for the sessions and everything else) and, per session, by
+ * twice limits.conns_per_client; a refusal is EMFILE, counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "rpc_fd.h"
+#include "rpc_server.h"
+#include "rpc_session.h"
+
+static void rpc_fd_poll_update(struct rpc_fd *f);
+
+int rpc_fd_room(struct rpc_session *ss, char *msg, size_t len)
+{
+	struct rpc_server *srv = ss->srv;
+
+	if (srv->fds_held + 2 > srv->fd_max) {
+		snprintf(msg, len,
+			 "no file descriptor left for a data socket (%u held, at most %u under "
+			 "RLIMIT_NOFILE)",
+			 srv->fds_held, srv->fd_max);
+		return -EMFILE;
+	}
+	if (ss->fds_held + 2 > 2 * (uint64_t)srv->limits.conns_per_client) {
+		snprintf(msg, len,
+			 "data sockets of this client not yet let go: %u descriptors "
+			 "(2 x limits.conns_per_client)",
+			 ss->fds_held);
+		return -EMFILE;
+	}
+	return 0;
+}
+
+uint32_t rpc_fd_budget(uint32_t max_clients)
+{
+	struct rlimit rl;
+	uint64_t keep = (uint64_t)max_clients + RPC_FD_RESERVE, lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	lim = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : (uint64_t)rl.rlim_cur;
+	if (lim > UINT32_MAX)
+		lim = UINT32_MAX;
+	return lim > keep ? (uint32_t)(lim - keep) : 0;
+}
+
+void rpc_fd_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void rpc_fd_held(struct rpc_server *srv, struct rpc_session *ss, int delta)
+{
+	srv->fds_held += delta;
+	if (ss)
+		ss->fds_held += delta;
+}
+
+static void rpc_fd_pass_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p)
+{
+	if (!p)
+		return;
+	rpc_fd_held(p->srv, ss, -1);
+	p->pipe.data = p;
+	uv_close((uv_handle_t *)&p->pipe, rpc_fd_pass_closed);
+}
+
+static void rpc_fd_on_poll(uv_poll_t *h, int status, int events)
+{
+	struct rpc_fd *f = h->data;
+
+	/* an error (the client closed with data unread) shows in the next read or write */
+	if (events & UV_WRITABLE || status < 0)
+		f->out_full = false;
+	if (status < 0)
+		f->events = 0; /* libuv stopped watching (POLLERR): start again if still wanted */
+	rpc_fd_pump(f);
+	if (f->ss)
+		rpc_server_kick(f->srv);
+}
+
+/* One socket option; failure only loses the bound's precision, never the connection. */
+static void rpc_fd_sockbuf(int fd)
+{
+	int v = RPC_FD_SOCKBUF;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
+int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
+		  struct rpc_fd_pass **ret_pass)
+{
+	struct rpc_server *srv = ss->srv;
+	struct rpc_fd_pass *p = NULL;
+	struct rpc_fd *f = NULL;
+	int sv[2] = { -1, -1 }, r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	f = calloc(1, sizeof(*f));
+	p = calloc(1, sizeof(*p));
+	r = f && p ? 0 : -ENOMEM;
+	if (r == 0 && fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) < 0)
+		r = -errno;
+	if (r == 0)
+		r = uv_pipe_init(srv->loop, &p->pipe, 0);
+	if (r < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(f);
+		free(p);
+		return r;
+	}
+	p->srv = srv;
+	rpc_fd_sockbuf(sv[0]);
+	rpc_fd_sockbuf(sv[1]);
+	/* from here both descriptors belong to handles and are counted */
+	rpc_fd_held(srv, ss, 2);
+	r = uv_pipe_open(&p->pipe, sv[1]);
+	if (r < 0)
+		close(sv[1]);
+	if (r == 0)
+		r = uv_poll_init(srv->loop, &f->poll, sv[0]);
+	if (r < 0) {
+		close(sv[0]);
+		rpc_fd_held(srv, ss, -1);
+		rpc_fd_pass_done(ss, p);
+		free(f);
+		return r;
+	}
+	f->ss = ss;
+	f->srv = srv;
+	f->sock = sock;
+	f->fd = sv[0];
+	f->poll.data = f;
+	srv->fd_conns++;
+	*ret = f;
+	*ret_pass = p;
+	return 0;
+}
+
+static void rpc_fd_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void rpc_fd_close(struct rpc_fd *f)
+{
+	struct rpc_server *srv = f->srv;
+
+	srv->fd_conns--;
+	rpc_fd_held(srv, f->ss, -1);
+	f->ss = NULL;
+	uv_close((uv_handle_t *)&f->poll, rpc_fd_closed);
+	/* safe once the poll handle is closing (libuv stops watching first) */
+	close(f->fd);
+	f->fd = -1;
+}
+
+/* The client is gone from its end while bytes were still to go: RST, as a kernel socket. */
+static void rpc_fd_reset(struct rpc_fd *f)
+{
+	struct rpc_session *ss = f->ss;
+	struct rpc_conn *c = rpc_session_conn_find(ss, f->sock);
+
+	f->srv->ctr.fd_resets++;
+	f->app_eof = f->fin_out = true;
+	f->events = 0;
+	uv_poll_stop(&f->poll);
+	if (c)
+		rpc_session_conn_release(ss, c, true);
+}
+
+/* Receive ring -> socketpair. Returns false when the connection was reset. */
+static bool rpc_fd_to_app(struct rpc_fd *f)
+{
+	struct rpc_server *srv = f->srv;
+	size_t moved = 0;
+
+	while (!f->out_full && !f->fin_out && moved < RPC_FD_TURN_BYTES) {
+		struct stack_span sp[2];
+		struct iovec iov[2];
+		ssize_t n = stack_tcp_recv_peek(srv->stack, f->sock, sp), w;
+
+		if (n == -EAGAIN || (n < 0 && n != -EPIPE))
+			return true; /* nothing yet; or the connection failed (an event says so) */
+		if (n == 0) {
+			/* the peer's FIN, after every byte: the client reads 0 */
+			shutdown(f->fd, SHUT_WR);
+			f->fin_out = true;
+			return true;
+		}
+		for (int i = 0; i < 2; i++)
+			iov[i] = (struct iovec){ sp[i].base, sp[i].len };
+		w = writev(f->fd, iov, sp[1].len ? 2 : 1);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				f->out_full = true;
+				return true;
+			}
+			/* EPIPE, ECONNRESET: the client closed its end, data keeps coming */
+			rpc_fd_reset(f);
+			return false;
+		}
+		stack_tcp_recv_consume(srv->stack, rpc_server_now(srv), f->sock, (size_t)w);
+		moved += (size_t)w;
+		if (w < n)
+			f->out_full = true;
+	}
+	/*
+	 * This turn's share is used up with bytes (or the end of stream) still to
+	 * pass on, and no stack event may come to say so again: go on when the
+	 * socket is writable, which is at once, on the loop's next turn.
+	 */
+	if (moved >= RPC_FD_TURN_BYTES && !f->fin_out)
+		f->out_full = true;
+	return true;
+}
+
+/* The client shut its end for writing (or closed it): a FIN after what is queued. */
+static void rpc_fd_app_eof(struct rpc_fd *f)
+{
+	struct rpc_server *srv = f->srv;
+
+	f->app_eof = true;
+	stack_tcp_shutdown(srv->stack, rpc_server_now(srv), f->sock);
+}
+
+/* Socketpair -> send ring. Returns false when the connection was reset. */
+static bool rpc_fd_from_app(struct rpc_fd *f)
+{
+	struct rpc_server *srv = f->srv;
+	size_t moved = 0;
+
+	while (!f->app_eof && !f->send_full && moved < RPC_FD_TURN_BYTES) {
+		stack_time_us now = rpc_server_now(srv);
+		struct stack_span sp[2];
+		struct iovec iov[2];
+		ssize_t n = stack_tcp_send_reserve(srv->stack, now, f->sock,
+						   RPC_FD_TURN_BYTES - moved, sp),
+			rd;
+
+		if (n < 0) {
+			/* the connection cannot send any more: stop reading from the client */
+			f->send_full = true;
+			return true;
+		}
+		if (n == 0) {
+			f->send_full = true; /* STACK_EV_WRITABLE resumes */
+			return true;
+		}
+		for (int i = 0; i < 2; i++)
+			iov[i] = (struct iovec){ sp[i].base, sp[i].len };
+		rd = readv(f->fd, iov, sp[1].len ? 2 : 1);
+		if (rd > 0) {
+			stack_tcp_send_commit(srv->stack, now, f->sock, (size_t)rd);
+			moved += (size_t)rd;
+			if (rd < n)
+				return true; /* drained for now */
+			continue;
+		}
+		if (rd == 0) {
+			rpc_fd_app_eof(f);
+			return true;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return true;
+		/* ECONNRESET: the client closed its end with bytes unread (RFC 2525 §2.17) */
+		rpc_fd_reset(f);
+		return false;
+	}
+	return true;
+}
+
+static void rpc_fd_poll_update(struct rpc_fd *f)
+{
+	int want = 0;
+
+	if (!f->app_eof && !f->send_full)
+		want |= UV_READABLE;
+	if (f->out_full && !f->fin_out)
+		want |= UV_WRITABLE;
+	if (want == f->events)
+		return;
+	f->events = want;
+	if (want)
+		uv_poll_start(&f->poll, want, rpc_fd_on_poll);
+	else
+		uv_poll_stop(&f->poll);
+}
+
+void rpc_fd_pump(struct rpc_fd *f)
+{
+	struct rpc_session *ss = f->ss;
+	struct rpc_conn *c;
+
+	if (!ss || !rpc_fd_to_app(f) || !rpc_fd_from_app(f))
+		return;
+	if (f->app_eof && (f->fin_out || f->close_pending)) {
+		/* both ways finished, or closed and every byte the client wrote taken: the
+		 * connection ends as a closed kernel socket's would (FIN, or RST if unread) */
+		f->events = 0;
+		uv_poll_stop(&f->poll);
+		c = rpc_session_conn_find(ss, f->sock);
+		if (c && !c->releasing)
+			rpc_session_conn_release(ss, c, false);
+		return;
+	}
+	rpc_fd_poll_update(f);
+}
+
+void rpc_fd_drain(struct rpc_fd *f)
+{
+	f->send_full = false;
+	if (f->ss)
+		rpc_fd_from_app(f);
+}
+
+void rpc_fd_writable(struct rpc_fd *f)
+{
+	f->send_full = false;
+	rpc_fd_pump(f);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_fd.h - the file descriptor data path of an RPC connection (proto
+ * header, FEATURE_FD_DATA): one end of an AF_UNIX socketpair per
+ * connection is the client's; the daemon moves raw bytes between its end
+ * and the connection's rings with readv/writev, without protobuf and
+ * without a copy of its own (stack_tcp_send_reserve, stack_tcp_recv_peek).
+ */
+#ifndef SYNACKD_RPC_FD_H
+#define SYNACKD_RPC_FD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "stack.h"
+
+struct rpc_session;
+struct rpc_server;
+
+/*
+ * Each socketpair end's send buffer (SO_SNDBUF; Linux doubles it for its
+ * own overhead). The daemon's end bounds the bytes taken from the receive
+ * ring that the client has not read, the client's end what it wrote that
+ * the daemon has not yet moved into the send ring: what a connection can
+ * make the kernel hold for it outside the stack's accounted rings.
+ */
+#define RPC_FD_SOCKBUF	  (128 * 1024)
+/* Most bytes moved per direction and connection in one loop turn, for fairness. */
+#define RPC_FD_TURN_BYTES (1024 * 1024)
+/* Descriptors kept back from limits per data socket for everything else synackd opens. */
+#define RPC_FD_RESERVE	  64
+
+struct rpc_fd {
+	struct rpc_session *ss; /* NULL once the connection is gone (lingering) */
+	struct rpc_server *srv;
+	struct rpc_fd *next; /* the session's lingering list */
+	stack_sock sock;
+	int fd; /* the daemon's end */
+	uv_poll_t poll;
+	int events;	    /* what poll watches now */
+	bool app_eof;	    /* the client shut its end for writing: FIN queued */
+	bool fin_out;	    /* the peer's FIN passed on: our end shut for writing */
+	bool send_full;	    /* the send ring had no room: wait for WRITABLE */
+	bool out_full;	    /* the socketpair took less than offered: wait for POLLOUT */
+	bool close_pending; /* Close came: let go once the client's end reaches EOF */
+	bool close_owed;    /* and its Reply is sent then (close_req is its id) */
+	uint64_t close_req;
+};
+
+/* The client's end on its way out (an IPC send handle), closed once written. */
+struct rpc_fd_pass {
+	uv_pipe_t pipe;
+	struct rpc_server *srv;
+};
+
+/*
+ * Descriptors data sockets may hold: RLIMIT_NOFILE's soft limit less one per
+ * client session (limits.max_clients) and RPC_FD_RESERVE for the rest.
+ */
+uint32_t rpc_fd_budget(uint32_t max_clients);
+/* Raise RLIMIT_NOFILE's soft limit to the hard one (synackd, at start). */
+void rpc_fd_raise_nofile(void);
+/* -EMFILE (with why in msg) when the server or session has no descriptor left for one
+ * more data socket; the caller counts the refusal (SynackRpcFdLimit). */
+int rpc_fd_room(struct rpc_session *ss, char *msg, size_t len);
+/* A data socket for sock: *ret_pass is the client's end, to send with the frame naming it. */
+int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
+		  struct rpc_fd_pass **ret_pass);
+/* The client's end was written (or could not be): close our copy. Accepts NULL. */
+void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p);
+/* Move what can move, both ways (stack events, poll). */
+void rpc_fd_pump(struct rpc_fd *f);
+/* The send ring has room again (STACK_EV_WRITABLE). */
+void rpc_fd_writable(struct rpc_fd *f);
+/*
+ * The session hangs up: take what the client wrote and the send buffer has
+ * room for now, so a client that wrote and exited loses as little as a kernel
+ * socket's would (the rest, beyond the send buffer, is lost with the session).
+ */
+void rpc_fd_drain(struct rpc_fd *f);
+/* Close the daemon's end now (the connection is gone or the session hangs up). */
+void rpc_fd_close(struct rpc_fd *f);
+
+#endif

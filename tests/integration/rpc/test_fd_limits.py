@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""What data sockets (FEATURE_FD_DATA) can make synackd hold is bounded and
+counted (issue 12):
+
+- A client that never reads its session (so never picks up its data
+  sockets) holds at most 2 descriptors per connection in synackd, within
+  limits.conns_per_client; connections reset meanwhile do not let it hold
+  more (SynackRpcFdHeld <= 2 x conns_per_client); all of it goes when it
+  hangs up, and synackd's descriptor count comes back to where it was.
+- Under a low RLIMIT_NOFILE, Connect with fd gets EMFILE with a message
+  naming the limit (SynackRpcFdLimit) while a connection without a data
+  socket still works.
+- Descriptors a client sends to synackd are closed at once (SynackRpcFdsDropped).
+"""
+
+import array
+import socket
+import struct
+import time
+
+import synacktest as st
+from ctltest import Ctl, check, nfds, wait_counter
+from rpctest import FdSession, connect_fd, frame, hello_fd
+
+EMFILE = 24
+CONNS = 8
+
+
+def kernel_listener(port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((st.KERNEL, port))
+    ls.listen(64)
+    ls.settimeout(10)
+    return ls
+
+
+def never_reads():
+    t = Ctl("rpc-fd-never-reads", extra=f"limits:\n  conns_per_client: {CONNS}\n")
+    pid = t.d.p.pid
+    base = nfds(pid)
+    ls = kernel_listener(7100)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(t.rpc)
+    s.sendall(hello_fd() + b"".join(connect_fd(i + 1, st.KERNEL, 7100) for i in range(12)))
+    peers = []
+    for _ in range(CONNS):
+        k, _ = ls.accept()
+        peers.append(k)
+    time.sleep(0.5)
+    c = t.counters()
+    held = nfds(pid) - base
+    print(f"a client that never reads, 12 Connects with fd: SynackRpcFdHeld "
+          f"{c.get('SynackRpcFdHeld', 0)}, SynackRpcFdConns {c.get('SynackRpcFdConns', 0)}, "
+          f"synackd holds {held} more descriptors", flush=True)
+    check(c.get("SynackRpcFdConns", 0) == CONNS, f"{CONNS} connections (conns_per_client)")
+    check(c.get("SynackRpcFdHeld", 0) <= 2 * CONNS, "at most 2 descriptors each")
+    check(held <= 2 * CONNS + 2, f"synackd's descriptors grew by {held} (<= {2 * CONNS} + 2)")
+    # the peers reset them all; the client, still not reading, asks for more
+    for k in peers:
+        k.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        k.close()
+    time.sleep(0.5)
+    s.sendall(b"".join(connect_fd(100 + i, st.KERNEL, 7100) for i in range(20)))
+    time.sleep(1.0)
+    c = t.counters()
+    held = nfds(pid) - base
+    print(f"after the peers reset them and 20 more Connects: SynackRpcFdHeld "
+          f"{c.get('SynackRpcFdHeld', 0)}, synackd holds {held} more descriptors", flush=True)
+    check(c.get("SynackRpcFdHeld", 0) <= 2 * CONNS, "still at most 2 x conns_per_client")
+    check(held <= 2 * CONNS + 2, f"synackd's descriptors grew by {held} (<= {2 * CONNS} + 2)")
+    s.close()
+    check(wait_counter(t, "SynackRpcFdHeld", lambda v: v == 0) == 0,
+          "the client hung up: synackd holds none of its data sockets")
+    check(wait_counter(t, "SynackRpcFdConns", lambda v: v == 0) == 0, "and no fd connection")
+    deadline = time.monotonic() + 5
+    while nfds(pid) > base and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check(nfds(pid) <= base, f"synackd's descriptors are back to {base} ({nfds(pid)})")
+    ls.close()
+    t.h.cleanup()
+
+
+def rlimit():
+    # RLIMIT_NOFILE 110 less max_clients 4 and a reserve of 64: 42 descriptors, 21 data sockets
+    t = Ctl("rpc-fd-rlimit", extra="limits:\n  max_clients: 4\n",
+            start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
+    ls = kernel_listener(7101)
+    s = FdSession(t.rpc)
+    # one write, so synackd reads them at once: each holds both its descriptors then
+    s.send(b"".join(connect_fd(i + 1, st.KERNEL, 7101) for i in range(30)))
+    codes = []
+    for i in range(30):
+        r = s.next(lambda m, i=i: m.kind == "reply" and m.id == i + 1)
+        check(r is not None, f"Connect {i + 1} answered")
+        codes.append((r.code, r.message))
+    ok = sum(1 for c, _ in codes if c == 0)
+    refused = [m for c, m in codes if c == EMFILE]
+    print(f"30 Connects with fd under RLIMIT_NOFILE 110: {ok} made, {len(refused)} EMFILE "
+          f"({refused[0] if refused else ''})", flush=True)
+    check(ok == 21 and len(refused) == 9, "21 data sockets fit, the rest get EMFILE")
+    check(all("RLIMIT_NOFILE" in m for m in refused), "and the message names RLIMIT_NOFILE")
+    check(t.counters().get("SynackRpcFdLimit", 0) == 9, "counted as SynackRpcFdLimit")
+    s.send(connect_fd(99, st.KERNEL, 7101, fd=False))
+    r = s.next(lambda m: m.kind == "reply" and m.id == 99)
+    check(r is not None and r.code == 0 and r.fd is None,
+          "a connection without a data socket still works")
+    check(t.d.alive(), "synackd is alive")
+    s.close()
+    ls.close()
+    t.h.cleanup()
+
+
+def sent_fds():
+    t = Ctl("rpc-fd-sent")
+    pid = t.d.p.pid
+    base = nfds(pid)
+    ls = kernel_listener(7102)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(t.rpc)
+    junk = [socket.socket() for _ in range(10)]
+    fds = array.array("i", [j.fileno() for j in junk])
+    s.sendmsg([hello_fd()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+    for j in junk:
+        j.close()
+    time.sleep(0.5)
+    check(wait_counter(t, "SynackRpcFdsDropped", lambda v: v == 10) == 10,
+          "10 descriptors a client sent are closed (SynackRpcFdsDropped)")
+    check(nfds(pid) <= base + 1, f"synackd holds none of them ({nfds(pid)} vs {base} + the session)")
+    s.sendall(connect_fd(1, st.KERNEL, 7102))
+    s.settimeout(5)
+    check(len(s.recv(4096)) > 0, "the session still answers")
+    s.close()
+    ls.close()
+
+
+def main():
+    never_reads()
+    rlimit()
+    sent_fds()
+
+
+if __name__ == "__main__":
+    main()

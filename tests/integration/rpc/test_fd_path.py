@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The file descriptor data path (issue 12, FEATURE_FD_DATA), with the kernel
+as the peer: a raw-protobuf client asks for data sockets and moves bytes on
+them, as libsynack does.
+
+- Hello grants the feature; a session that did not ask gets EINVAL for fd.
+- Bulk both ways at once, SHA-256 checked, on a connection made with Connect,
+  with half-closes both ways: the client's shutdown(SHUT_WR) reaches the
+  kernel as a FIN while the kernel goes on sending; the kernel's FIN reaches
+  the client as a read of 0; then the daemon lets the connection go (Closed).
+- A listener's accepted connection with its data socket; close() then Close:
+  what the client wrote before still arrives, the Close reply comes after.
+- Flow control end to end: a client that never reads holds at most the
+  receive buffer in synackd (Recv-Q <= tcp.recv_buffer) and the socketpair's
+  bound in the kernel; the kernel's sender stalls (the window closes); then
+  everything arrives intact once the client reads.
+- A peer's RST: the session's Reset says ECONNRESET, and it is readable on the
+  session by the time the data socket reads its end.
+- The client closes its data socket with bytes unread: the kernel gets a RST
+  (RFC 2525 §2.17), counted as SynackRpcFdResets; closed with nothing
+  unread: a FIN.
+- A client that writes and hangs up without Close: its bytes still arrive.
+"""
+
+import fcntl
+import hashlib
+import os
+import socket
+import struct
+import termios
+import threading
+import time
+
+import synacktest as st
+from ctltest import Ctl, check, fail, rss_kib
+from rpctest import FdSession, close_req, connect_fd, listen_fd
+
+ECONNRESET = 104
+EINVAL = 22
+RECV_BUFFER = 256 * 1024  # tcp.recv_buffer's default
+# RPC_FD_SOCKBUF (128 KiB), doubled by Linux; a Unix stream sender checks its
+# buffer before each skb of at most half of it, so one skb may overshoot
+SOCKPAIR_BOUND = 2 * 128 * 1024 * 3 // 2
+
+
+def kernel_listener(port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((st.KERNEL, port))
+    ls.listen(8)
+    ls.settimeout(10)
+    return ls
+
+
+def connect(s, rid, port):
+    """Connect with a data socket to the kernel's port: (conn id, data socket, kernel side)."""
+    ls = kernel_listener(port)
+    s.send(connect_fd(rid, st.KERNEL, port))
+    r = s.next(lambda m: m.kind == "reply" and m.id == rid)
+    check(r is not None and r.code == 0, f"Connect {rid} answered 0 ({r and r.message})")
+    check(r.fd is not None, f"Connect {rid}'s reply came with a data socket")
+    ks, _ = ls.accept()
+    ls.close()
+    ks.settimeout(20)
+    r.fd.settimeout(20)
+    return r.conn, r.fd, ks
+
+
+def sender(sock, data, done):
+    sock.sendall(data)
+    sock.shutdown(socket.SHUT_WR)
+    done.append(True)
+
+
+def reader(sock, out):
+    h, n = hashlib.sha256(), 0
+    while True:
+        b = sock.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    out.append((h.hexdigest(), n))
+
+
+def run_threads(*ts):
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+        if t.is_alive():
+            fail("a transfer did not finish within 60 s")
+
+
+def negotiation(t):
+    s = FdSession(t.rpc)
+    check(s.hello.features == 1, "Hello grants FEATURE_FD_DATA")
+    s.close()
+    old = FdSession(t.rpc, features=0)
+    check(old.hello.features == 0, "a session that does not ask gets no feature")
+    old.send(connect_fd(1, st.KERNEL, 7000))
+    r = old.next(lambda m: m.kind == "reply" and m.id == 1)
+    check(r is not None and r.code == EINVAL, f"and Connect with fd gets EINVAL ({r and r.message})")
+    old.close()
+
+
+def bulk_both_ways(t, s):
+    conn, fd, ks = connect(s, 1, 7001)
+    up, down = os.urandom(24 << 20), os.urandom(24 << 20)
+    got_k, got_a, done = [], [], []
+    # the client half-closes after its bytes; the kernel reads them to EOF while
+    # it is still sending its own, then half-closes; the client reads them to 0
+    run_threads(threading.Thread(target=sender, args=(fd, up, done)),
+                threading.Thread(target=reader, args=(ks, got_k)),
+                threading.Thread(target=sender, args=(ks, down, done)),
+                threading.Thread(target=reader, args=(fd, got_a)))
+    check(got_k[0] == (hashlib.sha256(up).hexdigest(), len(up)),
+          f"client -> kernel: {len(up) >> 20} MiB intact, then the client's FIN as EOF")
+    check(got_a[0] == (hashlib.sha256(down).hexdigest(), len(down)),
+          f"kernel -> client: {len(down) >> 20} MiB intact, then the kernel's FIN as a read of 0")
+    c = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "closed", 10)
+    check(c is not None, "both ways finished: the daemon lets the connection go (Closed)")
+    fd.close()
+    ks.close()
+
+
+def accepted(t, s):
+    s.send(listen_fd(2, 7002))
+    r = s.next(lambda m: m.kind == "reply" and m.id == 2)
+    check(r is not None and r.code == 0, "Listen with fd")
+    ks = t.h.connect(7002)
+    inc = s.next(lambda m: m.kind == "event" and m.event == "incoming", 10)
+    check(inc is not None and inc.fd is not None, "the Incoming event came with a data socket")
+    fd = inc.fd
+    fd.settimeout(20)
+    ks.settimeout(20)
+    up = os.urandom(8 << 20)
+    got = []
+    th = threading.Thread(target=reader, args=(ks, got))
+    th.start()
+    fd.sendall(up)
+    fd.close()  # close() at once, as a program exiting would: the bytes still go out
+    s.send(close_req(3, inc.new_conn))
+    rp = s.next(lambda m: m.kind == "reply" and m.id == 3, 20)
+    check(rp is not None and rp.code == 0, "the Close reply comes (once the data socket drained)")
+    th.join(30)
+    check(got and got[0] == (hashlib.sha256(up).hexdigest(), len(up)),
+          "the bytes written before close() arrived, then the FIN")
+    ks.close()
+
+
+def fionread(sock):
+    b = fcntl.ioctl(sock.fileno(), termios.FIONREAD, struct.pack("i", 0))
+    return struct.unpack("i", b)[0]
+
+
+def flow_control(t, s):
+    conn, fd, ks = connect(s, 4, 7003)
+    ks.setblocking(False)
+    base = rss_kib(t.d.p.pid)
+    sent, h = 0, hashlib.sha256()
+    chunk = os.urandom(64 << 10)
+    samples = []
+    for i in range(30):
+        while True:
+            try:
+                n = ks.send(chunk)
+            except BlockingIOError:
+                break
+            h.update(chunk[:n])
+            sent += n
+        samples.append(sent)
+        time.sleep(0.1)
+    row = [c for c in t.conns() if c["remote"]["port"] == 7003]
+    recvq = row[0]["recv_q"] if row else -1
+    inpair = fionread(fd)
+    grown = rss_kib(t.d.p.pid) - base
+    print(f"a client that never reads: the kernel sent {sent >> 10} KiB; synackd Recv-Q "
+          f"{recvq >> 10} KiB, socketpair {inpair >> 10} KiB, synackd RSS +{grown} KiB",
+          flush=True)
+    check(0 <= recvq <= RECV_BUFFER, f"synackd holds at most tcp.recv_buffer ({recvq} bytes)")
+    check(inpair <= SOCKPAIR_BOUND, f"the socketpair holds at most its bound ({inpair} bytes)")
+    check(samples[-1] == samples[-10], "the kernel's sender stalled: the window is closed")
+    check(grown < 2048, f"synackd's RSS grew by {grown} KiB (< 2 MiB)")
+    ks.setblocking(True)
+    ks.shutdown(socket.SHUT_WR)
+    got = []
+    reader(fd, got)
+    check(got[0] == (h.hexdigest(), sent), "once the client reads, every byte arrives intact")
+    fd.close()
+    ks.close()
+
+
+def peer_reset(t, s):
+    conn, fd, ks = connect(s, 5, 7004)
+    ks.sendall(b"before the reset")
+    check(fd.recv(100) == b"before the reset", "bytes before the reset arrive")
+    ks.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ks.close()  # RST
+    check(fd.recv(100) == b"", "the data socket ends after the peer's RST")
+    s.poll()  # only what has arrived: the Reset was written before the daemon's end closed
+    ev = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "reset", 0.001)
+    check(ev is not None and ev.code == ECONNRESET,
+          "the session's Reset (ECONNRESET) was there when the data socket ended")
+    fd.close()
+
+
+def client_closes(t, s):
+    before = t.counters().get("SynackRpcFdResets", 0)
+    conn, fd, ks = connect(s, 6, 7005)
+    ks.sendall(os.urandom(100 << 10))
+    deadline = time.monotonic() + 5
+    while fionread(fd) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check(fionread(fd) > 0, "bytes wait unread in the data socket")
+    fd.close()
+    try:
+        ks.settimeout(5)
+        while ks.recv(65536):
+            pass
+        fail("the kernel got a FIN, not a RST, for a close with bytes unread")
+    except ConnectionResetError:
+        check(True, "closed with bytes unread: the kernel gets a RST (RFC 2525 §2.17)")
+    check(t.counters().get("SynackRpcFdResets", 0) == before + 1, "counted as SynackRpcFdResets")
+    ks.close()
+    conn, fd, ks = connect(s, 7, 7006)
+    fd.close()
+    check(ks.recv(10) == b"", "closed with nothing unread: the kernel reads a FIN")
+    ks.close()
+
+
+def client_exits(t):
+    """A client writes and exits without Close: the bytes it wrote still arrive, then FIN."""
+    s = FdSession(t.rpc)
+    conn, fd, ks = connect(s, 1, 7007)
+    data = os.urandom(100 << 10)
+    fd.sendall(data)
+    s.close()  # the session first, as an exiting process may close them in any order
+    fd.close()
+    got = []
+    reader(ks, got)
+    check(got[0] == (hashlib.sha256(data).hexdigest(), len(data)),
+          "a client that wrote and hung up: its bytes arrive, then a FIN")
+    ks.close()
+
+
+def main():
+    t = Ctl("rpc-fd-path", extra="tcp:\n  msl: 100ms\n")
+    negotiation(t)
+    s = FdSession(t.rpc)
+    bulk_both_ways(t, s)
+    accepted(t, s)
+    flow_control(t, s)
+    peer_reset(t, s)
+    client_closes(t, s)
+    client_exits(t)
+    check(t.d.alive(), "synackd is alive")
+    s.close()
+
+
+if __name__ == "__main__":
+    main()
