@@ -229,6 +229,51 @@ static void test_tail_loss_probe(void **state)
 	h_free(h);
 }
 
+/*
+ * The ACKs of a recovery are lost (the impaired path drops ACKs too, and an
+ * application-limited sender has nothing more to send): ten segments out,
+ * the first lost, the SACKs of the other nine start a fast retransmit; the
+ * ACK of that retransmission never comes. A loss probe 2 x SRTT after it
+ * resends the highest unSACKed segment (the retransmission again) and draws
+ * the ACK: all done within 5 round trips of the first send. Before: no probe
+ * in recovery, the retransmission timer (200 ms = 20 round trips) repaired it.
+ */
+static void test_recovery_ack_lost(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[10 * 1460];
+	tcp_seq una;
+	struct sent st;
+
+	establish(h, true);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	st = collect(h, 1460);
+	assert_int_equal(st.frames, 10);
+	for (uint32_t n = 2; n <= 10; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect_nothing(h);
+	/* its ACK is lost: the probe comes 2 x SRTT later, not the timeout */
+	assert_true(stack_poll_at(h->s) <= 4 * RTT + US(100));
+	h_poll(h, 4 * RTT + US(100));
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect_nothing(h);
+	{
+		uint32_t blk[2][2] = { { una, una + 1460 }, { 0, 0 } };
+
+		peer_ack(h, 5 * RTT, una + 10 * 1460, blk);
+	}
+	assert_int_equal(h_conn(h, h->sock)->snd_una, una + 10 * 1460);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPSackRecovery), 1);
+	h_free(h);
+}
+
 static void tweak_sack_notlp_norack(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -515,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_tso_frame_lost),
 		cmocka_unit_test(test_tail_loss_probe),
 		cmocka_unit_test(test_tlp_rack_off),
+		cmocka_unit_test(test_recovery_ack_lost),
 		cmocka_unit_test(test_two_in_flight),
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
