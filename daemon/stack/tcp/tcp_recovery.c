@@ -23,7 +23,8 @@
  *   when the ACKs of the recovery's last segments are lost (a path that
  *   drops ACKs too) and nothing new is left to send, no ACK would come back
  *   before the timeout, which on a short path costs hundreds of round trips;
- *   the probe draws one (the recovery's reduction stands, none is added);
+ *   the probe, the last segment again (answered at once, unlike new data),
+ *   draws one (the recovery's reduction stands, none is added);
  * - after a timeout (RFC 6675 §5.1): every unSACKed byte is lost and is
  *   retransmitted under the loss window, SACKed bytes are not resent; a
  *   SACKed range at SND.UNA means the receiver reneged (RFC 2018 §8): its
@@ -756,7 +757,8 @@ static void tcp_rec_arm_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 	tcp_timer_set(s, c, TCP_TIMER_TLP, now + pto);
 }
 
-/* RFC 8985 §7.3: send one probe, new data if there is some, else the last segment again. */
+/* RFC 8985 §7.3: send one probe, new data if there is some (outside a recovery), else the last
+ * segment again. */
 void tcp_rec_timer_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	struct tcp_rec *r = &c->rec;
@@ -770,7 +772,12 @@ void tcp_rec_timer_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 	r->tlp_out = true;
 	r->tlp_dsacked = false;
 	r->tlp_in_recovery = r->state == TCP_REC_RECOVERY;
-	if (tcp_rec_new_data_ready(c) && tcp_output_probe_new(s, now, c) > 0) {
+	/* in a recovery the last segment again, even with new data ready: its
+	 * receiver must answer a segment it has or one above a hole at once
+	 * (RFC 9293 §3.10.7.4, RFC 5681 §4.2), while the ACK of a new in-order
+	 * segment (what it is when only ACKs were lost) may be delayed */
+	if (!r->tlp_in_recovery && tcp_rec_new_data_ready(c) &&
+	    tcp_output_probe_new(s, now, c) > 0) {
 		r->tlp_retrans = false;
 		r->tlp_start = before;
 	} else {

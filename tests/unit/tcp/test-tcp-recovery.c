@@ -11,6 +11,9 @@
  * - with three segments in flight, the first lost, the two SACKs that come
  *   back are enough: RACK's timer resends it a quarter round trip later
  *   (RFC 8985 §6), no timeout;
+ * - the ACKs of a fast recovery's last segments lost: a probe 2 x SRTT
+ *   later, the highest segment sent again (never new data, whose ACK the
+ *   receiver may delay), not the timeout;
  * - without SACK, the first two duplicate ACKs each send a new segment
  *   (RFC 3042 limited transmit), so a short window still gets its third;
  * - a fast retransmit that D-SACKs show was not needed gives cwnd and
@@ -271,6 +274,51 @@ static void test_recovery_ack_lost(void **state)
 	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
 	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
 	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPSackRecovery), 1);
+	h_free(h);
+}
+
+/*
+ * The same with more data queued than the recovery lets out: the probe is
+ * still the highest segment sent, again, not a new one. A receiver must
+ * answer a segment it already has, or one above a hole, at once (RFC 9293
+ * §3.10.7.4, RFC 5681 §4.2), but may delay the ACK of a new in-order one
+ * (Linux: 40 ms, four times the probe's own wait on a short path), and
+ * after lost ACKs the new segment is in order.
+ */
+static void test_recovery_ack_lost_probe_old(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[40 * 1460];
+	struct tcp_conn *c;
+	struct tcp_seg g;
+	tcp_seq una, max;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	max = c->snd_max;
+	for (uint32_t n = 2; una + n * 1460 <= max; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_drain(h);
+	assert_true(tcp_conn_unsent(c) > 0);
+	max = c->snd_max;
+	/* every ACK after these is lost: the probe, 2 x SRTT later, is old data */
+	assert_true(stack_poll_at(h->s) <= 4 * RTT + US(500));
+	h_poll(h, 4 * RTT + US(500));
+	assert_true(h_pop(h, &g));
+	print_message("probe seq %u len %u, SND.MAX %u\n", g.seq - una, g.len, max - una);
+	assert_true(g.len > 0);
+	assert_true(seq_lt(g.seq, max));
+	assert_true(seq_le(g.seq + g.len, max));
+	h_expect_nothing(h);
+	assert_int_equal(c->snd_max, max);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
 	h_free(h);
 }
 
@@ -561,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_tail_loss_probe),
 		cmocka_unit_test(test_tlp_rack_off),
 		cmocka_unit_test(test_recovery_ack_lost),
+		cmocka_unit_test(test_recovery_ack_lost_probe_old),
 		cmocka_unit_test(test_two_in_flight),
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
