@@ -322,6 +322,52 @@ static void test_recovery_ack_lost_probe_old(void **state)
 	h_free(h);
 }
 
+/*
+ * No loss at all, only the ACKs after a cumulative one: cwnd full, more data
+ * queued. The probe, 2 x SRTT after the last ACK, is the highest segment sent
+ * again, not a new one: the receiver has everything, so a new segment is in
+ * order and its ACK may be delayed (Linux: 40 ms, four probe waits on a short
+ * path), while a duplicate is answered at once (RFC 9293 §3.10.7.4).
+ */
+static void test_open_ack_lost_probe_old(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[40 * 1460];
+	struct tcp_conn *c;
+	struct tcp_seg g;
+	tcp_seq una, max;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	peer_ack(h, 2 * RTT, una + 2 * 1460, NULL);
+	h_drain(h);
+	assert_true(tcp_conn_unsent(c) > 0);
+	max = c->snd_max;
+	assert_true(stack_poll_at(h->s) <= 4 * RTT + US(500));
+	h_poll(h, 4 * RTT + US(500));
+	assert_true(h_pop(h, &g));
+	print_message("probe seq %u len %u, SND.MAX %u\n", g.seq - una, g.len, max - una);
+	assert_true(g.len > 0);
+	assert_true(seq_lt(g.seq, max));
+	h_expect_nothing(h);
+	assert_int_equal(c->snd_max, max);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
+	/* its D-SACK: the probe was a duplicate, no reduction, nothing resent */
+	{
+		uint32_t blk[2][2] = { { g.seq, g.seq + g.len }, { 0, 0 } };
+		uint32_t cwnd = c->cc.cwnd;
+
+		peer_ack(h, 5 * RTT, max, blk);
+		assert_true(c->cc.cwnd >= cwnd);
+	}
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbeRecovery), 0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
+	h_free(h);
+}
+
 static void tweak_sack_notlp_norack(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -505,7 +551,7 @@ static void test_spurious_rto_undo(void **state)
 	struct tcp_conn *c;
 	struct tcp_seg sa, g;
 	uint32_t cwnd0, ssthresh0, tsval_orig;
-	tcp_seq una;
+	tcp_seq una, max;
 
 	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
 	h_send(h, 0,
@@ -527,6 +573,7 @@ static void test_spurious_rto_undo(void **state)
 	assert_true(h_pop(h, &g));
 	tsval_orig = g.opt.tsval;
 	h_drain(h);
+	max = c->snd_max; /* what the originals cover (the rest waits for cwnd) */
 	cwnd0 = c->cc.cwnd;
 	ssthresh0 = c->cc.ssthresh;
 	/* no ACK: the loss probe (2 x SRTT), then the timeout resends the first segment */
@@ -540,8 +587,8 @@ static void test_spurious_rto_undo(void **state)
 	assert_true(c->cc.cwnd < cwnd0);
 	/* the late ACK of the originals: TSecr is the originals' TSval */
 	h_send(h, 3 * RTT + MS(205),
-	       SEG(.seq = RNXT, .ack = una + 10 * 1460, .wnd = 65535, .opt.has_ts = true,
-		   .opt.tsval = 330, .opt.tsecr = tsval_orig),
+	       SEG(.seq = RNXT, .ack = max, .wnd = 65535, .opt.has_ts = true, .opt.tsval = 330,
+		   .opt.tsecr = tsval_orig),
 	       NULL);
 	print_message("cwnd %u -> %u, ssthresh %u -> %u\n", cwnd0, c->cc.cwnd, ssthresh0,
 		      c->cc.ssthresh);
@@ -610,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_tlp_rack_off),
 		cmocka_unit_test(test_recovery_ack_lost),
 		cmocka_unit_test(test_recovery_ack_lost_probe_old),
+		cmocka_unit_test(test_open_ack_lost_probe_old),
 		cmocka_unit_test(test_two_in_flight),
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
