@@ -493,6 +493,11 @@ static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn 
 		}
 		if (len < maxpl && !tcp_output_small_ok(c, len, unsent))
 			break;
+		/* a TSO frame cut by cwnd or the window ends on a segment boundary
+		 * (cwnd is in bytes): its tail would be a runt segment on the wire,
+		 * which sender SWS avoidance (RFC 9293 §3.8.6.2.1) keeps back */
+		if (len > maxpl && len < unsent)
+			len -= len % maxpl;
 		if (len == unsent) {
 			flags |= TCP_FLAG_PSH;
 			if (c->fin_queued && seq_lt(c->snd_nxt + len, wnd_end)) {

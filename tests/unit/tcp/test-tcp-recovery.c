@@ -185,6 +185,40 @@ static void test_tso_frame_lost(void **state)
 	tso_frame_lost(STACK_CC_CUBIC);
 }
 
+/*
+ * cwnd is kept in bytes (PRR, CUBIC) and is rarely a whole number of
+ * segments. A TSO frame cut by cwnd must still end on a segment boundary
+ * when more data waits: a frame of 5 segments and 700 bytes becomes 5 full
+ * wire segments and one of 700 bytes, a runt that costs a frame (and, on a
+ * lossy path, a loss) for half a segment's payload and breaks sender-side
+ * SWS avoidance (RFC 9293 §3.8.6.2.1). Before: 5 x 1460 + 700 in one frame.
+ */
+static void test_tso_frame_whole_segments(void **state)
+{
+	struct harness *h;
+	static uint8_t data[20 * 1460];
+	struct tcp_conn *c;
+	struct tcp_seg g;
+
+	tso_cc = STACK_CC_CUBIC;
+	h = h_new(tweak_tso);
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	c->cc.cwnd = 5 * 1460 + 700;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	assert_true(h_pop(h, &g));
+	print_message("frame of %u bytes\n", g.len);
+	assert_int_equal(g.len, 5 * 1460);
+	h_expect_nothing(h);
+	/* the end of the data is not held back: the last frame may end short */
+	c->cc.cwnd = 100 * 1460;
+	peer_ack(h, 2 * RTT, g.seq + g.len, NULL);
+	assert_true(h_pop(h, &g));
+	assert_int_equal(g.len, 15 * 1460);
+	h_expect_nothing(h);
+	h_free(h);
+}
+
 static void tweak_sack(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -653,6 +687,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tso_frame_lost),
+		cmocka_unit_test(test_tso_frame_whole_segments),
 		cmocka_unit_test(test_tail_loss_probe),
 		cmocka_unit_test(test_tlp_rack_off),
 		cmocka_unit_test(test_recovery_ack_lost),
