@@ -402,6 +402,47 @@ static void test_open_ack_lost_probe_old(void **state)
 	h_free(h);
 }
 
+/*
+ * Five segments out, the second lost, and the SACKs of the three after it
+ * lost as well (the impaired path drops ACKs too): the probe, the fifth
+ * again, draws an ACK with its D-SACK and the SACK of the third to the
+ * fifth. That ACK alone shows the second lost (RACK: sent before segments
+ * now delivered, longer ago than their round trip): it goes within a round
+ * trip of that ACK, not at the retransmission timeout.
+ */
+static void test_probe_sack_shows_hole(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[5 * 1460];
+	struct tcp_seg g;
+	tcp_seq una;
+
+	establish(h, true);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	peer_ack(h, 2 * RTT, una + 1460, NULL);
+	/* the SACKs of segments 3-5 are lost; the probe 2 x SRTT later */
+	h_poll(h, 4 * RTT);
+	assert_true(h_pop(h, &g));
+	assert_int_equal(g.seq, una + 4 * 1460);
+	h_expect_nothing(h);
+	{
+		uint32_t blk[3][2] = { { una + 4 * 1460, una + 5 * 1460 },
+				       { una + 2 * 1460, una + 5 * 1460 },
+				       { 0, 0 } };
+
+		peer_ack(h, 5 * RTT, una + 1460, blk);
+	}
+	h_poll(h, 6 * RTT);
+	assert_true(h_pop(h, &g));
+	print_message("resent seq %u at or before %llu us\n", g.seq - una,
+		      (unsigned long long)(6 * RTT));
+	assert_int_equal(g.seq, una + 1460);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
+	h_free(h);
+}
+
 static void tweak_sack_notlp_norack(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -693,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_recovery_ack_lost),
 		cmocka_unit_test(test_recovery_ack_lost_probe_old),
 		cmocka_unit_test(test_open_ack_lost_probe_old),
+		cmocka_unit_test(test_probe_sack_shows_hole),
 		cmocka_unit_test(test_two_in_flight),
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
