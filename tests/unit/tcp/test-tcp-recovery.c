@@ -6,6 +6,8 @@
  * - a lost 29-segment TSO frame is resent whole (several segments a frame)
  *   within the round trip in which its loss shows, so it is repaired two round
  *   trips after it was first sent (RFC 6675 NextSeg, PRR), not 29;
+ * - a TSO frame cut by a cwnd of bytes ends on a segment boundary (no runt
+ *   wire segment) unless it carries the end of the data;
  * - a lost tail is repaired through a loss probe 2 x SRTT after the last ACK
  *   (RFC 8985 §7), not after the retransmission timeout;
  * - with three segments in flight, the first lost, the two SACKs that come
@@ -13,7 +15,8 @@
  *   (RFC 8985 §6), no timeout;
  * - the ACKs of a fast recovery's last segments lost: a probe 2 x SRTT
  *   later, the highest segment sent again (never new data, whose ACK the
- *   receiver may delay), not the timeout;
+ *   receiver may delay), not the timeout; likewise outside a recovery, and
+ *   the probe's SACK alone shows a hole below it;
  * - without SACK, the first two duplicate ACKs each send a new segment
  *   (RFC 3042 limited transmit), so a short window still gets its third;
  * - a fast retransmit that D-SACKs show was not needed gives cwnd and
