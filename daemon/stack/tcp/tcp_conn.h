@@ -322,8 +322,6 @@ void tcp_output_window_update(struct stack *s, stack_time_us now, struct tcp_con
 uint32_t tcp_output_tsval(const struct tcp_conn *c, stack_time_us now);
 /* The most payload one frame may carry: one segment of maxpl, or a TSO frame. */
 uint32_t tcp_output_burst_max(const struct stack *s, uint32_t maxpl);
-/* A tail loss probe with new data: one segment at SND.NXT, cwnd aside; bytes sent. */
-uint32_t tcp_output_probe_new(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* A segment that belongs to no connection (a cookie SYN,ACK); c only names it in the trace. */
 int tcp_output_stateless(struct stack *s, stack_time_us now, const struct tcp_conn *c,
 			 uint32_t laddr, uint32_t raddr, const struct tcp_seg *seg);

@@ -493,6 +493,11 @@ static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn 
 		}
 		if (len < maxpl && !tcp_output_small_ok(c, len, unsent))
 			break;
+		/* a TSO frame cut by cwnd or the window ends on a segment boundary
+		 * (cwnd is in bytes): its tail would be a runt segment on the wire,
+		 * which sender SWS avoidance (RFC 9293 §3.8.6.2.1) keeps back */
+		if (len > maxpl && len < unsent)
+			len -= len % maxpl;
 		if (len == unsent) {
 			flags |= TCP_FLAG_PSH;
 			if (c->fin_queued && seq_lt(c->snd_nxt + len, wnd_end)) {
@@ -505,22 +510,6 @@ static bool tcp_output_data(struct stack *s, stack_time_us now, struct tcp_conn 
 		sent = true;
 	}
 	return sent;
-}
-
-uint32_t tcp_output_probe_new(struct stack *s, stack_time_us now, struct tcp_conn *c)
-{
-	uint32_t unsent = tcp_conn_unsent(c);
-	uint32_t len = stack_min(stack_min(unsent, tcp_conn_snd_usable(c, c->snd_nxt)),
-				 tcp_output_seg_payload(c));
-	uint8_t flags = TCP_FLAG_ACK;
-
-	if (len == 0 || seq_lt(c->snd_nxt, c->snd_max))
-		return 0;
-	if (len == unsent)
-		flags |= TCP_FLAG_PSH;
-	tcp_output_segment(s, now, c, c->snd_nxt, len, flags);
-	tcp_output_sent(s, now, c, len, false);
-	return len;
 }
 
 /* RFC 9293 §3.8.6.1: data waits behind a closed window with nothing in flight. */

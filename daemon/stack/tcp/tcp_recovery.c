@@ -16,9 +16,14 @@
  * - limited transmit (RFC 3042): the send loop compares cwnd with pipe, so
  *   each SACKed segment lets a new one out before recovery starts;
  * - Tail Loss Probe (RFC 8985 §7): 2 x SRTT after the last send or ACK
- *   (+ 200 ms for a single segment in flight, 10 ms at least), one new
- *   segment, or the last one again, so that a lost tail draws SACKs instead
- *   of waiting for the retransmission timeout;
+ *   (+ 200 ms for a single segment in flight, 10 ms at least), the last
+ *   segment again (never new data: see tcp_rec_timer_tlp), so that a lost
+ *   tail draws SACKs instead of waiting for the retransmission timeout; also during a fast recovery
+ *   (2 x SRTT after its last send or delivery), where RFC 8985 arms none:
+ *   when the ACKs of the recovery's last segments are lost (a path that
+ *   drops ACKs too) and nothing new is left to send, no ACK would come back
+ *   before the timeout, which on a short path costs hundreds of round trips;
+ *   the probe draws one (the recovery's reduction stands, none is added);
  * - after a timeout (RFC 6675 §5.1): every unSACKed byte is lost and is
  *   retransmitted under the loss window, SACKed bytes are not resent; a
  *   SACKed range at SND.UNA means the receiver reneged (RFC 2018 §8): its
@@ -145,7 +150,7 @@ void tcp_rec_sent(struct stack *s, struct tcp_conn *c, uint64_t now, tcp_seq sta
 	tcp_sb_sent(r->sb, start, end, tcp_rec_now32(now), retrans);
 	if (r->state == TCP_REC_RECOVERY)
 		r->prr_out += end - start;
-	if (!retrans)
+	if (!retrans || r->state == TCP_REC_RECOVERY)
 		tcp_rec_arm_tlp(s, now, c);
 }
 
@@ -535,7 +540,8 @@ static void tcp_rec_tlp_ack(struct stack *s, struct tcp_conn *c, const struct tc
 	if (!r->tlp_out || seq_lt(c->snd_una, r->tlp_end))
 		return;
 	r->tlp_out = false;
-	if (!r->tlp_retrans || r->tlp_dsacked)
+	/* a probe of a recovery: that recovery made the reduction */
+	if (!r->tlp_retrans || r->tlp_dsacked || r->tlp_in_recovery)
 		return;
 	/* the probe repaired a loss: the reduction a fast recovery would have made */
 	STACK_INC(s, TcpExtTCPLossProbeRecovery);
@@ -577,7 +583,8 @@ void tcp_rec_ack_end(struct stack *s, struct tcp_conn *c, uint64_t now, const st
 		tcp_rec_enter(s, now, c, ra->prior_pipe);
 	if (r->state == TCP_REC_RECOVERY)
 		tcp_rec_prr(c, (uint32_t)delivered);
-	if (acked)
+	/* in a recovery, SACKs show progress as much as the cumulative ACK does */
+	if (acked || (r->state == TCP_REC_RECOVERY && delivered > 0))
 		tcp_rec_arm_tlp(s, now, c);
 	if (c->snd_una == c->snd_max) {
 		tcp_timer_clear(s, c, TCP_TIMER_RACK);
@@ -732,7 +739,7 @@ static void tcp_rec_arm_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 	struct tcp_rec *r = &c->rec;
 	uint64_t pto;
 
-	if (!s->cfg.tun.tlp || r->state != TCP_REC_OPEN || r->tlp_out || c->snd_una == c->snd_max ||
+	if (!s->cfg.tun.tlp || r->state == TCP_REC_LOSS || r->tlp_out || c->snd_una == c->snd_max ||
 	    !c->rtt.has_sample) {
 		tcp_timer_clear(s, c, TCP_TIMER_TLP);
 		return;
@@ -749,42 +756,41 @@ static void tcp_rec_arm_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 	tcp_timer_set(s, c, TCP_TIMER_TLP, now + pto);
 }
 
-/* RFC 8985 §7.3: send one probe, new data if there is some, else the last segment again. */
+/*
+ * RFC 8985 §7.3: send one probe, the last segment sent again, even with new
+ * data ready (where the RFC would send new data): a receiver must answer a
+ * segment it has, or one above a hole, at once (RFC 9293 §3.10.7.4, RFC 5681
+ * §4.2), while it may delay the ACK of a new in-order segment, which is what
+ * a new one is when only ACKs were lost (Linux: 40 ms, four probe waits on a
+ * short path). A tail really lost is found as well: the probe's SACK shows it.
+ */
 void tcp_rec_timer_tlp(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	struct tcp_rec *r = &c->rec;
-	tcp_seq before = c->snd_max, seq;
-	uint32_t len;
+	const struct tcp_sb *sb = r->sb;
+	uint32_t i, len;
+	tcp_seq seq;
 
-	if (!tcp_rec_sack_mode(c) || r->state != TCP_REC_OPEN || r->tlp_out ||
+	if (!tcp_rec_sack_mode(c) || r->state == TCP_REC_LOSS || r->tlp_out ||
 	    c->snd_una == c->snd_max || s->link_blocked)
 		return;
 	tcp_rec_sync(s, c, now);
+	/* the highest range not SACKed, its last segment's worth */
+	for (i = sb->n; i > 0 && (sb->e[i - 1].flags & TCP_SB_SACKED); i--)
+		;
+	if (i == 0)
+		return;
+	len = stack_min(sb->e[i - 1].end - sb->e[i - 1].start,
+			tcp_output_seg_payload(c) + (c->fin_sent ? 1u : 0u));
+	seq = sb->e[i - 1].end - len;
 	r->tlp_out = true;
 	r->tlp_dsacked = false;
-	if (tcp_rec_new_data_ready(c) && tcp_output_probe_new(s, now, c) > 0) {
-		r->tlp_retrans = false;
-		r->tlp_start = before;
-	} else {
-		/* the highest range not SACKed, its last segment's worth */
-		const struct tcp_sb *sb = r->sb;
-		uint32_t i = sb->n;
-
-		while (i > 0 && (sb->e[i - 1].flags & TCP_SB_SACKED))
-			i--;
-		if (i == 0) {
-			r->tlp_out = false;
-			return;
-		}
-		len = stack_min(sb->e[i - 1].end - sb->e[i - 1].start,
-				tcp_output_seg_payload(c) + (c->fin_sent ? 1u : 0u));
-		seq = sb->e[i - 1].end - len;
-		r->tlp_retrans = true;
-		r->tlp_start = seq;
-		if (!tcp_rec_xmit(s, now, c, seq, len)) {
-			r->tlp_out = false;
-			return;
-		}
+	r->tlp_retrans = true;
+	r->tlp_in_recovery = r->state == TCP_REC_RECOVERY;
+	r->tlp_start = seq;
+	if (!tcp_rec_xmit(s, now, c, seq, len)) {
+		r->tlp_out = false;
+		return;
 	}
 	STACK_INC(s, TcpExtTCPLossProbes);
 	r->tlp_end = c->snd_max;

@@ -39,6 +39,7 @@ struct tcp_rec {
 	tcp_seq fack, dsack_round;
 	/* TLP (RFC 8985 §7): one probe outstanding at most */
 	bool tlp_out, tlp_retrans, tlp_dsacked;
+	bool tlp_in_recovery; /* the probe went during a fast recovery */
 	tcp_seq tlp_start, tlp_end;
 	/* undo (RFC 3708 with RFC 2883 D-SACKs): the window before the reduction */
 	bool undo_valid;

@@ -6,11 +6,17 @@
  * - a lost 29-segment TSO frame is resent whole (several segments a frame)
  *   within the round trip in which its loss shows, so it is repaired two round
  *   trips after it was first sent (RFC 6675 NextSeg, PRR), not 29;
+ * - a TSO frame cut by a cwnd of bytes ends on a segment boundary (no runt
+ *   wire segment) unless it carries the end of the data;
  * - a lost tail is repaired through a loss probe 2 x SRTT after the last ACK
  *   (RFC 8985 §7), not after the retransmission timeout;
  * - with three segments in flight, the first lost, the two SACKs that come
  *   back are enough: RACK's timer resends it a quarter round trip later
  *   (RFC 8985 §6), no timeout;
+ * - the ACKs of a fast recovery's last segments lost: a probe 2 x SRTT
+ *   later, the highest segment sent again (never new data, whose ACK the
+ *   receiver may delay), not the timeout; likewise outside a recovery, and
+ *   the probe's SACK alone shows a hole below it;
  * - without SACK, the first two duplicate ACKs each send a new segment
  *   (RFC 3042 limited transmit), so a short window still gets its third;
  * - a fast retransmit that D-SACKs show was not needed gives cwnd and
@@ -182,6 +188,40 @@ static void test_tso_frame_lost(void **state)
 	tso_frame_lost(STACK_CC_CUBIC);
 }
 
+/*
+ * cwnd is kept in bytes (PRR, CUBIC) and is rarely a whole number of
+ * segments. A TSO frame cut by cwnd must still end on a segment boundary
+ * when more data waits: a frame of 5 segments and 700 bytes becomes 5 full
+ * wire segments and one of 700 bytes, a runt that costs a frame (and, on a
+ * lossy path, a loss) for half a segment's payload and breaks sender-side
+ * SWS avoidance (RFC 9293 §3.8.6.2.1). Before: 5 x 1460 + 700 in one frame.
+ */
+static void test_tso_frame_whole_segments(void **state)
+{
+	struct harness *h;
+	static uint8_t data[20 * 1460];
+	struct tcp_conn *c;
+	struct tcp_seg g;
+
+	tso_cc = STACK_CC_CUBIC;
+	h = h_new(tweak_tso);
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	c->cc.cwnd = 5 * 1460 + 700;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	assert_true(h_pop(h, &g));
+	print_message("frame of %u bytes\n", g.len);
+	assert_int_equal(g.len, 5 * 1460);
+	h_expect_nothing(h);
+	/* the end of the data is not held back: the last frame may end short */
+	c->cc.cwnd = 100 * 1460;
+	peer_ack(h, 2 * RTT, g.seq + g.len, NULL);
+	assert_true(h_pop(h, &g));
+	assert_int_equal(g.len, 15 * 1460);
+	h_expect_nothing(h);
+	h_free(h);
+}
+
 static void tweak_sack(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -226,6 +266,183 @@ static void test_tail_loss_probe(void **state)
 	assert_int_equal(h_conn(h, h->sock)->snd_una, una + 10 * 1460);
 	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
 	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
+	h_free(h);
+}
+
+/*
+ * The ACKs of a recovery are lost (the impaired path drops ACKs too, and an
+ * application-limited sender has nothing more to send): ten segments out,
+ * the first lost, the SACKs of the other nine start a fast retransmit; the
+ * ACK of that retransmission never comes. A loss probe 2 x SRTT after it
+ * resends the highest unSACKed segment (the retransmission again) and draws
+ * the ACK: all done within 5 round trips of the first send. Before: no probe
+ * in recovery, the retransmission timer (200 ms = 20 round trips) repaired it.
+ */
+static void test_recovery_ack_lost(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[10 * 1460];
+	tcp_seq una;
+	struct sent st;
+
+	establish(h, true);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	st = collect(h, 1460);
+	assert_int_equal(st.frames, 10);
+	for (uint32_t n = 2; n <= 10; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect_nothing(h);
+	/* its ACK is lost: the probe comes 2 x SRTT later, not the timeout */
+	assert_true(stack_poll_at(h->s) <= 4 * RTT + US(100));
+	h_poll(h, 4 * RTT + US(100));
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect_nothing(h);
+	{
+		uint32_t blk[2][2] = { { una, una + 1460 }, { 0, 0 } };
+
+		peer_ack(h, 5 * RTT, una + 10 * 1460, blk);
+	}
+	assert_int_equal(h_conn(h, h->sock)->snd_una, una + 10 * 1460);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPSackRecovery), 1);
+	h_free(h);
+}
+
+/*
+ * The same with more data queued than the recovery lets out: the probe is
+ * still the highest segment sent, again, not a new one. A receiver must
+ * answer a segment it already has, or one above a hole, at once (RFC 9293
+ * §3.10.7.4, RFC 5681 §4.2), but may delay the ACK of a new in-order one
+ * (Linux: 40 ms, four times the probe's own wait on a short path), and
+ * after lost ACKs the new segment is in order.
+ */
+static void test_recovery_ack_lost_probe_old(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[40 * 1460];
+	struct tcp_conn *c;
+	struct tcp_seg g;
+	tcp_seq una, max;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	max = c->snd_max;
+	for (uint32_t n = 2; una + n * 1460 <= max; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_drain(h);
+	assert_true(tcp_conn_unsent(c) > 0);
+	max = c->snd_max;
+	/* every ACK after these is lost: the probe, 2 x SRTT later, is old data */
+	assert_true(stack_poll_at(h->s) <= 4 * RTT + US(500));
+	h_poll(h, 4 * RTT + US(500));
+	assert_true(h_pop(h, &g));
+	print_message("probe seq %u len %u, SND.MAX %u\n", g.seq - una, g.len, max - una);
+	assert_true(g.len > 0);
+	assert_true(seq_lt(g.seq, max));
+	assert_true(seq_le(g.seq + g.len, max));
+	h_expect_nothing(h);
+	assert_int_equal(c->snd_max, max);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
+	h_free(h);
+}
+
+/*
+ * No loss at all, only the ACKs after a cumulative one: cwnd full, more data
+ * queued. The probe, 2 x SRTT after the last ACK, is the highest segment sent
+ * again, not a new one: the receiver has everything, so a new segment is in
+ * order and its ACK may be delayed (Linux: 40 ms, four probe waits on a short
+ * path), while a duplicate is answered at once (RFC 9293 §3.10.7.4).
+ */
+static void test_open_ack_lost_probe_old(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[40 * 1460];
+	struct tcp_conn *c;
+	struct tcp_seg g;
+	tcp_seq una, max;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	peer_ack(h, 2 * RTT, una + 2 * 1460, NULL);
+	h_drain(h);
+	assert_true(tcp_conn_unsent(c) > 0);
+	max = c->snd_max;
+	assert_true(stack_poll_at(h->s) <= 4 * RTT + US(500));
+	h_poll(h, 4 * RTT + US(500));
+	assert_true(h_pop(h, &g));
+	print_message("probe seq %u len %u, SND.MAX %u\n", g.seq - una, g.len, max - una);
+	assert_true(g.len > 0);
+	assert_true(seq_lt(g.seq, max));
+	h_expect_nothing(h);
+	assert_int_equal(c->snd_max, max);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbes), 1);
+	/* its D-SACK: the probe was a duplicate, no reduction, nothing resent */
+	{
+		uint32_t blk[2][2] = { { g.seq, g.seq + g.len }, { 0, 0 } };
+		uint32_t cwnd = c->cc.cwnd;
+
+		peer_ack(h, 5 * RTT, max, blk);
+		assert_true(c->cc.cwnd >= cwnd);
+	}
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbeRecovery), 0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
+	h_free(h);
+}
+
+/*
+ * Five segments out, the second lost, and the SACKs of the three after it
+ * lost as well (the impaired path drops ACKs too): the probe, the fifth
+ * again, draws an ACK with its D-SACK and the SACK of the third to the
+ * fifth. That ACK alone shows the second lost (RACK: sent before segments
+ * now delivered, longer ago than their round trip): it goes within a round
+ * trip of that ACK, not at the retransmission timeout.
+ */
+static void test_probe_sack_shows_hole(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[5 * 1460];
+	struct tcp_seg g;
+	tcp_seq una;
+
+	establish(h, true);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	peer_ack(h, 2 * RTT, una + 1460, NULL);
+	/* the SACKs of segments 3-5 are lost; the probe 2 x SRTT later */
+	h_poll(h, 4 * RTT);
+	assert_true(h_pop(h, &g));
+	assert_int_equal(g.seq, una + 4 * 1460);
+	h_expect_nothing(h);
+	{
+		uint32_t blk[3][2] = { { una + 4 * 1460, una + 5 * 1460 },
+				       { una + 2 * 1460, una + 5 * 1460 },
+				       { 0, 0 } };
+
+		peer_ack(h, 5 * RTT, una + 1460, blk);
+	}
+	h_poll(h, 6 * RTT);
+	assert_true(h_pop(h, &g));
+	print_message("resent seq %u at or before %llu us\n", g.seq - una,
+		      (unsigned long long)(6 * RTT));
+	assert_int_equal(g.seq, una + 1460);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
 	h_free(h);
 }
 
@@ -412,7 +629,7 @@ static void test_spurious_rto_undo(void **state)
 	struct tcp_conn *c;
 	struct tcp_seg sa, g;
 	uint32_t cwnd0, ssthresh0, tsval_orig;
-	tcp_seq una;
+	tcp_seq una, max;
 
 	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
 	h_send(h, 0,
@@ -434,6 +651,7 @@ static void test_spurious_rto_undo(void **state)
 	assert_true(h_pop(h, &g));
 	tsval_orig = g.opt.tsval;
 	h_drain(h);
+	max = c->snd_max; /* what the originals cover (the rest waits for cwnd) */
 	cwnd0 = c->cc.cwnd;
 	ssthresh0 = c->cc.ssthresh;
 	/* no ACK: the loss probe (2 x SRTT), then the timeout resends the first segment */
@@ -447,8 +665,8 @@ static void test_spurious_rto_undo(void **state)
 	assert_true(c->cc.cwnd < cwnd0);
 	/* the late ACK of the originals: TSecr is the originals' TSval */
 	h_send(h, 3 * RTT + MS(205),
-	       SEG(.seq = RNXT, .ack = una + 10 * 1460, .wnd = 65535, .opt.has_ts = true,
-		   .opt.tsval = 330, .opt.tsecr = tsval_orig),
+	       SEG(.seq = RNXT, .ack = max, .wnd = 65535, .opt.has_ts = true, .opt.tsval = 330,
+		   .opt.tsecr = tsval_orig),
 	       NULL);
 	print_message("cwnd %u -> %u, ssthresh %u -> %u\n", cwnd0, c->cc.cwnd, ssthresh0,
 		      c->cc.ssthresh);
@@ -513,8 +731,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tso_frame_lost),
+		cmocka_unit_test(test_tso_frame_whole_segments),
 		cmocka_unit_test(test_tail_loss_probe),
 		cmocka_unit_test(test_tlp_rack_off),
+		cmocka_unit_test(test_recovery_ack_lost),
+		cmocka_unit_test(test_recovery_ack_lost_probe_old),
+		cmocka_unit_test(test_open_ack_lost_probe_old),
+		cmocka_unit_test(test_probe_sack_shows_hole),
 		cmocka_unit_test(test_two_in_flight),
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
