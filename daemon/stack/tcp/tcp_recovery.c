@@ -440,6 +440,25 @@ static void tcp_rec_rack_seen(void *ctx, const struct tcp_sb_ent *e)
 	}
 }
 
+/*
+ * Whether a D-SACK for [left, right) can be for a retransmission: bytes the
+ * scoreboard still holds must have been resent (a copy the network made of
+ * an original says nothing about the retransmissions, RFC 3708 §3.2); bytes
+ * below SND.UNA are no longer there to look at and count, as in Linux.
+ */
+static bool tcp_rec_dsack_resent(const struct tcp_conn *c, tcp_seq left, tcp_seq right)
+{
+	const struct tcp_sb *sb = c->rec.sb;
+
+	if (seq_lt(left, c->snd_una))
+		return true;
+	for (uint32_t i = 0; i < sb->n; i++)
+		if (seq_lt(sb->e[i].start, right) && seq_gt(sb->e[i].end, left) &&
+		    (sb->e[i].flags & TCP_SB_EVER_RETRANS))
+			return true;
+	return false;
+}
+
 /* RFC 2883: a D-SACK for [left, right). True when it reports the episode's last
  * retransmission not yet reported: every one of them was a duplicate. */
 static bool tcp_rec_dsack(struct stack *s, struct tcp_conn *c, tcp_seq left, tcp_seq right)
@@ -450,7 +469,8 @@ static bool tcp_rec_dsack(struct stack *s, struct tcp_conn *c, tcp_seq left, tcp
 	bool all = false;
 
 	STACK_INC(s, TcpExtTCPDSACKRecv);
-	if (r->undo_valid && seq_ge(left, r->undo_marker) && r->undo_retrans > 0) {
+	if (r->undo_valid && seq_ge(left, r->undo_marker) && r->undo_retrans > 0 &&
+	    tcp_rec_dsack_resent(c, left, right)) {
 		r->undo_retrans -= segs;
 		if (r->undo_retrans <= 0) {
 			r->undo_retrans = 0;

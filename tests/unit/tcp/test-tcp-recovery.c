@@ -392,6 +392,50 @@ static void test_dsack_undo(void **state)
 	h_free(h);
 }
 
+/*
+ * Segment 1 is really lost and resent; then the network duplicates segment 4
+ * (sent once, never resent) and the peer reports the copy with a D-SACK
+ * (RFC 2883 §4.2, inside its second block). That D-SACK says nothing about
+ * the retransmission: the reduction stays (RFC 3708 §3.2 counts only
+ * D-SACKs of retransmitted data). Before: any D-SACK above the undo marker
+ * counted, the reduction was undone while the loss was real.
+ */
+static void test_dsack_of_original_no_undo(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[10 * 1460];
+	struct tcp_conn *c;
+	uint32_t cwnd0;
+	tcp_seq una;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	cwnd0 = c->cc.cwnd;
+	for (int n = 2; n <= 4; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_drain(h);
+	assert_true(c->cc.cwnd < cwnd0);
+	/* the network's copy of segment 4, reported inside the SACKed block */
+	{
+		uint32_t blk[3][2] = { { una + 3 * 1460, una + 4 * 1460 },
+				       { una + 1460, una + 4 * 1460 },
+				       { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(100), una, blk);
+	}
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPDSACKRecv), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPDSACKUndo), 0);
+	assert_true(c->cc.cwnd < cwnd0);
+	h_free(h);
+}
+
 static void tweak_sack_ts(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -519,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
 		cmocka_unit_test(test_dsack_undo),
+		cmocka_unit_test(test_dsack_of_original_no_undo),
 		cmocka_unit_test(test_spurious_rto_undo),
 		cmocka_unit_test(test_sack_past_2_31),
 		cmocka_unit_test(test_sack_below_2_32),
