@@ -584,7 +584,9 @@ void tcp_rec_ack_end(struct stack *s, struct tcp_conn *c, uint64_t now, const st
 	else if (tcp_rec_rto_spurious(c, seg, acked))
 		tcp_rec_undo(s, c, STACK_CTR_TcpExtTCPLossUndo);
 	tcp_rec_tlp_ack(s, c, ra);
-	if (r->state != TCP_REC_OPEN && c->cc.recover_valid && seq_ge(c->snd_una, c->cc.recover))
+	/* recover no longer valid: the input path retired it, SND.UNA went past it
+	 * (after a timeout cc.in_recovery is off, so that happens before this) */
+	if (r->state != TCP_REC_OPEN && (!c->cc.recover_valid || seq_ge(c->snd_una, c->cc.recover)))
 		tcp_rec_exit(c);
 	if (r->state != TCP_REC_RECOVERY && acked) {
 		struct tcp_cc_ack cca = ra->cca;
