@@ -26,7 +26,7 @@ int link_impair_init(struct link_impair *li, struct link *l)
 
 	memset(li, 0, sizeof(*li));
 	li->link = l;
-	li->scratch = malloc(IMPAIR_SEG_SCRATCH);
+	li->scratch = malloc(2 * (size_t)IMPAIR_SEG_SCRATCH);
 	if (!li->scratch)
 		return -ENOMEM;
 	r = impair_queue_init(&li->q, IMPAIR_QUEUE_FRAMES_DEF, IMPAIR_QUEUE_BYTES_DEF);
@@ -196,7 +196,8 @@ static int link_impair_cut(struct link_impair *li, enum impair_dir dir, const ui
 		if (meta->gso_type == STACK_GSO_TCPV4)
 			in.gso_size = meta->gso_size;
 	}
-	r = impair_seg_split(frame, len, &in, li->scratch, link_impair_one, &x);
+	r = impair_seg_split(frame, len, &in, li->scratch + (size_t)dir * IMPAIR_SEG_SCRATCH,
+			     link_impair_one, &x);
 	if (r < 0) {
 		li->seg_errors++;
 		log_once(&li->link->logged_hdr, LOG_WARNING,

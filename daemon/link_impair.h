@@ -30,7 +30,10 @@ struct link_impair {
 	uv_timer_t timer;
 	bool timer_on; /* initialised on the loop */
 	bool on[IMPAIR_DIRS];
-	uint8_t *scratch;    /* IMPAIR_SEG_SCRATCH bytes: one wire frame being cut */
+	/* IMPAIR_SEG_SCRATCH bytes per direction: one wire frame being cut. Two,
+	 * because an input frame handed to the core draws output (an ACK) that
+	 * is cut too before the input's duplicate is handed over from its buffer */
+	uint8_t *scratch;
 	uint64_t now;	     /* of the frame being cut */
 	uint64_t seg_errors; /* super-frames that could not be cut (dropped) */
 };

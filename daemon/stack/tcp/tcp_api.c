@@ -644,6 +644,7 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		if (!tcp_cc_ops_of(value))
 			return -EINVAL;
 		tcp_cc_select(&c->cc, tcp_cc_ops_of(value));
+		c->cc_chosen = true;
 		return 0;
 	}
 	return -ENOPROTOOPT;

@@ -205,6 +205,7 @@ struct tcp_conn {
 
 	/* per-connection options */
 	bool nodelay, keepalive;
+	bool cc_chosen; /* OPTION_CONGESTION was set: a listener's children run it too */
 	uint64_t keep_idle, keep_intvl;
 	uint32_t keep_cnt;
 

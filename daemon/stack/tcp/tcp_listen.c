@@ -44,6 +44,12 @@ struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const
 	c->keep_idle = l->keep_idle;
 	c->keep_intvl = l->keep_intvl;
 	c->keep_cnt = l->keep_cnt;
+	/* as in Linux: the listener's choice when it made one (OPTION_CONGESTION),
+	 * else tcp.congestion_control as it is now */
+	if (l->cc_chosen) {
+		c->cc.ops = l->cc.ops;
+		c->cc_chosen = true;
+	}
 	c->tuple.laddr = ip->dst;
 	c->tuple.raddr = ip->src;
 	c->tuple.lport = seg->dport;

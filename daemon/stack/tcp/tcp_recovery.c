@@ -445,6 +445,25 @@ static void tcp_rec_rack_seen(void *ctx, const struct tcp_sb_ent *e)
 	}
 }
 
+/*
+ * Whether a D-SACK for [left, right) can be for a retransmission: bytes the
+ * scoreboard still holds must have been resent (a copy the network made of
+ * an original says nothing about the retransmissions, RFC 3708 §3.2); bytes
+ * below SND.UNA are no longer there to look at and count, as in Linux.
+ */
+static bool tcp_rec_dsack_resent(const struct tcp_conn *c, tcp_seq left, tcp_seq right)
+{
+	const struct tcp_sb *sb = c->rec.sb;
+
+	if (seq_lt(left, c->snd_una))
+		return true;
+	for (uint32_t i = 0; i < sb->n; i++)
+		if (seq_lt(sb->e[i].start, right) && seq_gt(sb->e[i].end, left) &&
+		    (sb->e[i].flags & TCP_SB_EVER_RETRANS))
+			return true;
+	return false;
+}
+
 /* RFC 2883: a D-SACK for [left, right). True when it reports the episode's last
  * retransmission not yet reported: every one of them was a duplicate. */
 static bool tcp_rec_dsack(struct stack *s, struct tcp_conn *c, tcp_seq left, tcp_seq right)
@@ -455,7 +474,8 @@ static bool tcp_rec_dsack(struct stack *s, struct tcp_conn *c, tcp_seq left, tcp
 	bool all = false;
 
 	STACK_INC(s, TcpExtTCPDSACKRecv);
-	if (r->undo_valid && seq_ge(left, r->undo_marker) && r->undo_retrans > 0) {
+	if (r->undo_valid && seq_ge(left, r->undo_marker) && r->undo_retrans > 0 &&
+	    tcp_rec_dsack_resent(c, left, right)) {
 		r->undo_retrans -= segs;
 		if (r->undo_retrans <= 0) {
 			r->undo_retrans = 0;
@@ -570,7 +590,9 @@ void tcp_rec_ack_end(struct stack *s, struct tcp_conn *c, uint64_t now, const st
 	else if (tcp_rec_rto_spurious(c, seg, acked))
 		tcp_rec_undo(s, c, STACK_CTR_TcpExtTCPLossUndo);
 	tcp_rec_tlp_ack(s, c, ra);
-	if (r->state != TCP_REC_OPEN && c->cc.recover_valid && seq_ge(c->snd_una, c->cc.recover))
+	/* recover no longer valid: the input path retired it, SND.UNA went past it
+	 * (after a timeout cc.in_recovery is off, so that happens before this) */
+	if (r->state != TCP_REC_OPEN && (!c->cc.recover_valid || seq_ge(c->snd_una, c->cc.recover)))
 		tcp_rec_exit(c);
 	if (r->state != TCP_REC_RECOVERY && acked) {
 		struct tcp_cc_ack cca = ra->cca;

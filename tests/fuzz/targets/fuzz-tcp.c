@@ -17,6 +17,9 @@
  *                peer's answer to the last SYN,ACK the stack sent (deltas
  *                relative to that SYN,ACK, its TSval echoed), which reaches
  *                SYN cookies (the SYN queue holds 2) and half-open children;
+ *                bit 5 of op: 8 more bytes, up to 4 SACK blocks (start and
+ *                length bytes each, in units of 64 and 32 bytes from SND.UNA;
+ *                length 0 makes a reversed block), for the scoreboard;
  *   op % 4 == 2  raw L4 bytes: length (1), then that many bytes as the TCP
  *                header and payload (checksum fixed unless op bit 3);
  *   op % 4 == 3  a socket call chosen by the next byte (send, recv, shutdown,
@@ -164,6 +167,17 @@ static void ft_check(struct ft *f)
 			__builtin_trap();
 		if (c->rcv.len > c->rcv.cap || c->snd.cap > c->mem_snd || c->rcv.cap > c->mem_rcv)
 			__builtin_trap();
+		/* the scoreboard: bounded, ordered ranges without gaps, none empty */
+		if (c->rec.sb) {
+			const struct tcp_sb *sb = c->rec.sb;
+
+			if (sb->n > TCP_SB_MAX)
+				__builtin_trap();
+			for (uint32_t k = 0; k < sb->n; k++)
+				if (!seq_lt(sb->e[k].start, sb->e[k].end) ||
+				    (k + 1 < sb->n && sb->e[k].end != sb->e[k + 1].start))
+					__builtin_trap();
+		}
 		/* the window we advertised never promises more than the memory charged for
 		 * it, in every state that can keep data (not a half-open passive child: the
 		 * ACK that completes it reserves its window before any data, tcp_mem.c) */
@@ -272,6 +286,22 @@ static void ft_segment(struct ft *f, uint8_t op, const uint8_t **p, size_t *n)
 		seg.opt.nsack = 1;
 		seg.opt.sack[0].left = seg.ack;
 		seg.opt.sack[0].right = seg.ack + 100;
+	}
+	if (op & 32) {
+		uint8_t blk[8];
+
+		ft_take(p, n, blk, sizeof(blk));
+		seg.opt.nsack = 0;
+		for (int i = 0; i < 4; i++) {
+			tcp_seq left = (c ? c->snd_una : 0) + (uint32_t)blk[2 * i] * 64;
+
+			if (!blk[2 * i] && !blk[2 * i + 1])
+				continue;
+			seg.opt.sack[seg.opt.nsack].left = left;
+			seg.opt.sack[seg.opt.nsack].right =
+				blk[2 * i + 1] ? left + (uint32_t)blk[2 * i + 1] * 32 : left - 32;
+			seg.opt.nsack++;
+		}
 	}
 	if (op & 4)
 		seg.sport = (uint16_t)(40001 + (b[12] & 3));

@@ -31,6 +31,10 @@ static size_t input_len[64];
 static bool input_plain[64];
 static uint32_t input_seq[64];
 static bool input_csum_ok[64];
+/* when set, the stub core answers each input frame at once with reply_frame, as
+ * the real core sends an ACK from inside stack_input() */
+static struct link *reply_link;
+static uint8_t reply_frame[54 + 10];
 
 void stack_link_set_blocked(struct stack *s, bool blocked)
 {
@@ -61,6 +65,8 @@ void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_
 		input_csum_ok[inputs] = len >= 54 && tcp_csum_ok(frame, len);
 	}
 	inputs++;
+	if (reply_link)
+		link_emit(reply_link, reply_frame, sizeof(reply_frame), NULL);
 }
 
 static void kick(void *ctx)
@@ -297,6 +303,63 @@ static void test_impair_duplicates_now(void **state)
 	close(sv[1]);
 }
 
+/*
+ * Both directions on, every frame duplicated at once. The core answers the
+ * first copy of an input frame from inside stack_input() (an ACK), and that
+ * answer is cut through the stage too: the second copy the core gets must
+ * still be the frame that came in. Before: both directions shared one scratch
+ * buffer, the answer overwrote it, and the core got its own frame back as the
+ * "duplicate".
+ */
+static void test_impair_dup_in_while_answering(void **state)
+{
+	static uint8_t buf[VNET_HDR_LEN + 54 + 100];
+	const struct stack_frame_meta partial = { .csum_partial = true,
+						  .csum_start = 34,
+						  .csum_offset = 16 };
+	struct config_impair imp = { .duplicate_ppm = 1000000,
+				     .seed = 1,
+				     .direction = CONFIG_IMPAIR_BOTH };
+	struct tap tap = { .vnet_hdr = true, .name = "test0" };
+	uv_loop_t loop;
+	struct link l;
+	size_t len;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	tap.fd = sv[0];
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(link_init(&l, &tap), 0);
+	l.kick = kick;
+	assert_int_equal(link_start(&l, &loop, (struct stack *)&l), 0);
+	link_impair_apply(&l.imp, &imp);
+	tso_frame(reply_frame, 9999, 10);
+	reply_link = &l;
+
+	vnet_hdr_build(&partial, buf);
+	len = tso_frame(buf + VNET_HDR_LEN, 5000, 100);
+	inputs = 0;
+	assert_int_equal(send(sv[1], buf, VNET_HDR_LEN + len, 0), (ssize_t)(VNET_HDR_LEN + len));
+	for (int round = 0; round < 200 && inputs < 2; round++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	reply_link = NULL;
+	assert_int_equal(inputs, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(input_len[i], len);
+		assert_int_equal(input_seq[i], 5000);
+		assert_true(input_csum_ok[i]);
+	}
+	assert_int_equal(l.imp.engine.ctr[IMPAIR_IN].duplicated, 1);
+	assert_int_equal(l.imp.engine.ctr[IMPAIR_OUT].duplicated, 2);
+
+	link_stop(&l);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	link_free(&l);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_no_offload_refuses_requests),
 		cmocka_unit_test(test_impair_cuts_super_frames),
 		cmocka_unit_test(test_impair_duplicates_now),
+		cmocka_unit_test(test_impair_dup_in_while_answering),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

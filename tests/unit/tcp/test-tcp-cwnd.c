@@ -288,6 +288,41 @@ static void test_hystart_through_engine(void **state)
 	h_free(h);
 }
 
+/*
+ * The congestion control chosen on a listener (OPTION_CONGESTION) is what
+ * its connections run, as nodelay, keepalive and the buffers are: a server
+ * that asks for newreno must not get the default. Before: the listener
+ * reported newreno, its children ran cubic.
+ */
+static void test_listener_congestion_inherited(void **state)
+{
+	struct harness *h = h_new(NULL);
+	uint64_t v = 99;
+
+	assert_int_equal(h->s->cfg.tun.congestion_control, STACK_CC_CUBIC);
+	{
+		struct stack_endpoint local = { 0, H_LOCAL_PORT };
+		struct tcp_seg got;
+
+		assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+		assert_int_equal(
+			stack_tcp_setopt(h->s, 0, h->lsock, STACK_TCP_CONGESTION, STACK_CC_NEWRENO),
+			0);
+		h_send(h, 0,
+		       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_mss = true,
+			   .opt.mss = H_MSS),
+		       NULL);
+		assert_true(h_pop(h, &got));
+		h->iss = got.seq;
+		h_send(h, 0, SEG(.seq = H_REMOTE_ISN + 1, .ack = h->iss + 1), NULL);
+		assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 9, &h->sock), 0);
+	}
+	assert_int_equal(stack_tcp_getopt(h->s, h->sock, STACK_TCP_CONGESTION, &v), 0);
+	assert_int_equal(v, STACK_CC_NEWRENO);
+	assert_ptr_equal(h_conn(h, h->sock)->cc.ops, &tcp_cc_newreno);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_cwnd_cannot_wrap),
 		cmocka_unit_test(test_cwnd_bounded_by_4mib_window),
 		cmocka_unit_test(test_hystart_through_engine),
+		cmocka_unit_test(test_listener_congestion_inherited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

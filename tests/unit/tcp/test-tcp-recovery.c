@@ -609,6 +609,126 @@ static void test_dsack_undo(void **state)
 	h_free(h);
 }
 
+/*
+ * Segment 1 is really lost and resent; then the network duplicates segment 4
+ * (sent once, never resent) and the peer reports the copy with a D-SACK
+ * (RFC 2883 §4.2, inside its second block). That D-SACK says nothing about
+ * the retransmission: the reduction stays (RFC 3708 §3.2 counts only
+ * D-SACKs of retransmitted data). Before: any D-SACK above the undo marker
+ * counted, the reduction was undone while the loss was real.
+ */
+static void test_dsack_of_original_no_undo(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[10 * 1460];
+	struct tcp_conn *c;
+	uint32_t cwnd0;
+	tcp_seq una;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	cwnd0 = c->cc.cwnd;
+	for (int n = 2; n <= 4; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_drain(h);
+	assert_true(c->cc.cwnd < cwnd0);
+	/* the network's copy of segment 4, reported inside the SACKed block */
+	{
+		uint32_t blk[3][2] = { { una + 3 * 1460, una + 4 * 1460 },
+				       { una + 1460, una + 4 * 1460 },
+				       { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(100), una, blk);
+	}
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPDSACKRecv), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPDSACKUndo), 0);
+	assert_true(c->cc.cwnd < cwnd0);
+	h_free(h);
+}
+
+/*
+ * After a timeout, the ACK that passes its recovery point (covering new data
+ * sent since) ends the loss episode; a later loss is a fast recovery again
+ * (RFC 6675 §5: SND.UNA past recover), with its window reduction. Before:
+ * the ACK went past recover, the input path retired the point first, and
+ * the scoreboard never left its loss state: the next loss was repaired
+ * without any reduction (TcpExtTCPSackRecovery 0, cwnd still growing).
+ */
+static void test_loss_state_ends_past_recover(void **state)
+{
+	struct harness *h = h_new(tweak_sack_notlp_norack);
+	static uint8_t data[40 * 1460];
+	struct tcp_conn *c;
+	stack_time_us t;
+	tcp_seq una, recover;
+	uint32_t cwnd, ssthresh;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	recover = c->snd_max;
+	/* nothing comes back: the timeout resends the first segment */
+	t = stack_poll_at(h->s);
+	h_poll(h, t);
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_drain(h);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
+	/* all but the second arrived: it is resent, and new data goes with it */
+	{
+		uint32_t blk[2][2] = { { una + 2 * 1460, recover }, { 0, 0 } };
+
+		t += RTT;
+		peer_ack(h, t, una + 1460, blk);
+	}
+	h_drain(h);
+	assert_true(seq_gt(c->snd_max, recover));
+	/* one ACK covers the repair and new data: past recover, the episode is over */
+	t += RTT;
+	peer_ack(h, t, c->snd_max, NULL);
+	h_drain(h);
+	assert_true(seq_gt(c->snd_una, recover));
+	assert_int_equal(c->rec.state, TCP_REC_OPEN);
+	/* grow the flight to four segments or more, then lose the first of them */
+	while (c->snd_max - c->snd_una < 4 * 1460) {
+		t += RTT;
+		peer_ack(h, t, c->snd_una + 1460, NULL);
+		h_drain(h);
+	}
+	una = c->snd_una;
+	cwnd = c->cc.cwnd;
+	ssthresh = c->cc.ssthresh;
+	t += RTT;
+	for (int n = 2; n <= 4; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, t + US(10 * n), una, blk);
+	}
+	/* new data went out on the first SACKs (limited transmit), then the repair */
+	{
+		struct tcp_seg g;
+		bool resent = false;
+
+		while (h_pop(h, &g))
+			resent = resent || (g.seq == una && g.len == 1460);
+		assert_true(resent);
+	}
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPSackRecovery), 1);
+	print_message("cwnd %u -> %u, ssthresh %u -> %u\n", cwnd, c->cc.cwnd, ssthresh,
+		      c->cc.ssthresh);
+	assert_int_equal(c->rec.state, TCP_REC_RECOVERY);
+	assert_true(c->cc.ssthresh < ssthresh);
+	h_free(h);
+}
+
 static void tweak_sack_ts(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -742,6 +862,8 @@ int main(void)
 		cmocka_unit_test(test_three_in_flight),
 		cmocka_unit_test(test_limited_transmit_newreno),
 		cmocka_unit_test(test_dsack_undo),
+		cmocka_unit_test(test_dsack_of_original_no_undo),
+		cmocka_unit_test(test_loss_state_ends_past_recover),
 		cmocka_unit_test(test_spurious_rto_undo),
 		cmocka_unit_test(test_sack_past_2_31),
 		cmocka_unit_test(test_sack_below_2_32),
