@@ -426,8 +426,8 @@ uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uin
 /* A ring may have emptied (ACKed, or read): release it when idle, or at once under pressure. */
 void tcp_mem_snd_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
 void tcp_mem_rcv_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
-/* Charge c's SACK scoreboard (bytes; 0 when it is freed). */
-void tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes);
+/* Charge c's SACK scoreboard (bytes; 0 when it is freed); -ENOMEM: no room for it. */
+int tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes);
 /* TCP_TIMER_MEM_IDLE: give back rings that are still empty. */
 void tcp_mem_idle(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* Free a ring and its charge outright (close, TIME-WAIT, tear-down). */

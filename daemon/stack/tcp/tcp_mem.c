@@ -386,13 +386,19 @@ void tcp_mem_idle(struct stack *s, stack_time_us now, struct tcp_conn *c)
 	(void)now;
 	if (c->snd.buf && c->snd.len == 0)
 		tcp_mem_snd_release(s, c);
+	/* the SACK scoreboard too, once nothing is in flight (tcp_rec_prepare
+	 * makes a new one with the next data): 1 KiB per idle connection */
+	if (c->rec.sb && c->snd_una == c->snd_max && !c->cc.in_recovery)
+		tcp_rec_free(s, c);
 	if (c->rcv.buf && tcp_mem_rcv_empty(c))
 		tcp_mem_rcv_release(s, c);
 }
 
-void tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes)
+int tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes)
 {
-	tcp_mem_charge(s, c, &c->mem_sb, bytes, false);
+	/* a new scoreboard must fit in the budget like any buffer (strict); giving
+	 * one back always succeeds */
+	return tcp_mem_charge(s, c, &c->mem_sb, bytes, bytes > c->mem_sb);
 }
 
 void tcp_mem_snd_free(struct stack *s, struct tcp_conn *c)

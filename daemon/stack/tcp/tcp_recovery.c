@@ -63,16 +63,23 @@ void tcp_rec_prepare(struct stack *s, struct tcp_conn *c)
 {
 	struct tcp_sb *sb;
 
-	/* only with nothing in flight: NewReno's state would not carry over */
-	if (!c->sack_ok || c->rec.sb || c->snd_una != c->snd_max || c->cc.in_recovery)
+	/* only with nothing in flight: NewReno's state would not carry over;
+	 * and only when there is data to send: a connection that only receives
+	 * never needs one (tcp_mem_idle frees it again once all is ACKed) */
+	if (!c->sack_ok || c->rec.sb || c->snd_una != c->snd_max || c->cc.in_recovery ||
+	    !tcp_conn_unsent(c))
+		return;
+	/* without budget room (or memory) the connection recovers as NewReno */
+	if (tcp_mem_sb_charge(s, c, sizeof(*sb)) < 0)
 		return;
 	sb = stack_alloc(s, sizeof(*sb));
-	if (!sb)
+	if (!sb) {
+		tcp_mem_sb_charge(s, c, 0);
 		return;
+	}
 	tcp_sb_reset(sb);
 	c->rec.sb = sb;
 	tcp_rec_reset_state(&c->rec);
-	tcp_mem_sb_charge(s, c, sizeof(*sb));
 }
 
 void tcp_rec_free(struct stack *s, struct tcp_conn *c)

@@ -787,6 +787,59 @@ static void test_failed_allocation_loses_nothing(void **state)
 	h_free(h);
 }
 
+static void tweak_sack_mem(struct stack_config *cfg)
+{
+	cfg->tun.sack = 1;
+}
+
+/*
+ * The SACK scoreboard (tcp_sack.c, 1 KiB) is memory like a ring: a SACK
+ * connection that only receives never gets one, one that sends gets it with
+ * its first data, and it goes back with the send ring once everything is
+ * ACKed and the connection stays idle. Before, every SACK connection got one
+ * at its first output and kept it until the end.
+ */
+static void test_scoreboard_only_while_sending(void **state)
+{
+	struct harness *h = h_new(tweak_sack_mem);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	static uint8_t data[2920], buf[2920];
+	struct tcp_seg sa;
+	struct tcp_conn *c;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &local, 8, 7, &h->lsock), 0);
+	h_send(h, 0,
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.sack_ok = true,
+		   .opt.has_mss = true, .opt.mss = H_MSS),
+	       NULL);
+	assert_true(h_pop(h, &sa));
+	h->iss = sa.seq;
+	h_send(h, 0, SEG(.seq = H_REMOTE_ISN + 1, .ack = h->iss + 1), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, 0, h->lsock, 9, &h->sock), 0);
+	c = h_conn(h, h->sock);
+	assert_true(c->sack_ok);
+	/* receiving: data in, ACKs out, read */
+	h_send(h, MS(1), SEG(.seq = H_REMOTE_ISN + 1, .ack = h->iss + 1, .len = 1000), data);
+	assert_int_equal(stack_tcp_recv(h->s, MS(2), h->sock, buf, sizeof(buf)), 1000);
+	h_poll(h, MS(100));
+	h_drain(h);
+	assert_null(c->rec.sb);
+	assert_int_equal(c->mem_sb, 0);
+	/* sending: a scoreboard while data is in flight, charged */
+	assert_int_equal(stack_tcp_send(h->s, MS(110), h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	assert_non_null(c->rec.sb);
+	assert_int_equal(c->mem_sb, sizeof(*c->rec.sb));
+	/* all ACKed, then idle: it goes with the send ring */
+	h_send(h, MS(120), SEG(.seq = H_REMOTE_ISN + 1001, .ack = h->iss + 1 + sizeof(data)), NULL);
+	h_poll(h, MS(120) + TCP_MEM_IDLE_US);
+	h_drain(h);
+	assert_null(c->snd.buf);
+	assert_null(c->rec.sb);
+	assert_int_equal(c->mem_sb, 0);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -804,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_ack_without_memory),
 		cmocka_unit_test(test_window_grows_with_use),
 		cmocka_unit_test(test_failed_allocation_loses_nothing),
+		cmocka_unit_test(test_scoreboard_only_while_sending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
