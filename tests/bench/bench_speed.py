@@ -53,7 +53,7 @@ VARIANTS = [(1500, True), (1500, False), (65520, True), (65520, False)]
 OFFLOAD_SWITCH = {"tapfwd", "stack", "app", "app-rpc"}
 P_K2S, P_S2K, P_ECHO = 5201, 5202, 7007
 SVC = {"echo": 7, "discard": 9, "chargen": 19}
-HOST_A, HOST_A_GW = "10.78.0.1", "10.78.0.254"  # the "host" side of pasta/slirp4netns
+HOST_A, HOST_A_GW, HOST_B = "10.78.0.1", "10.78.0.254", "10.78.0.2"  # the "host" side of pasta/slirp4netns
 SPEED_CONFIG = (
     "services:\n  echo: 7\n  discard: 9\n  chargen: 19\n"
 )
@@ -115,6 +115,10 @@ def variants(path, a):
     return out
 
 
+class Broken(bl.BenchError):
+    """A path that does not work on this machine (its helper crashed, say)."""
+
+
 class Client:
     """Where a bench-speed client (or server) runs: namespace, environment, stack."""
 
@@ -125,8 +129,9 @@ class Client:
 class Target:
     """One path set up: who connects where, who serves, and the process in the middle."""
 
-    def __init__(self, run, b, a, path, mtu, offload):
+    def __init__(self, run, b, a, path, mtu, offload, extra_config=""):
         self.run, self.b, self.a, self.path = run, b, a, path
+        self.extra = extra_config
         self.middle = None  # pid whose CPU is counted per GB
         self.builtin = False
         self.ports = {"k2s": P_K2S, "s2k": P_S2K, "echo": P_ECHO}
@@ -177,11 +182,37 @@ class Target:
         A, B = self._host_and_guest()
         ports = ",".join(str(p) for p in self.ports.values())
         p = self.run.spawn("pasta", ["pasta", "-q", "-f", "--config-net", "-m", str(mtu),
+                                     # as root it would drop to nobody, who cannot
+                                     # enter the bench's namespace
+                                     "--runas", "0", "--netns-only",
+                                     # not A's own address (the default), or B would
+                                     # answer A's connections to itself
+                                     "-a", HOST_B, "-n", "24", "-g", HOST_A_GW,
                                      "-t", ports, "-u", "none", "-T", "none", "-U", "none",
                                      "--netns", f"/run/netns/{B}"], netns=A)
         bl.wait_for(lambda: _has_addr(B), 10,
                     lambda: f"pasta did not configure: {p.output()[-500:]}")
         self.middle = p.pid
+        self.probe(p)
+
+    def probe(self, helper):
+        """A short transfer through a user-space helper before measuring: one that
+        carries nothing (or dies) makes the path Broken, skipped for the rest of the run."""
+        srv = self.speed(self.server, "probe-sink", "sink", "0.0.0.0", P_K2S, 5, wait=True)
+        cli = self.speed(self.client, "probe", "send", self.addr, P_K2S, 0.3)
+        try:
+            cli.p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        rep = bl.last_json(cli.output())
+        self.run.stop(cli)
+        self.run.stop(srv)
+        # 4 MB in 0.3 s (107 Mbit/s) is far below any working path, and above what
+        # the send buffer alone takes in when nothing is acknowledged
+        if not rep or rep["error"] or rep["bytes"] < 4e6 or helper.p.poll() is not None:
+            raise Broken(f"{helper.name} carried {rep['bytes'] if rep else 0} bytes in 0.3 s "
+                         f"(exit {helper.p.poll()})",
+                         f"{rep}: {helper.output()[-300:]}")
 
     def _slirp(self, mtu, offload):
         A, B = self._host_and_guest()
@@ -203,9 +234,11 @@ class Target:
             if "error" in ans:
                 raise bl.BenchError(f"slirp4netns add_hostfwd {port}: {ans}")
         self.middle = p.pid
+        self.probe(p)
 
     def _synackd(self, mtu, offload, extra=""):
-        p = self.run.synack_path(mtu=mtu, offload=offload, extra_config=SPEED_CONFIG + extra)
+        p = self.run.synack_path(mtu=mtu, offload=offload,
+                                 extra_config=SPEED_CONFIG + self.extra + extra)
         self.sp = p
         self.middle = p.daemon.pid
         self.client = Client(p.ns)
@@ -312,17 +345,9 @@ def measure_memory(b, a):
     from several source addresses (64k ports each)."""
     out = {}
     with bl.Run(b, a.keep_logs) as run:
-        t = Target(run, b, a, "stack", 1500, True)
-        ns = t.client.ns
         # the synack path's config plus room for every connection
-        run.stop(t.sp.daemon)
-        cfg = os.path.join(run.tmp, "synackd.yaml")
-        with open(cfg, "a") as f:
-            f.write(MEMORY_CONFIG)
-        os.unlink(t.sp.ctl)
-        d = run.spawn("synackd", [b.synackd, "--config", cfg], netns=ns)
-        bl.wait_for(lambda: os.path.exists(t.sp.ctl) and bl.ctl_ok(b.synackctl, t.sp.ctl), 30,
-                    lambda: f"synackd did not become ready: {d.output()[-2000:]}")
+        t = Target(run, b, a, "stack", 1500, True, MEMORY_CONFIG)
+        ns, d = t.client.ns, t.sp.daemon
         bl.sh(["ip", "netns", "exec", ns, "sysctl", "-qw",
                "net.ipv4.ip_local_port_range=1024 65535"])
         nsrc = max(1, (max(a.conns) + 59999) // 60000) + 1
@@ -581,6 +606,11 @@ def main(build, argv):
                                 r = t.rr(w, a.seconds)
                                 res.setdefault(p, {}).setdefault(w, []).append(r)
                                 line.append(f"{w} {r['rate']:.0f}/s p99 {r['p99_us']:.0f} µs")
+                except Broken as e:
+                    skipped[p] = f"broken here: {e.args[0]}"
+                    print(f"# {p}: skipped from now on: {e.args[0]}: {e.args[1]}",
+                          file=sys.stderr, flush=True)
+                    break
                 except (bl.BenchError, OSError, subprocess.SubprocessError) as e:
                     errors.append(f"{p} {vlabel(mtu, off)} rep {rep + 1}: {e}")
                     print(f"# {p} {vlabel(mtu, off)}: error: {e}", file=sys.stderr, flush=True)
