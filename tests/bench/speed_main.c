@@ -37,7 +37,7 @@
 
 #include "synack.h"
 
-#define SPEED_CHUNK (256u * 1024)
+#define SPEED_CHUNK	  (256u * 1024)
 #define SPEED_MAX_SAMPLES (4u * 1024 * 1024)
 
 /* One connection through either stack. */
