@@ -137,6 +137,11 @@ class Target:
         self.builtin = False
         self.ports = {"k2s": P_K2S, "s2k": P_S2K, "echo": P_ECHO}
         getattr(self, "_" + path.replace("-", "_"))(mtu, offload)
+        if self.client.ns:
+            # a connection-rate client leaves thousands of TIME-WAITs a second: all
+            # the ports, and their reuse, so longer --seconds do not run out of them
+            bl.sh(["ip", "netns", "exec", self.client.ns, "sysctl", "-qw",
+                   "net.ipv4.ip_local_port_range=1024 65535", "net.ipv4.tcp_tw_reuse=1"])
 
     # ---- the paths ----
 
