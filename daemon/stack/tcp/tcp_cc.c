@@ -6,7 +6,9 @@
  * application nor the peer's window lets it run away), the restart window
  * after idle (RFC 5681 §4.1, keeping ssthresh at 3/4 of the old cwnd as
  * RFC 7661 §4.4.3 does, so slow start climbs back), the clamp and Reno's fast
- * recovery steps (RFC 5681 §3.2, RFC 6582 §3.2).
+ * recovery steps (RFC 5681 §3.2, RFC 6582 §3.2), the end of a SACK recovery
+ * (RFC 6937 §3: cwnd = ssthresh) and a timeout during a recovery (one
+ * reduction per window, RFC 6675 §5).
  */
 #include <string.h>
 
@@ -103,6 +105,11 @@ static bool tcp_cc_validate(struct tcp_cc *cc, const struct tcp_cc_ack *a)
 	return 2 * (uint64_t)peak >= cc->cwnd;
 }
 
+uint32_t tcp_cc_flight_used(const struct tcp_cc *cc)
+{
+	return cc->flight_peak > cc->flight_peak_prev ? cc->flight_peak : cc->flight_peak_prev;
+}
+
 void tcp_cc_ack(struct tcp_cc *cc, struct tcp_cc_ack *a, uint32_t max_snd_wnd)
 {
 	uint32_t before = cc->cwnd, peak, cap;
@@ -145,6 +152,26 @@ void tcp_cc_reno_on_exit_recovery(struct tcp_cc *cc, uint32_t flight)
 	uint32_t f = tcp_cc_add(flight > cc->smss ? flight : cc->smss, cc->smss);
 
 	cc->cwnd = f < cc->ssthresh ? f : cc->ssthresh;
+	cc->in_recovery = false;
+	cc->bytes_acked = 0;
+}
+
+void tcp_cc_end_reduction(struct tcp_cc *cc)
+{
+	/* RFC 6937 §3: PRR's last ACKs bring pipe up to ssthresh, so the window
+	 * after a SACK recovery is ssthresh, whatever little is left in flight */
+	cc->cwnd = cc->ssthresh;
+	cc->in_recovery = false;
+	cc->bytes_acked = 0;
+}
+
+void tcp_cc_rto_in_recovery(struct tcp_cc *cc)
+{
+	/* The recovery already made this window's reduction from the window
+	 * before the loss: ssthresh and the algorithm's W_max stay; only the
+	 * loss window (RFC 5681 §3.1) is new. Reducing again would take W_max
+	 * from the window the recovery itself had shrunk. */
+	cc->cwnd = cc->smss;
 	cc->in_recovery = false;
 	cc->bytes_acked = 0;
 }

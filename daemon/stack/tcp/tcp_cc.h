@@ -124,6 +124,8 @@ void tcp_cc_init(struct tcp_cc *cc, uint32_t smss, uint32_t initial_segs);
 void tcp_cc_on_send(struct tcp_cc *cc, stack_time_us now, uint32_t flight);
 /* Before sending with nothing in flight: RFC 5681 §4.1 restart after rto_us of idle. */
 void tcp_cc_idle_check(struct tcp_cc *cc, stack_time_us now, uint64_t rto_us);
+/* The most in flight (bytes) over this validation round and the last. */
+uint32_t tcp_cc_flight_used(const struct tcp_cc *cc);
 /* An ACK of new data outside recovery: validation, the algorithm, the clamp. */
 void tcp_cc_ack(struct tcp_cc *cc, struct tcp_cc_ack *a, uint32_t max_snd_wnd);
 
@@ -139,6 +141,10 @@ static inline uint32_t tcp_cc_add(uint32_t a, uint64_t b)
 void tcp_cc_reno_on_dupack(struct tcp_cc *cc);
 void tcp_cc_reno_on_partial_ack(struct tcp_cc *cc, uint32_t acked);
 void tcp_cc_reno_on_exit_recovery(struct tcp_cc *cc, uint32_t flight);
+/* The end of a SACK (RFC 6675/6937) recovery or of a probe's reduction: cwnd = ssthresh. */
+void tcp_cc_end_reduction(struct tcp_cc *cc);
+/* The retransmission timer expired during a recovery: loss window, no second reduction. */
+void tcp_cc_rto_in_recovery(struct tcp_cc *cc);
 
 /* tcp_cc_hystart.c: RFC 9406 slow start for one ACK while ssthresh is still
  * at its initial value: grows cwnd, or ends slow start (ssthresh = cwnd). */

@@ -13,6 +13,7 @@
  *   reduction bound) sets cwnd = pipe + sndcnt on every ACK; NextSeg
  *   (RFC 6675 §4) picks lost ranges first (a contiguous run goes out as one
  *   TSO-sized frame), then new data, then rule 3, then one rescue (rule 4);
+ *   it ends with cwnd = ssthresh (RFC 6937 §3), as does a probe's reduction;
  * - limited transmit (RFC 3042): the send loop compares cwnd with pipe, so
  *   each SACKed segment lets a new one out before recovery starts;
  * - Tail Loss Probe (RFC 8985 §7): 2 x SRTT after the last send or ACK
@@ -367,7 +368,7 @@ static void tcp_rec_exit(struct tcp_conn *c)
 	struct tcp_rec *r = &c->rec;
 
 	if (r->state == TCP_REC_RECOVERY)
-		c->cc.ops->on_exit_recovery(&c->cc, c->snd_max - c->snd_una);
+		tcp_cc_end_reduction(&c->cc);
 	r->state = TCP_REC_OPEN;
 	/* RFC 8985 §6.2 step 4: a widened reordering window persists 16 recoveries */
 	if (r->reo_wnd_persist && --r->reo_wnd_persist == 0)
@@ -563,6 +564,7 @@ void tcp_rec_ack_begin(struct stack *s, struct tcp_conn *c, uint64_t now, const 
 static void tcp_rec_tlp_ack(struct stack *s, struct tcp_conn *c, const struct tcp_rec_ack *ra)
 {
 	struct tcp_rec *r = &c->rec;
+	uint32_t flight;
 
 	if (!r->tlp_out || seq_lt(c->snd_una, r->tlp_end))
 		return;
@@ -574,8 +576,15 @@ static void tcp_rec_tlp_ack(struct stack *s, struct tcp_conn *c, const struct tc
 	STACK_INC(s, TcpExtTCPLossProbeRecovery);
 	tcp_rec_save_undo(c);
 	r->undo_retrans = 1;
-	c->cc.ops->enter_recovery(&c->cc, c->snd_max - ra->prior_una);
-	c->cc.ops->on_exit_recovery(&c->cc, c->snd_max - c->snd_una);
+	/* The loss was of the window in use when the tail went, not of the
+	 * one segment left in flight at the probe's ACK: reduce from the most
+	 * in flight over the last rounds, else every repaired tail would leave
+	 * ssthresh at its two-segment floor. */
+	flight = c->snd_max - ra->prior_una;
+	if (flight < tcp_cc_flight_used(&c->cc))
+		flight = tcp_cc_flight_used(&c->cc);
+	c->cc.ops->enter_recovery(&c->cc, flight);
+	tcp_cc_end_reduction(&c->cc);
 }
 
 void tcp_rec_ack_end(struct stack *s, struct tcp_conn *c, uint64_t now, const struct tcp_seg *seg,

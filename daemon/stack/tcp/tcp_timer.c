@@ -177,8 +177,12 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 	/* with a scoreboard: everything not SACKed is lost (tcp_recovery.c) */
 	if (tcp_rec_sack_mode(c))
 		tcp_rec_on_rto(s, now, c);
-	/* RFC 5681 §3.1: loss window; go back to SND.UNA and resend from there */
-	c->cc.ops->on_rto(&c->cc, flight);
+	/* RFC 5681 §3.1: loss window; go back to SND.UNA and resend from there.
+	 * In a fast recovery the reduction for this window was made already. */
+	if (c->cc.in_recovery)
+		tcp_cc_rto_in_recovery(&c->cc);
+	else
+		c->cc.ops->on_rto(&c->cc, flight);
 	c->cc.recover = c->snd_max;
 	c->cc.recover_valid = true;
 	c->dupacks = 0;

@@ -62,7 +62,8 @@ for c in SynackImpairInDropped SynackImpairOutDropped SynackImpairInReordered \
 	SynackImpairOutReordered SynackImpairInDuplicated SynackImpairOutDuplicated \
 	SynackImpairInCorrupted SynackImpairOutCorrupted SynackImpairQueueOverflow \
 	SynackImpairSegErrors TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPFastRetrans \
-	TcpInCsumErrors; do
+	TcpInCsumErrors TcpExtTCPSackRecovery TcpExtTCPLossProbes TcpExtTCPLossProbeRecovery \
+	TcpExtTCPDSACKUndo TcpExtTCPLossUndo; do
 	eval "$c=$(ctr $c)"
 	eval "echo \"  $c \$$c\""
 done

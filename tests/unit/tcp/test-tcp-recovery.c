@@ -832,6 +832,131 @@ static void sack_recovery_after(uint64_t history)
 	h_free(h);
 }
 
+/*
+ * Ten segments out (CUBIC, flight 14,600 bytes), the first lost, the SACKs of
+ * the other nine start a recovery (ssthresh 0.7 x 14,600 = 10,220), one ACK
+ * covers the retransmission and everything. With nothing left in flight the
+ * window is ssthresh (RFC 6937 §3: PRR's last ACKs bring pipe up to it), not
+ * RFC 6582's min(ssthresh, FlightSize + SMSS) = 2 segments (before: 4,380,
+ * those two and a slow-start step on the same ACK).
+ */
+static void test_recovery_ends_at_ssthresh(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[10 * 1460];
+	struct tcp_conn *c;
+	tcp_seq una;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	assert_int_equal(collect(h, 1460).frames, 10);
+	for (uint32_t n = 2; n <= 10; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_expect_nothing(h);
+	assert_int_equal(c->rec.state, TCP_REC_RECOVERY);
+	assert_int_equal(c->cc.ssthresh, 10220);
+	peer_ack(h, 3 * RTT, una + 10 * 1460, NULL);
+	print_message("after recovery: cwnd %u ssthresh %u\n", c->cc.cwnd, c->cc.ssthresh);
+	assert_int_equal(c->rec.state, TCP_REC_OPEN);
+	assert_false(c->cc.in_recovery);
+	assert_int_equal(c->cc.ssthresh, 10220);
+	/* ssthresh, and at most CUBIC's one-segment step for the ACK that ends it */
+	assert_in_range(c->cc.cwnd, 10220, 10220 + 1460);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPSackRecovery), 1);
+	h_free(h);
+}
+
+/*
+ * Ten segments out, the peer ACKs eight (the ACK of the ninth is lost, the
+ * tenth segment too); the probe 2 x SRTT later resends the tenth and its ACK
+ * covers all: the probe repaired a loss (RFC 8985 §7.4.2), the reduction of a
+ * fast recovery, from the window in use when the tail was lost (ten segments:
+ * ssthresh 10,220), and the window after it is that ssthresh. Before: the
+ * reduction came from the two segments in flight at the probe's ACK,
+ * ssthresh and cwnd at the two-segment floor (2,920).
+ */
+static void test_probe_recovery_window(void **state)
+{
+	struct harness *h = h_new(tweak_sack);
+	static uint8_t data[10 * 1460];
+	struct tcp_conn *c;
+	stack_time_us t;
+	tcp_seq una;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	assert_int_equal(collect(h, 1460).frames, 10);
+	peer_ack(h, 2 * RTT, una + 8 * 1460, NULL);
+	h_expect_nothing(h);
+	t = stack_poll_at(h->s);
+	assert_true(t <= 4 * RTT);
+	h_poll(h, t);
+	h_expect(h, OUT(.seq = una + 9 * 1460, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_expect_nothing(h);
+	peer_ack(h, t + RTT, una + 10 * 1460, NULL);
+	print_message("after the probe's recovery: cwnd %u ssthresh %u\n", c->cc.cwnd,
+		      c->cc.ssthresh);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPLossProbeRecovery), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 0);
+	assert_int_equal(c->cc.ssthresh, 10220);
+	assert_int_equal(c->cc.cwnd, 10220);
+	h_free(h);
+}
+
+/*
+ * A timeout during a fast recovery (the retransmission is lost too; no probe,
+ * no RACK): the recovery already reduced for this window, so ssthresh and
+ * CUBIC's W_max stay what the window before the loss gave (10,220 and
+ * 14,600); only cwnd goes to the loss window. Before: CUBIC reduced again,
+ * W_max taken from the window PRR had shrunk (fast convergence).
+ */
+static void test_rto_in_recovery_one_reduction(void **state)
+{
+	struct harness *h = h_new(tweak_sack_notlp_norack);
+	static uint8_t data[10 * 1460];
+	struct tcp_conn *c;
+	stack_time_us t;
+	tcp_seq una;
+
+	establish(h, true);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	assert_int_equal(collect(h, 1460).frames, 10);
+	for (uint32_t n = 2; n <= 10; n++) {
+		uint32_t blk[2][2] = { { una + 1460, una + n * 1460 }, { 0, 0 } };
+
+		peer_ack(h, 2 * RTT + US(10 * n), una, blk);
+	}
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_drain(h);
+	assert_int_equal(c->rec.state, TCP_REC_RECOVERY);
+	assert_int_equal(c->cc.ssthresh, 10220);
+	assert_int_equal(c->cc.u.cubic.w_max, 14600);
+	/* the retransmission is lost: the timer expires */
+	t = stack_poll_at(h->s);
+	assert_true(t <= 2 * RTT + MS(1000));
+	h_poll(h, t);
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_drain(h);
+	print_message("after the timeout: cwnd %u ssthresh %u w_max %u\n", c->cc.cwnd,
+		      c->cc.ssthresh, c->cc.u.cubic.w_max);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
+	assert_int_equal(c->cc.cwnd, 1460);
+	assert_int_equal(c->cc.ssthresh, 10220);
+	assert_int_equal(c->cc.u.cubic.w_max, 14600);
+	h_free(h);
+}
+
 static void test_sack_past_2_31(void **state)
 {
 	sack_recovery_after((1ull << 31) + 10000);
@@ -865,6 +990,9 @@ int main(void)
 		cmocka_unit_test(test_dsack_of_original_no_undo),
 		cmocka_unit_test(test_loss_state_ends_past_recover),
 		cmocka_unit_test(test_spurious_rto_undo),
+		cmocka_unit_test(test_recovery_ends_at_ssthresh),
+		cmocka_unit_test(test_probe_recovery_window),
+		cmocka_unit_test(test_rto_in_recovery_one_reduction),
 		cmocka_unit_test(test_sack_past_2_31),
 		cmocka_unit_test(test_sack_below_2_32),
 		cmocka_unit_test(test_sack_past_2_32),
