@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -262,6 +263,26 @@ static void rpc_fd_app_eof(struct rpc_fd *f)
 	stack_tcp_shutdown(srv->stack, rpc_server_now(srv), f->sock);
 }
 
+/*
+ * Bytes the client has written into the socketpair and we have not read:
+ * > 0 that many, 0 end of stream (the client shut its end), -EAGAIN none yet,
+ * another -errno when its end was closed with bytes unread (ECONNRESET).
+ */
+static int rpc_fd_pending(struct rpc_fd *f)
+{
+	int inq = 0;
+	char b;
+	ssize_t r;
+
+	if (ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
+		return inq;
+	/* nothing queued: a peek tells end of stream (0) from "not yet" */
+	r = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r > 0)
+		return 1;
+	return r == 0 ? 0 : -errno;
+}
+
 /* Socketpair -> send ring. Returns false when the connection was reset. */
 static bool rpc_fd_from_app(struct rpc_fd *f)
 {
@@ -272,9 +293,28 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 		stack_time_us now = rpc_server_now(srv);
 		struct stack_span sp[2];
 		struct iovec iov[2];
-		ssize_t n = stack_tcp_send_reserve(srv->stack, now, f->sock,
-						   RPC_FD_TURN_BYTES - moved, sp),
-			rd;
+		ssize_t n, rd;
+		int inq = rpc_fd_pending(f);
+
+		if (inq == -EAGAIN || inq == -EINTR)
+			return true;
+		if (inq < 0) {
+			/* ECONNRESET: the client closed its end with bytes unread (RFC 2525 §2.17) */
+			rpc_fd_reset(f);
+			return false;
+		}
+		if (inq == 0) {
+			rpc_fd_app_eof(f);
+			return true;
+		}
+		/* room for what the client wrote, no more: a reservation grows the
+		 * send ring and is charged to the budget, and an idle connection
+		 * must not hold a full ring (tcp_mem.c) */
+		n = stack_tcp_send_reserve(srv->stack, now, f->sock,
+					   (size_t)inq < RPC_FD_TURN_BYTES - moved
+						   ? (size_t)inq
+						   : RPC_FD_TURN_BYTES - moved,
+					   sp);
 
 		if (n < 0) {
 			/* the connection cannot send any more: stop reading from the client */

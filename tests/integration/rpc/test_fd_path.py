@@ -245,6 +245,31 @@ def client_exits(t):
     ks.close()
 
 
+IDLE_CONNS = 8
+IDLE_BOUND = 96 * 1024  # a 64 KiB receive window's promise and a small send ring
+
+
+def idle_memory(t, s):
+    """Idle data-socket connections hold little: synackd reserves send-ring room
+    for what the client wrote, not a whole send buffer (256 KiB) each time it
+    looks at the socket. Before, every such connection kept a full ring."""
+    held = []
+    for i in range(IDLE_CONNS):
+        conn, fd, ks = connect(s, 40 + i, 7040 + i)
+        ks.sendall(b"x" * 10)  # a receive event: synackd pumps the data socket
+        check(fd.recv(10) == b"x" * 10, f"idle connection {i}: 10 bytes through")
+        held.append((fd, ks))
+    time.sleep(0.5)
+    used = t.counters().get("SynackTcpMemBytes", 0)
+    print(f"{IDLE_CONNS} idle data-socket connections: {used} bytes charged "
+          f"({used // IDLE_CONNS} each)", flush=True)
+    check(used <= IDLE_CONNS * IDLE_BOUND,
+          f"at most {IDLE_BOUND // 1024} KiB charged per idle connection ({used // IDLE_CONNS})")
+    for fd, ks in held:
+        fd.close()
+        ks.close()
+
+
 def main():
     t = Ctl("rpc-fd-path", extra="tcp:\n  msl: 100ms\n")
     negotiation(t)
@@ -255,6 +280,7 @@ def main():
     peer_reset(t, s)
     client_closes(t, s)
     client_exits(t)
+    idle_memory(t, FdSession(t.rpc))
     check(t.d.alive(), "synackd is alive")
     s.close()
 
