@@ -276,6 +276,10 @@ static int rpc_handle_shutdown(struct rpc_session *ss, uint64_t id)
 		return -EBADF;
 	if (c->listener)
 		return -ENOTCONN;
+	/* the client half-closes a data socket with shutdown(SHUT_WR) on its end:
+	 * a FIN queued here could go out before bytes still in the socketpair */
+	if (c->fdp)
+		return -EINVAL;
 	return stack_tcp_shutdown(ss->srv->stack, rpc_server_now(ss->srv), c->sock);
 }
 

@@ -33,8 +33,8 @@ import threading
 import time
 
 import synacktest as st
-from ctltest import Ctl, check, fail, rss_kib
-from rpctest import FdSession, close_req, connect_fd, listen_fd
+from ctltest import Ctl, check, fail, pb_varint, rss_kib
+from rpctest import FdSession, close_req, connect_fd, listen_fd, request
 
 ECONNRESET = 104
 EINVAL = 22
@@ -259,6 +259,13 @@ def idle_memory(t, s):
         ks.sendall(b"x" * 10)  # a receive event: synackd pumps the data socket
         check(fd.recv(10) == b"x" * 10, f"idle connection {i}: 10 bytes through")
         held.append((fd, ks))
+        if i == 0:
+            # Shutdown over the session: refused, a FIN queued there could
+            # overtake bytes still in the socketpair (shutdown(2) the socket)
+            s.send(request(60, 20, pb_varint(1, conn)))
+            r = s.next(lambda m: m.kind == "reply" and m.id == 60)
+            check(r is not None and r.code == EINVAL,
+                  f"Shutdown of a data-socket connection gets EINVAL ({r and r.message})")
     time.sleep(0.5)
     used = t.counters().get("SynackTcpMemBytes", 0)
     print(f"{IDLE_CONNS} idle data-socket connections: {used} bytes charged "
