@@ -343,8 +343,11 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 		res.conn = rp->connect->conn;
 		if (rp->connect->fd) {
 			res.fd = synack_fdq_pop(s);
-			if (res.fd < 0)
-				status = -EPROTO;
+			if (res.fd < 0) {
+				/* its data socket was lost: the connection is of no use */
+				status = res.fd;
+				synack_abort_async(s, res.conn, NULL, NULL);
+			}
 		}
 		break;
 	case SYNACK__V1__REPLY__RESULT_LISTEN:
@@ -431,6 +434,11 @@ static int synack_handle_event(struct synack *s, const Synack__V1__Event *e)
 		return r;
 	if (ev.type == SYNACK_EV_INCOMING && e->incoming->fd) {
 		ev.fd = synack_fdq_pop(s);
+		if (ev.fd == -EMFILE) {
+			/* its data socket was lost (RLIMIT_NOFILE): refuse this one */
+			synack_abort_async(s, ev.new_conn, NULL, NULL);
+			return 0;
+		}
 		if (ev.fd < 0)
 			return ev.fd;
 	}
@@ -503,9 +511,24 @@ static int synack_take_fds(struct synack *s, struct msghdr *mh)
 				r = -EPROTO;
 		}
 	}
-	if (mh->msg_flags & MSG_CTRUNC)
-		r = -EPROTO; /* a descriptor was lost on the way (RLIMIT_NOFILE?) */
 	return r;
+}
+
+/*
+ * The kernel dropped a descriptor that came with these bytes (MSG_CTRUNC,
+ * often with no control data at all: we are at RLIMIT_NOFILE). The daemon
+ * sends one per message, so the frame that names it takes -EMFILE from the
+ * queue in its place and the queue stays in step: no later frame can take
+ * another connection's socket.
+ */
+static int synack_fd_lost(struct synack *s, const struct msghdr *mh)
+{
+	for (const struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)mh, (struct cmsghdr *)cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len > CMSG_LEN(0))
+			return -EPROTO; /* some came, some did not: not what the daemon sends */
+	return synack_fdq_push(s, -EMFILE);
 }
 
 /* Read once and handle every complete frame; 1 if bytes came, 0 on EAGAIN. */
@@ -529,6 +552,8 @@ static int synack_read_once(struct synack *s)
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (mh.msg_controllen > 0 && synack_take_fds(s, &mh) < 0)
+		return -EPROTO;
+	if ((mh.msg_flags & MSG_CTRUNC) && synack_fd_lost(s, &mh) < 0)
 		return -EPROTO;
 	if (n == 0)
 		return -ECONNRESET;
@@ -695,8 +720,12 @@ static void synack_destroy(struct synack *s)
 	}
 	if (s->fd >= 0)
 		close(s->fd);
-	while (s->fdq_len > 0)
-		close(synack_fdq_pop(s));
+	while (s->fdq_len > 0) {
+		int fd = synack_fdq_pop(s);
+
+		if (fd >= 0) /* not a lost one's place (synack_fd_lost) */
+			close(fd);
+	}
 	frame_decoder_deinit(&s->dec);
 	free(s->out);
 	free(s);

@@ -238,7 +238,9 @@ int synack_get_congestion_async(struct synack *s, synack_conn c, synack_reply_cb
  */
 #define SYNACK_RECV_WINDOW (256u * 1024)
 
-/* host: a dotted IPv4 address or a name (resolved here, IPv4 only). */
+/* host: a dotted IPv4 address or a name (resolved here, IPv4 only). -EMFILE when the
+ * connection's data socket could not be received (this process is at RLIMIT_NOFILE):
+ * the connection is aborted and the session goes on. */
 int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t timeout_ms,
 		   synack_conn *ret);
 /* host NULL or "" = any address; port 0 = an ephemeral port (see ret_local). */

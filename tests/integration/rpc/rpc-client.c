@@ -50,6 +50,7 @@
  * failed check (with the reason on stderr), 77 when synackd does not serve
  * RPC at all.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -58,6 +59,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1291,6 +1293,76 @@ static int cmd_fdasync(const char *host, uint16_t port)
 	return 0;
 }
 
+/* Descriptors this process has open. */
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (!d)
+		FAIL("opendir /proc/self/fd: %s", strerror(errno));
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 3; /* ".", ".." and the directory's own */
+}
+
+/* One echo through c's data socket with a tag only it sends. */
+static void fdlimit_echo(struct synack *s, synack_conn c, int tag)
+{
+	char want[32], got[32];
+	int fd = synack_conn_fd(s, c), n = snprintf(want, sizeof(want), "conn %d", tag);
+
+	if (fd < 0)
+		FAIL("fdlimit: connection %d has no data socket", tag);
+	if (synack_send(s, c, want, (size_t)n) != n || synack_recv(s, c, got, sizeof(got)) != n ||
+	    memcmp(want, got, (size_t)n) != 0)
+		FAIL("fdlimit: connection %d's echo came back wrong", tag);
+}
+
+/*
+ * At RLIMIT_NOFILE the kernel drops a data socket passed with SCM_RIGHTS
+ * (MSG_CTRUNC, no control data). The connect it belonged to must fail with
+ * EMFILE (and the daemon's connection be aborted), not EPROTO, and no later
+ * connection may take another's socket: each echo carries its own tag.
+ */
+static int cmd_fdlimit(const char *host, uint16_t port)
+{
+	struct synack *s = open_or_skip("rpc-fdlimit");
+	struct rlimit rl;
+	synack_conn c[3];
+	int r;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		FAIL("getrlimit: %s", strerror(errno));
+	/* room for two data sockets, not a third */
+	rl.rlim_cur = (rlim_t)open_fds() + 2;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		FAIL("setrlimit: %s", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		r = synack_connect(s, host, port, 5000, &c[i]);
+		if (r < 0)
+			FAIL("fdlimit: connection %d: %s", i, synack_strerror(r));
+		fdlimit_echo(s, c[i], i);
+	}
+	r = synack_connect(s, host, port, 5000, &c[2]);
+	if (r != -EMFILE)
+		FAIL("fdlimit: a connect whose data socket was dropped at RLIMIT_NOFILE: "
+		     "expected EMFILE, got %s",
+		     r == 0 ? "success" : synack_strerror(r));
+	printf("fdlimit: the 3rd connect at RLIMIT_NOFILE got EMFILE\n");
+	/* room again: the session goes on, each connection with its own socket */
+	synack_close(s, c[0]);
+	r = synack_connect(s, host, port, 5000, &c[0]);
+	if (r < 0)
+		FAIL("fdlimit: connect after a close: %s", synack_strerror(r));
+	fdlimit_echo(s, c[0], 3);
+	fdlimit_echo(s, c[1], 1);
+	printf("fdlimit: after a close the session goes on, each echo on its own socket\n");
+	synack_free(s);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ limits and errors */
 
 /*
@@ -1614,6 +1686,8 @@ int main(int argc, char **argv)
 		synack_free(open_or_skip("rpc-probe"));
 		return 0;
 	}
+	if (argc == 4 && strcmp(argv[1], "fdlimit") == 0)
+		return cmd_fdlimit(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "fdasync") == 0)
 		return cmd_fdasync(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "limits") == 0)
@@ -1644,6 +1718,6 @@ int main(int argc, char **argv)
 		return cmd_congestion(argv[2], (uint16_t)atoi(argv[3]), argv[4]);
 	fprintf(stderr, "usage: rpc-client "
 			"many|probe|limits|raw|owner|timeouts|uidcaps|uidorphans|flood|slow|"
-			"mem|idle|closefirst|congestion ...\n");
+			"mem|idle|closefirst|congestion|fdasync|fdlimit ...\n");
 	return 2;
 }
