@@ -536,11 +536,18 @@ static int synack_data_let_go(struct synack *s, synack_conn id)
 int synack_close(struct synack *s, synack_conn c)
 {
 	struct synack_call call = { 0 };
+	struct synack_cstate *cs;
 	bool had_fd;
 	int r = synack_blocking_check(s);
 
 	if (r < 0)
 		return r;
+	/* the daemon answers Close once it has read the data socket to its end:
+	 * say where that is even if the program still holds a dup() of it (or a
+	 * child forked with it), whose copy would keep the socket open */
+	cs = synack_cstate_find(s, c);
+	if (cs && cs->fd >= 0)
+		shutdown(cs->fd, SHUT_WR);
 	r = synack_data_let_go(s, c);
 	if (r <= 0)
 		return r;

@@ -271,9 +271,11 @@ ssize_t synack_recv_nowait(struct synack *s, synack_conn c, void *buf, size_t le
 /* Half-close: send FIN after the queued data; receiving goes on. */
 int synack_shutdown(struct synack *s, synack_conn c);
 /*
- * Graceful close; the id is released. With a data socket: it is closed, and
- * this returns once the daemon has taken every byte written to it (then FIN;
- * RST instead if received bytes were left unread, RFC 2525 §2.17).
+ * Graceful close; the id is released. With a data socket: it is shut for
+ * writing and closed (so a dup() or a forked copy still open does not hold
+ * the close back), and this returns once the daemon has taken every byte
+ * written to it (then FIN; RST instead if received bytes were left unread,
+ * RFC 2525 §2.17).
  */
 int synack_close(struct synack *s, synack_conn c);
 /* Reset the connection (RST); the id is released (its data socket closed). */

@@ -1329,12 +1329,13 @@ static void fdlimit_echo(struct synack *s, synack_conn c, int tag)
 static int cmd_fdlimit(const char *host, uint16_t port)
 {
 	struct synack *s = open_or_skip("rpc-fdlimit");
-	struct rlimit rl;
+	struct rlimit rl, was;
 	synack_conn c[3];
 	int r;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		FAIL("getrlimit: %s", strerror(errno));
+	was = rl;
 	/* room for two data sockets, not a third */
 	rl.rlim_cur = (rlim_t)open_fds() + 2;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -1359,6 +1360,16 @@ static int cmd_fdlimit(const char *host, uint16_t port)
 	fdlimit_echo(s, c[0], 3);
 	fdlimit_echo(s, c[1], 1);
 	printf("fdlimit: after a close the session goes on, each echo on its own socket\n");
+	/* a dup() of the data socket must not hold back the Close (EOF) */
+	if (setrlimit(RLIMIT_NOFILE, &was) < 0)
+		FAIL("setrlimit: %s", strerror(errno));
+	r = dup(synack_conn_fd(s, c[1]));
+	if (r < 0)
+		FAIL("fdlimit: dup: %s", strerror(errno));
+	if (synack_close(s, c[1]) < 0)
+		FAIL("fdlimit: close with a dup of its data socket held");
+	close(r);
+	printf("fdlimit: a close returns while a dup of the data socket is still open\n");
 	synack_free(s);
 	return 0;
 }
