@@ -219,7 +219,7 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 		struct iovec iov[2];
 		ssize_t n = stack_tcp_recv_peek(srv->stack, f->sock, sp), w;
 
-		if (n == -EAGAIN || (n < 0 && n != -EPIPE))
+		if (n < 0)
 			return true; /* nothing yet; or the connection failed (an event says so) */
 		if (n == 0) {
 			/* the peer's FIN, after every byte: the client reads 0 */
