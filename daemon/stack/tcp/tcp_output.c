@@ -286,12 +286,19 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
  * whose window is zero accepts a segment only at SEG.SEQ = RCV.NXT
  * (§3.10.7.4, first step), which is that edge, and would discard every ACK
  * (keepalive answers too) carrying SND.NXT.
+ *
+ * An edge less than one unit of the peer's scale back is no such shrink but
+ * the rounding of a scaled window (RFC 7323 §2.4): the peer may hold every
+ * byte up to SND.NXT, and at the rounded edge the SEQ would lie behind its
+ * RCV.NXT, unacceptable too. SND.NXT it is then (as Linux decides).
  */
 static tcp_seq tcp_output_ack_seq(const struct tcp_conn *c)
 {
 	tcp_seq end = tcp_conn_snd_wnd_end(c);
 
 	if (!tcp_state_synchronized(c->state) || seq_le(c->snd_max, end))
+		return c->snd_max;
+	if (c->wscale_ok && c->snd_max - end < (1u << c->snd_wscale))
 		return c->snd_max;
 	return end;
 }

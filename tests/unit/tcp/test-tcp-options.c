@@ -246,6 +246,61 @@ static void test_each_option_alone(void **state)
 	}
 }
 
+static void tweak_scale_only(struct stack_config *cfg)
+{
+	cfg->tun.window_scaling = 1;
+	cfg->tun.recv_buffer = 1 << 20; /* scale 5 */
+	cfg->tun.delayed_ack = 0;	/* every segment ACKed at once */
+}
+
+/*
+ * The peer's right edge moves back by less than one unit of its window
+ * scale: the rounding RFC 7323 §2.4 tolerates, while the peer may already
+ * hold the bytes up to SND.MAX. A segment without data then carries SND.MAX:
+ * at the rounded edge its SEQ could lie behind the peer's RCV.NXT, and the
+ * peer would drop it and the ACK it carries (two stacks doing this to each
+ * other deadlocked in test-tcp-pair). A larger move back is a real shrink:
+ * the ACK stays at the edge, where a peer with a closed window takes it.
+ */
+static void test_ack_seq_after_rounding_shrink(void **state)
+{
+	struct harness *h = h_new(tweak_scale_only);
+	struct tcp_seg sa, out;
+	uint8_t data[1280] = { 0 };
+
+	listen_on(h);
+	h_send(h, MS(5),
+	       SEG(.seq = H_REMOTE_ISN, .flags = TCP_FLAG_SYN, .opt.has_mss = true, .opt.mss = 1400,
+		   .opt.wscale = 7),
+	       NULL);
+	assert_true(h_pop(h, &sa));
+	h->iss = sa.seq;
+	/* the handshake's ACK opens 10 << 7 = 1280 bytes */
+	h_send(h, MS(10), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 10), NULL);
+	assert_int_equal(stack_tcp_accept(h->s, MS(10), h->lsock, 2, &h->sock), 0);
+	assert_int_equal(stack_tcp_setopt(h->s, MS(10), h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(20), h->sock, data, sizeof(data)), 1280);
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.seq, h->iss + 1);
+	assert_int_equal(out.len, 1280); /* SND.MAX = the edge */
+	h_expect_nothing(h);
+	/* 1000 bytes ACKed, 2 << 7 more: the edge is 24 bytes back (less than 128) */
+	h_send(h, MS(30), SEG(.seq = RNXT, .ack = h->iss + 1001, .wnd = 2), NULL);
+	h_send(h, MS(31), SEG(.seq = RNXT, .ack = h->iss + 1001, .wnd = 2, .len = 10), NULL);
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.len, 0);
+	assert_int_equal(out.ack, RNXT + 10);
+	assert_int_equal(out.seq, h->iss + 1281); /* SND.MAX, not the rounded edge */
+	h_drain(h);
+	/* 1 << 7: the edge is 152 bytes back, a shrink: the ACK goes at the edge */
+	h_send(h, MS(40), SEG(.seq = RNXT + 10, .ack = h->iss + 1001, .wnd = 1, .len = 10), NULL);
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.len, 0);
+	assert_int_equal(out.ack, RNXT + 20);
+	assert_int_equal(out.seq, h->iss + 1001 + 128);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_we_offer_nothing),
 		cmocka_unit_test(test_active_no_wscale_in_reply),
 		cmocka_unit_test(test_each_option_alone),
+		cmocka_unit_test(test_ack_seq_after_rounding_shrink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -268,7 +268,10 @@ static void pair_run_seed(uint64_t seed)
 				stack_tcp_accept(p->side[1].s, p->now, listener, 2,
 						 &p->side[1].sock);
 		while (stack_event_pop(p->side[0].s, &ev))
-			assert_true(ev.type != STACK_EV_RESET && ev.type != STACK_EV_ERROR);
+			if (ev.type == STACK_EV_RESET || ev.type == STACK_EV_ERROR)
+				fail_msg("seed %llu: the connection failed (%d) at %llu us",
+					 (unsigned long long)seed, ev.err,
+					 (unsigned long long)p->now);
 		pair_app(p, 0);
 		pair_app(p, 1);
 		pair_check(p);
