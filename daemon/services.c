@@ -31,6 +31,9 @@ static const char *const svc_names[SVC_COUNT] = { "echo", "discard", "chargen" }
 /* chargen: 95 printable characters, 72 per line, each line starting one later (RFC 864) */
 #define CHARGEN_LINE	  74
 #define CHARGEN_PERIOD	  (95 * CHARGEN_LINE)
+/* chargen offers this much per send (9 periods, 62 KiB): a send call each
+ * 7 KiB would hand the stack (and the wire) small pieces */
+#define CHARGEN_CHUNK	  (9 * CHARGEN_PERIOD)
 
 struct svc_conn {
 	stack_sock sock;
@@ -51,7 +54,8 @@ struct services {
 	uint32_t cap, nused, free_head;
 	uint32_t fresh; /* conns[] below this were used once; the rest is untouched (calloc) */
 	uint8_t scratch[SVC_SCRATCH];
-	uint8_t chargen[CHARGEN_PERIOD * 2]; /* twice, so any offset has a full period after it */
+	/* the pattern repeated, so any offset in the first period has a chunk after it */
+	uint8_t chargen[CHARGEN_CHUNK + CHARGEN_PERIOD];
 	bool logged_full;
 };
 
@@ -67,7 +71,9 @@ static void svc_chargen_pattern(uint8_t *out)
 		p[72] = '\r';
 		p[73] = '\n';
 	}
-	memcpy(out + CHARGEN_PERIOD, out, CHARGEN_PERIOD);
+	for (size_t off = CHARGEN_PERIOD; off < CHARGEN_CHUNK + CHARGEN_PERIOD;
+	     off += CHARGEN_PERIOD)
+		memcpy(out + off, out, CHARGEN_PERIOD);
 }
 
 static struct svc_conn *svc_conn_alloc(struct services *sv, uint32_t *ret_slot)
@@ -207,12 +213,12 @@ static void svc_chargen_pump(struct services *sv, struct svc_conn *c)
 	}
 	for (;;) {
 		ssize_t n = stack_tcp_send(s, daemon_now(), c->sock, sv->chargen + c->pos,
-					   CHARGEN_PERIOD);
+					   CHARGEN_CHUNK);
 
 		if (n <= 0)
 			return;
 		c->pos = (uint32_t)((c->pos + (size_t)n) % CHARGEN_PERIOD);
-		if ((size_t)n < CHARGEN_PERIOD)
+		if ((size_t)n < CHARGEN_CHUNK)
 			return; /* full: WRITABLE follows */
 	}
 }
