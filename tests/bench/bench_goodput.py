@@ -15,6 +15,8 @@ moved. See tests/bench/README.md.
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 
@@ -65,8 +67,21 @@ def options(argv):
     ap.add_argument("--mtu", type=int, default=1500)
     ap.add_argument("--offload", choices=["on", "off"], default="on",
                     help="TAP offloads of synackd (interface.offload) and impair-fwd")
+    ap.add_argument("--cc", choices=sorted(bl.SYNACK_CC), default="cubic",
+                    help="congestion control of synackd and, unless --kernel-cc says "
+                         "otherwise, of every kernel socket: one algorithm on both paths")
+    ap.add_argument("--kernel-cc", metavar="ALG",
+                    help="congestion control of the kernel sockets (both ends of the "
+                         "reference, the kernel on the synack path), e.g. bbr; "
+                         "default: the same as --cc")
     ap.add_argument("--json", metavar="FILE", help="also write every result to FILE")
     ap.add_argument("--keep-logs", action="store_true", help="keep each run's logs in /tmp")
+    ap.add_argument("--capture", metavar="DIR",
+                    help="write each run's frames to DIR/PATH-IMPAIR-DIRECTION-N.pcap(ng), as "
+                         "seen where synackd stands: synackctl capture on the synack path "
+                         "(frames synackd sends, before the impairment acts, and frames the "
+                         "kernel sends, before it acts), tcpdump on the far kernel's TAP on "
+                         "the reference path (what it sends, before; what it gets, after)")
     a = ap.parse_args(argv)
     for what, allowed in (("impair", IMPAIRMENTS), ("direction", DIRECTIONS),
                           ("path", ("synack", "kernel"))):
@@ -78,15 +93,29 @@ def options(argv):
     return a
 
 
+def start_capture(a, path, name, imp, direction):
+    """With --capture: start capturing this run into a new file; the Proc to stop."""
+    if not a.capture:
+        return None
+    os.makedirs(a.capture, exist_ok=True)
+    n = 1
+    while os.path.exists(os.path.join(a.capture, f"{name}-{imp}-{direction}-{n}.pcapng")):
+        n += 1
+    return path.start_capture(os.path.join(a.capture, f"{name}-{imp}-{direction}-{n}.pcapng"))
+
+
 def measure_synack(b, a, imp, direction):
     """One transfer over the synack path; the result with both ends' counters."""
-    with bl.Run(b, a.keep_logs) as run:
+    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc) as run:
         path = run.synack_path(mtu=a.mtu, offload=a.offload == "on")
         path.impair(IMPAIRMENTS[imp] + ["--seed", str(a.seed), "--direction", "both"]
                     if IMPAIRMENTS[imp] else [])
         snd, rcv = DIRECTIONS[direction]
+        cap = start_capture(a, path, "synack", imp, direction)
         res = bl.transfer(run, path.endpoint(snd), path.endpoint(rcv), int(a.mb * 1e6),
                           a.seed, a.cap)
+        if cap:
+            run.stop(cap, signal.SIGINT)
         res["counters"] = {"synack": path.synack_counters(), "kernel": path.kernel_counters()}
         res["impair_status"] = path.impair_status()
         res["impair"] = path.impair_counters()
@@ -95,12 +124,15 @@ def measure_synack(b, a, imp, direction):
 
 def measure_kernel(b, a, imp, direction):
     """The same transfer kernel to kernel through impair-fwd."""
-    with bl.Run(b, a.keep_logs) as run:
+    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc) as run:
         args = IMPAIRMENTS[imp] + ["--seed", str(a.seed)]
         path = run.kernel_path(args, mtu=a.mtu, offload=a.offload == "on")
         snd, rcv = DIRECTIONS[direction]
+        cap = start_capture(a, path, "kernel", imp, direction)
         res = bl.transfer(run, path.endpoint(snd), path.endpoint(rcv), int(a.mb * 1e6),
                           a.seed, a.cap)
+        if cap:
+            run.stop(cap, signal.SIGINT)
         # "synack" is the far kernel, the one standing where synackd stands
         res["counters"] = {"synack": bl.netns_counters(path.far),
                            "kernel": bl.netns_counters(path.near)}
@@ -175,7 +207,7 @@ def main(build, argv):
            *(["fwd"] if "kernel" in a.path else []))
     results = []
     print(f"# goodput: {a.mb:g} MB per transfer, seed {a.seed}, cap {a.cap} s, MTU {a.mtu}, "
-          f"TAP offloads {a.offload}", flush=True)
+          f"TAP offloads {a.offload}, congestion control: synackd {a.cc}, kernels {a.kernel_cc or a.cc}", flush=True)
     print(f"# {bl.host_note()}", flush=True)
     for imp in a.impair:
         for d in a.direction:

@@ -38,6 +38,8 @@ KERNEL = "10.77.0.1"  # the kernel side of the TAP (as in synacktest.py)
 OURS = "10.77.0.2"  # synackd's address, or the far kernel's on the reference path
 PREFIX = 24
 TAP = "sk0"
+# kernel congestion control name -> synackd's tcp.congestion_control for the same algorithm
+SYNACK_CC = {"cubic": "cubic", "reno": "newreno"}
 TXQUEUELEN = 10000
 
 
@@ -104,8 +106,14 @@ class Run:
 
     count = 0
 
-    def __init__(self, build, keep_logs=False):
+    def __init__(self, build, keep_logs=False, cc=None, kernel_cc=None):
         self.b = build
+        # congestion control of synackd (cc) and of every kernel socket bench-xfer
+        # opens (kernel_cc, by default cc), or None for each one's default: a new
+        # namespace takes the host's default, which need not be the algorithm the
+        # comparison is about (this VM's is bbr)
+        self.cc = cc
+        self.kernel_cc = kernel_cc or cc
         self.netns = []
         self.procs = []
         self.keep = keep_logs
@@ -201,6 +209,8 @@ class Run:
         cfg = os.path.join(self.tmp, "synackd.yaml")
         with open(cfg, "w") as f:
             f.write(synackd_config(rpc, ctl, mtu, offload) + extra_config)
+            if self.cc:
+                f.write(f"tcp:\n  congestion_control: {SYNACK_CC[self.cc]}\n")
         d = self.spawn("synackd", [self.b.synackd, "--config", cfg], netns=ns)
         wait_for(lambda: os.path.exists(ctl) and ctl_ok(self.b.synackctl, ctl), 15,
                  lambda: f"synackd did not become ready: {d.output()[-2000:]}")
@@ -267,6 +277,14 @@ class SynackPath:
         if args:
             self.ctl_cmd("impair", *args)
 
+    def start_capture(self, file):
+        """synackctl capture -w file, until the returned Proc gets SIGINT."""
+        proc = self.run.spawn("capture", [self.run.b.synackctl, "-s", self.ctl,
+                                          "capture", "-w", file])
+        wait_for(lambda: os.path.exists(file), 10,
+                 lambda: f"synackctl capture did not start: {proc.output()[-2000:]}")
+        return proc
+
     def synack_counters(self):
         r = self.ctl_cmd("-o", "json", "stats", "-z")
         return parse_counters_json(r.stdout)
@@ -309,6 +327,15 @@ class KernelPath:
             return Endpoint("kernel", self.far, OURS, {})
         return Endpoint("kernel", self.near, KERNEL, {})
 
+    def start_capture(self, file):
+        """tcpdump on the far kernel's TAP (where synackd's capture would be), until
+        the returned Proc gets SIGINT."""
+        proc = self.run.spawn("tcpdump", ["tcpdump", "-i", TAP, "-s", "128", "-U", "-w", file],
+                              netns=self.far)
+        wait_for(lambda: "listening on" in proc.output(), 10,
+                 lambda: f"tcpdump did not start: {proc.output()[-2000:]}")
+        return proc
+
     def forwarder_counters(self):
         """Stop impair-fwd and return what its engine did, per direction."""
         self.run.stop(self.fwd)
@@ -328,13 +355,14 @@ def transfer(run, sender, receiver, nbytes, seed, cap_s, port=5001):
     cap_s seconds. Returns a dict: mbit (goodput at the receiver), done, verified
     (SHA-256 identical and every byte there), the two reports."""
     run.b.need("xfer")
+    cc = {"XFER_TCP_CONGESTION": run.kernel_cc} if run.kernel_cc else {}
     rx = run.spawn("recv", [run.b.xfer, "recv", receiver.stack, receiver.addr, str(port),
                             str(nbytes), str(cap_s + 15)],
-                   netns=receiver.netns, env=receiver.env)
+                   netns=receiver.netns, env={**receiver.env, **cc})
     rx.wait_line("listening", 15)
     tx = run.spawn("send", [run.b.xfer, "send", sender.stack, receiver.addr, str(port),
                             str(nbytes), str(seed), str(cap_s)],
-                   netns=sender.netns, env=sender.env)
+                   netns=sender.netns, env={**sender.env, **cc})
     t0 = time.monotonic()
     for p in (tx, rx):
         try:

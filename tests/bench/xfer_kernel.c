@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "xfer.h"
@@ -125,6 +126,24 @@ static int xfer_kernel_recv(struct xfer *x, int lfd, uint8_t *buf)
 	return r;
 }
 
+/* $XFER_TCP_CONGESTION, when set, names the congestion control of fd (and of the
+ * connections a listener accepts). Needs CAP_NET_ADMIN for algorithms outside
+ * net.ipv4.tcp_allowed_congestion_control. */
+static int xfer_kernel_congestion(int fd)
+{
+	const char *cc = getenv("XFER_TCP_CONGESTION");
+
+	if (!cc || !*cc)
+		return 0;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0) {
+		int e = errno;
+
+		fprintf(stderr, "bench-xfer: TCP_CONGESTION %s: %s\n", cc, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 int xfer_kernel_run(struct xfer *x)
 {
 	uint8_t *buf = malloc(XFER_CHUNK);
@@ -136,6 +155,12 @@ int xfer_kernel_run(struct xfer *x)
 		free(buf);
 		if (fd >= 0)
 			close(fd);
+		return r;
+	}
+	r = xfer_kernel_congestion(fd);
+	if (r < 0) {
+		free(buf);
+		close(fd);
 		return r;
 	}
 	if (x->send) {

@@ -13,6 +13,7 @@
  * seconds run from the connection being established to the peer's FIN (for
  * the receiver: goodput = moved / seconds). A transfer not finished SECONDS
  * after start is cut short and reported with done false and the bytes moved.
+ * $XFER_TCP_CONGESTION names the kernel sockets' congestion control.
  * Exit status: 0 done, 1 error or not done, 2 usage.
  */
 #include <errno.h>
