@@ -249,6 +249,10 @@ static void ctl_client_conn(const Synack__V1__ConnEntry *e, struct ctl_conn *ret
 	ret->info.bytes_acked = e->bytes_acked;
 	ret->info.bytes_received = e->bytes_received;
 	ret->info.retrans = e->retrans;
+	ret->info.sndbuf = e->sndbuf;
+	ret->info.rcvbuf = e->rcvbuf;
+	ret->info.rcv_rtt_us = e->rcv_rtt_us;
+	ret->info.rcv_space = e->rcv_space;
 	ret->owner.known = e->owner_known;
 	ret->owner.pid = e->owner_pid;
 	ret->owner.uid = e->owner_uid;

@@ -62,6 +62,12 @@ static void format_conn_info(const struct ctl_conn *c, char *buf, size_t len)
 	FORMAT_PUT("bytes_acked:%" PRIu64 " bytes_received:%" PRIu64 " retrans:%" PRIu32
 		   "/%" PRIu64,
 		   i->bytes_acked, i->bytes_received, c->timer.retransmits, i->retrans);
+	if (i->rcv_rtt_us)
+		FORMAT_PUT(" rcv_rtt:%g", i->rcv_rtt_us / 1000.0);
+	if (i->rcv_space)
+		FORMAT_PUT(" rcv_space:%" PRIu32, i->rcv_space);
+	if (i->sndbuf || i->rcvbuf)
+		FORMAT_PUT(" sndbuf:%" PRIu32 " rcvbuf:%" PRIu32, i->sndbuf, i->rcvbuf);
 #undef FORMAT_PUT
 }
 
@@ -198,6 +204,10 @@ static void format_json_conn(struct json_writer *w, const struct ctl_conn *c)
 	json_kv_uint(w, "bytes_acked", i->bytes_acked);
 	json_kv_uint(w, "bytes_received", i->bytes_received);
 	json_kv_uint(w, "retrans", i->retrans);
+	json_kv_uint(w, "sndbuf", i->sndbuf);
+	json_kv_uint(w, "rcvbuf", i->rcvbuf);
+	json_kv_double(w, "rcv_rtt_ms", i->rcv_rtt_us / 1000.0);
+	json_kv_uint(w, "rcv_space", i->rcv_space);
 	json_key(w, "owner");
 	if (c->owner.known) {
 		json_object_begin(w);

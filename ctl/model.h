@@ -81,8 +81,10 @@ struct ctl_conn_info {
 	uint8_t snd_wscale, rcv_wscale;
 	bool wscale_ok, ts_ok, sack_ok;
 	uint64_t bytes_acked, bytes_received;
-	uint64_t retrans;    /* segments retransmitted over the connection's life */
-	char congestion[16]; /* "cubic", "newreno"; "" when the daemon does not say */
+	uint64_t retrans;		/* segments retransmitted over the connection's life */
+	uint32_t sndbuf, rcvbuf;	/* bytes: SNDBUF, RCVBUF as autotuning left them */
+	uint32_t rcv_rtt_us, rcv_space; /* receiver's RTT; most read per RTT (ss) */
+	char congestion[16];		/* "cubic", "newreno"; "" when the daemon does not say */
 };
 
 /* The client that owns the connection (`conns -p`). */

@@ -324,6 +324,10 @@ static void ctl_conn_fill(struct ctl_host *h, const struct stack_tcp_info *in,
 	e->listener = in->listener;
 	e->congestion = (char *)(in->listener || !in->cc_name ? "" : in->cc_name);
 	e->snd_mss = in->snd_mss;
+	e->sndbuf = in->sndbuf;
+	e->rcvbuf = in->rcvbuf;
+	e->rcv_rtt_us = in->rcv_rtt_us;
+	e->rcv_space = in->rcv_space;
 	e->owner_name = "";
 	ctl_conn_owner(h, in->owner, e);
 }

@@ -88,11 +88,14 @@ static void link_input_one(struct link *l, stack_time_us now, size_t n)
 /* Read up to the budget; 1 when frames were read, 0 when none, -errno when the TAP failed. */
 static int link_read_batch(struct link *l)
 {
-	stack_time_us now = uv_hrtime() / 1000;
 	int got = 0;
 
 	for (int i = 0; i < LINK_RX_BUDGET; i++) {
 		ssize_t n = read(l->tap->fd, l->rxbuf, l->rxbuf_len);
+		/* each frame's own arrival time: the peer may answer what this batch
+		 * sent before the batch ends, and one time for all would measure
+		 * such a round trip as 0 (tcp_autotune.c, RTT samples) */
+		stack_time_us now = uv_hrtime() / 1000;
 
 		if (n < 0) {
 			if (errno == EINTR)

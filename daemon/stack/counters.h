@@ -127,7 +127,10 @@
 	X(TcpExtTCPDSACKUndo)                                                            \
 	X(TcpExtTCPSACKDiscard)                                                          \
 	X(TcpExtTCPLossUndo)                                                             \
-	X(SynackTcpSackScoreboardFull) /* SACK ranges not kept: scoreboard full */
+	X(SynackTcpSackScoreboardFull) /* SACK ranges not kept: scoreboard full */       \
+	/* buffer autotuning (tcp_autotune.c) */                                         \
+	X(SynackTcpRcvBufGrown) /* a connection's RCVBUF grew */                         \
+	X(SynackTcpSndBufGrown) /* a connection's SNDBUF grew */
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

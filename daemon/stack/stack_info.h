@@ -62,7 +62,8 @@ struct stack_tcp_info {
 
 	uint64_t segs_in, segs_out, bytes_sent, bytes_retrans, bytes_acked, bytes_received;
 	uint32_t send_queue, recv_queue;	   /* bytes in the buffers */
-	uint32_t sndbuf, rcvbuf;		   /* buffer sizes */
+	uint32_t sndbuf, rcvbuf;		   /* buffer sizes (autotuning grows them) */
+	uint32_t rcv_rtt_us, rcv_space;		   /* receiver's RTT and bytes read per RTT (ss) */
 	uint32_t backlog, accept_queue, syn_queue; /* listeners */
 
 	struct stack_tcp_timer_info timers[STACK_TCP_TIMER_COUNT];

@@ -91,9 +91,14 @@ enum stack_cc_algo {
 	X(pmtu_expires, "pmtu.expires", STACK_TUN_DURATION, SEC_US(600), SEC_US(1), SEC_US(3600), \
 	  true, "a lowered path MTU is raised again after this long (RFC 1191 6.3)")              \
 	X(send_buffer_max, "send_buffer_max", STACK_TUN_SIZE, 4 << 20, 4096, 1 << 30, false,      \
-	  "largest SNDBUF an application may set (larger requests are capped)")                   \
+	  "largest SNDBUF an application may set (larger requests are capped) or autotuning "     \
+	  "reaches")                                                                              \
 	X(recv_buffer_max, "recv_buffer_max", STACK_TUN_SIZE, 6 << 20, 4096, 1 << 30, false,      \
-	  "largest RCVBUF an application may set (larger requests are capped)")                   \
+	  "largest RCVBUF an application may set (larger requests are capped) or autotuning "     \
+	  "reaches")                                                                              \
+	X(buffer_autotune, "buffer_autotune", STACK_TUN_BOOL, 1, 0, 1, false,                     \
+	  "grow SNDBUF and RCVBUF the application did not set up to send_buffer_max and "         \
+	  "recv_buffer_max as the bandwidth-delay product demands")                               \
 	X(orphan_retries, "orphan_retries", STACK_TUN_COUNT, 8, 1, 255, true,                     \
 	  "retransmissions and zero-window probes of a closed connection, answered or not")       \
 	X(congestion_control, "congestion_control", STACK_TUN_NAME, STACK_CC_CUBIC, 0,            \

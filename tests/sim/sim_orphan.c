@@ -60,6 +60,8 @@ struct orph_world {
 	uint32_t snd_una;
 	bool have_una;
 	size_t base_bytes, peak_after_close;
+	bool have_sndbuf;
+	uint64_t sndbuf_at_close; /* A's SNDBUF when the orphan was first watched */
 	char fail[256];
 };
 
@@ -281,12 +283,22 @@ static void orph_watch(struct orph_world *w)
 	if (held > w->peak_after_close)
 		w->peak_after_close = held;
 	/* an orphan never reads: its receive buffer went at the close; it keeps its
-	 * send buffer and, on a SACK connection, its scoreboard (tcp_sack.h) */
-	if (held > w->base_bytes + w->tun[ORPH_A].send_buffer + sizeof(struct tcp_sb))
+	 * send buffer (as autotuning left it: it grows no more without an owner)
+	 * and, on a SACK connection, its scoreboard (tcp_sack.h) */
+	if (!w->have_sndbuf) {
+		w->have_sndbuf = true;
+		w->sndbuf_at_close = in.sndbuf;
+	}
+	if (in.sndbuf != w->sndbuf_at_close || in.sndbuf > w->tun[ORPH_A].send_buffer_max)
+		orph_fail(w,
+			  "A's orphan has SNDBUF %" PRIu64 ", %" PRIu64
+			  " at the close (max %" PRIu64 ")",
+			  (uint64_t)in.sndbuf, w->sndbuf_at_close, w->tun[ORPH_A].send_buffer_max);
+	if (held > w->base_bytes + in.sndbuf + sizeof(struct tcp_sb))
 		orph_fail(w,
 			  "A holds %zu bytes more with one orphan than its send buffer (%" PRIu64
 			  ") and a SACK scoreboard (%zu)",
-			  held - w->base_bytes, w->tun[ORPH_A].send_buffer, sizeof(struct tcp_sb));
+			  held - w->base_bytes, (uint64_t)in.sndbuf, sizeof(struct tcp_sb));
 }
 
 static stack_time_us orph_min(stack_time_us a, stack_time_us b)

@@ -311,6 +311,7 @@ ssize_t stack_tcp_recv(struct stack *s, stack_time_us now, stack_sock sock, void
 	if (len)
 		n = tcp_ringbuf_read(&c->rcv, buf, (uint32_t)stack_min(len, (size_t)UINT32_MAX));
 	if (n) {
+		tcp_autotune_rcv_consumed(s, c, now);
 		tcp_mem_rcv_drained(s, now, c);
 		tcp_output_window_update(s, now, c);
 		return n;
@@ -357,6 +358,7 @@ int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, 
 	if (n == 0)
 		return 0;
 	tcp_ringbuf_consume(&c->rcv, (uint32_t)n);
+	tcp_autotune_rcv_consumed(s, c, now);
 	tcp_mem_rcv_drained(s, now, c);
 	tcp_output_window_update(s, now, c);
 	return 0;
@@ -594,10 +596,13 @@ static int tcp_api_resize(struct stack *s, struct tcp_conn *c, bool snd, uint64_
 
 	if (size < 4096)
 		return -EINVAL;
-	if (snd)
+	if (snd) {
 		c->sndbuf_size = (uint32_t)stack_min(size, tun->send_buffer_max);
-	else
+		c->sndbuf_locked = true; /* the application's choice: no autotuning */
+	} else {
 		c->rcvbuf_size = (uint32_t)stack_min(size, tun->recv_buffer_max);
+		c->rcvbuf_locked = true;
+	}
 	return 0;
 }
 

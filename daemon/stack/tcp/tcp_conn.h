@@ -101,6 +101,16 @@ enum tcp_timer_id {
 /* Pending event bits, one per enum stack_event_type. */
 #define TCP_EV_BIT(type) (1u << (type))
 
+/* Buffer autotuning state (tcp_autotune.c). */
+struct tcp_autotune {
+	uint32_t rcv_rtt_us;	   /* receiver's RTT estimate (0: none yet) */
+	stack_time_us rtt_start;   /* timing one window: when it started (0: not timing) */
+	tcp_seq rtt_seq;	   /* ... and the RCV.NXT that ends it */
+	uint32_t rcv_space;	   /* most bytes the application consumed in one RTT */
+	stack_time_us space_start; /* the current RTT's start (0: not yet) */
+	tcp_seq copied_seq;	   /* consumed up to here at its start */
+};
+
 struct tcp_conn {
 	/* slot bookkeeping */
 	bool in_use;
@@ -152,6 +162,8 @@ struct tcp_conn {
 	/* buffers: sizes are the SNDBUF/RCVBUF limits; the rings are allocated on
 	 * first use and grow on demand (tcp_mem.c), none in LISTEN and TIME-WAIT */
 	uint32_t sndbuf_size, rcvbuf_size;
+	bool sndbuf_locked, rcvbuf_locked; /* set by the application: no autotuning */
+	struct tcp_autotune tune;
 	struct tcp_ringbuf snd, rcv;
 	/* memory accounting (tcp_mem.c): bytes charged per side, the account */
 	uint32_t mem_snd, mem_rcv;
@@ -403,6 +415,16 @@ uint8_t tcp_input_wscale_for(uint32_t rcvbuf);
 bool tcp_input_challenge_ack_due(struct stack *s, stack_time_us now, stack_time_us last, bool sent);
 /* Is someone listening on t's local end (a SYN may reopen a pair in TIME-WAIT, RFC 6191)? */
 bool tcp_input_listening(const struct stack *s, const struct tcp_tuple *t);
+
+/* tcp_autotune.c */
+/* The largest RCVBUF a connection may come to have (what the SYN's window scale must cover). */
+uint32_t tcp_autotune_rcvbuf_ceiling(const struct stack *s, bool locked, uint32_t rcvbuf);
+/* In-order data arrived (RCV.NXT moved): the receiver's RTT measurement. */
+void tcp_autotune_rcv_data(struct tcp_conn *c, stack_time_us now);
+/* The application consumed received bytes: grow RCVBUF if it reads more per RTT than before. */
+void tcp_autotune_rcv_consumed(struct stack *s, struct tcp_conn *c, stack_time_us now);
+/* New data was ACKed: grow SNDBUF when it, not cwnd, limits the sender. */
+void tcp_autotune_snd_acked(struct stack *s, struct tcp_conn *c);
 
 /* tcp_mem.c */
 void tcp_mem_init(struct stack *s);

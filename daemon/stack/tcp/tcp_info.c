@@ -111,6 +111,8 @@ static void tcp_info_fill(const struct stack *s, const struct tcp_conn *c,
 	in->recv_queue = c->rcv.len;
 	in->sndbuf = c->sndbuf_size;
 	in->rcvbuf = c->rcvbuf_size;
+	in->rcv_rtt_us = c->tune.rcv_rtt_us;
+	in->rcv_space = c->tune.rcv_space;
 	in->backlog = c->backlog;
 	in->accept_queue = c->aq_len;
 	in->syn_queue = c->syn_qlen;

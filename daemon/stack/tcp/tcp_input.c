@@ -65,7 +65,9 @@ void tcp_input_offer(struct stack *s, struct tcp_conn *c)
 	c->wscale_ok = tun->window_scaling;
 	c->ts_ok = tun->timestamps;
 	c->sack_ok = tun->sack;
-	c->rcv_wscale = c->wscale_ok ? tcp_input_wscale_for(c->rcvbuf_size) : 0;
+	c->rcv_wscale = c->wscale_ok ? tcp_input_wscale_for(tcp_autotune_rcvbuf_ceiling(
+					       s, c->rcvbuf_locked, c->rcvbuf_size))
+				     : 0;
 	c->ts_offset = (uint32_t)stack_random(s);
 }
 
@@ -684,6 +686,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 		tcp_timer_clear(s, c, TCP_TIMER_RETRANSMIT);
 	else
 		tcp_timer_arm_rexmit(s, rx->now, c);
+	tcp_autotune_snd_acked(s, c);
 	if (c->want_writable && tcp_mem_snd_writable(s, c) && !c->fin_queued) {
 		c->want_writable = false;
 		tcp_conn_event(s, c, STACK_EV_WRITABLE);
@@ -877,6 +880,7 @@ static void tcp_input_in_order(struct stack *s, struct tcp_conn *c, struct tcp_r
 		c->bytes_received += n;
 		n = tcp_reasm_advance(&c->reasm, n);
 	}
+	tcp_autotune_rcv_data(c, rx->now);
 	tcp_conn_event(s, c, STACK_EV_READABLE);
 	if (had_holes)
 		c->ack_now = true; /* RFC 5681 §4.2: a segment that fills a hole is ACKed at once */

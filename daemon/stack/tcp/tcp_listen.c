@@ -39,6 +39,8 @@ struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const
 	tcp_conn_init_defaults(s, c);
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
+	c->sndbuf_locked = l->sndbuf_locked;
+	c->rcvbuf_locked = l->rcvbuf_locked;
 	c->nodelay = l->nodelay;
 	c->keepalive = l->keepalive;
 	c->keep_idle = l->keep_idle;

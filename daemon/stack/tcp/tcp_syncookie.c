@@ -155,7 +155,8 @@ void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,
 		uint32_t tsval;
 
 		if (tun->window_scaling && syn->opt.wscale >= 0) {
-			out.opt.wscale = (int8_t)tcp_input_wscale_for(l->rcvbuf_size);
+			out.opt.wscale = (int8_t)tcp_input_wscale_for(
+				tcp_autotune_rcvbuf_ceiling(s, l->rcvbuf_locked, l->rcvbuf_size));
 			info |= (uint32_t)out.opt.wscale << TCP_COOKIE_WS_SHIFT;
 			bits = (uint32_t)stack_min(syn->opt.wscale, 14);
 		}

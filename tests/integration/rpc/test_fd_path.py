@@ -11,8 +11,10 @@ them, as libsynack does.
   the client as a read of 0; then the daemon lets the connection go (Closed).
 - A listener's accepted connection with its data socket; close() then Close:
   what the client wrote before still arrives, the Close reply comes after.
+- Buffer autotuning: during that bulk transfer SNDBUF and RCVBUF grow past
+  their defaults, never past tcp.send_buffer_max / tcp.recv_buffer_max.
 - Flow control end to end: a client that never reads holds at most the
-  receive buffer in synackd (Recv-Q <= tcp.recv_buffer) and the socketpair's
+  receive buffer in synackd (Recv-Q <= RCVBUF) and the socketpair's
   bound in the kernel; the kernel's sender stalls (the window closes); then
   everything arrives intact once the client reads.
 - A peer's RST: the session's Reset says ECONNRESET, and it is readable on the
@@ -38,7 +40,10 @@ from rpctest import FdSession, close_req, connect_fd, listen_fd, request
 
 ECONNRESET = 104
 EINVAL = 22
-RECV_BUFFER = 256 * 1024  # tcp.recv_buffer's default
+# the defaults of tcp.send_buffer, send_buffer_max, recv_buffer, recv_buffer_max:
+# where buffers start, and how far autotuning may take them
+SEND_BUFFER, SEND_BUFFER_MAX = 256 * 1024, 4 << 20
+RECV_BUFFER, RECV_BUFFER_MAX = 256 * 1024, 6 << 20
 # RPC_FD_SOCKBUF (128 KiB), doubled by Linux; a Unix stream sender checks its
 # buffer before each skb of at most half of it, so one skb may overshoot
 SOCKPAIR_BOUND = 2 * 128 * 1024 * 3 // 2
@@ -105,16 +110,38 @@ def negotiation(t):
     old.close()
 
 
+def buffer_sampler(t, port, most, stop):
+    """Keep the largest SNDBUF and RCVBUF synackd reports for the connection."""
+    while not stop:
+        for c in t.conns():
+            if c["remote"]["port"] == port:
+                most["sndbuf"] = max(most.get("sndbuf", 0), c["sndbuf"])
+                most["rcvbuf"] = max(most.get("rcvbuf", 0), c["rcvbuf"])
+        time.sleep(0.05)
+
+
 def bulk_both_ways(t, s):
     conn, fd, ks = connect(s, 1, 7001)
     up, down = os.urandom(24 << 20), os.urandom(24 << 20)
     got_k, got_a, done = [], [], []
+    most, stop = {}, []
+    sampler = threading.Thread(target=buffer_sampler, args=(t, 7001, most, stop))
+    sampler.start()
     # the client half-closes after its bytes; the kernel reads them to EOF while
     # it is still sending its own, then half-closes; the client reads them to 0
     run_threads(threading.Thread(target=sender, args=(fd, up, done)),
                 threading.Thread(target=reader, args=(ks, got_k)),
                 threading.Thread(target=sender, args=(ks, down, done)),
                 threading.Thread(target=reader, args=(fd, got_a)))
+    stop.append(True)
+    sampler.join()
+    # tcp.buffer_autotune: both buffers outgrew their 256 KiB defaults, within the maxima
+    print(f"autotuning: SNDBUF up to {most.get('sndbuf', 0) >> 10} KiB, "
+          f"RCVBUF up to {most.get('rcvbuf', 0) >> 10} KiB", flush=True)
+    check(SEND_BUFFER < most.get("sndbuf", 0) <= SEND_BUFFER_MAX,
+          "SNDBUF grew past tcp.send_buffer, not past tcp.send_buffer_max")
+    check(RECV_BUFFER < most.get("rcvbuf", 0) <= RECV_BUFFER_MAX,
+          "RCVBUF grew past tcp.recv_buffer, not past tcp.recv_buffer_max")
     check(got_k[0] == (hashlib.sha256(up).hexdigest(), len(up)),
           f"client -> kernel: {len(up) >> 20} MiB intact, then the client's FIN as EOF")
     check(got_a[0] == (hashlib.sha256(down).hexdigest(), len(down)),
@@ -174,12 +201,16 @@ def flow_control(t, s):
         time.sleep(0.1)
     row = [c for c in t.conns() if c["remote"]["port"] == 7003]
     recvq = row[0]["recv_q"] if row else -1
+    # autotuning may have grown RCVBUF while synackd still moved bytes into the
+    # socketpair; once that is full nothing is read and it grows no more
+    rcvbuf = row[0]["rcvbuf"] if row else -1
     inpair = fionread(fd)
     grown = rss_kib(t.d.p.pid) - base
     print(f"a client that never reads: the kernel sent {sent >> 10} KiB; synackd Recv-Q "
-          f"{recvq >> 10} KiB, socketpair {inpair >> 10} KiB, synackd RSS +{grown} KiB",
-          flush=True)
-    check(0 <= recvq <= RECV_BUFFER, f"synackd holds at most tcp.recv_buffer ({recvq} bytes)")
+          f"{recvq >> 10} KiB (RCVBUF {rcvbuf >> 10} KiB), socketpair {inpair >> 10} KiB, "
+          f"synackd RSS +{grown} KiB", flush=True)
+    check(0 <= recvq <= rcvbuf <= RECV_BUFFER_MAX,
+          f"synackd holds at most RCVBUF ({recvq} of {rcvbuf} bytes; at most {RECV_BUFFER_MAX})")
     check(inpair <= SOCKPAIR_BOUND, f"the socketpair holds at most its bound ({inpair} bytes)")
     check(samples[-1] == samples[-10], "the kernel's sender stalled: the window is closed")
     check(grown < 2048, f"synackd's RSS grew by {grown} KiB (< 2 MiB)")

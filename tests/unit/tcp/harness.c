@@ -83,6 +83,9 @@ struct harness *h_new(void (*tweak)(struct stack_config *cfg))
 	h->cfg.tun.window_scaling = 0;
 	h->cfg.tun.recv_buffer = H_RCVBUF;
 	h->cfg.tun.send_buffer = 65536;
+	/* fixed buffers, so windows and scales are what each test sets (test-tcp-autotune.c
+	 * turns autotuning on) */
+	h->cfg.tun.buffer_autotune = 0;
 	if (tweak)
 		tweak(&h->cfg);
 	for (int i = 0; i < 16; i++)

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp/tcp_autotune.c - send and receive buffer autotuning: RCVBUF and SNDBUF
+ * of a connection whose application did not set them grow from
+ * tcp.recv_buffer / tcp.send_buffer up to tcp.recv_buffer_max /
+ * tcp.send_buffer_max as the bandwidth-delay product demands
+ * (tcp.buffer_autotune; the budget of tcp_mem.c still bounds what is used).
+ *
+ * Receive side, in the manner of Linux's receive buffer moderation (the
+ * "dynamic right-sizing" of Fisk and Feng):
+ *   - the receiver's RTT is measured without timestamps (ours tick in ms, far
+ *     coarser than a LAN's RTT): the time until data arrives from beyond the
+ *     right edge advertised when the timing started is at least one RTT (it
+ *     needs an ACK sent after that); the estimate keeps the smallest sample;
+ *   - once per such RTT, the bytes the application consumed in it are
+ *     compared with the most consumed in any earlier RTT; when they grew,
+ *     RCVBUF becomes twice them plus 16 segments of slack, so the window
+ *     lets the peer send two RTTs' worth while the application keeps up.
+ *     An application that does not read keeps the buffer where it is.
+ * The window scale offered in the SYN covers recv_buffer_max when RCVBUF may
+ * grow (RFC 7323 §2.3), as the window can never exceed 65535 << scale.
+ *
+ * Send side: while the connection is limited by its send buffer (the
+ * application wanted to queue more, and less is in flight than cwnd and the
+ * peer's window allow), SNDBUF grows to twice cwnd, so the application can
+ * queue the next window's data while this one is in flight. An orphan has no
+ * application and never grows.
+ *
+ * An explicit SO_RCVBUF / SO_SNDBUF (stack_tcp_setopt) stops the growth on
+ * that side, as in Linux.
+ */
+#include "tcp_conn.h"
+
+/* Slack beyond twice an RTT's worth, in segments (Linux adds 16 * advmss). */
+#define TCP_AUTOTUNE_SLACK_SEGS 16u
+
+uint32_t tcp_autotune_rcvbuf_ceiling(const struct stack *s, bool locked, uint32_t rcvbuf)
+{
+	const struct stack_tunables *tun = &s->cfg.tun;
+
+	if (locked || !tun->buffer_autotune)
+		return rcvbuf;
+	return (uint32_t)stack_max((uint64_t)rcvbuf, tun->recv_buffer_max);
+}
+
+/* What the application has consumed, as a sequence number: RCV.NXT less what is unread. */
+static tcp_seq tcp_autotune_copied_seq(const struct tcp_conn *c)
+{
+	return c->rcv_nxt - c->rcv.len - (c->fin_rcvd ? 1u : 0u);
+}
+
+void tcp_autotune_rcv_data(struct tcp_conn *c, stack_time_us now)
+{
+	struct tcp_autotune *a = &c->tune;
+
+	if (a->rtt_start && seq_ge(c->rcv_nxt, a->rtt_seq)) {
+		/* no time at all cannot be a round trip (frames handled as one batch
+		 * at one time): no sample */
+		if (now > a->rtt_start) {
+			uint64_t sample = now - a->rtt_start;
+
+			if (a->rcv_rtt_us == 0 || sample < a->rcv_rtt_us)
+				a->rcv_rtt_us = (uint32_t)stack_min(sample, (uint64_t)UINT32_MAX);
+		}
+		a->rtt_start = 0;
+	}
+	if (a->rtt_start == 0 && seq_ge(c->rcv_adv, c->rcv_nxt)) {
+		/* time until data beyond the edge advertised so far arrives: the
+		 * ACK that lets the peer send it has not left yet, so this takes
+		 * at least one round trip */
+		a->rtt_start = now ? now : 1;
+		a->rtt_seq = c->rcv_adv + 1;
+	}
+	if (a->space_start == 0) {
+		a->space_start = now ? now : 1;
+		a->copied_seq = tcp_autotune_copied_seq(c);
+	}
+}
+
+void tcp_autotune_rcv_consumed(struct stack *s, struct tcp_conn *c, stack_time_us now)
+{
+	struct tcp_autotune *a = &c->tune;
+	const struct stack_tunables *tun = &s->cfg.tun;
+	tcp_seq copied_seq = tcp_autotune_copied_seq(c);
+	uint32_t copied;
+	uint64_t want;
+
+	if (a->rcv_rtt_us == 0 || a->space_start == 0 || now - a->space_start < a->rcv_rtt_us)
+		return;
+	copied = seq_gt(copied_seq, a->copied_seq) ? copied_seq - a->copied_seq : 0;
+	a->copied_seq = copied_seq;
+	a->space_start = now;
+	if (copied <= a->rcv_space)
+		return;
+	a->rcv_space = copied;
+	if (c->rcvbuf_locked || !tun->buffer_autotune || s->tcp.mem.pressure)
+		return;
+	want = 2ull * copied + (uint64_t)TCP_AUTOTUNE_SLACK_SEGS * c->rcv_mss;
+	want = stack_min(want, (uint64_t)tcp_autotune_rcvbuf_ceiling(s, false, c->rcvbuf_size));
+	want = stack_min(want, (uint64_t)65535 << c->rcv_wscale);
+	if (want > c->rcvbuf_size) {
+		c->rcvbuf_size = (uint32_t)want;
+		STACK_INC(s, SynackTcpRcvBufGrown);
+	}
+	/* the window may open as far at once: the peer has shown it uses it
+	 * (tcp_mem.c otherwise doubles it only per window's worth received) */
+	c->rcv_wnd_cap = (uint32_t)stack_max((uint64_t)c->rcv_wnd_cap, want);
+}
+
+void tcp_autotune_snd_acked(struct stack *s, struct tcp_conn *c)
+{
+	const struct stack_tunables *tun = &s->cfg.tun;
+	uint32_t flight = c->snd_max - c->snd_una;
+	uint64_t want;
+
+	if (c->sndbuf_locked || !tun->buffer_autotune || s->tcp.mem.pressure || c->orphan)
+		return;
+	/* only when the buffer is what holds the sender back: the application
+	 * wanted to queue more, and neither cwnd nor the peer's window is full
+	 * (more buffer would then only queue) */
+	if (!c->want_writable || flight >= c->cc.cwnd || flight >= c->snd_wnd ||
+	    c->sndbuf_size >= tun->send_buffer_max)
+		return;
+	want = stack_min(2ull * c->cc.cwnd, tun->send_buffer_max);
+	if (want > c->sndbuf_size) {
+		c->sndbuf_size = (uint32_t)want;
+		STACK_INC(s, SynackTcpSndBufGrown);
+	}
+}
