@@ -167,7 +167,8 @@ struct tcp_conn {
 	struct tcp_ringbuf snd, rcv;
 	/* memory accounting (tcp_mem.c): bytes charged per side, the account */
 	uint32_t mem_snd, mem_rcv;
-	uint32_t mem_sb; /* the SACK scoreboard (tcp_recovery.c) */
+	uint32_t mem_sb;    /* the SACK scoreboard (tcp_recovery.c) */
+	uint32_t mem_reasm; /* out-of-order ranges moved out of the connection (tcp_reasm.h) */
 	uint16_t mem_acct;
 	bool mem_attached;
 	bool mem_wait; /* held back for want of memory: woken when some is freed */
@@ -448,6 +449,11 @@ uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uin
 /* A ring may have emptied (ACKed, or read): release it when idle, or at once under pressure. */
 void tcp_mem_snd_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
 void tcp_mem_rcv_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* More out-of-order ranges for c (a larger array, charged to the budget): 0, or -ENOSPC at
+ * TCP_REASM_MAX_RANGES, -ENOMEM without memory. */
+int tcp_mem_reasm_grow(struct stack *s, struct tcp_conn *c);
+/* Take the ranges back into the connection once few are left (at most TCP_REASM_INLINE). */
+void tcp_mem_reasm_shrink(struct stack *s, struct tcp_conn *c);
 /* Charge c's SACK scoreboard (bytes; 0 when it is freed); -ENOMEM: no room for it. */
 int tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes);
 /* TCP_TIMER_MEM_IDLE: give back rings that are still empty. */

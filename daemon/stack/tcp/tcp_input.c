@@ -880,6 +880,8 @@ static void tcp_input_in_order(struct stack *s, struct tcp_conn *c, struct tcp_r
 		c->bytes_received += n;
 		n = tcp_reasm_advance(&c->reasm, n);
 	}
+	if (had_holes)
+		tcp_mem_reasm_shrink(s, c); /* back into the connection once few holes are left */
 	tcp_autotune_rcv_data(c, rx->now);
 	tcp_conn_event(s, c, STACK_EV_READABLE);
 	if (had_holes)
@@ -895,6 +897,7 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 	const uint8_t *data = seg->payload;
 	tcp_seq dseq = seg->seq + ((seg->flags & TCP_FLAG_SYN) ? 1 : 0);
 	uint32_t len = seg->len, off, room;
+	int r;
 
 	if (len == 0)
 		return true;
@@ -938,9 +941,13 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 		tcp_input_in_order(s, c, rx, data, len);
 		return true;
 	}
-	/* out of order: keep it at its offset, ACK at once (RFC 5681 §4.2, SACK RFC 2018) */
+	/* out of order: keep it at its offset, ACK at once (RFC 5681 §4.2, SACK RFC 2018);
+	 * more holes than the connection keeps: a larger array, if the budget allows */
 	c->ack_now = true;
-	if (tcp_reasm_add(&c->reasm, off, len) < 0) {
+	r = tcp_reasm_add(&c->reasm, off, len);
+	if (r == -ENOSPC && tcp_mem_reasm_grow(s, c) == 0)
+		r = tcp_reasm_add(&c->reasm, off, len);
+	if (r < 0) {
 		STACK_INC(s, TcpExtTCPOFODrop);
 		return true;
 	}

@@ -286,11 +286,7 @@ int tcp_mem_rcv_reserve(struct stack *s, struct tcp_conn *c)
 /* End of the out-of-order bytes past the in-order end (offset from RCV.NXT). */
 static uint32_t tcp_mem_ooo_end(const struct tcp_conn *c)
 {
-	uint32_t end = 0;
-
-	for (uint32_t i = 0; i < c->reasm.n; i++)
-		end = stack_max(end, c->reasm.r[i].end);
-	return end;
+	return tcp_reasm_end(&c->reasm);
 }
 
 /*
@@ -408,8 +404,45 @@ void tcp_mem_snd_free(struct stack *s, struct tcp_conn *c)
 	c->snd.len = 0;
 }
 
+int tcp_mem_reasm_grow(struct stack *s, struct tcp_conn *c)
+{
+	uint32_t cap = tcp_reasm_cap(&c->reasm), ncap = stack_min(cap * 4, TCP_REASM_MAX_RANGES);
+	size_t old_bytes = c->reasm.ext ? cap * sizeof(struct tcp_reasm_range) : 0;
+	size_t bytes = ncap * sizeof(struct tcp_reasm_range);
+	struct tcp_reasm_range *ext, *old;
+
+	if (cap >= TCP_REASM_MAX_RANGES)
+		return -ENOSPC;
+	/* strict, like any buffer: a peer's holes cannot take memory the budget lacks */
+	if (tcp_mem_charge(s, c, &c->mem_reasm, bytes, true) < 0)
+		return -ENOMEM;
+	ext = stack_alloc(s, bytes);
+	if (!ext) {
+		tcp_mem_charge(s, c, &c->mem_reasm, old_bytes, false);
+		return -ENOMEM;
+	}
+	old = tcp_reasm_move(&c->reasm, ext, ncap);
+	if (old)
+		stack_free(s, old, old_bytes);
+	return 0;
+}
+
+void tcp_mem_reasm_shrink(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_reasm_range *old;
+	size_t bytes = c->reasm.cap * sizeof(struct tcp_reasm_range);
+
+	if (!c->reasm.ext || c->reasm.n > TCP_REASM_INLINE)
+		return;
+	old = tcp_reasm_move(&c->reasm, NULL, 0);
+	stack_free(s, old, bytes);
+	tcp_mem_charge(s, c, &c->mem_reasm, 0, false);
+}
+
 void tcp_mem_rcv_free(struct stack *s, struct tcp_conn *c)
 {
+	c->reasm.n = 0;
+	tcp_mem_reasm_shrink(s, c);
 	tcp_reasm_init(&c->reasm);
 	c->rcv.len = 0;
 	tcp_mem_ring_resize(s, c, &c->rcv, &c->mem_rcv, 0, 0, 0);
@@ -418,7 +451,7 @@ void tcp_mem_rcv_free(struct stack *s, struct tcp_conn *c)
 void tcp_mem_conn_attach(struct stack *s, struct tcp_conn *c, uint16_t acct)
 {
 	struct tcp_mem *m = &s->tcp.mem;
-	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb;
+	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb + c->mem_reasm;
 
 	if (c->mem_attached) {
 		m->acct[c->mem_acct].refs--;
@@ -466,7 +499,7 @@ static int tcp_mem_account_find(struct stack *s, uint32_t id)
 static bool tcp_mem_account_fits(const struct stack *s, const struct tcp_conn *c, uint16_t idx)
 {
 	const struct tcp_mem *m = &s->tcp.mem;
-	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb;
+	uint64_t held = (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb + c->mem_reasm;
 
 	if (c->mem_attached && c->mem_acct == idx)
 		return true;

@@ -2,9 +2,12 @@
 /*
  * tcp/tcp_reasm.h - out-of-order bookkeeping for the receive side: which byte
  * ranges past RCV.NXT are already held in the receive ring (RFC 9293 §3.10.7.4
- * "segment text"; RFC 2018 §4 for the SACK blocks that describe them). The
- * number of ranges is fixed, so a peer cannot make it grow; data that would
- * need one more range is dropped (and retransmitted by the peer).
+ * "segment text"; RFC 2018 §4 for the SACK blocks that describe them).
+ * TCP_REASM_INLINE ranges live in the connection; under heavy loss the owner
+ * moves them to a larger array (tcp_reasm_move, up to TCP_REASM_MAX_RANGES,
+ * charged to the memory budget by tcp_mem.c) and back once few are left, so
+ * a peer cannot make it grow without bound; data that would need one more
+ * range than that is dropped (and retransmitted by the peer).
  * Offsets are relative to RCV.NXT.
  */
 #ifndef SYNACK_TCP_REASM_H
@@ -15,18 +18,43 @@
 
 #include "tcp_wire.h"
 
-#define TCP_REASM_MAX_RANGES 32
+#define TCP_REASM_INLINE     8	 /* ranges kept in the connection itself */
+#define TCP_REASM_MAX_RANGES 256 /* in a moved-out array at most (3 KiB) */
+
+struct tcp_reasm_range {
+	uint32_t start, end; /* [start, end) relative to RCV.NXT, start > 0 */
+	uint32_t stamp;	     /* clock when data last landed in it (RFC 2018 §4 recency) */
+};
 
 struct tcp_reasm {
 	uint32_t n;
+	uint32_t cap;	/* of ext; TCP_REASM_INLINE when ext is NULL */
 	uint32_t clock; /* counts the segments added; stamps the range each one lands in */
-	struct {
-		uint32_t start, end; /* [start, end) relative to RCV.NXT, start > 0 */
-		uint32_t stamp;	     /* clock when data last landed in it (RFC 2018 §4 recency) */
-	} r[TCP_REASM_MAX_RANGES];
+	struct tcp_reasm_range *ext; /* the owner's array of cap ranges, or NULL: inl */
+	struct tcp_reasm_range inl[TCP_REASM_INLINE];
 };
 
+/* Empty, in the inline array (an array moved out must be taken back first: tcp_reasm_move). */
 void tcp_reasm_init(struct tcp_reasm *ra);
+/* The ranges: sorted by start, disjoint, never adjacent. */
+static inline struct tcp_reasm_range *tcp_reasm_ranges(struct tcp_reasm *ra)
+{
+	return ra->ext ? ra->ext : ra->inl;
+}
+static inline const struct tcp_reasm_range *tcp_reasm_cranges(const struct tcp_reasm *ra)
+{
+	return ra->ext ? ra->ext : ra->inl;
+}
+static inline uint32_t tcp_reasm_cap(const struct tcp_reasm *ra)
+{
+	return ra->ext ? ra->cap : TCP_REASM_INLINE;
+}
+/* Move the ranges to ext (cap ranges, at least n), or back inline (ext NULL, n <= TCP_REASM_INLINE);
+ * returns the array left behind (NULL when that was the inline one) for the owner to free. */
+struct tcp_reasm_range *tcp_reasm_move(struct tcp_reasm *ra, struct tcp_reasm_range *ext,
+				       uint32_t cap);
+/* End of the highest range (0 when empty). */
+uint32_t tcp_reasm_end(const struct tcp_reasm *ra);
 static inline bool tcp_reasm_empty(const struct tcp_reasm *ra)
 {
 	return ra->n == 0;

@@ -160,7 +160,7 @@ static void ft_check(struct ft *f)
 
 		if (!c->in_use)
 			continue;
-		charged += (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb;
+		charged += (uint64_t)c->mem_snd + c->mem_rcv + c->mem_sb + c->mem_reasm;
 		if (seq_gt(c->snd_una, c->snd_nxt) || seq_gt(c->snd_nxt, c->snd_max))
 			__builtin_trap();
 		if (c->snd.len > c->snd.cap || tcp_conn_unsent(c) > c->snd.len)

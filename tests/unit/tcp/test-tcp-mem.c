@@ -840,9 +840,66 @@ static void test_scoreboard_only_while_sending(void **state)
 	h_free(h);
 }
 
+/*
+ * Holes beyond what the connection keeps inline: the out-of-order ranges move
+ * to a larger array, charged to the budget, at most TCP_REASM_MAX_RANGES of
+ * them (the rest are dropped and counted); as the holes fill, they come back
+ * into the connection and the charge goes.
+ */
+static void test_ooo_ranges_move_out_and_back(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct tcp_conn *c;
+	uint64_t used0;
+
+	h_establish_passive(h, 0);
+	c = h_conn(h, h->sock);
+	used0 = h->s->tcp.mem.used;
+	for (uint32_t i = 0; i < 300; i++) {
+		h_send(h, MS(1), SEG(.seq = RNXT + 1 + 2 * i, .ack = h->iss + 1, .len = 1), NULL);
+		h_drain(h);
+	}
+	assert_int_equal(c->reasm.n, TCP_REASM_MAX_RANGES);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPOFODrop), 300 - TCP_REASM_MAX_RANGES);
+	assert_int_equal(c->mem_reasm, TCP_REASM_MAX_RANGES * sizeof(struct tcp_reasm_range));
+	assert_true(h->s->tcp.mem.used >= used0 + c->mem_reasm);
+	/* the first 250 holes fill: 6 ranges are left, back inline, nothing charged */
+	for (uint32_t i = 0; i < 250; i++) {
+		h_send(h, MS(2), SEG(.seq = RNXT + 2 * i, .ack = h->iss + 1, .len = 1), NULL);
+		h_drain(h);
+	}
+	assert_int_equal(c->rcv_nxt, RNXT + 500);
+	assert_int_equal(c->reasm.n, 6);
+	assert_null(c->reasm.ext);
+	assert_int_equal(c->mem_reasm, 0);
+	h_free(h);
+}
+
+/* No memory for a larger array: the segment is dropped and counted, nothing charged. */
+static void test_ooo_ranges_need_memory(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct tcp_conn *c;
+
+	h_establish_passive(h, 0);
+	c = h_conn(h, h->sock);
+	h->s->tcp.mem.limit = h->s->tcp.mem.used; /* the budget is full to the byte */
+	for (uint32_t i = 0; i < TCP_REASM_INLINE + 1; i++) {
+		h_send(h, MS(1), SEG(.seq = RNXT + 1 + 2 * i, .ack = h->iss + 1, .len = 1), NULL);
+		h_drain(h);
+	}
+	assert_int_equal(c->reasm.n, TCP_REASM_INLINE);
+	assert_null(c->reasm.ext);
+	assert_int_equal(c->mem_reasm, 0);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPOFODrop), 1);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ooo_ranges_move_out_and_back),
+		cmocka_unit_test(test_ooo_ranges_need_memory),
 		cmocka_unit_test(test_no_buffers_until_used),
 		cmocka_unit_test(test_no_buffers_after_connect),
 		cmocka_unit_test(test_send_ring_grows_across_wrap),

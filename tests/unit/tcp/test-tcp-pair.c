@@ -175,8 +175,9 @@ static void pair_check(struct pair *p)
 
 		for (uint32_t i = 0; i < sd->s->tcp.nslots; i++)
 			if (sd->s->tcp.conns[i].in_use)
-				charged += sd->s->tcp.conns[i].mem_snd +
-					   sd->s->tcp.conns[i].mem_rcv + sd->s->tcp.conns[i].mem_sb;
+				charged +=
+					sd->s->tcp.conns[i].mem_snd + sd->s->tcp.conns[i].mem_rcv +
+					sd->s->tcp.conns[i].mem_sb + sd->s->tcp.conns[i].mem_reasm;
 		/* the budget's count is the sum of the charges, and never over the limit */
 		assert_int_equal(charged, sd->s->tcp.mem.used);
 		assert_true(sd->s->tcp.mem.used <= sd->s->tcp.mem.limit);

@@ -23,8 +23,8 @@ static void expect_ranges(const struct tcp_reasm *ra, const uint32_t *want, uint
 {
 	assert_int_equal(ra->n, n);
 	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(ra->r[i].start, want[2 * i]);
-		assert_int_equal(ra->r[i].end, want[2 * i + 1]);
+		assert_int_equal(tcp_reasm_cranges(ra)[i].start, want[2 * i]);
+		assert_int_equal(tcp_reasm_cranges(ra)[i].end, want[2 * i + 1]);
 	}
 }
 
@@ -107,24 +107,41 @@ static void test_reasm_advance(void **state)
 	assert_true(tcp_reasm_empty(&ra));
 }
 
+/* Full at the inline capacity, moved out to the most ranges, full again, and back. */
 static void test_reasm_full(void **state)
 {
+	static struct tcp_reasm_range ext[TCP_REASM_MAX_RANGES];
+	const uint32_t far = 10 * TCP_REASM_MAX_RANGES + 100;
 	struct tcp_reasm ra;
 
 	tcp_reasm_init(&ra);
-	for (uint32_t i = 0; i < TCP_REASM_MAX_RANGES; i++)
+	for (uint32_t i = 0; i < TCP_REASM_INLINE; i++)
 		assert_int_equal(tcp_reasm_add(&ra, 10 + 10 * i, 5), 0);
-	assert_int_equal(tcp_reasm_add(&ra, 1000, 5), -ENOSPC);
+	assert_int_equal(tcp_reasm_add(&ra, far, 5), -ENOSPC);
+	assert_null(tcp_reasm_move(&ra, ext,
+				   TCP_REASM_MAX_RANGES)); /* the inline one: nothing to free */
+	assert_int_equal(tcp_reasm_cap(&ra), TCP_REASM_MAX_RANGES);
+	for (uint32_t i = TCP_REASM_INLINE; i < TCP_REASM_MAX_RANGES; i++)
+		assert_int_equal(tcp_reasm_add(&ra, 10 + 10 * i, 5), 0);
+	assert_int_equal(tcp_reasm_add(&ra, far, 5), -ENOSPC);
 	assert_int_equal(tcp_reasm_add(&ra, 1, 5), -ENOSPC);
 	assert_int_equal(tcp_reasm_add(&ra, 16, 2), -ENOSPC);
 	/* but anything touching a range is fine */
 	assert_int_equal(tcp_reasm_add(&ra, 15, 2), 0);
 	assert_int_equal(tcp_reasm_add(&ra, 5, 5), 0);
-	assert_int_equal(tcp_reasm_add(&ra, 325, 100), 0);
+	assert_int_equal(tcp_reasm_add(&ra, 10 * TCP_REASM_MAX_RANGES + 5, 50), 0);
 	assert_int_equal(ra.n, TCP_REASM_MAX_RANGES);
+	assert_int_equal(tcp_reasm_end(&ra), 10 * TCP_REASM_MAX_RANGES + 55);
 	assert_int_equal(tcp_reasm_add(&ra, 17, 3), 0); /* joins two: frees a slot */
 	assert_int_equal(ra.n, TCP_REASM_MAX_RANGES - 1);
-	assert_int_equal(tcp_reasm_add(&ra, 1000, 5), 0);
+	assert_int_equal(tcp_reasm_add(&ra, far, 5), 0);
+	/* RCV.NXT passes all but the last 3 ranges (the one it lands on is 5 bytes
+	 * in order now): they go back inline, unchanged */
+	assert_int_equal(tcp_reasm_advance(&ra, 10 * (TCP_REASM_MAX_RANGES - 2)), 5);
+	assert_int_equal(ra.n, 3);
+	assert_ptr_equal(tcp_reasm_move(&ra, NULL, 0), ext);
+	assert_int_equal(tcp_reasm_cap(&ra), TCP_REASM_INLINE);
+	expect_ranges(&ra, (const uint32_t[]){ 10, 15, 20, 75, 120, 125 }, 3);
 }
 
 static void test_reasm_sack(void **state)
@@ -225,8 +242,8 @@ static void check_against(const struct tcp_reasm *ra, const struct model *m, uin
 
 	assert_int_equal(ra->n, n);
 	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(ra->r[i].start, starts[i]);
-		assert_int_equal(ra->r[i].end, ends[i]);
+		assert_int_equal(tcp_reasm_cranges(ra)[i].start, starts[i]);
+		assert_int_equal(tcp_reasm_cranges(ra)[i].end, ends[i]);
 		bytes += ends[i] - starts[i];
 	}
 	assert_int_equal(tcp_reasm_bytes(ra), bytes);
@@ -248,6 +265,8 @@ static void check_against(const struct tcp_reasm *ra, const struct model *m, uin
 
 static void test_reasm_random(void **state)
 {
+	static struct tcp_reasm_range ext[32];
+
 	for (uint64_t seed = 1; seed <= 40; seed++) {
 		struct tcp_reasm ra;
 		struct model m;
@@ -271,13 +290,19 @@ static void test_reasm_random(void **state)
 					after.when[i] = (uint32_t)step + 1;
 				}
 				r = tcp_reasm_add(&ra, off, len);
-				if (model_runs(&after, st, en) > TCP_REASM_MAX_RANGES) {
+				if (model_runs(&after, st, en) > tcp_reasm_cap(&ra)) {
 					assert_int_equal(r, -ENOSPC);
 					nospc++;
 				} else {
 					assert_int_equal(r, 0);
 					m = after;
 				}
+			} else if (op == 8 && step % 4 == 0) {
+				/* out to a larger array, or back inline when few are left, as tcp_mem.c does */
+				if (!ra.ext)
+					tcp_reasm_move(&ra, ext, 32);
+				else if (ra.n <= TCP_REASM_INLINE)
+					assert_ptr_equal(tcp_reasm_move(&ra, NULL, 0), ext);
 			} else {
 				uint32_t n = rng(&s) % 30, extra;
 				uint32_t st[W], en[W];
