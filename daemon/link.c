@@ -4,7 +4,9 @@
  *
  * Receive: on each wake-up read up to LINK_RX_BUDGET frames (or until
  * EAGAIN), turn each virtio-net header into a struct stack_frame_meta,
- * hand the frame to stack_input(), then kick the loop once for the batch.
+ * hand the frame to stack_input(), all between stack_input_batch_begin()
+ * and _end() (ACKs and output once per connection and batch), then kick
+ * the loop once for the batch.
  * Transmit: write header + frame with writev(); on EAGAIN queue the frame,
  * tell the core the link is blocked and poll for UV_WRITABLE; once the
  * queue drains, unblock and kick so the core resumes sending. Frames past
@@ -88,8 +90,10 @@ static void link_input_one(struct link *l, stack_time_us now, size_t n)
 /* Read up to the budget; 1 when frames were read, 0 when none, -errno when the TAP failed. */
 static int link_read_batch(struct link *l)
 {
-	int got = 0;
+	int got = 0, r = 0;
 
+	/* one batch for the core: what its segments call for goes out at the end */
+	stack_input_batch_begin(l->stack);
 	for (int i = 0; i < LINK_RX_BUDGET; i++) {
 		ssize_t n = read(l->tap->fd, l->rxbuf, l->rxbuf_len);
 		/* each frame's own arrival time: the peer may answer what this batch
@@ -100,16 +104,17 @@ static int link_read_batch(struct link *l)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
-				break;
-			return -errno;
+			if (errno != EAGAIN)
+				r = -errno;
+			break;
 		}
 		if (n == 0)
 			break;
 		link_input_one(l, now, (size_t)n);
 		got = 1;
 	}
-	return got;
+	stack_input_batch_end(l->stack, uv_hrtime() / 1000);
+	return r < 0 ? r : got;
 }
 
 /* Write queued frames until the queue is empty or the TAP pushes back. */

@@ -97,6 +97,17 @@ void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_
 	eth_input(s, now, frame, len, meta ? meta : &plain);
 }
 
+void stack_input_batch_begin(struct stack *s)
+{
+	s->in_batch = true;
+}
+
+void stack_input_batch_end(struct stack *s, stack_time_us now)
+{
+	s->in_batch = false;
+	tcp_input_batch_end(s, now);
+}
+
 void stack_poll(struct stack *s, stack_time_us now)
 {
 	net_poll(s, now);

@@ -169,6 +169,17 @@ void stack_deinit(struct stack *s);
 /* One received Ethernet frame (meta may be NULL). Never fails: bad frames are counted. */
 void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_t len,
 		 const struct stack_frame_meta *meta);
+/*
+ * Frames handed to stack_input() between these two calls form one batch (the
+ * link reads up to 64 at a time): on an established SACK connection the
+ * segments that carry data are answered once, at the end (one ACK with the
+ * newest SACK blocks, and what they let us send), as a kernel receiver's GRO
+ * would have it. Pure ACKs are acted on at once (they clock our sending), and
+ * connections without SACK answer each segment at once (a NewReno sender
+ * counts duplicate ACKs).
+ */
+void stack_input_batch_begin(struct stack *s);
+void stack_input_batch_end(struct stack *s, stack_time_us now);
 /* Run every timer due at now and send what the windows allow. */
 void stack_poll(struct stack *s, stack_time_us now);
 /* The earliest moment stack_poll() has work to do, or STACK_TIME_NEVER. */

@@ -54,6 +54,7 @@ struct stack {
 	struct stack_env env;
 	struct stack_counters ctr;
 	bool link_blocked;
+	bool in_batch;	/* between stack_input_batch_begin() and _end() */
 	uint64_t rng;	/* splitmix64 state from env.seed */
 	uint8_t *txbuf; /* STACK_TXBUF_SIZE bytes, scratch for building one frame */
 	struct net_state net;

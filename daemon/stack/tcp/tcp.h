@@ -62,5 +62,7 @@ void tcp_icmp_error(struct stack *s, stack_time_us now, uint8_t type, uint8_t co
 		    uint16_t next_mtu, const uint8_t *quoted, size_t len);
 void tcp_poll(struct stack *s, stack_time_us now);
 stack_time_us tcp_poll_at(const struct stack *s);
+/* The end of an input batch: the output its segments held back (stack_input_batch_end). */
+void tcp_input_batch_end(struct stack *s, stack_time_us now);
 
 #endif

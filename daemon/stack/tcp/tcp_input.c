@@ -1027,8 +1027,19 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (!tcp_input_step_urg(s, c, rx) || !tcp_input_step_text(s, c, rx))
 		return;
 	tcp_input_step_fin(s, c, rx);
-	if (c->in_use) /* gone when a TIME-WAIT record took over (tcp_timewait.c) */
+	if (!c->in_use) /* gone when a TIME-WAIT record took over (tcp_timewait.c) */
+		return;
+	/* data in a batch: answered once at its end (stack_input_batch_end), with
+	 * all the batch brought; pure ACKs clock our sending and act at once */
+	if (s->in_batch && c->sack_ok && c->state == TCP_ESTABLISHED && rx->seg.len)
+		tcp_api_out_blocked(s, c);
+	else
 		tcp_output(s, rx->now, c);
+}
+
+void tcp_input_batch_end(struct stack *s, stack_time_us now)
+{
+	tcp_api_flush_blocked(s, now);
 }
 
 static struct tcp_conn *tcp_input_find_listener(const struct stack *s, const struct tcp_tuple *t)

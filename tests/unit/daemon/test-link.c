@@ -69,6 +69,18 @@ void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_
 		link_emit(reply_link, reply_frame, sizeof(reply_frame), NULL);
 }
 
+static int batches_open, batches_ended;
+
+void stack_input_batch_begin(struct stack *s)
+{
+	batches_open++;
+}
+
+void stack_input_batch_end(struct stack *s, stack_time_us now)
+{
+	batches_ended++;
+}
+
 static void kick(void *ctx)
 {
 	kicks++;
@@ -360,10 +372,46 @@ static void test_impair_dup_in_while_answering(void **state)
 	close(sv[1]);
 }
 
+/* Frames read in one wake-up reach the core as one batch: begin, the frames, end. */
+static void test_reads_form_one_batch(void **state)
+{
+	struct tap tap = { .vnet_hdr = true, .name = "test0" };
+	uint8_t buf[VNET_HDR_LEN + 2048];
+	uv_loop_t loop;
+	struct link l;
+	size_t len;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	tap.fd = sv[0];
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(link_init(&l, &tap), 0);
+	l.kick = kick;
+	assert_int_equal(link_start(&l, &loop, (struct stack *)&l), 0);
+	memset(buf, 0, VNET_HDR_LEN);
+	len = tso_frame(buf + VNET_HDR_LEN, 7000, 100);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(send(sv[1], buf, VNET_HDR_LEN + len, 0),
+				 (ssize_t)(VNET_HDR_LEN + len));
+	inputs = batches_open = batches_ended = 0;
+	for (int round = 0; round < 200 && inputs < 3; round++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(inputs, 3);
+	assert_int_equal(batches_ended, batches_open); /* every batch is closed */
+	assert_int_equal(batches_ended, 1);	       /* all three read on one wake-up */
+	link_stop(&l);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	link_free(&l);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backpressure),
+		cmocka_unit_test(test_reads_form_one_batch),
 		cmocka_unit_test(test_no_offload_refuses_requests),
 		cmocka_unit_test(test_impair_cuts_super_frames),
 		cmocka_unit_test(test_impair_duplicates_now),
