@@ -469,8 +469,10 @@ void tcp_mem_poll(struct stack *s, stack_time_us now);
 bool tcp_mem_wake_pending(const struct stack *s);
 
 /* tcp_api.c */
-/* The link is blocked: remember c so the next poll after it unblocks sends. */
+/* Output for c waits: the link is blocked (the next poll after it unblocks sends), or an
+ * input batch is on (its end sends, tcp_input_batch_end). */
 void tcp_api_out_blocked(struct stack *s, struct tcp_conn *c);
+/* Run the output of every connection that waits, unless the link is blocked. */
 void tcp_api_flush_blocked(struct stack *s, stack_time_us now);
 /* Raise an event for the handle's owner (coalesced; no-op without a handle). */
 void tcp_conn_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type);
