@@ -3,13 +3,15 @@
  * http-server.c - a small HTTP/1.1 file server on synack (RFC 9110/9112
  * subset): GET and HEAD of files under a directory, Content-Length,
  * keep-alive (HTTP/1.1 default, "Connection: close" honoured), 404/400/405/
- * 501 answers. Built on libsynack's blocking API, one connection at a time:
- * an example of the API, not a production server.
+ * 501 answers, a Content-Type from the file name's extension. Built on
+ * libsynack's blocking API, one connection at a time: an example of the
+ * API, not a production server.
  *
- *   synack-http [-s SOCKET] [-p PORT] DIRECTORY
+ *   synack-http [-s SOCKET] [-p PORT] DIRECTORY    (port 8080 by default)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 #define HTTP_HEAD_MAX 8192
 #define HTTP_CHUNK    (256 * 1024)
+#define HTTP_PORT     8080
 
 struct http_conn {
 	struct synack *s;
@@ -97,6 +100,35 @@ static int http_error(struct http_conn *h, int code, const char *reason, bool ke
 	return http_send_str(h, msg);
 }
 
+/* The media type for a file name (RFC 9110 §8.3), by its extension. */
+static const char *http_media_type(const char *name)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".htm", "text/html; charset=utf-8" },
+		{ ".txt", "text/plain; charset=utf-8" },
+		{ ".css", "text/css" },
+		{ ".js", "text/javascript" },
+		{ ".json", "application/json" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".jpg", "image/jpeg" },
+		{ ".jpeg", "image/jpeg" },
+		{ ".gif", "image/gif" },
+		{ ".ico", "image/vnd.microsoft.icon" },
+		{ ".pdf", "application/pdf" },
+	};
+	const char *dot = strrchr(name, '.');
+
+	if (dot && !strchr(dot, '/'))
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (strcasecmp(dot, types[i].ext) == 0)
+				return types[i].type;
+	return "application/octet-stream";
+}
+
 /* Map the target to a regular file under root; -ENOENT for anything else. */
 static int http_open(const char *root, const char *target, off_t *ret_size)
 {
@@ -146,8 +178,10 @@ static int http_respond(struct http_conn *h, const char *root, const struct http
 	if (fd < 0)
 		return http_error(h, 404, "Not Found", rq->keep_alive);
 	snprintf(hdr, sizeof(hdr),
-		 "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+		 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
 		 "Content-Length: %lld\r\nConnection: %s\r\n\r\n",
+		 http_media_type(rq->target[strlen(rq->target) - 1] == '/' ? "index.html"
+									   : rq->target),
 		 (long long)size, rq->keep_alive ? "keep-alive" : "close");
 	r = http_send_str(h, hdr);
 	if (r == 0 && !head)
@@ -190,25 +224,53 @@ static void http_serve(struct synack *s, synack_conn c, const char *root)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char usage[] =
+		"Usage: synack-http [-s SOCKET] [-p PORT] DIRECTORY\n"
+		"Serve the files under DIRECTORY over HTTP/1.1 on synack's TCP.\n"
+		"  -s, --socket PATH  synackd's socket (default $SYNACK_SOCKET, then\n"
+		"                     " SYNACK_DEFAULT_SOCKET ")\n"
+		"  -p, --port PORT    port to listen on (default 8080)\n"
+		"  -h, --help         this text\n";
 	const char *path = NULL;
-	uint16_t port = 80;
+	uint16_t port = HTTP_PORT;
 	struct synack *s;
 	synack_conn l, c;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "s:p:h")) != -1) {
-		if (opt == 's')
+	while ((opt = getopt_long(argc, argv, "s:p:h", longopts, NULL)) != -1) {
+		char *end;
+		long v;
+
+		switch (opt) {
+		case 's':
 			path = optarg;
-		else if (opt == 'p')
-			port = (uint16_t)atoi(optarg);
-		else {
-			fprintf(opt == 'h' ? stdout : stderr,
-				"Usage: synack-http [-s SOCKET] [-p PORT] DIRECTORY\n");
-			return opt == 'h' ? 0 : 1;
+			break;
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 65535) {
+				fprintf(stderr, "synack-http: bad port '%s' (1..65535)\n", optarg);
+				return 2;
+			}
+			port = (uint16_t)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
-	if (optind != argc - 1)
-		return 1;
+	if (optind != argc - 1) {
+		fputs(usage, stderr);
+		return 2;
+	}
 	r = synack_open(path, "synack-http", &s);
 	if (r == 0)
 		r = synack_listen(s, NULL, port, 64, &l, NULL);

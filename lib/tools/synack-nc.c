@@ -45,14 +45,15 @@ static void nc_usage(FILE *f)
 		"Usage: synack-nc [OPTIONS] HOST PORT\n"
 		"       synack-nc [OPTIONS] -l [-k] PORT\n"
 		"netcat over synack: stdin to the connection, the connection to stdout.\n\n"
-		"  -l            listen for a connection on PORT\n"
-		"  -k            with -l: serve connections one after another, forever\n"
-		"  -b ADDR       with -l: listen on ADDR only (default: any)\n"
-		"  -d            do not read stdin (send FIN at once)\n"
-		"  -w SECONDS    connect timeout\n"
-		"  -s PATH       synackd's socket (default: $SYNACK_SOCKET, then %s)\n"
-		"  -v            say what happens on stderr\n"
-		"  -h            show this help\n\n"
+		"  -l, --listen        listen for a connection on PORT\n"
+		"  -k, --keep-open     with -l: serve connections one after another, forever\n"
+		"  -b, --bind ADDR     with -l: listen on ADDR only (default: any)\n"
+		"  -d, --no-stdin      do not read stdin (send FIN at once)\n"
+		"  -w, --wait SECONDS  connect timeout\n"
+		"  -s, --socket PATH   synackd's socket (default: $SYNACK_SOCKET, then\n"
+		"                      %s)\n"
+		"  -v, --verbose       say what happens on stderr\n"
+		"  -h, --help          show this help\n\n"
 		"Exit status: 0 orderly close, 1 usage or daemon error, 2 could not connect\n"
 		"or listen, 3 reset or error during the transfer, 4 local I/O error.\n",
 		SYNACK_DEFAULT_SOCKET);
@@ -230,12 +231,25 @@ static int nc_port(const char *arg, uint16_t *ret)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "listen", no_argument, NULL, 'l' },
+		{ "keep-open", no_argument, NULL, 'k' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "no-stdin", no_argument, NULL, 'd' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct nc_opts o = { 0 };
 	struct synack *s;
 	uint16_t port;
+	char *end;
+	unsigned long secs;
 	int c, r;
 
-	while ((c = getopt(argc, argv, "lkb:dw:s:vh")) != -1) {
+	while ((c = getopt_long(argc, argv, "lkb:dw:s:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			o.listen = true;
@@ -250,7 +264,14 @@ int main(int argc, char **argv)
 			o.no_stdin = true;
 			break;
 		case 'w':
-			o.timeout_ms = (uint32_t)strtoul(optarg, NULL, 10) * 1000;
+			secs = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' || secs < 1 ||
+			    secs > 4000000) {
+				fprintf(stderr, "synack-nc: bad -w '%s' (seconds, 1..4000000)\n",
+					optarg);
+				return NC_USAGE;
+			}
+			o.timeout_ms = (uint32_t)secs * 1000;
 			break;
 		case 's':
 			o.socket = optarg;

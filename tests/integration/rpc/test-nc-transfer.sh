@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: MIT
 # test-nc-transfer.sh - issue 5: kernel nc -> synack-nc -l and synack-nc ->
 # kernel nc -l, SIZE_MB (default 100) each way, SHA-256 identical, and both
-# sides see an orderly close (exit status 0).
+# sides see an orderly close (exit status 0). --help answers with exit
+# status 0; a bad -w is refused with exit status 1.
 . "$(dirname "$0")/rpc-env.sh"
 MB=${SIZE_MB:-100}
+"$SYNACK_NC" --help | grep -q '^Usage: synack-nc' || fail "synack-nc --help"
+rc=0
+"$SYNACK_NC" -w soon 10.77.0.1 5000 2> "$T/badw" || rc=$?
+[ "$rc" = 1 ] && grep -q "bad -w" "$T/badw" || fail "-w soon: exit $rc, $(cat "$T/badw")"
 rpc_start_daemon
 head -c $((MB * 1000000)) /dev/urandom > "$T/data"
 want=$(sha256sum < "$T/data" | cut -d' ' -f1)
