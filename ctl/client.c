@@ -829,6 +829,7 @@ int ctl_capture_next(struct ctl_client *c, struct ctl_frame *ret, int timeout_ms
 		ret->dir =
 			f->dir == SYNACK__V1__TRACE_DIR__TRACE_DIR_OUT ? CTL_DIR_OUT : CTL_DIR_IN;
 		ret->orig_len = f->orig_len;
+		ret->dropped = f->dropped;
 		ret->len = (uint32_t)f->data.len;
 		ret->data = f->data.data;
 		if (!c->cap_filtered || ctl_client_frame_match(c, ret->data, ret->len, ret->dir))

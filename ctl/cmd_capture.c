@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_capture.c - capture: the TAP's frames into a pcapng file, with each
- * frame's direction, until a count, a duration or ^C.
+ * frame's direction, until a count, a duration or ^C; on exit, how many
+ * frames were written and how many the daemon dropped because we lagged.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -92,7 +93,7 @@ static uint64_t capture_now_us(void)
 }
 
 static int capture_loop(struct cli_ctx *ctx, struct ctl_client *c, const struct capture_args *a,
-			struct pcapng_writer *w)
+			struct pcapng_writer *w, uint64_t *dropped)
 {
 	uint64_t end = a->duration_us ? capture_now_us() + a->duration_us : 0;
 	struct ctl_frame fr;
@@ -105,6 +106,8 @@ static int capture_loop(struct cli_ctx *ctx, struct ctl_client *c, const struct 
 			return cli_request_failed(ctx, c, "capture", r);
 		if (r == 0)
 			continue;
+		if (fr.dropped > *dropped)
+			*dropped = fr.dropped;
 		if (pcapng_write_packet(w, fr.realtime_us, fr.dir, fr.data, fr.len, fr.orig_len) <
 		    0)
 			return cli_error(ctx, CLI_EXIT_REFUSED, "writing %s: %s", a->file,
@@ -120,6 +123,7 @@ int cmd_capture(struct cli_ctx *ctx, int argc, char **argv)
 	struct pcapng_writer w;
 	struct sigaction sa = { .sa_handler = capture_on_signal };
 	char ifname[32] = "";
+	uint64_t dropped = 0;
 	FILE *f;
 	int r = capture_parse(ctx, argc, argv, &a);
 
@@ -145,11 +149,18 @@ int cmd_capture(struct cli_ctx *ctx, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	r = pcapng_writer_start(&w, f, ifname[0] ? ifname : NULL, 0);
 	if (r == 0)
-		r = capture_loop(ctx, c, &a, &w);
+		r = capture_loop(ctx, c, &a, &w, &dropped);
 	if ((f == stdout ? fflush(f) : fclose(f)) != 0 && r == 0)
 		r = cli_error(ctx, CLI_EXIT_REFUSED, "writing %s: %s", a.file, strerror(errno));
 	fprintf(stderr, "synackctl capture: %llu frame%s written to %s\n",
 		(unsigned long long)w.packets, w.packets == 1 ? "" : "s", a.file);
+	/* the daemon drops what a lagging capture cannot take, and the next frame
+	 * says how many so far: say it, so a short file is not taken as all */
+	if (dropped)
+		fprintf(stderr,
+			"synackctl capture: %llu frame%s dropped: synackctl did not keep up "
+			"(a file on a faster disk, or a filter, helps)\n",
+			(unsigned long long)dropped, dropped == 1 ? "" : "s");
 	ctl_client_close(c);
 	return r;
 }

@@ -219,6 +219,7 @@ struct ctl_frame {
 	uint32_t orig_len;
 	uint32_t len;
 	const uint8_t *data;
+	uint64_t dropped; /* frames the daemon let go for this capture so far (it lagged) */
 };
 
 #endif

@@ -3,13 +3,16 @@
 """synackctl capture writes pcapng that tshark reads without errors: a
 filtered capture of a kernel -> synack transfer holds every frame of the
 connection (handshake, all payload bytes, close) and as many frames as
-synackctl says it wrote; -c COUNT stops after exactly COUNT frames."""
+synackctl says it wrote; -c COUNT stops after exactly COUNT frames; a capture
+that cannot keep up (its output not read for a while during a 20 MB
+transfer) says on exit how many frames the daemon dropped for it."""
 
 import os
 import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 from ctltest import DISCARD, Ctl, check
@@ -75,6 +78,30 @@ def main():
     _, err = cap.communicate(timeout=10)
     check(cap.returncode == 0 and written(err) == 5, "capture -c 5 stops after 5 frames")
     check(len(tshark(path2).splitlines()) == 5, "tshark counts 5 frames")
+
+    # to a pipe nobody reads for a while: synackctl blocks, the daemon drops
+    # what it cannot take; once the pipe is read again, the next frames (a
+    # ping after the transfer) carry the count
+    cap = t.spawn("capture", "-w", "-", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t.wait_log_count(r"capture started", 3)
+    s = t.h.connect(DISCARD)
+    s.sendall(b"z" * 20_000_000)
+    s.close()
+    time.sleep(1)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(cap.stdout.read()))
+    reader.start()
+    t.h.ping(count=3)
+    time.sleep(0.5)
+    cap.send_signal(signal.SIGINT)
+    err = cap.stderr.read().decode()
+    cap.wait(timeout=20)
+    reader.join(timeout=20)
+    m = re.search(r"(\d+) frames? dropped", err)
+    check(cap.returncode == 0 and m is not None and int(m.group(1)) > 0,
+          f"a lagging capture reports the frames dropped for it: {err.strip()}")
+    print(f"lagging capture: {written(err)} frames written ({len(got[0])} bytes), "
+          f"{m.group(1)} dropped", flush=True)
 
 
 if __name__ == "__main__":
