@@ -25,7 +25,7 @@
 #include "units.h"
 
 enum conns_allow {
-	CONNS_ALLOW_VIEW = 1u << 0,	/* -o -i -p -e -l -H -t -a -n, -o json */
+	CONNS_ALLOW_VIEW = 1u << 0,	/* -o -i -p -e -l -H -t -a -n, -o json, -j */
 	CONNS_ALLOW_INTERVAL = 1u << 1, /* watch -n */
 	CONNS_ALLOW_DRY_RUN = 1u << 2,	/* kill --dry-run */
 };
@@ -58,6 +58,9 @@ static int conns_short_flag(struct cli_ctx *ctx, struct conns_args *a, char f)
 		return 0;
 	case 'H':
 		a->fmt.no_header = true;
+		return 0;
+	case 'j': /* -j as every other command takes it */
+		ctx->output = CLI_OUTPUT_JSON;
 		return 0;
 	case 't':
 	case 'a':

@@ -31,7 +31,7 @@ static const char conns_help[] =
 	"Options:\n"
 	"  -o                 show the timer column: timer:(NAME,REMAINING,RETRANSMITS)\n"
 	"                     with NAME on, keepalive, timewait, persist or delack\n"
-	"  -o json            print a JSON array instead (also: --json)\n"
+	"  -o json            print a JSON array instead (also: -j, --json)\n"
 	"  -i                 TCP internals: rtt/rttvar, rto, mss, cwnd, ssthresh,\n"
 	"                     wscale, bytes acked/received, retransmits\n"
 	"  -p                 the client owning the connection (pid, uid, name)\n"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """synackctl conns during a kernel -> synack transfer to the discard service:
 the connection is ESTAB with growing byte counters, and `conns -o json`
-parses and says what the table says."""
+(or -j) parses and says what the table says."""
 
+import json
 import threading
 import time
 
@@ -46,6 +47,10 @@ def main():
     check(row[0] == "ESTAB" and row[3] == f"{st.OURS}:{DISCARD}" and
           row[-1] == f"id:{first['id']}",
           f"table row matches JSON (state, addresses, id): {row}")
+    # -j, as every other command takes it (and combined with ss-style flags)
+    for flags in (["-j"], ["-tanj"]):
+        js2 = json.loads(t.run("conns", *flags, "state", "established").stdout)
+        check(any(c["id"] == first["id"] for c in js2), f"conns {' '.join(flags)} prints JSON")
     stop.set()
     th.join(5)
     s.close()
