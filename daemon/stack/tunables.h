@@ -96,7 +96,7 @@ enum stack_cc_algo {
 	X(recv_buffer_max, "recv_buffer_max", STACK_TUN_SIZE, 6 << 20, 4096, 1 << 30, false,      \
 	  "largest RCVBUF an application may set (larger requests are capped) or autotuning "     \
 	  "reaches")                                                                              \
-	X(buffer_autotune, "buffer_autotune", STACK_TUN_BOOL, 1, 0, 1, false,                     \
+	X(buffer_autotune, "buffer_autotune", STACK_TUN_BOOL, 1, 0, 1, true,                      \
 	  "grow SNDBUF and RCVBUF the application did not set up to send_buffer_max and "         \
 	  "recv_buffer_max as the bandwidth-delay product demands")                               \
 	X(orphan_retries, "orphan_retries", STACK_TUN_COUNT, 8, 1, 255, true,                     \

@@ -27,7 +27,14 @@
  * application and never grows.
  *
  * An explicit SO_RCVBUF / SO_SNDBUF (stack_tcp_setopt) stops the growth on
- * that side, as in Linux.
+ * that side, as in Linux. The window is charged as promised (tcp_mem.c), so
+ * RCVBUF grows only while the budget, stack-wide and the account's, stays at
+ * most half used, and a connection whose receive ring went back for
+ * idleness starts its window again from TCP_MEM_WND_INIT (tcp_mem_idle): a
+ * peer that pumps connections up and leaves them idle holds at most half
+ * the budget, and each connection only what it was already promised.
+ * A round measured under memory pressure still raises the bar for later
+ * growth (as in Linux): the rate it saw was real.
  */
 #include "tcp_conn.h"
 
@@ -98,6 +105,11 @@ void tcp_autotune_rcv_consumed(struct stack *s, struct tcp_conn *c, stack_time_u
 	want = 2ull * copied + (uint64_t)TCP_AUTOTUNE_SLACK_SEGS * c->rcv_mss;
 	want = stack_min(want, (uint64_t)tcp_autotune_rcvbuf_ceiling(s, false, c->rcvbuf_size));
 	want = stack_min(want, (uint64_t)65535 << c->rcv_wscale);
+	/* the window is charged as promised (tcp_mem.c): growth stops where the
+	 * budget (stack-wide or the account's) would be half used, so connections
+	 * a peer pumps up and leaves idle cannot take what the others' default
+	 * windows need */
+	want = stack_min(want, (uint64_t)c->rcvbuf_size + tcp_mem_autotune_room(s, c));
 	if (want > c->rcvbuf_size) {
 		c->rcvbuf_size = (uint32_t)want;
 		STACK_INC(s, SynackTcpRcvBufGrown);
@@ -107,19 +119,20 @@ void tcp_autotune_rcv_consumed(struct stack *s, struct tcp_conn *c, stack_time_u
 	c->rcv_wnd_cap = (uint32_t)stack_max((uint64_t)c->rcv_wnd_cap, want);
 }
 
-void tcp_autotune_snd_acked(struct stack *s, struct tcp_conn *c)
+void tcp_autotune_snd_acked(struct stack *s, struct tcp_conn *c, uint32_t flight, uint32_t wnd)
 {
 	const struct stack_tunables *tun = &s->cfg.tun;
-	uint32_t flight = c->snd_max - c->snd_una;
 	uint64_t want;
 
 	if (c->sndbuf_locked || !tun->buffer_autotune || s->tcp.mem.pressure || c->orphan)
 		return;
-	/* only when the buffer is what holds the sender back: the application
-	 * wanted to queue more, and neither cwnd nor the peer's window is full
-	 * (more buffer would then only queue) */
-	if (!c->want_writable || flight >= c->cc.cwnd || flight >= c->snd_wnd ||
-	    c->sndbuf_size >= tun->send_buffer_max)
+	/* only when the buffer is what held the sender back: the application
+	 * wanted to queue more, and before this ACK there was room for another
+	 * segment in cwnd and in the window this ACK brings (less than a segment
+	 * left is full: the sender does not cut segments to fit); otherwise more
+	 * buffer would only queue */
+	if (!c->want_writable || (uint64_t)flight + c->mss > c->cc.cwnd ||
+	    (uint64_t)flight + c->mss > wnd || c->sndbuf_size >= tun->send_buffer_max)
 		return;
 	want = stack_min(2ull * c->cc.cwnd, tun->send_buffer_max);
 	if (want > c->sndbuf_size) {

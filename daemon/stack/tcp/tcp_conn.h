@@ -424,14 +424,18 @@ uint32_t tcp_autotune_rcvbuf_ceiling(const struct stack *s, bool locked, uint32_
 void tcp_autotune_rcv_data(struct tcp_conn *c, stack_time_us now);
 /* The application consumed received bytes: grow RCVBUF if it reads more per RTT than before. */
 void tcp_autotune_rcv_consumed(struct stack *s, struct tcp_conn *c, stack_time_us now);
-/* New data was ACKed: grow SNDBUF when it, not cwnd, limits the sender. */
-void tcp_autotune_snd_acked(struct stack *s, struct tcp_conn *c);
+/* New data was ACKed (flight: what was in flight before it; wnd: the window it brings):
+ * grow SNDBUF when it, not cwnd or the peer's window, limits the sender. */
+void tcp_autotune_snd_acked(struct stack *s, struct tcp_conn *c, uint32_t flight, uint32_t wnd);
 
 /* tcp_mem.c */
 void tcp_mem_init(struct stack *s);
 /* Bytes c may still charge to its send (rcv false) or receive side: the smaller of the
  * stack's and its account's room. */
 uint64_t tcp_mem_room(const struct stack *s, const struct tcp_conn *c, bool rcv);
+/* How much more autotuning may give c's RCVBUF: up to half the budget in use, stack-wide
+ * and in c's account. */
+uint64_t tcp_mem_autotune_room(const struct stack *s, const struct tcp_conn *c);
 /* Grow the send ring so it takes up to want more bytes; returns how many it takes now. */
 uint32_t tcp_mem_snd_space(struct stack *s, struct tcp_conn *c, uint32_t want);
 /* Would a send take something now? */

@@ -649,6 +649,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	tcp_seq ack = rx->seg.ack;
 	uint32_t acked = ack - c->snd_una;
 	uint32_t data = acked;
+	uint32_t flight_before = c->snd_max - c->snd_una;
 
 	*cca = (struct tcp_cc_ack){ .now = rx->now, .acked = acked, .ack = ack };
 
@@ -686,7 +687,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 		tcp_timer_clear(s, c, TCP_TIMER_RETRANSMIT);
 	else
 		tcp_timer_arm_rexmit(s, rx->now, c);
-	tcp_autotune_snd_acked(s, c);
+	tcp_autotune_snd_acked(s, c, flight_before, (uint32_t)rx->seg.wnd << c->snd_wscale);
 	if (c->want_writable && tcp_mem_snd_writable(s, c) && !c->fin_queued) {
 		c->want_writable = false;
 		tcp_conn_event(s, c, STACK_EV_WRITABLE);

@@ -72,6 +72,16 @@ uint64_t tcp_mem_room(const struct stack *s, const struct tcp_conn *c, bool rcv)
 	return stack_min(g, u);
 }
 
+uint64_t tcp_mem_autotune_room(const struct stack *s, const struct tcp_conn *c)
+{
+	const struct tcp_mem *m = &s->tcp.mem;
+	const struct tcp_mem_account *a = &m->acct[c->mem_acct];
+	uint64_t g = m->used < m->limit / 2 ? m->limit / 2 - m->used : 0;
+	uint64_t u = a->used < m->per_account / 2 ? m->per_account / 2 - a->used : 0;
+
+	return stack_min(g, u);
+}
+
 static void tcp_mem_update_pressure(struct stack *s)
 {
 	struct tcp_mem *m = &s->tcp.mem;
@@ -108,7 +118,10 @@ static int tcp_mem_charge(struct stack *s, struct tcp_conn *c, uint32_t *charge,
 	if (want > *charge) {
 		uint64_t d = want - *charge;
 
-		if (strict && d > tcp_mem_room(s, c, charge == &c->mem_rcv))
+		/* the receive side's charges (window promises, out-of-order ranges)
+		 * leave the last eighth to send rings */
+		if (strict &&
+		    d > tcp_mem_room(s, c, charge == &c->mem_rcv || charge == &c->mem_reasm))
 			return -ENOMEM;
 		m->used += d;
 		a->used += d;
@@ -386,8 +399,12 @@ void tcp_mem_idle(struct stack *s, stack_time_us now, struct tcp_conn *c)
 	 * makes a new one with the next data): 1 KiB per idle connection */
 	if (c->rec.sb && c->snd_una == c->snd_max && !c->cc.in_recovery)
 		tcp_rec_free(s, c);
-	if (c->rcv.buf && tcp_mem_rcv_empty(c))
+	if (c->rcv.buf && tcp_mem_rcv_empty(c)) {
 		tcp_mem_rcv_release(s, c);
+		/* idle: the window opens again from the start (tcp_autotune.c) */
+		c->rcv_wnd_cap = stack_min(c->rcv_wnd_cap, TCP_MEM_WND_INIT);
+		c->rcv_grow_set = false;
+	}
 }
 
 int tcp_mem_sb_charge(struct stack *s, struct tcp_conn *c, uint32_t bytes)

@@ -28,7 +28,7 @@ struct tcp_reasm_range {
 
 struct tcp_reasm {
 	uint32_t n;
-	uint32_t cap;	/* of ext; TCP_REASM_INLINE when ext is NULL */
+	uint32_t cap; /* of ext (0 while ext is NULL, when tcp_reasm_cap() says TCP_REASM_INLINE) */
 	uint32_t clock; /* counts the segments added; stamps the range each one lands in */
 	struct tcp_reasm_range *ext; /* the owner's array of cap ranges, or NULL: inl */
 	struct tcp_reasm_range inl[TCP_REASM_INLINE];

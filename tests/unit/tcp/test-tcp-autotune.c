@@ -247,10 +247,20 @@ static void test_sndbuf_grows_when_it_limits(void **state)
 	h_free(h);
 }
 
-/* The peer's window, not the buffer, holds the sender back: SNDBUF stays. */
+static void tweak_sndbuf_16k(struct stack_config *cfg)
+{
+	tweak_autotune(cfg);
+	cfg->tun.send_buffer = 16 * 1024;
+}
+
+/*
+ * The peer's window, not the buffer, holds the sender back: SNDBUF stays.
+ * (16 KiB of buffer against a 12,800-byte window and a cwnd of 10 segments:
+ * twice cwnd would be more than the buffer, so only the window check stops it.)
+ */
 static void test_sndbuf_stays_when_peer_window_limits(void **state)
 {
-	struct harness *h = h_new(tweak_autotune);
+	struct harness *h = h_new(tweak_sndbuf_16k);
 	struct tcp_conn *c;
 	uint8_t ws;
 
@@ -259,10 +269,77 @@ static void test_sndbuf_stays_when_peer_window_limits(void **state)
 	h->now = MS(10);
 	for (int r = 0; r < 20; r++) {
 		fill_send(h);
-		ack_all(h, 100); /* 12800 bytes: far below the 64 KiB buffer */
+		ack_all(h, 100); /* 12800 bytes: less than the 16 KiB buffer */
 	}
+	assert_int_equal(c->sndbuf_size, 16 * 1024);
+	assert_int_equal(ctr(h, STACK_CTR_SynackTcpSndBufGrown), 0);
+	h_free(h);
+}
+
+/* An ACK of everything that closes the window: nothing can be sent, SNDBUF stays. */
+static void test_sndbuf_stays_on_zero_window(void **state)
+{
+	struct harness *h = h_new(tweak_autotune);
+	struct tcp_conn *c;
+	uint8_t ws;
+
+	establish(h, 0, &ws);
+	c = h_conn(h, h->sock);
+	h->now = MS(10);
+	fill_send(h);
+	ack_all(h, 0);
 	assert_int_equal(c->sndbuf_size, 64 * 1024);
 	assert_int_equal(ctr(h, STACK_CTR_SynackTcpSndBufGrown), 0);
+	h_free(h);
+}
+
+/* Closed with its buffer full (still "wanting" to write): an orphan never grows. */
+static void test_orphan_sndbuf_stays(void **state)
+{
+	struct harness *h = h_new(tweak_autotune);
+	struct tcp_conn *c;
+	uint8_t ws;
+
+	establish(h, 0, &ws);
+	c = h_conn(h, h->sock);
+	h->now = MS(10);
+	fill_send(h);
+	assert_int_equal(stack_tcp_close(h->s, h->now, h->sock), 0);
+	assert_true(c->orphan);
+	for (int r = 0; r < 10; r++)
+		ack_all(h, 65535);
+	assert_int_equal(c->sndbuf_size, 64 * 1024);
+	assert_int_equal(ctr(h, STACK_CTR_SynackTcpSndBufGrown), 0);
+	h_free(h);
+}
+
+static void tweak_small_budget(struct stack_config *cfg)
+{
+	tweak_autotune(cfg);
+	cfg->memory = 2 << 20;
+	cfg->memory_per_uid = 2 << 20;
+}
+
+/*
+ * The window is charged as promised: with a 2 MiB budget, RCVBUF grows no
+ * further than where half the budget would be used (about 1 MiB), however
+ * much the peer and the application could move.
+ */
+static void test_rcvbuf_growth_stops_at_half_the_budget(void **state)
+{
+	struct harness *h = h_new(tweak_small_budget);
+	struct tcp_conn *c;
+	tcp_seq nxt = RNXT;
+	uint32_t wnd = 64 * 1024;
+	uint8_t ws;
+
+	establish(h, 0, &ws);
+	c = h_conn(h, h->sock);
+	h->now = MS(10);
+	for (int r = 0; r < 20; r++)
+		wnd = peer_round(h, ws, &nxt, wnd, true);
+	assert_true(c->rcvbuf_size > 256 * 1024); /* it grew */
+	assert_true(c->rcvbuf_size <= (1u << 20) + 256 * 1024);
 	h_free(h);
 }
 
@@ -294,6 +371,9 @@ int main(void)
 		cmocka_unit_test(test_rcvbuf_stays_without_reader),
 		cmocka_unit_test(test_sndbuf_grows_when_it_limits),
 		cmocka_unit_test(test_sndbuf_stays_when_peer_window_limits),
+		cmocka_unit_test(test_sndbuf_stays_on_zero_window),
+		cmocka_unit_test(test_orphan_sndbuf_stays),
+		cmocka_unit_test(test_rcvbuf_growth_stops_at_half_the_budget),
 		cmocka_unit_test(test_locked_sndbuf),
 	};
 
