@@ -212,6 +212,27 @@ static void ack_all(struct harness *h, uint16_t wnd)
 	h_poll(h, h->now);
 }
 
+/* A connection, established, its application about to send at 10 ms. */
+static struct harness *sender(void (*tweak)(struct stack_config *cfg), struct tcp_conn **ret_c)
+{
+	struct harness *h = h_new(tweak);
+	uint8_t ws;
+
+	establish(h, 0, &ws);
+	*ret_c = h_conn(h, h->sock);
+	h->now = MS(10);
+	return h;
+}
+
+/* rounds round trips of an application that queues all it can and a peer that ACKs it all. */
+static void send_rounds(struct harness *h, int rounds, uint16_t wnd)
+{
+	for (int r = 0; r < rounds; r++) {
+		fill_send(h);
+		ack_all(h, wnd);
+	}
+}
+
 static void tweak_small_sndbuf_max(struct stack_config *cfg)
 {
 	tweak_autotune(cfg);
@@ -225,18 +246,13 @@ static void tweak_small_sndbuf_max(struct stack_config *cfg)
  */
 static void test_sndbuf_grows_when_it_limits(void **state)
 {
-	struct harness *h = h_new(tweak_small_sndbuf_max);
 	struct tcp_conn *c;
-	uint8_t ws;
+	struct harness *h = sender(tweak_small_sndbuf_max, &c);
 
-	establish(h, 0, &ws);
-	c = h_conn(h, h->sock);
-	h->now = MS(10);
 	for (int r = 0; r < 20; r++) {
 		uint32_t cwnd = c->cc.cwnd;
 
-		fill_send(h);
-		ack_all(h, 65535);
+		send_rounds(h, 1, 65535);
 		assert_true(c->sndbuf_size <= 256 * 1024);
 		/* never short of twice the cwnd the ACK found, unless at the maximum */
 		if (c->sndbuf_size < 256 * 1024)
@@ -260,17 +276,10 @@ static void tweak_sndbuf_16k(struct stack_config *cfg)
  */
 static void test_sndbuf_stays_when_peer_window_limits(void **state)
 {
-	struct harness *h = h_new(tweak_sndbuf_16k);
 	struct tcp_conn *c;
-	uint8_t ws;
+	struct harness *h = sender(tweak_sndbuf_16k, &c);
 
-	establish(h, 0, &ws);
-	c = h_conn(h, h->sock);
-	h->now = MS(10);
-	for (int r = 0; r < 20; r++) {
-		fill_send(h);
-		ack_all(h, 100); /* 12800 bytes: less than the 16 KiB buffer */
-	}
+	send_rounds(h, 20, 100); /* 12800 bytes: less than the 16 KiB buffer */
 	assert_int_equal(c->sndbuf_size, 16 * 1024);
 	assert_int_equal(ctr(h, STACK_CTR_SynackTcpSndBufGrown), 0);
 	h_free(h);
@@ -279,15 +288,10 @@ static void test_sndbuf_stays_when_peer_window_limits(void **state)
 /* An ACK of everything that closes the window: nothing can be sent, SNDBUF stays. */
 static void test_sndbuf_stays_on_zero_window(void **state)
 {
-	struct harness *h = h_new(tweak_autotune);
 	struct tcp_conn *c;
-	uint8_t ws;
+	struct harness *h = sender(tweak_autotune, &c);
 
-	establish(h, 0, &ws);
-	c = h_conn(h, h->sock);
-	h->now = MS(10);
-	fill_send(h);
-	ack_all(h, 0);
+	send_rounds(h, 1, 0);
 	assert_int_equal(c->sndbuf_size, 64 * 1024);
 	assert_int_equal(ctr(h, STACK_CTR_SynackTcpSndBufGrown), 0);
 	h_free(h);
@@ -296,18 +300,14 @@ static void test_sndbuf_stays_on_zero_window(void **state)
 /* Closed with its buffer full (still "wanting" to write): an orphan never grows. */
 static void test_orphan_sndbuf_stays(void **state)
 {
-	struct harness *h = h_new(tweak_autotune);
 	struct tcp_conn *c;
-	uint8_t ws;
+	struct harness *h = sender(tweak_autotune, &c);
 
-	establish(h, 0, &ws);
-	c = h_conn(h, h->sock);
-	h->now = MS(10);
 	fill_send(h);
 	assert_int_equal(stack_tcp_close(h->s, h->now, h->sock), 0);
 	assert_true(c->orphan);
 	for (int r = 0; r < 10; r++)
-		ack_all(h, 65535);
+		ack_all(h, 65535); /* no send: the orphan has no application */
 	assert_int_equal(c->sndbuf_size, 64 * 1024);
 	assert_int_equal(ctr(h, STACK_CTR_SynackTcpSndBufGrown), 0);
 	h_free(h);
@@ -346,18 +346,11 @@ static void test_rcvbuf_growth_stops_at_half_the_budget(void **state)
 /* An application's SO_SNDBUF: no growth however much it sends. */
 static void test_locked_sndbuf(void **state)
 {
-	struct harness *h = h_new(tweak_autotune);
 	struct tcp_conn *c;
-	uint8_t ws;
+	struct harness *h = sender(tweak_autotune, &c);
 
-	establish(h, 0, &ws);
-	c = h_conn(h, h->sock);
-	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_SNDBUF, 64 * 1024), 0);
-	h->now = MS(10);
-	for (int r = 0; r < 20; r++) {
-		fill_send(h);
-		ack_all(h, 65535);
-	}
+	assert_int_equal(stack_tcp_setopt(h->s, h->now, h->sock, STACK_TCP_SNDBUF, 64 * 1024), 0);
+	send_rounds(h, 20, 65535);
 	assert_int_equal(c->sndbuf_size, 64 * 1024);
 	h_free(h);
 }
