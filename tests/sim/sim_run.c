@@ -152,6 +152,8 @@ static void sim_pick_scenario(struct sim_world *w)
 	}
 	sc->max_chunk = chunks[sim_rng_below(r, big ? 3 : 4) + (big ? 1 : 0)];
 	sim_pick_msl(r, sc);
+	/* from the seed, not the generator: every other seed's scenario stays as it was */
+	sc->input_batches = (w->seed & 1) != 0;
 }
 
 static void sim_print_scenario(const struct sim_world *w)
@@ -161,13 +163,14 @@ static void sim_print_scenario(const struct sim_world *w)
 
 	printf("seed %" PRIu64 ": A->B %" PRIu64 " bytes, B->A %" PRIu64
 	       " bytes, close %s (A %s, B %s), msl %" PRIu64 " us, chunk <= %u, think <= %" PRIu64
-	       " us%s%s%s%s\n",
+	       " us%s%s%s%s%s\n",
 	       w->seed, sc->bytes[SIM_A], sc->bytes[SIM_B], orders[sc->order],
 	       sc->mode[SIM_A] == SIM_MODE_CLOSE ? "close" : "shutdown",
 	       sc->mode[SIM_B] == SIM_MODE_CLOSE ? "close" : "shutdown", sc->msl_us, sc->max_chunk,
 	       sc->think_us, sc->seed_arp ? "" : ", ARP over the link",
 	       sc->use_blocking ? ", link back-pressure" : "", sc->stalls ? ", read stalls" : "",
-	       sc->keep_listener ? ", listener kept" : "");
+	       sc->keep_listener ? ", listener kept" : "",
+	       sc->input_batches ? ", input batches" : "");
 	for (int i = 0; i < SIM_SIDES; i++) {
 		const struct sim_link_params *p = &sc->link[i];
 		const struct stack_tunables *t = &sc->tun[i];
@@ -366,10 +369,19 @@ static void sim_deliver(struct sim_world *w)
 
 	for (int i = 0; i < SIM_SIDES; i++) {
 		struct sim_side *dst = &w->side[1 - i];
+		bool batch = w->sc.input_batches;
 
+		if (batch)
+			stack_input_batch_begin(dst->stack);
 		while (!w->failed && sim_link_pop(&w->link[i], w->now, &f)) {
 			stack_input(dst->stack, w->now, f.data, f.len, NULL);
 			free(f.data);
+			if (!batch)
+				sim_app_events(w, dst);
+		}
+		if (batch) {
+			/* as synackd: the batch's answers, then the applications */
+			stack_input_batch_end(dst->stack, w->now);
 			sim_app_events(w, dst);
 		}
 	}

@@ -53,6 +53,8 @@ struct sim_scenario {
 	bool use_blocking;  /* drive stack_link_set_blocked() from the queue depth */
 	bool stalls;	    /* the readers sometimes stop reading for a while */
 	bool keep_listener; /* close the listener only at the end */
+	bool input_batches; /* frames due at once go in as one batch, as synackd's link reads
+			     * them (stack_input_batch_begin/_end), the applications after */
 	uint32_t mtu[SIM_SIDES];
 	uint64_t msl_us;
 	uint64_t think_us;  /* largest pause between application actions */
