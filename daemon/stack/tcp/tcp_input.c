@@ -227,7 +227,10 @@ void tcp_input_passive_init(struct stack *s, stack_time_us now, struct tcp_conn 
 	c->ts_recent_at = now;
 	c->last_rcv = now;
 	c->passive = true;
-	tcp_conn_set_state(s, now, c, TCP_LISTEN, TCP_CAUSE_NONE, NULL);
+	/* the child starts as its listener's copy, in LISTEN (RFC 9293 §3.10.7.2):
+	 * its history and the event stream begin with LISTEN -> SYN-RECEIVED, not
+	 * with a CLOSED -> LISTEN that no one asked for */
+	c->state = TCP_LISTEN;
 	tcp_conn_set_state(s, now, c, TCP_SYN_RECEIVED,
 			   why->flags & TCP_FLAG_SYN ? TCP_CAUSE_SEG_SYN : TCP_CAUSE_SEG_ACK, why);
 }

@@ -48,6 +48,8 @@ def main():
         if i < len(want) and s_ == want[i]:
             i += 1
     check(i == len(want), f"the transitions come in order: {steps}")
+    check(steps and steps[0] == ("LISTEN", "SYN-RECEIVED"),
+          f"an accepted connection's events start where it starts, in LISTEN: {steps[:1]}")
     chained = all(steps[k][1] == steps[k + 1][0] for k in range(len(steps) - 1))
     check(chained, "each transition starts where the previous one ended")
     times = [e["monotonic_us"] for e in mine]
