@@ -16,6 +16,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -236,12 +238,44 @@ static void conns_on_signal(int sig)
 	conns_stop = 1;
 }
 
-static void conns_sleep(uint64_t us)
+/*
+ * Wait us microseconds; with a terminal on stdin (keys != 0), a 'q' typed
+ * meanwhile ends the wait and the watch (returns true). A signal cuts the
+ * wait short, which is what ^C wants.
+ */
+static bool conns_sleep(uint64_t us, bool keys)
 {
 	struct timespec ts = { .tv_sec = (time_t)(us / 1000000),
 			       .tv_nsec = (long)(us % 1000000) * 1000 };
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	char ch;
 
-	nanosleep(&ts, NULL); /* a signal cuts it short, which is what ^C wants */
+	if (!keys) {
+		nanosleep(&ts, NULL);
+		return false;
+	}
+	if (poll(&p, 1, (int)(us / 1000)) > 0 && read(STDIN_FILENO, &ch, 1) == 1)
+		return ch == 'q' || ch == 'Q';
+	return false;
+}
+
+/* Keys one at a time, unechoed, while watch runs on a terminal (restored by watch_keys_end). */
+static bool watch_keys_begin(struct termios *saved)
+{
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved) < 0)
+		return false;
+	raw = *saved;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	return tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+}
+
+static void watch_keys_end(const struct termios *saved)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, saved);
 }
 
 static int watch_once(struct cli_ctx *ctx, struct ctl_client *c, const struct conns_args *a,
@@ -271,6 +305,8 @@ int cmd_watch(struct cli_ctx *ctx, int argc, char **argv)
 	struct conns_args a;
 	struct ctl_client *c;
 	struct sigaction sa = { .sa_handler = conns_on_signal };
+	struct termios saved;
+	bool keys;
 	int r = conns_parse(ctx, argc, argv, CONNS_ALLOW_VIEW | CONNS_ALLOW_INTERVAL, &a);
 
 	if (r)
@@ -282,11 +318,14 @@ int cmd_watch(struct cli_ctx *ctx, int argc, char **argv)
 		return r;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	keys = watch_keys_begin(&saved);
 	while (!conns_stop && r == 0) {
 		r = watch_once(ctx, c, &a, isatty(STDOUT_FILENO));
-		if (r == 0)
-			conns_sleep(a.interval_us);
+		if (r == 0 && conns_sleep(a.interval_us, keys))
+			break; /* q */
 	}
+	if (keys)
+		watch_keys_end(&saved);
 	ctl_client_close(c);
 	return r;
 }

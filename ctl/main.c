@@ -51,6 +51,7 @@ static const char watch_help[] =
 	"  -n INTERVAL        refresh every INTERVAL seconds, or with a unit (500ms);\n"
 	"                     default 1\n"
 	"  -o -i -p -e -l     as for conns\n"
+	"On a terminal, q quits (as does ^C).\n"
 	"\n" FILTER_HELP "\n"
 	"Examples:\n"
 	"  synackctl watch\n"
