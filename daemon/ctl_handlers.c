@@ -855,7 +855,12 @@ static int ctl_handle_reload(struct ctl_client *cl, uint64_t id)
 	int r = cl->host->ops->reload(cl->host, &errs);
 
 	if (r != -EINVAL) {
-		ctl_reply_status(cl, id, r, r == -EBUSY ? "synackd is stopping" : NULL);
+		ctl_reply_status(cl, id, r,
+				 r == -EBUSY ? "synackd is stopping"
+				 : r == -ENODATA
+					 ? "synackd was started without --config and runs on "
+					   "its built-in defaults: there is no file to read again"
+					 : NULL);
 		return -r;
 	}
 	msg[0] = '\0';

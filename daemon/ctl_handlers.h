@@ -83,7 +83,8 @@ struct ctl_host_ops {
 			  const char **ret_name);
 	/* Abort a connection an RPC client owns and tell the client; -ENOENT if none owns it. */
 	int (*kill_owned)(struct ctl_host *h, uint64_t owner, stack_sock sock);
-	/* Re-read the configuration file; -EINVAL with the file's errors in ret_errs. */
+	/* Re-read the configuration file; -EINVAL with the file's errors in ret_errs, -ENODATA
+	 * when the daemon runs without one (--config not given). */
 	int (*reload)(struct ctl_host *h, struct config_errors *ret_errs);
 	/* Put an impairment in force (already checked with config_impair_check()); cfg's
 	 * impair: section shows it afterwards. -EBUSY while stopping. */

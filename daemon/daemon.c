@@ -527,7 +527,7 @@ int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs)
 		log_notice(
 			"reload: running on the built-in defaults (no --config); nothing to read");
 		daemon_ready(d, NULL);
-		return 0;
+		return -ENODATA; /* nothing was reloaded: synackctl says so */
 	}
 	r = config_load_file(d->opts.config_path, &nc, &errs);
 	if (r < 0) {

@@ -76,9 +76,10 @@ void daemon_get_info(struct daemon *d, struct daemon_info *ret);
 struct link *daemon_link(struct daemon *d);
 struct rpc_server *daemon_rpc_server(struct daemon *d);
 /*
- * Re-read the configuration file as SIGHUP does. 0 when applied (or when
- * there is no file); -EINVAL when refused, with the file's errors in ret_errs
- * (the caller frees them with config_errors_free()); -EBUSY while stopping.
+ * Re-read the configuration file as SIGHUP does. 0 when applied; -ENODATA when
+ * there is no file (started without --config: nothing changes); -EINVAL when
+ * refused, with the file's errors in ret_errs (the caller frees them with
+ * config_errors_free()); -EBUSY while stopping.
  */
 int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs);
 /* Put an impairment in force now (synackctl impair); checked by the caller. -EBUSY while
