@@ -264,7 +264,10 @@ static bool watch_keys_begin(struct termios *saved)
 {
 	struct termios raw;
 
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved) < 0)
+	/* only in the terminal's foreground: a background job changing its modes
+	 * would be stopped (SIGTTOU) and would take the keys from the shell */
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() ||
+	    tcgetattr(STDIN_FILENO, saved) < 0)
 		return false;
 	raw = *saved;
 	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);

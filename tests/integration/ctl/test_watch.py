@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""synackctl watch on a terminal (a pty): it redraws every interval, a `q`
-typed on the terminal ends it with exit status 0, and the terminal's modes
-(echo, line editing) are as they were before it started."""
+"""synackctl watch on a terminal (a pty, its controlling terminal, watch in
+the foreground as a shell runs it): it redraws every interval, a `q` typed on
+the terminal ends it with exit status 0, and the terminal's modes (echo, line
+editing) are as they were before it started."""
 
+import fcntl
 import os
 import pty
 import select
@@ -31,7 +33,14 @@ def main():
     t = Ctl("ctl-watch")
     master, slave = pty.openpty()
     before = termios.tcgetattr(slave)
-    w = t.spawn("watch", "-n", "200ms", stdin=slave, stdout=slave, stderr=slave)
+    def as_terminal_session():
+        # the pty is the child's controlling terminal and it is in the
+        # foreground, as in a shell (watch reads keys only then)
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    w = t.spawn("watch", "-n", "200ms", stdin=slave, stdout=slave, stderr=slave,
+                preexec_fn=as_terminal_session)
     out = read_until(master, b"every 0.2s", 2, 10)
     check(out.count(b"every 0.2s") >= 2, f"watch redraws every 200 ms on a terminal: {out[-200:]!r}")
     os.write(master, b"q")
