@@ -5,7 +5,7 @@ first run): it answers that there is no file to read again and exits with
 status 1, instead of "configuration reloaded" for a reload that did nothing.
 
 synackd runs on its built-in defaults, so its sockets are the default paths
-under /run/synack: it runs in a private mount namespace with a tmpfs there
+under /run/synack: it runs in a private mount namespace with its own tmpfs on /run
 (and in the test's network namespace), and synackctl joins that mount
 namespace, so nothing of the host's /run is touched."""
 
@@ -14,7 +14,7 @@ import subprocess
 import synacktest as st
 from ctltest import SYNACKCTL, check
 
-PRIVATE_RUN = 'mkdir -p /run/synack && mount -t tmpfs -o mode=0755 none /run/synack && exec "$@"'
+PRIVATE_RUN = 'mount -t tmpfs -o mode=0755 none /run && mkdir /run/synack && exec "$@"'
 
 
 def main():
