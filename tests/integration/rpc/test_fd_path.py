@@ -11,8 +11,9 @@ them, as libsynack does.
   the client as a read of 0; then the daemon lets the connection go (Closed).
 - A listener's accepted connection with its data socket; close() then Close:
   what the client wrote before still arrives, the Close reply comes after.
-- Buffer autotuning: during that bulk transfer SNDBUF and RCVBUF grow past
-  their defaults, never past tcp.send_buffer_max / tcp.recv_buffer_max.
+- Buffer autotuning: during that bulk transfer SNDBUF grows past its
+  default (SynackTcpSndBufGrown); neither buffer is seen past
+  tcp.send_buffer_max / tcp.recv_buffer_max.
 - Flow control end to end: a client that never reads holds at most the
   receive buffer in synackd (Recv-Q <= RCVBUF) and the socketpair's
   bound in the kernel; the kernel's sender stalls (the window closes); then
@@ -125,6 +126,7 @@ def bulk_both_ways(t, s):
     up, down = os.urandom(24 << 20), os.urandom(24 << 20)
     got_k, got_a, done = [], [], []
     most, stop = {}, []
+    grown0 = {k: t.counters().get(k, 0) for k in ("SynackTcpSndBufGrown", "SynackTcpRcvBufGrown")}
     sampler = threading.Thread(target=buffer_sampler, args=(t, 7001, most, stop))
     sampler.start()
     # the client half-closes after its bytes; the kernel reads them to EOF while
@@ -135,13 +137,23 @@ def bulk_both_ways(t, s):
                 threading.Thread(target=reader, args=(fd, got_a)))
     stop.append(True)
     sampler.join()
-    # tcp.buffer_autotune: both buffers outgrew their 256 KiB defaults, within the maxima
-    print(f"autotuning: SNDBUF up to {most.get('sndbuf', 0) >> 10} KiB, "
-          f"RCVBUF up to {most.get('rcvbuf', 0) >> 10} KiB", flush=True)
-    check(SEND_BUFFER < most.get("sndbuf", 0) <= SEND_BUFFER_MAX,
-          "SNDBUF grew past tcp.send_buffer, not past tcp.send_buffer_max")
-    check(RECV_BUFFER < most.get("rcvbuf", 0) <= RECV_BUFFER_MAX,
-          "RCVBUF grew past tcp.recv_buffer, not past tcp.recv_buffer_max")
+    # tcp.buffer_autotune: the send buffer outgrew its 256 KiB default (the
+    # counter says so whether or not the sampler caught the connection alive:
+    # on a fast machine the transfer can be over within its first look); the
+    # receive buffer grows only when an RTT's worth outgrows 256 KiB, which a
+    # loaded machine's short RTTs may not need (reported, and bounded; its
+    # growth is asserted in test-tcp-autotune and measured by the benches)
+    grown = {k: t.counters().get(k, 0) - v for k, v in grown0.items()}
+    print(f"autotuning: SNDBUF grew {grown['SynackTcpSndBufGrown']} times, RCVBUF "
+          f"{grown['SynackTcpRcvBufGrown']} times; seen: SNDBUF up to "
+          f"{most.get('sndbuf', 0) >> 10} KiB, RCVBUF up to {most.get('rcvbuf', 0) >> 10} KiB",
+          flush=True)
+    check(grown["SynackTcpSndBufGrown"] > 0,
+          "SNDBUF grew during the transfer (SynackTcpSndBufGrown)")
+    check(most.get("sndbuf", 0) <= SEND_BUFFER_MAX and most.get("rcvbuf", 0) <= RECV_BUFFER_MAX,
+          "neither past tcp.send_buffer_max / tcp.recv_buffer_max")
+    check(not most or (most["sndbuf"] >= SEND_BUFFER and most["rcvbuf"] >= RECV_BUFFER),
+          "neither below its tcp.send_buffer / tcp.recv_buffer default")
     check(got_k[0] == (hashlib.sha256(up).hexdigest(), len(up)),
           f"client -> kernel: {len(up) >> 20} MiB intact, then the client's FIN as EOF")
     check(got_a[0] == (hashlib.sha256(down).hexdigest(), len(down)),
