@@ -86,22 +86,47 @@ static void kick(void *ctx)
 	kicks++;
 }
 
+/* A link on a datagram socketpair standing in for the TAP, started on its own loop. */
+struct link_rig {
+	uv_loop_t loop;
+	struct tap tap;
+	struct link l;
+	int sv[2];
+};
+
+/* sndbuf > 0: the TAP end's SO_SNDBUF (small, so writes meet EAGAIN soon). */
+static void rig_start(struct link_rig *r, int sndbuf)
+{
+	memset(r, 0, sizeof(*r));
+	r->tap = (struct tap){ .vnet_hdr = true, .name = "test0" };
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, r->sv), 0);
+	if (sndbuf > 0)
+		setsockopt(r->sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	r->tap.fd = r->sv[0];
+	assert_int_equal(uv_loop_init(&r->loop), 0);
+	assert_int_equal(link_init(&r->l, &r->tap), 0);
+	r->l.kick = kick;
+	assert_int_equal(link_start(&r->l, &r->loop, (struct stack *)&r->l), 0);
+}
+
+static void rig_end(struct link_rig *r)
+{
+	link_stop(&r->l);
+	uv_run(&r->loop, UV_RUN_DEFAULT);
+	link_free(&r->l);
+	assert_int_equal(uv_loop_close(&r->loop), 0);
+	close(r->sv[0]);
+	close(r->sv[1]);
+}
+
 static void test_backpressure(void **state)
 {
-	uv_loop_t loop;
-	struct tap tap = { .vnet_hdr = true, .name = "test0" };
-	struct link l;
-	int sv[2], sndbuf = 4096;
+	struct link_rig rig;
+	int sndbuf = 4096;
 	uint8_t frame[1000];
 	uint32_t sent = 0, queued = 0, dropped = 0, next = 0;
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	tap.fd = sv[0];
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(link_init(&l, &tap), 0);
-	l.kick = kick;
-	assert_int_equal(link_start(&l, &loop, (struct stack *)&l), 0);
+	rig_start(&rig, sndbuf);
 
 	/* write until the queue is full: EAGAIN -> queued -> -ENOBUFS */
 	for (uint32_t i = 0; i < 4 * TXQ_DEFAULT_FRAMES; i++) {
@@ -109,13 +134,13 @@ static void test_backpressure(void **state)
 
 		memset(frame, 0, sizeof(frame));
 		memcpy(frame, &i, sizeof(i));
-		r = link_emit(&l, frame, sizeof(frame), NULL);
+		r = link_emit(&rig.l, frame, sizeof(frame), NULL);
 		if (r == -ENOBUFS) {
 			dropped++;
 			continue;
 		}
 		assert_int_equal(r, 0);
-		if (l.blocked)
+		if (rig.l.blocked)
 			queued++;
 		else
 			sent++;
@@ -127,11 +152,11 @@ static void test_backpressure(void **state)
 	assert_int_equal(unblocked_calls, 0);
 
 	/* the peer reads everything; the loop flushes the queue and unblocks */
-	for (int round = 0; round < 1000 && l.blocked; round++) {
+	for (int round = 0; round < 1000 && rig.l.blocked; round++) {
 		uint8_t buf[2048];
 		ssize_t n;
 
-		while ((n = recv(sv[1], buf, sizeof(buf), 0)) > 0) {
+		while ((n = recv(rig.sv[1], buf, sizeof(buf), 0)) > 0) {
 			uint32_t seq;
 
 			assert_int_equal(n, VNET_HDR_LEN + sizeof(frame));
@@ -139,16 +164,16 @@ static void test_backpressure(void **state)
 			assert_int_equal(seq, next); /* in order, nothing lost before the bound */
 			next++;
 		}
-		uv_run(&loop, UV_RUN_NOWAIT);
+		uv_run(&rig.loop, UV_RUN_NOWAIT);
 	}
-	assert_false(l.blocked);
+	assert_false(rig.l.blocked);
 	assert_int_equal(unblocked_calls, 1);
 	assert_true(kicks >= 1);
-	assert_true(link_idle(&l));
+	assert_true(link_idle(&rig.l));
 	/* drain the last flushed frames: every frame sent or queued arrived */
 	for (;;) {
 		uint8_t buf[2048];
-		ssize_t n = recv(sv[1], buf, sizeof(buf), 0);
+		ssize_t n = recv(rig.sv[1], buf, sizeof(buf), 0);
 		uint32_t seq;
 
 		if (n <= 0)
@@ -160,15 +185,10 @@ static void test_backpressure(void **state)
 	assert_int_equal(next, sent + queued);
 
 	/* and writes go straight through again */
-	assert_int_equal(link_emit(&l, frame, sizeof(frame), NULL), 0);
-	assert_false(l.blocked);
+	assert_int_equal(link_emit(&rig.l, frame, sizeof(frame), NULL), 0);
+	assert_false(rig.l.blocked);
 
-	link_stop(&l);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	link_free(&l);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	close(sv[0]);
-	close(sv[1]);
+	rig_end(&rig);
 }
 
 static void test_no_offload_refuses_requests(void **state)
@@ -217,6 +237,7 @@ static size_t tso_frame(uint8_t *f, uint32_t seq, size_t payload)
 
 static void test_impair_cuts_super_frames(void **state)
 {
+	struct link_rig rig;
 	static uint8_t frame[54 + 14480], buf[VNET_HDR_LEN + 54 + 14480];
 	struct stack_frame_meta tso = { .csum_partial = true,
 					.csum_start = 34,
@@ -225,31 +246,23 @@ static void test_impair_cuts_super_frames(void **state)
 					.gso_size = 1448,
 					.hdr_len = 54 };
 	struct config_impair imp = { .delay_us = 2000, .seed = 1, .direction = CONFIG_IMPAIR_BOTH };
-	struct tap tap = { .vnet_hdr = true, .name = "test0" };
 	const uint8_t zero[VNET_HDR_LEN] = { 0 };
-	uv_loop_t loop;
-	struct link l;
 	size_t len = tso_frame(frame, 1000, 14480);
 	unsigned got = 0;
-	int sv[2];
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-	tap.fd = sv[0];
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(link_init(&l, &tap), 0);
-	l.kick = kick;
-	assert_int_equal(link_start(&l, &loop, (struct stack *)&l), 0);
-	link_impair_apply(&l.imp, &imp);
-	assert_true(link_impair_on(&l.imp, IMPAIR_OUT) && link_impair_on(&l.imp, IMPAIR_IN));
+	rig_start(&rig, 0);
+	link_impair_apply(&rig.l.imp, &imp);
+	assert_true(link_impair_on(&rig.l.imp, IMPAIR_OUT) &&
+		    link_impair_on(&rig.l.imp, IMPAIR_IN));
 
 	/* out: ten wire frames, held 2 ms, then plain (no offload asked), checksums complete */
-	assert_int_equal(link_emit(&l, frame, len, &tso), 0);
-	assert_int_equal(recv(sv[1], buf, sizeof(buf), 0), -1);
+	assert_int_equal(link_emit(&rig.l, frame, len, &tso), 0);
+	assert_int_equal(recv(rig.sv[1], buf, sizeof(buf), 0), -1);
 	for (int round = 0; round < 200 && got < 10; round++) {
 		ssize_t n;
 
-		uv_run(&loop, UV_RUN_ONCE);
-		while ((n = recv(sv[1], buf, sizeof(buf), 0)) > 0) {
+		uv_run(&rig.loop, UV_RUN_ONCE);
+		while ((n = recv(rig.sv[1], buf, sizeof(buf), 0)) > 0) {
 			assert_int_equal(n, VNET_HDR_LEN + 54 + 1448);
 			assert_memory_equal(buf, zero, VNET_HDR_LEN);
 			assert_true(tcp_csum_ok(buf + VNET_HDR_LEN, (size_t)n - VNET_HDR_LEN));
@@ -258,15 +271,16 @@ static void test_impair_cuts_super_frames(void **state)
 		}
 	}
 	assert_int_equal(got, 10);
-	assert_int_equal(l.imp.engine.ctr[IMPAIR_OUT].delayed, 10);
+	assert_int_equal(rig.l.imp.engine.ctr[IMPAIR_OUT].delayed, 10);
 
 	/* in: a GSO frame as the kernel writes it (partial checksum) reaches the core cut */
 	vnet_hdr_build(&tso, buf);
 	len = tso_frame(buf + VNET_HDR_LEN, 5000, 3000);
 	inputs = 0;
-	assert_int_equal(send(sv[1], buf, VNET_HDR_LEN + len, 0), (ssize_t)(VNET_HDR_LEN + len));
+	assert_int_equal(send(rig.sv[1], buf, VNET_HDR_LEN + len, 0),
+			 (ssize_t)(VNET_HDR_LEN + len));
 	for (int round = 0; round < 200 && inputs < 3; round++)
-		uv_run(&loop, UV_RUN_ONCE);
+		uv_run(&rig.loop, UV_RUN_ONCE);
 	assert_int_equal(inputs, 3); /* 1448 + 1448 + 104 */
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(input_len[i], 54 + (i < 2 ? 1448 : 104));
@@ -274,14 +288,9 @@ static void test_impair_cuts_super_frames(void **state)
 		assert_true(input_csum_ok[i]);
 		assert_int_equal(input_seq[i], 5000 + i * 1448);
 	}
-	assert_int_equal(l.imp.engine.ctr[IMPAIR_IN].delayed, 3);
+	assert_int_equal(rig.l.imp.engine.ctr[IMPAIR_IN].delayed, 3);
 
-	link_stop(&l);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	link_free(&l);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	close(sv[0]);
-	close(sv[1]);
+	rig_end(&rig);
 }
 
 /* --dup 100% with no delay: both copies go out at once, the original and the copy */
@@ -325,6 +334,7 @@ static void test_impair_duplicates_now(void **state)
  */
 static void test_impair_dup_in_while_answering(void **state)
 {
+	struct link_rig rig;
 	static uint8_t buf[VNET_HDR_LEN + 54 + 100];
 	const struct stack_frame_meta partial = { .csum_partial = true,
 						  .csum_start = 34,
@@ -332,28 +342,20 @@ static void test_impair_dup_in_while_answering(void **state)
 	struct config_impair imp = { .duplicate_ppm = 1000000,
 				     .seed = 1,
 				     .direction = CONFIG_IMPAIR_BOTH };
-	struct tap tap = { .vnet_hdr = true, .name = "test0" };
-	uv_loop_t loop;
-	struct link l;
 	size_t len;
-	int sv[2];
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-	tap.fd = sv[0];
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(link_init(&l, &tap), 0);
-	l.kick = kick;
-	assert_int_equal(link_start(&l, &loop, (struct stack *)&l), 0);
-	link_impair_apply(&l.imp, &imp);
+	rig_start(&rig, 0);
+	link_impair_apply(&rig.l.imp, &imp);
 	tso_frame(reply_frame, 9999, 10);
-	reply_link = &l;
+	reply_link = &rig.l;
 
 	vnet_hdr_build(&partial, buf);
 	len = tso_frame(buf + VNET_HDR_LEN, 5000, 100);
 	inputs = 0;
-	assert_int_equal(send(sv[1], buf, VNET_HDR_LEN + len, 0), (ssize_t)(VNET_HDR_LEN + len));
+	assert_int_equal(send(rig.sv[1], buf, VNET_HDR_LEN + len, 0),
+			 (ssize_t)(VNET_HDR_LEN + len));
 	for (int round = 0; round < 200 && inputs < 2; round++)
-		uv_run(&loop, UV_RUN_NOWAIT);
+		uv_run(&rig.loop, UV_RUN_NOWAIT);
 	reply_link = NULL;
 	assert_int_equal(inputs, 2);
 	for (int i = 0; i < 2; i++) {
@@ -361,50 +363,32 @@ static void test_impair_dup_in_while_answering(void **state)
 		assert_int_equal(input_seq[i], 5000);
 		assert_true(input_csum_ok[i]);
 	}
-	assert_int_equal(l.imp.engine.ctr[IMPAIR_IN].duplicated, 1);
-	assert_int_equal(l.imp.engine.ctr[IMPAIR_OUT].duplicated, 2);
+	assert_int_equal(rig.l.imp.engine.ctr[IMPAIR_IN].duplicated, 1);
+	assert_int_equal(rig.l.imp.engine.ctr[IMPAIR_OUT].duplicated, 2);
 
-	link_stop(&l);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	link_free(&l);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	close(sv[0]);
-	close(sv[1]);
+	rig_end(&rig);
 }
 
 /* Frames read in one wake-up reach the core as one batch: begin, the frames, end. */
 static void test_reads_form_one_batch(void **state)
 {
-	struct tap tap = { .vnet_hdr = true, .name = "test0" };
+	struct link_rig rig;
 	uint8_t buf[VNET_HDR_LEN + 2048];
-	uv_loop_t loop;
-	struct link l;
 	size_t len;
-	int sv[2];
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-	tap.fd = sv[0];
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(link_init(&l, &tap), 0);
-	l.kick = kick;
-	assert_int_equal(link_start(&l, &loop, (struct stack *)&l), 0);
+	rig_start(&rig, 0);
 	memset(buf, 0, VNET_HDR_LEN);
 	len = tso_frame(buf + VNET_HDR_LEN, 7000, 100);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(send(sv[1], buf, VNET_HDR_LEN + len, 0),
+		assert_int_equal(send(rig.sv[1], buf, VNET_HDR_LEN + len, 0),
 				 (ssize_t)(VNET_HDR_LEN + len));
 	inputs = batches_open = batches_ended = 0;
 	for (int round = 0; round < 200 && inputs < 3; round++)
-		uv_run(&loop, UV_RUN_NOWAIT);
+		uv_run(&rig.loop, UV_RUN_NOWAIT);
 	assert_int_equal(inputs, 3);
 	assert_int_equal(batches_ended, batches_open); /* every batch is closed */
 	assert_int_equal(batches_ended, 1);	       /* all three read on one wake-up */
-	link_stop(&l);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	link_free(&l);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	close(sv[0]);
-	close(sv[1]);
+	rig_end(&rig);
 }
 
 int main(void)
