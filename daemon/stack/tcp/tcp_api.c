@@ -297,6 +297,25 @@ ssize_t stack_tcp_send(struct stack *s, stack_time_us now, stack_sock sock, cons
 	return n;
 }
 
+/* The application took bytes from the receive ring: autotuning sees it, the
+ * charge shrinks, and a window update goes out when worth it. */
+static void tcp_api_rcv_taken(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	tcp_autotune_rcv_consumed(s, c, now);
+	tcp_mem_rcv_drained(s, now, c);
+	tcp_output_window_update(s, now, c);
+}
+
+/* What a read of an empty receive ring says: 0 at end of stream, the error, or -EAGAIN. */
+static ssize_t tcp_api_rcv_empty(const struct tcp_conn *c)
+{
+	if (c->fin_rcvd)
+		return 0;
+	if (c->state == TCP_CLOSED)
+		return c->hard_error ? c->hard_error : 0;
+	return -EAGAIN;
+}
+
 ssize_t stack_tcp_recv(struct stack *s, stack_time_us now, stack_sock sock, void *buf, size_t len)
 {
 	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
@@ -311,16 +330,10 @@ ssize_t stack_tcp_recv(struct stack *s, stack_time_us now, stack_sock sock, void
 	if (len)
 		n = tcp_ringbuf_read(&c->rcv, buf, (uint32_t)stack_min(len, (size_t)UINT32_MAX));
 	if (n) {
-		tcp_autotune_rcv_consumed(s, c, now);
-		tcp_mem_rcv_drained(s, now, c);
-		tcp_output_window_update(s, now, c);
+		tcp_api_rcv_taken(s, now, c);
 		return n;
 	}
-	if (c->fin_rcvd)
-		return 0;
-	if (c->state == TCP_CLOSED)
-		return c->hard_error ? c->hard_error : 0;
-	return -EAGAIN;
+	return tcp_api_rcv_empty(c);
 }
 
 ssize_t stack_tcp_recv_peek(const struct stack *s, stack_sock sock, struct stack_span span[2])
@@ -338,11 +351,7 @@ ssize_t stack_tcp_recv_peek(const struct stack *s, stack_sock sock, struct stack
 		span[i] = (struct stack_span){ p[i], n[i] };
 	if (total)
 		return total;
-	if (c->fin_rcvd)
-		return 0;
-	if (c->state == TCP_CLOSED)
-		return c->hard_error ? c->hard_error : 0;
-	return -EAGAIN;
+	return tcp_api_rcv_empty(c);
 }
 
 int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, size_t n)
@@ -358,9 +367,7 @@ int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, 
 	if (n == 0)
 		return 0;
 	tcp_ringbuf_consume(&c->rcv, (uint32_t)n);
-	tcp_autotune_rcv_consumed(s, c, now);
-	tcp_mem_rcv_drained(s, now, c);
-	tcp_output_window_update(s, now, c);
+	tcp_api_rcv_taken(s, now, c);
 	return 0;
 }
 
