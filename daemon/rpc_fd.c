@@ -22,11 +22,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -80,7 +82,7 @@ void rpc_fd_raise_nofile(void)
 	}
 }
 
-static void rpc_fd_held(struct rpc_server *srv, struct rpc_session *ss, int delta)
+void rpc_fd_held(struct rpc_server *srv, struct rpc_session *ss, int delta)
 {
 	srv->fds_held += delta;
 	if (ss)
@@ -130,6 +132,7 @@ int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 	struct rpc_server *srv = ss->srv;
 	struct rpc_fd_pass *p = NULL;
 	struct rpc_fd *f = NULL;
+	struct stat st;
 	int sv[2] = { -1, -1 }, r;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -169,11 +172,65 @@ int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 	f->srv = srv;
 	f->sock = sock;
 	f->fd = sv[0];
+	if (fstat(sv[1], &st) == 0)
+		f->app_ino = (uint64_t)st.st_ino;
 	f->poll.data = f;
 	srv->fd_conns++;
 	*ret = f;
 	*ret_pass = p;
 	return 0;
+}
+
+int rpc_fd_pass_fd(const struct rpc_fd_pass *p)
+{
+	uv_os_fd_t fd = -1;
+
+	return uv_fileno((const uv_handle_t *)&p->pipe, &fd) < 0 ? -1 : fd;
+}
+
+/* Whether fd can be written without blocking now (poll's POLLOUT). */
+static bool rpc_fd_sock_writable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
+}
+
+int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p)
+{
+	static const char filler[4096];
+	int app = rpc_fd_pass_fd(p);
+
+	if (app < 0)
+		return -EBADF;
+	/* a Unix stream socket is writable while under a quarter of its send
+	 * buffer is in flight: a few pages of filler are enough, bounded anyway */
+	while (rpc_fd_sock_writable(app)) {
+		ssize_t n = send(app, filler, sizeof(filler), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		f->gate += (uint32_t)n;
+		if (f->gate > 4 * RPC_FD_SOCKBUF)
+			return -ENOBUFS;
+	}
+	return 0;
+}
+
+void rpc_fd_ungate(struct rpc_fd *f)
+{
+	char sink[4096];
+
+	while (f->gate > 0) {
+		ssize_t n = recv(f->fd, sink, f->gate < sizeof(sink) ? f->gate : sizeof(sink),
+				 MSG_DONTWAIT);
+
+		if (n <= 0)
+			break; /* the client closed its end already: the next read says so */
+		f->gate -= (uint32_t)n;
+	}
+	f->gate = 0;
+	rpc_fd_pump(f);
 }
 
 static void rpc_fd_closed(uv_handle_t *h)
@@ -254,12 +311,23 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 	return true;
 }
 
+/* Whether the client's end is closed in every process that held it, not only shut. */
+static bool rpc_fd_app_gone(const struct rpc_fd *f)
+{
+	struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
+
+	/* POLLHUP on our end: the client's end is released, or both sides are shut */
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
+}
+
 /* The client shut its end for writing (or closed it): a FIN after what is queued. */
 static void rpc_fd_app_eof(struct rpc_fd *f)
 {
 	struct rpc_server *srv = f->srv;
 
 	f->app_eof = true;
+	if (f->detached && rpc_fd_app_gone(f))
+		f->close_pending = true; /* its last close: the connection's Close */
 	stack_tcp_shutdown(srv->stack, rpc_server_now(srv), f->sock);
 }
 
@@ -289,7 +357,7 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 	struct rpc_server *srv = f->srv;
 	size_t moved = 0;
 
-	while (!f->app_eof && !f->send_full && moved < RPC_FD_TURN_BYTES) {
+	while (!f->app_eof && !f->send_full && !f->gate && moved < RPC_FD_TURN_BYTES) {
 		stack_time_us now = rpc_server_now(srv);
 		struct stack_span sp[2];
 		struct iovec iov[2];
@@ -352,7 +420,7 @@ static void rpc_fd_poll_update(struct rpc_fd *f)
 {
 	int want = 0;
 
-	if (!f->app_eof && !f->send_full)
+	if (!f->app_eof && !f->send_full && !f->gate)
 		want |= UV_READABLE;
 	if (f->out_full && !f->fin_out)
 		want |= UV_WRITABLE;

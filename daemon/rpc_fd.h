@@ -46,7 +46,11 @@ struct rpc_fd {
 	bool out_full;	    /* the socketpair took less than offered: wait for POLLOUT */
 	bool close_pending; /* Close came: let go once the client's end reaches EOF */
 	bool close_owed;    /* and its Reply is sent then (close_req is its id) */
+	bool detached;	    /* the data socket is the connection: its last close is a Close */
+	uint32_t gate;	    /* filler bytes that keep the client's end unwritable (detached
+			     * connect, until ESTABLISHED); nothing is read from it meanwhile */
 	uint64_t close_req;
+	uint64_t app_ino; /* the client's end's inode: what a Request.fd_proof must show */
 };
 
 /* The client's end on its way out (an IPC send handle), closed once written. */
@@ -65,9 +69,22 @@ void rpc_fd_raise_nofile(void);
 /* -EMFILE (with why in msg) when the server or session has no descriptor left for one
  * more data socket; the caller counts the refusal (SynackRpcFdLimit). */
 int rpc_fd_room(struct rpc_session *ss, char *msg, size_t len);
+/* Count delta descriptors as held by the server and (ss may be NULL) the session. */
+void rpc_fd_held(struct rpc_server *srv, struct rpc_session *ss, int delta);
 /* A data socket for sock: *ret_pass is the client's end, to send with the frame naming it. */
 int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 		  struct rpc_fd_pass **ret_pass);
+/*
+ * Keep the client's end (p) unwritable until rpc_fd_ungate(): fill it with
+ * filler the daemon's end holds unread, so a program polling the end for
+ * POLLOUT after a non-blocking connect wakes once the handshake is done (or
+ * failed: the daemon's end then closes). Call before the end is sent.
+ */
+int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p);
+/* Drop the filler: the client's end turns writable and data moves. */
+void rpc_fd_ungate(struct rpc_fd *f);
+/* The client's end, for sending it outside a session frame (an accept socket record). */
+int rpc_fd_pass_fd(const struct rpc_fd_pass *p);
 /* The client's end was written (or could not be): close our copy. Accepts NULL. */
 void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p);
 /* Move what can move, both ways (stack events, poll). */

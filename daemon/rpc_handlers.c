@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rpc_accept.h"
 #include "rpc_fd.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
@@ -65,10 +66,34 @@ void rpc_endpoint_to_pb(const struct stack_endpoint *e, Synack__V1__Endpoint *ep
 }
 
 /* The session's live (not releasing) connection with this id, or NULL. */
+/*
+ * A detached connection of another session, when the request showed its data
+ * socket (Request.fd_proof): holding the client's end is the right to act on
+ * it, as holding a kernel socket's descriptor is.
+ */
+static struct rpc_conn *rpc_handle_proven(struct rpc_session *ss, uint64_t id)
+{
+	struct rpc_server *srv = ss->srv;
+	struct stack_tcp_info in;
+	struct rpc_session *owner;
+	struct rpc_conn *c;
+
+	if (stack_tcp_info(srv->stack, (stack_sock)id, &in) < 0)
+		return NULL;
+	owner = rpc_server_session_of(srv, in.owner);
+	c = owner ? rpc_session_conn_find(owner, (stack_sock)id) : NULL;
+	if (!c || !c->detached || !c->fdp || c->fdp->app_ino != ss->proof_ino)
+		return NULL;
+	srv->ctr.fd_proofs++;
+	return c;
+}
+
 static struct rpc_conn *rpc_handle_owned(struct rpc_session *ss, uint64_t id)
 {
 	struct rpc_conn *c = rpc_session_conn_find(ss, (stack_sock)id);
 
+	if (!c && ss->has_proof)
+		c = rpc_handle_proven(ss, id);
 	return c && !c->releasing ? c : NULL;
 }
 
@@ -110,6 +135,11 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	r = rpc_session_room(ss, buf->message, sizeof(buf->message));
 	if (r < 0)
 		return r;
+	if (m->detached && (!m->fd || !ss->detached_ok)) {
+		snprintf(buf->message, sizeof(buf->message),
+			 "detached needs fd and FEATURE_DETACHED in Hello");
+		return -EINVAL;
+	}
 	if (m->fd) {
 		r = rpc_handle_fd_check(ss, buf);
 		if (r < 0)
@@ -129,8 +159,14 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	synack__v1__connect_result__init(&buf->connect);
 	if (m->fd) {
 		r = rpc_fd_create(ss, sock, &c->fdp, &buf->pass);
+		if (r == 0 && m->detached) {
+			c->detached = c->fdp->detached = true;
+			r = rpc_fd_gate(c->fdp, buf->pass);
+		}
 		if (r < 0) {
 			/* never named to the client: gone without a Closed */
+			rpc_fd_pass_done(ss, buf->pass);
+			buf->pass = NULL;
 			stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
 			rpc_session_conn_forget(ss, c);
 			return r;
@@ -200,6 +236,16 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 			 "data sockets (fd) need FEATURE_FD_DATA in Hello");
 		return -EINVAL;
 	}
+	if (m->queue) {
+		if (!m->fd || !ss->detached_ok) {
+			snprintf(buf->message, sizeof(buf->message),
+				 "queue needs fd and FEATURE_DETACHED in Hello");
+			return -EINVAL;
+		}
+		r = rpc_handle_fd_check(ss, buf);
+		if (r < 0)
+			return r;
+	}
 	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local,
 			     rpc_listen_backlog(ss, m->backlog), ss->owner, &sock);
 	if (r < 0)
@@ -212,6 +258,14 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 		stack_tcp_close(srv->stack, rpc_server_now(srv), sock);
 		return r;
 	}
+	if (m->queue) {
+		r = rpc_accept_q_create(ss, sock, &c->aq, &buf->pass);
+		if (r < 0) {
+			stack_tcp_close(srv->stack, rpc_server_now(srv), sock);
+			rpc_session_conn_forget(ss, c);
+			return r;
+		}
+	}
 	c->listener = true;
 	c->fd_mode = m->fd;
 	c->initial_credit = m->initial_credit;
@@ -222,6 +276,7 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 	buf->listen.conn = sock;
 	rpc_endpoint_to_pb(&local, &buf->ep[0], buf->addr[0]);
 	buf->listen.local = &buf->ep[0];
+	buf->listen.queue = m->queue;
 	rp->result_case = SYNACK__V1__REPLY__RESULT_LISTEN;
 	rp->listen = &buf->listen;
 	return 0;
@@ -290,6 +345,12 @@ static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort, u
 
 	if (!c)
 		return -EBADF;
+	if (!abort && c->detached) {
+		/* its Close is the last close() of its data socket */
+		snprintf(buf->message, sizeof(buf->message),
+			 "a detached connection closes with its data socket");
+		return -EINVAL;
+	}
 	if (c->fdp && !abort && c->fdp->close_owed) {
 		snprintf(buf->message, sizeof(buf->message), "a Close is already under way");
 		return -EALREADY;

@@ -74,6 +74,7 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsPassed", c->fds_passed, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdResets", c->fd_resets, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsDropped", c->fds_dropped, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdProofs", c->fd_proofs, false };
 	/* frame_pipe is shared with the control socket: these cover both */
 	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
 	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };
@@ -328,7 +329,7 @@ int rpc_server_adopt(struct rpc_server *srv, struct rpc_session *ss)
 
 /* ------------------------------------------------------------------ control plane */
 
-static struct rpc_session *rpc_server_session_of(struct rpc_server *srv, uint64_t owner)
+struct rpc_session *rpc_server_session_of(struct rpc_server *srv, uint64_t owner)
 {
 	if (!srv || (uint32_t)(owner >> 32) != srv->owner_id)
 		return NULL;

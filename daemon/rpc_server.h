@@ -61,7 +61,8 @@ struct rpc_counters {
 	uint64_t fd_limit;	    /* data sockets refused (or accepts held): no descriptor left */
 	uint64_t fds_passed;	    /* data sockets handed to clients */
 	uint64_t fd_resets;	    /* a client closed its data socket with bytes to go: RST */
-	uint64_t fds_dropped;	    /* descriptors a client sent us (never used), closed */
+	uint64_t fds_dropped;	    /* descriptors a client sent us unasked, closed */
+	uint64_t fd_proofs;	    /* requests that acted on a connection by its data socket */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -132,7 +133,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 14
+#define RPC_SERVER_COUNTERS 15
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;
@@ -151,6 +152,8 @@ int rpc_server_owner_info(struct rpc_server *srv, uint64_t owner, pid_t *ret_pid
  * the server's sessions or the session does not hold sock.
  */
 int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock);
+/* The session an owner tag names, or NULL. */
+struct rpc_session *rpc_server_session_of(struct rpc_server *srv, uint64_t owner);
 
 /* ---- for sessions ---- */
 stack_time_us rpc_server_now(const struct rpc_server *srv);

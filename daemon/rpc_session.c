@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "frame_pipe.h"
+#include "rpc_accept.h"
 #include "rpc_fd.h"
 #include "log.h"
 #include "rpc_handlers.h"
@@ -38,6 +40,8 @@ static void rpc_session_read_update(struct rpc_session *ss);
 static void rpc_session_pump_all(struct rpc_session *ss);
 static void rpc_session_fd_linger_close(struct rpc_session *ss);
 static void rpc_session_take_input(struct rpc_session *ss);
+static int rpc_session_take_proof(struct rpc_session *ss);
+static void rpc_session_drop_unclaimed_fds(struct rpc_session *ss, bool all);
 
 /* ------------------------------------------------------------------ output */
 
@@ -334,6 +338,8 @@ static void rpc_session_conn_free(struct rpc_session *ss, struct rpc_conn *c)
 	}
 	rpc_conn_timer_drop(c);
 	rpc_session_fd_drop(ss, c);
+	if (c->aq)
+		rpc_accept_q_close(c->aq);
 	ss->nconns--;
 	if (ss->u)
 		ss->u->conns--;
@@ -499,6 +505,8 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 		struct rpc_conn *c;
 		char why[160];
 
+		if (l->aq && !rpc_accept_q_room(l->aq))
+			return; /* the accept socket is full: resumed when records are taken */
 		if (l->fd_mode && rpc_fd_room(ss, why, sizeof(why)) < 0) {
 			/* held until a data socket lets go: the listen queue fills meanwhile */
 			if (!held)
@@ -528,7 +536,18 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 			rpc_session_conn_free(ss, c);
 			continue;
 		}
-		rpc_session_send_endpoints_event(ss, l->sock, sock, c, pass);
+		if (l->aq) {
+			/* detached from birth: the record is all the client hears of it */
+			c->detached = c->quiet = c->fdp->detached = true;
+			r = rpc_accept_q_put(l->aq, c, rpc_fd_pass_fd(pass));
+			rpc_fd_pass_done(ss, pass);
+			if (r < 0) {
+				stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
+				continue;
+			}
+		} else {
+			rpc_session_send_endpoints_event(ss, l->sock, sock, c, pass);
+		}
 		rpc_session_pump(ss, c);
 	}
 }
@@ -568,8 +587,12 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 		c->established = true;
 		rpc_conn_timer_drop(c);
 		rpc_conn_learn_endpoints(ss, c);
-		rpc_session_send_endpoints_event(ss, c->sock, 0, c, NULL);
-		if (c->fdp)
+		if (!c->quiet)
+			rpc_session_send_endpoints_event(ss, c->sock, 0, c, NULL);
+		c->quiet = c->detached; /* its one event is told */
+		if (c->fdp && c->fdp->gate)
+			rpc_fd_ungate(c->fdp); /* the client's end turns writable */
+		else if (c->fdp)
 			rpc_fd_writable(c->fdp); /* SNDBUF is known now: take what waits */
 		break;
 	case STACK_EV_ACCEPTABLE:
@@ -590,18 +613,21 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 		break;
 	case STACK_EV_RESET:
 	case STACK_EV_ERROR:
-		rpc_session_send_status_event(ss, c->sock,
-					      ev->type == STACK_EV_RESET
-						      ? SYNACK__V1__EVENT__EV_RESET
-						      : SYNACK__V1__EVENT__EV_ERROR,
-					      ev->err ? ev->err : -ECONNRESET);
+		if (!c->quiet)
+			rpc_session_send_status_event(ss, c->sock,
+						      ev->type == STACK_EV_RESET
+							      ? SYNACK__V1__EVENT__EV_RESET
+							      : SYNACK__V1__EVENT__EV_ERROR,
+						      ev->err ? ev->err : -ECONNRESET);
+		c->quiet = c->detached;
 		/* the connection is dead: release its handle, Closed follows */
 		rpc_session_conn_release(ss, c, true);
 		break;
 	case STACK_EV_CLOSED: {
 		bool uid_full = ss->u && ss->u->conns >= ss->srv->limits.conns_per_uid;
 
-		rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_CLOSED);
+		if (!c->detached)
+			rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_CLOSED);
 		rpc_session_conn_free(ss, c);
 		rpc_session_pump_all(ss); /* under the limit again: accept */
 		if (uid_full)
@@ -667,6 +693,10 @@ static void rpc_session_hello(struct rpc_session *ss, const Synack__V1__Hello *h
 	if (!err && h->features & SYNACK__V1__FEATURE__FEATURE_FD_DATA && ss->pipe.ipc) {
 		hr.features = SYNACK__V1__FEATURE__FEATURE_FD_DATA;
 		ss->fd_data = true;
+		if (h->features & SYNACK__V1__FEATURE__FEATURE_DETACHED) {
+			hr.features |= SYNACK__V1__FEATURE__FEATURE_DETACHED;
+			ss->detached_ok = true;
+		}
 	}
 	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_HELLO;
 	m.hello = &hr;
@@ -696,14 +726,20 @@ static void rpc_session_request(struct rpc_session *ss, const Synack__V1__Reques
 		rpc_session_strike(ss, "request before Hello");
 		return;
 	}
+	if (rq->fd_proof && rpc_session_take_proof(ss) < 0) {
+		rpc_session_send_error(ss, rq->id, -EPROTO, "fd_proof, but no descriptor came");
+		rpc_session_strike(ss, "fd_proof without a descriptor");
+		return;
+	}
 	code = rpc_handle_request(ss, rq, &rp, &buf);
+	ss->has_proof = false;
 	if (buf.no_reply && code == 0)
 		return;
 	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_REPLY;
 	m.reply = &rp;
 	if (rpc_session_send_fd(ss, &m, buf.pass) < 0)
 		rpc_fd_pass_done(ss, buf.pass);
-	else if (buf.pass) {
+	else if (buf.pass && rp.result_case == SYNACK__V1__REPLY__RESULT_CONNECT) {
 		/* start watching the new data socket (bytes may come before ESTABLISHED) */
 		struct rpc_conn *c = rpc_session_conn_find(ss, (stack_sock)rp.connect->conn);
 
@@ -787,10 +823,20 @@ static void rpc_session_take_input(struct rpc_session *ss)
 
 /*
  * The session's pipe is an IPC pipe (so data sockets can go out); libuv takes
- * any descriptor a client sends in. None is ever used: close them at once,
- * so a client cannot make synackd hold descriptors that way.
+ * any descriptor a client sends in. Only a data socket shown with a
+ * Request.fd_proof is used (and closed once looked at): up to
+ * RPC_SESSION_PROOFS wait for their frames, while a frame is incomplete or
+ * held back; any other is closed at once, so a client cannot make synackd
+ * hold descriptors that way.
  */
-static void rpc_session_drop_received_fds(struct rpc_session *ss)
+static void rpc_session_proof_close(struct rpc_session *ss, uv_pipe_t *p)
+{
+	rpc_fd_held(ss->srv, ss, -1);
+	p->data = p;
+	uv_close((uv_handle_t *)p, (uv_close_cb)free);
+}
+
+static void rpc_session_take_received_fds(struct rpc_session *ss)
 {
 	while (uv_pipe_pending_count(&ss->pipe) > 0) {
 		uv_pipe_t *p = malloc(sizeof(*p));
@@ -801,10 +847,46 @@ static void rpc_session_drop_received_fds(struct rpc_session *ss)
 			return;
 		}
 		uv_accept((uv_stream_t *)&ss->pipe, (uv_stream_t *)p);
-		p->data = p;
-		uv_close((uv_handle_t *)p, (uv_close_cb)free);
+		rpc_fd_held(ss->srv, ss, 1);
+		if (ss->detached_ok && ss->nproofs < RPC_SESSION_PROOFS) {
+			ss->proofs[ss->nproofs++] = p;
+			continue;
+		}
+		rpc_session_proof_close(ss, p);
 		ss->srv->ctr.fds_dropped++;
 	}
+}
+
+/* What no frame claimed once every frame read so far is handled: closed. */
+static void rpc_session_drop_unclaimed_fds(struct rpc_session *ss, bool all)
+{
+	if (!all && (ss->in_len || frame_decoder_pending(&ss->dec)))
+		return;
+	while (ss->nproofs) {
+		rpc_session_proof_close(ss, ss->proofs[--ss->nproofs]);
+		ss->srv->ctr.fds_dropped++;
+	}
+}
+
+/* The next descriptor received: its inode for this request. -EPROTO if none came. */
+static int rpc_session_take_proof(struct rpc_session *ss)
+{
+	uv_pipe_t *p;
+	uv_os_fd_t fd;
+	struct stat st;
+	int r = -EPROTO;
+
+	if (!ss->nproofs)
+		return r;
+	p = ss->proofs[0];
+	memmove(ss->proofs, ss->proofs + 1, --ss->nproofs * sizeof(ss->proofs[0]));
+	if (uv_fileno((uv_handle_t *)p, &fd) == 0 && fstat(fd, &st) == 0) {
+		ss->proof_ino = (uint64_t)st.st_ino;
+		ss->has_proof = true;
+		r = 0;
+	}
+	rpc_session_proof_close(ss, p);
+	return r;
 }
 
 static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -812,7 +894,7 @@ static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf
 	struct rpc_session *ss = st->data;
 
 	if (ss->pipe.ipc)
-		rpc_session_drop_received_fds(ss);
+		rpc_session_take_received_fds(ss);
 
 	if (nread == 0 || ss->closing)
 		return;
@@ -823,6 +905,7 @@ static void rpc_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf
 	ss->in = (const uint8_t *)buf->base;
 	ss->in_len = (size_t)nread;
 	rpc_session_take_input(ss);
+	rpc_session_drop_unclaimed_fds(ss, false);
 	rpc_session_read_update(ss);
 	rpc_server_kick(ss->srv);
 }
@@ -1004,6 +1087,8 @@ static void rpc_session_release_all(struct rpc_session *ss)
 			rpc_conn_timer_drop(c);
 			if (c->fdp)
 				rpc_fd_close(c->fdp);
+			if (c->aq)
+				rpc_accept_q_close(c->aq);
 			free(c);
 		}
 		ss->conns[b] = NULL;
@@ -1026,6 +1111,7 @@ void rpc_session_close(struct rpc_session *ss, const char *why)
 		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
 	rpc_session_release_all(ss);
 	rpc_session_fd_linger_close(ss);
+	rpc_session_drop_unclaimed_fds(ss, true);
 	if (uid_full)
 		rpc_server_uid_room(ss->srv, ss); /* its uid has room again: resume the others */
 	rpc_server_kick(ss->srv);

@@ -53,7 +53,13 @@ struct rpc_conn {
 	uv_timer_t *connect_timer; /* Connect with timeout_ms, until ESTABLISHED */
 	struct rpc_fd *fdp;	   /* its data socket (FEATURE_FD_DATA), or NULL */
 	bool fd_mode;		   /* listener: accepted connections get data sockets */
+	bool detached;		   /* the data socket is the connection (FEATURE_DETACHED) */
+	bool quiet;		   /* detached and past its one event: the session hears no more */
+	struct rpc_accept_q *aq;   /* listener: its accept socket (Listen.queue), or NULL */
 };
+
+/* Descriptors a session may have received ahead of their Request.fd_proof frames. */
+#define RPC_SESSION_PROOFS 4
 
 struct rpc_session {
 	struct rpc_session *next; /* the server's list */
@@ -92,8 +98,14 @@ struct rpc_session {
 	uint32_t nconns;
 
 	bool fd_data;		  /* FEATURE_FD_DATA granted at Hello */
+	bool detached_ok;	  /* FEATURE_DETACHED granted at Hello */
 	uint32_t fds_held;	  /* descriptors its data sockets hold in synackd (rpc_fd.c) */
 	struct rpc_fd *fd_linger; /* ends of gone connections, closed once the queue drains */
+	/* descriptors received for Request.fd_proof, in order, until their frames come */
+	uv_pipe_t *proofs[RPC_SESSION_PROOFS];
+	unsigned nproofs;
+	bool has_proof;	    /* the request being handled showed a data socket... */
+	uint64_t proof_ino; /* ...with this inode */
 };
 
 /*

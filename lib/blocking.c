@@ -309,8 +309,8 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 	r = synack_resolve(host, port, &remote);
 	if (r < 0)
 		return r;
-	r = synack_connect_request(s, &remote, NULL, timeout_ms, SYNACK_RECV_WINDOW, s->fd_data,
-				   synack_call_done, &call);
+	r = synack_connect_request(s, &remote, NULL, timeout_ms, SYNACK_RECV_WINDOW,
+				   s->fd_data ? SYNACK_REQ_FD : 0, synack_call_done, &call);
 	if (r < 0)
 		return r;
 	r = synack_call_wait(s, &call);
@@ -351,8 +351,8 @@ int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t ba
 	r = synack_resolve(host, port, &local);
 	if (r < 0)
 		return r;
-	r = synack_listen_request(s, &local, backlog, SYNACK_RECV_WINDOW, s->fd_data,
-				  synack_call_done, &call);
+	r = synack_listen_request(s, &local, backlog, SYNACK_RECV_WINDOW,
+				  s->fd_data ? SYNACK_REQ_FD : 0, synack_call_done, &call);
 	if (r < 0)
 		return r;
 	r = synack_call_wait(s, &call);

@@ -80,6 +80,58 @@ static int synack_flush(struct synack *s)
 	return 0;
 }
 
+/*
+ * A frame that carries a descriptor (SCM_RIGHTS on its first byte): what is
+ * queued goes first, waiting for the socket at most a second, then the
+ * frame's first part with the descriptor; the rest is queued as usual.
+ */
+static int synack_send_with_fd(struct synack *s, const uint8_t *buf, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	ssize_t n;
+	int r;
+
+	for (int waited = 0; s->out_off < s->out_len; waited += 10) {
+		struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+
+		r = synack_flush(s);
+		if (r < 0)
+			return r;
+		if (s->out_off < s->out_len && (waited >= 1000 || poll(&p, 1, 10) < 0))
+			return -EAGAIN;
+	}
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EPIPE ? -ECONNRESET : -errno;
+	return synack_out_append(s, buf + n, len - (size_t)n);
+}
+
+int synack_prove_next(struct synack *s, int fd)
+{
+	if (!s || fd < 0)
+		return -EINVAL;
+	if (!s->detached)
+		return -ENOTSUP;
+	s->proof_fd = fd;
+	return 0;
+}
+
 static int synack_send_message(struct synack *s, const ProtobufCMessage *m)
 {
 	uint8_t *buf;
@@ -139,7 +191,20 @@ int synack_request_submit(struct synack *s, Synack__V1__Request *rq, synack_repl
 	rq->id = q->id = ++s->next_id;
 	cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_REQUEST;
 	cm.request = rq;
-	r = synack_send_message(s, &cm.base);
+	if (s->proof_fd >= 0) {
+		uint8_t *buf;
+		size_t len;
+
+		rq->fd_proof = true;
+		r = frame_pack(&cm.base, s->max_frame, &buf, &len);
+		if (r == 0) {
+			r = synack_send_with_fd(s, buf, len, s->proof_fd);
+			free(buf);
+		}
+		s->proof_fd = -1;
+	} else {
+		r = synack_send_message(s, &cm.base);
+	}
 	if (r < 0) {
 		free(q);
 		return r;
@@ -353,6 +418,14 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 	case SYNACK__V1__REPLY__RESULT_LISTEN:
 		res.conn = rp->listen->conn;
 		synack_endpoint_from_pb(rp->listen->local, &res.local);
+		if (rp->listen->queue) {
+			res.fd = synack_fdq_pop(s);
+			if (res.fd < 0) {
+				/* its accept socket was lost: the listener is of no use */
+				status = res.fd;
+				synack_close_async(s, res.conn, NULL, NULL);
+			}
+		}
 		break;
 	case SYNACK__V1__REPLY__RESULT_SEND:
 		res.taken = rp->send->taken;
@@ -463,6 +536,7 @@ static int synack_handle_hello(struct synack *s, const Synack__V1__HelloReply *h
 	s->hello_done = true;
 	s->session = h->session;
 	s->fd_data = (h->features & SYNACK__V1__FEATURE__FEATURE_FD_DATA) != 0;
+	s->detached = (h->features & SYNACK__V1__FEATURE__FEATURE_DETACHED) != 0;
 	if (h->max_frame >= 1024 && h->max_frame < s->max_frame)
 		s->max_frame = h->max_frame;
 	return 0;
@@ -650,7 +724,8 @@ static int synack_hello(struct synack *s, const char *name)
 	h.version = SYNACK_PROTOCOL_VERSION;
 	/* SYNACK_NO_FD_DATA=1: the Send/Data path for everything (to compare, or debug) */
 	if (!getenv("SYNACK_NO_FD_DATA") || strcmp(getenv("SYNACK_NO_FD_DATA"), "1") != 0)
-		h.features = SYNACK__V1__FEATURE__FEATURE_FD_DATA;
+		h.features = SYNACK__V1__FEATURE__FEATURE_FD_DATA |
+			     SYNACK__V1__FEATURE__FEATURE_DETACHED;
 	h.client_name = (char *)(name ? name : "");
 	cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_HELLO;
 	cm.hello = &h;
@@ -688,6 +763,7 @@ int synack_open(const char *path, const char *name, struct synack **ret)
 	if (!s)
 		return -ENOMEM;
 	s->max_frame = FRAME_MAX_DEFAULT;
+	s->proof_fd = -1;
 	frame_decoder_init(&s->dec, FRAME_MAX_LIMIT);
 	s->fd = synack_dial(path);
 	if (s->fd < 0) {

@@ -12,7 +12,7 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 			 const struct sockaddr_in *local, uint32_t timeout_ms,
 			 uint64_t initial_credit, synack_reply_cb cb, void *userdata)
 {
-	return synack_connect_request(s, remote, local, timeout_ms, initial_credit, false, cb,
+	return synack_connect_request(s, remote, local, timeout_ms, initial_credit, 0, cb,
 				      userdata);
 }
 
@@ -22,7 +22,17 @@ int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
 {
 	if (!s->fd_data)
 		return -ENOTSUP;
-	return synack_connect_request(s, remote, local, timeout_ms, 0, true, cb, userdata);
+	return synack_connect_request(s, remote, local, timeout_ms, 0, SYNACK_REQ_FD, cb, userdata);
+}
+
+int synack_connect_detached_async(struct synack *s, const struct sockaddr_in *remote,
+				  const struct sockaddr_in *local, uint32_t timeout_ms,
+				  synack_reply_cb cb, void *userdata)
+{
+	if (!s->detached)
+		return -ENOTSUP;
+	return synack_connect_request(s, remote, local, timeout_ms, 0,
+				      SYNACK_REQ_FD | SYNACK_REQ_DETACHED, cb, userdata);
 }
 
 int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
@@ -30,12 +40,22 @@ int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, ui
 {
 	if (!s->fd_data)
 		return -ENOTSUP;
-	return synack_listen_request(s, local, backlog, 0, true, cb, userdata);
+	return synack_listen_request(s, local, backlog, 0, SYNACK_REQ_FD, cb, userdata);
+}
+
+int synack_listen_queue_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			      synack_reply_cb cb, void *userdata)
+{
+	if (!s->detached)
+		return -ENOTSUP;
+	return synack_listen_request(s, local, backlog, 0, SYNACK_REQ_FD | SYNACK_REQ_DETACHED, cb,
+				     userdata);
 }
 
 int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 			   const struct sockaddr_in *local, uint32_t timeout_ms,
-			   uint64_t initial_credit, bool fd, synack_reply_cb cb, void *userdata)
+			   uint64_t initial_credit, unsigned flags, synack_reply_cb cb,
+			   void *userdata)
 {
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
 	Synack__V1__Connect c = SYNACK__V1__CONNECT__INIT;
@@ -53,7 +73,8 @@ int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 	}
 	c.timeout_ms = timeout_ms;
 	c.initial_credit = initial_credit;
-	c.fd = fd;
+	c.fd = (flags & SYNACK_REQ_FD) != 0;
+	c.detached = (flags & SYNACK_REQ_DETACHED) != 0;
 	rq.op_case = SYNACK__V1__REQUEST__OP_CONNECT;
 	rq.connect = &c;
 	return synack_request_submit(s, &rq, cb, userdata);
@@ -62,11 +83,12 @@ int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 int synack_listen_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			uint64_t initial_credit, synack_reply_cb cb, void *userdata)
 {
-	return synack_listen_request(s, local, backlog, initial_credit, false, cb, userdata);
+	return synack_listen_request(s, local, backlog, initial_credit, 0, cb, userdata);
 }
 
 int synack_listen_request(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
-			  uint64_t initial_credit, bool fd, synack_reply_cb cb, void *userdata)
+			  uint64_t initial_credit, unsigned flags, synack_reply_cb cb,
+			  void *userdata)
 {
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
 	Synack__V1__Listen l = SYNACK__V1__LISTEN__INIT;
@@ -78,7 +100,8 @@ int synack_listen_request(struct synack *s, const struct sockaddr_in *local, uin
 	l.local = &le;
 	l.backlog = backlog;
 	l.initial_credit = initial_credit;
-	l.fd = fd;
+	l.fd = (flags & SYNACK_REQ_FD) != 0;
+	l.queue = (flags & SYNACK_REQ_DETACHED) != 0;
 	rq.op_case = SYNACK__V1__REQUEST__OP_LISTEN;
 	rq.listen = &l;
 	return synack_request_submit(s, &rq, cb, userdata);

@@ -208,6 +208,52 @@ int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
 			    synack_reply_cb cb, void *userdata);
 int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			   synack_reply_cb cb, void *userdata);
+/*
+ * Detached connections (FEATURE_DETACHED; -ENOTSUP when the daemon does not
+ * offer it): what synack-run makes unmodified programs' sockets of. The data
+ * socket is the connection; the session hears of it once at most.
+ *
+ * synack_connect_detached_async(): the reply's res->fd is the data socket at
+ * once, but it is not writable until the handshake completes, as a kernel
+ * socket after a non-blocking connect(); then one ESTABLISHED or ERROR event
+ * comes (the daemon's end closes after an ERROR), and nothing more. The last
+ * close() of the data socket, in whichever process holds it, is the
+ * connection's close (FIN, or RST if received bytes were left unread).
+ *
+ * synack_listen_queue_async(): the reply's res->fd is the listener's accept
+ * socket (AF_UNIX SOCK_SEQPACKET, non-blocking: clear O_NONBLOCK to block on it). It is
+ * readable while an accepted connection waits; synack_accept_take() takes one.
+ * Accepted connections are detached (no INCOMING event, no events at all).
+ * The last close() of the accept socket closes the listener.
+ */
+int synack_connect_detached_async(struct synack *s, const struct sockaddr_in *remote,
+				  const struct sockaddr_in *local, uint32_t timeout_ms,
+				  synack_reply_cb cb, void *userdata);
+int synack_listen_queue_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
+			      synack_reply_cb cb, void *userdata);
+
+/*
+ * The next request on s (a SetOption, GetOption, Info or Abort naming a
+ * detached connection) carries fd, that connection's data socket, to show
+ * that this process holds it: it may act on it although another session
+ * made or accepted it (a forked child, a server's worker). fd must stay open
+ * until the request is submitted. -ENOTSUP without FEATURE_DETACHED.
+ */
+int synack_prove_next(struct synack *s, int fd);
+
+struct synack_accepted {
+	synack_conn conn;
+	struct sockaddr_in local, remote;
+	int fd; /* the data socket, the caller's */
+};
+/*
+ * Take the next connection from accept socket qfd (blocks unless qfd is
+ * non-blocking: -EAGAIN then). flags: SOCK_NONBLOCK and/or SOCK_CLOEXEC for
+ * the data socket, as accept4(). -ECONNABORTED when the listener is gone,
+ * -EPROTO for a record that is not one.
+ */
+int synack_accept_take(int qfd, int flags, struct synack_accepted *ret);
+
 /* The reply says how many bytes were taken; a WRITABLE event follows a short send. */
 int synack_send_async(struct synack *s, synack_conn c, const void *buf, size_t len,
 		      synack_reply_cb cb, void *userdata);

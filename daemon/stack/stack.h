@@ -209,7 +209,8 @@ struct stack_event {
 
 bool stack_event_pop(struct stack *s, struct stack_event *ret_ev);
 
-/* Socket-like calls. owner is an opaque tag the caller uses (e.g. RPC session id). */
+/* Socket-like calls. owner is an opaque tag the caller uses (e.g. RPC session id).
+ * stack_tcp_listen() with local->port 0 picks an ephemeral port (stack_tcp_info says which). */
 int stack_tcp_listen(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
 		     uint32_t backlog, uint64_t owner, stack_sock *ret_sock);
 /* local may be NULL or have addr/port 0 for "any"; an ephemeral port is picked per RFC 6056. */

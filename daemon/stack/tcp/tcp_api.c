@@ -123,43 +123,6 @@ static bool tcp_api_addr_ok(const struct stack *s, uint32_t addr)
 	return addr == 0 || addr == s->cfg.addr;
 }
 
-int stack_tcp_listen(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
-		     uint32_t backlog, uint64_t owner, stack_sock *ret_sock)
-{
-	struct tcp_tuple k = { 0 };
-	struct tcp_conn *c;
-	int r;
-
-	if (now > s->tcp.now)
-		s->tcp.now = now;
-	if (!local || local->port == 0)
-		return -EINVAL;
-	if (!tcp_api_addr_ok(s, local->addr))
-		return -EADDRNOTAVAIL;
-	k.lport = local->port;
-	k.laddr = 0;
-	if (tcp_conn_lookup(s, &k))
-		return -EADDRINUSE;
-	k.laddr = s->cfg.addr;
-	if (tcp_conn_lookup(s, &k))
-		return -EADDRINUSE;
-	c = tcp_conn_alloc(s);
-	if (!c)
-		return -ENOBUFS;
-	tcp_conn_init_defaults(s, c);
-	c->tuple.laddr = local->addr;
-	c->tuple.lport = local->port;
-	c->backlog = backlog ? stack_min(backlog, 65535u) : 1;
-	r = tcp_conn_hash(s, c);
-	if (r < 0) {
-		tcp_conn_free(s, c);
-		return r == -EEXIST ? -EADDRINUSE : -ENOBUFS;
-	}
-	tcp_conn_set_state(s, now, c, TCP_LISTEN, TCP_CAUSE_USER_LISTEN, NULL);
-	*ret_sock = tcp_api_grant(s, c, owner);
-	return 0;
-}
-
 struct tcp_api_port_ctx {
 	struct stack *s;
 	struct tcp_tuple t;
@@ -177,6 +140,51 @@ static bool tcp_api_port_in_use(void *ctx, uint16_t port)
 		return true;
 	l.laddr = p->t.laddr;
 	return tcp_conn_lookup(p->s, &l) != NULL;
+}
+
+int stack_tcp_listen(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
+		     uint32_t backlog, uint64_t owner, stack_sock *ret_sock)
+{
+	struct tcp_tuple k = { 0 };
+	struct tcp_conn *c;
+	int r;
+
+	if (now > s->tcp.now)
+		s->tcp.now = now;
+	if (!local)
+		return -EINVAL;
+	if (!tcp_api_addr_ok(s, local->addr))
+		return -EADDRNOTAVAIL;
+	k.lport = local->port;
+	if (!k.lport) {
+		/* port 0: an ephemeral one no listener or connection uses (as bind(2) does) */
+		struct tcp_api_port_ctx pc = { .s = s, .t = { .laddr = s->cfg.addr } };
+
+		if (tcp_port_pick(&s->tcp.ports, s->env.secret, pc.t.laddr, 0, 0,
+				  tcp_api_port_in_use, &pc, &k.lport) < 0)
+			return -EADDRNOTAVAIL;
+	}
+	k.laddr = 0;
+	if (tcp_conn_lookup(s, &k))
+		return -EADDRINUSE;
+	k.laddr = s->cfg.addr;
+	if (tcp_conn_lookup(s, &k))
+		return -EADDRINUSE;
+	c = tcp_conn_alloc(s);
+	if (!c)
+		return -ENOBUFS;
+	tcp_conn_init_defaults(s, c);
+	c->tuple.laddr = local->addr;
+	c->tuple.lport = k.lport;
+	c->backlog = backlog ? stack_min(backlog, 65535u) : 1;
+	r = tcp_conn_hash(s, c);
+	if (r < 0) {
+		tcp_conn_free(s, c);
+		return r == -EEXIST ? -EADDRINUSE : -ENOBUFS;
+	}
+	tcp_conn_set_state(s, now, c, TCP_LISTEN, TCP_CAUSE_USER_LISTEN, NULL);
+	*ret_sock = tcp_api_grant(s, c, owner);
+	return 0;
 }
 
 int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_endpoint *local,

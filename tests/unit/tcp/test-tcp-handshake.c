@@ -6,6 +6,7 @@
  * and timed-out connects, SYN and SYN-ACK retransmission, listen queues.
  */
 #include "harness.h"
+#include "stack_info.h"
 
 #define MS(x) ((stack_time_us)(x)*1000)
 #define S(x)  ((stack_time_us)(x)*1000000)
@@ -345,6 +346,23 @@ static void test_synack_retries(void **state)
 	h_free(h);
 }
 
+/* Port 0: an ephemeral port of its own, told by stack_tcp_info (as bind(2) with port 0). */
+static void test_listen_port_zero(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct stack_endpoint any = { 0, 0 };
+	struct stack_tcp_info a, b;
+	stack_sock l1, l2;
+
+	assert_int_equal(stack_tcp_listen(h->s, 0, &any, 4, 1, &l1), 0);
+	assert_int_equal(stack_tcp_listen(h->s, 0, &any, 4, 1, &l2), 0);
+	assert_int_equal(stack_tcp_info(h->s, l1, &a), 0);
+	assert_int_equal(stack_tcp_info(h->s, l2, &b), 0);
+	assert_true(a.local.port >= 1024 && b.local.port >= 1024);
+	assert_int_not_equal(a.local.port, b.local.port);
+	h_free(h);
+}
+
 static void tweak_syn_backlog(struct stack_config *cfg)
 {
 	cfg->tun.syn_backlog = 1;
@@ -443,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_syn_retries),
 		cmocka_unit_test(test_synack_retries),
 		cmocka_unit_test(test_listen_queues),
+		cmocka_unit_test(test_listen_port_zero),
 		cmocka_unit_test(test_connect_no_route),
 		cmocka_unit_test(test_icmp_hard_error_syn_sent),
 	};

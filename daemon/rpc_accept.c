@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_accept.c - a listener's accept socket (rpc_accept.h): records out,
+ * with the data socket of each accepted connection attached (SCM_RIGHTS);
+ * the end of the client's side (every copy closed) closes the listener, as
+ * the last close() of a listening socket does (RFC 9293 §3.10.4 CLOSE in
+ * LISTEN). The socket's own buffer bounds how many records wait: while it is
+ * full no more connections are accepted, so they wait in the listener's
+ * queue, where the core's backlog rules apply.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accept_record.h"
+#include "rpc_accept.h"
+#include "rpc_fd.h"
+#include "rpc_server.h"
+#include "rpc_session.h"
+
+static void rpc_accept_q_watch(struct rpc_accept_q *q, int events);
+
+/* The client closed every copy of its end: the listener goes. */
+static void rpc_accept_q_ended(struct rpc_accept_q *q)
+{
+	struct rpc_session *ss = q->ss;
+	struct rpc_conn *l = rpc_session_conn_find(ss, q->listener);
+
+	rpc_accept_q_watch(q, 0);
+	if (l && !l->releasing)
+		rpc_session_conn_release(ss, l, false);
+}
+
+static void rpc_accept_q_on_poll(uv_poll_t *h, int status, int events)
+{
+	struct rpc_accept_q *q = h->data;
+	char junk[64];
+
+	if (status < 0 || events & UV_WRITABLE) {
+		/* records were taken: accept again */
+		rpc_accept_q_watch(q, q->events & ~UV_WRITABLE);
+		rpc_session_resume(q->ss);
+	}
+	if (status < 0 || events & UV_READABLE) {
+		/* clients send nothing here; what comes is discarded (descriptors
+		 * too: no buffer for them is given, the kernel closes them) */
+		ssize_t n = recv(q->fd, junk, sizeof(junk), MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			rpc_accept_q_ended(q);
+	}
+	rpc_server_kick(q->ss->srv);
+}
+
+static void rpc_accept_q_watch(struct rpc_accept_q *q, int events)
+{
+	if (events == q->events)
+		return;
+	q->events = events;
+	if (events)
+		uv_poll_start(&q->poll, events, rpc_accept_q_on_poll);
+	else
+		uv_poll_stop(&q->poll);
+}
+
+int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, struct rpc_accept_q **ret,
+			struct rpc_fd_pass **ret_pass)
+{
+	struct rpc_server *srv = ss->srv;
+	struct rpc_accept_q *q = calloc(1, sizeof(*q));
+	struct rpc_fd_pass *p = calloc(1, sizeof(*p));
+	int sv[2] = { -1, -1 }, r = q && p ? 0 : -ENOMEM;
+
+	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		r = -errno;
+	if (r == 0)
+		r = uv_pipe_init(srv->loop, &p->pipe, 0);
+	if (r < 0) {
+		if (sv[0] >= 0) {
+			close(sv[0]);
+			close(sv[1]);
+		}
+		free(q);
+		free(p);
+		return r;
+	}
+	p->srv = srv;
+	rpc_fd_held(srv, ss, 2);
+	r = uv_pipe_open(&p->pipe, sv[1]);
+	if (r < 0)
+		close(sv[1]);
+	if (r == 0)
+		r = uv_poll_init(srv->loop, &q->poll, sv[0]);
+	if (r < 0) {
+		close(sv[0]);
+		rpc_fd_held(srv, ss, -1);
+		rpc_fd_pass_done(ss, p);
+		free(q);
+		return r;
+	}
+	q->ss = ss;
+	q->listener = listener;
+	q->fd = sv[0];
+	q->poll.data = q;
+	rpc_accept_q_watch(q, UV_READABLE);
+	*ret = q;
+	*ret_pass = p;
+	return 0;
+}
+
+bool rpc_accept_q_room(struct rpc_accept_q *q)
+{
+	struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+
+	/* POLLOUT on a Unix socket: under a quarter of its send buffer in flight,
+	 * so the next record fits for sure */
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT))
+		return true;
+	rpc_accept_q_watch(q, q->events | UV_WRITABLE);
+	return false;
+}
+
+int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_fd)
+{
+	struct synack_accept_record rec = {
+		.magic = SYNACK_ACCEPT_RECORD_MAGIC,
+		.size = sizeof(rec),
+		.conn = c->sock,
+		.local_addr = htonl(c->local.addr),
+		.remote_addr = htonl(c->remote.addr),
+		.local_port = htons(c->local.port),
+		.remote_port = htons(c->remote.port),
+	};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { &rec, sizeof(rec) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &data_fd, sizeof(int));
+	if (sendmsg(q->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void rpc_accept_q_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void rpc_accept_q_close(struct rpc_accept_q *q)
+{
+	struct rpc_server *srv = q->ss->srv;
+
+	rpc_fd_held(srv, q->ss, -1);
+	uv_close((uv_handle_t *)&q->poll, rpc_accept_q_closed);
+	close(q->fd);
+	q->fd = -1;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc_accept.h - a listener's accept socket (synack.proto, "Detached
+ * connections"): the client's end of an AF_UNIX SOCK_SEQPACKET socketpair on
+ * which each accepted connection arrives as one record with its data socket
+ * attached, so a program can poll and accept it as a listening socket, from
+ * any process that holds it.
+ */
+#ifndef SYNACKD_RPC_ACCEPT_H
+#define SYNACKD_RPC_ACCEPT_H
+
+#include <stdbool.h>
+
+#include <uv.h>
+
+#include "stack.h"
+
+struct rpc_session;
+struct rpc_conn;
+struct rpc_fd_pass;
+
+struct rpc_accept_q {
+	struct rpc_session *ss;
+	stack_sock listener;
+	int fd; /* the daemon's end */
+	uv_poll_t poll;
+	int events; /* what poll watches now */
+};
+
+/* An accept socket for listener: *ret_pass is the client's end, for the Listen reply. */
+int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, struct rpc_accept_q **ret,
+			struct rpc_fd_pass **ret_pass);
+/*
+ * Room for one more record now? When not, the accept socket is watched and
+ * the session's listeners resume (rpc_session_resume) once the client took
+ * some: until then accepted connections wait in the listener's queue.
+ */
+bool rpc_accept_q_room(struct rpc_accept_q *q);
+/* Hand connection c over with its data socket's client end (data_fd, copied). */
+int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_fd);
+/* Close the daemon's end (the listener is gone): the client's accept() sees the end. */
+void rpc_accept_q_close(struct rpc_accept_q *q);
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# test-calls.sh - issue 12: each call libsynack-preload interposes, with its
+# error paths (preload-calls.c), run under synack-run against a kernel echo
+# server; a forked child's option request proves itself by the data socket
+# (SynackRpcFdProofs); a program that cannot reach synackd is told so.
+. "$(dirname "$0")/preload-env.sh"
+CALLS=$4
+need socat
+rpc_start_daemon
+rpc_bg socat TCP-LISTEN:7007,bind=10.77.0.1,reuseaddr,fork EXEC:cat
+wait_port 10.77.0.1 7007
+proofs0=$(counter SynackRpcFdProofs)
+timeout 60 "$RUN" "$CALLS" 10.77.0.1 7007 < /dev/null > "$T/calls.log" 2>&1 ||
+	{ cat "$T/calls.log"; fail "preload-calls"; }
+cat "$T/calls.log"
+n=$(grep -c '^ok:' "$T/calls.log")
+[ "$n" -eq 46 ] || fail "$n checks passed, not the 46 preload-calls makes"
+proofs=$(counter SynackRpcFdProofs)
+[ "$proofs" -gt "${proofs0:-0}" ] || fail "no request proved itself by its data socket"
+echo "ok: $n checks; $proofs request(s) acted on a connection by its data socket"
+
+# the runner refuses what it cannot do, with a reason
+if "$RUN" --socket "$T/nope.sock" true 2> "$T/err"; then fail "ran without a daemon"; fi
+grep -q "no synackd socket" "$T/err" || fail "no reason: $(cat "$T/err")"
+if "$RUN" --others sometimes true 2> "$T/err"; then fail "took --others sometimes"; fi
+"$RUN" --help | grep -q '^Usage: synack-run' || fail "--help"
+echo "ok: the runner's errors"
