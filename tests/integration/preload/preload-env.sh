@@ -4,8 +4,8 @@
 #   SYNACKD SYNACK_NC RPC_CLIENT [PRELOAD_CALLS]
 # RUN is synack-run from the build tree (it finds libsynack-preload.so beside it).
 . "$(dirname "$0")/../rpc/rpc-env.sh"
-RUN=$(dirname "$SYNACK_NC")/synack-run
-SYNACKCTL=$(dirname "$SYNACK_NC")/../ctl/synackctl
+RUN=$(cd "$(dirname "$SYNACK_NC")" && pwd)/synack-run
+SYNACKCTL=$(cd "$(dirname "$SYNACK_NC")/../ctl" && pwd)/synackctl
 [ -x "$RUN" ] || fail "no synack-run at $RUN"
 # the kernel reaches its own 10.77.0.1 over loopback (wait_port, kernel clients)
 ip link set lo up

@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# kside.py - the kernel's end of test-kill.sh: one connection each, and how it ended.
+#   kside.py collect ADDR PORT        read until the end; print "bytes N end EOF|RESET"
+#   kside.py push ADDR PORT BYTES     send BYTES, then read; print "end EOF|RESET"
+import socket
+import sys
+
+
+def listener(addr, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(1)
+    print("listening", flush=True)
+    c, _ = s.accept()
+    s.close()
+    c.settimeout(30)
+    return c
+
+
+def collect(addr, port):
+    c = listener(addr, port)
+    n, end = 0, "EOF"
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+    except ConnectionResetError:
+        end = "RESET"
+    print(f"bytes {n} end {end}", flush=True)
+
+
+def push(addr, port, count):
+    c = listener(addr, port)
+    end = "EOF"
+    try:
+        c.sendall(b"p" * count)
+        while c.recv(65536):
+            pass
+    except (ConnectionResetError, BrokenPipeError):
+        end = "RESET"
+    print(f"end {end}", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "collect":
+        collect(sys.argv[2], int(sys.argv[3]))
+    else:
+        push(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
