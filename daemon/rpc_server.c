@@ -183,25 +183,34 @@ void rpc_server_close_all(struct rpc_server *srv, bool abort)
 
 static void rpc_server_release(struct rpc_server *srv);
 
+void rpc_server_client_gone(struct rpc_server *srv, struct rpc_session *ss)
+{
+	if (ss->client_gone)
+		return;
+	ss->client_gone = true;
+	srv->nsessions--;
+	if (!srv->free_when_empty)
+		srv->host.clients_add(srv->host.ctx, -1);
+	if (ss->u)
+		ss->u->clients--;
+}
+
 void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss)
 {
 	struct rpc_session **pp;
 
+	rpc_server_client_gone(srv, ss);
 	for (pp = &srv->sessions; *pp; pp = &(*pp)->next) {
 		if (*pp == ss) {
 			*pp = ss->next;
-			srv->nsessions--;
-			if (!srv->free_when_empty)
-				srv->host.clients_add(srv->host.ctx, -1);
 			break;
 		}
 	}
 	if (ss->u) {
-		ss->u->clients--; /* its connections were given back at close */
-		rpc_uid_put(srv, ss->u);
+		rpc_uid_put(srv, ss->u); /* its connections were given back at close */
 		ss->u = NULL;
 	}
-	if (srv->free_when_empty && srv->nsessions == 0)
+	if (srv->free_when_empty && !srv->sessions)
 		rpc_server_release(srv);
 }
 
@@ -408,7 +417,7 @@ void rpc_server_delete(struct rpc_server *srv)
 		return;
 	rpc_server_close_all(srv, false);
 	srv->host.clients_add(srv->host.ctx, -(int)srv->nsessions);
-	if (srv->nsessions == 0) {
+	if (!srv->sessions) {
 		rpc_server_release(srv);
 		return;
 	}

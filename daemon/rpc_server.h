@@ -160,6 +160,8 @@ stack_time_us rpc_server_now(const struct rpc_server *srv);
 void rpc_server_kick(struct rpc_server *srv);
 uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id);
 void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss);
+/* Its client hung up (the slot is free) though the session lives on as a husk. */
+void rpc_server_client_gone(struct rpc_server *srv, struct rpc_session *ss);
 /* One of uid's connections went away: listeners of its other sessions may accept again. */
 void rpc_server_uid_room(struct rpc_server *srv, struct rpc_session *except);
 

@@ -41,6 +41,7 @@ static void rpc_session_pump_all(struct rpc_session *ss);
 static void rpc_session_fd_linger_close(struct rpc_session *ss);
 static void rpc_session_take_input(struct rpc_session *ss);
 static int rpc_session_take_proof(struct rpc_session *ss);
+static void rpc_session_husk_free(struct rpc_session *ss);
 static void rpc_session_drop_unclaimed_fds(struct rpc_session *ss, bool all);
 
 /* ------------------------------------------------------------------ output */
@@ -344,7 +345,7 @@ static void rpc_session_conn_free(struct rpc_session *ss, struct rpc_conn *c)
 	if (ss->u)
 		ss->u->conns--;
 	free(c);
-	if (!ss->nconns) {
+	if (!ss->nconns && !ss->closing) {
 		/* idle from now on */
 		ss->last_active = uv_now(ss->srv->loop);
 		rpc_session_idle_arm(ss);
@@ -444,12 +445,14 @@ void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
 	static uint8_t chunk[RPC_DATA_CHUNK];
 	struct rpc_server *srv = ss->srv;
 
-	if (c->listener || c->releasing || ss->closing)
+	if (c->listener || c->releasing)
 		return;
 	if (c->fdp) {
-		rpc_fd_pump(c->fdp);
+		rpc_fd_pump(c->fdp); /* a data socket moves even in a husk */
 		return;
 	}
+	if (ss->closing)
+		return;
 	while (c->credit > 0 && !rpc_session_out_full(ss)) {
 		Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
 		Synack__V1__Data d = SYNACK__V1__DATA__INIT;
@@ -580,7 +583,7 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 {
 	struct rpc_conn *c = rpc_session_conn_find(ss, ev->sock);
 
-	if (!c || ss->closing)
+	if (!c) /* a closing session holds only what it keeps */
 		return;
 	switch (ev->type) {
 	case STACK_EV_ESTABLISHED:
@@ -629,6 +632,10 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 		if (!c->detached)
 			rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_CLOSED);
 		rpc_session_conn_free(ss, c);
+		if (ss->husk && !ss->nconns) {
+			rpc_session_husk_free(ss); /* its last kept connection went */
+			return;
+		}
 		rpc_session_pump_all(ss); /* under the limit again: accept */
 		if (uid_full)
 			rpc_server_uid_room(ss->srv, ss); /* and the uid's other sessions too */
@@ -1036,11 +1043,26 @@ static void rpc_session_handle_closed(uv_handle_t *h)
 	if (--ss->open_handles > 0)
 		return;
 	frame_decoder_deinit(&ss->dec);
+	rpc_session_drop_unclaimed_fds(ss, true);
+	if (ss->nconns) {
+		/* the client is gone, its detached connections are not: a husk holds
+		 * them (for event routing) until the last one goes */
+		ss->husk = true;
+		rpc_server_client_gone(ss->srv, ss);
+		return;
+	}
 	rpc_server_session_gone(ss->srv, ss);
 	free(ss);
 	/* its queue (now freed) was a burst: give the memory back (at most once a second) */
 	if (peak >= FRAME_PIPE_TRIM_HIGH)
 		frame_pipe_trim(now, "an RPC client with a long queue left", peak);
+}
+
+/* A husk's last connection went: the session goes now. */
+static void rpc_session_husk_free(struct rpc_session *ss)
+{
+	rpc_server_session_gone(ss->srv, ss);
+	free(ss);
 }
 
 static void rpc_session_finish(struct rpc_session *ss)
@@ -1065,17 +1087,33 @@ static void rpc_session_linger_done(uv_timer_t *t)
 	rpc_session_finish(t->data);
 }
 
-/* Give back every connection: the stack finishes them on its own. */
+/*
+ * What outlives the session: detached connections and accept-socket
+ * listeners belong to their data and accept sockets, which other processes
+ * may hold (a forked child, a daemon whose parent exits), as a kernel
+ * socket outlives the process that made it. Not when synackd stops.
+ */
+static bool rpc_conn_kept(const struct rpc_session *ss, const struct rpc_conn *c)
+{
+	return !ss->srv->stopping && !c->releasing && (c->detached || c->aq);
+}
+
+/* Give back every connection (but those kept): the stack finishes them on its own. */
 static void rpc_session_release_all(struct rpc_session *ss)
 {
 	struct rpc_server *srv = ss->srv;
 	stack_time_us now = rpc_server_now(srv);
 
 	for (unsigned b = 0; b < RPC_CONN_BUCKETS; b++) {
-		struct rpc_conn *c, *n;
+		struct rpc_conn *c, *n, **pp = &ss->conns[b];
 
 		for (c = ss->conns[b]; c; c = n) {
 			n = c->next;
+			if (rpc_conn_kept(ss, c)) {
+				pp = &c->next;
+				continue;
+			}
+			*pp = n;
 			if (c->fdp && !c->releasing && !srv->limits.abort_on_disconnect)
 				rpc_fd_drain(c->fdp); /* may reset c: it is then releasing */
 			if (!c->releasing) {
@@ -1090,20 +1128,26 @@ static void rpc_session_release_all(struct rpc_session *ss)
 			if (c->aq)
 				rpc_accept_q_close(c->aq);
 			free(c);
+			ss->nconns--;
+			if (ss->u)
+				ss->u->conns--;
 		}
-		ss->conns[b] = NULL;
 	}
-	if (ss->u)
-		ss->u->conns -= ss->nconns;
-	ss->nconns = 0;
 }
 
 void rpc_session_close(struct rpc_session *ss, const char *why)
 {
 	bool uid_full;
 
-	if (ss->closing)
+	if (ss->closing) {
+		/* synackd stops: what the session kept goes too */
+		if (ss->srv->stopping && ss->nconns) {
+			rpc_session_release_all(ss);
+			if (ss->husk)
+				rpc_session_husk_free(ss);
+		}
 		return;
+	}
 	uid_full = ss->u && ss->nconns && ss->u->conns >= ss->srv->limits.conns_per_uid;
 	ss->closing = true;
 	uv_timer_stop(&ss->idle);

@@ -92,6 +92,8 @@ struct rpc_session {
 	uint64_t last_active;	    /* loop time (ms) of the last frame or last connection */
 	uint64_t started;	    /* loop time (ms) the session began (its Hello deadline) */
 	bool finishing;
+	bool husk;	  /* the client is gone; detached connections it made live on */
+	bool client_gone; /* its client slot is given back (rpc_server_client_gone) */
 	unsigned open_handles;
 
 	struct rpc_conn *conns[RPC_CONN_BUCKETS];

@@ -46,8 +46,12 @@ static void pl_atfork_parent(void)
 
 static void pl_atfork_child(void)
 {
-	/* the parent's session stays the parent's: this process opens its own
-	 * when it needs one (pl_session sees the pid changed) */
+	/* the parent's session stays the parent's: drop our copy of its socket
+	 * now (so it ends when the parent does) and open our own when needed */
+	if (pl_s) {
+		pl_real.close(synack_fd(pl_s));
+		pl_s = NULL; /* its memory is the parent's copy: left alone */
+	}
 	pl_pending = NULL;
 	pthread_mutex_unlock(&pl_mutex);
 }
@@ -244,7 +248,7 @@ int pl_session(struct synack **ret)
 		return 0;
 	}
 	if (pl_s) {
-		/* inherited from the parent: close our copy, never speak on it */
+		/* a child made without fork()'s handlers (clone): not ours either */
 		pl_real.close(synack_fd(pl_s));
 		pl_s = NULL;
 	}

@@ -201,6 +201,43 @@ static void check_dup_fork(const struct sockaddr_in *echo)
 	close(fd);
 }
 
+/*
+ * A connection outlives the process that made it while another holds it:
+ * A connects and forks B, A exits (its session with synackd ends), and B
+ * still echoes through the connection, as with a kernel socket.
+ */
+static void check_outlives_maker(const struct sockaddr_in *echo)
+{
+	int p[2], status;
+	char res = 0;
+	pid_t a;
+
+	if (pipe(p) < 0)
+		return;
+	a = fork();
+	if (a == 0) {
+		int fd = tcp();
+
+		close(p[0]);
+		if (connect(fd, (struct sockaddr *)echo, sizeof(*echo)) < 0)
+			_exit(1);
+		if (fork() == 0) {
+			char ok;
+
+			usleep(300 * 1000); /* the maker is gone by now */
+			ok = echo_ok(fd, 500) ? 'y' : 'n';
+			(void)!write(p[1], &ok, 1);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	waitpid(a, &status, 0);
+	CHECK(read(p[0], &res, 1) == 1 && res == 'y',
+	      "a connection echoes in a grandchild after the process that made it exited");
+	close(p[0]);
+}
+
 static void check_listen(void)
 {
 	struct sockaddr_in any = addr_of("0.0.0.0", 0), got;
@@ -233,6 +270,7 @@ int main(int argc, char **argv)
 	check_fresh(&echo);
 	check_connect(&echo);
 	check_dup_fork(&echo);
+	check_outlives_maker(&echo);
 	check_listen();
 	if (failures)
 		printf("%d checks failed\n", failures);
