@@ -4,15 +4,21 @@
  * with the data socket of each accepted connection attached (SCM_RIGHTS);
  * the end of the client's side (every copy closed) closes the listener, as
  * the last close() of a listening socket does (RFC 9293 §3.10.4 CLOSE in
- * LISTEN). The socket's own buffer bounds how many records wait: while it is
- * full no more connections are accepted, so they wait in the listener's
- * queue, where the core's backlog rules apply.
+ * LISTEN). The socket's own buffer bounds how many records wait, sized from
+ * the first record's cost so that it holds listen()'s backlog (up to what
+ * net.core.wmem_max allows): while it is full no more connections are
+ * accepted, so they wait in the listener's queue in the core, and when that
+ * is full too the peer's handshake waits (SYN-ACK retransmission), as with a
+ * kernel listener whose program does not accept.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <linux/sockios.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -67,8 +73,8 @@ static void rpc_accept_q_watch(struct rpc_accept_q *q, int events)
 		uv_poll_stop(&q->poll);
 }
 
-int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, struct rpc_accept_q **ret,
-			struct rpc_fd_pass **ret_pass)
+int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, uint32_t backlog,
+			struct rpc_accept_q **ret, struct rpc_fd_pass **ret_pass)
 {
 	struct rpc_server *srv = ss->srv;
 	struct rpc_accept_q *q = calloc(1, sizeof(*q));
@@ -104,6 +110,7 @@ int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, struct rpc_
 	}
 	q->ss = ss;
 	q->listener = listener;
+	q->backlog = backlog ? backlog : 1;
 	q->fd = sv[0];
 	q->poll.data = q;
 	rpc_accept_q_watch(q, UV_READABLE);
@@ -124,6 +131,27 @@ bool rpc_accept_q_room(struct rpc_accept_q *q)
 	return false;
 }
 
+/*
+ * The first record sent into an empty socket tells what one costs (SIOCOUTQ:
+ * the bytes of our records not yet taken, skb overhead included); the send
+ * buffer is then sized so that the socket turns unwritable (POLLOUT off,
+ * rpc_accept_q_room) past backlog records: Linux doubles the value set and
+ * calls a Unix socket writable while under a quarter of it is in flight.
+ */
+static void rpc_accept_q_size(struct rpc_accept_q *q)
+{
+	int outq = 0;
+	uint64_t want;
+
+	if (ioctl(q->fd, SIOCOUTQ, &outq) < 0 || outq <= 0)
+		return;
+	q->per_record = (uint32_t)outq;
+	want = (uint64_t)q->backlog * q->per_record * 2;
+	if (want > INT32_MAX)
+		want = INT32_MAX;
+	setsockopt(q->fd, SOL_SOCKET, SO_SNDBUF, &(int){ (int)want }, sizeof(int));
+}
+
 int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_fd)
 {
 	struct synack_accept_record rec = {
@@ -142,6 +170,7 @@ int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_
 	struct iovec iov = { &rec, sizeof(rec) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
+	int before = -1;
 
 	memset(&ctl, 0, sizeof(ctl));
 	mh.msg_control = ctl.buf;
@@ -151,8 +180,12 @@ int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &data_fd, sizeof(int));
+	if (!q->per_record && ioctl(q->fd, SIOCOUTQ, &before) < 0)
+		before = -1;
 	if (sendmsg(q->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return -errno;
+	if (!q->per_record && before == 0)
+		rpc_accept_q_size(q);
 	return 0;
 }
 

@@ -24,12 +24,18 @@ struct rpc_accept_q {
 	stack_sock listener;
 	int fd; /* the daemon's end */
 	uv_poll_t poll;
-	int events; /* what poll watches now */
+	int events;	     /* what poll watches now */
+	uint32_t backlog;    /* records that may wait (listen's backlog, as clamped) */
+	uint32_t per_record; /* what one record costs the socket (learnt from the first) */
 };
 
-/* An accept socket for listener: *ret_pass is the client's end, for the Listen reply. */
-int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, struct rpc_accept_q **ret,
-			struct rpc_fd_pass **ret_pass);
+/*
+ * An accept socket for listener, holding about backlog records (as a kernel
+ * listener's accept queue holds backlog + 1): *ret_pass is the client's end,
+ * for the Listen reply.
+ */
+int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, uint32_t backlog,
+			struct rpc_accept_q **ret, struct rpc_fd_pass **ret_pass);
 /*
  * Room for one more record now? When not, the accept socket is watched and
  * the session's listeners resume (rpc_session_resume) once the client took

@@ -223,6 +223,7 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 	struct stack_tcp_info in;
 	struct rpc_conn *c;
 	stack_sock sock;
+	uint32_t backlog;
 	int r;
 
 	r = rpc_endpoint_from_pb(m->local, &local);
@@ -246,8 +247,8 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 		if (r < 0)
 			return r;
 	}
-	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local,
-			     rpc_listen_backlog(ss, m->backlog), ss->owner, &sock);
+	backlog = rpc_listen_backlog(ss, m->backlog);
+	r = stack_tcp_listen(srv->stack, rpc_server_now(srv), &local, backlog, ss->owner, &sock);
 	if (r < 0)
 		return r;
 	/* its children's buffers count against the client's uid until accepted */
@@ -259,7 +260,7 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 		return r;
 	}
 	if (m->queue) {
-		r = rpc_accept_q_create(ss, sock, &c->aq, &buf->pass);
+		r = rpc_accept_q_create(ss, sock, backlog, &c->aq, &buf->pass);
 		if (r < 0) {
 			stack_tcp_close(srv->stack, rpc_server_now(srv), sock);
 			rpc_session_conn_forget(ss, c);

@@ -13,7 +13,9 @@ and the min-max spread), the Linux kernel as the peer in a namespace:
   app       a program on libsynack (bench-speed), its bytes on the data
             socket (the fd path); app-rpc: the same with SYNACK_NO_FD_DATA=1
             (protobuf Send/Data)
-  preload   unmodified iperf3 through the preload runner: n/a (issue 12)
+  preload   unmodified iperf3 -s under synack-run (libsynack-preload.so),
+            the kernel's iperf3 as the client (bulk only: iperf3 has no
+            connection-rate mode)
 Figures: bulk Gbit/s each direction (MTU 1500 and 65520, offloads on and
 off), CPU seconds per GB of the process in the middle (synackd, impair-fwd,
 pasta, slirp4netns), connections/s (connect, 1 byte each way, close), 1-byte
@@ -50,7 +52,9 @@ FIGURES = ["bulk", "crr", "rr", "memory"]
 # (mtu, offload) variants of the bulk figure; crr and rr run at the first
 VARIANTS = [(1500, True), (1500, False), (65520, True), (65520, False)]
 # which variants a path has: veth, pasta and slirp4netns have no vnet switch
-OFFLOAD_SWITCH = {"tapfwd", "stack", "app", "app-rpc"}
+OFFLOAD_SWITCH = {"tapfwd", "stack", "app", "app-rpc", "preload"}
+# paths with the bulk figure only
+BULK_ONLY = {"preload"}
 P_K2S, P_S2K, P_ECHO = 5201, 5202, 7007
 SVC = {"echo": 7, "discard": 9, "chargen": 19}
 # pasta and slirp4netns: the "host" namespace A, its gateway, and pasta's guest
@@ -99,8 +103,8 @@ def missing_tool(path):
     tool = {"pasta": "pasta", "slirp": "slirp4netns"}.get(path)
     if tool and not shutil.which(tool):
         return f"{tool} not installed (apt-get install {'passt' if tool == 'pasta' else tool})"
-    if path == "preload":
-        return "n/a (issue 12)"
+    if path == "preload" and not shutil.which("iperf3"):
+        return "iperf3 not installed (apt-get install iperf3)"
     return None
 
 
@@ -268,6 +272,40 @@ class Target:
 
     def _app_rpc(self, mtu, offload):
         self._app(mtu, offload, {"SYNACK_NO_FD_DATA": "1"})
+
+    def _preload(self, mtu, offload):
+        self.b.need("synack_run")
+        p = self._synackd(mtu, offload)
+        self.iperf_env = {"SYNACK_SOCKET": p.rpc}
+
+    def iperf3_bulk(self, direction, secs):
+        """Unmodified iperf3 -s under synack-run, the kernel's iperf3 -c: Gbit/s received."""
+        port = self.ports[direction]
+        srv = self.run.spawn("iperf3-s", [self.b.synack_run, "iperf3", "-s", "-4", "-1",
+                                         "--forceflush", "-p", str(port)], env=self.iperf_env)
+        deadline = time.monotonic() + 15
+        while "Server listening" not in srv.output():
+            if time.monotonic() > deadline or srv.p.poll() is not None:
+                raise bl.BenchError(f"iperf3 -s under synack-run: {srv.output()[-800:]}")
+            time.sleep(0.05)
+        cmd = ["iperf3", "-c", bl.OURS, "-p", str(port), "-t", f"{secs:g}", "-J"]
+        if direction == "s2k":
+            cmd.append("-R")
+        cpu0 = cpu_seconds(self.middle)
+        cli = self.run.spawn("iperf3-c", cmd, netns=self.client.ns)
+        try:
+            cli.p.wait(secs + 40)
+        except subprocess.TimeoutExpired:
+            self.run.stop(cli)
+        cpu = cpu_seconds(self.middle) - cpu0
+        self.run.stop(srv)
+        try:
+            end = json.loads(cli.output())["end"]["sum_received"]
+        except (ValueError, KeyError) as e:
+            raise bl.BenchError(f"iperf3 gave no report ({e}): {cli.output()[-800:]}")
+        gb = end["bytes"] / 1e9
+        return {"gbit": end["bits_per_second"] / 1e9, "bytes": end["bytes"],
+                "seconds": end["seconds"], "cpu_per_gb": cpu / gb if gb else None}
 
     # ---- measurements ----
 
@@ -545,6 +583,10 @@ def report(a, res, skipped, mem):
         v.append((f"stack / veth, {dl}", bm("stack", d), bm("veth", d), 1.0))
         v.append((f"app (fd) / stack, {dl}", bm("app", d), bm("stack", d), 0.8))
         v.append((f"app (RPC) / stack, {dl}", bm("app-rpc", d), bm("stack", d), None))
+        v.append((f"preload runner (iperf3) / app (fd), {dl}", bm("preload", d), bm("app", d),
+                  None))
+        v.append((f"preload runner (iperf3) / stack, {dl}", bm("preload", d), bm("stack", d),
+                  None))
         v.append((f"stack / TAP forwarder with offloads, {dl}", bm("stack", d),
                   bm("tapfwd", d), None))
     cr = {p: med([r["rate"] for r in get(p, "crr")]) for p in paths}
@@ -628,7 +670,7 @@ def main(build, argv):
                 what = []
                 if bulk:
                     what += ["k2s", "s2k"]
-                if i == 0:
+                if i == 0 and p not in BULK_ONLY:
                     what += [f for f in ("crr", "rr") if f in a.figures]
                 if not what:
                     continue
@@ -639,7 +681,8 @@ def main(build, argv):
                         line = []
                         for w in what:
                             if w in ("k2s", "s2k"):
-                                r = t.bulk(w, a.seconds)
+                                r = (t.iperf3_bulk(w, a.seconds) if p == "preload"
+                                     else t.bulk(w, a.seconds))
                                 res.setdefault(p, {}).setdefault(("bulk", mtu, off), {}) \
                                     .setdefault(w, []).append(r)
                                 line.append(f"{w} {r['gbit']:.2f} Gbit/s")

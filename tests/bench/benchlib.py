@@ -56,6 +56,7 @@ class Build:
         self.synackctl = self._prog("ctl/synackctl")
         self.xfer = self._prog("tests/bench/bench-xfer")
         self.fwd = self._prog("tests/bench/impair-fwd")
+        self.synack_run = self._prog("lib/synack-run")
 
     def _prog(self, rel):
         p = os.path.join(self.dir, rel)
