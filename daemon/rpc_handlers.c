@@ -453,6 +453,18 @@ static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption
 
 	if (!c)
 		return -EBADF;
+	if (m->option == SYNACK__V1__OPTION__OPTION_ERROR) {
+		int err;
+
+		r = stack_tcp_take_soft_error(ss->srv->stack, c->sock, &err);
+		if (r < 0)
+			return r;
+		synack__v1__option_value__init(&buf->option);
+		buf->option.value = (uint64_t)-err;
+		rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
+		rp->option = &buf->option;
+		return 0;
+	}
 	r = rpc_option_map(m->option, &opt, &scale);
 	if (r < 0)
 		return r;
@@ -533,6 +545,14 @@ static int rpc_handle_info(struct rpc_session *ss, const Synack__V1__Info *m, Sy
 	ci->unsent = in.send_queue;
 	ci->congestion = (char *)(in.cc_name ? in.cc_name : "");
 	ci->snd_mss = in.snd_mss;
+	ci->rcv_mss = in.rcv_mss;
+	ci->retrans_now = in.retransmits;
+	ci->probes = in.probes;
+	ci->backoff = in.backoff;
+	ci->snd_wscale = in.snd_wscale;
+	ci->rcv_wscale = in.rcv_wscale;
+	ci->options = (in.ts_ok ? 1u : 0) | (in.sack_ok ? 2u : 0) | (in.wscale_ok ? 4u : 0);
+	ci->soft_error = (uint32_t)-in.soft_error;
 	rp->result_case = SYNACK__V1__REPLY__RESULT_INFO;
 	rp->info = ci;
 	return 0;

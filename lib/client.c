@@ -391,6 +391,17 @@ static void synack_info_from_pb(const Synack__V1__ConnInfo *ci, struct synack_in
 	in->retransmits = ci->retransmits;
 	in->credit = ci->credit;
 	in->unsent = ci->unsent;
+	in->snd_mss = ci->snd_mss;
+	in->rcv_mss = ci->rcv_mss;
+	in->retrans_now = ci->retrans_now;
+	in->probes = ci->probes;
+	in->backoff = ci->backoff;
+	in->snd_wscale = (uint8_t)ci->snd_wscale;
+	in->rcv_wscale = (uint8_t)ci->rcv_wscale;
+	in->ts_ok = ci->options & 1;
+	in->sack_ok = ci->options & 2;
+	in->wscale_ok = ci->options & 4;
+	in->soft_error = -(int)ci->soft_error;
 }
 
 static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)

@@ -199,7 +199,7 @@ int synack_getopt_async(struct synack *s, synack_conn c, enum synack_option opt,
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
 	Synack__V1__GetOption m = SYNACK__V1__GET_OPTION__INIT;
 
-	if (!synack_option_valid(opt))
+	if (!synack_option_valid(opt) && opt != SYNACK_OPT_ERROR)
 		return -ENOPROTOOPT;
 	m.conn = c;
 	m.option = (Synack__V1__Option)opt;

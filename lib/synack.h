@@ -156,6 +156,13 @@ struct synack_info {
 	uint64_t bytes_sent, bytes_received, retransmits;
 	uint64_t credit; /* receive credit the daemon still holds for us */
 	uint64_t unsent; /* bytes in the send buffer */
+	/* 2026-12: what TCP_INFO has too */
+	uint32_t snd_mss, rcv_mss;    /* effective send MSS (cwnd's unit); largest received */
+	uint32_t retrans_now, probes; /* consecutive timeouts; unanswered probes */
+	uint32_t backoff;	      /* RTO backoff shift */
+	uint8_t snd_wscale, rcv_wscale;
+	bool ts_ok, sack_ok, wscale_ok; /* negotiated options */
+	int soft_error; /* last ICMP soft error (-errno), 0 none; SYNACK_OPT_ERROR clears it */
 };
 
 /* What a reply carries; which field is set depends on the request. */
@@ -184,6 +191,8 @@ enum synack_option {
 	SYNACK_OPT_RCVBUF = 7,
 	/* by name only: synack_set_congestion(), synack_get_congestion() */
 	SYNACK_OPT_CONGESTION = 8,
+	/* get only: the pending ICMP soft error as a positive errno, then cleared (SO_ERROR) */
+	SYNACK_OPT_ERROR = 9,
 };
 
 /* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */

@@ -278,6 +278,8 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		     uint64_t value);
 int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t *ret_value);
+/* The pending ICMP soft error (-errno, 0 none) into *ret_err, and clear it (SO_ERROR). */
+int stack_tcp_take_soft_error(struct stack *s, stack_sock sock, int *ret_err);
 
 /*
  * Charge the connection's or listener's buffers to an account (the daemon

@@ -4,7 +4,8 @@
  * (preload.h): the TCP and socket options synack has (TCP_NODELAY,
  * SO_KEEPALIVE and TCP_KEEP*, SO_SNDBUF/SO_RCVBUF, TCP_CONGESTION) go to the
  * connection through the session, recorded first when there is no
- * connection yet; SO_ERROR reports a connect's outcome; TCP_INFO is filled
+ * connection yet; SO_ERROR reports a connect's outcome, then ICMP soft
+ * errors (read and cleared, as Linux); TCP_INFO and TCP_MAXSEG are filled
  * from the connection's Info; SO_LINGER is kept for close(). Options of the
  * socket layer the data socket has too (timeouts, low-water marks) are set
  * on it; what synack does not have is ENOPROTOOPT, never a silent success.
@@ -297,11 +298,21 @@ static int pl_tcp_info(int fd, struct pl_sock *s, void *v, socklen_t *len)
 		r = w.status;
 	if (r < 0)
 		return r;
-	mss = w.info.mss ? w.info.mss : 536;
+	mss = w.info.snd_mss ? w.info.snd_mss : w.info.mss ? w.info.mss : 536;
 	memset(&ti, 0, sizeof(ti));
 	ti.tcpi_state = pl_tcp_state(w.state);
+	ti.tcpi_retransmits = (uint8_t)w.info.retrans_now;
+	ti.tcpi_probes = (uint8_t)w.info.probes;
+	ti.tcpi_backoff = (uint8_t)w.info.backoff;
+	ti.tcpi_options = (w.info.ts_ok ? TCPI_OPT_TIMESTAMPS : 0) |
+			  (w.info.sack_ok ? TCPI_OPT_SACK : 0) |
+			  (w.info.wscale_ok ? TCPI_OPT_WSCALE : 0);
+	ti.tcpi_snd_wscale = w.info.snd_wscale & 0xf;
+	ti.tcpi_rcv_wscale = w.info.rcv_wscale & 0xf;
 	ti.tcpi_rto = w.info.rto_us;
-	ti.tcpi_snd_mss = ti.tcpi_rcv_mss = ti.tcpi_advmss = mss;
+	ti.tcpi_snd_mss = mss;
+	ti.tcpi_rcv_mss = w.info.rcv_mss ? w.info.rcv_mss : mss;
+	ti.tcpi_advmss = w.info.mss ? w.info.mss : mss;
 	ti.tcpi_unacked = (w.info.snd_nxt - w.info.snd_una + mss - 1) / mss;
 	ti.tcpi_pmtu = mss + 40;
 	ti.tcpi_rtt = w.info.srtt_us;
@@ -331,6 +342,10 @@ static int pl_getsockopt(int fd, struct pl_sock *s, int level, int name, void *v
 				if (r == -EINPROGRESS)
 					r = 0;
 				s->err = 0; /* reported once, as the kernel's */
+			} else if (s->state == PL_CONNECTED &&
+				   pl_conn_getopt(fd, s, SYNACK_OPT_ERROR, &x) == 0) {
+				/* an ICMP error the connection survived, reported and cleared */
+				r = -(int)x;
 			}
 			return pl_put_int(v, len, -r);
 		case SO_TYPE:
@@ -379,6 +394,15 @@ static int pl_getsockopt(int fd, struct pl_sock *s, int level, int name, void *v
 		return pl_put_int(v, len, s->keepcnt ? (int)s->keepcnt : 9);
 	case TCP_INFO:
 		return pl_tcp_info(fd, s, v, len);
+	case TCP_MAXSEG: {
+		struct tcp_info ti;
+		socklen_t n = sizeof(ti);
+
+		/* the effective send MSS once connected; before, the default's */
+		if (s->state != PL_CONNECTED || pl_tcp_info(fd, s, &ti, &n) < 0)
+			return pl_put_int(v, len, 536);
+		return pl_put_int(v, len, (int)ti.tcpi_snd_mss);
+	}
 	case TCP_CONGESTION: {
 		char buf[16] = "cubic";
 

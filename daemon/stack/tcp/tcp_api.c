@@ -670,6 +670,17 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 	return -ENOPROTOOPT;
 }
 
+int stack_tcp_take_soft_error(struct stack *s, stack_sock sock, int *ret_err)
+{
+	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
+
+	if (!c)
+		return -EBADF;
+	*ret_err = c->soft_error;
+	c->soft_error = 0;
+	return 0;
+}
+
 int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t *ret_value)
 {

@@ -159,6 +159,23 @@ static void check_connect(const struct sockaddr_in *echo)
 		      ti.tcpi_state == TCP_ESTABLISHED && ti.tcpi_snd_mss > 0 &&
 		      ti.tcpi_snd_cwnd > 0,
 	      "TCP_INFO: ESTABLISHED, MSS and cwnd filled");
+	CHECK((ti.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE)) ==
+			      (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE) &&
+		      ti.tcpi_snd_wscale > 0 && ti.tcpi_rcv_wscale > 0 && ti.tcpi_retransmits == 0,
+	      "TCP_INFO: options, window scales, no retransmission");
+	CHECK(getint(nb, IPPROTO_TCP, TCP_MAXSEG) == (int)ti.tcpi_snd_mss,
+	      "TCP_MAXSEG is the send MSS");
+	/* buffer sizes change on a live connection, and bytes still flow */
+	r = 1 << 20;
+	CHECK(setsockopt(nb, SOL_SOCKET, SO_SNDBUF, &r, sizeof(r)) == 0 &&
+		      setsockopt(nb, SOL_SOCKET, SO_RCVBUF, &r, sizeof(r)) == 0 &&
+		      getint(nb, SOL_SOCKET, SO_SNDBUF) > 0 &&
+		      getint(nb, SOL_SOCKET, SO_RCVBUF) > 0,
+	      "SO_SNDBUF and SO_RCVBUF set on a live connection");
+	r = 8192;
+	CHECK(setsockopt(nb, SOL_SOCKET, SO_RCVBUF, &r, sizeof(r)) == 0 &&
+		      getint(nb, SOL_SOCKET, SO_RCVBUF) == 8192,
+	      "and shrunk again: the connection's receive buffer is 8192");
 	FAILS(listen(nb, 5), EINVAL, "listen on a connected socket: EINVAL");
 	FAILS(shutdown(nb, 7), EINVAL, "shutdown with a bad how: EINVAL");
 	/* blocking again via fcntl: read waits for the echo */

@@ -109,6 +109,7 @@ static void test_icmp_soft_error(void **state)
 	uint8_t q[28] = { 0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6 };
 	struct stack_tcp_info in;
 	uint32_t seq;
+	int err;
 
 	h_establish_passive(h, 0);
 	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, "abc", 3), 3);
@@ -126,6 +127,11 @@ static void test_icmp_soft_error(void **state)
 	assert_int_equal(stack_tcp_info(h->s, h->sock, &in), 0);
 	assert_int_equal(in.soft_error, -EHOSTUNREACH);
 	assert_int_equal(h->s->ctr.v[STACK_CTR_SynackTcpIcmpSoftErrors], 1);
+	/* SO_ERROR's way: reported once, then cleared */
+	assert_int_equal(stack_tcp_take_soft_error(h->s, h->sock, &err), 0);
+	assert_int_equal(err, -EHOSTUNREACH);
+	assert_int_equal(stack_tcp_take_soft_error(h->s, h->sock, &err), 0);
+	assert_int_equal(err, 0);
 	h_free(h);
 }
 
