@@ -388,6 +388,7 @@ static int rpc_option_map(Synack__V1__Option o, enum stack_tcp_opt *ret, uint64_
 		{ SYNACK__V1__OPTION__OPTION_SNDBUF, STACK_TCP_SNDBUF, 1 },
 		{ SYNACK__V1__OPTION__OPTION_RCVBUF, STACK_TCP_RCVBUF, 1 },
 		{ SYNACK__V1__OPTION__OPTION_CONGESTION, STACK_TCP_CONGESTION, 1 },
+		{ SYNACK__V1__OPTION__OPTION_USER_TIMEOUT_MS, STACK_TCP_USER_TIMEOUT_US, 1000 },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -193,6 +193,8 @@ enum synack_option {
 	SYNACK_OPT_CONGESTION = 8,
 	/* get only: the pending ICMP soft error as a positive errno, then cleared (SO_ERROR) */
 	SYNACK_OPT_ERROR = 9,
+	/* RFC 5482 user timeout, 0 = off: ETIMEDOUT once data stays unacknowledged this long */
+	SYNACK_OPT_USER_TIMEOUT_MS = 10,
 };
 
 /* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */

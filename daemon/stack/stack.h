@@ -273,6 +273,11 @@ enum stack_tcp_opt {
 	STACK_TCP_RCVBUF, /* bytes, capped at tcp.recv_buffer_max; best set before connect */
 	/* enum stack_cc_algo (tunables.h); any time: cwnd and ssthresh carry over */
 	STACK_TCP_CONGESTION,
+	/* RFC 9293 §3.8.3 / RFC 5482 user timeout, 0 = off: the connection fails
+	 * with ETIMEDOUT once data has stayed unacknowledged (or queued behind a
+	 * zero window) this long, or an idle peer has not answered keepalives
+	 * for this long, however many retries are left */
+	STACK_TCP_USER_TIMEOUT_US,
 };
 int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t value);

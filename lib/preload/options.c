@@ -2,8 +2,8 @@
 /*
  * options.c - setsockopt() and getsockopt() of libsynack-preload
  * (preload.h): the TCP and socket options synack has (TCP_NODELAY,
- * SO_KEEPALIVE and TCP_KEEP*, SO_SNDBUF/SO_RCVBUF, TCP_CONGESTION) go to the
- * connection through the session, recorded first when there is no
+ * SO_KEEPALIVE and TCP_KEEP*, SO_SNDBUF/SO_RCVBUF, TCP_CONGESTION,
+ * TCP_USER_TIMEOUT) go to the connection through the session, recorded first when there is no
  * connection yet; SO_ERROR reports a connect's outcome, then ICMP soft
  * errors (read and cleared, as Linux); TCP_INFO and TCP_MAXSEG are filled
  * from the connection's Info; SO_LINGER is kept for close(). Options of the
@@ -133,6 +133,9 @@ void pl_apply_options(struct synack *ss, struct pl_sock *s)
 				    NULL);
 	if (s->congestion[0])
 		synack_set_congestion_async(ss, s->conn, s->congestion, NULL, NULL);
+	if (s->user_timeout_ms)
+		synack_setopt_async(ss, s->conn, SYNACK_OPT_USER_TIMEOUT_MS, s->user_timeout_ms,
+				    NULL, NULL);
 }
 
 static int pl_int_arg(const void *v, socklen_t len, int *ret)
@@ -216,6 +219,14 @@ static int pl_setsockopt(int fd, struct pl_sock *s, int level, int name, const v
 		}
 		s->keepcnt = (unsigned)x;
 		return pl_set_mapped(fd, s, SYNACK_OPT_KEEPCNT, (uint64_t)x);
+	case TCP_USER_TIMEOUT:
+		r = pl_int_arg(v, len, &x);
+		if (r == 0 && x < 0)
+			r = -EINVAL;
+		if (r < 0)
+			return r;
+		s->user_timeout_ms = (unsigned)x;
+		return pl_set_mapped(fd, s, SYNACK_OPT_USER_TIMEOUT_MS, (uint64_t)x);
 	case TCP_CONGESTION: {
 		char name16[sizeof(s->congestion)];
 		size_t n = len < sizeof(name16) - 1 ? len : sizeof(name16) - 1;
@@ -392,6 +403,8 @@ static int pl_getsockopt(int fd, struct pl_sock *s, int level, int name, void *v
 		return pl_put_int(v, len, s->keepintvl_s ? (int)s->keepintvl_s : 75);
 	case TCP_KEEPCNT:
 		return pl_put_int(v, len, s->keepcnt ? (int)s->keepcnt : 9);
+	case TCP_USER_TIMEOUT:
+		return pl_put_int(v, len, (int)s->user_timeout_ms);
 	case TCP_INFO:
 		return pl_tcp_info(fd, s, v, len);
 	case TCP_MAXSEG: {

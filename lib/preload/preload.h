@@ -49,6 +49,7 @@ struct pl_sock {
 	bool reuseaddr, keepalive, nodelay;
 	unsigned keepidle_s, keepintvl_s, keepcnt;
 	int sndbuf, rcvbuf;
+	unsigned user_timeout_ms;
 	struct linger linger;
 	char congestion[16];
 };

@@ -660,6 +660,13 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		return tcp_api_resize(s, c, true, value);
 	case STACK_TCP_RCVBUF:
 		return tcp_api_resize(s, c, false, value);
+	case STACK_TCP_USER_TIMEOUT_US:
+		if (value > SEC_US(INT32_MAX / 1000))
+			return -EINVAL;
+		c->user_timeout = value;
+		if (c->timer[TCP_TIMER_RETRANSMIT] != STACK_TIME_NEVER)
+			tcp_timer_arm_rexmit(s, now, c); /* a shorter bound applies at once */
+		return 0;
 	case STACK_TCP_CONGESTION:
 		if (!tcp_cc_ops_of(value))
 			return -EINVAL;
@@ -712,6 +719,9 @@ int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt 
 		return 0;
 	case STACK_TCP_CONGESTION:
 		*ret_value = tcp_cc_algo_of(c->cc.ops);
+		return 0;
+	case STACK_TCP_USER_TIMEOUT_US:
+		*ret_value = c->user_timeout;
 		return 0;
 	}
 	return -ENOPROTOOPT;

@@ -190,6 +190,10 @@ struct tcp_conn {
 	uint32_t nrexmit; /* consecutive expiries of the retransmission timer */
 	uint32_t persist_backoff, persist_probes;
 	uint32_t keep_probes;
+	/* RFC 9293 §3.8.3 USER TIMEOUT (RFC 5482, TCP_USER_TIMEOUT): 0 = off; how
+	 * long data may stay unacknowledged, or queued behind a closed window */
+	uint64_t user_timeout;
+	stack_time_us stall_since; /* since when: set at the first RTO or probe, 0 = none */
 
 	/* congestion control (tcp_cc.h) */
 	struct tcp_cc cc;

@@ -668,6 +668,7 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 		c->snd_nxt = c->snd_una;
 	c->nrexmit = 0;
 	c->persist_backoff = 0;
+	c->stall_since = 0;  /* progress: the user timeout starts over */
 	c->orphan_tries = 0; /* progress; answers without any do not reset it (tcp_orphan.c) */
 	c->dupacks = 0;
 	if (c->sack_high_valid && seq_ge(c->snd_una, c->sack_high))

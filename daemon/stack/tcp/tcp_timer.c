@@ -52,12 +52,31 @@ void tcp_timer_clear_all(struct stack *s, struct tcp_conn *c)
 	heap_remove(&s->tcp.timers, &c->hnode);
 }
 
+/* A deadline, brought forward to when the user timeout runs out (if it is on and running). */
+static stack_time_us tcp_timer_user_bound(const struct tcp_conn *c, stack_time_us at)
+{
+	if (c->user_timeout && c->stall_since && c->stall_since + c->user_timeout < at)
+		return c->stall_since + c->user_timeout;
+	return at;
+}
+
+/* Data stalled for the user timeout: the connection fails (RFC 9293 §3.8.3). */
+static bool tcp_timer_user_timed_out(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	if (!c->user_timeout || !c->stall_since || now - c->stall_since < c->user_timeout)
+		return false;
+	STACK_INC(s, TcpExtTCPAbortOnTimeout);
+	tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT, TCP_CAUSE_TIMER_RETRANSMIT, NULL);
+	return true;
+}
+
 void tcp_timer_arm_rexmit(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
 	const struct stack_tunables *tun = &s->cfg.tun;
 
 	tcp_timer_set(s, c, TCP_TIMER_RETRANSMIT,
-		      now + tcp_rtt_timeout(&c->rtt, tun->rto_min, tun->rto_max));
+		      tcp_timer_user_bound(
+			      c, now + tcp_rtt_timeout(&c->rtt, tun->rto_min, tun->rto_max)));
 }
 
 void tcp_timer_arm_persist(struct stack *s, stack_time_us now, struct tcp_conn *c)
@@ -71,7 +90,7 @@ void tcp_timer_arm_persist(struct stack *s, stack_time_us now, struct tcp_conn *
 		t *= 2;
 	if (t > tun->rto_max)
 		t = tun->rto_max;
-	tcp_timer_set(s, c, TCP_TIMER_PERSIST, now + t);
+	tcp_timer_set(s, c, TCP_TIMER_PERSIST, tcp_timer_user_bound(c, now + t));
 }
 
 static bool tcp_timer_keepalive_state(enum tcp_conn_state st)
@@ -137,6 +156,15 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 	}
 	if (tcp_orphan_gives_up(s, now, c))
 		return;
+	if (tcp_state_synchronized(c->state)) {
+		/* the head went one RTO ago and is still unacknowledged */
+		if (!c->stall_since) /* (1 at least: 0 means "not stalled") */
+			c->stall_since = stack_max(
+				1, now - stack_min(now, tcp_rtt_timeout(&c->rtt, tun->rto_min,
+									tun->rto_max)));
+		if (tcp_timer_user_timed_out(s, now, c))
+			return;
+	}
 	c->nrexmit++;
 	switch (c->state) {
 	case TCP_SYN_SENT:
@@ -218,6 +246,11 @@ static void tcp_timer_persist(struct stack *s, stack_time_us now, struct tcp_con
 	/* data waiting to be sent, or data or FIN in flight behind a closed window */
 	if (tcp_conn_unsent(c) == 0 && c->snd_una == c->snd_max)
 		return;
+	/* the user timeout runs while the window stays shut, answered or not */
+	if (!c->stall_since)
+		c->stall_since = stack_max(1, now);
+	if (tcp_timer_user_timed_out(s, now, c))
+		return;
 	if (c->persist_probes > s->cfg.tun.retries) {
 		/* nobody answers the probes any more */
 		tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT, TCP_CAUSE_TIMER_RETRANSMIT,
@@ -260,7 +293,9 @@ static void tcp_timer_keepalive(struct stack *s, stack_time_us now, struct tcp_c
 		tcp_timer_set(s, c, TCP_TIMER_KEEPALIVE, now + c->keep_idle);
 		return;
 	}
-	if (c->keep_probes >= c->keep_cnt) {
+	/* with a user timeout, it decides how long an unanswering peer lasts (as Linux) */
+	if (c->user_timeout ? c->keep_probes > 0 && now - c->last_rcv >= c->user_timeout
+			    : c->keep_probes >= c->keep_cnt) {
 		tcp_conn_fail(s, now, c, STACK_EV_ERROR, -ETIMEDOUT, TCP_CAUSE_TIMER_KEEPALIVE,
 			      NULL);
 		return;

@@ -176,6 +176,10 @@ static void check_connect(const struct sockaddr_in *echo)
 	CHECK(setsockopt(nb, SOL_SOCKET, SO_RCVBUF, &r, sizeof(r)) == 0 &&
 		      getint(nb, SOL_SOCKET, SO_RCVBUF) == 8192,
 	      "and shrunk again: the connection's receive buffer is 8192");
+	r = 5000;
+	CHECK(setsockopt(nb, IPPROTO_TCP, TCP_USER_TIMEOUT, &r, sizeof(r)) == 0 &&
+		      getint(nb, IPPROTO_TCP, TCP_USER_TIMEOUT) == 5000,
+	      "TCP_USER_TIMEOUT set on the connection");
 	FAILS(listen(nb, 5), EINVAL, "listen on a connected socket: EINVAL");
 	FAILS(shutdown(nb, 7), EINVAL, "shutdown with a bad how: EINVAL");
 	/* blocking again via fcntl: read waits for the echo */

@@ -135,6 +135,84 @@ static void test_icmp_soft_error(void **state)
 	h_free(h);
 }
 
+/*
+ * Run the timers (the peer silent) until the connection fails or `until`:
+ * when it failed, 0 if it did not. Segments it sends are dropped.
+ */
+static stack_time_us run_until_failed(struct harness *h, stack_time_us until, int *ret_err)
+{
+	struct stack_event ev;
+
+	while (stack_poll_at(h->s) <= until) {
+		h_poll(h, stack_poll_at(h->s));
+		h_drain(h);
+		while (stack_event_pop(h->s, &ev)) {
+			if (ev.type == STACK_EV_ERROR) {
+				*ret_err = ev.err;
+				return h->now;
+			}
+		}
+	}
+	return 0;
+}
+
+/* RFC 9293 §3.8.3 / RFC 5482: data unacknowledged for the user timeout ends the connection. */
+static void test_user_timeout_unacked(void **state)
+{
+	struct harness *h = h_new(NULL), *plain = h_new(NULL);
+	stack_time_us at;
+	uint64_t v;
+	int err = 0;
+
+	h_establish_passive(h, 0);
+	h_establish_passive(plain, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_USER_TIMEOUT_US, S(3)), 0);
+	assert_int_equal(stack_tcp_getopt(h->s, h->sock, STACK_TCP_USER_TIMEOUT_US, &v), 0);
+	assert_int_equal(v, S(3));
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, "abc", 3), 3);
+	assert_int_equal(stack_tcp_send(plain->s, MS(1), plain->sock, "abc", 3), 3);
+	/* it fails 3 s after the data went, on the dot (the timer is brought forward) */
+	at = run_until_failed(h, S(60), &err);
+	assert_int_equal(err, -ETIMEDOUT);
+	assert_true(at >= MS(1) + S(3) && at <= MS(1) + S(3) + MS(1));
+	/* without one, the retries go on for minutes */
+	assert_int_equal(run_until_failed(plain, S(60), &err), 0);
+	assert_int_equal(h_state(plain, plain->sock), TCP_ESTABLISHED);
+	h_free(h);
+	h_free(plain);
+}
+
+/* RFC 5482: the user timeout also bounds data held back by a window that stays shut. */
+static void test_user_timeout_zero_window(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct stack_event ev;
+	int err = 0;
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_USER_TIMEOUT_US, S(2)), 0);
+	/* the peer shuts its window; our data waits behind it */
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, "abc", 3), 3);
+	/* every probe is answered, still with a zero window */
+	for (int i = 0; i < 100 && !err; i++) {
+		stack_time_us t = stack_poll_at(h->s);
+
+		if (t > S(60))
+			break;
+		h_poll(h, t);
+		h_drain(h);
+		while (stack_event_pop(h->s, &ev))
+			if (ev.type == STACK_EV_ERROR)
+				err = ev.err;
+		if (!err)
+			h_send(h, t, SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	}
+	assert_int_equal(err, -ETIMEDOUT);
+	assert_true(h->now >= S(2) && h->now <= S(2) + MS(2) + S(1));
+	h_free(h);
+}
+
 static int count_cb(void *ctx, stack_sock sock, const struct stack_tcp_info *info)
 {
 	unsigned *n = ctx;
@@ -266,6 +344,8 @@ int main(void)
 		cmocka_unit_test(test_delayed_ack_off),
 		cmocka_unit_test(test_link_blocked),
 		cmocka_unit_test(test_icmp_soft_error),
+		cmocka_unit_test(test_user_timeout_unacked),
+		cmocka_unit_test(test_user_timeout_zero_window),
 		cmocka_unit_test(test_info_history_foreach),
 		cmocka_unit_test(test_stale_handles),
 	};
