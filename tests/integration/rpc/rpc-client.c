@@ -12,6 +12,9 @@
  *   rpc-client limits HOST PORT         per-client limits and connect errors
  *   rpc-client owner HOST PORT          a client of another uid cannot touch
  *                                       a connection it does not own
+ *   rpc-client proof HOST PORT          another session acts on a detached
+ *                                       connection only with its data socket
+ *                                       as proof (Request.fd_proof)
  *   rpc-client slow HOST PORT PID       withheld credit closes the TCP window
  *                                       and synackd (PID) does not grow
  *   rpc-client mem HOST PORT N PID KIB  N connections ask for 64 MiB buffers
@@ -1293,6 +1296,128 @@ static int cmd_fdasync(const char *host, uint16_t port)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ proof */
+
+struct pwait {
+	bool done;
+	int status;
+	synack_conn conn;
+	int fd;
+	uint64_t value;
+};
+
+static void pwait_cb(struct synack *s, int status, const struct synack_result *res, void *ud)
+{
+	struct pwait *w = ud;
+
+	(void)s;
+	w->done = true;
+	w->status = status;
+	w->fd = -1;
+	if (status == 0 && res) {
+		w->conn = res->conn;
+		w->fd = res->fd;
+		w->value = res->value;
+	}
+}
+
+static void pwait_ignore(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	(void)s;
+	(void)ev;
+	(void)ud;
+}
+
+/* Turn s until w is answered (5 s at most); its status. */
+static int pwait_run(struct synack *s, struct pwait *w)
+{
+	int64_t end = now_ms() + 5000;
+
+	while (!w->done && now_ms() < end) {
+		struct pollfd p = { .fd = synack_fd(s), .events = POLLIN };
+
+		if (synack_process(s) < 0)
+			FAIL("proof: the session died");
+		if (w->done)
+			break;
+		if (synack_want_write(s))
+			p.events |= POLLOUT;
+		poll(&p, 1, 50);
+	}
+	if (!w->done)
+		FAIL("proof: no answer within 5 s");
+	return w->status;
+}
+
+/* B sets NODELAY on A's connection c, showing proof (or not): the status. */
+static int proof_setopt(struct synack *b, synack_conn c, int proof)
+{
+	struct pwait w = { 0 };
+
+	if (proof >= 0 && synack_prove_next(b, proof) < 0)
+		FAIL("proof: synack_prove_next");
+	if (synack_setopt_async(b, c, SYNACK_OPT_NODELAY, 1, pwait_cb, &w) < 0)
+		FAIL("proof: setopt_async");
+	return pwait_run(b, &w);
+}
+
+/*
+ * Request.fd_proof: only the holder of a detached connection's data socket
+ * acts on it from another session. Session B cannot touch A's connection
+ * without proof, nor with another socket as proof, nor a connection that is
+ * not detached; with the right data socket it can (the option lands).
+ */
+static int cmd_proof(const char *host, uint16_t port)
+{
+	struct synack *a = open_or_skip("rpc-proof-a"), *b = open_or_skip("rpc-proof-b");
+	struct sockaddr_in remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct pwait w = { 0 }, w2 = { 0 }, g = { 0 };
+	struct pollfd p;
+	int sp[2], r;
+
+	inet_pton(AF_INET, host, &remote.sin_addr);
+	synack_set_event_cb(a, pwait_ignore, NULL);
+	synack_set_event_cb(b, pwait_ignore, NULL);
+	if (synack_connect_detached_async(a, &remote, NULL, 5000, pwait_cb, &w) < 0 ||
+	    pwait_run(a, &w) < 0 || w.fd < 0)
+		FAIL("proof: detached connect: %s", synack_strerror(w.status));
+	p = (struct pollfd){ .fd = w.fd, .events = POLLOUT };
+	for (int i = 0; i < 100 && poll(&p, 1, 0) == 0; i++)
+		synack_process(a), poll(&p, 1, 50);
+	if (!(p.revents & POLLOUT))
+		FAIL("proof: the detached connection's data socket never turned writable");
+	r = proof_setopt(b, w.conn, -1);
+	if (r != -EBADF)
+		FAIL("proof: another session's connection without proof: %s", synack_strerror(r));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
+		FAIL("proof: socketpair");
+	r = proof_setopt(b, w.conn, sp[0]);
+	if (r != -EBADF)
+		FAIL("proof: a socket that is not its data socket: %s", synack_strerror(r));
+	r = proof_setopt(b, w.conn, w.fd);
+	if (r != 0)
+		FAIL("proof: its own data socket as proof: %s", synack_strerror(r));
+	if (synack_getopt_async(a, w.conn, SYNACK_OPT_NODELAY, pwait_cb, &g) < 0 ||
+	    pwait_run(a, &g) < 0 || g.value != 1)
+		FAIL("proof: the option did not reach the connection");
+	/* a connection that is not detached is its session's alone */
+	if (synack_connect_fd_async(a, &remote, NULL, 5000, pwait_cb, &w2) < 0 ||
+	    pwait_run(a, &w2) < 0 || w2.fd < 0)
+		FAIL("proof: connect with a data socket: %s", synack_strerror(w2.status));
+	r = proof_setopt(b, w2.conn, w2.fd);
+	if (r != -EBADF)
+		FAIL("proof: a connection that is not detached: %s", synack_strerror(r));
+	printf("proof: no proof, a wrong socket and a non-detached connection get EBADF; "
+	       "the data socket itself works\n");
+	close(sp[0]);
+	close(sp[1]);
+	close(w.fd);
+	close(w2.fd);
+	synack_free(b);
+	synack_free(a);
+	return 0;
+}
+
 /* Descriptors this process has open. */
 static int open_fds(void)
 {
@@ -1699,6 +1824,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[1], "fdlimit") == 0)
 		return cmd_fdlimit(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "proof") == 0)
+		return cmd_proof(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "fdasync") == 0)
 		return cmd_fdasync(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "limits") == 0)

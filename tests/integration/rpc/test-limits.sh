@@ -12,5 +12,7 @@ sleep 0.5 # let the probe's session end: it counts against max_clients
 timeout 60 "$RPC_CLIENT" limits 10.77.0.1 7000 || fail "limits"
 # issue 12: the async API's data sockets (synack_connect_fd_async), against the same echo
 timeout 30 "$RPC_CLIENT" fdasync 10.77.0.1 7000 || fail "fdasync"
+# detached connections: another session acts on one only by showing its data socket
+timeout 30 "$RPC_CLIENT" proof 10.77.0.1 7000 || fail "proof"
 # a data socket dropped at the client's RLIMIT_NOFILE: that connect gets EMFILE
 timeout 30 "$RPC_CLIENT" fdlimit 10.77.0.1 7000 || fail "fdlimit"
