@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "accept_record.h"
+#include "fdpass.h"
 #include "rpc_accept.h"
 #include "rpc_fd.h"
 #include "rpc_server.h"
@@ -163,23 +164,12 @@ int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_
 		.local_port = htons(c->local.port),
 		.remote_port = htons(c->remote.port),
 	};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
+	union fdpass_ctl ctl;
 	struct iovec iov = { &rec, sizeof(rec) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 	int before = -1;
 
-	memset(&ctl, 0, sizeof(ctl));
-	mh.msg_control = ctl.buf;
-	mh.msg_controllen = sizeof(ctl.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &data_fd, sizeof(int));
+	fdpass_attach(&mh, &ctl, data_fd);
 	if (!q->per_record && ioctl(q->fd, SIOCOUTQ, &before) < 0)
 		before = -1;
 	if (sendmsg(q->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)

@@ -11,30 +11,18 @@
 #include <unistd.h>
 
 #include "accept_record.h"
+#include "fdpass.h"
 #include "synack.h"
 
-/* The descriptor a message carried, or -1. Any other descriptors are closed. */
-static int synack_cmsg_fd(struct msghdr *mh)
+/* Keep the first descriptor a message carried; close any others. */
+static void synack_keep_first_fd(void *ctx, int fd)
 {
-	int fd = -1;
+	int *first = ctx;
 
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		size_t n;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int x;
-
-			memcpy(&x, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (fd < 0)
-				fd = x;
-			else
-				close(x);
-		}
-	}
-	return fd;
+	if (*first < 0)
+		*first = fd;
+	else
+		close(fd);
 }
 
 static void synack_sin(struct sockaddr_in *sin, uint32_t addr, uint16_t port)
@@ -51,7 +39,7 @@ int synack_accept_take(int qfd, int flags, struct synack_accepted *ret)
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(4 * sizeof(int))];
-	} ctl;
+	} ctl; /* room for more than one: extras are closed, not left in flight */
 	struct iovec iov = { &rec, sizeof(rec) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
@@ -66,7 +54,8 @@ int synack_accept_take(int qfd, int flags, struct synack_accepted *ret)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	fd = synack_cmsg_fd(&mh);
+	fd = -1;
+	fdpass_each(&mh, synack_keep_first_fd, &fd);
 	if (n == 0) {
 		if (fd >= 0)
 			close(fd);

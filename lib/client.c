@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "status.h"
 #include "synack_internal.h"
 
@@ -87,13 +88,9 @@ static int synack_flush(struct synack *s)
  */
 static int synack_send_with_fd(struct synack *s, const uint8_t *buf, size_t len, int fd)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} ctl;
+	union fdpass_ctl ctl;
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 	ssize_t n;
 	int r;
 
@@ -106,14 +103,7 @@ static int synack_send_with_fd(struct synack *s, const uint8_t *buf, size_t len,
 		if (s->out_off < s->out_len && (waited >= 1000 || poll(&p, 1, 10) < 0))
 			return -EAGAIN;
 	}
-	memset(&ctl, 0, sizeof(ctl));
-	mh.msg_control = ctl.b;
-	mh.msg_controllen = sizeof(ctl.b);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	fdpass_attach(&mh, &ctl, fd);
 	do
 		n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -578,25 +568,25 @@ static int synack_dispatch_frame(struct synack *s, const uint8_t *f, size_t len)
 }
 
 /* Keep every descriptor that came with the bytes (SCM_RIGHTS), in order. */
+struct synack_fd_taker {
+	struct synack *s;
+	int r;
+};
+
+static void synack_take_fd(void *ctx, int fd)
+{
+	struct synack_fd_taker *t = ctx;
+
+	if (synack_fdq_push(t->s, fd) < 0)
+		t->r = -EPROTO;
+}
+
 static int synack_take_fds(struct synack *s, struct msghdr *mh)
 {
-	int r = 0;
+	struct synack_fd_taker t = { s, 0 };
 
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		size_t n;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (synack_fdq_push(s, fd) < 0)
-				r = -EPROTO;
-		}
-	}
-	return r;
+	fdpass_each(mh, synack_take_fd, &t);
+	return t.r;
 }
 
 /*

@@ -251,14 +251,9 @@ int setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 	struct pl_sock *s;
 	int r;
 
-	if (pl_busy)
+	s = pl_enter(fd);
+	if (!s)
 		return pl_real.setsockopt(fd, level, name, v, len);
-	pl_lock();
-	s = pl_get(fd);
-	if (!s) {
-		pl_unlock();
-		return pl_real.setsockopt(fd, level, name, v, len);
-	}
 	r = pl_setsockopt(fd, s, level, name, v, len);
 	pl_unlock();
 	return r < 0 ? pl_fail(r) : 0;
@@ -440,14 +435,9 @@ int getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 	struct pl_sock *s;
 	int r;
 
-	if (pl_busy)
+	s = pl_enter(fd);
+	if (!s)
 		return pl_real.getsockopt(fd, level, name, v, len);
-	pl_lock();
-	s = pl_get(fd);
-	if (!s) {
-		pl_unlock();
-		return pl_real.getsockopt(fd, level, name, v, len);
-	}
 	r = pl_getsockopt(fd, s, level, name, v, len);
 	pl_unlock();
 	return r < 0 ? pl_fail(r) : 0;

@@ -82,6 +82,12 @@ extern __thread int pl_busy;
 void pl_lock(void);
 void pl_unlock(void);
 
+/*
+ * An interposed call's way in: fd's socket, with the lock taken, or NULL
+ * (unlocked) when fd is not one of ours or the call comes from inside this
+ * library: the caller then passes it to libc.
+ */
+struct pl_sock *pl_enter(int fd);
 /* The socket behind fd, or NULL (under the lock). */
 struct pl_sock *pl_get(int fd);
 /* Track fd as s (one more reference); NULL untracks it. Under the lock. */

@@ -213,14 +213,9 @@ int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	struct pl_sock *s;
 	int r;
 
-	if (pl_busy)
+	s = pl_enter(fd);
+	if (!s)
 		return pl_real.bind(fd, sa, len);
-	pl_lock();
-	s = pl_get(fd);
-	if (!s) {
-		pl_unlock();
-		return pl_real.bind(fd, sa, len);
-	}
 	r = pl_sin(sa, len, &sin);
 	if (r == 0 && (s->bound || s->state != PL_FRESH))
 		r = -EINVAL;
@@ -274,14 +269,9 @@ int listen(int fd, int backlog)
 	struct pl_sock *s;
 	int r;
 
-	if (pl_busy)
+	s = pl_enter(fd);
+	if (!s)
 		return pl_real.listen(fd, backlog);
-	pl_lock();
-	s = pl_get(fd);
-	if (!s) {
-		pl_unlock();
-		return pl_real.listen(fd, backlog);
-	}
 	if (s->state == PL_FRESH && s->bound && pl_loopback(&s->local)) {
 		r = pl_to_kernel(fd, s);
 		pl_unlock();
@@ -316,14 +306,9 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	pid_t owner;
 	int r;
 
-	if (pl_busy)
+	s = pl_enter(fd);
+	if (!s)
 		return pl_real.accept4(fd, sa, len, flags);
-	pl_lock();
-	s = pl_get(fd);
-	if (!s) {
-		pl_unlock();
-		return pl_real.accept4(fd, sa, len, flags);
-	}
 	r = s->state == PL_LISTENING ? 0 : -EINVAL;
 	owner = s->session_pid;
 	if (r == 0 && s->dead) {
@@ -415,14 +400,9 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int r;
 
-	if (pl_busy)
+	s = pl_enter(fd);
+	if (!s)
 		return pl_real.connect(fd, sa, len);
-	pl_lock();
-	s = pl_get(fd);
-	if (!s) {
-		pl_unlock();
-		return pl_real.connect(fd, sa, len);
-	}
 	switch (s->state) {
 	case PL_LISTENING:
 		r = -EINVAL;
@@ -469,18 +449,12 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 /* ------------------------------------------------------------------ names, shutdown */
 
-static int pl_name(int fd, struct sockaddr *sa, socklen_t *len, bool peer)
+/* getsockname/getpeername of s (locked; unlocked on return). */
+static int pl_name(int fd, struct pl_sock *s, struct sockaddr *sa, socklen_t *len, bool peer)
 {
-	struct pl_sock *s;
 	struct sockaddr_in sin;
 	int r = 0;
 
-	pl_lock();
-	s = pl_get(fd);
-	if (!s) {
-		pl_unlock();
-		return peer ? pl_real.getpeername(fd, sa, len) : pl_real.getsockname(fd, sa, len);
-	}
 	if (peer) {
 		if (s->state == PL_CONNECTING)
 			pl_connect_outcome(fd, s);
@@ -504,31 +478,27 @@ static int pl_name(int fd, struct sockaddr *sa, socklen_t *len, bool peer)
 
 int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	if (pl_busy)
-		return pl_real.getsockname(fd, sa, len);
-	return pl_name(fd, sa, len, false);
+	struct pl_sock *s = pl_enter(fd);
+
+	return s ? pl_name(fd, s, sa, len, false) : pl_real.getsockname(fd, sa, len);
 }
 
 int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	if (pl_busy)
-		return pl_real.getpeername(fd, sa, len);
-	return pl_name(fd, sa, len, true);
+	struct pl_sock *s = pl_enter(fd);
+
+	return s ? pl_name(fd, s, sa, len, true) : pl_real.getpeername(fd, sa, len);
 }
 
 int shutdown(int fd, int how)
 {
-	struct pl_sock *s;
+	struct pl_sock *s = pl_enter(fd);
 	enum pl_state st;
 
-	if (pl_busy)
-		return pl_real.shutdown(fd, how);
-	pl_lock();
-	s = pl_get(fd);
-	st = s ? s->state : PL_FRESH;
-	pl_unlock();
 	if (!s)
 		return pl_real.shutdown(fd, how);
+	st = s->state;
+	pl_unlock();
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return pl_fail(-EINVAL);
 	if (st == PL_LISTENING)

@@ -95,6 +95,19 @@ void pl_unlock(void)
 	pthread_mutex_unlock(&pl_mutex);
 }
 
+struct pl_sock *pl_enter(int fd)
+{
+	struct pl_sock *s;
+
+	if (pl_busy)
+		return NULL;
+	pl_lock();
+	s = pl_get(fd);
+	if (!s)
+		pl_unlock();
+	return s;
+}
+
 int pl_fail(int err)
 {
 	errno = err < 0 ? -err : err;
