@@ -172,8 +172,10 @@ int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 	f->srv = srv;
 	f->sock = sock;
 	f->fd = sv[0];
-	if (fstat(sv[1], &st) == 0)
+	if (fstat(sv[1], &st) == 0) {
+		f->app_dev = (uint64_t)st.st_dev;
 		f->app_ino = (uint64_t)st.st_ino;
+	}
 	f->poll.data = f;
 	srv->fd_conns++;
 	*ret = f;
@@ -238,9 +240,20 @@ static void rpc_fd_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+static void rpc_fd_timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
 void rpc_fd_close(struct rpc_fd *f)
 {
 	struct rpc_server *srv = f->srv;
+
+	if (f->hup_timer) {
+		uv_timer_stop(f->hup_timer);
+		uv_close((uv_handle_t *)f->hup_timer, rpc_fd_timer_closed);
+		f->hup_timer = NULL;
+	}
 
 	srv->fd_conns--;
 	rpc_fd_held(srv, f->ss, -1);
@@ -320,6 +333,42 @@ static bool rpc_fd_app_gone(const struct rpc_fd *f)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
 }
 
+static void rpc_fd_hup_check(uv_timer_t *t)
+{
+	struct rpc_fd *f = t->data;
+
+	if (!f->ss || f->close_pending) {
+		uv_timer_stop(t); /* the connection ends another way */
+		return;
+	}
+	if (!rpc_fd_app_gone(f))
+		return;
+	uv_timer_stop(t);
+	f->close_pending = true;
+	rpc_fd_pump(f);
+	rpc_server_kick(f->srv);
+}
+
+/*
+ * A detached connection's client shut its end for writing and still holds
+ * it. Nothing on the socket says when it lets go (POLLHUP needs a watch
+ * that a half-closed socket would keep firing), so look now and then: a
+ * kernel socket closed after a half-close becomes an orphan that ends.
+ */
+static void rpc_fd_watch_last_close(struct rpc_fd *f)
+{
+	if (!f->hup_timer) {
+		f->hup_timer = malloc(sizeof(*f->hup_timer));
+		if (!f->hup_timer || uv_timer_init(f->srv->loop, f->hup_timer) < 0) {
+			free(f->hup_timer);
+			f->hup_timer = NULL;
+			return; /* the peer's FIN or a reset still ends it */
+		}
+		f->hup_timer->data = f;
+	}
+	uv_timer_start(f->hup_timer, rpc_fd_hup_check, RPC_FD_HUP_CHECK_MS, RPC_FD_HUP_CHECK_MS);
+}
+
 /* The client shut its end for writing (or closed it): a FIN after what is queued. */
 static void rpc_fd_app_eof(struct rpc_fd *f)
 {
@@ -328,6 +377,10 @@ static void rpc_fd_app_eof(struct rpc_fd *f)
 	f->app_eof = true;
 	if (f->detached && rpc_fd_app_gone(f))
 		f->close_pending = true; /* its last close: the connection's Close */
+	else if (f->detached)
+		rpc_fd_watch_last_close(f);
+	if (f->close_pending && f->abort_on_close)
+		return; /* SO_LINGER {1, 0}: no FIN, the release resets it (rpc_fd_pump) */
 	stack_tcp_shutdown(srv->stack, rpc_server_now(srv), f->sock);
 }
 
@@ -447,7 +500,7 @@ void rpc_fd_pump(struct rpc_fd *f)
 		uv_poll_stop(&f->poll);
 		c = rpc_session_conn_find(ss, f->sock);
 		if (c && !c->releasing)
-			rpc_session_conn_release(ss, c, false);
+			rpc_session_conn_release(ss, c, f->close_pending && f->abort_on_close);
 		return;
 	}
 	rpc_fd_poll_update(f);

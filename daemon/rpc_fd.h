@@ -26,11 +26,13 @@ struct rpc_server;
  * the daemon has not yet moved into the send ring: what a connection can
  * make the kernel hold for it outside the stack's accounted rings.
  */
-#define RPC_FD_SOCKBUF	  (128 * 1024)
+#define RPC_FD_SOCKBUF	    (128 * 1024)
+/* How often a half-closed detached connection's data socket is checked for its last close. */
+#define RPC_FD_HUP_CHECK_MS 2000
 /* Most bytes moved per direction and connection in one loop turn, for fairness. */
-#define RPC_FD_TURN_BYTES (1024 * 1024)
+#define RPC_FD_TURN_BYTES   (1024 * 1024)
 /* Descriptors kept back from limits per data socket for everything else synackd opens. */
-#define RPC_FD_RESERVE	  64
+#define RPC_FD_RESERVE	    64
 
 struct rpc_fd {
 	struct rpc_session *ss; /* NULL once the connection is gone (lingering) */
@@ -50,7 +52,9 @@ struct rpc_fd {
 	uint32_t gate;	    /* filler bytes that keep the client's end unwritable (detached
 			     * connect, until ESTABLISHED); nothing is read from it meanwhile */
 	uint64_t close_req;
-	uint64_t app_ino; /* the client's end's inode: what a Request.fd_proof must show */
+	uint64_t app_dev, app_ino; /* the client's end: what a Request.fd_proof must show */
+	bool abort_on_close;	   /* SO_LINGER {1, 0}: the last close resets (detached) */
+	uv_timer_t *hup_timer;	   /* detached and half-closed: looks for the last close */
 };
 
 /* The client's end on its way out (an IPC send handle), closed once written. */

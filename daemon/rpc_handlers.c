@@ -82,7 +82,8 @@ static struct rpc_conn *rpc_handle_proven(struct rpc_session *ss, uint64_t id)
 		return NULL;
 	owner = rpc_server_session_of(srv, in.owner);
 	c = owner ? rpc_session_conn_find(owner, (stack_sock)id) : NULL;
-	if (!c || !c->detached || !c->fdp || c->fdp->app_ino != ss->proof_ino)
+	if (!c || !c->detached || !c->fdp || c->fdp->app_ino != ss->proof_ino ||
+	    c->fdp->app_dev != ss->proof_dev)
 		return NULL;
 	srv->ctr.fd_proofs++;
 	return c;
@@ -118,6 +119,7 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 {
 	struct rpc_server *srv = ss->srv;
 	struct stack_endpoint local, remote;
+	struct stack_tcp_info in;
 	struct rpc_conn *c;
 	stack_sock sock;
 	int r;
@@ -176,6 +178,10 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	c->credit = m->initial_credit;
 	c->local = local;
 	c->remote = remote;
+	if (stack_tcp_info(srv->stack, sock, &in) == 0)
+		c->local = in.local; /* the port the core picked */
+	rpc_endpoint_to_pb(&c->local, &buf->ep[0], buf->addr[0]);
+	buf->connect.local = &buf->ep[0];
 	if (m->timeout_ms)
 		rpc_session_arm_connect_timer(ss, c, m->timeout_ms);
 	buf->connect.conn = sock;
@@ -429,6 +435,13 @@ static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption
 
 	if (!c)
 		return -EBADF;
+	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET) {
+		/* the daemon's, not the core's: it decides how the data socket's end ends it */
+		if (!c->detached || !c->fdp)
+			return -EINVAL;
+		c->fdp->abort_on_close = m->value != 0;
+		return 0;
+	}
 	r = rpc_option_map(m->option, &opt, &scale);
 	if (r < 0)
 		return r;
@@ -454,6 +467,15 @@ static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption
 
 	if (!c)
 		return -EBADF;
+	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET) {
+		if (!c->detached || !c->fdp)
+			return -EINVAL;
+		synack__v1__option_value__init(&buf->option);
+		buf->option.value = c->fdp->abort_on_close;
+		rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
+		rp->option = &buf->option;
+		return 0;
+	}
 	if (m->option == SYNACK__V1__OPTION__OPTION_ERROR) {
 		int err;
 

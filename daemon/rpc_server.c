@@ -361,11 +361,13 @@ int rpc_server_owner_info(struct rpc_server *srv, uint64_t owner, pid_t *ret_pid
 int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock)
 {
 	struct rpc_session *ss = rpc_server_session_of(srv, owner);
-	struct rpc_conn *c = ss && !ss->closing ? rpc_session_conn_find(ss, sock) : NULL;
+	struct rpc_conn *c = ss ? rpc_session_conn_find(ss, sock) : NULL;
 
 	if (!c || c->releasing)
 		return -ENOENT;
-	rpc_session_send_status_event(ss, sock, SYNACK__V1__EVENT__EV_RESET, -ECONNABORTED);
+	/* a detached connection past its one event hears nothing: its data socket ends */
+	if (!c->quiet && !ss->closing)
+		rpc_session_send_status_event(ss, sock, SYNACK__V1__EVENT__EV_RESET, -ECONNABORTED);
 	rpc_session_conn_release(ss, c, true); /* RST now, Closed when the stack says so */
 	return 0;
 }

@@ -545,8 +545,10 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 			r = rpc_accept_q_put(l->aq, c, rpc_fd_pass_fd(pass));
 			rpc_fd_pass_done(ss, pass);
 			if (r < 0) {
+				/* this one is lost; the rest wait (the accept socket is full
+				 * or going: its poll says when to go on) */
 				stack_tcp_abort(srv->stack, rpc_server_now(srv), sock);
-				continue;
+				return;
 			}
 		} else {
 			rpc_session_send_endpoints_event(ss, l->sock, sock, c, pass);
@@ -887,7 +889,9 @@ static int rpc_session_take_proof(struct rpc_session *ss)
 		return r;
 	p = ss->proofs[0];
 	memmove(ss->proofs, ss->proofs + 1, --ss->nproofs * sizeof(ss->proofs[0]));
-	if (uv_fileno((uv_handle_t *)p, &fd) == 0 && fstat(fd, &st) == 0) {
+	/* a socket, named by device and inode: any other file is no proof */
+	if (uv_fileno((uv_handle_t *)p, &fd) == 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		ss->proof_dev = (uint64_t)st.st_dev;
 		ss->proof_ino = (uint64_t)st.st_ino;
 		ss->has_proof = true;
 		r = 0;
@@ -1113,9 +1117,10 @@ static void rpc_session_release_all(struct rpc_session *ss)
 				pp = &c->next;
 				continue;
 			}
-			*pp = n;
+			/* drained while still findable: a reset must find it */
 			if (c->fdp && !c->releasing && !srv->limits.abort_on_disconnect)
 				rpc_fd_drain(c->fdp); /* may reset c: it is then releasing */
+			*pp = n;
 			if (!c->releasing) {
 				if (srv->limits.abort_on_disconnect)
 					stack_tcp_abort(srv->stack, now, c->sock);
@@ -1158,7 +1163,10 @@ void rpc_session_close(struct rpc_session *ss, const char *why)
 	rpc_session_drop_unclaimed_fds(ss, true);
 	if (uid_full)
 		rpc_server_uid_room(ss->srv, ss); /* its uid has room again: resume the others */
-	rpc_server_kick(ss->srv);
+	/* not while synackd stops: rpc_server_close_all walks the sessions, and a
+	 * kick could free a husk under it (the stopping daemon kicks after) */
+	if (!ss->srv->stopping)
+		rpc_server_kick(ss->srv);
 	if (ss->reading)
 		uv_read_stop((uv_stream_t *)&ss->pipe);
 	ss->reading = false;

@@ -106,8 +106,8 @@ struct rpc_session {
 	/* descriptors received for Request.fd_proof, in order, until their frames come */
 	uv_pipe_t *proofs[RPC_SESSION_PROOFS];
 	unsigned nproofs;
-	bool has_proof;	    /* the request being handled showed a data socket... */
-	uint64_t proof_ino; /* ...with this inode */
+	bool has_proof;		       /* the request being handled showed a socket... */
+	uint64_t proof_dev, proof_ino; /* ...this one */
 };
 
 /*

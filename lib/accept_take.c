@@ -61,6 +61,8 @@ int synack_accept_take(int qfd, int flags, struct synack_accepted *ret)
 			close(fd);
 		return -ECONNABORTED; /* the daemon closed the listener */
 	}
+	if (fd < 0 && mh.msg_flags & MSG_CTRUNC)
+		return -EMFILE; /* at RLIMIT_NOFILE the kernel dropped it: that one is lost */
 	if ((size_t)n != sizeof(rec) || rec.magic != SYNACK_ACCEPT_RECORD_MAGIC ||
 	    rec.size != sizeof(rec) || fd < 0 || mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		if (fd >= 0)

@@ -114,9 +114,9 @@ static int synack_send_with_fd(struct synack *s, const uint8_t *buf, size_t len,
 
 int synack_prove_next(struct synack *s, int fd)
 {
-	if (!s || fd < 0)
+	if (!s || fd < -1)
 		return -EINVAL;
-	if (!s->detached)
+	if (fd >= 0 && !s->detached)
 		return -ENOTSUP;
 	s->proof_fd = fd;
 	return 0;
@@ -171,8 +171,9 @@ int synack_request_submit(struct synack *s, Synack__V1__Request *rq, synack_repl
 {
 	Synack__V1__ClientMessage cm = SYNACK__V1__CLIENT_MESSAGE__INIT;
 	struct synack_req *q;
-	int r;
+	int proof = s->proof_fd, r;
 
+	s->proof_fd = -1; /* this request's, whatever becomes of it */
 	if (s->dead)
 		return s->dead;
 	q = calloc(1, sizeof(*q));
@@ -181,17 +182,16 @@ int synack_request_submit(struct synack *s, Synack__V1__Request *rq, synack_repl
 	rq->id = q->id = ++s->next_id;
 	cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_REQUEST;
 	cm.request = rq;
-	if (s->proof_fd >= 0) {
+	if (proof >= 0) {
 		uint8_t *buf;
 		size_t len;
 
 		rq->fd_proof = true;
 		r = frame_pack(&cm.base, s->max_frame, &buf, &len);
 		if (r == 0) {
-			r = synack_send_with_fd(s, buf, len, s->proof_fd);
+			r = synack_send_with_fd(s, buf, len, proof);
 			free(buf);
 		}
-		s->proof_fd = -1;
 	} else {
 		r = synack_send_message(s, &cm.base);
 	}
@@ -407,6 +407,7 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 	switch (rp->result_case) {
 	case SYNACK__V1__REPLY__RESULT_CONNECT:
 		res.conn = rp->connect->conn;
+		synack_endpoint_from_pb(rp->connect->local, &res.local);
 		if (rp->connect->fd) {
 			res.fd = synack_fdq_pop(s);
 			if (res.fd < 0) {

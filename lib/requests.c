@@ -175,7 +175,7 @@ int synack_abort_async(struct synack *s, synack_conn c, synack_reply_cb cb, void
 static bool synack_option_valid(enum synack_option opt)
 {
 	return (opt >= SYNACK_OPT_NODELAY && opt <= SYNACK_OPT_RCVBUF) ||
-	       opt == SYNACK_OPT_USER_TIMEOUT_MS;
+	       opt == SYNACK_OPT_USER_TIMEOUT_MS || opt == SYNACK_OPT_LINGER_RESET;
 }
 
 int synack_setopt_async(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value,

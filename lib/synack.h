@@ -168,7 +168,9 @@ struct synack_info {
 /* What a reply carries; which field is set depends on the request. */
 struct synack_result {
 	synack_conn conn;		/* connect, listen */
-	struct sockaddr_in local;	/* listen: the bound address (port chosen if 0) */
+	struct sockaddr_in local;	/* listen: the bound address (port chosen if 0);
+					 * connect: where it goes from (a daemon older
+					 * than 2026-12 leaves it zero) */
 	uint64_t taken;			/* send: bytes copied into the send buffer */
 	uint64_t value;			/* get option */
 	const char *name;		/* get option by name (congestion); NULL otherwise */
@@ -195,6 +197,8 @@ enum synack_option {
 	SYNACK_OPT_ERROR = 9,
 	/* RFC 5482 user timeout, 0 = off: ETIMEDOUT once data stays unacknowledged this long */
 	SYNACK_OPT_USER_TIMEOUT_MS = 10,
+	/* detached connections: the data socket's last close resets (SO_LINGER {1, 0}) */
+	SYNACK_OPT_LINGER_RESET = 11,
 };
 
 /* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */
@@ -248,7 +252,8 @@ int synack_listen_queue_async(struct synack *s, const struct sockaddr_in *local,
  * detached connection) carries fd, that connection's data socket, to show
  * that this process holds it: it may act on it although another session
  * made or accepted it (a forked child, a server's worker). fd must stay open
- * until the request is submitted. -ENOTSUP without FEATURE_DETACHED.
+ * until the request is submitted; a call that fails before submitting one
+ * leaves it armed, and fd -1 disarms it. -ENOTSUP without FEATURE_DETACHED.
  */
 int synack_prove_next(struct synack *s, int fd);
 
@@ -261,7 +266,8 @@ struct synack_accepted {
  * Take the next connection from accept socket qfd (blocks unless qfd is
  * non-blocking: -EAGAIN then). flags: SOCK_NONBLOCK and/or SOCK_CLOEXEC for
  * the data socket, as accept4(). -ECONNABORTED when the listener is gone,
- * -EPROTO for a record that is not one.
+ * -EMFILE when this process is at RLIMIT_NOFILE (that connection is lost:
+ * its data socket could not be received), -EPROTO for a record that is not one.
  */
 int synack_accept_take(int qfd, int flags, struct synack_accepted *ret);
 

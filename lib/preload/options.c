@@ -66,10 +66,12 @@ int pl_conn_setopt(int fd, struct pl_sock *s, enum synack_option opt, uint64_t v
 	struct synack *ss;
 	int r = pl_conn_session(fd, s, &ss);
 
-	if (r == 0)
+	if (r == 0) {
 		r = synack_setopt_async(ss, s->conn, opt, v, pl_opt_cb, &w);
+		synack_prove_next(ss, -1); /* used, or not to outlive a refusal */
+	}
 	if (r == 0)
-		r = pl_session_wait(ss, &w.done);
+		r = pl_session_wait(ss, &w.done, -1);
 	return r < 0 ? r : w.status;
 }
 
@@ -79,10 +81,12 @@ static int pl_conn_getopt(int fd, struct pl_sock *s, enum synack_option opt, uin
 	struct synack *ss;
 	int r = pl_conn_session(fd, s, &ss);
 
-	if (r == 0)
+	if (r == 0) {
 		r = synack_getopt_async(ss, s->conn, opt, pl_opt_cb, &w);
+		synack_prove_next(ss, -1);
+	}
 	if (r == 0)
-		r = pl_session_wait(ss, &w.done);
+		r = pl_session_wait(ss, &w.done, -1);
 	if (r == 0)
 		r = w.status;
 	if (r == 0)
@@ -97,11 +101,13 @@ static int pl_conn_congestion(int fd, struct pl_sock *s, const char *set, char *
 	struct synack *ss;
 	int r = pl_conn_session(fd, s, &ss);
 
-	if (r == 0)
+	if (r == 0) {
 		r = set ? synack_set_congestion_async(ss, s->conn, set, pl_opt_cb, &w)
 			: synack_get_congestion_async(ss, s->conn, pl_opt_cb, &w);
+		synack_prove_next(ss, -1);
+	}
 	if (r == 0)
-		r = pl_session_wait(ss, &w.done);
+		r = pl_session_wait(ss, &w.done, -1);
 	if (r == 0)
 		r = w.status;
 	if (r == 0 && get)
@@ -136,6 +142,8 @@ void pl_apply_options(struct synack *ss, struct pl_sock *s)
 	if (s->user_timeout_ms)
 		synack_setopt_async(ss, s->conn, SYNACK_OPT_USER_TIMEOUT_MS, s->user_timeout_ms,
 				    NULL, NULL);
+	if (s->linger.l_onoff && !s->linger.l_linger)
+		synack_setopt_async(ss, s->conn, SYNACK_OPT_LINGER_RESET, 1, NULL, NULL);
 }
 
 static int pl_int_arg(const void *v, socklen_t len, int *ret)
@@ -187,7 +195,9 @@ static int pl_setsockopt(int fd, struct pl_sock *s, int level, int name, const v
 			if (!v || len < (socklen_t)sizeof(struct linger))
 				return -EINVAL;
 			memcpy(&s->linger, v, sizeof(s->linger));
-			return 0;
+			/* a zero timeout: the last close, in whichever process, resets */
+			return pl_set_mapped(fd, s, SYNACK_OPT_LINGER_RESET,
+					     s->linger.l_onoff && !s->linger.l_linger);
 		default:
 			/* socket-layer options the data socket has as well (SO_RCVTIMEO...) */
 			return pl_real.setsockopt(fd, level, name, v, len) < 0 ? -errno : 0;
@@ -292,14 +302,17 @@ static int pl_tcp_info(int fd, struct pl_sock *s, void *v, socklen_t *len)
 	struct tcp_info ti;
 	struct synack *ss;
 	uint32_t mss;
-	int r = pl_conn_session(fd, s, &ss);
+	int r;
 
 	if (!v || !len)
 		return -EFAULT;
-	if (r == 0)
+	r = pl_conn_session(fd, s, &ss);
+	if (r == 0) {
 		r = synack_info_async(ss, s->conn, pl_opt_cb, &w);
+		synack_prove_next(ss, -1);
+	}
 	if (r == 0)
-		r = pl_session_wait(ss, &w.done);
+		r = pl_session_wait(ss, &w.done, -1);
 	if (r == 0)
 		r = w.status;
 	if (r < 0)

@@ -40,10 +40,11 @@ struct pl_sock {
 	bool have_local; /* local is known (bound, listening, or told by Established) */
 	struct sockaddr_in local, remote;
 	synack_conn conn;
-	pid_t session_pid; /* the process whose session made conn (its owner) */
-	int err;	   /* PL_FAILED: a negative errno, until SO_ERROR reports it */
-	bool told;	   /* the connect's Established or Error event came */
-	bool dead;	   /* PL_LISTENING: synackd closed the listener; a silent one stands in */
+	pid_t session_pid;    /* the process whose session made conn (its owner) */
+	unsigned session_gen; /* and which of its sessions (pl_session_gen) */
+	int err;	      /* PL_FAILED: a negative errno, until SO_ERROR reports it */
+	bool told;	      /* the connect's Established or Error event came */
+	bool dead; /* PL_LISTENING: synackd closed the listener; a silent one stands in */
 	struct pl_sock *next; /* pl_pending: connects waiting for their event */
 	/* options set before there was a connection to set them on */
 	bool reuseaddr, keepalive, nodelay;
@@ -103,8 +104,16 @@ bool pl_is_session_fd(int fd);
 void pl_session_lost(void);
 /* Handle what the session has without waiting. */
 void pl_session_poll(void);
-/* Wait for a reply: handle the session until *done (set by a callback). */
-int pl_session_wait(struct synack *s, const bool *done);
+/*
+ * Handle the session until *done (set by a callback): for a reply, which
+ * always comes (or the session dies and the callbacks run), timeout_ms -1;
+ * for an event, a bound (-ETIMEDOUT).
+ */
+int pl_session_wait(struct synack *s, const bool *done, int timeout_ms);
+/* The current session's number (0 none): an event can come only on the one a connect used. */
+unsigned pl_session_gen(void);
+/* How long a call waits for a connect's event it knows is coming. */
+#define PL_EVENT_WAIT_MS 5000
 /* Remember s as waiting for its connect's outcome; drop it again. */
 void pl_pending_add(struct pl_sock *s);
 void pl_pending_del(struct pl_sock *s);

@@ -55,11 +55,30 @@ static void pl_reply_cb(struct synack *ss, int status, const struct synack_resul
 	}
 }
 
-/* Put newfd where fd is (same number, its close-on-exec flag kept), in s's mode. */
+/* Socket-level options set on the placeholder itself (setsockopt's default
+ * case), which the socket put in its place must keep. */
+static void pl_copy_sockopts(int from, int to)
+{
+	static const int names[] = { SO_RCVTIMEO, SO_SNDTIMEO, SO_RCVLOWAT,
+				     SO_SNDLOWAT, SO_PRIORITY, SO_OOBINLINE };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char v[sizeof(struct timeval)];
+		socklen_t len = sizeof(v);
+
+		if (pl_real.getsockopt(from, SOL_SOCKET, names[i], v, &len) == 0)
+			pl_real.setsockopt(to, SOL_SOCKET, names[i], v, len);
+	}
+}
+
+/* Put newfd where fd is (same number, its close-on-exec flag and socket-level
+ * options kept), in s's mode. */
 static int pl_place(int fd, int newfd, struct pl_sock *s)
 {
 	int cloexec = pl_real.fcntl(fd, F_GETFD) & FD_CLOEXEC;
 	int fl = pl_real.fcntl(newfd, F_GETFL);
+
+	pl_copy_sockopts(fd, newfd);
 
 	pl_real.fcntl(newfd, F_SETFL, s->nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 	if (pl_real.dup3(newfd, fd, cloexec ? O_CLOEXEC : 0) < 0) {
@@ -154,12 +173,17 @@ int pl_connect_outcome(int fd, struct pl_sock *s)
 	if (poll(&p, 1, 0) < 0)
 		return -errno;
 	if (p.revents & (POLLHUP | POLLERR)) {
-		if (s->session_pid == getpid() && pl_session(&ss) == 0 &&
-		    pl_session_wait(ss, &s->told) == 0 && s->state == PL_FAILED)
-			return s->err;
-		/* a forked child does not hear its parent's session */
-		s->state = PL_FAILED;
-		s->err = -ECONNREFUSED;
+		/* its event was written before that close: on the session that made it
+		 * (a forked child, or a process whose session was reopened, hears none) */
+		if (s->session_pid == getpid() && s->session_gen == pl_session_gen() &&
+		    pl_session(&ss) == 0)
+			pl_session_wait(ss, &s->told, PL_EVENT_WAIT_MS);
+		if (s->state == PL_CONNECTED)
+			return 0; /* it was established, then ended: reads say so */
+		if (s->state != PL_FAILED) {
+			s->state = PL_FAILED;
+			s->err = -ECONNREFUSED;
+		}
 		return s->err;
 	}
 	if (p.revents & POLLOUT) {
@@ -174,9 +198,10 @@ static void pl_learn_local(struct pl_sock *s)
 {
 	struct synack *ss;
 
-	if (s->have_local || s->told || s->session_pid != getpid() || pl_session(&ss) < 0)
+	if (s->have_local || s->told || s->session_pid != getpid() ||
+	    s->session_gen != pl_session_gen() || pl_session(&ss) < 0)
 		return;
-	pl_session_wait(ss, &s->told);
+	pl_session_wait(ss, &s->told, PL_EVENT_WAIT_MS);
 }
 
 /* ------------------------------------------------------------------ socket, bind */
@@ -246,7 +271,7 @@ static int pl_listen(int fd, struct pl_sock *s, int backlog)
 	r = synack_listen_queue_async(ss, s->bound ? &s->local : &any,
 				      backlog > 0 ? (uint32_t)backlog : 0, pl_reply_cb, &rep);
 	if (r == 0)
-		r = pl_session_wait(ss, &rep.done);
+		r = pl_session_wait(ss, &rep.done, -1);
 	if (r == 0)
 		r = rep.status;
 	if (r < 0)
@@ -258,6 +283,7 @@ static int pl_listen(int fd, struct pl_sock *s, int backlog)
 	}
 	s->conn = rep.conn;
 	s->session_pid = getpid();
+	s->session_gen = pl_session_gen();
 	s->local.sin_port = rep.local.sin_port;
 	s->have_local = true;
 	s->state = PL_LISTENING;
@@ -292,10 +318,12 @@ static void pl_bury_listener(int fd, struct pl_sock *s)
 		return;
 	/* an address of sa_family_t alone: the kernel picks an abstract one */
 	if (pl_real.bind(k, (const struct sockaddr *)&af, sizeof(af)) < 0 ||
-	    pl_real.listen(k, 1) < 0 || pl_place(fd, k, s) < 0) {
+	    pl_real.listen(k, 1) < 0) {
 		pl_real.close(k);
 		return;
 	}
+	if (pl_place(fd, k, s) < 0)
+		return; /* pl_place closed k */
 	s->dead = true;
 }
 
@@ -303,6 +331,7 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	struct synack_accepted a;
 	struct pl_sock *s, *n;
+	unsigned gen;
 	pid_t owner;
 	int r;
 
@@ -311,6 +340,7 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		return pl_real.accept4(fd, sa, len, flags);
 	r = s->state == PL_LISTENING ? 0 : -EINVAL;
 	owner = s->session_pid;
+	gen = s->session_gen;
 	if (r == 0 && s->dead) {
 		/* its listener is gone: nothing ever comes (a blocking accept waits for a signal) */
 		pl_unlock();
@@ -346,6 +376,7 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	n->state = PL_CONNECTED;
 	n->conn = a.conn;
 	n->session_pid = owner; /* the listener's session owns what it accepts */
+	n->session_gen = gen;
 	n->local = a.local;
 	n->remote = a.remote;
 	n->have_local = n->told = true;
@@ -374,7 +405,7 @@ static int pl_connect(int fd, struct pl_sock *s, const struct sockaddr_in *sin)
 	r = synack_connect_detached_async(ss, sin, s->bound ? &s->local : NULL, 0, pl_reply_cb,
 					  &rep);
 	if (r == 0)
-		r = pl_session_wait(ss, &rep.done);
+		r = pl_session_wait(ss, &rep.done, -1);
 	if (r == 0)
 		r = rep.status;
 	if (r < 0)
@@ -386,7 +417,13 @@ static int pl_connect(int fd, struct pl_sock *s, const struct sockaddr_in *sin)
 		return r;
 	}
 	s->session_pid = getpid();
+	s->session_gen = pl_session_gen();
 	s->remote = *sin;
+	if (rep.local.sin_port) {
+		/* where it goes from, known at once (getsockname waits for nothing) */
+		s->local = rep.local;
+		s->have_local = true;
+	}
 	if (!s->told)
 		s->state = PL_CONNECTING; /* else its event came with the reply */
 	pl_apply_options(ss, s);
@@ -523,12 +560,7 @@ int close(int fd)
 		pl_session_lost();
 	s = pl_get(fd);
 	if (s) {
-		struct synack *ss;
-
-		/* SO_LINGER with a zero timeout: a reset, as close() of a kernel socket */
-		if (s->refs == 1 && s->linger.l_onoff && !s->linger.l_linger &&
-		    s->state != PL_LISTENING && pl_conn_session(fd, s, &ss) == 0)
-			synack_abort_async(ss, s->conn, NULL, NULL);
+		/* SO_LINGER {1, 0} is synackd's to apply, at the last close of all */
 		pl_set(fd, NULL);
 		pl_session_poll(); /* replies nobody waits for go now */
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -26,6 +27,9 @@ static struct pl_sock **pl_tab;
 static size_t pl_tab_len;
 static struct synack *pl_s;
 static pid_t pl_s_pid;
+static unsigned pl_s_gen; /* counts the sessions opened: connects remember theirs */
+static dev_t pl_s_dev;	  /* what the session's descriptor is, so a program */
+static ino_t pl_s_ino;	  /* that closed it behind our back (close_range) is seen */
 static struct pl_sock *pl_pending;
 /* read at start: a program may clear its environment (nginx's workers do) */
 static char pl_socket_path[108];
@@ -245,6 +249,19 @@ bool pl_is_session_fd(int fd)
 	return pl_s && pl_s_pid == getpid() && synack_fd(pl_s) == fd;
 }
 
+/* Is the session's descriptor still the socket we opened? */
+static bool pl_session_intact(void)
+{
+	struct stat st;
+
+	return fstat(synack_fd(pl_s), &st) == 0 && st.st_dev == pl_s_dev && st.st_ino == pl_s_ino;
+}
+
+unsigned pl_session_gen(void)
+{
+	return pl_s ? pl_s_gen : 0;
+}
+
 void pl_session_lost(void)
 {
 	/* the program closed or replaced our descriptor: let the rest go with it
@@ -256,6 +273,8 @@ int pl_session(struct synack **ret)
 {
 	int r;
 
+	if (pl_s && pl_s_pid == getpid() && !pl_session_intact())
+		pl_s = NULL; /* its number names something else now: not ours to close */
 	if (pl_s && pl_s_pid == getpid()) {
 		*ret = pl_s;
 		return 0;
@@ -269,6 +288,15 @@ int pl_session(struct synack **ret)
 	if (r < 0)
 		return r;
 	pl_s_pid = getpid();
+	pl_s_gen++;
+	{
+		struct stat st;
+
+		if (fstat(synack_fd(pl_s), &st) == 0) {
+			pl_s_dev = st.st_dev;
+			pl_s_ino = st.st_ino;
+		}
+	}
 	synack_set_event_cb(pl_s, pl_on_event, NULL);
 	*ret = pl_s;
 	return 0;
@@ -276,15 +304,21 @@ int pl_session(struct synack **ret)
 
 void pl_session_poll(void)
 {
-	if (pl_s && pl_s_pid == getpid() && synack_process(pl_s) < 0)
-		pl_s = NULL; /* the daemon went away: the next call opens again */
+	if (!pl_s || pl_s_pid != getpid())
+		return;
+	if (!pl_session_intact() || synack_process(pl_s) < 0)
+		pl_s = NULL; /* gone (the daemon went away): the next call opens again */
 }
 
-int pl_session_wait(struct synack *s, const bool *done)
+int pl_session_wait(struct synack *s, const bool *done, int timeout_ms)
 {
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!*done) {
 		struct pollfd p = { .fd = synack_fd(s), .events = POLLIN };
-		int r = synack_process(s);
+		struct timespec t;
+		int r = synack_process(s), left = -1;
 
 		if (r < 0) {
 			if (s == pl_s)
@@ -293,10 +327,24 @@ int pl_session_wait(struct synack *s, const bool *done)
 		}
 		if (*done)
 			break;
+		if (timeout_ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+						  (t.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0)
+				return -ETIMEDOUT;
+		}
 		if (synack_want_write(s))
 			p.events |= POLLOUT;
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-			return -errno;
+		if (poll(&p, 1, left) < 0 && errno != EINTR) {
+			/* cannot wait on it: end the session, so every callback runs now
+			 * (none may outlive its caller's frame) */
+			r = -errno;
+			if (s == pl_s)
+				pl_s = NULL;
+			synack_free(s);
+			return r;
+		}
 	}
 	return 0;
 }

@@ -664,8 +664,7 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		if (value > SEC_US(INT32_MAX / 1000))
 			return -EINVAL;
 		c->user_timeout = value;
-		if (c->timer[TCP_TIMER_RETRANSMIT] != STACK_TIME_NEVER)
-			tcp_timer_arm_rexmit(s, now, c); /* a shorter bound applies at once */
+		tcp_timer_user_timeout_changed(s, c); /* a shorter bound applies at once */
 		return 0;
 	case STACK_TCP_CONGESTION:
 		if (!tcp_cc_ops_of(value))

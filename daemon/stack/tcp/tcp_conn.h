@@ -350,6 +350,8 @@ void tcp_timer_clear(struct stack *s, struct tcp_conn *c, enum tcp_timer_id id);
 void tcp_timer_clear_all(struct stack *s, struct tcp_conn *c);
 /* Arm the retransmission timer at now + RTO (with backoff). */
 void tcp_timer_arm_rexmit(struct stack *s, stack_time_us now, struct tcp_conn *c);
+/* The user timeout changed: armed retransmission and persist deadlines come forward to it. */
+void tcp_timer_user_timeout_changed(struct stack *s, struct tcp_conn *c);
 void tcp_timer_arm_keepalive(struct stack *s, stack_time_us now, struct tcp_conn *c);
 void tcp_timer_arm_persist(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* Enter TIME-WAIT: buffers freed, 2 x MSL from the tunables now. */

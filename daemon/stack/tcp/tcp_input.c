@@ -804,6 +804,7 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 		    c->snd_una == c->snd_max) {
 			tcp_timer_clear(s, c, TCP_TIMER_PERSIST);
 			c->persist_backoff = 0;
+			c->stall_since = 0; /* the window opened: the user timeout starts over */
 		}
 	}
 	switch (c->state) {

@@ -70,6 +70,16 @@ static bool tcp_timer_user_timed_out(struct stack *s, stack_time_us now, struct 
 	return true;
 }
 
+void tcp_timer_user_timeout_changed(struct stack *s, struct tcp_conn *c)
+{
+	static const enum tcp_timer_id kinds[] = { TCP_TIMER_RETRANSMIT, TCP_TIMER_PERSIST };
+
+	/* only ever earlier: a due retransmission is not put off */
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (c->timer[kinds[i]] != STACK_TIME_NEVER)
+			tcp_timer_set(s, c, kinds[i], tcp_timer_user_bound(c, c->timer[kinds[i]]));
+}
+
 void tcp_timer_arm_rexmit(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
 	const struct stack_tunables *tun = &s->cfg.tun;

@@ -3,8 +3,11 @@
 # kside.py - the kernel's end of test-kill.sh: one connection each, and how it ended.
 #   kside.py collect ADDR PORT        read until the end; print "bytes N end EOF|RESET"
 #   kside.py push ADDR PORT BYTES     send BYTES, then read; print "end EOF|RESET"
+#                                     (BYTES 0: read to the end, then hold the
+#                                     connection open, silent, for 60 s)
 import socket
 import sys
+import time
 
 
 def listener(addr, port):
@@ -40,6 +43,8 @@ def push(addr, port, count):
         c.sendall(b"p" * count)
         while c.recv(65536):
             pass
+        if not count:
+            time.sleep(60)  # the silent peer: never closes its side
     except (ConnectionResetError, BrokenPipeError):
         end = "RESET"
     print(f"end {end}", flush=True)

@@ -21,7 +21,7 @@ need()
 # counter NAME: synackd's counter, as synackctl stats prints it
 counter()
 {
-	"$SYNACKCTL" -s "$T/control.sock" stats 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'
+	"$SYNACKCTL" -s "$T/control.sock" stats -z 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'
 }
 
 # sha FILE

@@ -3,9 +3,11 @@
 # test-kill.sh - issue 12: a program under synack-run that is killed, or
 # closes with SO_LINGER 0, ends its connections as the kernel ends a killed
 # program's: FIN after every byte it wrote (the kernel's end reads them all,
-# then EOF); RST when bytes it was sent were left unread; RST for SO_LINGER 0.
-# Each case runs twice, on the kernel's TCP and under synack-run, and both
-# must end the same way.
+# then EOF); RST when bytes it was sent were left unread; RST for SO_LINGER 0,
+# at the last close only when a forked child still holds the socket. Each
+# case runs twice, on the kernel's TCP and under synack-run, and both must
+# end the same way. Last, a half-closed connection whose program then closes
+# it is let go (synackd watches for that close: SynackRpcFdConns drops).
 . "$(dirname "$0")/preload-env.sh"
 KSIDE="python3 $(cd "$(dirname "$0")" && pwd)/kside.py"
 rpc_start_daemon
@@ -54,3 +56,41 @@ s.sendall(b'hello')
 time.sleep(0.5)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
 s.close()"
+case_run "SO_LINGER 0, a forked child closes last" "bytes 11 end RESET" collect "" \
+	"import os, struct
+s.sendall(b'hello')
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+if os.fork() == 0:
+    time.sleep(0.5)
+    s.sendall(b' world')
+    os._exit(0)
+s.close()"
+
+# shutdown(SHUT_WR), then close(), the peer silent: the connection is let go
+port=$((port + 1))
+$KSIDE push 10.77.0.1 "$port" 0 > "$T/k.half" 2>&1 &
+PIDS="$PIDS $!"
+wait_for_line "$T/k.half" listening
+conns0=$(counter SynackRpcFdConns)
+"$RUN" python3 -c "
+import socket, time
+s = socket.create_connection(('10.77.0.1', $port))
+s.sendall(b'abc')
+s.shutdown(socket.SHUT_WR)
+print('half', flush=True)
+time.sleep(0.5)
+s.close()
+print('closed', flush=True)
+time.sleep(60)
+" > "$T/a.half" 2>&1 < /dev/null &
+PIDS="$PIDS $!"
+wait_for_line "$T/a.half" half
+[ "$(counter SynackRpcFdConns)" -gt "${conns0:-0}" ] || fail "no data-socket connection while half-closed"
+wait_for_line "$T/a.half" closed
+for _ in $(seq 100); do
+	[ "$(counter SynackRpcFdConns)" -le "${conns0:-0}" ] && break
+	sleep 0.1
+done
+[ "$(counter SynackRpcFdConns)" -le "${conns0:-0}" ] ||
+	fail "a half-closed connection closed by its program is still held"
+echo "ok: half-closed, then closed by its program while the peer stays silent: let go"

@@ -182,6 +182,31 @@ static void test_user_timeout_unacked(void **state)
 	h_free(plain);
 }
 
+/* Setting the user timeout brings an armed retransmission forward, never later. */
+static void test_user_timeout_set_late(void **state)
+{
+	struct harness *h = h_new(NULL);
+	stack_time_us due, at;
+	int err = 0;
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, "abc", 3), 3);
+	h_drain(h);
+	due = stack_poll_at(h->s);
+	/* a long one changes nothing */
+	assert_int_equal(
+		stack_tcp_setopt(h->s, MS(100), h->sock, STACK_TCP_USER_TIMEOUT_US, S(600)), 0);
+	assert_int_equal(stack_poll_at(h->s), due);
+	/* set after the first timeout, it counts from when the data went */
+	h_poll(h, due);
+	h_drain(h);
+	assert_int_equal(stack_tcp_setopt(h->s, due, h->sock, STACK_TCP_USER_TIMEOUT_US, S(1)), 0);
+	at = run_until_failed(h, S(60), &err);
+	assert_int_equal(err, -ETIMEDOUT);
+	assert_true(at >= MS(1) + S(1) && at <= MS(1) + S(1) + MS(1));
+	h_free(h);
+}
+
 /* RFC 5482: the user timeout also bounds data held back by a window that stays shut. */
 static void test_user_timeout_zero_window(void **state)
 {
@@ -346,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_soft_error),
 		cmocka_unit_test(test_user_timeout_unacked),
 		cmocka_unit_test(test_user_timeout_zero_window),
+		cmocka_unit_test(test_user_timeout_set_late),
 		cmocka_unit_test(test_info_history_foreach),
 		cmocka_unit_test(test_stale_handles),
 	};
