@@ -131,8 +131,9 @@ static void rpc_uid_put(struct rpc_server *srv, struct rpc_uid *u)
 
 void rpc_server_uid_room(struct rpc_server *srv, struct rpc_session *except)
 {
+	/* a husk's accept-socket listeners wait for room as well */
 	for (struct rpc_session *ss = srv->sessions; ss; ss = ss->next)
-		if (ss != except && ss->u == except->u && !ss->closing)
+		if (ss != except && ss->u == except->u && (!ss->closing || ss->husk))
 			rpc_session_resume(ss);
 }
 

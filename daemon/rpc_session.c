@@ -635,7 +635,10 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 			rpc_session_send_simple_event(ss, c->sock, SYNACK__V1__EVENT__EV_CLOSED);
 		rpc_session_conn_free(ss, c);
 		if (ss->husk && !ss->nconns) {
-			rpc_session_husk_free(ss); /* its last kept connection went */
+			if (uid_full)
+				rpc_server_uid_room(ss->srv,
+						    ss); /* before it goes: ss names the uid */
+			rpc_session_husk_free(ss);	 /* its last kept connection went */
 			return;
 		}
 		rpc_session_pump_all(ss); /* under the limit again: accept */
