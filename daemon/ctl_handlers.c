@@ -271,6 +271,7 @@ struct ctl_conn_row {
  * memory).
  */
 struct ctl_conn_walk {
+	struct ctl_host *h;
 	struct stack_tcp_info *v;
 	size_t n, cap;
 };
@@ -345,7 +346,12 @@ static int ctl_conn_collect(void *ctx, stack_sock sock, const struct stack_tcp_i
 		w->v = v;
 		w->cap = cap;
 	}
-	w->v[w->n++] = *info;
+	w->v[w->n] = *info;
+	/* a listener's Recv-Q counts what waits in its client's accept socket too
+	 * (accepted by synackd, not yet by the program), as ss counts its queue */
+	if (info->listener && w->h->ops->listener_waiting)
+		w->v[w->n].accept_queue += w->h->ops->listener_waiting(w->h, info->owner, sock);
+	w->n++;
 	return 0;
 }
 
@@ -353,7 +359,7 @@ static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__ConnList list = SYNACK__V1__CONN_LIST__INIT;
-	struct ctl_conn_walk w = { 0 };
+	struct ctl_conn_walk w = { .h = cl->host };
 	struct ctl_conn_row *rows = NULL;
 	Synack__V1__ConnEntry **v = NULL;
 	int r = ctl_walk(cl->host, ctl_conn_collect, &w);

@@ -81,6 +81,9 @@ struct ctl_host_ops {
 	/* The RPC client that owns a connection (by the core's owner tag); -ENOENT if none. */
 	int (*owner_info)(struct ctl_host *h, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
 			  const char **ret_name);
+	/* Connections a listener has accepted that wait in its RPC client's accept socket
+	 * (synack-run's listeners), not yet taken: part of its Recv-Q, as ss counts. May be NULL. */
+	uint32_t (*listener_waiting)(struct ctl_host *h, uint64_t owner, stack_sock sock);
 	/* Abort a connection an RPC client owns and tell the client; -ENOENT if none owns it. */
 	int (*kill_owned)(struct ctl_host *h, uint64_t owner, stack_sock sock);
 	/* Re-read the configuration file; -EINVAL with the file's errors in ret_errs, -ENODATA

@@ -692,6 +692,11 @@ static int ctl_host_owner_info(struct ctl_host *h, uint64_t owner, pid_t *ret_pi
 				     ret_uid, ret_name);
 }
 
+static uint32_t ctl_host_listener_waiting(struct ctl_host *h, uint64_t owner, stack_sock sock)
+{
+	return rpc_server_listener_waiting(daemon_rpc_server(ctl_server_of(h)->d), owner, sock);
+}
+
 static int ctl_host_kill_owned(struct ctl_host *h, uint64_t owner, stack_sock sock)
 {
 	return rpc_server_kill(daemon_rpc_server(ctl_server_of(h)->d), owner, sock);
@@ -716,6 +721,7 @@ static const struct ctl_host_ops ctl_host_ops = {
 	.kick = ctl_host_kick,
 	.info = ctl_host_info,
 	.owner_info = ctl_host_owner_info,
+	.listener_waiting = ctl_host_listener_waiting,
 	.kill_owned = ctl_host_kill_owned,
 	.reload = ctl_host_reload,
 	.impair = ctl_host_impair,

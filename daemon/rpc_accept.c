@@ -179,6 +179,16 @@ int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_
 	return 0;
 }
 
+uint32_t rpc_accept_q_waiting(const struct rpc_accept_q *q)
+{
+	int outq = 0;
+
+	if (!q->per_record || q->fd < 0 || ioctl(q->fd, SIOCOUTQ, &outq) < 0 || outq <= 0)
+		return 0;
+	/* every record costs the same: what is in flight over what one costs */
+	return ((uint32_t)outq + q->per_record / 2) / q->per_record;
+}
+
 static void rpc_accept_q_closed(uv_handle_t *h)
 {
 	free(h->data);

@@ -44,6 +44,8 @@ int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, uint32_t ba
 bool rpc_accept_q_room(struct rpc_accept_q *q);
 /* Hand connection c over with its data socket's client end (data_fd, copied). */
 int rpc_accept_q_put(struct rpc_accept_q *q, const struct rpc_conn *c, int data_fd);
+/* Records sent and not yet taken by the client (0 before the first tells their size). */
+uint32_t rpc_accept_q_waiting(const struct rpc_accept_q *q);
 /* Close the daemon's end (the listener is gone): the client's accept() sees the end. */
 void rpc_accept_q_close(struct rpc_accept_q *q);
 

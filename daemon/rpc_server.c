@@ -12,6 +12,7 @@
 
 #include "frame_pipe.h"
 #include "log.h"
+#include "rpc_accept.h"
 #include "rpc_fd.h"
 #include "rpc_handlers.h"
 #include "rpc_server.h"
@@ -357,6 +358,14 @@ int rpc_server_owner_info(struct rpc_server *srv, uint64_t owner, pid_t *ret_pid
 	*ret_uid = ss->uid;
 	*ret_name = ss->name;
 	return 0;
+}
+
+uint32_t rpc_server_listener_waiting(struct rpc_server *srv, uint64_t owner, stack_sock sock)
+{
+	struct rpc_session *ss = rpc_server_session_of(srv, owner);
+	struct rpc_conn *c = ss ? rpc_session_conn_find(ss, sock) : NULL;
+
+	return c && c->aq ? rpc_accept_q_waiting(c->aq) : 0;
 }
 
 int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock)

@@ -152,6 +152,8 @@ int rpc_server_owner_info(struct rpc_server *srv, uint64_t owner, pid_t *ret_pid
  * the server's sessions or the session does not hold sock.
  */
 int rpc_server_kill(struct rpc_server *srv, uint64_t owner, stack_sock sock);
+/* Connections waiting in the accept socket of listener sock (owner's), not yet taken. */
+uint32_t rpc_server_listener_waiting(struct rpc_server *srv, uint64_t owner, stack_sock sock);
 /* The session an owner tag names, or NULL. */
 struct rpc_session *rpc_server_session_of(struct rpc_server *srv, uint64_t owner);
 

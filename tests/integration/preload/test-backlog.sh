@@ -6,8 +6,9 @@
 # socket and as many in the listener's queue; the rest overflow it
 # (TcpExtListenOverflows) and wait in their handshakes, as with a kernel
 # listener. So when the program looks, at most 2 x (backlog + 1) + 1 are
-# ready at once (not 20); then every one of the 20 arrives, as its handshake
-# is retried.
+# ready at once (not 20), which synackctl conns shows as the listener's
+# Recv-Q (its backlog as Send-Q); then every one of the 20 arrives, as its
+# handshake is retried.
 . "$(dirname "$0")/preload-env.sh"
 rpc_start_daemon
 over0=$(counter TcpExtListenOverflows)
@@ -58,6 +59,13 @@ time.sleep(40)
 K=$!
 PIDS="$PIDS $K"
 wait_for_line "$T/k.log" connected
+# ss's columns for the listener: Recv-Q what waits (the accept socket's
+# records and the core's queue), Send-Q the backlog
+"$SYNACKCTL" -s "$T/control.sock" conns -l -H > "$T/listen.txt"
+read -r _ recvq sendq _ < "$T/listen.txt"
+[ "$sendq" -eq 2 ] || fail "the listener's Send-Q is $sendq, not its backlog 2: $(cat "$T/listen.txt")"
+[ "$recvq" -ge 3 ] && [ "$recvq" -le 7 ] ||
+	fail "the listener's Recv-Q is $recvq, not the 3 to 7 waiting: $(cat "$T/listen.txt")"
 over=$(counter TcpExtListenOverflows)
 [ "$over" -gt "${over0:-0}" ] ||
 	fail "20 connections to a backlog of 2 that nobody accepts never overflowed the listener"
@@ -65,4 +73,4 @@ wait "$APP" || { cat -A "$T/app.log"; cat "$T/k.log"; fail "the program failed";
 grep -q '^accepted 20$' "$T/app.log" || fail "the program: $(cat "$T/app.log")"
 ready=$(awk '$1 == "ready" { print $2 }' "$T/app.log")
 [ "$ready" -le 7 ] || fail "$ready connections were ready at once for a backlog of 2"
-echo "ok: backlog 2 held: $ready ready at once, $((over - ${over0:-0})) overflows; then all 20 accepted"
+echo "ok: backlog 2 held: Recv-Q $recvq / Send-Q $sendq while nobody accepted, $ready ready at once, $((over - ${over0:-0})) overflows; then all 20 accepted"
