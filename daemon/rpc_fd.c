@@ -4,7 +4,8 @@
  * connection, bytes moved between the daemon's end and the connection's
  * rings in place, and the ends of stream mapped as a kernel socket maps
  * them (RFC 9293 §3.10.4 CLOSE, §3.10.7.4 for the FIN; RFC 2525 §2.17 for
- * a close with data unread).
+ * a close with data unread). The peer's urgent byte goes out of band on the
+ * socketpair (RFC 9293 §3.8.5 MUST-30/31: the application is told).
  *
  * Flow control stays end to end: bytes are read from the socketpair only
  * while the send ring has room (a client whose writes outrun TCP blocks on
@@ -126,6 +127,15 @@ static void rpc_fd_sockbuf(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 }
 
+/* A byte the client sends with MSG_OOB comes inline on our end: sent to the
+ * peer in order, unmarked (synack sends no urgent data), never lost. */
+static void rpc_fd_oob_inline(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+}
+
 int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 		  struct rpc_fd_pass **ret_pass)
 {
@@ -154,6 +164,7 @@ int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 	p->srv = srv;
 	rpc_fd_sockbuf(sv[0]);
 	rpc_fd_sockbuf(sv[1]);
+	rpc_fd_oob_inline(sv[0]);
 	/* from here both descriptors belong to handles and are counted */
 	rpc_fd_held(srv, ss, 2);
 	r = uv_pipe_open(&p->pipe, sv[1]);
@@ -288,6 +299,7 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 		struct stack_span sp[2];
 		struct iovec iov[2];
 		ssize_t n = stack_tcp_recv_peek(srv->stack, f->sock, sp), w;
+		uint32_t mark;
 
 		if (n < 0)
 			return true; /* nothing yet; or the connection failed (an event says so) */
@@ -296,6 +308,35 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 			shutdown(f->fd, SHUT_WR);
 			f->fin_out = true;
 			return true;
+		}
+		if (stack_tcp_urgent_offset(srv->stack, f->sock, &mark) == 1 &&
+		    mark < (uint32_t)n) {
+			if (mark == 0) {
+				/* the peer's urgent byte: out of band on the data socket, so
+				 * the client sees POLLPRI and reads it with MSG_OOB (or inline
+				 * with SO_OOBINLINE), as from a kernel TCP socket */
+				w = send(f->fd, sp[0].base, 1,
+					 MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+				if (w < 0 && errno != EAGAIN && errno != EINTR) {
+					rpc_fd_reset(f);
+					return false;
+				}
+				if (w < 0) {
+					f->out_full = true;
+					return true;
+				}
+				srv->ctr.urgent_marks++;
+				stack_tcp_recv_consume(srv->stack, rpc_server_now(srv), f->sock, 1);
+				moved++;
+				continue;
+			}
+			n = mark; /* up to the urgent byte: it goes on its own */
+			if (sp[0].len >= (size_t)n) {
+				sp[0].len = (size_t)n;
+				sp[1].len = 0;
+			} else {
+				sp[1].len = (size_t)n - sp[0].len;
+			}
 		}
 		for (int i = 0; i < 2; i++)
 			iov[i] = (struct iovec){ sp[i].base, sp[i].len };

@@ -76,6 +76,7 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdResets", c->fd_resets, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsDropped", c->fds_dropped, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdProofs", c->fd_proofs, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcUrgentMarks", c->urgent_marks, false };
 	/* frame_pipe is shared with the control socket: these cover both */
 	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
 	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };

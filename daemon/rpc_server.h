@@ -63,6 +63,7 @@ struct rpc_counters {
 	uint64_t fd_resets;	    /* a client closed its data socket with bytes to go: RST */
 	uint64_t fds_dropped;	    /* descriptors a client sent us unasked, closed */
 	uint64_t fd_proofs;	    /* requests that acted on a connection by its data socket */
+	uint64_t urgent_marks;	    /* urgent bytes passed out of band on data sockets */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -133,7 +134,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 15
+#define RPC_SERVER_COUNTERS 16
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;

@@ -283,6 +283,13 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		     uint64_t value);
 int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t *ret_value);
+/*
+ * Urgent data (RFC 9293 §3.8.5, MUST-30/31): 1 and the offset of the peer's
+ * last urgent byte from the first byte not yet read (it may not have arrived
+ * yet: an offset past what stack_tcp_recv_peek gives), or 0 when no urgent
+ * byte waits to be read. The byte stays in the stream; the caller marks it.
+ */
+int stack_tcp_urgent_offset(const struct stack *s, stack_sock sock, uint32_t *ret_off);
 /* The pending ICMP soft error (-errno, 0 none) into *ret_err, and clear it (SO_ERROR). */
 int stack_tcp_take_soft_error(struct stack *s, stack_sock sock, int *ret_err);
 

@@ -676,6 +676,24 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 	return -ENOPROTOOPT;
 }
 
+int stack_tcp_urgent_offset(const struct stack *s, stack_sock sock, uint32_t *ret_off)
+{
+	const struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
+	tcp_seq first, urg;
+
+	if (!c)
+		return -EBADF;
+	if (!c->rcv_up_valid)
+		return 0;
+	/* the first unread byte: RCV.NXT less what the ring holds (and the FIN) */
+	first = c->rcv_nxt - c->rcv.len - (c->fin_rcvd ? 1 : 0);
+	urg = c->rcv_up - 1;
+	if (seq_lt(urg, first))
+		return 0; /* read already */
+	*ret_off = urg - first;
+	return 1;
+}
+
 int stack_tcp_take_soft_error(struct stack *s, stack_sock sock, int *ret_err)
 {
 	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);

@@ -145,6 +145,7 @@ struct tcp_conn {
 	uint32_t snd_wnd, max_snd_wnd;
 	/* receive sequence space */
 	tcp_seq irs, rcv_nxt, rcv_adv, rcv_up; /* rcv_adv: right edge we advertised */
+	bool rcv_up_valid; /* the peer has marked urgent data (rcv_up - 1 is its last byte) */
 
 	/* negotiated options */
 	uint16_t mss;	  /* the peer's MSS, bounded by our MTU: the send segment size */

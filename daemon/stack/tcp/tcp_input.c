@@ -844,12 +844,28 @@ static bool tcp_input_step_ack(struct stack *s, struct tcp_conn *c, struct tcp_r
 }
 
 /*
- * RFC 9293 §3.10.7.4 sixth: URG. Urgent data is not a separate channel here:
- * per RFC 6093 §6 (and the same choice every modern stack makes) the urgent
- * pointer is ignored and urgent bytes are delivered inline with the rest.
+ * RFC 9293 §3.10.7.4 sixth: URG. The urgent bytes stay in the stream (RFC
+ * 6093 §6: no separate channel); the mark is kept so the application can be
+ * told (MUST-30/31, stack_tcp_urgent_offset). The pointer is read as RFC 6093
+ * §4 says every stack does: it points to the byte after the urgent data, so
+ * the last urgent byte is SEG.SEQ + SEG.UP - 1. Only states that still take
+ * data look at it, and a mark never moves back.
  */
 static bool tcp_input_step_urg(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
+	const struct tcp_seg *seg = &rx->seg;
+	tcp_seq up;
+
+	(void)s;
+	if (!(seg->flags & TCP_FLAG_URG) || seg->urp == 0 ||
+	    !(c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+	      c->state == TCP_FIN_WAIT_2))
+		return true;
+	up = seg->seq + seg->urp;
+	if (!c->rcv_up_valid || seq_gt(up, c->rcv_up)) {
+		c->rcv_up = up;
+		c->rcv_up_valid = true;
+	}
 	return true;
 }
 

@@ -206,6 +206,39 @@ static void test_send_buffer_full_writable(void **state)
 	h_free(h);
 }
 
+/* RFC 9293 §3.8.5, RFC 6093: an urgent mark is kept (not a separate channel) until read past. */
+static void test_urgent_mark(void **state)
+{
+	struct harness *h = h_new(NULL);
+	uint32_t off = 99;
+	char buf[8];
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_urgent_offset(h->s, h->sock, &off), 0);
+	/* "abcdef" with SEG.UP = 4: the last urgent byte is 'd' (the pointer is one past it) */
+	h_send(h, MS(1),
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .len = 6, .urp = 4,
+		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_URG),
+	       "abcdef");
+	assert_int_equal(stack_tcp_urgent_offset(h->s, h->sock, &off), 1);
+	assert_int_equal(off, 3);
+	/* the bytes stay in the stream; the offset follows the reads */
+	assert_int_equal(stack_tcp_recv(h->s, MS(2), h->sock, buf, 2), 2);
+	assert_int_equal(stack_tcp_urgent_offset(h->s, h->sock, &off), 1);
+	assert_int_equal(off, 1);
+	assert_int_equal(stack_tcp_recv(h->s, MS(3), h->sock, buf, 2), 2);
+	assert_memory_equal(buf, "cd", 2);
+	assert_int_equal(stack_tcp_urgent_offset(h->s, h->sock, &off), 0);
+	/* a later mark takes over: 'g' (the pointer is one past it) */
+	h_send(h, MS(4),
+	       SEG(.seq = RNXT + 6, .ack = h->iss + 1, .len = 2, .urp = 1,
+		   .flags = TCP_FLAG_ACK | TCP_FLAG_URG),
+	       "gh");
+	assert_int_equal(stack_tcp_urgent_offset(h->s, h->sock, &off), 1);
+	assert_int_equal(off, 2); /* 'g', at RNXT + 6: ef are still unread before it */
+	h_free(h);
+}
+
 /*
  * The peer's window bounds what we send; zero window -> persist probes with
  * backoff, <SEQ=SND.UNA-1> without data (tcp_timer_persist says why).
@@ -716,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_send_nagle_and_psh),
 		cmocka_unit_test(test_send_buffer_full_writable),
 		cmocka_unit_test(test_zero_window_persist),
+		cmocka_unit_test(test_urgent_mark),
 		cmocka_unit_test(test_persist_unanswered),
 		cmocka_unit_test(test_window_closes_in_flight),
 		cmocka_unit_test(test_rto_backoff_karn),
