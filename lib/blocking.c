@@ -30,6 +30,19 @@
 
 /* ------------------------------------------------------------------ event buffering */
 
+/*
+ * The blocking API reads a data socket as a plain stream: the peer's urgent
+ * byte, which synackd sends out of band on it, stays inline there (as these
+ * calls delivered it before there were data sockets), never skipped.
+ */
+static int synack_fd_inline(int fd)
+{
+	int one = 1;
+
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	return fd;
+}
 static int synack_rx_append(struct synack_cstate *c, const uint8_t *data, size_t len)
 {
 	if (c->rx_off + c->rx_len + len > c->rx_cap) {
@@ -103,7 +116,7 @@ void synack_blocking_event(struct synack *s, const struct synack_event *ev)
 			synack_abort_async(s, ev->new_conn, NULL, NULL);
 			break;
 		}
-		n->fd = ev->fd;
+		n->fd = synack_fd_inline(ev->fd);
 		n->established = true;
 		n->local = ev->local;
 		n->remote = ev->remote;
@@ -322,7 +335,7 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 			close(call.res.fd);
 		return c ? -EPROTO : -ENOMEM;
 	}
-	c->fd = call.res.fd;
+	c->fd = synack_fd_inline(call.res.fd);
 	while (!c->established && !c->err && !c->closed) {
 		r = synack_poll_once(s, -1, -1);
 		if (r < 0)

@@ -6,7 +6,8 @@
 # with SO_OOBINLINE it reads "abcXdef", and SIOCATMARK says where the mark
 # is. A byte the program sends with MSG_OOB reaches the kernel in order
 # (synack sends no urgent data: inline, never lost). Each run twice, on the
-# kernel's TCP and under synack-run, with the same results.
+# kernel's TCP and under synack-run, with the same results. libsynack's
+# blocking API (synack-nc) reads the urgent byte inline, as before.
 . "$(dirname "$0")/preload-env.sh"
 rpc_start_daemon
 port=7400
@@ -100,4 +101,26 @@ grep -q "^kernel got 12Y34$" "$T/out.synack" || fail "an OOB byte sent: $(cat "$
 [ "$(head -2 "$T/out.kernel")" = "$(head -2 "$T/out.synack")" ] ||
 	fail "the kernel's TCP reads differently: $(cat "$T/out.kernel")"
 [ "$(counter SynackRpcUrgentMarks)" -ge 2 ] || fail "SynackRpcUrgentMarks did not count them"
+
+# libsynack's blocking API reads a plain stream: the urgent byte stays inline
+python3 -c "
+import socket, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('10.77.0.1', 7499))
+l.listen(1)
+print('listening', flush=True)
+c, _ = l.accept()
+c.sendall(b'abc')
+time.sleep(0.2)
+c.send(b'X', socket.MSG_OOB)
+time.sleep(0.2)
+c.sendall(b'def')
+c.close()
+" > "$T/k.nc" 2>&1 &
+PIDS="$PIDS $!"
+wait_for_line "$T/k.nc" listening
+got=$(timeout 30 "$SYNACK_NC" -d 10.77.0.1 7499)
+[ "$got" = abcXdef ] || fail "synack-nc (blocking API) read '$got', not abcXdef"
 echo "ok: urgent data is told (POLLPRI, MSG_OOB, SO_OOBINLINE, SIOCATMARK); an OOB byte sent is not lost"
+echo "ok: synack-nc (libsynack blocking API) read abcXdef: the urgent byte inline"
