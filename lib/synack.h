@@ -214,9 +214,10 @@ int synack_listen_async(struct synack *s, const struct sockaddr_in *local, uint3
  * AF_UNIX stream socket carrying its bytes raw; DATA, WRITABLE and
  * PEER_CLOSED do not come for it, and send/credit get -EINVAL. It is the
  * program's: reading 0 is the peer's FIN (or the end after a RESET or ERROR
- * event, which comes first); shutdown(SHUT_WR) is a FIN; close() it, then
- * synack_close_async() (answered once the daemon has read it to the end) or
- * synack_abort_async().
+ * event, which comes first); shutdown(SHUT_WR) is a FIN; the peer's urgent
+ * byte is its out-of-band byte (POLLPRI, recv(MSG_OOB), or SO_OOBINLINE);
+ * close() it, then synack_close_async() (answered once the daemon has read
+ * it to the end) or synack_abort_async().
  */
 int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
 			    const struct sockaddr_in *local, uint32_t timeout_ms,
