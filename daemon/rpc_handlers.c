@@ -119,6 +119,7 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 {
 	struct rpc_server *srv = ss->srv;
 	struct stack_endpoint local, remote;
+	struct stack_connect_opts co = { 0 };
 	struct stack_tcp_info in;
 	struct rpc_conn *c;
 	stack_sock sock;
@@ -147,7 +148,11 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		if (r < 0)
 			return r;
 	}
-	r = stack_tcp_connect(srv->stack, rpc_server_now(srv), &local, &remote, ss->owner, &sock);
+	if (m->mss > UINT16_MAX)
+		return -EINVAL;
+	co.mss = (uint16_t)m->mss;
+	r = stack_tcp_connect_opts(srv->stack, rpc_server_now(srv), &local, &remote, ss->owner, &co,
+				   &sock);
 	if (r < 0)
 		return r;
 	/* its buffers count against the client's uid (limits.memory_per_uid) */
@@ -395,6 +400,7 @@ static int rpc_option_map(Synack__V1__Option o, enum stack_tcp_opt *ret, uint64_
 		{ SYNACK__V1__OPTION__OPTION_RCVBUF, STACK_TCP_RCVBUF, 1 },
 		{ SYNACK__V1__OPTION__OPTION_CONGESTION, STACK_TCP_CONGESTION, 1 },
 		{ SYNACK__V1__OPTION__OPTION_USER_TIMEOUT_MS, STACK_TCP_USER_TIMEOUT_US, 1000 },
+		{ SYNACK__V1__OPTION__OPTION_MAXSEG, STACK_TCP_MAXSEG, 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -29,8 +29,16 @@ int synack_connect_detached_async(struct synack *s, const struct sockaddr_in *re
 				  const struct sockaddr_in *local, uint32_t timeout_ms,
 				  synack_reply_cb cb, void *userdata)
 {
+	return synack_connect_detached_mss_async(s, remote, local, timeout_ms, 0, cb, userdata);
+}
+
+int synack_connect_detached_mss_async(struct synack *s, const struct sockaddr_in *remote,
+				      const struct sockaddr_in *local, uint32_t timeout_ms,
+				      uint32_t mss, synack_reply_cb cb, void *userdata)
+{
 	if (!s->detached)
 		return -ENOTSUP;
+	s->next_mss = mss;
 	return synack_connect_request(s, remote, local, timeout_ms, 0,
 				      SYNACK_REQ_FD | SYNACK_REQ_DETACHED, cb, userdata);
 }
@@ -60,7 +68,10 @@ int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
 	Synack__V1__Connect c = SYNACK__V1__CONNECT__INIT;
 	Synack__V1__Endpoint re = SYNACK__V1__ENDPOINT__INIT, le = SYNACK__V1__ENDPOINT__INIT;
+	/* this connect's TCP_MAXSEG (synack_connect_detached_mss_async), used up here */
+	uint32_t mss = s->next_mss;
 
+	s->next_mss = 0;
 	if (!remote || remote->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
 	synack_endpoint_to_pb(remote, &re);
@@ -75,6 +86,7 @@ int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 	c.initial_credit = initial_credit;
 	c.fd = (flags & SYNACK_REQ_FD) != 0;
 	c.detached = (flags & SYNACK_REQ_DETACHED) != 0;
+	c.mss = mss;
 	rq.op_case = SYNACK__V1__REQUEST__OP_CONNECT;
 	rq.connect = &c;
 	return synack_request_submit(s, &rq, cb, userdata);
@@ -175,7 +187,8 @@ int synack_abort_async(struct synack *s, synack_conn c, synack_reply_cb cb, void
 static bool synack_option_valid(enum synack_option opt)
 {
 	return (opt >= SYNACK_OPT_NODELAY && opt <= SYNACK_OPT_RCVBUF) ||
-	       opt == SYNACK_OPT_USER_TIMEOUT_MS || opt == SYNACK_OPT_LINGER_RESET;
+	       opt == SYNACK_OPT_USER_TIMEOUT_MS || opt == SYNACK_OPT_LINGER_RESET ||
+	       opt == SYNACK_OPT_MAXSEG;
 }
 
 int synack_setopt_async(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value,

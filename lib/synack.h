@@ -157,7 +157,7 @@ struct synack_info {
 	uint64_t credit; /* receive credit the daemon still holds for us */
 	uint64_t unsent; /* bytes in the send buffer */
 	/* 2026-12: what TCP_INFO has too */
-	uint32_t snd_mss, rcv_mss;    /* effective send MSS (cwnd's unit); largest received */
+	uint32_t snd_mss, rcv_mss;    /* effective send MSS (cwnd's unit); the MSS we advertise */
 	uint32_t retrans_now, probes; /* consecutive timeouts; unanswered probes */
 	uint32_t backoff;	      /* RTO backoff shift */
 	uint8_t snd_wscale, rcv_wscale;
@@ -199,6 +199,8 @@ enum synack_option {
 	SYNACK_OPT_USER_TIMEOUT_MS = 10,
 	/* detached connections: the data socket's last close resets (SO_LINGER {1, 0}) */
 	SYNACK_OPT_LINGER_RESET = 11,
+	/* TCP_MAXSEG: the most a segment carries (88..65495); on a listener, also advertised */
+	SYNACK_OPT_MAXSEG = 12,
 };
 
 /* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */
@@ -247,6 +249,10 @@ int synack_connect_detached_async(struct synack *s, const struct sockaddr_in *re
 				  synack_reply_cb cb, void *userdata);
 int synack_listen_queue_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			      synack_reply_cb cb, void *userdata);
+/* synack_connect_detached_async() with TCP_MAXSEG set before the SYN (mss 0: none). */
+int synack_connect_detached_mss_async(struct synack *s, const struct sockaddr_in *remote,
+				      const struct sockaddr_in *local, uint32_t timeout_ms,
+				      uint32_t mss, synack_reply_cb cb, void *userdata);
 
 /*
  * The next request on s (a SetOption, GetOption, Info or Abort naming a

@@ -56,6 +56,7 @@ struct synack {
 	bool fd_data;		 /* the daemon grants data sockets (HelloReply.features) */
 	bool detached;		 /* and detached connections, accept sockets */
 	int proof_fd;		 /* synack_prove_next(): goes with the next request, or -1 */
+	uint32_t next_mss;	 /* the connect being built: its TCP_MAXSEG (0 none) */
 	int fdq[SYNACK_FDQ_MAX]; /* data sockets received, in order, not yet matched */
 	size_t fdq_head, fdq_len;
 

@@ -213,9 +213,17 @@ bool stack_event_pop(struct stack *s, struct stack_event *ret_ev);
  * stack_tcp_listen() with local->port 0 picks an ephemeral port (stack_tcp_info says which). */
 int stack_tcp_listen(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
 		     uint32_t backlog, uint64_t owner, stack_sock *ret_sock);
+/* Options a connection needs before its SYN goes (stack_tcp_connect_opts). */
+struct stack_connect_opts {
+	uint16_t mss; /* TCP_MAXSEG: advertised and sent at most (0 = the link's) */
+};
 /* local may be NULL or have addr/port 0 for "any"; an ephemeral port is picked per RFC 6056. */
 int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
 		      const struct stack_endpoint *remote, uint64_t owner, stack_sock *ret_sock);
+/* The same with options (o may be NULL). */
+int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
+			   const struct stack_endpoint *remote, uint64_t owner,
+			   const struct stack_connect_opts *o, stack_sock *ret_sock);
 /* Pop one established connection from a listener's accept queue; -EAGAIN when empty. */
 int stack_tcp_accept(struct stack *s, stack_time_us now, stack_sock listener, uint64_t owner,
 		     stack_sock *ret_sock);
@@ -278,6 +286,10 @@ enum stack_tcp_opt {
 	 * zero window) this long, or an idle peer has not answered keepalives
 	 * for this long, however many retries are left */
 	STACK_TCP_USER_TIMEOUT_US,
+	/* TCP_MAXSEG, bytes (88..65495; 0 = none): the most this connection sends
+	 * in a segment; on a listener, also what its connections advertise (set
+	 * it on a connect with stack_tcp_connect_opts, before the SYN) */
+	STACK_TCP_MAXSEG,
 };
 int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t value);

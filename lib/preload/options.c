@@ -3,7 +3,7 @@
  * options.c - setsockopt() and getsockopt() of libsynack-preload
  * (preload.h): the TCP and socket options synack has (TCP_NODELAY,
  * SO_KEEPALIVE and TCP_KEEP*, SO_SNDBUF/SO_RCVBUF, TCP_CONGESTION,
- * TCP_USER_TIMEOUT) go to the connection through the session, recorded first when there is no
+ * TCP_USER_TIMEOUT, TCP_MAXSEG) go to the connection through the session, recorded first when there is no
  * connection yet; SO_ERROR reports a connect's outcome, then ICMP soft
  * errors (read and cleared, as Linux); TCP_INFO and TCP_MAXSEG are filled
  * from the connection's Info; SO_LINGER is kept for close(). Options of the
@@ -229,6 +229,16 @@ static int pl_setsockopt(int fd, struct pl_sock *s, int level, int name, const v
 		}
 		s->keepcnt = (unsigned)x;
 		return pl_set_mapped(fd, s, SYNACK_OPT_KEEPCNT, (uint64_t)x);
+	case TCP_MAXSEG:
+		r = pl_int_arg(v, len, &x);
+		if (r == 0 && x != 0 && (x < 88 || x > 65495))
+			r = -EINVAL;
+		if (r < 0)
+			return r;
+		s->maxseg = (unsigned)x;
+		if (!s->conn || s->state == PL_FAILED)
+			return 0; /* the connect or listen takes it */
+		return pl_conn_setopt(fd, s, SYNACK_OPT_MAXSEG, (uint64_t)x);
 	case TCP_USER_TIMEOUT:
 		r = pl_int_arg(v, len, &x);
 		if (r == 0 && x < 0)
@@ -318,6 +328,10 @@ static int pl_tcp_info(int fd, struct pl_sock *s, void *v, socklen_t *len)
 	if (r < 0)
 		return r;
 	mss = w.info.snd_mss ? w.info.snd_mss : w.info.mss ? w.info.mss : 536;
+	/* the MSS may have gone down since (TCP_MAXSEG, path MTU): what a segment
+	 * carries now is that less the timestamp option */
+	if (w.info.mss && w.info.mss - (w.info.ts_ok ? 12u : 0u) < mss)
+		mss = w.info.mss - (w.info.ts_ok ? 12u : 0u);
 	memset(&ti, 0, sizeof(ti));
 	ti.tcpi_state = pl_tcp_state(w.state);
 	ti.tcpi_retransmits = (uint8_t)w.info.retrans_now;
@@ -330,8 +344,8 @@ static int pl_tcp_info(int fd, struct pl_sock *s, void *v, socklen_t *len)
 	ti.tcpi_rcv_wscale = w.info.rcv_wscale & 0xf;
 	ti.tcpi_rto = w.info.rto_us;
 	ti.tcpi_snd_mss = mss;
-	ti.tcpi_rcv_mss = w.info.rcv_mss ? w.info.rcv_mss : mss;
-	ti.tcpi_advmss = w.info.mss ? w.info.mss : mss;
+	ti.tcpi_rcv_mss = mss; /* Linux's is a guess at the peer's; ours is what we send */
+	ti.tcpi_advmss = w.info.rcv_mss ? w.info.rcv_mss : mss;
 	ti.tcpi_unacked = (w.info.snd_nxt - w.info.snd_una + mss - 1) / mss;
 	ti.tcpi_pmtu = mss + 40;
 	ti.tcpi_rtt = w.info.srtt_us;
@@ -419,9 +433,9 @@ static int pl_getsockopt(int fd, struct pl_sock *s, int level, int name, void *v
 		struct tcp_info ti;
 		socklen_t n = sizeof(ti);
 
-		/* the effective send MSS once connected; before, the default's */
+		/* the effective send MSS once connected; before, what was asked or the default */
 		if (s->state != PL_CONNECTED || pl_tcp_info(fd, s, &ti, &n) < 0)
-			return pl_put_int(v, len, 536);
+			return pl_put_int(v, len, s->maxseg ? (int)s->maxseg : 536);
 		return pl_put_int(v, len, (int)ti.tcpi_snd_mss);
 	}
 	case TCP_CONGESTION: {

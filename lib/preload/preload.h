@@ -51,6 +51,7 @@ struct pl_sock {
 	unsigned keepidle_s, keepintvl_s, keepcnt;
 	int sndbuf, rcvbuf;
 	unsigned user_timeout_ms;
+	unsigned maxseg; /* TCP_MAXSEG asked before connect or listen (0 none) */
 	struct linger linger;
 	char congestion[16];
 };

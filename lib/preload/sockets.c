@@ -287,6 +287,12 @@ static int pl_listen(int fd, struct pl_sock *s, int backlog)
 	s->local.sin_port = rep.local.sin_port;
 	s->have_local = true;
 	s->state = PL_LISTENING;
+	/* what its connections inherit, asked before listen() */
+	if (s->maxseg)
+		synack_setopt_async(ss, s->conn, SYNACK_OPT_MAXSEG, s->maxseg, NULL, NULL);
+	if (s->user_timeout_ms)
+		synack_setopt_async(ss, s->conn, SYNACK_OPT_USER_TIMEOUT_MS, s->user_timeout_ms,
+				    NULL, NULL);
 	return 0;
 }
 
@@ -402,8 +408,8 @@ static int pl_connect(int fd, struct pl_sock *s, const struct sockaddr_in *sin)
 	if (r < 0)
 		return r;
 	s->err = 0; /* an event that comes with the reply sets it */
-	r = synack_connect_detached_async(ss, sin, s->bound ? &s->local : NULL, 0, pl_reply_cb,
-					  &rep);
+	r = synack_connect_detached_mss_async(ss, sin, s->bound ? &s->local : NULL, 0, s->maxseg,
+					      pl_reply_cb, &rep);
 	if (r == 0)
 		r = pl_session_wait(ss, &rep.done, -1);
 	if (r == 0)

@@ -190,6 +190,19 @@ int stack_tcp_listen(struct stack *s, stack_time_us now, const struct stack_endp
 int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
 		      const struct stack_endpoint *remote, uint64_t owner, stack_sock *ret_sock)
 {
+	return stack_tcp_connect_opts(s, now, local, remote, owner, NULL, ret_sock);
+}
+
+/* TCP_MAXSEG's range, as Linux takes it (88 up to what fits a 64 KiB packet). */
+static bool tcp_api_mss_ok(uint64_t v)
+{
+	return v == 0 || (v >= 88 && v <= 65495);
+}
+
+int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
+			   const struct stack_endpoint *remote, uint64_t owner,
+			   const struct stack_connect_opts *o, stack_sock *ret_sock)
+{
 	struct tcp_api_port_ctx pc = { .s = s };
 	struct tcp_conn *c;
 	int r;
@@ -197,6 +210,8 @@ int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_end
 	if (now > s->tcp.now)
 		s->tcp.now = now;
 	if (!remote || remote->addr == 0 || remote->port == 0)
+		return -EINVAL;
+	if (o && !tcp_api_mss_ok(o->mss))
 		return -EINVAL;
 	if (local && !tcp_api_addr_ok(s, local->addr))
 		return -EADDRNOTAVAIL;
@@ -217,6 +232,10 @@ int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_end
 	if (!c)
 		return -ENOBUFS;
 	tcp_conn_init_defaults(s, c);
+	if (o && o->mss) {
+		c->user_mss = o->mss;
+		c->rcv_mss = stack_min(c->rcv_mss, o->mss); /* what the SYN advertises */
+	}
 	c->tuple = pc.t;
 	/* no buffers yet: the first send() or segment allocates them (tcp_mem.c) */
 	r = tcp_conn_hash(s, c);
@@ -660,6 +679,15 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		return tcp_api_resize(s, c, true, value);
 	case STACK_TCP_RCVBUF:
 		return tcp_api_resize(s, c, false, value);
+	case STACK_TCP_MAXSEG:
+		if (!tcp_api_mss_ok(value))
+			return -EINVAL;
+		c->user_mss = (uint16_t)value;
+		if (c->state == TCP_LISTEN)
+			return 0; /* its connections advertise it */
+		if (value && c->mss > value)
+			c->mss = (uint16_t)value; /* sends smaller from now on */
+		return 0;
 	case STACK_TCP_USER_TIMEOUT_US:
 		if (value > SEC_US(INT32_MAX / 1000))
 			return -EINVAL;
@@ -739,6 +767,9 @@ int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt 
 		return 0;
 	case STACK_TCP_USER_TIMEOUT_US:
 		*ret_value = c->user_timeout;
+		return 0;
+	case STACK_TCP_MAXSEG:
+		*ret_value = c->user_mss;
 		return 0;
 	}
 	return -ENOPROTOOPT;

@@ -194,6 +194,7 @@ struct tcp_conn {
 	/* RFC 9293 §3.8.3 USER TIMEOUT (RFC 5482, TCP_USER_TIMEOUT): 0 = off; how
 	 * long data may stay unacknowledged, or queued behind a closed window */
 	uint64_t user_timeout;
+	uint16_t user_mss; /* TCP_MAXSEG: caps what we advertise and what we send (0 none) */
 	stack_time_us stall_since; /* since when: set at the first RTO or probe, 0 = none */
 
 	/* congestion control (tcp_cc.h) */

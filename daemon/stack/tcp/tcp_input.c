@@ -74,7 +74,7 @@ void tcp_input_offer(struct stack *s, struct tcp_conn *c)
 void tcp_input_syn_options(struct stack *s, struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	const struct tcp_opts *o = &seg->opt;
-	uint32_t ours = s->cfg.mtu - 40;
+	uint32_t ours = c->user_mss ? stack_min(s->cfg.mtu - 40, c->user_mss) : s->cfg.mtu - 40;
 	uint16_t lowered = c->mss;
 
 	/* RFC 9293 §3.7.1: 536 when the peer sent no MSS option; never above our own */

@@ -46,6 +46,10 @@ struct tcp_conn *tcp_listen_new_child(struct stack *s, struct tcp_conn *l, const
 	c->keep_idle = l->keep_idle;
 	c->keep_intvl = l->keep_intvl;
 	c->keep_cnt = l->keep_cnt;
+	c->user_timeout = l->user_timeout;
+	c->user_mss = l->user_mss;
+	if (c->user_mss)
+		c->rcv_mss = stack_min(c->rcv_mss, c->user_mss);
 	/* as in Linux: the listener's choice when it made one (OPTION_CONGESTION),
 	 * else tcp.congestion_control as it is now */
 	if (l->cc_chosen) {

@@ -541,6 +541,8 @@ static void tcp_output_pmtu_expire(struct stack *s, stack_time_us now, struct tc
 	/* mss_before_pmtu is the negotiated MSS (tcp_input_syn_options), so the
 	 * raised estimate never exceeds what the peer allowed */
 	c->mss = c->mss_before_pmtu;
+	if (c->user_mss && c->mss > c->user_mss)
+		c->mss = c->user_mss; /* TCP_MAXSEG set meanwhile */
 	c->mss_before_pmtu = 0;
 	c->pmtu_no_df = false;
 }

@@ -149,6 +149,8 @@ void tcp_syncookie_send(struct stack *s, stack_time_us now, struct tcp_conn *l,
 	out.opt.wscale = -1;
 	out.opt.has_mss = true;
 	out.opt.mss = (uint16_t)stack_min(s->cfg.mtu - 40, 65535u - 40);
+	if (l->user_mss && out.opt.mss > l->user_mss)
+		out.opt.mss = l->user_mss; /* TCP_MAXSEG on the listener */
 	if (tun->timestamps && syn->opt.has_ts) {
 		uint32_t bits = TCP_COOKIE_TS_NO_WS;
 		uint32_t now_ts = (uint32_t)(now / 1000) + tcp_syncookie_ts_offset(s, &t);

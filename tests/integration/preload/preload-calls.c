@@ -136,6 +136,12 @@ static void check_connect(const struct sockaddr_in *echo)
 
 	nb = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	setsockopt(nb, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	r = 10;
+	FAILS(setsockopt(nb, IPPROTO_TCP, TCP_MAXSEG, &r, sizeof(r)), EINVAL,
+	      "TCP_MAXSEG below 88: EINVAL");
+	r = 1000;
+	CHECK(setsockopt(nb, IPPROTO_TCP, TCP_MAXSEG, &r, sizeof(r)) == 0,
+	      "TCP_MAXSEG 1000 before connect");
 	FAILS(connect(nb, (struct sockaddr *)echo, sizeof(*echo)), EINPROGRESS,
 	      "non-blocking connect to the echo server: EINPROGRESS");
 	r = connect(nb, (struct sockaddr *)echo, sizeof(*echo));
@@ -163,8 +169,13 @@ static void check_connect(const struct sockaddr_in *echo)
 			      (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE) &&
 		      ti.tcpi_snd_wscale > 0 && ti.tcpi_rcv_wscale > 0 && ti.tcpi_retransmits == 0,
 	      "TCP_INFO: options, window scales, no retransmission");
-	CHECK(getint(nb, IPPROTO_TCP, TCP_MAXSEG) == (int)ti.tcpi_snd_mss,
-	      "TCP_MAXSEG is the send MSS");
+	CHECK(getint(nb, IPPROTO_TCP, TCP_MAXSEG) == (int)ti.tcpi_snd_mss &&
+		      ti.tcpi_snd_mss <= 1000 && ti.tcpi_advmss == 1000,
+	      "TCP_MAXSEG is the send MSS, within the 1000 asked (and advertised)");
+	r = 500;
+	CHECK(setsockopt(nb, IPPROTO_TCP, TCP_MAXSEG, &r, sizeof(r)) == 0 &&
+		      getint(nb, IPPROTO_TCP, TCP_MAXSEG) <= 500,
+	      "TCP_MAXSEG 500 on the live connection (the echo below still flows)");
 	/* buffer sizes change on a live connection, and bytes still flow */
 	r = 1 << 20;
 	CHECK(setsockopt(nb, SOL_SOCKET, SO_SNDBUF, &r, sizeof(r)) == 0 &&

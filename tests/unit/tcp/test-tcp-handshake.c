@@ -85,6 +85,42 @@ static void test_active_open(void **state)
 	h_free(h);
 }
 
+/* TCP_MAXSEG before connect: the SYN advertises it and no segment goes larger. */
+static void test_active_open_maxseg(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct stack_connect_opts o = { .mss = 1000 }, bad = { .mss = 40 };
+	struct stack_tcp_info in;
+	struct tcp_seg syn, seg;
+	uint64_t v;
+	static char data[3000];
+
+	assert_int_equal(stack_tcp_connect_opts(h->s, 0, &local, &remote, 5, &bad, &h->sock),
+			 -EINVAL);
+	assert_int_equal(stack_tcp_connect_opts(h->s, 0, &local, &remote, 5, &o, &h->sock), 0);
+	assert_true(h_pop(h, &syn));
+	h->iss = syn.seq;
+	assert_int_equal(syn.opt.mss, 1000);
+	h_send(h, MS(10),
+	       SEG(.seq = H_REMOTE_ISN, .ack = h->iss + 1, .flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+		   .opt.has_mss = true, .opt.mss = H_MSS),
+	       NULL);
+	h_drain(h);
+	assert_int_equal(stack_tcp_info(h->s, h->sock, &in), 0);
+	assert_int_equal(in.mss, 1000);
+	assert_int_equal(stack_tcp_getopt(h->s, h->sock, STACK_TCP_MAXSEG, &v), 0);
+	assert_int_equal(v, 1000);
+	/* lowered on the live connection: the next segments are smaller still */
+	assert_int_equal(stack_tcp_setopt(h->s, MS(11), h->sock, STACK_TCP_MAXSEG, 600), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(12), h->sock, data, sizeof(data)), sizeof(data));
+	while (h_pop(h, &seg))
+		assert_true(seg.len <= 600);
+	assert_int_equal(stack_tcp_setopt(h->s, MS(13), h->sock, STACK_TCP_MAXSEG, 70000), -EINVAL);
+	h_free(h);
+}
+
 static void test_active_open_ephemeral_port(void **state)
 {
 	struct harness *h = h_new(NULL);
@@ -462,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_synack_retries),
 		cmocka_unit_test(test_listen_queues),
 		cmocka_unit_test(test_listen_port_zero),
+		cmocka_unit_test(test_active_open_maxseg),
 		cmocka_unit_test(test_connect_no_route),
 		cmocka_unit_test(test_icmp_hard_error_syn_sent),
 	};
