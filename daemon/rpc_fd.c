@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -36,6 +37,7 @@
 #include "rpc_fd.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
+#include "stack_info.h"
 
 static void rpc_fd_poll_update(struct rpc_fd *f);
 
@@ -374,6 +376,11 @@ static bool rpc_fd_app_gone(const struct rpc_fd *f)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
 }
 
+bool rpc_fd_client_gone(const struct rpc_fd *f)
+{
+	return f->close_pending || rpc_fd_app_gone(f);
+}
+
 static void rpc_fd_hup_check(uv_timer_t *t)
 {
 	struct rpc_fd *f = t->data;
@@ -396,18 +403,51 @@ static void rpc_fd_hup_check(uv_timer_t *t)
  * that a half-closed socket would keep firing), so look now and then: a
  * kernel socket closed after a half-close becomes an orphan that ends.
  */
-static void rpc_fd_watch_last_close(struct rpc_fd *f)
+/* Run cb on f every ms (the one timer a data socket may have). False if none could be had. */
+static bool rpc_fd_every(struct rpc_fd *f, uv_timer_cb cb, uint64_t ms)
 {
 	if (!f->hup_timer) {
 		f->hup_timer = malloc(sizeof(*f->hup_timer));
 		if (!f->hup_timer || uv_timer_init(f->srv->loop, f->hup_timer) < 0) {
 			free(f->hup_timer);
 			f->hup_timer = NULL;
-			return; /* the peer's FIN or a reset still ends it */
+			return false;
 		}
 		f->hup_timer->data = f;
 	}
-	uv_timer_start(f->hup_timer, rpc_fd_hup_check, RPC_FD_HUP_CHECK_MS, RPC_FD_HUP_CHECK_MS);
+	uv_timer_start(f->hup_timer, cb, ms, ms);
+	return true;
+}
+
+static void rpc_fd_watch_last_close(struct rpc_fd *f)
+{
+	/* without a timer the peer's FIN or a reset still ends it */
+	rpc_fd_every(f, rpc_fd_hup_check, RPC_FD_HUP_CHECK_MS);
+}
+
+/* SO_LINGER's wait is over: our FIN is ACKed (or the connection is gone), or time is up. */
+static bool rpc_fd_linger_over(struct rpc_fd *f)
+{
+	struct stack_tcp_info in;
+
+	if (rpc_server_now(f->srv) >= f->linger_until ||
+	    stack_tcp_info(f->srv->stack, f->sock, &in) < 0)
+		return true;
+	return strcmp(in.state_name, "FIN-WAIT-2") == 0 ||
+	       strcmp(in.state_name, "TIME-WAIT") == 0 || strcmp(in.state_name, "CLOSED") == 0;
+}
+
+static void rpc_fd_linger_check(uv_timer_t *t)
+{
+	struct rpc_fd *f = t->data;
+
+	if (!f->ss || !f->lingering || rpc_fd_linger_over(f)) {
+		uv_timer_stop(t);
+		f->linger_ms = 0; /* done waiting: the next pump lets it go */
+		if (f->ss)
+			rpc_fd_pump(f);
+		rpc_server_kick(f->srv);
+	}
 }
 
 /* The client shut its end for writing (or closed it): a FIN after what is queued. */
@@ -539,6 +579,16 @@ void rpc_fd_pump(struct rpc_fd *f)
 		 * connection ends as a closed kernel socket's would (FIN, or RST if unread) */
 		f->events = 0;
 		uv_poll_stop(&f->poll);
+		if (f->close_pending && f->linger_ms && !f->abort_on_close) {
+			/* SO_LINGER with a timeout: held (and its Close unanswered) until
+			 * the FIN is ACKed or the time is up, as close() blocks on Linux */
+			if (!f->lingering) {
+				f->lingering = true;
+				f->linger_until = rpc_server_now(f->srv) + f->linger_ms * 1000ull;
+			}
+			if (!rpc_fd_linger_over(f) && rpc_fd_every(f, rpc_fd_linger_check, 20))
+				return;
+		}
 		c = rpc_session_conn_find(ss, f->sock);
 		if (c && !c->releasing)
 			rpc_session_conn_release(ss, c, f->close_pending && f->abort_on_close);

@@ -54,7 +54,10 @@ struct rpc_fd {
 	uint64_t close_req;
 	uint64_t app_dev, app_ino; /* the client's end: what a Request.fd_proof must show */
 	bool abort_on_close;	   /* SO_LINGER {1, 0}: the last close resets (detached) */
-	uv_timer_t *hup_timer;	   /* detached and half-closed: looks for the last close */
+	uv_timer_t *hup_timer;	   /* detached: looks for the last close, or for the FIN's ACK */
+	uint32_t linger_ms;	   /* SO_LINGER with a timeout (detached), 0 = off */
+	bool lingering;		   /* closed: held until the FIN is ACKed or linger_until */
+	stack_time_us linger_until;
 };
 
 /* The client's end on its way out (an IPC send handle), closed once written. */
@@ -101,6 +104,8 @@ void rpc_fd_writable(struct rpc_fd *f);
  * socket's would (the rest, beyond the send buffer, is lost with the session).
  */
 void rpc_fd_drain(struct rpc_fd *f);
+/* The client's end is closed in every process that held it (POLLHUP on ours). */
+bool rpc_fd_client_gone(const struct rpc_fd *f);
 /* Close the daemon's end now (the connection is gone or the session hangs up). */
 void rpc_fd_close(struct rpc_fd *f);
 

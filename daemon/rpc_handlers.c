@@ -358,10 +358,20 @@ static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort, u
 	if (!c)
 		return -EBADF;
 	if (!abort && c->detached) {
-		/* its Close is the last close() of its data socket */
-		snprintf(buf->message, sizeof(buf->message),
-			 "a detached connection closes with its data socket");
-		return -EINVAL;
+		/*
+		 * Its close is the last close() of its data socket; a Close only
+		 * asks to hear when that is done: at once when another process still
+		 * holds the socket or no linger time is set, else once its FIN is
+		 * ACKed or the linger time has passed (SO_LINGER, OPTION_LINGER_MS).
+		 */
+		if (!c->fdp || !c->fdp->linger_ms || c->fdp->close_owed ||
+		    !rpc_fd_client_gone(c->fdp) || rpc_session_conn_find(ss, id) != c)
+			return 0;
+		c->fdp->close_owed = true;
+		c->fdp->close_req = req_id;
+		buf->no_reply = true;
+		rpc_fd_pump(c->fdp);
+		return 0;
 	}
 	if (c->fdp && !abort && c->fdp->close_owed) {
 		snprintf(buf->message, sizeof(buf->message), "a Close is already under way");
@@ -441,11 +451,17 @@ static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption
 
 	if (!c)
 		return -EBADF;
-	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET) {
+	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET ||
+	    m->option == SYNACK__V1__OPTION__OPTION_LINGER_MS) {
 		/* the daemon's, not the core's: it decides how the data socket's end ends it */
 		if (!c->detached || !c->fdp)
 			return -EINVAL;
-		c->fdp->abort_on_close = m->value != 0;
+		if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET)
+			c->fdp->abort_on_close = m->value != 0;
+		else if (m->value > UINT32_MAX / 1000)
+			return -ERANGE;
+		else
+			c->fdp->linger_ms = (uint32_t)m->value;
 		return 0;
 	}
 	r = rpc_option_map(m->option, &opt, &scale);
@@ -473,11 +489,14 @@ static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption
 
 	if (!c)
 		return -EBADF;
-	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET) {
+	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET ||
+	    m->option == SYNACK__V1__OPTION__OPTION_LINGER_MS) {
 		if (!c->detached || !c->fdp)
 			return -EINVAL;
 		synack__v1__option_value__init(&buf->option);
-		buf->option.value = c->fdp->abort_on_close;
+		buf->option.value = m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET
+					    ? c->fdp->abort_on_close
+					    : c->fdp->linger_ms;
 		rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
 		rp->option = &buf->option;
 		return 0;

@@ -201,6 +201,9 @@ enum synack_option {
 	SYNACK_OPT_LINGER_RESET = 11,
 	/* TCP_MAXSEG: the most a segment carries (88..65495); on a listener, also advertised */
 	SYNACK_OPT_MAXSEG = 12,
+	/* detached: SO_LINGER's timeout; after the last close a Close is answered once the
+	 * FIN is ACKed or this long has passed (0 = off) */
+	SYNACK_OPT_LINGER_MS = 13,
 };
 
 /* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */

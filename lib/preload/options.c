@@ -144,6 +144,14 @@ void pl_apply_options(struct synack *ss, struct pl_sock *s)
 				    NULL, NULL);
 	if (s->linger.l_onoff && !s->linger.l_linger)
 		synack_setopt_async(ss, s->conn, SYNACK_OPT_LINGER_RESET, 1, NULL, NULL);
+	if (pl_linger_ms(s))
+		synack_setopt_async(ss, s->conn, SYNACK_OPT_LINGER_MS, pl_linger_ms(s), NULL, NULL);
+}
+
+uint64_t pl_linger_ms(const struct pl_sock *s)
+{
+	return s->linger.l_onoff && s->linger.l_linger > 0 ? (uint64_t)s->linger.l_linger * 1000
+							   : 0;
 }
 
 static int pl_int_arg(const void *v, socklen_t len, int *ret)
@@ -195,9 +203,13 @@ static int pl_setsockopt(int fd, struct pl_sock *s, int level, int name, const v
 			if (!v || len < (socklen_t)sizeof(struct linger))
 				return -EINVAL;
 			memcpy(&s->linger, v, sizeof(s->linger));
-			/* a zero timeout: the last close, in whichever process, resets */
-			return pl_set_mapped(fd, s, SYNACK_OPT_LINGER_RESET,
-					     s->linger.l_onoff && !s->linger.l_linger);
+			/* a zero timeout: the last close, in whichever process, resets;
+			 * another: close() waits for the FIN's ACK that long at most */
+			r = pl_set_mapped(fd, s, SYNACK_OPT_LINGER_RESET,
+					  s->linger.l_onoff && !s->linger.l_linger);
+			if (r == 0)
+				r = pl_set_mapped(fd, s, SYNACK_OPT_LINGER_MS, pl_linger_ms(s));
+			return r;
 		default:
 			/* socket-layer options the data socket has as well (SO_RCVTIMEO...) */
 			return pl_real.setsockopt(fd, level, name, v, len) < 0 ? -errno : 0;

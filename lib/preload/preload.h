@@ -95,6 +95,8 @@ struct pl_sock *pl_get(int fd);
 /* Track fd as s (one more reference); NULL untracks it. Under the lock. */
 int pl_set(int fd, struct pl_sock *s);
 struct pl_sock *pl_sock_new(bool nonblock);
+/* One reference less (freed at none). */
+void pl_sock_unref(struct pl_sock *s);
 /* fd now names another open file for s (the data or accept socket put in place). */
 void pl_rebind(int fd, struct pl_sock *s);
 
@@ -127,6 +129,8 @@ bool pl_others_to_kernel(void);
 /* sockets.c: a connect's outcome so far: 0 connected, -EINPROGRESS, or why it failed. */
 int pl_connect_outcome(int fd, struct pl_sock *s);
 
+/* SO_LINGER's timeout in ms (0: off, or a zero timeout, which resets instead). */
+uint64_t pl_linger_ms(const struct pl_sock *s);
 /* options.c: apply what was recorded before the connection existed. */
 void pl_apply_options(struct synack *ss, struct pl_sock *s);
 /* The session to act on s's connection through (showing fd when another made it). */

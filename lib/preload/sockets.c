@@ -555,9 +555,23 @@ int shutdown(int fd, int how)
 
 /* ------------------------------------------------------------------ descriptors */
 
+/* SO_LINGER with a timeout: after the real close, wait (that long at most) until
+ * synackd says the connection's FIN is ACKed, or that another process holds it. */
+static void pl_linger_wait(struct pl_sock *s)
+{
+	struct pl_reply rep = { .fd = -1 };
+	struct synack *ss;
+
+	if (s->session_pid != getpid() || s->session_gen != pl_session_gen() ||
+	    pl_session(&ss) < 0 || synack_close_async(ss, s->conn, pl_reply_cb, &rep) < 0)
+		return;
+	pl_session_wait(ss, &rep.done, (int)pl_linger_ms(s) + 1000);
+}
+
 int close(int fd)
 {
 	struct pl_sock *s;
+	int r;
 
 	if (pl_busy)
 		return pl_real.close(fd);
@@ -565,11 +579,22 @@ int close(int fd)
 	if (pl_is_session_fd(fd))
 		pl_session_lost();
 	s = pl_get(fd);
-	if (s) {
-		/* SO_LINGER {1, 0} is synackd's to apply, at the last close of all */
-		pl_set(fd, NULL);
-		pl_session_poll(); /* replies nobody waits for go now */
+	if (!s) {
+		pl_unlock();
+		return pl_real.close(fd);
 	}
+	/* SO_LINGER is synackd's to apply, at the last close of all */
+	if (s->refs == 1 && pl_linger_ms(s) && s->state == PL_CONNECTED) {
+		s->refs++; /* ours until the wait is over */
+		pl_set(fd, NULL);
+		r = pl_real.close(fd);
+		pl_linger_wait(s);
+		pl_sock_unref(s);
+		pl_unlock();
+		return r;
+	}
+	pl_set(fd, NULL);
+	pl_session_poll(); /* replies nobody waits for go now */
 	pl_unlock();
 	return pl_real.close(fd);
 }

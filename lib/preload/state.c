@@ -160,7 +160,7 @@ struct pl_sock *pl_sock_new(bool nonblock)
 	return s;
 }
 
-static void pl_sock_put(struct pl_sock *s)
+void pl_sock_unref(struct pl_sock *s)
 {
 	if (--s->refs > 0)
 		return;
@@ -197,7 +197,7 @@ int pl_set(int fd, struct pl_sock *s)
 	}
 	pl_tab[fd] = s;
 	if (old)
-		pl_sock_put(old);
+		pl_sock_unref(old);
 	return 0;
 }
 

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # kside.py - the kernel's end of test-kill.sh: one connection each, and how it ended.
 #   kside.py collect ADDR PORT        read until the end; print "bytes N end EOF|RESET"
+#   kside.py lazy ADDR PORT FILE      read nothing for 1.5 s, append "kernel-reads"
+#                                     to FILE, then read to the end
 #   kside.py push ADDR PORT BYTES     send BYTES, then read; print "end EOF|RESET"
 #                                     (BYTES 0: read to the end, then hold the
 #                                     connection open, silent, for 60 s)
@@ -36,6 +38,21 @@ def collect(addr, port):
     print(f"bytes {n} end {end}", flush=True)
 
 
+def lazy(addr, port, order):
+    """Read nothing for 1.5 s (the window closes), say so in order, then read to the end."""
+    c = listener(addr, port)
+    time.sleep(1.5)
+    with open(order, "a") as f:
+        f.write("kernel-reads\n")
+    n = 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        n += len(b)
+    print(f"bytes {n} end EOF", flush=True)
+
+
 def push(addr, port, count):
     c = listener(addr, port)
     end = "EOF"
@@ -53,5 +70,7 @@ def push(addr, port, count):
 if __name__ == "__main__":
     if sys.argv[1] == "collect":
         collect(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "lazy":
+        lazy(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         push(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

@@ -6,8 +6,9 @@
 # then EOF); RST when bytes it was sent were left unread; RST for SO_LINGER 0,
 # at the last close only when a forked child still holds the socket. Each
 # case runs twice, on the kernel's TCP and under synack-run, and both must
-# end the same way. Last, a half-closed connection whose program then closes
-# it is let go (synackd watches for that close: SynackRpcFdConns drops).
+# end the same way. Then a half-closed connection whose program then closes
+# it is let go (synackd watches for that close: SynackRpcFdConns drops), and
+# SO_LINGER with a timeout makes close() wait for the peer to take every byte.
 . "$(dirname "$0")/preload-env.sh"
 KSIDE="python3 $(cd "$(dirname "$0")" && pwd)/kside.py"
 rpc_start_daemon
@@ -94,3 +95,29 @@ done
 [ "$(counter SynackRpcFdConns)" -le "${conns0:-0}" ] ||
 	fail "a half-closed connection closed by its program is still held"
 echo "ok: half-closed, then closed by its program while the peer stays silent: let go"
+
+# SO_LINGER with a timeout: close() returns once the peer has taken every byte
+# (our FIN ACKed), here after it starts reading 1.5 s later; as the kernel's.
+# 200 KB: written at once (the buffers take it), more than the peer's window
+for how in kernel synack; do
+	port=$((port + 1))
+	rm -f "$T/order.$how"
+	$KSIDE lazy 10.77.0.1 "$port" "$T/order.$how" > "$T/k.linger.$how" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for_line "$T/k.linger.$how" listening
+	app="import socket, struct
+s = socket.create_connection(('10.77.0.1', $port))
+s.sendall(b'w' * 200000)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 10))
+s.close()
+open('$T/order.$how', 'a').write('app-closed\\n')"
+	if [ "$how" = kernel ]; then
+		timeout 30 python3 -c "$app" < /dev/null || fail "linger ($how)"
+	else
+		timeout 30 "$RUN" python3 -c "$app" < /dev/null || fail "linger ($how)"
+	fi
+	wait_for_line "$T/k.linger.$how" "bytes 200000 end EOF"
+	[ "$(head -1 "$T/order.$how")" = kernel-reads ] ||
+		fail "SO_LINGER 10 s ($how): close() returned before the peer read: $(cat "$T/order.$how")"
+done
+echo "ok: SO_LINGER with a timeout: close() waits until the peer has taken every byte, as the kernel's"
