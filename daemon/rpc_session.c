@@ -440,6 +440,25 @@ static bool rpc_session_in_full(void *ctx)
 	return true;
 }
 
+/* The peer's urgent mark, once, before the Data that carries it (MUST-30/31). */
+static void rpc_session_tell_urgent(struct rpc_session *ss, struct rpc_conn *c)
+{
+	Synack__V1__Event ev = SYNACK__V1__EVENT__INIT;
+	Synack__V1__Urgent u = SYNACK__V1__URGENT__INIT;
+	uint32_t off;
+
+	if (stack_tcp_urgent_offset(ss->srv->stack, c->sock, &off) != 1 ||
+	    c->urgent_told == c->delivered + off + 1)
+		return;
+	c->urgent_told = c->delivered + off + 1;
+	u.offset = off;
+	ev.conn = c->sock;
+	ev.ev_case = SYNACK__V1__EVENT__EV_URGENT;
+	ev.urgent = &u;
+	rpc_session_send_event(ss, &ev);
+	ss->srv->ctr.urgent_marks++;
+}
+
 void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
 {
 	static uint8_t chunk[RPC_DATA_CHUNK];
@@ -464,6 +483,7 @@ void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
 			want = (size_t)c->credit;
 		if (want > room)
 			want = (size_t)room;
+		rpc_session_tell_urgent(ss, c);
 		n = stack_tcp_recv(srv->stack, rpc_server_now(srv), c->sock, chunk, want);
 		if (n <= 0)
 			break; /* -EAGAIN: nothing yet; 0: end of stream, told below */
@@ -475,6 +495,7 @@ void rpc_session_pump(struct rpc_session *ss, struct rpc_conn *c)
 		if (rpc_session_send_event(ss, &ev) < 0)
 			break;
 		c->credit -= (uint64_t)n;
+		c->delivered += (uint64_t)n;
 	}
 	/* PeerClosed only after the last byte went out, credit or not */
 	if (c->peer_fin && !c->peer_closed_sent && stack_tcp_readable(srv->stack, c->sock) == 0) {

@@ -55,6 +55,8 @@ struct rpc_conn {
 	bool fd_mode;		   /* listener: accepted connections get data sockets */
 	bool detached;		   /* the data socket is the connection (FEATURE_DETACHED) */
 	bool quiet;		   /* detached and past its one event: the session hears no more */
+	uint64_t delivered;	   /* bytes sent as Data events (the Send/Data path) */
+	uint64_t urgent_told;	   /* 1 + where the last Urgent event put the mark, 0 none */
 	struct rpc_accept_q *aq;   /* listener: its accept socket (Listen.queue), or NULL */
 };
 

@@ -138,6 +138,8 @@ void synack_blocking_event(struct synack *s, const struct synack_event *ev)
 	case SYNACK_EV_CLOSED:
 		c->closed = true;
 		break;
+	case SYNACK_EV_URGENT:
+		break; /* the blocking API reads a plain stream: urgent bytes inline */
 	}
 }
 

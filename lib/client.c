@@ -495,6 +495,10 @@ static int synack_event_from_pb(const Synack__V1__Event *e, struct synack_event 
 		if (ev->err == 0)
 			ev->err = -EIO;
 		return 0;
+	case SYNACK__V1__EVENT__EV_URGENT:
+		ev->type = SYNACK_EV_URGENT;
+		ev->len = (size_t)e->urgent->offset;
+		return 0;
 	default:
 		return 0; /* an event from a newer daemon: ignore it */
 	}

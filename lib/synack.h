@@ -129,6 +129,9 @@ enum synack_event_type {
 	SYNACK_EV_RESET,       /* err: -ECONNRESET or why the daemon reset it */
 	SYNACK_EV_CLOSED,      /* the id is released; nothing follows */
 	SYNACK_EV_ERROR,       /* err: -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH... */
+	SYNACK_EV_URGENT,      /* the peer marked urgent data (Send/Data path): the len-th
+				* byte (from 0) of the DATA still to come is the last urgent
+				* byte; it stays in the stream (data sockets: MSG_OOB) */
 };
 
 struct synack_event {

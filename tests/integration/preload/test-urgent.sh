@@ -7,7 +7,8 @@
 # is. A byte the program sends with MSG_OOB reaches the kernel in order
 # (synack sends no urgent data: inline, never lost). Each run twice, on the
 # kernel's TCP and under synack-run, with the same results. libsynack's
-# blocking API (synack-nc) reads the urgent byte inline, as before.
+# blocking API (synack-nc) reads the urgent byte inline, as before; its event
+# API on the Send/Data path gets an URGENT event that marks it.
 . "$(dirname "$0")/preload-env.sh"
 rpc_start_daemon
 port=7400
@@ -124,3 +125,24 @@ got=$(timeout 30 "$SYNACK_NC" -d 10.77.0.1 7499)
 [ "$got" = abcXdef ] || fail "synack-nc (blocking API) read '$got', not abcXdef"
 echo "ok: urgent data is told (POLLPRI, MSG_OOB, SO_OOBINLINE, SIOCATMARK); an OOB byte sent is not lost"
 echo "ok: synack-nc (libsynack blocking API) read abcXdef: the urgent byte inline"
+
+# libsynack's event API on the Send/Data path: an URGENT event marks the byte
+python3 -c "
+import socket, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('10.77.0.1', 7498))
+l.listen(1)
+print('listening', flush=True)
+c, _ = l.accept()
+c.sendall(b'abc')
+time.sleep(0.2)
+c.send(b'X', socket.MSG_OOB)
+time.sleep(0.2)
+c.sendall(b'def')
+c.close()
+" > "$T/k.ev" 2>&1 &
+PIDS="$PIDS $!"
+wait_for_line "$T/k.ev" listening
+SYNACK_NO_FD_DATA=1 timeout 30 "$RPC_CLIENT" urgent 10.77.0.1 7498 || fail "the URGENT event"
+echo "ok: libsynack's URGENT event marks the byte on the Send/Data path"

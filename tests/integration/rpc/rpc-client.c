@@ -12,6 +12,8 @@
  *   rpc-client limits HOST PORT         per-client limits and connect errors
  *   rpc-client owner HOST PORT          a client of another uid cannot touch
  *                                       a connection it does not own
+ *   rpc-client urgent HOST PORT         the peer's urgent byte on the Send/Data
+ *                                       path: an URGENT event marks it
  *   rpc-client proof HOST PORT          another session acts on a detached
  *                                       connection only with its data socket
  *                                       as proof (Request.fd_proof)
@@ -1418,6 +1420,64 @@ static int cmd_proof(const char *host, uint16_t port)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ urgent */
+
+struct urgent_state {
+	char got[64];
+	size_t len;
+	long mark; /* where an URGENT event put the urgent byte in got, -1 none */
+	bool ended;
+};
+
+static void urgent_event(struct synack *s, const struct synack_event *ev, void *ud)
+{
+	struct urgent_state *u = ud;
+
+	(void)s;
+	if (ev->type == SYNACK_EV_URGENT)
+		u->mark = (long)(u->len + ev->len);
+	else if (ev->type == SYNACK_EV_DATA && u->len + ev->len <= sizeof(u->got)) {
+		memcpy(u->got + u->len, ev->data, ev->len);
+		u->len += ev->len;
+	} else if (ev->type == SYNACK_EV_PEER_CLOSED || ev->type == SYNACK_EV_RESET ||
+		   ev->type == SYNACK_EV_ERROR) {
+		u->ended = true;
+	}
+}
+
+/*
+ * MUST-30/31 on the Send/Data path: a peer that sends "abc", "X" urgent, "def"
+ * gets an URGENT event that puts the mark on the X, and the bytes in order.
+ */
+static int cmd_urgent(const char *host, uint16_t port)
+{
+	struct synack *s = open_or_skip("rpc-urgent");
+	struct sockaddr_in remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct urgent_state u = { .mark = -1 };
+	struct pwait w = { 0 };
+	int64_t end = now_ms() + 10000;
+
+	inet_pton(AF_INET, host, &remote.sin_addr);
+	synack_set_event_cb(s, urgent_event, &u);
+	if (synack_connect_async(s, &remote, NULL, 5000, 65536, pwait_cb, &w) < 0 ||
+	    pwait_run(s, &w) < 0)
+		FAIL("urgent: connect: %s", synack_strerror(w.status));
+	while (!u.ended && now_ms() < end) {
+		struct pollfd p = { .fd = synack_fd(s), .events = POLLIN };
+
+		if (synack_process(s) < 0)
+			FAIL("urgent: the session died");
+		poll(&p, 1, 50);
+	}
+	if (u.len != 7 || memcmp(u.got, "abcXdef", 7) != 0)
+		FAIL("urgent: got '%.*s'", (int)u.len, u.got);
+	if (u.mark != 3)
+		FAIL("urgent: the URGENT event put the mark at %ld, not on the X (3)", u.mark);
+	printf("urgent: abcXdef in order, the mark on the X\n");
+	synack_free(s);
+	return 0;
+}
+
 /* Descriptors this process has open. */
 static int open_fds(void)
 {
@@ -1824,6 +1884,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[1], "fdlimit") == 0)
 		return cmd_fdlimit(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "urgent") == 0)
+		return cmd_urgent(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "proof") == 0)
 		return cmd_proof(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "fdasync") == 0)
