@@ -26,3 +26,16 @@ grep -q "no synackd socket" "$T/err" || fail "no reason: $(cat "$T/err")"
 if "$RUN" --others sometimes true 2> "$T/err"; then fail "took --others sometimes"; fi
 "$RUN" --help | grep -q '^Usage: synack-run' || fail "--help"
 echo "ok: the runner's errors"
+
+# other IP sockets: the kernel's by default, refused with --others refuse
+probe='import socket, sys
+try:
+    socket.socket(socket.AF_INET6, socket.SOCK_STREAM).close()
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+    print("kernel")
+except OSError as e:
+    print(e.errno == 97 and "refused" or e)'
+[ "$("$RUN" python3 -c "$probe" < /dev/null)" = kernel ] || fail "IPv6/UDP not the kernel's"
+[ "$("$RUN" --others refuse python3 -c "$probe" < /dev/null)" = refused ] ||
+	fail "--others refuse did not refuse with EAFNOSUPPORT"
+echo "ok: IPv6 and UDP sockets go to the kernel, or are refused with --others refuse"
