@@ -311,7 +311,7 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 			f->fin_out = true;
 			return true;
 		}
-		if (stack_tcp_urgent_offset(srv->stack, f->sock, &mark) == 1 &&
+		if (!f->no_oob && stack_tcp_urgent_offset(srv->stack, f->sock, &mark) == 1 &&
 		    mark < (uint32_t)n) {
 			if (mark == 0) {
 				/* the peer's urgent byte: out of band on the data socket, so
@@ -319,6 +319,12 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 				 * with SO_OOBINLINE), as from a kernel TCP socket */
 				w = send(f->fd, sp[0].base, 1,
 					 MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+				if (w < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
+					/* a kernel without AF_UNIX MSG_OOB (before 5.15, or not
+					 * configured): urgent bytes go inline, unmarked */
+					f->no_oob = true;
+					continue;
+				}
 				if (w < 0 && errno != EAGAIN && errno != EINTR) {
 					rpc_fd_reset(f);
 					return false;
@@ -588,6 +594,8 @@ void rpc_fd_pump(struct rpc_fd *f)
 			}
 			if (!rpc_fd_linger_over(f) && rpc_fd_every(f, rpc_fd_linger_check, 20))
 				return;
+			if (f->hup_timer)
+				uv_timer_stop(f->hup_timer); /* over: nothing more to look at */
 		}
 		c = rpc_session_conn_find(ss, f->sock);
 		if (c && !c->releasing)

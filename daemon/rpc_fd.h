@@ -56,6 +56,7 @@ struct rpc_fd {
 	bool abort_on_close;	   /* SO_LINGER {1, 0}: the last close resets (detached) */
 	uv_timer_t *hup_timer;	   /* detached: looks for the last close, or for the FIN's ACK */
 	uint32_t linger_ms;	   /* SO_LINGER with a timeout (detached), 0 = off */
+	bool no_oob;		   /* the kernel has no AF_UNIX MSG_OOB: urgent bytes go inline */
 	bool lingering;		   /* closed: held until the FIN is ACKed or linger_until */
 	stack_time_us linger_until;
 };

@@ -369,6 +369,7 @@ static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort, u
 			return 0;
 		c->fdp->close_owed = true;
 		c->fdp->close_req = req_id;
+		c->fdp->close_pending = true; /* gone already: no need to wait for its check */
 		buf->no_reply = true;
 		rpc_fd_pump(c->fdp);
 		return 0;
@@ -458,10 +459,8 @@ static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption
 			return -EINVAL;
 		if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET)
 			c->fdp->abort_on_close = m->value != 0;
-		else if (m->value > UINT32_MAX / 1000)
-			return -ERANGE;
-		else
-			c->fdp->linger_ms = (uint32_t)m->value;
+		else /* longer than 49 days is as good as forever */
+			c->fdp->linger_ms = m->value > UINT32_MAX ? UINT32_MAX : (uint32_t)m->value;
 		return 0;
 	}
 	r = rpc_option_map(m->option, &opt, &scale);

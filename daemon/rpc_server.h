@@ -63,7 +63,7 @@ struct rpc_counters {
 	uint64_t fd_resets;	    /* a client closed its data socket with bytes to go: RST */
 	uint64_t fds_dropped;	    /* descriptors a client sent us unasked, closed */
 	uint64_t fd_proofs;	    /* requests that acted on a connection by its data socket */
-	uint64_t urgent_marks;	    /* urgent bytes passed out of band on data sockets */
+	uint64_t urgent_marks; /* urgent marks told: out of band on data sockets, Urgent events */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */

@@ -450,12 +450,13 @@ static void rpc_session_tell_urgent(struct rpc_session *ss, struct rpc_conn *c)
 	if (stack_tcp_urgent_offset(ss->srv->stack, c->sock, &off) != 1 ||
 	    c->urgent_told == c->delivered + off + 1)
 		return;
-	c->urgent_told = c->delivered + off + 1;
 	u.offset = off;
 	ev.conn = c->sock;
 	ev.ev_case = SYNACK__V1__EVENT__EV_URGENT;
 	ev.urgent = &u;
-	rpc_session_send_event(ss, &ev);
+	if (rpc_session_send_event(ss, &ev) < 0)
+		return; /* told on the next pump */
+	c->urgent_told = c->delivered + off + 1;
 	ss->srv->ctr.urgent_marks++;
 }
 

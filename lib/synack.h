@@ -202,7 +202,7 @@ enum synack_option {
 	SYNACK_OPT_USER_TIMEOUT_MS = 10,
 	/* detached connections: the data socket's last close resets (SO_LINGER {1, 0}) */
 	SYNACK_OPT_LINGER_RESET = 11,
-	/* TCP_MAXSEG: the most a segment carries (88..65495); on a listener, also advertised */
+	/* TCP_MAXSEG: the most a segment carries (88..32767); on a listener, also advertised */
 	SYNACK_OPT_MAXSEG = 12,
 	/* detached: SO_LINGER's timeout; after the last close a Close is answered once the
 	 * FIN is ACKed or this long has passed (0 = off) */

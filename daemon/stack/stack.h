@@ -286,7 +286,7 @@ enum stack_tcp_opt {
 	 * zero window) this long, or an idle peer has not answered keepalives
 	 * for this long, however many retries are left */
 	STACK_TCP_USER_TIMEOUT_US,
-	/* TCP_MAXSEG, bytes (88..65495; 0 = none): the most this connection sends
+	/* TCP_MAXSEG, bytes (88..32767; 0 = none): the most this connection sends
 	 * in a segment; on a listener, also what its connections advertise (set
 	 * it on a connect with stack_tcp_connect_opts, before the SYN) */
 	STACK_TCP_MAXSEG,

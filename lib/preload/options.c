@@ -243,7 +243,7 @@ static int pl_setsockopt(int fd, struct pl_sock *s, int level, int name, const v
 		return pl_set_mapped(fd, s, SYNACK_OPT_KEEPCNT, (uint64_t)x);
 	case TCP_MAXSEG:
 		r = pl_int_arg(v, len, &x);
-		if (r == 0 && x != 0 && (x < 88 || x > 65495))
+		if (r == 0 && x != 0 && (x < 88 || x > 32767))
 			r = -EINVAL;
 		if (r < 0)
 			return r;

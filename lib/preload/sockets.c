@@ -16,8 +16,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -555,17 +557,64 @@ int shutdown(int fd, int how)
 
 /* ------------------------------------------------------------------ descriptors */
 
-/* SO_LINGER with a timeout: after the real close, wait (that long at most) until
- * synackd says the connection's FIN is ACKed, or that another process holds it. */
+/* A linger wait's answer: on the heap, for a wait that gives up before it comes. */
+struct pl_linger {
+	bool done, abandoned;
+};
+
+static void pl_linger_cb(struct synack *ss, int status, const struct synack_result *res, void *ud)
+{
+	struct pl_linger *l = ud;
+
+	(void)ss;
+	(void)status;
+	if (res && res->fd >= 0)
+		pl_real.close(res->fd);
+	if (l->abandoned)
+		free(l);
+	else
+		l->done = true;
+}
+
+/*
+ * SO_LINGER with a timeout: after the real close, wait (that long and a
+ * second at most) until synackd says the connection's FIN is ACKed, or that
+ * another process holds it. Called and returns locked; the lock is let go
+ * between looks, so only this thread waits, as close() on Linux.
+ */
 static void pl_linger_wait(struct pl_sock *s)
 {
-	struct pl_reply rep = { .fd = -1 };
+	uint64_t ms = pl_linger_ms(s) + 1000;
+	struct pl_linger *l = calloc(1, sizeof(*l));
+	struct timespec t0, t;
 	struct synack *ss;
 
-	if (s->session_pid != getpid() || s->session_gen != pl_session_gen() ||
-	    pl_session(&ss) < 0 || synack_close_async(ss, s->conn, pl_reply_cb, &rep) < 0)
+	if (!l || s->session_pid != getpid() || s->session_gen != pl_session_gen() ||
+	    pl_session(&ss) < 0 || synack_close_async(ss, s->conn, pl_linger_cb, l) < 0) {
+		free(l);
 		return;
-	pl_session_wait(ss, &rep.done, (int)pl_linger_ms(s) + 1000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = synack_fd(ss), .events = POLLIN };
+
+		if (l->done)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((uint64_t)((t.tv_sec - t0.tv_sec) * 1000 +
+			       (t.tv_nsec - t0.tv_nsec) / 1000000) >= ms)
+			break;
+		pl_unlock();
+		poll(&p, 1, 20);
+		pl_lock();
+		if (pl_session_gen() != s->session_gen)
+			break; /* the session went meanwhile: nothing more will come */
+		pl_session_poll();
+	}
+	if (l->done)
+		free(l);
+	else
+		l->abandoned = true; /* its callback frees it, if it ever runs */
 }
 
 int close(int fd)

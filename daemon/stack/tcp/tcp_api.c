@@ -193,10 +193,10 @@ int stack_tcp_connect(struct stack *s, stack_time_us now, const struct stack_end
 	return stack_tcp_connect_opts(s, now, local, remote, owner, NULL, ret_sock);
 }
 
-/* TCP_MAXSEG's range, as Linux takes it (88 up to what fits a 64 KiB packet). */
+/* TCP_MAXSEG's range, as Linux takes it (88 up to MAX_TCP_WINDOW, 32767). */
 static bool tcp_api_mss_ok(uint64_t v)
 {
-	return v == 0 || (v >= 88 && v <= 65495);
+	return v == 0 || (v >= 88 && v <= 32767);
 }
 
 int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stack_endpoint *local,
@@ -328,6 +328,11 @@ ssize_t stack_tcp_send(struct stack *s, stack_time_us now, stack_sock sock, cons
  * charge shrinks, and a window update goes out when worth it. */
 static void tcp_api_rcv_taken(struct stack *s, stack_time_us now, struct tcp_conn *c)
 {
+	/* an urgent mark read past is done with: a stale one would come round
+	 * again once the sequence numbers wrap */
+	if (c->rcv_up_valid &&
+	    seq_lt(c->rcv_up - 1, c->rcv_nxt - c->rcv.len - (c->fin_rcvd ? 1 : 0)))
+		c->rcv_up_valid = false;
 	tcp_autotune_rcv_consumed(s, c, now);
 	tcp_mem_rcv_drained(s, now, c);
 	tcp_output_window_update(s, now, c);

@@ -229,6 +229,8 @@ static void test_urgent_mark(void **state)
 	assert_int_equal(stack_tcp_recv(h->s, MS(3), h->sock, buf, 2), 2);
 	assert_memory_equal(buf, "cd", 2);
 	assert_int_equal(stack_tcp_urgent_offset(h->s, h->sock, &off), 0);
+	/* read past, the mark is done with: 2 GiB on it must not come round again */
+	assert_false(h_conn(h, h->sock)->rcv_up_valid);
 	/* a later mark takes over: 'g' (the pointer is one past it) */
 	h_send(h, MS(4),
 	       SEG(.seq = RNXT + 6, .ack = h->iss + 1, .len = 2, .urp = 1,
