@@ -77,46 +77,22 @@ static void rpc_accept_q_watch(struct rpc_accept_q *q, int events)
 int rpc_accept_q_create(struct rpc_session *ss, stack_sock listener, uint32_t backlog,
 			struct rpc_accept_q **ret, struct rpc_fd_pass **ret_pass)
 {
-	struct rpc_server *srv = ss->srv;
 	struct rpc_accept_q *q = calloc(1, sizeof(*q));
-	struct rpc_fd_pass *p = calloc(1, sizeof(*p));
-	int sv[2] = { -1, -1 }, r = q && p ? 0 : -ENOMEM;
+	int r;
 
-	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		r = -errno;
-	if (r == 0)
-		r = uv_pipe_init(srv->loop, &p->pipe, 0);
+	if (!q)
+		return -ENOMEM;
+	r = rpc_fd_pair_open(ss, SOCK_SEQPACKET, &q->poll, &q->fd, ret_pass);
 	if (r < 0) {
-		if (sv[0] >= 0) {
-			close(sv[0]);
-			close(sv[1]);
-		}
-		free(q);
-		free(p);
-		return r;
-	}
-	p->srv = srv;
-	rpc_fd_held(srv, ss, 2);
-	r = uv_pipe_open(&p->pipe, sv[1]);
-	if (r < 0)
-		close(sv[1]);
-	if (r == 0)
-		r = uv_poll_init(srv->loop, &q->poll, sv[0]);
-	if (r < 0) {
-		close(sv[0]);
-		rpc_fd_held(srv, ss, -1);
-		rpc_fd_pass_done(ss, p);
 		free(q);
 		return r;
 	}
 	q->ss = ss;
 	q->listener = listener;
 	q->backlog = backlog ? backlog : 1;
-	q->fd = sv[0];
 	q->poll.data = q;
 	rpc_accept_q_watch(q, UV_READABLE);
 	*ret = q;
-	*ret_pass = p;
 	return 0;
 }
 

@@ -138,20 +138,17 @@ static void rpc_fd_oob_inline(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 }
 
-int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
-		  struct rpc_fd_pass **ret_pass)
+int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret_fd,
+		     struct rpc_fd_pass **ret_pass)
 {
 	struct rpc_server *srv = ss->srv;
-	struct rpc_fd_pass *p = NULL;
-	struct rpc_fd *f = NULL;
-	struct stat st;
-	int sv[2] = { -1, -1 }, r;
+	struct rpc_fd_pass *p;
+	int sv[2], r;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	f = calloc(1, sizeof(*f));
 	p = calloc(1, sizeof(*p));
-	r = f && p ? 0 : -ENOMEM;
+	r = p ? 0 : -ENOMEM;
 	if (r == 0 && fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) < 0)
 		r = -errno;
 	if (r == 0)
@@ -159,40 +156,57 @@ int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 	if (r < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		free(f);
 		free(p);
 		return r;
 	}
 	p->srv = srv;
-	rpc_fd_sockbuf(sv[0]);
-	rpc_fd_sockbuf(sv[1]);
-	rpc_fd_oob_inline(sv[0]);
 	/* from here both descriptors belong to handles and are counted */
 	rpc_fd_held(srv, ss, 2);
 	r = uv_pipe_open(&p->pipe, sv[1]);
 	if (r < 0)
 		close(sv[1]);
 	if (r == 0)
-		r = uv_poll_init(srv->loop, &f->poll, sv[0]);
+		r = uv_poll_init(srv->loop, poll, sv[0]);
 	if (r < 0) {
 		close(sv[0]);
 		rpc_fd_held(srv, ss, -1);
 		rpc_fd_pass_done(ss, p);
+		return r;
+	}
+	*ret_fd = sv[0];
+	*ret_pass = p;
+	return 0;
+}
+
+int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
+		  struct rpc_fd_pass **ret_pass)
+{
+	struct rpc_server *srv = ss->srv;
+	struct rpc_fd *f = calloc(1, sizeof(*f));
+	struct stat st;
+	int r, app;
+
+	if (!f)
+		return -ENOMEM;
+	r = rpc_fd_pair_open(ss, SOCK_STREAM, &f->poll, &f->fd, ret_pass);
+	if (r < 0) {
 		free(f);
 		return r;
 	}
+	app = rpc_fd_pass_fd(*ret_pass);
+	rpc_fd_sockbuf(f->fd);
+	rpc_fd_sockbuf(app);
+	rpc_fd_oob_inline(f->fd);
 	f->ss = ss;
 	f->srv = srv;
 	f->sock = sock;
-	f->fd = sv[0];
-	if (fstat(sv[1], &st) == 0) {
+	if (fstat(app, &st) == 0) {
 		f->app_dev = (uint64_t)st.st_dev;
 		f->app_ino = (uint64_t)st.st_ino;
 	}
 	f->poll.data = f;
 	srv->fd_conns++;
 	*ret = f;
-	*ret_pass = p;
 	return 0;
 }
 

@@ -79,6 +79,13 @@ void rpc_fd_raise_nofile(void);
 int rpc_fd_room(struct rpc_session *ss, char *msg, size_t len);
 /* Count delta descriptors as held by the server and (ss may be NULL) the session. */
 void rpc_fd_held(struct rpc_server *srv, struct rpc_session *ss, int delta);
+/*
+ * An AF_UNIX socketpair of type for a client: our end (non-blocking) in
+ * *ret_fd, watched by poll (initialised here), the client's in *ret_pass.
+ * Both descriptors are counted (rpc_fd_held); each is given back as it closes.
+ */
+int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret_fd,
+		     struct rpc_fd_pass **ret_pass);
 /* A data socket for sock: *ret_pass is the client's end, to send with the frame naming it. */
 int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 		  struct rpc_fd_pass **ret_pass);

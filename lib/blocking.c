@@ -325,7 +325,7 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 	if (r < 0)
 		return r;
 	r = synack_connect_request(s, &remote, NULL, timeout_ms, SYNACK_RECV_WINDOW,
-				   s->fd_data ? SYNACK_REQ_FD : 0, synack_call_done, &call);
+				   s->fd_data ? SYNACK_REQ_FD : 0, 0, synack_call_done, &call);
 	if (r < 0)
 		return r;
 	r = synack_call_wait(s, &call);

@@ -12,7 +12,7 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 			 const struct sockaddr_in *local, uint32_t timeout_ms,
 			 uint64_t initial_credit, synack_reply_cb cb, void *userdata)
 {
-	return synack_connect_request(s, remote, local, timeout_ms, initial_credit, 0, cb,
+	return synack_connect_request(s, remote, local, timeout_ms, initial_credit, 0, 0, cb,
 				      userdata);
 }
 
@@ -22,7 +22,8 @@ int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
 {
 	if (!s->fd_data)
 		return -ENOTSUP;
-	return synack_connect_request(s, remote, local, timeout_ms, 0, SYNACK_REQ_FD, cb, userdata);
+	return synack_connect_request(s, remote, local, timeout_ms, 0, SYNACK_REQ_FD, 0, cb,
+				      userdata);
 }
 
 int synack_connect_detached_async(struct synack *s, const struct sockaddr_in *remote,
@@ -38,9 +39,8 @@ int synack_connect_detached_mss_async(struct synack *s, const struct sockaddr_in
 {
 	if (!s->detached)
 		return -ENOTSUP;
-	s->next_mss = mss;
 	return synack_connect_request(s, remote, local, timeout_ms, 0,
-				      SYNACK_REQ_FD | SYNACK_REQ_DETACHED, cb, userdata);
+				      SYNACK_REQ_FD | SYNACK_REQ_DETACHED, mss, cb, userdata);
 }
 
 int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
@@ -62,16 +62,13 @@ int synack_listen_queue_async(struct synack *s, const struct sockaddr_in *local,
 
 int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 			   const struct sockaddr_in *local, uint32_t timeout_ms,
-			   uint64_t initial_credit, unsigned flags, synack_reply_cb cb,
-			   void *userdata)
+			   uint64_t initial_credit, unsigned flags, uint32_t mss,
+			   synack_reply_cb cb, void *userdata)
 {
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
 	Synack__V1__Connect c = SYNACK__V1__CONNECT__INIT;
 	Synack__V1__Endpoint re = SYNACK__V1__ENDPOINT__INIT, le = SYNACK__V1__ENDPOINT__INIT;
-	/* this connect's TCP_MAXSEG (synack_connect_detached_mss_async), used up here */
-	uint32_t mss = s->next_mss;
 
-	s->next_mss = 0;
 	if (!remote || remote->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
 	synack_endpoint_to_pb(remote, &re);

@@ -56,7 +56,6 @@ struct synack {
 	bool fd_data;		 /* the daemon grants data sockets (HelloReply.features) */
 	bool detached;		 /* and detached connections, accept sockets */
 	int proof_fd;		 /* synack_prove_next(): goes with the next request, or -1 */
-	uint32_t next_mss;	 /* the connect being built: its TCP_MAXSEG (0 none) */
 	int fdq[SYNACK_FDQ_MAX]; /* data sockets received, in order, not yet matched */
 	size_t fdq_head, fdq_len;
 
@@ -92,13 +91,14 @@ struct synack_cstate *synack_cstate_get(struct synack *s, synack_conn id);
 void synack_cstate_drop(struct synack *s, synack_conn id);
 /* The next data socket received (-EPROTO when none came). */
 int synack_fdq_pop(struct synack *s);
-/* Connect or listen flags: data sockets; and detached (connect) or an accept socket (listen). */
+/* Connect or listen flags: data sockets; and detached (connect) or an accept socket (listen).
+ * A connect's mss is its TCP_MAXSEG before the SYN (0: none). */
 #define SYNACK_REQ_FD	    1u
 #define SYNACK_REQ_DETACHED 2u
 int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 			   const struct sockaddr_in *local, uint32_t timeout_ms,
-			   uint64_t initial_credit, unsigned flags, synack_reply_cb cb,
-			   void *userdata);
+			   uint64_t initial_credit, unsigned flags, uint32_t mss,
+			   synack_reply_cb cb, void *userdata);
 int synack_listen_request(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			  uint64_t initial_credit, unsigned flags, synack_reply_cb cb,
 			  void *userdata);

@@ -44,6 +44,28 @@ print('kernel got', got.decode(), flush=True)
 "
 }
 
+# urgent_sender PORT: a kernel server sending abc, X (urgent), def to one client
+urgent_sender()
+{
+	python3 -c "
+import socket, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('10.77.0.1', $1))
+l.listen(1)
+print('listening', flush=True)
+c, _ = l.accept()
+c.sendall(b'abc')
+time.sleep(0.2)
+c.send(b'X', socket.MSG_OOB)
+time.sleep(0.2)
+c.sendall(b'def')
+c.close()
+" > "$T/k.$1" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for_line "$T/k.$1" listening
+}
+
 app='
 import fcntl, select, socket, struct, sys
 def conn():
@@ -102,47 +124,15 @@ grep -q "^kernel got 12Y34$" "$T/out.synack" || fail "an OOB byte sent: $(cat "$
 [ "$(head -2 "$T/out.kernel")" = "$(head -2 "$T/out.synack")" ] ||
 	fail "the kernel's TCP reads differently: $(cat "$T/out.kernel")"
 [ "$(counter SynackRpcUrgentMarks)" -ge 2 ] || fail "SynackRpcUrgentMarks did not count them"
+echo "ok: urgent data is told (POLLPRI, MSG_OOB, SO_OOBINLINE, SIOCATMARK); an OOB byte sent is not lost"
 
 # libsynack's blocking API reads a plain stream: the urgent byte stays inline
-python3 -c "
-import socket, time
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('10.77.0.1', 7499))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-c.sendall(b'abc')
-time.sleep(0.2)
-c.send(b'X', socket.MSG_OOB)
-time.sleep(0.2)
-c.sendall(b'def')
-c.close()
-" > "$T/k.nc" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/k.nc" listening
+urgent_sender 7499
 got=$(timeout 30 "$SYNACK_NC" -d 10.77.0.1 7499)
 [ "$got" = abcXdef ] || fail "synack-nc (blocking API) read '$got', not abcXdef"
-echo "ok: urgent data is told (POLLPRI, MSG_OOB, SO_OOBINLINE, SIOCATMARK); an OOB byte sent is not lost"
 echo "ok: synack-nc (libsynack blocking API) read abcXdef: the urgent byte inline"
 
 # libsynack's event API on the Send/Data path: an URGENT event marks the byte
-python3 -c "
-import socket, time
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('10.77.0.1', 7498))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-c.sendall(b'abc')
-time.sleep(0.2)
-c.send(b'X', socket.MSG_OOB)
-time.sleep(0.2)
-c.sendall(b'def')
-c.close()
-" > "$T/k.ev" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/k.ev" listening
+urgent_sender 7498
 SYNACK_NO_FD_DATA=1 timeout 30 "$RPC_CLIENT" urgent 10.77.0.1 7498 || fail "the URGENT event"
 echo "ok: libsynack's URGENT event marks the byte on the Send/Data path"
