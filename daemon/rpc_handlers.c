@@ -412,6 +412,7 @@ static int rpc_option_map(Synack__V1__Option o, enum stack_tcp_opt *ret, uint64_
 		{ SYNACK__V1__OPTION__OPTION_CONGESTION, STACK_TCP_CONGESTION, 1 },
 		{ SYNACK__V1__OPTION__OPTION_USER_TIMEOUT_MS, STACK_TCP_USER_TIMEOUT_US, 1000 },
 		{ SYNACK__V1__OPTION__OPTION_MAXSEG, STACK_TCP_MAXSEG, 1 },
+		{ SYNACK__V1__OPTION__OPTION_CORK, STACK_TCP_CORK, 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -185,7 +185,7 @@ static bool synack_option_valid(enum synack_option opt)
 {
 	return (opt >= SYNACK_OPT_NODELAY && opt <= SYNACK_OPT_RCVBUF) ||
 	       opt == SYNACK_OPT_USER_TIMEOUT_MS || opt == SYNACK_OPT_LINGER_RESET ||
-	       opt == SYNACK_OPT_MAXSEG || opt == SYNACK_OPT_LINGER_MS;
+	       opt == SYNACK_OPT_MAXSEG || opt == SYNACK_OPT_LINGER_MS || opt == SYNACK_OPT_CORK;
 }
 
 int synack_setopt_async(struct synack *s, synack_conn c, enum synack_option opt, uint64_t value,

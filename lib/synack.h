@@ -207,6 +207,8 @@ enum synack_option {
 	/* detached: SO_LINGER's timeout; after the last close a Close is answered once the
 	 * FIN is ACKed or this long has passed (0 = off) */
 	SYNACK_OPT_LINGER_MS = 13,
+	/* bool, TCP_CORK: only full segments go while on; off (or the FIN) sends the rest */
+	SYNACK_OPT_CORK = 14,
 };
 
 /* local may be NULL; timeout_ms 0 = the stack's SYN retries alone. */

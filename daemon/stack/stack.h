@@ -290,6 +290,9 @@ enum stack_tcp_opt {
 	 * in a segment; on a listener, also what its connections advertise (set
 	 * it on a connect with stack_tcp_connect_opts, before the SYN) */
 	STACK_TCP_MAXSEG,
+	/* bool, TCP_CORK: while on, only full segments go (the FIN sends the rest);
+	 * taking it off sends what waits. Unlike Linux, no 200 ms ceiling. */
+	STACK_TCP_CORK,
 };
 int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t value);

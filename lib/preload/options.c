@@ -3,7 +3,7 @@
  * options.c - setsockopt() and getsockopt() of libsynack-preload
  * (preload.h): the TCP and socket options synack has (TCP_NODELAY,
  * SO_KEEPALIVE and TCP_KEEP*, SO_SNDBUF/SO_RCVBUF, TCP_CONGESTION,
- * TCP_USER_TIMEOUT, TCP_MAXSEG) go to the connection through the session, recorded first when there is no
+ * TCP_USER_TIMEOUT, TCP_MAXSEG, TCP_CORK) go to the connection through the session, recorded first when there is no
  * connection yet; SO_ERROR reports a connect's outcome, then ICMP soft
  * errors (read and cleared, as Linux); TCP_INFO and TCP_MAXSEG are filled
  * from the connection's Info; SO_LINGER is kept for close(). Options of the
@@ -121,6 +121,8 @@ void pl_apply_options(struct synack *ss, struct pl_sock *s)
 	 * takes them in order, before anything the program sends) */
 	if (s->nodelay)
 		synack_setopt_async(ss, s->conn, SYNACK_OPT_NODELAY, 1, NULL, NULL);
+	if (s->cork)
+		synack_setopt_async(ss, s->conn, SYNACK_OPT_CORK, 1, NULL, NULL);
 	if (s->keepalive)
 		synack_setopt_async(ss, s->conn, SYNACK_OPT_KEEPALIVE, 1, NULL, NULL);
 	if (s->keepidle_s)
@@ -219,10 +221,14 @@ static int pl_setsockopt(int fd, struct pl_sock *s, int level, int name, const v
 		return -ENOPROTOOPT;
 	switch (name) {
 	case TCP_NODELAY:
+	case TCP_CORK:
 		r = pl_int_arg(v, len, &x);
 		if (r == 0)
-			s->nodelay = x != 0;
-		return r ? r : pl_set_mapped(fd, s, SYNACK_OPT_NODELAY, x != 0);
+			*(name == TCP_NODELAY ? &s->nodelay : &s->cork) = x != 0;
+		return r ? r
+			 : pl_set_mapped(fd, s,
+					 name == TCP_NODELAY ? SYNACK_OPT_NODELAY : SYNACK_OPT_CORK,
+					 x != 0);
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
 	case TCP_KEEPCNT:
@@ -431,6 +437,8 @@ static int pl_getsockopt(int fd, struct pl_sock *s, int level, int name, void *v
 	switch (name) {
 	case TCP_NODELAY:
 		return pl_put_int(v, len, s->nodelay);
+	case TCP_CORK:
+		return pl_put_int(v, len, s->cork);
 	case TCP_KEEPIDLE:
 		return pl_put_int(v, len, s->keepidle_s ? (int)s->keepidle_s : 7200);
 	case TCP_KEEPINTVL:

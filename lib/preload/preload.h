@@ -47,7 +47,7 @@ struct pl_sock {
 	bool dead; /* PL_LISTENING: synackd closed the listener; a silent one stands in */
 	struct pl_sock *next; /* pl_pending: connects waiting for their event */
 	/* options set before there was a connection to set them on */
-	bool reuseaddr, keepalive, nodelay;
+	bool reuseaddr, keepalive, nodelay, cork;
 	unsigned keepidle_s, keepintvl_s, keepcnt;
 	int sndbuf, rcvbuf;
 	unsigned user_timeout_ms;

@@ -684,6 +684,11 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		return tcp_api_resize(s, c, true, value);
 	case STACK_TCP_RCVBUF:
 		return tcp_api_resize(s, c, false, value);
+	case STACK_TCP_CORK:
+		c->cork = value != 0;
+		if (!c->cork && tcp_state_synchronized(c->state))
+			tcp_output(s, now, c); /* what waited goes now */
+		return 0;
 	case STACK_TCP_MAXSEG:
 		if (!tcp_api_mss_ok(value))
 			return -EINVAL;
@@ -775,6 +780,9 @@ int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt 
 		return 0;
 	case STACK_TCP_MAXSEG:
 		*ret_value = c->user_mss;
+		return 0;
+	case STACK_TCP_CORK:
+		*ret_value = c->cork;
 		return 0;
 	}
 	return -ENOPROTOOPT;

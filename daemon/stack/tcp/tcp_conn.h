@@ -195,6 +195,7 @@ struct tcp_conn {
 	 * long data may stay unacknowledged, or queued behind a closed window */
 	uint64_t user_timeout;
 	uint16_t user_mss; /* TCP_MAXSEG: caps what we advertise and what we send (0 none) */
+	bool cork;	   /* TCP_CORK: partial segments wait until it is taken off (or the FIN) */
 	stack_time_us stall_since; /* since when: set at the first RTO or probe, 0 = none */
 
 	/* congestion control (tcp_cc.h) */

@@ -408,13 +408,13 @@ static bool tcp_output_fin_due(const struct tcp_conn *c)
 }
 
 /*
- * Nagle (RFC 1122 §4.2.3.4) and sender SWS avoidance: may a segment of len
- * bytes, less than a full one, go now?
+ * Nagle (RFC 1122 §4.2.3.4), TCP_CORK and sender SWS avoidance: may a
+ * segment of len bytes, less than a full one, go now?
  */
 static bool tcp_output_small_ok(const struct tcp_conn *c, uint32_t len, uint32_t unsent)
 {
 	bool idle = c->snd_una == c->snd_max;
-	bool push = c->nodelay || idle || c->fin_queued;
+	bool push = (!c->cork && (c->nodelay || idle)) || c->fin_queued;
 
 	if (seq_lt(c->snd_nxt, c->snd_max))
 		return true; /* a retransmission goes as it is */

@@ -187,6 +187,10 @@ static void check_connect(const struct sockaddr_in *echo)
 	CHECK(setsockopt(nb, SOL_SOCKET, SO_RCVBUF, &r, sizeof(r)) == 0 &&
 		      getint(nb, SOL_SOCKET, SO_RCVBUF) == 8192,
 	      "and shrunk again: the connection's receive buffer is 8192");
+	CHECK(setsockopt(nb, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0 &&
+		      getint(nb, IPPROTO_TCP, TCP_CORK) == 1 &&
+		      setsockopt(nb, IPPROTO_TCP, TCP_CORK, &(int){ 0 }, sizeof(int)) == 0,
+	      "TCP_CORK on and off again");
 	r = 5000;
 	CHECK(setsockopt(nb, IPPROTO_TCP, TCP_USER_TIMEOUT, &r, sizeof(r)) == 0 &&
 		      getint(nb, IPPROTO_TCP, TCP_USER_TIMEOUT) == 5000,

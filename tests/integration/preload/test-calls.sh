@@ -15,7 +15,7 @@ timeout 60 "$RUN" "$CALLS" 10.77.0.1 7007 < /dev/null > "$T/calls.log" 2>&1 ||
 	{ cat "$T/calls.log"; fail "preload-calls"; }
 cat "$T/calls.log"
 n=$(grep -c '^ok:' "$T/calls.log")
-[ "$n" -eq 55 ] || fail "$n checks passed, not the 55 preload-calls makes"
+[ "$n" -eq 56 ] || fail "$n checks passed, not the 56 preload-calls makes"
 proofs=$(counter SynackRpcFdProofs)
 [ "$proofs" -gt "${proofs0:-0}" ] || fail "no request proved itself by its data socket"
 echo "ok: $n checks; $proofs request(s) acted on a connection by its data socket"

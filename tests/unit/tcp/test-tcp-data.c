@@ -206,6 +206,24 @@ static void test_send_buffer_full_writable(void **state)
 	h_free(h);
 }
 
+/* TCP_CORK: a partial segment waits while corked, even on an idle connection. */
+static void test_cork(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static char data[100];
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, MS(1), h->sock, STACK_TCP_CORK, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(2), h->sock, data, sizeof(data)), sizeof(data));
+	h_expect_nothing(h);
+	/* taken off: what waited goes at once */
+	assert_int_equal(stack_tcp_setopt(h->s, MS(3), h->sock, STACK_TCP_CORK, 0), 0);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 100,
+			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
+	h_expect_nothing(h);
+	h_free(h);
+}
+
 /* RFC 9293 §3.8.5, RFC 6093: an urgent mark is kept (not a separate channel) until read past. */
 static void test_urgent_mark(void **state)
 {
@@ -752,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_send_buffer_full_writable),
 		cmocka_unit_test(test_zero_window_persist),
 		cmocka_unit_test(test_urgent_mark),
+		cmocka_unit_test(test_cork),
 		cmocka_unit_test(test_persist_unanswered),
 		cmocka_unit_test(test_window_closes_in_flight),
 		cmocka_unit_test(test_rto_backoff_karn),
