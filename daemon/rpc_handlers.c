@@ -114,6 +114,22 @@ static int rpc_handle_fd_check(struct rpc_session *ss, struct rpc_reply_buf *buf
 	return r;
 }
 
+/*
+ * Connect.data: queued in SYN-SENT (RFC 9293 §3.10.2, SEND), before the
+ * SYN-ACK can come, so it leaves with the handshake's last ACK. What the
+ * send buffer does not take is the client's to send later.
+ */
+static uint64_t rpc_handle_connect_data(struct rpc_server *srv, stack_sock sock,
+					const ProtobufCBinaryData *data)
+{
+	ssize_t n;
+
+	if (!data->len)
+		return 0;
+	n = stack_tcp_send(srv->stack, rpc_server_now(srv), sock, data->data, data->len);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
 static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect *m,
 			      Synack__V1__Reply *rp, struct rpc_reply_buf *buf)
 {
@@ -148,6 +164,11 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		if (r < 0)
 			return r;
 	}
+	if (m->data.len && !ss->connect_data_ok) {
+		snprintf(buf->message, sizeof(buf->message),
+			 "data needs FEATURE_CONNECT_DATA in Hello");
+		return -EINVAL;
+	}
 	if (m->mss > UINT16_MAX)
 		return -EINVAL;
 	co.mss = (uint16_t)m->mss;
@@ -180,6 +201,7 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		}
 		buf->connect.fd = true;
 	}
+	buf->connect.taken = rpc_handle_connect_data(srv, sock, &m->data);
 	c->credit = m->initial_credit;
 	c->local = local;
 	c->remote = remote;

@@ -237,6 +237,11 @@ int rpc_session_room(struct rpc_session *ss, char *msg, size_t len)
 {
 	const struct rpc_limits *l = &ss->srv->limits;
 
+	/* connections this client closed in the same burst of requests are let
+	 * go by the stack's events: run them before counting (a Close is not
+	 * waited for, as close(2) is not) */
+	if (!rpc_session_can_add(ss))
+		rpc_server_kick(ss->srv);
 	if (ss->nconns >= l->conns_per_client) {
 		snprintf(msg, len,
 			 "connection limit per client reached (limits.conns_per_client = %u)",
@@ -732,6 +737,10 @@ static void rpc_session_hello(struct rpc_session *ss, const Synack__V1__Hello *h
 			ss->detached_ok = true;
 		}
 	}
+	if (!err && h->features & SYNACK__V1__FEATURE__FEATURE_CONNECT_DATA) {
+		hr.features |= SYNACK__V1__FEATURE__FEATURE_CONNECT_DATA;
+		ss->connect_data_ok = true;
+	}
 	m.msg_case = SYNACK__V1__SERVER_MESSAGE__MSG_HELLO;
 	m.hello = &hr;
 	rpc_session_send(ss, &m);
@@ -1120,11 +1129,15 @@ static void rpc_session_linger_done(uv_timer_t *t)
  * What outlives the session: detached connections and accept-socket
  * listeners belong to their data and accept sockets, which other processes
  * may hold (a forked child, a daemon whose parent exits), as a kernel
- * socket outlives the process that made it. Not when synackd stops.
+ * socket outlives the process that made it; and a connection whose Close
+ * came while its data socket still held bytes goes on until every one of
+ * them is sent (libsynack's synack_close() does not wait for the reply, as
+ * close(2) does not). Not when synackd stops.
  */
 static bool rpc_conn_kept(const struct rpc_session *ss, const struct rpc_conn *c)
 {
-	return !ss->srv->stopping && !c->releasing && (c->detached || c->aq);
+	return !ss->srv->stopping && !c->releasing &&
+	       (c->detached || c->aq || (c->fdp && c->fdp->close_pending));
 }
 
 /* Give back every connection (but those kept): the stack finishes them on its own. */

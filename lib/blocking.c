@@ -309,12 +309,47 @@ static int synack_resolve(const char *host, uint16_t port, struct sockaddr_in *r
 	return 0;
 }
 
-int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t timeout_ms,
-		   synack_conn *ret)
+/*
+ * The first bytes of a connection go in its Connect (FEATURE_CONNECT_DATA):
+ * the daemon queues them before the SYN-ACK can come, so they leave with the
+ * handshake's last ACK (RFC 9293 §3.10.2: SEND in SYN-SENT queues the data).
+ * At most this much, to stay well inside a frame; the reply says how much
+ * the send buffer took.
+ */
+#define SYNACK_CONNECT_DATA_MAX (16u * 1024)
+
+static size_t synack_connect_data_len(const struct synack *s, size_t len)
+{
+	if (!s->connect_data)
+		return 0;
+	return len < SYNACK_CONNECT_DATA_MAX ? len : SYNACK_CONNECT_DATA_MAX;
+}
+
+/*
+ * What the Connect did not carry, written to the data socket as soon as the
+ * daemon hands it over, while the SYN is out: only what the socket takes
+ * without waiting; the caller sends the rest once established. Returns how
+ * much went.
+ */
+static size_t synack_early_send(const struct synack_cstate *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (len == 0 || c->fd < 0)
+		return 0;
+	n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int synack_connect_wait(struct synack *s, const char *host, uint16_t port,
+			       uint32_t timeout_ms, const void *buf, size_t len, synack_conn *ret)
 {
 	struct synack_call call = { 0 };
+	struct synack_connect_args a = { 0 };
 	struct sockaddr_in remote;
 	struct synack_cstate *c;
+	synack_conn id;
+	size_t early;
 	int r = synack_blocking_check(s);
 
 	if (r < 0)
@@ -324,8 +359,12 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 	r = synack_resolve(host, port, &remote);
 	if (r < 0)
 		return r;
-	r = synack_connect_request(s, &remote, NULL, timeout_ms, SYNACK_RECV_WINDOW,
-				   s->fd_data ? SYNACK_REQ_FD : 0, 0, synack_call_done, &call);
+	a.timeout_ms = timeout_ms;
+	a.initial_credit = SYNACK_RECV_WINDOW;
+	a.flags = s->fd_data ? SYNACK_REQ_FD : 0;
+	a.data = buf;
+	a.len = synack_connect_data_len(s, len);
+	r = synack_connect_request(s, &remote, NULL, &a, synack_call_done, &call);
 	if (r < 0)
 		return r;
 	r = synack_call_wait(s, &call);
@@ -338,6 +377,8 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 		return c ? -EPROTO : -ENOMEM;
 	}
 	c->fd = synack_fd_inline(call.res.fd);
+	early = call.res.taken < len ? (size_t)call.res.taken : len;
+	early += synack_early_send(c, (const uint8_t *)buf + early, len - early);
 	while (!c->established && !c->err && !c->closed) {
 		r = synack_poll_once(s, -1, -1);
 		if (r < 0)
@@ -350,8 +391,31 @@ int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t t
 		synack_cstate_drop(s, c->id);
 		return r;
 	}
-	*ret = c->id;
+	id = c->id;
+	if (early < len) {
+		ssize_t n = synack_send(s, id, (const uint8_t *)buf + early, len - early);
+
+		if (n < 0) {
+			synack_abort(s, id);
+			return (int)n;
+		}
+	}
+	*ret = id;
 	return 0;
+}
+
+int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t timeout_ms,
+		   synack_conn *ret)
+{
+	return synack_connect_wait(s, host, port, timeout_ms, NULL, 0, ret);
+}
+
+int synack_connect_data(struct synack *s, const char *host, uint16_t port, const void *buf,
+			size_t len, uint32_t timeout_ms, synack_conn *ret)
+{
+	if (len > 0 && !buf)
+		return -EINVAL;
+	return synack_connect_wait(s, host, port, timeout_ms, buf, len, ret);
 }
 
 int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t backlog,
@@ -537,6 +601,8 @@ static int synack_data_let_go(struct synack *s, synack_conn id)
 {
 	struct synack_cstate *c = synack_cstate_find(s, id);
 
+	if (c && c->closing)
+		return -EBADF; /* closed already: its Close is on its way */
 	if (!c || c->fd < 0)
 		return 1; /* the Send/Data path: the daemon answers for it */
 	close(c->fd);
@@ -548,17 +614,27 @@ static int synack_data_let_go(struct synack *s, synack_conn id)
 	return 2;
 }
 
+/* The reply to a Close nobody waited for: the connection's state goes now. */
+static void synack_close_done(struct synack *s, int status, const struct synack_result *res,
+			      void *userdata)
+{
+	struct synack_cstate *c = userdata;
+
+	(void)status;
+	(void)res;
+	synack_cstate_drop(s, c->id);
+}
+
 int synack_close(struct synack *s, synack_conn c)
 {
 	struct synack_call call = { 0 };
 	struct synack_cstate *cs;
-	bool had_fd;
 	int r = synack_blocking_check(s);
 
 	if (r < 0)
 		return r;
-	/* the daemon answers Close once it has read the data socket to its end:
-	 * say where that is even if the program still holds a dup() of it (or a
+	/* the daemon reads the data socket to its end, then sends FIN: say
+	 * where that is even if the program still holds a dup() of it (or a
 	 * child forked with it), whose copy would keep the socket open */
 	cs = synack_cstate_find(s, c);
 	if (cs && cs->fd >= 0)
@@ -566,11 +642,22 @@ int synack_close(struct synack *s, synack_conn c)
 	r = synack_data_let_go(s, c);
 	if (r <= 0)
 		return r;
-	had_fd = r == 2;
+	if (r == 2) {
+		/* as close(2) does, return without waiting: what is written is in
+		 * the data socket, which the daemon drains even if this session
+		 * ends first. The state stays until the reply, so events on their
+		 * way for this connection find it and do not make a new one. */
+		r = synack_close_async(s, c, synack_close_done, cs);
+		if (r < 0) {
+			synack_cstate_drop(s, c);
+			return r;
+		}
+		cs->closing = true;
+		return 0;
+	}
 	r = synack_simple_call(s, synack_close_async(s, c, synack_call_done, &call), &call);
 	synack_cstate_drop(s, c);
-	/* a data socket's connection may end on its own (both FINs) as we close it */
-	return had_fd && r == -EBADF ? 0 : r;
+	return r;
 }
 
 int synack_abort(struct synack *s, synack_conn c)

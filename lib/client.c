@@ -407,6 +407,7 @@ static int synack_handle_reply(struct synack *s, const Synack__V1__Reply *rp)
 	switch (rp->result_case) {
 	case SYNACK__V1__REPLY__RESULT_CONNECT:
 		res.conn = rp->connect->conn;
+		res.taken = rp->connect->taken;
 		synack_endpoint_from_pb(rp->connect->local, &res.local);
 		if (rp->connect->fd) {
 			res.fd = synack_fdq_pop(s);
@@ -543,6 +544,7 @@ static int synack_handle_hello(struct synack *s, const Synack__V1__HelloReply *h
 	s->session = h->session;
 	s->fd_data = (h->features & SYNACK__V1__FEATURE__FEATURE_FD_DATA) != 0;
 	s->detached = (h->features & SYNACK__V1__FEATURE__FEATURE_DETACHED) != 0;
+	s->connect_data = (h->features & SYNACK__V1__FEATURE__FEATURE_CONNECT_DATA) != 0;
 	if (h->max_frame >= 1024 && h->max_frame < s->max_frame)
 		s->max_frame = h->max_frame;
 	return 0;
@@ -732,6 +734,7 @@ static int synack_hello(struct synack *s, const char *name)
 	if (!getenv("SYNACK_NO_FD_DATA") || strcmp(getenv("SYNACK_NO_FD_DATA"), "1") != 0)
 		h.features = SYNACK__V1__FEATURE__FEATURE_FD_DATA |
 			     SYNACK__V1__FEATURE__FEATURE_DETACHED;
+	h.features |= SYNACK__V1__FEATURE__FEATURE_CONNECT_DATA;
 	h.client_name = (char *)(name ? name : "");
 	cm.msg_case = SYNACK__V1__CLIENT_MESSAGE__MSG_HELLO;
 	cm.hello = &h;

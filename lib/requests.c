@@ -12,18 +12,21 @@ int synack_connect_async(struct synack *s, const struct sockaddr_in *remote,
 			 const struct sockaddr_in *local, uint32_t timeout_ms,
 			 uint64_t initial_credit, synack_reply_cb cb, void *userdata)
 {
-	return synack_connect_request(s, remote, local, timeout_ms, initial_credit, 0, 0, cb,
-				      userdata);
+	struct synack_connect_args a = { .timeout_ms = timeout_ms,
+					 .initial_credit = initial_credit };
+
+	return synack_connect_request(s, remote, local, &a, cb, userdata);
 }
 
 int synack_connect_fd_async(struct synack *s, const struct sockaddr_in *remote,
 			    const struct sockaddr_in *local, uint32_t timeout_ms,
 			    synack_reply_cb cb, void *userdata)
 {
+	struct synack_connect_args a = { .timeout_ms = timeout_ms, .flags = SYNACK_REQ_FD };
+
 	if (!s->fd_data)
 		return -ENOTSUP;
-	return synack_connect_request(s, remote, local, timeout_ms, 0, SYNACK_REQ_FD, 0, cb,
-				      userdata);
+	return synack_connect_request(s, remote, local, &a, cb, userdata);
 }
 
 int synack_connect_detached_async(struct synack *s, const struct sockaddr_in *remote,
@@ -37,10 +40,13 @@ int synack_connect_detached_mss_async(struct synack *s, const struct sockaddr_in
 				      const struct sockaddr_in *local, uint32_t timeout_ms,
 				      uint32_t mss, synack_reply_cb cb, void *userdata)
 {
+	struct synack_connect_args a = { .timeout_ms = timeout_ms,
+					 .flags = SYNACK_REQ_FD | SYNACK_REQ_DETACHED,
+					 .mss = mss };
+
 	if (!s->detached)
 		return -ENOTSUP;
-	return synack_connect_request(s, remote, local, timeout_ms, 0,
-				      SYNACK_REQ_FD | SYNACK_REQ_DETACHED, mss, cb, userdata);
+	return synack_connect_request(s, remote, local, &a, cb, userdata);
 }
 
 int synack_listen_fd_async(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
@@ -61,8 +67,7 @@ int synack_listen_queue_async(struct synack *s, const struct sockaddr_in *local,
 }
 
 int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
-			   const struct sockaddr_in *local, uint32_t timeout_ms,
-			   uint64_t initial_credit, unsigned flags, uint32_t mss,
+			   const struct sockaddr_in *local, const struct synack_connect_args *a,
 			   synack_reply_cb cb, void *userdata)
 {
 	Synack__V1__Request rq = SYNACK__V1__REQUEST__INIT;
@@ -79,11 +84,15 @@ int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
 		synack_endpoint_to_pb(local, &le);
 		c.local = &le;
 	}
-	c.timeout_ms = timeout_ms;
-	c.initial_credit = initial_credit;
-	c.fd = (flags & SYNACK_REQ_FD) != 0;
-	c.detached = (flags & SYNACK_REQ_DETACHED) != 0;
-	c.mss = mss;
+	if (a->len && !s->connect_data)
+		return -ENOTSUP;
+	c.timeout_ms = a->timeout_ms;
+	c.initial_credit = a->initial_credit;
+	c.fd = (a->flags & SYNACK_REQ_FD) != 0;
+	c.detached = (a->flags & SYNACK_REQ_DETACHED) != 0;
+	c.mss = a->mss;
+	c.data.data = (uint8_t *)a->data;
+	c.data.len = a->len;
 	rq.op_case = SYNACK__V1__REQUEST__OP_CONNECT;
 	rq.connect = &c;
 	return synack_request_submit(s, &rq, cb, userdata);

@@ -174,7 +174,8 @@ struct synack_result {
 	struct sockaddr_in local;	/* listen: the bound address (port chosen if 0);
 					 * connect: where it goes from (a daemon older
 					 * than 2026-12 leaves it zero) */
-	uint64_t taken;			/* send: bytes copied into the send buffer */
+	uint64_t taken;			/* send: bytes copied into the send buffer;
+					 * synack_connect_data(): of its first bytes */
 	uint64_t value;			/* get option */
 	const char *name;		/* get option by name (congestion); NULL otherwise */
 	const struct synack_info *info; /* info */
@@ -321,6 +322,15 @@ int synack_get_congestion_async(struct synack *s, synack_conn c, synack_reply_cb
  * the connection is aborted and the session goes on. */
 int synack_connect(struct synack *s, const char *host, uint16_t port, uint32_t timeout_ms,
 		   synack_conn *ret);
+/*
+ * synack_connect() with the first len bytes to send: with a data socket they
+ * are written while the SYN is out and leave with the handshake's last ACK,
+ * a round trip to the daemon sooner than synack_send() after connecting (a
+ * short request/response connection's latency). Returns 0 once established
+ * and all len bytes are queued; on any error the connection is gone.
+ */
+int synack_connect_data(struct synack *s, const char *host, uint16_t port, const void *buf,
+			size_t len, uint32_t timeout_ms, synack_conn *ret);
 /* host NULL or "" = any address; port 0 = an ephemeral port (see ret_local). */
 int synack_listen(struct synack *s, const char *host, uint16_t port, uint32_t backlog,
 		  synack_conn *ret, struct sockaddr_in *ret_local);
@@ -351,9 +361,10 @@ int synack_shutdown(struct synack *s, synack_conn c);
 /*
  * Graceful close; the id is released. With a data socket: it is shut for
  * writing and closed (so a dup() or a forked copy still open does not hold
- * the close back), and this returns once the daemon has taken every byte
- * written to it (then FIN; RST instead if received bytes were left unread,
- * RFC 2525 §2.17).
+ * the close back), and this returns at once, as close(2) does: the daemon
+ * takes every byte written to it, even if the session ends first, then
+ * sends FIN (RST instead if received bytes were left unread, RFC 2525
+ * §2.17). Without one it waits for the daemon's answer.
  */
 int synack_close(struct synack *s, synack_conn c);
 /* Reset the connection (RST); the id is released (its data socket closed). */

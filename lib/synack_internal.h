@@ -43,7 +43,8 @@ struct synack_cstate {
 	uint64_t to_credit; /* consumed since the last credit grant */
 	struct synack_incoming *inq;
 	size_t inq_head, inq_len, inq_cap;
-	int fd; /* the data socket (FEATURE_FD_DATA), or -1: bytes go as Send/Data */
+	int fd;	      /* the data socket (FEATURE_FD_DATA), or -1: bytes go as Send/Data */
+	bool closing; /* synack_close() sent Close and did not wait: gone at its reply */
 };
 
 struct synack {
@@ -55,6 +56,7 @@ struct synack {
 	struct frame_decoder dec;
 	bool fd_data;		 /* the daemon grants data sockets (HelloReply.features) */
 	bool detached;		 /* and detached connections, accept sockets */
+	bool connect_data;	 /* and first bytes in a Connect (FEATURE_CONNECT_DATA) */
 	int proof_fd;		 /* synack_prove_next(): goes with the next request, or -1 */
 	int fdq[SYNACK_FDQ_MAX]; /* data sockets received, in order, not yet matched */
 	size_t fdq_head, fdq_len;
@@ -91,13 +93,20 @@ struct synack_cstate *synack_cstate_get(struct synack *s, synack_conn id);
 void synack_cstate_drop(struct synack *s, synack_conn id);
 /* The next data socket received (-EPROTO when none came). */
 int synack_fdq_pop(struct synack *s);
-/* Connect or listen flags: data sockets; and detached (connect) or an accept socket (listen).
- * A connect's mss is its TCP_MAXSEG before the SYN (0: none). */
+/* Connect or listen flags: data sockets; and detached (connect) or an accept socket (listen). */
 #define SYNACK_REQ_FD	    1u
 #define SYNACK_REQ_DETACHED 2u
+/* A Connect request's parts beyond the addresses. */
+struct synack_connect_args {
+	uint32_t timeout_ms;
+	uint64_t initial_credit;
+	unsigned flags;	  /* SYNACK_REQ_* */
+	uint32_t mss;	  /* TCP_MAXSEG before the SYN (0: none) */
+	const void *data; /* first bytes (FEATURE_CONNECT_DATA; the reply's taken says how many) */
+	size_t len;
+};
 int synack_connect_request(struct synack *s, const struct sockaddr_in *remote,
-			   const struct sockaddr_in *local, uint32_t timeout_ms,
-			   uint64_t initial_credit, unsigned flags, uint32_t mss,
+			   const struct sockaddr_in *local, const struct synack_connect_args *a,
 			   synack_reply_cb cb, void *userdata);
 int synack_listen_request(struct synack *s, const struct sockaddr_in *local, uint32_t backlog,
 			  uint64_t initial_credit, unsigned flags, synack_reply_cb cb,

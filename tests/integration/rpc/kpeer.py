@@ -4,6 +4,9 @@
 #   kpeer.py echo ADDR PORT            an echo server (many connections at once)
 #   kpeer.py send ADDR PORT BYTES      accept one connection, send BYTES, close;
 #                                      prints how many bytes the kernel took
+#   kpeer.py sink ADDR PORT            accept one connection, read it to its end,
+#                                      check rpc-client's words (KPEER_CHECK's
+#                                      check); prints "sink: N bytes, ok|bad"
 #   kpeer.py notify PATH SECONDS       an sd_notify socket: print each message
 #   kpeer.py hold ADDR PORT            a listener that never accepts nor reads:
 #                                      handshakes complete in its backlog, and
@@ -72,6 +75,25 @@ def send(addr, port, total):
     c.recv(1)
     c.close()
     print("sent", sent, flush=True)
+
+
+def sink(addr, port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(1)
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    state = {"rest": b"", "k": None, "idx": 0, "bad": False}
+    total = 0
+    while True:
+        data = c.recv(65536)
+        if not data:
+            break
+        total += len(data)
+        check_words(state, data)
+    c.close()
+    print("sink:", total, "bytes,", "bad" if state["bad"] or state["rest"] else "ok", flush=True)
 
 
 def hold(addr, port):
@@ -151,5 +173,7 @@ if __name__ == "__main__":
         notify(sys.argv[2], float(sys.argv[3]))
     elif mode == "flood":
         flood(sys.argv[2], int(sys.argv[3]))
+    elif mode == "sink":
+        sink(sys.argv[2], int(sys.argv[3]))
     elif mode == "hold":
         hold(sys.argv[2], int(sys.argv[3]))

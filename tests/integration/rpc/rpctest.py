@@ -74,9 +74,10 @@ def hello_fd():  # ClientMessage {hello: {version: 1, features: FEATURE_FD_DATA}
     return frame(pb_bytes(1, pb_varint(1, 1) + pb_varint(3, FEATURE_FD_DATA)))
 
 
-def connect_fd(rid, addr, port, fd=True):  # Connect {remote, fd}
+def connect_fd(rid, addr, port, fd=True, data=b""):  # Connect {remote, fd, data}
     ep = pb_bytes(1, socket.inet_aton(addr)) + pb_varint(2, port)
-    return request(rid, 16, pb_bytes(1, ep) + (pb_varint(5, 1) if fd else b""))
+    body = pb_bytes(1, ep) + (pb_varint(5, 1) if fd else b"")
+    return request(rid, 16, body + (pb_bytes(8, data) if data else b""))
 
 
 def listen_fd(rid, port, backlog=0):  # Listen {local: {port}, backlog, fd}

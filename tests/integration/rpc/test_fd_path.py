@@ -4,7 +4,8 @@
 as the peer: a raw-protobuf client asks for data sockets and moves bytes on
 them, as libsynack does.
 
-- Hello grants the feature; a session that did not ask gets EINVAL for fd.
+- Hello grants the feature; a session that did not ask gets EINVAL for fd
+  (and for Connect.data without FEATURE_CONNECT_DATA).
 - Bulk both ways at once, SHA-256 checked, on a connection made with Connect,
   with half-closes both ways: the client's shutdown(SHUT_WR) reaches the
   kernel as a FIN while the kernel goes on sending; the kernel's FIN reaches
@@ -108,6 +109,10 @@ def negotiation(t):
     old.send(connect_fd(1, st.KERNEL, 7000))
     r = old.next(lambda m: m.kind == "reply" and m.id == 1)
     check(r is not None and r.code == EINVAL, f"and Connect with fd gets EINVAL ({r and r.message})")
+    old.send(connect_fd(2, st.KERNEL, 7000, fd=False, data=b"early"))
+    r = old.next(lambda m: m.kind == "reply" and m.id == 2)
+    check(r is not None and r.code == EINVAL,
+          f"and Connect with data (no FEATURE_CONNECT_DATA) gets EINVAL ({r and r.message})")
     old.close()
 
 
