@@ -2,7 +2,8 @@
 /*
  * config.c - loading a configuration: read the file (bounded), walk its YAML
  * over the embedded defaults, check the rules between keys, and hand the
- * result over only when there was no error at all.
+ * result over (and, on request, which keys the file named) only when there
+ * was no error at all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,8 +106,10 @@ static int config_file_fail(const char *path, int r, struct config_errors *errs)
 	return r;
 }
 
-int config_load_file(const char *path, struct synack_config *ret, struct config_errors *errs)
+int config_load_file_named(const char *path, struct synack_config *ret, struct config_errors *errs,
+			   bool *ret_named)
 {
+	struct config_pos pos[CONFIG_KEYS_MAX];
 	struct stat st;
 	size_t len = 0;
 	char *buf = NULL;
@@ -127,7 +130,15 @@ int config_load_file(const char *path, struct synack_config *ret, struct config_
 	close(fd);
 	if (r < 0)
 		return config_file_fail(path, r, errs);
-	r = config_load_buffer(path, buf, len, ret, errs);
+	r = config_load_buffer_pos(path, buf, len, ret, errs, pos);
 	free(buf);
+	/* a key has a position when the file gave it a value */
+	for (size_t i = 0; r == 0 && ret_named && i < CONFIG_KEYS_MAX; i++)
+		ret_named[i] = i < config_key_count() && pos[i].line != 0;
 	return r;
+}
+
+int config_load_file(const char *path, struct synack_config *ret, struct config_errors *errs)
+{
+	return config_load_file_named(path, ret, errs, NULL);
 }

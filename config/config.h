@@ -145,6 +145,38 @@ int config_load_buffer(const char *name, const char *buf, size_t len, struct syn
 void config_errors_print(const struct config_errors *errs, FILE *f);
 void config_errors_free(struct config_errors *errs);
 
+/*
+ * config_load_file() that also says which keys the file names: ret_named[i]
+ * is true for key i (config_key_path(i)) when the file gives it a value,
+ * false when it comes from the defaults. ret_named has CONFIG_KEYS_MAX
+ * entries, written on success (may be NULL). A reload uses it to keep what
+ * `synackctl set` changed unless the file names the key.
+ */
+int config_load_file_named(const char *path, struct synack_config *ret, struct config_errors *errs,
+			   bool *ret_named);
+
+/* Upper bound on the number of keys (checked at compile time). */
+#define CONFIG_KEYS_MAX	 128
+/* Room for any key's value as config_key_format() writes it (paths are the longest). */
+#define CONFIG_VALUE_MAX 112
+
+/* The keys one by one, in the table's order (sections together): i < config_key_count(). */
+size_t config_key_count(void);
+/* Key i's dotted path as the file writes it ("tcp.rto.min"); NULL past the end. */
+const char *config_key_path(size_t i);
+/* Key i is a tcp: key: the tunable it sets in *ret; else -ENOENT. */
+int config_key_tunable_id(size_t i, enum stack_tunable_id *ret);
+/*
+ * c's value of key i written the way the file writes it and the parser reads it
+ * back ("30s", "256KiB", "10.77.0.2/24", "0660", "cubic"; "" for an empty string),
+ * so two values differ exactly when their texts do. Returns the length, -ENOENT
+ * past the end, or -ENOBUFS when buf is too short (CONFIG_VALUE_MAX always fits).
+ */
+int config_key_format(size_t i, const struct synack_config *c, char *buf, size_t len);
+/* Copy key i's value (its field; with an address, its prefix length) from src to dst:
+ * 0, or -ENOENT past the end. */
+int config_key_copy(size_t i, struct synack_config *dst, const struct synack_config *src);
+
 /* A file longer than this is refused before it is parsed. */
 #define CONFIG_FILE_MAX	  (1u << 20)
 /* After this many errors the loader stops and says so. */

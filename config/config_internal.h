@@ -16,8 +16,6 @@
 
 /* Longest dotted key path ("tcp.keepalive.interval" and the like). */
 #define CONFIG_KEY_PATH_MAX 64
-/* Upper bound on the number of keys in the table (checked at compile time). */
-#define CONFIG_KEYS_MAX	    128
 
 enum config_type {
 	CONFIG_T_UINT,	      /* plain decimal integer, min..max */
@@ -55,8 +53,8 @@ struct config_scalar {
 	bool plain; /* unquoted, so YAML's null/bool/int rules apply */
 };
 
-/* config_keys.c */
-size_t config_key_count(void);
+/* config_keys.c (config_key_count(), config_key_path() and config_key_tunable_id() are in
+ * config.h) */
 const struct config_key *config_key_at(size_t i);
 /* Index of the key with this exact path, or -ENOENT. */
 int config_key_find(const char *path);
@@ -71,6 +69,9 @@ const struct stack_tunable_desc *config_key_tunable(const struct config_key *k);
  * -EINVAL or -ERANGE with a message (without the key's name) in err. */
 int config_value_set(const struct config_key *k, const struct config_scalar *s,
 		     struct synack_config *c, char *err, size_t errlen);
+/* config_values.c: c's value of key k as the file writes it (config_key_format()). */
+int config_value_format(const struct config_key *k, const struct synack_config *c, char *buf,
+			size_t len);
 /* Whether a plain scalar is YAML's null (empty, ~, null). */
 bool config_scalar_is_null(const struct config_scalar *s);
 /* Write text (len bytes) as a short double-quoted string fit for a message. */

@@ -452,6 +452,39 @@ const struct config_key *config_key_at(size_t i)
 	return i < config_key_count() ? &config_keys[i] : NULL;
 }
 
+const char *config_key_path(size_t i)
+{
+	return i < config_key_count() ? config_keys[i].path : NULL;
+}
+
+int config_key_tunable_id(size_t i, enum stack_tunable_id *ret)
+{
+	if (i >= config_key_count() || config_keys[i].type != CONFIG_T_TUNABLE)
+		return -ENOENT;
+	*ret = (enum stack_tunable_id)config_keys[i].aux;
+	return 0;
+}
+
+int config_key_format(size_t i, const struct synack_config *c, char *buf, size_t len)
+{
+	if (i >= config_key_count())
+		return -ENOENT;
+	return config_value_format(&config_keys[i], c, buf, len);
+}
+
+int config_key_copy(size_t i, struct synack_config *dst, const struct synack_config *src)
+{
+	const struct config_key *k = config_key_at(i);
+
+	if (!k)
+		return -ENOENT;
+	memcpy((char *)dst + k->offset, (const char *)src + k->offset, k->size);
+	if (k->type == CONFIG_T_IPV4_PREFIX)
+		memcpy((char *)dst + k->aux, (const char *)src + k->aux,
+		       sizeof(((struct synack_config *)0)->interface.prefix_len));
+	return 0;
+}
+
 int config_key_find(const char *path)
 {
 	for (size_t i = 0; i < config_key_count(); i++)

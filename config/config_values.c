@@ -3,7 +3,9 @@
  * config_values.c - one scalar from the file turned into the typed field of
  * struct synack_config its key names: integers, booleans, units, names,
  * paths, addresses. Each parser checks the whole text and the key's range
- * and says what it expected when the text is wrong.
+ * and says what it expected when the text is wrong. And back: a field written
+ * as the file writes it (config_value_format), which the parser reads again
+ * as the same value, for saying what a reload changed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -583,4 +585,157 @@ int config_value_set(const struct config_key *k, const struct config_scalar *s,
 		return config_set_tunable(k, s, field, err, errlen);
 	}
 	return config_fail(-EINVAL, err, errlen, "internal error: unknown key type");
+}
+
+static uint64_t config_load_uint(const void *field, size_t size)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t v;
+
+	switch (size) {
+	case 1:
+		memcpy(&u8, field, 1);
+		return u8;
+	case 2:
+		memcpy(&u16, field, 2);
+		return u16;
+	case 4:
+		memcpy(&u32, field, 4);
+		return u32;
+	default:
+		memcpy(&v, field, 8);
+		return v;
+	}
+}
+
+/* snprintf's result as the formatters return it: the length, or -ENOBUFS when cut short. */
+static int config_formatted(int n, size_t len)
+{
+	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
+}
+
+static int config_format_tunable(const struct config_key *k, const struct synack_config *c,
+				 char *buf, size_t len)
+{
+	enum stack_tunable_id id = (enum stack_tunable_id)k->aux;
+	uint64_t v = stack_tunables_read(&c->tcp, id);
+
+	switch (config_key_tunable(k)->kind) {
+	case STACK_TUN_DURATION:
+		return config_format_duration(v, buf, len);
+	case STACK_TUN_SIZE:
+		return config_format_size(v, buf, len);
+	case STACK_TUN_BOOL:
+		return config_formatted(snprintf(buf, len, "%s", v ? "true" : "false"), len);
+	case STACK_TUN_NAME:
+		if (stack_tunable_name(id, v))
+			return config_formatted(snprintf(buf, len, "%s", stack_tunable_name(id, v)),
+						len);
+		break;
+	default:
+		break;
+	}
+	return config_formatted(snprintf(buf, len, "%" PRIu64, v), len);
+}
+
+/* A name list's value: names[v], or the number when v is none of them. */
+static int config_format_enum(const struct config_key *k, uint64_t v, char *buf, size_t len)
+{
+	for (uint64_t i = 0; k->names[i]; i++)
+		if (i == v)
+			return config_formatted(snprintf(buf, len, "%s", k->names[i]), len);
+	return config_formatted(snprintf(buf, len, "%" PRIu64, v), len);
+}
+
+static int config_format_flags(const struct config_key *k, uint64_t mask, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!mask)
+		return config_formatted(snprintf(buf, len, "all"), len);
+	for (size_t i = 0; k->names[i] && i < 64; i++) {
+		int n;
+
+		if (!(mask & (1ull << i)))
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s", o ? "," : "", k->names[i]);
+		if (config_formatted(n, len - o) < 0)
+			return -ENOBUFS;
+		o += (size_t)n;
+	}
+	return (int)o;
+}
+
+static int config_format_ipv4(uint32_t a, char *buf, size_t len)
+{
+	return config_formatted(snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+					 (a >> 8) & 0xff, a & 0xff),
+				len);
+}
+
+int config_value_format(const struct config_key *k, const struct synack_config *c, char *buf,
+			size_t len)
+{
+	const void *field = (const char *)c + k->offset;
+	uint64_t v = 0;
+	uint8_t plen, mac[6];
+	int r;
+
+	if (!len)
+		return -ENOBUFS;
+	if (k->type != CONFIG_T_TUNABLE && k->type != CONFIG_T_MAC && k->type != CONFIG_T_IFNAME &&
+	    k->type != CONFIG_T_PATH && k->type != CONFIG_T_GROUP)
+		v = config_load_uint(field, k->size);
+	switch (k->type) {
+	case CONFIG_T_UINT:
+		return config_formatted(snprintf(buf, len, "%" PRIu64, v), len);
+	case CONFIG_T_BOOL: {
+		bool b;
+
+		memcpy(&b, field, sizeof(b));
+		return config_formatted(snprintf(buf, len, "%s", b ? "true" : "false"), len);
+	}
+	case CONFIG_T_DURATION:
+		return config_format_duration(v, buf, len);
+	case CONFIG_T_SIZE:
+		return config_format_size(v, buf, len);
+	case CONFIG_T_PERCENT:
+		return config_format_percent((uint32_t)v, buf, len);
+	case CONFIG_T_IFNAME:
+	case CONFIG_T_PATH:
+	case CONFIG_T_GROUP:
+		/* NUL-terminated in their fields (the parser keeps room for it) */
+		if (!*(const char *)field)
+			return config_formatted(snprintf(buf, len, "\"\""), len);
+		return config_formatted(
+			snprintf(buf, len, "%.*s", (int)k->size, (const char *)field), len);
+	case CONFIG_T_MODE:
+		return config_formatted(snprintf(buf, len, "%04" PRIo64, v), len);
+	case CONFIG_T_IPV4:
+		if (!v)
+			return config_formatted(snprintf(buf, len, "\"\""), len);
+		return config_format_ipv4((uint32_t)v, buf, len);
+	case CONFIG_T_IPV4_PREFIX:
+		memcpy(&plen, (const char *)c + k->aux, sizeof(plen));
+		r = config_format_ipv4((uint32_t)v, buf, len);
+		if (r < 0)
+			return r;
+		return config_formatted(r + snprintf(buf + r, len - (size_t)r, "/%u", plen), len);
+	case CONFIG_T_MAC:
+		memcpy(mac, field, sizeof(mac));
+		if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+			return config_formatted(snprintf(buf, len, "\"\""), len);
+		return config_formatted(snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+						 mac[1], mac[2], mac[3], mac[4], mac[5]),
+					len);
+	case CONFIG_T_ENUM:
+		return config_format_enum(k, v, buf, len);
+	case CONFIG_T_FLAGS:
+		return config_format_flags(k, v, buf, len);
+	case CONFIG_T_TUNABLE:
+		return config_format_tunable(k, c, buf, len);
+	}
+	return -EINVAL;
 }

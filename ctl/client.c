@@ -257,6 +257,8 @@ static void ctl_client_conn(const Synack__V1__ConnEntry *e, struct ctl_conn *ret
 	ret->owner.pid = e->owner_pid;
 	ret->owner.uid = e->owner_uid;
 	ctl_client_copy(ret->owner.name, sizeof(ret->owner.name), e->owner_name);
+	ret->closed = e->closed;
+	ret->closed_ago_ms = e->closed_ago_us / 1000;
 }
 
 static void ctl_client_trace_entry(const Synack__V1__TraceEntry *e, struct ctl_trace_entry *ret)
@@ -386,7 +388,6 @@ static int ctl_client_simple(struct ctl_client *c, Synack__V1__ControlRequest__O
 	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
 	Synack__V1__ControlStatus st = SYNACK__V1__CONTROL_STATUS__INIT;
 	Synack__V1__ControlPing ping = SYNACK__V1__CONTROL_PING__INIT;
-	Synack__V1__ListConns lc = SYNACK__V1__LIST_CONNS__INIT;
 	Synack__V1__Subscribe sub = SYNACK__V1__SUBSCRIBE__INIT;
 	Synack__V1__Stats stats = SYNACK__V1__STATS__INIT;
 	Synack__V1__Reload rl = SYNACK__V1__RELOAD__INIT;
@@ -398,9 +399,6 @@ static int ctl_client_simple(struct ctl_client *c, Synack__V1__ControlRequest__O
 		break;
 	case SYNACK__V1__CONTROL_REQUEST__OP_PING:
 		rq.ping = &ping;
-		break;
-	case SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS:
-		rq.list_conns = &lc;
 		break;
 	case SYNACK__V1__CONTROL_REQUEST__OP_SUBSCRIBE:
 		rq.subscribe = &sub;
@@ -484,10 +482,22 @@ int ctl_fetch_status(struct ctl_client *c, struct ctl_status *ret)
 
 int ctl_fetch_conns(struct ctl_client *c, struct ctl_conn **ret, size_t *ret_n)
 {
+	return ctl_fetch_conns_closed(c, false, ret, ret_n);
+}
+
+int ctl_fetch_conns_closed(struct ctl_client *c, bool closed, struct ctl_conn **ret, size_t *ret_n)
+{
+	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
+	Synack__V1__ListConns lc = SYNACK__V1__LIST_CONNS__INIT;
 	Synack__V1__ControlReply *rp;
 	struct ctl_conn *v;
 	size_t n;
-	int r = ctl_client_simple(c, SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS, &rp);
+	int r;
+
+	lc.closed = closed;
+	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS;
+	rq.list_conns = &lc;
+	r = ctl_client_call(c, &rq, &rp);
 
 	if (r < 0 || (r = ctl_client_body(rp, SYNACK__V1__CONTROL_REPLY__BODY_CONNS)) < 0)
 		return r;
@@ -621,11 +631,45 @@ int ctl_kill(struct ctl_client *c, uint64_t conn_id)
 	return ctl_client_call(c, &rq, &rp);
 }
 
-int ctl_reload(struct ctl_client *c)
+static void ctl_client_reload_entry(const Synack__V1__ReloadValue *m, enum ctl_reloaded kind,
+				    struct ctl_reload_entry *ret)
+{
+	ret->kind = kind;
+	snprintf(ret->key, sizeof(ret->key), "%s", m->key ? m->key : "");
+	snprintf(ret->before, sizeof(ret->before), "%s", m->before ? m->before : "");
+	snprintf(ret->after, sizeof(ret->after), "%s", m->after ? m->after : "");
+	snprintf(ret->file, sizeof(ret->file), "%s", m->file ? m->file : "");
+	snprintf(ret->why, sizeof(ret->why), "%s", m->why ? m->why : "");
+}
+
+int ctl_reload(struct ctl_client *c, struct ctl_reload *ret)
 {
 	Synack__V1__ControlReply *rp;
+	const Synack__V1__ReloadResult *rr;
+	struct ctl_reload out = { 0 };
+	int r = ctl_client_simple(c, SYNACK__V1__CONTROL_REQUEST__OP_RELOAD, &rp);
 
-	return ctl_client_simple(c, SYNACK__V1__CONTROL_REQUEST__OP_RELOAD, &rp);
+	if (r < 0)
+		return r;
+	if (rp->body_case != SYNACK__V1__CONTROL_REPLY__BODY_RELOAD) {
+		*ret = out; /* an older synackd: applied, without saying what changed */
+		return 0;
+	}
+	rr = rp->reload;
+	out.reported = true;
+	snprintf(out.file, sizeof(out.file), "%s", rr->file ? rr->file : "");
+	out.v = calloc(rr->n_changed + rr->n_kept + rr->n_not_applied + 1, sizeof(*out.v));
+	if (!out.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < rr->n_changed; i++)
+		ctl_client_reload_entry(rr->changed[i], CTL_RELOADED_CHANGED, &out.v[out.n++]);
+	for (size_t i = 0; i < rr->n_kept; i++)
+		ctl_client_reload_entry(rr->kept[i], CTL_RELOADED_KEPT, &out.v[out.n++]);
+	for (size_t i = 0; i < rr->n_not_applied; i++)
+		ctl_client_reload_entry(rr->not_applied[i], CTL_RELOADED_NOT_APPLIED,
+					&out.v[out.n++]);
+	*ret = out;
+	return 0;
 }
 
 /* imp NULL: ask for the impairment in force; else set it. Either way *ret gets the reply's. */

@@ -38,6 +38,9 @@ int ctl_ping(struct ctl_client *c);
 int ctl_fetch_status(struct ctl_client *c, struct ctl_status *ret);
 /* Every connection and listener; the filter is applied here, in synackctl. */
 int ctl_fetch_conns(struct ctl_client *c, struct ctl_conn **ret, size_t *ret_n);
+/* The same, and with closed also the connections closed lately whose history synackd
+ * still keeps (ctl_conn.closed; state CLOSED). */
+int ctl_fetch_conns_closed(struct ctl_client *c, bool closed, struct ctl_conn **ret, size_t *ret_n);
 int ctl_fetch_counters(struct ctl_client *c, struct ctl_counter **ret, size_t *ret_n);
 /* key NULL: every tunable. -EINVAL for an unknown key. */
 int ctl_fetch_tunables(struct ctl_client *c, const char *key, struct ctl_tunable **ret,
@@ -48,8 +51,9 @@ int ctl_fetch_trace(struct ctl_client *c, uint64_t conn_id, struct ctl_trace_ent
 		    size_t *ret_n);
 /* Abort a connection with RST. */
 int ctl_kill(struct ctl_client *c, uint64_t conn_id);
-/* Re-read the configuration; on -EINVAL, ctl_client_error() holds the file's errors. */
-int ctl_reload(struct ctl_client *c);
+/* Re-read the configuration; on success *ret says what changed (free ret->v). On -EINVAL,
+ * ctl_client_error() holds the file's errors. */
+int ctl_reload(struct ctl_client *c, struct ctl_reload *ret);
 int ctl_fetch_impair(struct ctl_client *c, struct ctl_impair *ret);
 /* Put imp in force; imp then holds what the daemon reports in force. */
 int ctl_set_impair(struct ctl_client *c, struct ctl_impair *imp);

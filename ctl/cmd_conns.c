@@ -10,6 +10,10 @@
  * `-o` is both ss's timer flag and the output format: `-o json` and
  * `-o table` choose the format, `-o` followed by anything else (or nothing)
  * shows timers.
+ *
+ * `conns -s` prints ss -s's TCP line (total and counts per state) for the
+ * connections the filter keeps, from the same list; `-4` is accepted as ss
+ * takes it: synack is IPv4-only, so it narrows nothing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,12 +28,15 @@
 #include "cli.h"
 #include "filter.h"
 #include "format.h"
+#include "json.h"
 #include "units.h"
 
 enum conns_allow {
-	CONNS_ALLOW_VIEW = 1u << 0,	/* -o -i -p -e -l -H -t -a -n, -o json, -j */
+	CONNS_ALLOW_VIEW = 1u << 0,	/* -o -i -p -e -l -H -t -a -n -4, -o json, -j */
 	CONNS_ALLOW_INTERVAL = 1u << 1, /* watch -n */
 	CONNS_ALLOW_DRY_RUN = 1u << 2,	/* kill --dry-run */
+	CONNS_ALLOW_SUMMARY = 1u << 3,	/* conns -s, --summary */
+	CONNS_ALLOW_CLOSED = 1u << 4,	/* conns --closed */
 };
 
 struct conns_args {
@@ -37,12 +44,19 @@ struct conns_args {
 	struct ctl_filter filter;
 	bool listeners_only;
 	bool dry_run;
+	bool summary;
+	bool closed; /* --closed: the recently closed connections too */
 	uint64_t interval_us;
 };
 
-static int conns_short_flag(struct cli_ctx *ctx, struct conns_args *a, char f)
+static int conns_short_flag(struct cli_ctx *ctx, struct conns_args *a, unsigned allow, char f)
 {
 	switch (f) {
+	case 's':
+		if (!(allow & CONNS_ALLOW_SUMMARY))
+			break;
+		a->summary = true;
+		return 0;
 	case 'o':
 		a->fmt.timers = true;
 		return 0;
@@ -67,14 +81,15 @@ static int conns_short_flag(struct cli_ctx *ctx, struct conns_args *a, char f)
 	case 't':
 	case 'a':
 	case 'n':
-		return 0; /* ss habits: TCP only, all sockets, numeric */
+	case '4':
+		return 0; /* ss habits: TCP only, all sockets, numeric, IPv4 (synack has no other) */
 	}
 	return cli_usage_error(ctx, "unknown option '-%c'", f);
 }
 
 /* -o FORMAT, -oFORMAT or a cluster like -tanoi. */
-static int conns_short_cluster(struct cli_ctx *ctx, struct conns_args *a, int argc, char **argv,
-			       int *i)
+static int conns_short_cluster(struct cli_ctx *ctx, struct conns_args *a, unsigned allow, int argc,
+			       char **argv, int *i)
 {
 	const char *arg = argv[*i];
 	enum cli_output out;
@@ -92,7 +107,7 @@ static int conns_short_cluster(struct cli_ctx *ctx, struct conns_args *a, int ar
 			++*i;
 			return 0;
 		}
-		int r = conns_short_flag(ctx, a, *p);
+		int r = conns_short_flag(ctx, a, allow, *p);
 		if (r)
 			return r;
 	}
@@ -124,6 +139,16 @@ static int conns_long(struct cli_ctx *ctx, struct conns_args *a, unsigned allow,
 
 		if (!v || cli_parse_output(v, &ctx->output) < 0)
 			return cli_usage_error(ctx, "--output needs table or json");
+		return 0;
+	}
+	if (strcmp(arg, "--ipv4") == 0 && allow & CONNS_ALLOW_VIEW)
+		return 0; /* as -4 */
+	if (strcmp(arg, "--summary") == 0 && allow & CONNS_ALLOW_SUMMARY) {
+		a->summary = true;
+		return 0;
+	}
+	if (strcmp(arg, "--closed") == 0 && allow & CONNS_ALLOW_CLOSED) {
+		a->closed = true;
 		return 0;
 	}
 	if (strcmp(arg, "--dry-run") == 0 && allow & CONNS_ALLOW_DRY_RUN) {
@@ -167,7 +192,7 @@ static int conns_parse(struct cli_ctx *ctx, int argc, char **argv, unsigned allo
 		} else if (arg[1] == 'n' && arg[2] == '\0' && allow & CONNS_ALLOW_INTERVAL) {
 			r = conns_interval(ctx, a, i + 1 < argc ? argv[++i] : NULL);
 		} else if (allow & CONNS_ALLOW_VIEW) {
-			r = conns_short_cluster(ctx, a, argc, argv, &i);
+			r = conns_short_cluster(ctx, a, allow, argc, argv, &i);
 		} else {
 			r = cli_usage_error(ctx, "unknown option '%s'", arg);
 		}
@@ -180,13 +205,13 @@ static int conns_parse(struct cli_ctx *ctx, int argc, char **argv, unsigned allo
 	return r;
 }
 
-/* Fetch and keep the rows the filter matches. */
+/* Fetch and keep the rows the filter matches (with closed, the closed ones too). */
 static int conns_fetch(struct cli_ctx *ctx, struct ctl_client *c, const struct ctl_filter *f,
-		       struct ctl_conn **ret, size_t *ret_n)
+		       bool closed, struct ctl_conn **ret, size_t *ret_n)
 {
 	struct ctl_conn *v;
 	size_t n, kept = 0;
-	int r = ctl_fetch_conns(c, &v, &n);
+	int r = ctl_fetch_conns_closed(c, closed, &v, &n);
 
 	if (r < 0)
 		return cli_request_failed(ctx, c, "fetch connections", r);
@@ -208,21 +233,108 @@ static int conns_print(struct cli_ctx *ctx, const struct conns_args *a, const st
 	return r < 0 ? cli_error(ctx, CLI_EXIT_REFUSED, "writing output: %s", strerror(-r)) : 0;
 }
 
+/*
+ * The daemon's orphan count (the SynackTcpOrphans gauge), for a summary of
+ * the whole table: the list does not say which connection is an orphan, so
+ * a filtered summary leaves orphaned out. false when not known.
+ */
+static bool conns_orphans(struct ctl_client *c, uint64_t *ret)
+{
+	struct ctl_counter *v;
+	size_t n;
+	bool found = false;
+
+	if (ctl_fetch_counters(c, &v, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++) {
+		if (strcmp(v[i].name, "SynackTcpOrphans") == 0) {
+			*ret = v[i].value;
+			found = true;
+		}
+	}
+	free(v);
+	return found;
+}
+
+/*
+ * ss -s's TCP line for the rows kept: "TCP:   N (estab E, closed C,
+ * orphaned O, synrecv S, timewait T)", then the other states on a second
+ * line, in ss -s's spelling. closed counts CLOSED rows (ss counts sockets
+ * outside the kernel's hash tables).
+ */
+static int conns_summary(struct cli_ctx *ctx, const struct ctl_conn *v, size_t n,
+			 const uint64_t *orphans)
+{
+	static const struct {
+		const char *name;
+		enum ctl_state state;
+	} order[] = {
+		{ "estab", CTL_STATE_ESTABLISHED },    { "closed", CTL_STATE_CLOSED },
+		{ "synrecv", CTL_STATE_SYN_RECEIVED }, { "timewait", CTL_STATE_TIME_WAIT },
+		{ "listen", CTL_STATE_LISTEN },	       { "synsent", CTL_STATE_SYN_SENT },
+		{ "finwait1", CTL_STATE_FIN_WAIT_1 },  { "finwait2", CTL_STATE_FIN_WAIT_2 },
+		{ "closewait", CTL_STATE_CLOSE_WAIT }, { "lastack", CTL_STATE_LAST_ACK },
+		{ "closing", CTL_STATE_CLOSING },
+	};
+	const size_t ss_line = 4; /* the first four are ss -s's own line */
+	size_t count[CTL_STATE_COUNT] = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)v[i].state < CTL_STATE_COUNT)
+			count[v[i].state]++;
+	}
+	if (ctx->output == CLI_OUTPUT_JSON) {
+		struct json_writer w;
+
+		json_writer_init(&w, stdout, 0);
+		json_object_begin(&w);
+		json_kv_uint(&w, "total", n);
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+			json_kv_uint(&w, order[i].name, count[order[i].state]);
+			if (i == 1 && orphans)
+				json_kv_uint(&w, "orphaned", *orphans);
+		}
+		json_object_end(&w);
+		r = json_writer_end(&w);
+	} else {
+		printf("TCP:   %zu (", n);
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+			const char *sep = i == ss_line ? ")\n       " : ", ";
+
+			printf("%s%s %zu", i == 0 ? "" : sep, order[i].name, count[order[i].state]);
+			if (i == 1 && orphans)
+				printf(", orphaned %" PRIu64, *orphans);
+		}
+		putchar('\n');
+	}
+	if (r == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+		r = -EIO;
+	return r < 0 ? cli_error(ctx, CLI_EXIT_REFUSED, "writing output: %s", strerror(-r)) : 0;
+}
+
 int cmd_conns(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct conns_args a;
 	struct ctl_client *c;
 	struct ctl_conn *v;
 	size_t n;
-	int r = conns_parse(ctx, argc, argv, CONNS_ALLOW_VIEW, &a);
+	uint64_t orphans;
+	int r = conns_parse(ctx, argc, argv,
+			    CONNS_ALLOW_VIEW | CONNS_ALLOW_SUMMARY | CONNS_ALLOW_CLOSED, &a);
 
 	if (r)
 		return r < 0 ? CLI_EXIT_OK : r;
 	r = cli_connect(ctx, &c);
 	if (r)
 		return r;
-	r = conns_fetch(ctx, c, &a.filter, &v, &n);
-	if (r == 0) {
+	r = conns_fetch(ctx, c, &a.filter, a.closed, &v, &n);
+	if (r == 0 && a.summary) {
+		bool whole = filter_is_empty(&a.filter);
+
+		r = conns_summary(ctx, v, n, whole && conns_orphans(c, &orphans) ? &orphans : NULL);
+		free(v);
+	} else if (r == 0) {
 		r = conns_print(ctx, &a, v, n);
 		free(v);
 	}
@@ -288,7 +400,7 @@ static int watch_once(struct cli_ctx *ctx, struct ctl_client *c, const struct co
 	size_t n;
 	time_t now = time(NULL);
 	char when[32];
-	int r = conns_fetch(ctx, c, &a->filter, &v, &n);
+	int r = conns_fetch(ctx, c, &a->filter, false, &v, &n);
 
 	if (r)
 		return r;
@@ -386,7 +498,7 @@ int cmd_kill(struct cli_ctx *ctx, int argc, char **argv)
 	r = cli_connect(ctx, &c);
 	if (r)
 		return r;
-	r = conns_fetch(ctx, c, &a.filter, &v, &n);
+	r = conns_fetch(ctx, c, &a.filter, false, &v, &n);
 	if (r == 0) {
 		if (n == 0)
 			fprintf(stderr, "synackctl kill: no connection matches\n");

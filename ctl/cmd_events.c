@@ -167,29 +167,48 @@ static int trace_parse(struct cli_ctx *ctx, int argc, char **argv, struct trace_
 	return trace_parse_conn(ctx, argc - optind, argv + optind, a);
 }
 
-/* The id of the one connection the filter matches. */
+/*
+ * The id of the one live connection the filter matches; when none lives,
+ * the most recently closed one whose history synackd still keeps (a note
+ * says which, when several closed ones match: conns --closed -e lists them).
+ */
 static int trace_resolve(struct cli_ctx *ctx, struct ctl_client *c, struct trace_args *a)
 {
 	struct ctl_conn *v;
-	size_t n, matched = 0;
+	const struct ctl_conn *newest = NULL;
+	size_t n, matched = 0, closed = 0;
 	int r;
 
 	if (a->by_id)
 		return 0;
-	r = ctl_fetch_conns(c, &v, &n);
+	r = ctl_fetch_conns_closed(c, true, &v, &n);
 	if (r < 0)
 		return cli_request_failed(ctx, c, "fetch connections", r);
 	for (size_t i = 0; i < n; i++) {
-		if (filter_match(&a->filter, &v[i])) {
+		if (!filter_match(&a->filter, &v[i]))
+			continue;
+		if (!v[i].closed) {
 			a->id = v[i].id;
 			matched++;
+		} else if (closed++ == 0 || v[i].closed_ago_ms < newest->closed_ago_ms) {
+			newest = &v[i];
 		}
+	}
+	if (matched == 0 && newest) {
+		a->id = newest->id;
+		matched = 1;
+		if (closed > 1)
+			fprintf(stderr,
+				"synackctl trace: %zu closed connections match; drawing the latest "
+				"(id %" PRIu64 ", closed %" PRIu64 " ms ago)\n",
+				closed, newest->id, newest->closed_ago_ms);
 	}
 	free(v);
 	if (matched == 1)
 		return 0;
 	if (matched == 0)
-		return cli_error(ctx, CLI_EXIT_REFUSED, "no connection matches the filter");
+		return cli_error(ctx, CLI_EXIT_REFUSED,
+				 "no connection matches the filter, open or recently closed");
 	return cli_error(ctx, CLI_EXIT_REFUSED,
 			 "the filter matches %zu connections; narrow it or give an id (conns -e)",
 			 matched);

@@ -3,6 +3,7 @@
  * cmd_status.c - status, ping and reload: the daemon as a whole.
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -89,19 +90,36 @@ int cmd_ping(struct cli_ctx *ctx, int argc, char **argv)
 int cmd_reload(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ctl_client *c;
-	int r = status_no_args(ctx, argc, argv);
+	struct ctl_reload rl;
+	int opt, r;
 
-	if (r)
-		return r < 0 ? CLI_EXIT_OK : r;
+	optind = 0;
+	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", status_long)) != -1) {
+		if (opt == 'h')
+			return CLI_EXIT_OK;
+		if (opt == '?')
+			return CLI_EXIT_USAGE;
+		if (opt == 'j')
+			ctx->output = CLI_OUTPUT_JSON;
+		if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
+			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, "takes no arguments, got '%s'", argv[optind]);
 	r = cli_connect(ctx, &c);
 	if (r)
 		return r;
-	r = ctl_reload(c);
-	if (r < 0)
+	r = ctl_reload(c, &rl);
+	if (r < 0) {
 		/* the daemon's message is the file's errors, one FILE:LINE:COLUMN per line */
 		r = cli_request_failed(ctx, c, "refused, the running configuration stays", r);
-	else
-		printf("configuration reloaded\n");
+	} else {
+		/* what changed, what `set` values were kept, what needs a restart */
+		r = ctx->output == CLI_OUTPUT_JSON ? format_reload_json(stdout, &rl)
+						   : format_reload(stdout, &rl);
+		r = r < 0 ? cli_error(ctx, CLI_EXIT_REFUSED, "writing output failed") : 0;
+		free(rl.v);
+	}
 	ctl_client_close(c);
 	return r;
 }

@@ -82,6 +82,20 @@ static void format_conn_owner(const struct ctl_owner *o, char *buf, size_t len)
 		 o->uid);
 }
 
+/* The -o column: ss's timer:(...), or for a closed connection (conns --closed)
+ * how long ago it closed. */
+static void format_conn_timer(const struct ctl_conn *c, char *buf, size_t len)
+{
+	char when[32];
+
+	if (!c->closed) {
+		table_format_ss_timer(&c->timer, buf, len);
+		return;
+	}
+	table_format_ss_time(c->closed_ago_ms, when, sizeof(when));
+	snprintf(buf, len, "closed:(%s ago)", when);
+}
+
 static int format_conns_columns(struct table *t, const struct format_conns_opts *o)
 {
 	struct table_column cols[TABLE_MAX_COLUMNS] = {
@@ -122,7 +136,7 @@ static int format_conn_row(struct table *t, const struct ctl_conn *c,
 		table_cell(t, extra);
 	}
 	if (o->timers) {
-		table_format_ss_timer(&c->timer, extra, sizeof(extra));
+		format_conn_timer(c, extra, sizeof(extra));
 		table_cell(t, extra);
 	}
 	if (o->extended)
@@ -173,6 +187,11 @@ static void format_json_conn(struct json_writer *w, const struct ctl_conn *c)
 	format_json_endpoint(w, "remote", &c->remote);
 	json_kv_uint(w, "recv_q", c->recv_q);
 	json_kv_uint(w, "send_q", c->send_q);
+	json_key(w, "closed_ago_ms"); /* conns --closed: null while it lives */
+	if (c->closed)
+		json_uint(w, c->closed_ago_ms);
+	else
+		json_null(w);
 	json_key(w, "timer");
 	if (c->timer.kind == CTL_TIMER_OFF) {
 		json_null(w);
@@ -676,4 +695,81 @@ int format_impair(FILE *f, const struct ctl_impair *imp)
 	format_impair_summary(&imp->c, line, sizeof(line));
 	fprintf(f, "impairment: %s\n", line);
 	return ferror(f) ? -EIO : 0;
+}
+
+int format_reload(FILE *f, const struct ctl_reload *r)
+{
+	static const char *const names[] = { "changed", "kept", "not applied" };
+	unsigned count[CTL_RELOADED_NOT_APPLIED + 1] = { 0 };
+	const char *sep = ": ";
+
+	if (!r->reported) {
+		fprintf(f, "configuration reloaded\n");
+		return ferror(f) ? -EIO : 0;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].kind <= CTL_RELOADED_NOT_APPLIED)
+			count[r->v[i].kind]++;
+	fprintf(f, "configuration reloaded from %s", r->file);
+	for (unsigned k = 0; k <= CTL_RELOADED_NOT_APPLIED; k++) {
+		if (!count[k])
+			continue;
+		fprintf(f, "%s%u %s", sep, count[k], names[k]);
+		sep = ", ";
+	}
+	fprintf(f, "%s\n", r->n ? "" : ": nothing changed");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ctl_reload_entry *e = &r->v[i];
+
+		switch (e->kind) {
+		case CTL_RELOADED_CHANGED:
+			fprintf(f, "  %s: %s -> %s\n", e->key, e->before, e->after);
+			break;
+		case CTL_RELOADED_KEPT:
+			fprintf(f, "  %s = %s (set at runtime, not in the file)\n", e->key,
+				e->after);
+			break;
+		case CTL_RELOADED_NOT_APPLIED:
+			fprintf(f, "  %s = %s (not applied: %s; the file says %s)\n", e->key,
+				e->before, e->why, e->file);
+			break;
+		}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int format_reload_json(FILE *f, const struct ctl_reload *r)
+{
+	static const char *const lists[] = { "changed", "kept", "not_applied" };
+	struct json_writer w;
+
+	json_writer_init(&w, f, 0);
+	json_object_begin(&w);
+	json_kv_bool(&w, "reported", r->reported);
+	json_kv_string(&w, "file", r->file);
+	for (unsigned k = 0; k <= CTL_RELOADED_NOT_APPLIED; k++) {
+		json_key(&w, lists[k]);
+		json_array_begin(&w);
+		for (size_t i = 0; i < r->n; i++) {
+			const struct ctl_reload_entry *e = &r->v[i];
+
+			if (e->kind != (enum ctl_reloaded)k)
+				continue;
+			json_object_begin(&w);
+			json_kv_string(&w, "key", e->key);
+			if (e->kind == CTL_RELOADED_CHANGED) {
+				json_kv_string(&w, "before", e->before);
+				json_kv_string(&w, "after", e->after);
+			} else {
+				json_kv_string(&w, "value", e->before);
+				json_kv_string(&w, "file", e->file);
+			}
+			if (e->kind == CTL_RELOADED_NOT_APPLIED)
+				json_kv_string(&w, "why", e->why);
+			json_object_end(&w);
+		}
+		json_array_end(&w);
+	}
+	json_object_end(&w);
+	return json_writer_end(&w);
 }

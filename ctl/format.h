@@ -61,4 +61,15 @@ int format_impair(FILE *f, const struct ctl_impair *imp);
  * 3s later), seed 7" (only what is on). Returns the length written. */
 int format_impair_summary(const struct config_impair *c, char *buf, size_t len);
 
+/*
+ * `reload`: "configuration reloaded from FILE: 1 changed, 1 kept" (or ": nothing changed"),
+ * then a line per key: "  tcp.rto.min: 200ms -> 300ms",
+ * "  tcp.msl = 10s (set at runtime, not in the file)",
+ * "  interface.mtu = 1500 (not applied: needs a restart; the file says 9000)".
+ */
+int format_reload(FILE *f, const struct ctl_reload *r);
+/* {"file": ..., "changed": [{"key", "before", "after"}], "kept": [{"key", "value", "file"}],
+ *  "not_applied": [{"key", "value", "file", "why"}]} */
+int format_reload_json(FILE *f, const struct ctl_reload *r);
+
 #endif

@@ -25,7 +25,13 @@
 	"  sport OP [:]PORT   local port; OP is = == eq != ne < lt <= le > gt >= ge\n"        \
 	"  dport OP [:]PORT   peer port\n"                                                    \
 	"  src ADDR[/LEN][:PORT], dst ADDR[/LEN][:PORT]   local or peer address\n"            \
-	"  TERM TERM          both must match;  TERM or TERM  either may match\n"
+	"  TERM TERM          both must match (also TERM and TERM, TERM && TERM)\n"           \
+	"  TERM or TERM       either may match (also TERM || TERM)\n"                         \
+	"  not TERM, ! TERM   the opposite; also before ( EXPR )\n"                           \
+	"  ( EXPR )           grouping; not binds tightest, then and, then or\n"              \
+	"  Parentheses and ! are words of their own; state words apply to the whole\n"        \
+	"  filter, outside parentheses. The filter may be one quoted argument, as with\n"     \
+	"  ss: '( sport = :22 or dport = :22 )'. Errors name the word and its position.\n"
 
 static const char conns_help[] =
 	"Options:\n"
@@ -38,12 +44,23 @@ static const char conns_help[] =
 	"  -e                 the connection id (for trace and kill)\n"
 	"  -l                 listeners only (state listening)\n"
 	"  -H                 no header line\n"
+	"  -s, --summary      counts instead of rows, as ss -s's TCP line: the total,\n"
+	"                     estab, closed, orphaned (without a filter), synrecv and\n"
+	"                     timewait, then the other states; with -o json an object\n"
 	"  -t -a -n           accepted for ss habits; synack is TCP-only and numeric\n"
+	"  -4, --ipv4         accepted for ss habits; synack is IPv4-only, every\n"
+	"                     connection matches\n"
+	"  --closed           also the connections closed lately whose history synackd\n"
+	"                     still keeps (history.conns, history.keep): state CLOSED,\n"
+	"                     with -o closed:(HOW LONG ago); trace draws them\n"
 	"\n" FILTER_HELP "\n"
 	"Examples:\n"
 	"  synackctl conns -o\n"
+	"  synackctl conns --closed -o -e dport = :8080\n"
 	"  synackctl ss -tanoi state established dport = :443\n"
 	"  synackctl conns -e state time-wait src 10.77.0.2\n"
+	"  synackctl ss -tan '( sport = :80 or sport = :443 ) and not dst 10.77.0.0/24'\n"
+	"  synackctl ss -s\n"
 	"  synackctl conns -o json | jq '.[] | select(.state == \"ESTABLISHED\")'\n";
 
 static const char watch_help[] =
@@ -82,7 +99,9 @@ static const char events_help[] =
 static const char trace_help[] =
 	"Draws a connection's history as a ladder diagram: synack on the left, the peer\n"
 	"on the right, one arrow per segment, our state changes beside them. CONN is a\n"
-	"connection id (conns -e) or a filter that matches exactly one connection.\n"
+	"connection id (conns -e) or a filter that matches exactly one open connection;\n"
+	"when no open one matches, the latest closed one that matches and whose\n"
+	"history synackd still keeps (conns --closed lists them).\n"
 	"\n"
 	"Options:\n"
 	"  --absolute         raw sequence numbers instead of relative to each ISN\n"
@@ -136,15 +155,28 @@ static const char set_help[] =
 
 static const char capture_help[] =
 	"Writes the TAP's traffic to a pcapng file (tshark -r FILE, Wireshark) with\n"
-	"each frame's direction. Stops after COUNT frames, after DURATION, or on ^C.\n"
+	"each frame's direction. Stops after COUNT frames, after DURATION, or on ^C,\n"
+	"then says on stderr how many frames it wrote and how many synackd dropped\n"
+	"because synackctl read too slowly (counted before filtering, as of the last\n"
+	"frame synackctl read). Drops do not change the exit status.\n"
 	"\n"
 	"Options:\n"
 	"  -w FILE            the file to write; - for stdout (required)\n"
-	"  -c COUNT           stop after COUNT frames\n"
+	"  -c COUNT           stop after COUNT frames written\n"
 	"  -d DURATION        stop after DURATION (30s, 2min)\n"
+#if SYNACKCTL_HAVE_PCAP
+	"  --bpf EXPR         only frames EXPR matches, a tcpdump expression compiled\n"
+	"                     by libpcap (pcap-filter(7)); with a FILTER both must match;\n"
+	"                     the summary counts the frames it left out\n"
+#endif
+	"  -o json, -j        the summary also as one JSON object on stdout (on stderr\n"
+	"                     with -w -)\n"
 	"\n" FILTER_HELP "\n"
 	"Examples:\n"
 	"  synackctl capture -w /tmp/synack.pcapng -c 100\n"
+#if SYNACKCTL_HAVE_PCAP
+	"  synackctl capture -w /tmp/echo.pcapng --bpf 'tcp dst port 7 and not arp'\n"
+#endif
 	"  synackctl capture -w - dport = :80 | tshark -r -\n";
 
 static const char impair_help[] =
@@ -193,7 +225,7 @@ const struct cli_command cli_commands[] = {
 	  .alias = "ss",
 	  .run = cmd_conns,
 	  .summary = "List connections and listeners like ss -tan",
-	  .usage = "[-o] [-i] [-p] [-e] [-l] [-H] [-o json] [FILTER]",
+	  .usage = "[-o] [-i] [-p] [-e] [-l] [-H] [-s] [-4] [--closed] [-o json] [FILTER]",
 	  .help = conns_help },
 	CMD("watch", cmd_watch, "Show the connection table, refreshed like top",
 	    "[-n INTERVAL] [-o] [-i] [-p] [-e] [FILTER]", watch_help),
@@ -220,7 +252,11 @@ const struct cli_command cli_commands[] = {
 	{ .name = "capture",
 	  .run = cmd_capture,
 	  .summary = "Write the TAP's traffic to a pcapng file",
-	  .usage = "-w FILE [-c COUNT | -d DURATION] [FILTER]",
+#if SYNACKCTL_HAVE_PCAP
+	  .usage = "-w FILE [-c COUNT | -d DURATION] [--bpf EXPR] [-o json] [FILTER]",
+#else
+	  .usage = "-w FILE [-c COUNT | -d DURATION] [-o json] [FILTER]",
+#endif
 	  .help = capture_help,
 	  .needs_admin = true },
 	{ .name = "impair",
@@ -233,9 +269,13 @@ const struct cli_command cli_commands[] = {
 	{ .name = "reload",
 	  .run = cmd_reload,
 	  .summary = "Re-read the configuration file (as SIGHUP does)",
-	  .usage = "",
-	  .help = "A refused file is reported line by line and the running configuration "
-		  "stays.\n\nExamples:\n  synackctl reload\n",
+	  .usage = "[-o json]",
+	  .help = "Prints each value the reload changed (key: old -> new). A value changed with "
+		  "`set` is kept unless the file names its key (listed as kept); keys that need "
+		  "a restart are listed as not applied. A refused file is reported line by line "
+		  "and the running configuration stays.\n\nOptions:\n"
+		  "  -o json            the same as one JSON object (also: -j)\n"
+		  "\nExamples:\n  synackctl reload\n  synackctl reload -o json\n",
 	  .needs_admin = true },
 	CMD("help", cmd_help, "Show help for synackctl or a command", "[COMMAND]",
 	    "Examples:\n  synackctl help conns\n"),

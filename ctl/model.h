@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * model.h - the typed data synackctl formats: connections, counters,
- * tunables, trace entries, events, status and impairment settings.
+ * tunables, trace entries, events, status, impairment settings and what a
+ * reload did.
  *
  * These are plain C structs, independent of protobuf: the control client
  * (client.h) fills them from the daemon's replies and every formatter in ctl/
@@ -103,6 +104,8 @@ struct ctl_conn {
 	struct ctl_timer timer;
 	struct ctl_conn_info info;
 	struct ctl_owner owner;
+	bool closed;		/* gone from the stack: only its history remains (conns --closed) */
+	uint64_t closed_ago_ms; /* when it closed, if closed */
 };
 
 /* One nstat-named counter ("TcpActiveOpens"). */
@@ -210,6 +213,29 @@ struct ctl_status {
 /* `impair`: the daemon's impair: section (config.h); probabilities in parts per million. */
 struct ctl_impair {
 	struct config_impair c;
+};
+
+/* What an applied `reload` did with one key (synack.proto's ReloadResult). */
+enum ctl_reloaded {
+	CTL_RELOADED_CHANGED, /* before -> after */
+	CTL_RELOADED_KEPT,    /* set at runtime (`set`), not named by the file: after = before */
+	CTL_RELOADED_NOT_APPLIED, /* the file says file; before stays (why) */
+};
+
+/* Values as the configuration file writes them ("30s", "256KiB"). */
+struct ctl_reload_entry {
+	enum ctl_reloaded kind;
+	char key[64];
+	char before[CONFIG_VALUE_MAX], after[CONFIG_VALUE_MAX], file[CONFIG_VALUE_MAX];
+	char why[64];
+};
+
+/* `reload`: the entries in the reply's order (changed, kept, not applied); v is malloc'd. */
+struct ctl_reload {
+	bool reported; /* false: a synackd older than the report said only "done" */
+	char file[256];
+	struct ctl_reload_entry *v;
+	size_t n;
 };
 
 /* One captured frame (`capture`). */

@@ -355,17 +355,62 @@ static int ctl_conn_collect(void *ctx, stack_sock sock, const struct stack_tcp_i
 	return 0;
 }
 
-static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id)
+/* Whether the live connections listed already include id (a TIME-WAIT record's
+ * history may be closed while the record still stands). */
+static bool ctl_conn_listed(const struct ctl_conn_walk *w, uint64_t id)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].id == id)
+			return true;
+	return false;
+}
+
+/* The closed connections the trace history still holds, and not listed live: how many. */
+static size_t ctl_closed_count(struct ctl_host *h, const struct ctl_conn_walk *w)
+{
+	size_t n = 0;
+
+	ctl_history_prune(h->hist, h->ops->now(h));
+	for (const struct ctl_hist_conn *c = h->hist->closed.first; c; c = c->next)
+		n += c->id && !ctl_conn_listed(w, c->id);
+	return n;
+}
+
+/* A row for a closed connection: its id, addresses and when it closed. */
+static void ctl_closed_fill(const struct ctl_hist_conn *c, stack_time_us now,
+			    struct ctl_conn_row *row)
+{
+	Synack__V1__ConnEntry *e = &row->e;
+
+	synack__v1__conn_entry__init(e);
+	e->id = c->id;
+	e->state = SYNACK__V1__TCP_STATE__TCP_STATE_CLOSED;
+	ctl_pb_endpoint(&c->local, &row->ep[0], row->addr[0]);
+	ctl_pb_endpoint(&c->remote, &row->ep[1], row->addr[1]);
+	e->local = &row->ep[0];
+	e->remote = &row->ep[1];
+	e->owner_name = "";
+	e->congestion = "";
+	e->closed = true;
+	e->closed_ago_us = now > c->closed_at ? now - c->closed_at : 0;
+}
+
+static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id, const Synack__V1__ListConns *m)
 {
 	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
 	Synack__V1__ConnList list = SYNACK__V1__CONN_LIST__INIT;
 	struct ctl_conn_walk w = { .h = cl->host };
 	struct ctl_conn_row *rows = NULL;
 	Synack__V1__ConnEntry **v = NULL;
+	stack_time_us now = cl->host->ops->now(cl->host);
+	size_t n = 0, closed = 0;
 	int r = ctl_walk(cl->host, ctl_conn_collect, &w);
 
-	if (r == 0 && w.n &&
-	    (!(rows = calloc(w.n, sizeof(*rows))) || !(v = calloc(w.n, sizeof(*v)))))
+	if (r == 0 && m && m->closed)
+		closed = ctl_closed_count(cl->host, &w);
+	if (r == 0 && w.n + closed &&
+	    (!(rows = calloc(w.n + closed, sizeof(*rows))) ||
+	     !(v = calloc(w.n + closed, sizeof(*v)))))
 		r = -ENOMEM;
 	if (r < 0) {
 		free(rows);
@@ -375,10 +420,21 @@ static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id)
 	}
 	for (size_t i = 0; i < w.n; i++) {
 		ctl_conn_fill(cl->host, &w.v[i], &rows[i]);
-		v[i] = &rows[i].e;
+		v[n] = &rows[n].e;
+		n++;
+	}
+	/* oldest first, as the history keeps them; nothing changed them since the count */
+	for (const struct ctl_hist_conn *c = cl->host->hist->closed.first; c && closed;
+	     c = c->next) {
+		if (!c->id || ctl_conn_listed(&w, c->id))
+			continue;
+		ctl_closed_fill(c, now, &rows[n]);
+		v[n] = &rows[n].e;
+		n++;
+		closed--;
 	}
 	list.conns = v;
-	list.n_conns = w.n;
+	list.n_conns = n;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_CONNS;
 	rp.conns = &list;
 	ctl_reply_ok(cl, id, &rp);
@@ -853,13 +909,81 @@ static int ctl_handle_capture(struct ctl_client *cl, uint64_t id, const Synack__
 	return 0;
 }
 
+/* An applied reload's reply: what it changed, kept and did not apply (ReloadResult). */
+static int ctl_reply_reload(struct ctl_client *cl, uint64_t id, const struct ctl_reload_report *rep)
+{
+	Synack__V1__ControlReply rp = SYNACK__V1__CONTROL_REPLY__INIT;
+	Synack__V1__ReloadResult rr = SYNACK__V1__RELOAD_RESULT__INIT;
+	Synack__V1__ReloadValue *v = calloc(rep->n ? rep->n : 1, sizeof(*v));
+	Synack__V1__ReloadValue **lists = calloc(rep->n ? rep->n : 1, sizeof(*lists));
+	size_t used = 0;
+
+	if (!v || !lists) {
+		free(v);
+		free(lists);
+		ctl_reply_status(cl, id, -ENOMEM, "the reload was applied; no memory to say how");
+		return ENOMEM;
+	}
+	rr.file = (char *)rep->file;
+	/* one array of pointers, cut in three runs: changed, kept, not applied */
+	for (unsigned k = 0; k <= CTL_RELOAD_NOT_APPLIED; k++) {
+		Synack__V1__ReloadValue **run = lists + used;
+		size_t n = 0;
+
+		for (size_t i = 0; i < rep->n; i++) {
+			const struct ctl_reload_value *x = &rep->v[i];
+
+			if (x->kind != (enum ctl_reload_kind)k)
+				continue;
+			synack__v1__reload_value__init(&v[used + n]);
+			v[used + n].key = (char *)x->key;
+			v[used + n].before = (char *)x->before;
+			v[used + n].after = (char *)x->after;
+			v[used + n].file = (char *)x->file;
+			v[used + n].why = (char *)x->why;
+			run[n] = &v[used + n];
+			n++;
+		}
+		if (k == CTL_RELOAD_CHANGED) {
+			rr.changed = run;
+			rr.n_changed = n;
+		} else if (k == CTL_RELOAD_KEPT) {
+			rr.kept = run;
+			rr.n_kept = n;
+		} else {
+			rr.not_applied = run;
+			rr.n_not_applied = n;
+		}
+		used += n;
+	}
+	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_RELOAD;
+	rp.reload = &rr;
+	ctl_reply_ok(cl, id, &rp);
+	free(lists);
+	free(v);
+	return 0;
+}
+
 static int ctl_handle_reload(struct ctl_client *cl, uint64_t id)
 {
 	struct config_errors errs = { 0 };
+	struct ctl_reload_report *rep = malloc(sizeof(*rep));
 	char msg[CTL_RELOAD_ERRORS_MAX];
 	size_t used = 0;
-	int r = cl->host->ops->reload(cl->host, &errs);
+	int r;
 
+	if (!rep) {
+		ctl_reply_status(cl, id, -ENOMEM, NULL);
+		return ENOMEM;
+	}
+	memset(rep, 0, sizeof(*rep));
+	r = cl->host->ops->reload(cl->host, &errs, rep);
+	if (r == 0) {
+		r = ctl_reply_reload(cl, id, rep);
+		free(rep);
+		return r;
+	}
+	free(rep);
 	if (r != -EINVAL) {
 		ctl_reply_status(cl, id, r,
 				 r == -EBUSY ? "synackd is stopping"
@@ -960,7 +1084,7 @@ static int ctl_dispatch(struct ctl_client *cl, const Synack__V1__ControlRequest 
 	case SYNACK__V1__CONTROL_REQUEST__OP_STATUS:
 		return ctl_handle_status(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS:
-		return ctl_handle_list_conns(cl, id);
+		return ctl_handle_list_conns(cl, id, rq->list_conns);
 	case SYNACK__V1__CONTROL_REQUEST__OP_SUBSCRIBE:
 		return ctl_handle_subscribe(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_TRACE:

@@ -64,6 +64,28 @@ struct ctl_host_info {
 	size_t n_impair;
 };
 
+/* What an applied reload did with one key; values as the configuration file writes them. */
+enum ctl_reload_kind {
+	CTL_RELOAD_CHANGED,	/* before -> after */
+	CTL_RELOAD_KEPT,	/* set at runtime (synackctl set), not named by the file */
+	CTL_RELOAD_NOT_APPLIED, /* the file differs from before, which stays (why) */
+};
+
+struct ctl_reload_value {
+	enum ctl_reload_kind kind;
+	const char *key; /* config_key_path(): static */
+	char before[CONFIG_VALUE_MAX], after[CONFIG_VALUE_MAX], file[CONFIG_VALUE_MAX];
+	char why[64]; /* NOT_APPLIED: "needs a restart", the stack's refusal */
+};
+
+/* The reply to a Reload (ReloadResult): one entry per key it concerns, in the file's key order. */
+struct ctl_reload_report {
+	char file[256]; /* as struct config_errors names it */
+	struct ctl_reload_value v[CONFIG_KEYS_MAX];
+	size_t n;
+	unsigned n_kind[CTL_RELOAD_NOT_APPLIED + 1]; /* entries of each kind */
+};
+
 struct ctl_host_ops {
 	/* Queue m for c; stream items (stream true) may be dropped when c lags (-ENOBUFS). */
 	int (*send)(struct ctl_client *c, const Synack__V1__ControlServerMessage *m, bool stream);
@@ -86,9 +108,11 @@ struct ctl_host_ops {
 	uint32_t (*listener_waiting)(struct ctl_host *h, uint64_t owner, stack_sock sock);
 	/* Abort a connection an RPC client owns and tell the client; -ENOENT if none owns it. */
 	int (*kill_owned)(struct ctl_host *h, uint64_t owner, stack_sock sock);
-	/* Re-read the configuration file; -EINVAL with the file's errors in ret_errs, -ENODATA
-	 * when the daemon runs without one (--config not given). */
-	int (*reload)(struct ctl_host *h, struct config_errors *ret_errs);
+	/* Re-read the configuration file; 0 with what it did in *ret (allocated by the caller),
+	 * -EINVAL with the file's errors in ret_errs, -ENODATA when the daemon runs without one
+	 * (--config not given). */
+	int (*reload)(struct ctl_host *h, struct config_errors *ret_errs,
+		      struct ctl_reload_report *ret);
 	/* Put an impairment in force (already checked with config_impair_check()); cfg's
 	 * impair: section shows it afterwards. -EBUSY while stopping. */
 	int (*impair)(struct ctl_host *h, const struct config_impair *set);

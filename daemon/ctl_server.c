@@ -702,9 +702,10 @@ static int ctl_host_kill_owned(struct ctl_host *h, uint64_t owner, stack_sock so
 	return rpc_server_kill(daemon_rpc_server(ctl_server_of(h)->d), owner, sock);
 }
 
-static int ctl_host_reload(struct ctl_host *h, struct config_errors *ret_errs)
+static int ctl_host_reload(struct ctl_host *h, struct config_errors *ret_errs,
+			   struct ctl_reload_report *ret)
 {
-	return daemon_reload_config(ctl_server_of(h)->d, ret_errs);
+	return daemon_reload_config(ctl_server_of(h)->d, ret_errs, ret);
 }
 
 static int ctl_host_impair(struct ctl_host *h, const struct config_impair *set)

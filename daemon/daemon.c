@@ -402,122 +402,233 @@ static void daemon_log_config_errors(const struct config_errors *errs)
 	}
 }
 
-static bool daemon_iface_changed(const struct synack_config *a, const struct synack_config *b)
-{
-	const __typeof__(a->interface) *x = &a->interface, *y = &b->interface;
+/*
+ * Keys a running synackd cannot take: the TAP and its addresses, the sockets as
+ * bound, the tables sized at start. A reload leaves them as they run and says
+ * so, one warning per group (a section "x." or one key).
+ */
+static const struct {
+	const char *key;
+	unsigned group;
+} daemon_restart_keys[] = {
+	{ "interface.", 0 },
+	{ "rpc.socket", 1 },
+	{ "rpc.group", 1 },
+	{ "rpc.mode", 1 },
+	{ "control.", 1 },
+	{ "limits.max_conns", 2 },
+	{ "limits.max_time_wait", 2 },
+	{ "limits.max_orphans", 2 },
+};
 
-	return strcmp(x->tap, y->tap) || x->mtu != y->mtu || x->offload != y->offload ||
-	       x->address != y->address || x->prefix_len != y->prefix_len ||
-	       x->gateway != y->gateway || memcmp(x->mac, y->mac, 6) ||
-	       x->configure != y->configure || x->peer_address != y->peer_address ||
-	       strcmp(x->netns, y->netns);
-}
+static const char *const daemon_restart_warnings[] = {
+	"interface changes need a restart; not applied",
+	"rpc/control socket changes need a restart; not applied",
+	"limits.max_conns, max_time_wait and max_orphans need a restart; not applied",
+};
+#define DAEMON_RESTART_GROUPS (sizeof(daemon_restart_warnings) / sizeof(daemon_restart_warnings[0]))
 
-static bool daemon_sockets_changed(const struct synack_config *a, const struct synack_config *b)
+/* The group of a key that needs a restart, or -1. */
+static int daemon_restart_group(const char *key)
 {
-	return strcmp(a->rpc.socket, b->rpc.socket) || strcmp(a->rpc.group, b->rpc.group) ||
-	       a->rpc.mode != b->rpc.mode || strcmp(a->control.socket, b->control.socket) ||
-	       strcmp(a->control.group, b->control.group) ||
-	       strcmp(a->control.admin_group, b->control.admin_group) ||
-	       a->control.mode != b->control.mode;
-}
+	for (size_t i = 0; i < sizeof(daemon_restart_keys) / sizeof(daemon_restart_keys[0]); i++) {
+		const char *k = daemon_restart_keys[i].key;
+		size_t n = strlen(k);
 
-/* A tunable's value the way the config file writes it ("30s", "256KiB", "true", "6"). */
-static void daemon_format_tunable(enum stack_tunable_id id, uint64_t v, char *buf, size_t len)
-{
-	switch (stack_tunable_desc(id)->kind) {
-	case STACK_TUN_DURATION:
-		if (config_format_duration(v, buf, len) >= 0)
-			return;
-		break;
-	case STACK_TUN_SIZE:
-		if (config_format_size(v, buf, len) >= 0)
-			return;
-		break;
-	case STACK_TUN_BOOL:
-		snprintf(buf, len, "%s", v ? "true" : "false");
-		return;
-	case STACK_TUN_NAME:
-		if (stack_tunable_name(id, v)) {
-			snprintf(buf, len, "%s", stack_tunable_name(id, v));
-			return;
-		}
-		break;
-	default:
-		break;
+		if (k[n - 1] == '.' ? strncmp(key, k, n) == 0 : strcmp(key, k) == 0)
+			return (int)daemon_restart_keys[i].group;
 	}
-	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return -1;
 }
 
-static void daemon_apply_tunables(struct daemon *d, const struct stack_tunables *t)
+/* Set each tunable that differs; err[id] gets stack_tunable_set()'s refusal, else 0. */
+static void daemon_apply_tunables(struct daemon *d, const struct stack_tunables *t,
+				  int err[STACK_TUN_COUNT_])
 {
 	stack_time_us now = daemon_now();
-	char value[32];
 
 	for (unsigned i = 0; i < STACK_TUN_COUNT_; i++) {
 		enum stack_tunable_id id = (enum stack_tunable_id)i;
 		uint64_t v = stack_tunables_read(t, id);
-		int r;
 
-		if (v == stack_tunables_read(stack_tunables_get(d->stack), id))
-			continue;
-		r = stack_tunable_set(d->stack, now, id, v);
-		daemon_format_tunable(id, v, value, sizeof(value));
-		if (r < 0)
-			log_errno(r, "reload: tcp.%s = %s not applied", stack_tunable_desc(id)->key,
-				  value);
-		else
-			log_info("reload: tcp.%s = %s", stack_tunable_desc(id)->key, value);
+		err[i] = 0;
+		if (v != stack_tunables_read(stack_tunables_get(d->stack), id))
+			err[i] = stack_tunable_set(d->stack, now, id, v);
 	}
+}
+
+static void daemon_report_add(struct ctl_reload_report *rep, enum ctl_reload_kind kind,
+			      const char *key, const char *before, const char *after,
+			      const char *file, const char *why)
+{
+	struct ctl_reload_value *v;
+
+	if (rep->n >= sizeof(rep->v) / sizeof(rep->v[0]))
+		return;
+	v = &rep->v[rep->n++];
+	v->kind = kind;
+	v->key = key;
+	snprintf(v->before, sizeof(v->before), "%s", before);
+	snprintf(v->after, sizeof(v->after), "%s", after);
+	snprintf(v->file, sizeof(v->file), "%s", file);
+	snprintf(v->why, sizeof(v->why), "%s", why ? why : "");
+	rep->n_kind[kind]++;
+}
+
+/* "1 changed, 2 kept, 1 not applied", or "nothing changed". */
+static void daemon_report_summary(const struct ctl_reload_report *rep, char *buf, size_t len)
+{
+	static const char *const names[] = { "changed", "kept", "not applied" };
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned k = 0; k <= CTL_RELOAD_NOT_APPLIED && o < len; k++) {
+		int n;
+
+		if (!rep->n_kind[k])
+			continue;
+		n = snprintf(buf + o, len - o, "%s%u %s", o ? ", " : "", rep->n_kind[k], names[k]);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	if (!o)
+		snprintf(buf, len, "nothing changed");
+}
+
+static void daemon_report_log(const struct ctl_reload_report *rep)
+{
+	bool warn[DAEMON_RESTART_GROUPS] = { false };
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct ctl_reload_value *v = &rep->v[i];
+		int g;
+
+		switch (v->kind) {
+		case CTL_RELOAD_CHANGED:
+			log_info("reload: %s: %s -> %s", v->key, v->before, v->after);
+			break;
+		case CTL_RELOAD_KEPT:
+			log_info("reload: %s = %s kept (set at runtime, not in the file)", v->key,
+				 v->after);
+			break;
+		case CTL_RELOAD_NOT_APPLIED:
+			g = daemon_restart_group(v->key);
+			if (g >= 0)
+				warn[g] = true;
+			/* a restart's keys also get their group's warning below */
+			log_msg(g >= 0 ? LOG_INFO : LOG_WARNING,
+				"reload: %s = %s not applied (%s; the file says %s)", v->key,
+				v->before, v->why, v->file);
+			break;
+		}
+	}
+	for (size_t g = 0; g < DAEMON_RESTART_GROUPS; g++)
+		if (warn[g])
+			log_warning("reload: %s", daemon_restart_warnings[g]);
 }
 
 static void daemon_impair_apply(struct daemon *d, const struct config_impair *c, const char *who);
 
-/* Take what can change while running; keep (and say so) what needs a restart. */
-static void daemon_apply(struct daemon *d, const struct synack_config *nc)
+/*
+ * Take the new file (named: which keys it names) as far as a running synackd
+ * can, and say in rep what changed, what was kept and what was not applied.
+ *
+ * d->cfg is the configuration as the files gave it, so a tunable whose running
+ * value differs from d->cfg.tcp was changed at runtime (synackctl set): it stays
+ * unless the file names its key, and d->cfg.tcp takes the file's value all the
+ * same, so that the next reload still sees it as set at runtime. Keys that need
+ * a restart keep their running values (daemon_restart_keys).
+ */
+static void daemon_apply(struct daemon *d, const struct synack_config *file, const bool *named,
+			 struct ctl_reload_report *rep)
 {
-	struct synack_config keep = d->cfg;
+	struct synack_config before = d->cfg, next = *file, after;
+	struct stack_tunables cfg_tcp = d->cfg.tcp; /* as the files so far gave them */
+	const char *why[CONFIG_KEYS_MAX] = { NULL };
+	bool kept[STACK_TUN_COUNT_] = { false };
+	int err[STACK_TUN_COUNT_];
 	struct services_ports ports = {
-		.echo = nc->services.echo,
-		.discard = nc->services.discard,
-		.chargen = nc->services.chargen,
+		.echo = file->services.echo,
+		.discard = file->services.discard,
+		.chargen = file->services.chargen,
 	};
+	char b[CONFIG_VALUE_MAX], a[CONFIG_VALUE_MAX], f[CONFIG_VALUE_MAX];
 
-	if (daemon_iface_changed(&keep, nc))
-		log_warning("reload: interface changes need a restart; not applied");
-	if (daemon_sockets_changed(&keep, nc))
-		log_warning("reload: rpc/control socket changes need a restart; not applied");
-	if (keep.limits.max_conns != nc->limits.max_conns ||
-	    keep.limits.max_time_wait != nc->limits.max_time_wait ||
-	    keep.limits.max_orphans != nc->limits.max_orphans)
-		log_warning(
-			"reload: limits.max_conns, max_time_wait and max_orphans need a restart; "
-			"not applied");
-	d->cfg = *nc;
-	d->cfg.interface = keep.interface;
-	/* the sockets stay as bound; the RPC timeouts apply (rpc_server_apply) */
-	memcpy(d->cfg.rpc.socket, keep.rpc.socket, sizeof(d->cfg.rpc.socket));
-	memcpy(d->cfg.rpc.group, keep.rpc.group, sizeof(d->cfg.rpc.group));
-	d->cfg.rpc.mode = keep.rpc.mode;
-	d->cfg.control = keep.control;
-	d->cfg.limits.max_conns = keep.limits.max_conns;
-	d->cfg.limits.max_time_wait = keep.limits.max_time_wait;
-	d->cfg.limits.max_orphans = keep.limits.max_orphans;
+	before.tcp = *stack_tunables_get(d->stack); /* what runs, `set` included */
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const char *key = config_key_path(i);
+		enum stack_tunable_id id;
+
+		if (config_key_tunable_id(i, &id) == 0) {
+			uint64_t run = stack_tunables_read(&before.tcp, id);
+
+			kept[id] = !named[i] && run != stack_tunables_read(&cfg_tcp, id) &&
+				   run != stack_tunables_read(&file->tcp, id);
+			if (kept[id])
+				stack_tunables_write(&next.tcp, id, run);
+			continue;
+		}
+		if (daemon_restart_group(key) >= 0)
+			why[i] = "needs a restart";
+		else if (strcmp(key, "log.level") == 0 && d->opts.log_level >= 0)
+			why[i] = "--log-level overrides it";
+		config_key_format(i, &before, b, sizeof(b));
+		config_key_format(i, file, f, sizeof(f));
+		if (why[i] && strcmp(b, f) != 0)
+			config_key_copy(i, &next, &before);
+		else
+			why[i] = NULL;
+	}
+
+	d->cfg = next;
 	if (d->opts.log_level < 0)
-		log_set_level(log_level_from_config(nc->log.level));
-	daemon_apply_tunables(d, &nc->tcp);
-	stack_memory_set(d->stack, nc->limits.memory, nc->limits.memory_per_uid);
+		log_set_level(log_level_from_config(next.log.level));
+	daemon_apply_tunables(d, &next.tcp, err);
+	stack_memory_set(d->stack, next.limits.memory, next.limits.memory_per_uid);
 	services_apply(d->services, &ports);
-	if (memcmp(&keep.impair, &nc->impair, sizeof(nc->impair)) != 0)
-		daemon_impair_apply(d, &nc->impair, "reload");
+	if (memcmp(&before.impair, &next.impair, sizeof(next.impair)) != 0)
+		daemon_impair_apply(d, &next.impair, "reload");
 	rpc_server_apply(d->rpc_server, &d->cfg);
 	ctl_server_apply(d->ctl_server, &d->cfg);
+	/* the configuration's tunables are the file's (kept ones too); a refused one's stay */
+	for (unsigned i = 0; i < STACK_TUN_COUNT_; i++) {
+		enum stack_tunable_id id = (enum stack_tunable_id)i;
+
+		stack_tunables_write(&d->cfg.tcp, id,
+				     stack_tunables_read(err[i] ? &cfg_tcp : &file->tcp, id));
+	}
+
+	after = d->cfg;
+	after.tcp = *stack_tunables_get(d->stack);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const char *key = config_key_path(i);
+		enum stack_tunable_id id;
+		bool tun = config_key_tunable_id(i, &id) == 0;
+
+		config_key_format(i, &before, b, sizeof(b));
+		config_key_format(i, &after, a, sizeof(a));
+		config_key_format(i, file, f, sizeof(f));
+		if (tun && kept[id])
+			daemon_report_add(rep, CTL_RELOAD_KEPT, key, b, a, f, NULL);
+		else if (why[i])
+			daemon_report_add(rep, CTL_RELOAD_NOT_APPLIED, key, b, a, f, why[i]);
+		else if (tun && err[id])
+			daemon_report_add(rep, CTL_RELOAD_NOT_APPLIED, key, b, a, f,
+					  strerror(-err[id]));
+		else if (strcmp(a, b) != 0)
+			daemon_report_add(rep, CTL_RELOAD_CHANGED, key, b, a, f, NULL);
+	}
 }
 
-int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs)
+int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs,
+			 struct ctl_reload_report *ret_report)
 {
 	struct config_errors errs = { 0 };
+	struct ctl_reload_report *rep = ret_report;
+	bool named[CONFIG_KEYS_MAX];
 	struct synack_config nc;
+	char summary[96];
 	int r;
 
 	if (d->phase != DAEMON_RUNNING)
@@ -529,7 +640,7 @@ int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs)
 		daemon_ready(d, NULL);
 		return -ENODATA; /* nothing was reloaded: synackctl says so */
 	}
-	r = config_load_file(d->opts.config_path, &nc, &errs);
+	r = config_load_file_named(d->opts.config_path, &nc, &errs, named);
 	if (r < 0) {
 		daemon_log_config_errors(&errs);
 		log_err("reload: %s refused; keeping the running configuration",
@@ -543,15 +654,26 @@ int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs)
 		return -EINVAL;
 	}
 	config_errors_free(&errs);
-	daemon_apply(d, &nc);
-	log_info("reload: %s applied", d->opts.config_path);
+	if (!rep && !(rep = malloc(sizeof(*rep)))) {
+		log_err("reload: out of memory; keeping the running configuration");
+		daemon_ready(d, NULL);
+		return -ENOMEM;
+	}
+	memset(rep, 0, sizeof(*rep));
+	snprintf(rep->file, sizeof(rep->file), "%s", d->opts.config_path);
+	daemon_apply(d, &nc, named, rep);
+	daemon_report_log(rep);
+	daemon_report_summary(rep, summary, sizeof(summary));
+	log_info("reload: %s applied%s%s", d->opts.config_path, rep->n ? ": " : "; ", summary);
+	if (rep != ret_report)
+		free(rep);
 	daemon_ready(d, NULL);
 	return 0;
 }
 
 static void daemon_reload(struct daemon *d)
 {
-	daemon_reload_config(d, NULL);
+	daemon_reload_config(d, NULL, NULL);
 }
 
 static void daemon_signal_cb(uv_signal_t *h, int signum)

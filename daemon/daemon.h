@@ -21,6 +21,7 @@
 #include "config.h"
 #include "stack.h"
 
+struct ctl_reload_report;
 struct daemon;
 struct listener;
 
@@ -76,12 +77,19 @@ void daemon_get_info(struct daemon *d, struct daemon_info *ret);
 struct link *daemon_link(struct daemon *d);
 struct rpc_server *daemon_rpc_server(struct daemon *d);
 /*
- * Re-read the configuration file as SIGHUP does. 0 when applied; -ENODATA when
- * there is no file (started without --config: nothing changes); -EINVAL when
- * refused, with the file's errors in ret_errs (the caller frees them with
- * config_errors_free()); -EBUSY while stopping.
+ * Re-read the configuration file as SIGHUP does. 0 when applied, with what
+ * changed, what was kept and what was not applied in *ret_report (may be NULL;
+ * ctl_handlers.h); -ENODATA when there is no file (started without --config:
+ * nothing changes); -EINVAL when refused, with the file's errors in ret_errs
+ * (the caller frees them with config_errors_free()); -EBUSY while stopping.
+ *
+ * A tunable whose running value differs from what the configuration gave it
+ * was changed at runtime (synackctl set): it keeps that value unless the new
+ * file names its key. Every other key takes the new file's value (its default
+ * when the file leaves it out), except those that need a restart.
  */
-int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs);
+int daemon_reload_config(struct daemon *d, struct config_errors *ret_errs,
+			 struct ctl_reload_report *ret_report);
 /* Put an impairment in force now (synackctl impair); checked by the caller. -EBUSY while
  * stopping. daemon_config()'s impair: section then shows it. */
 int daemon_impair_set(struct daemon *d, const struct config_impair *c);

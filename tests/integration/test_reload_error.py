@@ -34,7 +34,7 @@ h.write_config(good + "tcp:\n  msl: 5s\n", "synackd-0.yaml")
 d.send(signal.SIGHUP)
 d.wait_notify("RELOADING=1", 5)
 d.wait_notify("READY=1", 5)
-d.wait_log(r"reload: tcp\.msl = 5s$", 5)
+d.wait_log(r"reload: tcp\.msl: 30s -> 5s$", 5)
 st.check(True, "a good file applies tcp.msl at once")
 
 h.write_config(good.replace("address: 10.77.0.2/24", "address: 10.77.0.3/24")

@@ -326,14 +326,37 @@ static int cw_kill_owned(struct ctl_host *h, uint64_t owner, stack_sock sock)
 	return stack_tcp_abort(f->us.s, f->now, sock);
 }
 
-/* As a reload of a file with mistakes: the errors the real parser gives. */
-static int cw_reload(struct ctl_host *h, struct config_errors *ret_errs)
+/* One entry of an applied reload's report, as daemon_apply() makes them. */
+static void cw_report_add(struct ctl_reload_report *rep, enum ctl_reload_kind kind, const char *key,
+			  const char *before, const char *after, const char *why)
+{
+	struct ctl_reload_value *v = &rep->v[rep->n++];
+
+	v->kind = kind;
+	v->key = key;
+	snprintf(v->before, sizeof(v->before), "%s", before);
+	snprintf(v->after, sizeof(v->after), "%s", after);
+	snprintf(v->file, sizeof(v->file), "%s", kind == CTL_RELOAD_CHANGED ? after : "30s");
+	snprintf(v->why, sizeof(v->why), "%s", why);
+	rep->n_kind[kind]++;
+}
+
+/* As a reload of a file with mistakes (the errors the real parser gives), then one that
+ * applies: a change, a runtime value kept and a key that needs a restart. */
+static int cw_reload(struct ctl_host *h, struct config_errors *ret_errs,
+		     struct ctl_reload_report *ret)
 {
 	static const char bad[] = "tcp:\n  msl: forever\n  nope: 1\nlimits:\n  max_conns: -3\n";
 	struct synack_config cfg;
 
-	if (cw_of(h)->reloads++ % 2)
+	if (cw_of(h)->reloads++ % 2) {
+		snprintf(ret->file, sizeof(ret->file), "/etc/synack/synackd.yaml");
+		cw_report_add(ret, CTL_RELOAD_CHANGED, "tcp.rto.min", "200ms", "300ms", "");
+		cw_report_add(ret, CTL_RELOAD_KEPT, "tcp.msl", "10s", "10s", "");
+		cw_report_add(ret, CTL_RELOAD_NOT_APPLIED, "interface.mtu", "1500", "1500",
+			      "needs a restart");
 		return 0;
+	}
 	memset(ret_errs, 0, sizeof(*ret_errs));
 	snprintf(ret_errs->file, sizeof(ret_errs->file), "/etc/synack/synackd.yaml");
 	CHECK(config_load_buffer(ret_errs->file, bad, sizeof(bad) - 1, &cfg, ret_errs) < 0);

@@ -5,7 +5,9 @@ filtered capture of a kernel -> synack transfer holds every frame of the
 connection (handshake, all payload bytes, close) and as many frames as
 synackctl says it wrote; -c COUNT stops after exactly COUNT frames; a capture
 that cannot keep up (its output not read for a while during a 20 MB
-transfer) says on exit how many frames the daemon dropped for it."""
+transfer) says on exit how many frames the daemon dropped for it, and one
+that stops after COUNT says so too (0 dropped). test_capture_bpf.py covers
+--bpf and drops counted while -c stops the capture."""
 
 import os
 import re
@@ -77,6 +79,8 @@ def main():
     ok, _ = t.h.ping(count=5)
     _, err = cap.communicate(timeout=10)
     check(cap.returncode == 0 and written(err) == 5, "capture -c 5 stops after 5 frames")
+    check(re.search(r"5 frames written to .*count\.pcapng, 0 dropped by synackd$", err, re.M)
+          is not None, f"... and says it dropped none: {err.strip()}")
     check(len(tshark(path2).splitlines()) == 5, "tshark counts 5 frames")
 
     # to a pipe nobody reads for a while: synackctl blocks, the daemon drops
@@ -97,7 +101,7 @@ def main():
     err = cap.stderr.read().decode()
     cap.wait(timeout=20)
     reader.join(timeout=20)
-    m = re.search(r"(\d+) frames? dropped", err)
+    m = re.search(r"(\d+) dropped by synackd \(the reader was too slow\)", err)
     check(cap.returncode == 0 and m is not None and int(m.group(1)) > 0,
           f"a lagging capture reports the frames dropped for it: {err.strip()}")
     print(f"lagging capture: {written(err)} frames written ({len(got[0])} bytes), "

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 
-from ctltest import DISCARD, Ctl, check
+from ctltest import DISCARD, ECHO, Ctl, check
 import synacktest as st
 
 
@@ -51,6 +51,41 @@ def main():
     for flags in (["-j"], ["-tanj"]):
         js2 = json.loads(t.run("conns", *flags, "state", "established").stdout)
         check(any(c["id"] == first["id"] for c in js2), f"conns {' '.join(flags)} prints JSON")
+    # ss's expression grammar (parentheses, not, && ||, one quoted argument) and ss -s,
+    # with a second connection (to echo) for the filters to tell apart
+    other = t.h.connect(ECHO)
+    other_port = other.getsockname()[1]
+    t.find(lambda c: c["remote"]["port"] == other_port and c["state"] == "ESTABLISHED")
+    every = t.conns()
+    ids = lambda rows: sorted(c["id"] for c in rows)
+    got = ids(t.json("ss", f"( sport = :{DISCARD} or sport = :{ECHO} ) and not dport = :{port}"))
+    check(got == ids(c for c in every if c["local"]["port"] in (DISCARD, ECHO) and
+                     c["remote"]["port"] != port),
+          f"a parenthesised filter with not picks the rows it says: {got}")
+    got = ids(t.json("ss", "-4", "state", "connected", "!", "(", "dport", "=", f":{port}", "||",
+                     "dst", f"{st.KERNEL}:{port}", ")"))
+    check(got == ids(c for c in every if c["state"] not in ("LISTEN", "CLOSED") and
+                     c["remote"]["port"] != port),
+          f"not over an or of a port and an address term (De Morgan), with -4: {got}")
+    check(ids(t.json("ss", "not dst 10.77.0.0/24")) ==
+          ids(c for c in every if c["state"] == "LISTEN"),
+          "not dst PREFIX leaves the listeners (peer 0.0.0.0)")
+    r = t.run("ss", "( sport = :9", rc=2)
+    check("'(' is never closed (word 1)" in r.stderr, f"unbalanced: exit 2, named: {r.stderr}")
+    summary = t.json("ss", "-s")
+    check(summary["total"] == len(every) and
+          summary["estab"] == sum(c["state"] == "ESTABLISHED" for c in every) and
+          summary["listen"] == sum(c["state"] == "LISTEN" for c in every) and
+          "orphaned" in summary,
+          f"ss -s -o json counts the table by state: {summary}")
+    text = t.run("conns", "--summary", "state", "established").stdout.splitlines()
+    estab = sum(c["state"] == "ESTABLISHED" for c in every)
+    check(text[0].startswith(f"TCP:   {estab} (estab {estab}, closed 0, synrecv 0,") and
+          "orphaned" not in text[0],
+          f"conns --summary with a filter: ss -s's TCP line, no orphan count: {text}")
+    check(estab == 2 and other_port in [c["remote"]["port"] for c in every],
+          "the filters above had two connections to tell apart")
+    other.close()
     stop.set()
     th.join(5)
     s.close()

@@ -3,11 +3,14 @@
  * test-config-keys.c - every key of the configuration: its default, a value
  * other than the default, its range edges and the values it refuses. The tcp
  * keys are driven from the core's tunables table, so a new tunable is tested
- * without touching this file.
+ * without touching this file. Every key's value written back as the file
+ * writes it (config_key_format, for the reload report) reads as the same value,
+ * and config_load_file_named() says which keys a file named.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "config-test.h"
 #include "config_internal.h"
@@ -631,15 +634,197 @@ static void test_impair_keys(void **state)
 	assert_non_null(strstr(why, "reorder_frames"));
 }
 
+/*
+ * c as one YAML document: every key in table order, nested by its dotted path
+ * (a section's keys, and a subsection's, are together in the table), each value
+ * as config_key_format() writes it.
+ */
+static void emit_yaml(const struct synack_config *c, char *buf, size_t len)
+{
+	char prev[CONFIG_KEY_PATH_MAX] = "", value[CONFIG_VALUE_MAX];
+	size_t o = 0;
+
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const char *path = config_key_path(i), *p = path;
+		size_t depth = 0, same = 0;
+
+		assert_true(config_key_format(i, c, value, sizeof(value)) > 0);
+		/* the leading components this path shares with the previous one */
+		while (strchr(p, '.')) {
+			size_t n = (size_t)(strchr(p, '.') - path) + 1;
+
+			if (strncmp(prev, path, n) == 0)
+				same = depth + 1;
+			else
+				break;
+			p = path + n;
+			depth++;
+		}
+		p = path;
+		for (depth = 0; strchr(p, '.'); depth++) {
+			const char *dot = strchr(p, '.');
+
+			if (depth >= same)
+				o += (size_t)snprintf(buf + o, len - o, "%*s%.*s:\n",
+						      (int)(2 * depth), "", (int)(dot - p), p);
+			p = dot + 1;
+		}
+		o += (size_t)snprintf(buf + o, len - o, "%*s%s: %s\n", (int)(2 * depth), "", p,
+				      value);
+		assert_true(o < len);
+		snprintf(prev, sizeof(prev), "%s", path);
+	}
+}
+
+/* Every key's value written as the file writes it reads back as the same value. */
+static void test_key_format(void **state)
+{
+	static char yaml[16384];
+	struct synack_config c, back;
+	struct config_errors errs = { 0 };
+	struct config_pos pos[CONFIG_KEYS_MAX];
+	static const uint8_t mac[6] = { 0x02, 0xaa, 0xbb, 0x0c, 0x0d, 0xff };
+	enum stack_tunable_id id;
+	char v[CONFIG_VALUE_MAX];
+
+	/* the defaults: the whole file names every key once */
+	config_defaults(&c);
+	emit_yaml(&c, yaml, sizeof(yaml));
+	assert_int_equal(config_load_buffer_pos("t.yaml", yaml, strlen(yaml), &back, &errs, pos),
+			 0);
+	assert_memory_equal(&c, &back, sizeof(c));
+	for (size_t i = 0; i < config_key_count(); i++)
+		assert_true(pos[i].line > 0);
+
+	/* values other than the defaults, of every type */
+	snprintf(c.interface.tap, sizeof(c.interface.tap), "tap-x.1");
+	c.interface.mtu = 9000;
+	c.interface.offload = false;
+	c.interface.address = IP(192, 168, 50, 10);
+	c.interface.prefix_len = 16;
+	c.interface.gateway = 0;
+	memcpy(c.interface.mac, mac, 6);
+	c.interface.peer_address = IP(192, 168, 50, 1);
+	snprintf(c.interface.netns, sizeof(c.interface.netns), "/run/netns/pod");
+	memset(c.rpc.group, 0, sizeof(c.rpc.group));
+	c.rpc.mode = 0600;
+	c.rpc.idle_timeout_us = 0;
+	c.impair.loss_ppm = 15000;
+	c.impair.duplicate_ppm = 1;
+	c.impair.match = 1u << 0 | 1u << 2; /* syn, fin */
+	c.impair.direction = CONFIG_IMPAIR_OUT;
+	c.impair.seed = UINT64_MAX;
+	c.limits.buffered_per_client = 3ull << 29;
+	c.shutdown.mode = CONFIG_CLOSE_RST;
+	c.log.level = CONFIG_LOG_DEBUG;
+	c.tcp.msl = 1500000;
+	c.tcp.sack = 0;
+	c.tcp.send_buffer = 1536 << 10;
+	c.tcp.congestion_control = STACK_CC_NEWRENO;
+	emit_yaml(&c, yaml, sizeof(yaml));
+	if (config_load_buffer_pos("t.yaml", yaml, strlen(yaml), &back, &errs, pos) != 0) {
+		print_message("%s", yaml);
+		config_test_dump(&errs);
+		fail();
+	}
+	assert_memory_equal(&c, &back, sizeof(c));
+
+	/* as the reload report shows them */
+	static const struct {
+		const char *key, *text;
+	} want[] = {
+		{ "interface.tap", "tap-x.1" },
+		{ "interface.mtu", "9000" },
+		{ "interface.offload", "false" },
+		{ "interface.address", "192.168.50.10/16" },
+		{ "interface.gateway", "\"\"" },
+		{ "interface.mac", "02:aa:bb:0c:0d:ff" },
+		{ "rpc.group", "\"\"" },
+		{ "rpc.mode", "0600" },
+		{ "rpc.idle_timeout", "0s" },
+		{ "impair.loss", "1.5%" },
+		{ "impair.match", "syn,fin" },
+		{ "impair.direction", "out" },
+		{ "impair.seed", "18446744073709551615" },
+		{ "limits.buffered_per_client", "1536MiB" },
+		{ "log.level", "debug" },
+		{ "tcp.msl", "1500ms" },
+		{ "tcp.sack", "false" },
+		{ "tcp.send_buffer", "1536KiB" },
+		{ "tcp.congestion_control", "newreno" },
+		{ "tcp.rto.min", "200ms" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int k = config_key_find(want[i].key);
+
+		assert_true(k >= 0);
+		assert_int_equal(config_key_format((size_t)k, &c, v, sizeof(v)),
+				 (int)strlen(want[i].text));
+		assert_string_equal(v, want[i].text);
+	}
+	assert_int_equal(config_key_format((size_t)config_key_find("interface.address"), &c, v, 8),
+			 -ENOBUFS);
+	assert_int_equal(config_key_format(config_key_count(), &c, v, sizeof(v)), -ENOENT);
+	assert_null(config_key_path(config_key_count()));
+
+	/* tunables by key; a copy takes the prefix length with the address */
+	assert_int_equal(config_key_tunable_id((size_t)config_key_find("tcp.msl"), &id), 0);
+	assert_int_equal(id, STACK_TUN_msl);
+	assert_int_equal(config_key_tunable_id((size_t)config_key_find("interface.mtu"), &id),
+			 -ENOENT);
+	config_defaults(&back);
+	assert_int_equal(config_key_copy((size_t)config_key_find("interface.address"), &back, &c),
+			 0);
+	assert_int_equal(back.interface.address, IP(192, 168, 50, 10));
+	assert_int_equal(back.interface.prefix_len, 16);
+	assert_int_equal(back.interface.mtu, 1500);
+	assert_int_equal(config_key_copy(config_key_count(), &back, &c), -ENOENT);
+	config_errors_free(&errs);
+}
+
+/* config_load_file_named() says which keys the file gave a value, and only those. */
+static void test_load_file_named(void **state)
+{
+	static const char text[] = "tcp:\n  msl: 1s\n  rto: { min: 300ms }\nservices:\nlog:\n"
+				   "  level: debug\n";
+	char dir[] = "/tmp/config-named-XXXXXX", path[64];
+	struct config_errors errs = { 0 };
+	bool named[CONFIG_KEYS_MAX];
+	struct synack_config c;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	memset(named, 0x55, sizeof(named));
+	assert_int_equal(config_load_file_named(path, &c, &errs, named), 0);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const char *k = config_key_path(i);
+		bool want = !strcmp(k, "tcp.msl") || !strcmp(k, "tcp.rto.min") ||
+			    !strcmp(k, "log.level");
+
+		if (named[i] != want)
+			fail_msg("%s: named %d", k, named[i]);
+	}
+	assert_int_equal(c.tcp.msl, 1000000);
+	unlink(path);
+	rmdir(dir);
+	config_errors_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_key_table),
-		cmocka_unit_test(test_every_key),      cmocka_unit_test(test_tunables),
-		cmocka_unit_test(test_ints_and_bools), cmocka_unit_test(test_units_in_keys),
-		cmocka_unit_test(test_strings),	       cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_enums),	       cmocka_unit_test(test_cross_checks),
-		cmocka_unit_test(test_impair_keys),
+		cmocka_unit_test(test_defaults),	cmocka_unit_test(test_key_table),
+		cmocka_unit_test(test_every_key),	cmocka_unit_test(test_tunables),
+		cmocka_unit_test(test_ints_and_bools),	cmocka_unit_test(test_units_in_keys),
+		cmocka_unit_test(test_strings),		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_enums),		cmocka_unit_test(test_cross_checks),
+		cmocka_unit_test(test_impair_keys),	cmocka_unit_test(test_key_format),
+		cmocka_unit_test(test_load_file_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,7 +57,7 @@ expect_out 0 "synackctl 0." --version
 expect 2 "unknown command 'frob'" frob
 expect 2 "unknown option '--frob'" --frob conns
 expect 2 "unknown output format 'yaml'" -o yaml conns
-expect 2 "unknown option '-s'" conns -s   # -s is global: before the command
+expect 2 "unknown option '-s'" watch -s   # -s is global: before the command (conns: --summary)
 expect 2 "needs a socket path" -s
 expect 3 "cannot reach synackd at /elsewhere.sock" -s /elsewhere.sock conns
 expect 3 "cannot reach synackd at /elsewhere.sock" --socket=/elsewhere.sock ping
@@ -90,6 +90,26 @@ expect 2 "bad IPv4 address" conns src 300.1.1.1
 expect 2 "unknown filter word 'foo'" conns foo
 expect 2 "Try 'synackctl conns --help'" conns sport
 expect 2 "--output needs table or json" conns --output xml
+# -s/--summary and -4 (synack is IPv4-only) as ss takes them
+expect 3 "$unreach" conns -s
+expect 3 "$unreach" ss -4 --summary -j state connected
+expect 3 "$unreach" ss -tan4s
+expect 3 "$unreach" conns --ipv4
+expect 2 "unknown option '--summary'" watch --summary
+# the expression grammar: parentheses, not/!, and/&&, or/||, one quoted argument as ss takes it
+expect 3 "$unreach" ss -tan '( sport = :22 or dport = :22 )'
+expect 3 "$unreach" conns state established '(' sport = :80 '||' sport = :443 ')' and not dst 10.77.0.0/24
+expect 3 "$unreach" conns ! '(' dport '>=' :1024 '&&' src 10.77.0.2 ')'
+expect 2 "'(' is never closed (word 1)" conns '(' sport = :80
+expect 2 "')' has no '(' before it (word 4)" ss 'sport = :80 )'
+expect 2 "'not' needs a term after it (word 4)" conns sport = :80 not
+expect 2 "'or' needs a term on each side (word 4)" conns sport = :80 or
+expect 2 "'(sport' (word 1): parentheses are words of their own" conns '(sport' = :80 ')'
+expect 2 "'state' cannot stand here (word 2)" conns not state established
+expect 2 "filter too big at 'or'" conns sport = :1 or sport = :2 or sport = :3 or sport = :4 \
+	or sport = :5 or sport = :6 or sport = :7 or sport = :8 or sport = :9 or sport = :10 \
+	or sport = :11 or sport = :12 or sport = :13 or sport = :14 or sport = :15 \
+	or sport = :16 or sport = :17
 
 # watch
 expect 3 "$unreach" watch -n 0.5 -o
@@ -102,6 +122,8 @@ expect 3 "$unreach" events
 expect 3 "$unreach" events -o json state established
 expect 2 "unknown output format 'xml'" events -o xml
 expect 2 "unknown state" events state nope
+expect 2 "unknown filter word 'frob' (word 2)" events not frob
+expect 3 "$unreach" events not '(' dport = :80 or dport = :443 ')'
 expect 2 "needs CONN" trace
 expect 2 "needs CONN" trace --absolute
 expect 3 "$unreach" trace 12
@@ -142,6 +164,8 @@ expect 2 "needs a FILTER" kill state all
 expect 3 "$unreach" kill dport = :80 --dry-run
 expect 3 "$unreach" kill state close-wait
 expect 2 "unknown option '-o'" kill -o dport = :80
+expect 3 "$unreach" kill --dry-run '( dport = :80 or dport = :443 ) and not src 10.77.0.2'
+expect 2 "')' has no '(' before it (word 4)" kill dport = :80 ')'
 
 # capture
 expect 2 "needs -w FILE" capture
@@ -152,7 +176,33 @@ expect 2 "-c needs a count" capture -w "$tmp/x.pcapng" -c 0
 expect 2 "-d needs a duration with a unit" capture -w "$tmp/x.pcapng" -d 5
 expect 2 "option '-w' needs a value" capture -w
 expect 2 "unknown state" capture -w "$tmp/x.pcapng" state nope
+expect 2 "'!' needs a term after it (word 1)" capture -w "$tmp/x.pcapng" '!'
 expect 3 "$unreach" capture -w "$tmp/x.pcapng" -c 10 dport = :80
+[ ! -e "$tmp/x.pcapng" ] || { echo "FAIL: capture created its file without a daemon"; fails=$((fails + 1)); }
+expect 2 "unknown output format 'yaml'" capture -w "$tmp/x.pcapng" -o yaml
+expect 3 "$unreach" capture -w "$tmp/x.pcapng" -j -c 1
+# --bpf: libpcap compiles it, checked before connecting; meson says whether
+# synackctl was built with libpcap, and only then may the help offer it
+n=$((n + 1))
+"$ctl" capture --help > "$tmp/help" 2>&1
+if [ "${SYNACKCTL_HAVE_PCAP:-}" = 1 ]; then
+	grep -qF -- "--bpf EXPR" "$tmp/help" || { echo "FAIL: capture --help does not offer --bpf"; fails=$((fails + 1)); }
+	# libpcap's words: "syntax error" (1.10: "can't parse filter expression: syntax error")
+	expect 2 "syntax error" capture -w "$tmp/x.pcapng" --bpf 'tcp port'
+	expect 2 "--bpf 'tcp dst port 99999': illegal port number 99999 > 65535" \
+		capture -w "$tmp/x.pcapng" --bpf 'tcp dst port 99999'
+	expect 2 "--bpf 'nosuchproto': " capture -w "$tmp/x.pcapng" -c 3 --bpf nosuchproto
+	expect 2 "--bpf given twice" capture -w "$tmp/x.pcapng" --bpf tcp --bpf 'not arp'
+	expect 2 "unknown state" capture -w "$tmp/x.pcapng" --bpf tcp state nope
+	expect 3 "$unreach" capture -w "$tmp/x.pcapng" --bpf 'tcp dst port 7 and not arp'
+	expect 3 "$unreach" capture -w "$tmp/x.pcapng" -c 2 --bpf= dport = :7
+else
+	if grep -qF -- "--bpf" "$tmp/help"; then
+		echo "FAIL: capture --help offers --bpf, which is not built in"
+		fails=$((fails + 1))
+	fi
+	expect 2 "--bpf: BPF expressions are not built in" capture -w "$tmp/x.pcapng" --bpf tcp
+fi
 [ ! -e "$tmp/x.pcapng" ] || { echo "FAIL: capture created its file without a daemon"; fails=$((fails + 1)); }
 
 # impair

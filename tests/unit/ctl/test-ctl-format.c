@@ -2,7 +2,7 @@
 /*
  * test-ctl-format.c - what each command prints, against golden text: the
  * conns table in ss's columns (plain, -o, -o -i -p -e), tunables with the
- * TIME-WAIT note, nstat-style counters, an event line, status.
+ * TIME-WAIT note, nstat-style counters, an event line, status, what a reload did.
  */
 #include "ctl-test.h"
 
@@ -219,14 +219,83 @@ static void test_status(void **state)
 	ctl_capture_free(&cap);
 }
 
+/* reload: the summary, then changed (old -> new), kept and not applied; the same as JSON. */
+static void test_reload(void **state)
+{
+	struct ctl_reload_entry v[3] = {
+		{ .kind = CTL_RELOADED_CHANGED,
+		  .key = "tcp.rto.min",
+		  .before = "200ms",
+		  .after = "300ms",
+		  .file = "300ms" },
+		{ .kind = CTL_RELOADED_KEPT,
+		  .key = "tcp.msl",
+		  .before = "10s",
+		  .after = "10s",
+		  .file = "30s" },
+		{ .kind = CTL_RELOADED_NOT_APPLIED,
+		  .key = "interface.mtu",
+		  .before = "1500",
+		  .after = "1500",
+		  .file = "9000",
+		  .why = "needs a restart" },
+	};
+	struct ctl_reload r = {
+		.reported = true, .file = "/etc/synack/synackd.yaml", .v = v, .n = 3
+	};
+	struct ctl_capture cap;
+
+	ctl_capture_begin(&cap);
+	format_reload(cap.f, &r);
+	assert_string_equal(ctl_capture_end(&cap),
+			    "configuration reloaded from /etc/synack/synackd.yaml: 1 changed, 1 "
+			    "kept, 1 not applied\n"
+			    "  tcp.rto.min: 200ms -> 300ms\n"
+			    "  tcp.msl = 10s (set at runtime, not in the file)\n"
+			    "  interface.mtu = 1500 (not applied: needs a restart; the file says "
+			    "9000)\n");
+	ctl_capture_free(&cap);
+
+	ctl_capture_begin(&cap);
+	format_reload_json(cap.f, &r);
+	assert_string_equal(ctl_capture_end(&cap),
+			    "{\"reported\":true,\"file\":\"/etc/synack/synackd.yaml\","
+			    "\"changed\":[{\"key\":\"tcp.rto.min\",\"before\":\"200ms\","
+			    "\"after\":\"300ms\"}],"
+			    "\"kept\":[{\"key\":\"tcp.msl\",\"value\":\"10s\",\"file\":\"30s\"}],"
+			    "\"not_applied\":[{\"key\":\"interface.mtu\",\"value\":\"1500\","
+			    "\"file\":\"9000\",\"why\":\"needs a restart\"}]}\n");
+	ctl_capture_free(&cap);
+
+	r.n = 0;
+	ctl_capture_begin(&cap);
+	format_reload(cap.f, &r);
+	assert_string_equal(
+		ctl_capture_end(&cap),
+		"configuration reloaded from /etc/synack/synackd.yaml: nothing changed\n");
+	ctl_capture_free(&cap);
+
+	r.reported = false; /* an older synackd */
+	ctl_capture_begin(&cap);
+	format_reload(cap.f, &r);
+	assert_string_equal(ctl_capture_end(&cap), "configuration reloaded\n");
+	ctl_capture_free(&cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conns_plain),	  cmocka_unit_test(test_conns_timers),
-		cmocka_unit_test(test_conns_no_header),	  cmocka_unit_test(test_conns_everything),
-		cmocka_unit_test(test_conns_json_fields), cmocka_unit_test(test_conns_json_empty),
-		cmocka_unit_test(test_tunables_table),	  cmocka_unit_test(test_counters_table),
-		cmocka_unit_test(test_event_line),	  cmocka_unit_test(test_status),
+		cmocka_unit_test(test_conns_plain),
+		cmocka_unit_test(test_conns_timers),
+		cmocka_unit_test(test_conns_no_header),
+		cmocka_unit_test(test_conns_everything),
+		cmocka_unit_test(test_conns_json_fields),
+		cmocka_unit_test(test_conns_json_empty),
+		cmocka_unit_test(test_tunables_table),
+		cmocka_unit_test(test_counters_table),
+		cmocka_unit_test(test_event_line),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

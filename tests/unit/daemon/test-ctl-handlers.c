@@ -2,7 +2,8 @@
 /*
  * test-ctl-handlers.c - synackd's control handlers (daemon/ctl_handlers.c)
  * driven in memory (tests/fuzz/targets/ctl-world.h): the connection list
- * past its first allocation, as a reader; the message of a failed kill.
+ * past its first allocation, as a reader; the message of a failed kill; a
+ * reload's reply, refused and applied.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -200,6 +201,48 @@ static void test_reply_too_large(void **state)
 	ctl_world_teardown(&w);
 }
 
+/* A refused reload lists the file's errors; an applied one what it changed, kept and left. */
+static void test_reload_reply(void **state)
+{
+	static struct ctl_world w;
+	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
+	Synack__V1__Reload rl = SYNACK__V1__RELOAD__INIT;
+	Synack__V1__ControlServerMessage *m;
+	Synack__V1__ControlReply *rp;
+	const Synack__V1__ReloadResult *rr;
+
+	ctl_world_setup(&w, CTL_WORLD_ROOT);
+	rq.id = 9;
+	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_RELOAD;
+	rq.reload = &rl;
+	request(&w, &rq);
+	rp = last_reply(&w, &m);
+	assert_int_equal(rp->status->code, status_code_from_errno(-EINVAL));
+	assert_non_null(strstr(rp->status->message, "/etc/synack/synackd.yaml:2:"));
+	assert_int_equal(rp->body_case, SYNACK__V1__CONTROL_REPLY__BODY__NOT_SET);
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+
+	request(&w, &rq);
+	rp = last_reply(&w, &m);
+	assert_int_equal(rp->status->code, 0);
+	assert_int_equal(rp->body_case, SYNACK__V1__CONTROL_REPLY__BODY_RELOAD);
+	rr = rp->reload;
+	assert_string_equal(rr->file, "/etc/synack/synackd.yaml");
+	assert_int_equal(rr->n_changed, 1);
+	assert_string_equal(rr->changed[0]->key, "tcp.rto.min");
+	assert_string_equal(rr->changed[0]->before, "200ms");
+	assert_string_equal(rr->changed[0]->after, "300ms");
+	assert_int_equal(rr->n_kept, 1);
+	assert_string_equal(rr->kept[0]->key, "tcp.msl");
+	assert_string_equal(rr->kept[0]->after, "10s");
+	assert_string_equal(rr->kept[0]->file, "30s");
+	assert_int_equal(rr->n_not_applied, 1);
+	assert_string_equal(rr->not_applied[0]->key, "interface.mtu");
+	assert_string_equal(rr->not_applied[0]->why, "needs a restart");
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	ctl_world_teardown(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_kill_unknown_says_why),
 		cmocka_unit_test(test_kill_many_ids_bounded),
 		cmocka_unit_test(test_reply_too_large),
+		cmocka_unit_test(test_reload_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
