@@ -6,9 +6,10 @@
  * them was taken by the send buffer, so a peer that does not read its echo
  * closes its own sending window instead of growing anybody's memory.
  *
- *   synack-echo-uv [-s SOCKET] PORT
+ *   synack-echo-uv [-s SOCKET] PORT     (PORT 0: any free port; usage errors exit 2)
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,25 +136,45 @@ static void echo_session_died(struct synack *s, int err, void *ud)
 	uv_stop(ud);
 }
 
+static int echo_usage(FILE *f, int status)
+{
+	fprintf(f, "Usage: synack-echo-uv [-s SOCKET] PORT\n"
+		   "An RFC 862 echo server on synack's TCP (libuv). PORT 0: any free port.\n"
+		   "  -s, --socket PATH  synackd's socket (default: $SYNACK_SOCKET, else\n"
+		   "                     /run/synack/synackd.sock)\n"
+		   "  -h, --help         this help\n");
+	return status;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct sockaddr_in local = { .sin_family = AF_INET };
 	const char *path = NULL;
 	uv_loop_t *loop = uv_default_loop();
+	char *end;
+	long port;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "s:h")) != -1) {
-		if (opt == 's') {
+	while ((opt = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+		if (opt == 's')
 			path = optarg;
-		} else {
-			fprintf(opt == 'h' ? stdout : stderr,
-				"Usage: synack-echo-uv [-s SOCKET] PORT\n");
-			return opt == 'h' ? 0 : 1;
-		}
+		else
+			return echo_usage(opt == 'h' ? stdout : stderr, opt == 'h' ? 0 : 2);
 	}
 	if (optind != argc - 1)
-		return 1;
-	local.sin_port = htons((uint16_t)atoi(argv[optind]));
+		return echo_usage(stderr, 2);
+	errno = 0;
+	port = strtol(argv[optind], &end, 10);
+	if (errno || *end || end == argv[optind] || port < 0 || port > 65535) {
+		fprintf(stderr, "synack-echo-uv: bad port '%s' (0..65535)\n", argv[optind]);
+		return 2;
+	}
+	local.sin_port = htons((uint16_t)port);
 	r = synack_open(path, "synack-echo-uv", &session);
 	if (r < 0) {
 		fprintf(stderr, "synack-echo-uv: cannot reach synackd: %s\n", synack_strerror(r));
