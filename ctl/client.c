@@ -44,6 +44,7 @@ struct ctl_client {
 	/* capture */
 	struct ctl_filter cap_filter;
 	bool cap_filtered;
+	uint64_t cap_dropped; /* the highest drop count any frame carried */
 };
 
 /* ------------------------------------------------------------------ wire */
@@ -821,6 +822,7 @@ int ctl_capture_start(struct ctl_client *c, const struct ctl_filter *filter, cha
 		return r;
 	if (ifname && ifname_len)
 		ctl_client_copy(ifname, ifname_len, rp->capture->ifname);
+	c->cap_dropped = 0;
 	c->cap_filtered = filter && !filter_is_empty(filter);
 	if (c->cap_filtered) {
 		c->cap_filter = *filter;
@@ -873,7 +875,11 @@ int ctl_capture_next(struct ctl_client *c, struct ctl_frame *ret, int timeout_ms
 		ret->dir =
 			f->dir == SYNACK__V1__TRACE_DIR__TRACE_DIR_OUT ? CTL_DIR_OUT : CTL_DIR_IN;
 		ret->orig_len = f->orig_len;
-		ret->dropped = f->dropped;
+		/* every frame's count, also a frame the filter leaves out: the
+		 * caller sees the latest count with the next frame it gets */
+		if (f->dropped > c->cap_dropped)
+			c->cap_dropped = f->dropped;
+		ret->dropped = c->cap_dropped;
 		ret->len = (uint32_t)f->data.len;
 		ret->data = f->data.data;
 		if (!c->cap_filtered || ctl_client_frame_match(c, ret->data, ret->len, ret->dir))

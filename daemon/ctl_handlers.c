@@ -355,25 +355,45 @@ static int ctl_conn_collect(void *ctx, stack_sock sock, const struct stack_tcp_i
 	return 0;
 }
 
-/* Whether the live connections listed already include id (a TIME-WAIT record's
- * history may be closed while the record still stands). */
-static bool ctl_conn_listed(const struct ctl_conn_walk *w, uint64_t id)
+static int ctl_id_cmp(const void *a, const void *b)
 {
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The live connections' ids, sorted (for ctl_conn_listed); NULL with n 0. */
+static int ctl_live_ids(const struct ctl_conn_walk *w, uint64_t **ret)
+{
+	uint64_t *ids = NULL;
+
+	if (w->n && !(ids = malloc(w->n * sizeof(*ids))))
+		return -ENOMEM;
 	for (size_t i = 0; i < w->n; i++)
-		if (w->v[i].id == id)
-			return true;
-	return false;
+		ids[i] = w->v[i].id;
+	if (w->n)
+		qsort(ids, w->n, sizeof(*ids), ctl_id_cmp);
+	*ret = ids;
+	return 0;
+}
+
+/* Whether a closed ring is listed live already (a TIME-WAIT record's history may
+ * be closed while the record still stands): a search, so that a long history
+ * beside a full table stays O(closed log live) on the loop. */
+static bool ctl_conn_listed(const uint64_t *ids, size_t n, uint64_t id)
+{
+	return n && bsearch(&id, ids, n, sizeof(*ids), ctl_id_cmp) != NULL;
 }
 
 /* The closed connections the trace history still holds, and not listed live: how many. */
-static size_t ctl_closed_count(struct ctl_host *h, const struct ctl_conn_walk *w)
+static size_t ctl_closed_count(struct ctl_host *h, const uint64_t *ids, size_t n)
 {
-	size_t n = 0;
+	size_t count = 0;
 
 	ctl_history_prune(h->hist, h->ops->now(h));
 	for (const struct ctl_hist_conn *c = h->hist->closed.first; c; c = c->next)
-		n += c->id && !ctl_conn_listed(w, c->id);
-	return n;
+		count += c->id && !ctl_conn_listed(ids, n, c->id);
+	return count;
 }
 
 /* A row for a closed connection: its id, addresses and when it closed. */
@@ -403,16 +423,18 @@ static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id, const Synac
 	struct ctl_conn_row *rows = NULL;
 	Synack__V1__ConnEntry **v = NULL;
 	stack_time_us now = cl->host->ops->now(cl->host);
+	uint64_t *ids = NULL;
 	size_t n = 0, closed = 0;
 	int r = ctl_walk(cl->host, ctl_conn_collect, &w);
 
-	if (r == 0 && m && m->closed)
-		closed = ctl_closed_count(cl->host, &w);
+	if (r == 0 && m && m->closed && (r = ctl_live_ids(&w, &ids)) == 0)
+		closed = ctl_closed_count(cl->host, ids, w.n);
 	if (r == 0 && w.n + closed &&
 	    (!(rows = calloc(w.n + closed, sizeof(*rows))) ||
 	     !(v = calloc(w.n + closed, sizeof(*v)))))
 		r = -ENOMEM;
 	if (r < 0) {
+		free(ids);
 		free(rows);
 		free(w.v);
 		ctl_reply_status(cl, id, r, "listing connections");
@@ -426,7 +448,7 @@ static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id, const Synac
 	/* oldest first, as the history keeps them; nothing changed them since the count */
 	for (const struct ctl_hist_conn *c = cl->host->hist->closed.first; c && closed;
 	     c = c->next) {
-		if (!c->id || ctl_conn_listed(&w, c->id))
+		if (!c->id || ctl_conn_listed(ids, w.n, c->id))
 			continue;
 		ctl_closed_fill(c, now, &rows[n]);
 		v[n] = &rows[n].e;
@@ -441,6 +463,7 @@ static int ctl_handle_list_conns(struct ctl_client *cl, uint64_t id, const Synac
 	free(v);
 	free(rows);
 	free(w.v);
+	free(ids);
 	return 0;
 }
 

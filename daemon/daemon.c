@@ -540,6 +540,31 @@ static void daemon_impair_apply(struct daemon *d, const struct config_impair *c,
  * same, so that the next reload still sees it as set at runtime. Keys that need
  * a restart keep their running values (daemon_restart_keys).
  */
+/*
+ * The file's cross-key rule for the RTO (config_check.c: min and initial not
+ * above max) must hold for the merged values too: when a kept runtime value
+ * breaks it with the file's, the kept RTO values give way to the file's
+ * (which passed the rule) and are reported as changed.
+ */
+static void daemon_keep_rto_ordered(struct stack_tunables *next, const struct stack_tunables *file,
+				    bool *kept)
+{
+	static const enum stack_tunable_id rto[] = { STACK_TUN_rto_min, STACK_TUN_rto_initial,
+						     STACK_TUN_rto_max };
+
+	if (next->rto_min <= next->rto_max && next->rto_initial <= next->rto_max)
+		return;
+	for (size_t i = 0; i < sizeof(rto) / sizeof(rto[0]); i++) {
+		if (!kept[rto[i]])
+			continue;
+		kept[rto[i]] = false;
+		stack_tunables_write(next, rto[i], stack_tunables_read(file, rto[i]));
+		log_warning("reload: tcp.%s set at runtime gives way to the file's: beside "
+			    "the file's RTO values it would break rto.min, rto.initial <= rto.max",
+			    stack_tunable_desc(rto[i])->key);
+	}
+}
+
 static void daemon_apply(struct daemon *d, const struct synack_config *file, const bool *named,
 			 struct ctl_reload_report *rep)
 {
@@ -556,6 +581,10 @@ static void daemon_apply(struct daemon *d, const struct synack_config *file, con
 	char b[CONFIG_VALUE_MAX], a[CONFIG_VALUE_MAX], f[CONFIG_VALUE_MAX];
 
 	before.tcp = *stack_tunables_get(d->stack); /* what runs, `set` included */
+	/* under --log-level, the level that runs is that one, not the file's */
+	for (int c = CONFIG_LOG_ERR; d->opts.log_level >= 0 && c <= CONFIG_LOG_DEBUG; c++)
+		if (log_level_from_config(c) == d->opts.log_level)
+			before.log.level = (enum config_log_level)c;
 	for (size_t i = 0; i < config_key_count(); i++) {
 		const char *key = config_key_path(i);
 		enum stack_tunable_id id;
@@ -580,6 +609,7 @@ static void daemon_apply(struct daemon *d, const struct synack_config *file, con
 		else
 			why[i] = NULL;
 	}
+	daemon_keep_rto_ordered(&next.tcp, &file->tcp, kept);
 
 	d->cfg = next;
 	if (d->opts.log_level < 0)

@@ -222,7 +222,13 @@ def live_session(run, readme, env):
     env["PATH"] = path.group(1).replace("$PWD", run.tmp).replace("$PATH", env["PATH"])
     run.bg(bulk.group(1).rstrip("&").strip(), "bulk", env)
     run.bg(listen.group(1), "listen", env)
-    time.sleep(0.5)  # both are under way, as the transcript starts
+    # the bulk transfer is established before the transcript starts, so the
+    # connections' ids are the README's (listeners 1 and 2, the bulk 3, ...)
+    deadline = time.monotonic() + 10
+    while "ESTAB" not in run.sh("synackctl conns -H sport = :9", env).stdout:
+        if time.monotonic() > deadline:
+            fail("the bulk transfer to discard (port 9) did not start within 10 s")
+        time.sleep(0.1)
     steps = transcript(plain[0])
     record = os.environ.get("README_TEST_RECORD")  # write this run's transcript there
     for cmd, want in steps:

@@ -17,6 +17,7 @@ for tool in dpkg-buildpackage dh lintian; do
 done
 tmp=$(mktemp -d /tmp/synack-deb.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP # dash runs the EXIT trap only on exit
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # the source as a fresh clone has it: no build directories, no stale objects

@@ -43,6 +43,11 @@ def reload_json(t):
     return json.loads(r.stdout)
 
 
+def reload_json_text(t, text):
+    t.h.write_config(text, "synackd-0.yaml")
+    return reload_json(t)
+
+
 def main():
     t = Ctl("ctl-reload-set")
     base = t.text
@@ -108,10 +113,12 @@ def main():
     # SIGHUP: the same rules, said in the log
     t.h.write_config(rto, "synackd-0.yaml")
     t.run("set", "msl", "2s")
+    applied = r"reload: .*synackd-0\.yaml applied: 1 kept$"
+    before = len(re.findall(applied, t.d.log(), re.M))
     t.d.send(signal.SIGHUP)
     t.d.wait_notify("READY=1", 5)
     t.d.wait_log(r"reload: tcp\.msl = 2s kept \(set at runtime, not in the file\)$", 5)
-    t.d.wait_log(r"reload: .*synackd-0\.yaml applied: 1 kept$", 5)
+    t.wait_log_count(applied, before + 1, 5)
     check(tunable(t, "msl") == 2 * S, "SIGHUP keeps the runtime tcp.msl too")
     t.h.write_config(base + "tcp:\n  msl: 7s\n", "synackd-0.yaml")
     t.d.send(signal.SIGHUP)
@@ -120,6 +127,18 @@ def main():
     t.d.wait_log(r"reload: tcp\.rto\.min: 300ms -> 200ms$", 5)
     check(tunable(t, "msl") == 7 * S, "SIGHUP: a file that names tcp.msl wins")
     check(not re.search(r"reload: tcp\.msl = 7s kept", t.d.log()), "nothing kept then")
+
+    # a kept runtime value may not break the file's own rule with the file's
+    # values (rto.min and rto.initial <= rto.max): the runtime one gives way
+    t.run("set", "rto.max", "1s")
+    js = reload_json_text(t, base + "tcp:\n  msl: 7s\n  rto:\n    min: 2s\n")
+    check(tunable(t, "rto.min") == 2 * S and tunable(t, "rto.max") == 120 * S,
+          f"rto.min 2s from the file; the runtime rto.max 1s gave way to the file's 120s "
+          f"({tunable(t, 'rto.min')} / {tunable(t, 'rto.max')} us)")
+    check(all(k["key"] != "tcp.rto.max" for k in js["kept"]) and
+          any(c["key"] == "tcp.rto.max" and c["before"] == "1s" for c in js["changed"]),
+          f"rto.max is listed as changed, not kept ({js})")
+    t.d.wait_log(r"tcp\.rto\.max set at runtime gives way to the file's", 5)
     check(t.d.alive(), "synackd runs on")
 
 
