@@ -15,6 +15,7 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
+#include "daemon_internal.h"
 #include "frame_pipe.h"
 #include "link.h"
 #include "listener.h"
@@ -36,7 +37,7 @@
 #define DAEMON_STATUS_MS	5000
 
 struct daemon_owner {
-	const struct daemon_owner_ops *ops;
+	const struct owner_ops *ops;
 	void *ctx;
 	uint16_t gen;
 	bool used;
@@ -72,7 +73,7 @@ struct daemon {
 
 /* ---- owners ---- */
 
-int daemon_owner_register(struct daemon *d, const struct daemon_owner_ops *ops, void *ctx,
+int daemon_owner_register(struct daemon *d, const struct owner_ops *ops, void *ctx,
 			  uint32_t *ret_id)
 {
 	uint32_t i;
@@ -124,9 +125,40 @@ void daemon_owner_unregister(struct daemon *d, uint32_t id)
 	o->gen++;
 }
 
-uint64_t daemon_owner_tag(uint32_t id, uint32_t cookie)
+static stack_time_us daemon_host_now(void *ctx)
 {
-	return ((uint64_t)id << 32) | cookie;
+	(void)ctx;
+	return daemon_now();
+}
+
+static void daemon_host_kick(void *ctx)
+{
+	daemon_kick(ctx);
+}
+
+static int daemon_host_owner_register(void *ctx, const struct owner_ops *ops, void *owner_ctx,
+				      uint32_t *ret_id)
+{
+	return daemon_owner_register(ctx, ops, owner_ctx, ret_id);
+}
+
+static void daemon_host_owner_unregister(void *ctx, uint32_t id)
+{
+	daemon_owner_unregister(ctx, id);
+}
+
+void daemon_owner_host(struct daemon *d, struct owner_host *ret)
+{
+	*ret = (struct owner_host){
+		.ctx = d,
+		.stack = d->stack,
+		.loop = &d->loop,
+		.cfg = &d->cfg,
+		.now = daemon_host_now,
+		.kick = daemon_host_kick,
+		.owner_register = daemon_host_owner_register,
+		.owner_unregister = daemon_host_owner_unregister,
+	};
 }
 
 static void daemon_dispatch(struct daemon *d, const struct stack_event *ev)
@@ -997,6 +1029,7 @@ static int daemon_start(struct daemon *d)
 		.discard = d->cfg.services.discard,
 		.chargen = d->cfg.services.chargen,
 	};
+	struct owner_host host;
 	struct notify_fds fds;
 	int r;
 
@@ -1021,13 +1054,14 @@ static int daemon_start(struct daemon *d)
 	r = daemon_start_sockets(d, &fds);
 	if (r < 0)
 		return r;
-	r = services_start(d, &ports, d->cfg.limits.max_conns, &d->services);
+	daemon_owner_host(d, &host);
+	r = services_start(&host, &ports, d->cfg.limits.max_conns, &d->services);
 	if (r < 0)
 		return log_errno(r, "cannot start the built-in services");
-	r = rpc_server_start(d, &d->rpc_server);
+	r = daemon_rpc_start(d, &d->rpc_server);
 	if (r < 0)
 		return log_errno(r, "cannot start the RPC server");
-	r = ctl_server_start(d, &d->ctl_server);
+	r = daemon_control_start(d, &d->ctl_server);
 	if (r < 0)
 		return log_errno(r, "cannot start the control server");
 	daemon_kick(d);
@@ -1039,9 +1073,9 @@ static int daemon_start(struct daemon *d)
 static void daemon_cleanup(struct daemon *d)
 {
 	daemon_finish(d);
-	rpc_server_free(d->rpc_server);
+	daemon_rpc_stop(d->rpc_server);
 	d->rpc_server = NULL;
-	ctl_server_free(d->ctl_server);
+	daemon_control_stop(d->ctl_server);
 	d->ctl_server = NULL;
 	services_free(d->services);
 	d->services = NULL;

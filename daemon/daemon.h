@@ -5,11 +5,11 @@
  * After every input, timer and request the loop "kicks" the core:
  * now = uv_hrtime() / 1000, stack_poll(now), pop and dispatch every event,
  * re-arm the one uv_timer_t at stack_poll_at(). Events go to "owners" by
- * the owner tag the socket was opened with: the built-in services now, one
- * owner per RPC session later (daemon/rpc_*.c). An owner registers a set of
- * callbacks and gets an id; the tags it passes to stack_tcp_listen/connect/
- * accept come from daemon_owner_tag(id, cookie) and the cookie comes back
- * with every event.
+ * the owner tag the socket was opened with (owner.h): the built-in
+ * services, the RPC server, the control server. Those are handed a struct
+ * owner_host (daemon_owner_host()) and never include this header; the
+ * files that wire them to the daemon are daemon_rpc.c and daemon_control.c
+ * (daemon_internal.h).
  */
 #ifndef SYNACKD_DAEMON_H
 #define SYNACKD_DAEMON_H
@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "owner.h"
 #include "stack.h"
 
 struct ctl_reload_report;
@@ -34,22 +35,15 @@ struct daemon_opts {
 /* Set everything up, run until SIGTERM/SIGINT, tear down; returns the exit status. */
 int daemon_run(const struct daemon_opts *opts, const struct synack_config *cfg);
 
-/* ---- for the parts of synackd that own connections (services, RPC sessions) ---- */
+/* ---- for the files that wire the servers to the daemon (daemon_*.c) ---- */
 
-struct daemon_owner_ops {
-	/* An event for a socket opened with one of this owner's tags. */
-	void (*event)(void *ctx, const struct stack_event *ev, uint32_t cookie);
-	/* The daemon is stopping: stop accepting and close every connection (abort: with RST). */
-	void (*shutdown)(void *ctx, bool abort);
-};
-
+/* What an owner is handed (owner.h): the core, the loop, the clock, kick, registration. */
+void daemon_owner_host(struct daemon *d, struct owner_host *ret);
 /* -ENOSPC when 65535 owners are registered. */
-int daemon_owner_register(struct daemon *d, const struct daemon_owner_ops *ops, void *ctx,
+int daemon_owner_register(struct daemon *d, const struct owner_ops *ops, void *ctx,
 			  uint32_t *ret_id);
 /* Events still arriving for a released owner's sockets are answered with abort/ignored. */
 void daemon_owner_unregister(struct daemon *d, uint32_t id);
-/* The owner tag for stack_tcp_*(): never 0, unique per (owner, cookie). */
-uint64_t daemon_owner_tag(uint32_t id, uint32_t cookie);
 
 struct stack *daemon_stack(struct daemon *d);
 uv_loop_t *daemon_loop(struct daemon *d);
@@ -64,7 +58,7 @@ struct listener *daemon_control_listener(struct daemon *d);
 /* Clients connected over RPC, shown in STATUS= (the RPC server adds and removes). */
 void daemon_clients_add(struct daemon *d, int delta);
 
-/* ---- for the control server (ctl_server.c) ---- */
+/* ---- for the control server's wiring (daemon_control.c) ---- */
 
 struct daemon_info {
 	char tap[16];

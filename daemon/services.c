@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "log.h"
+#include "owner.h"
 #include "services.h"
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_COUNT };
@@ -46,7 +46,7 @@ struct svc_conn {
 };
 
 struct services {
-	struct daemon *d;
+	struct owner_host h; /* the daemon, as owner.h hands it */
 	uint32_t owner;
 	uint16_t ports[SVC_COUNT];
 	stack_sock listeners[SVC_COUNT];
@@ -107,25 +107,25 @@ static void svc_conn_free(struct services *sv, uint32_t slot)
 
 static void svc_close(struct services *sv, struct svc_conn *c, bool abort)
 {
-	stack_time_us now = daemon_now();
+	stack_time_us now = sv->h.now(sv->h.ctx);
 
 	if (c->closing)
 		return;
 	c->closing = true;
 	if (abort)
-		stack_tcp_abort(daemon_stack(sv->d), now, c->sock);
+		stack_tcp_abort(sv->h.stack, now, c->sock);
 	else
-		stack_tcp_close(daemon_stack(sv->d), now, c->sock);
+		stack_tcp_close(sv->h.stack, now, c->sock);
 }
 
 /* Read and drop what is waiting; true when the peer's FIN was reached. */
 static bool svc_drain_input(struct services *sv, struct svc_conn *c)
 {
-	struct stack *s = daemon_stack(sv->d);
+	struct stack *s = sv->h.stack;
 
 	for (;;) {
-		ssize_t n =
-			stack_tcp_recv(s, daemon_now(), c->sock, sv->scratch, sizeof(sv->scratch));
+		ssize_t n = stack_tcp_recv(s, sv->h.now(sv->h.ctx), c->sock, sv->scratch,
+					   sizeof(sv->scratch));
 
 		if (n == 0)
 			return true;
@@ -140,7 +140,7 @@ static size_t svc_send_all(struct services *sv, struct svc_conn *c, const uint8_
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = stack_tcp_send(daemon_stack(sv->d), daemon_now(), c->sock, p + done,
+		ssize_t n = stack_tcp_send(sv->h.stack, sv->h.now(sv->h.ctx), c->sock, p + done,
 					   len - done);
 
 		if (n <= 0)
@@ -159,7 +159,7 @@ static size_t svc_send_all(struct services *sv, struct svc_conn *c, const uint8_
  */
 static void svc_echo_pump(struct services *sv, struct svc_conn *c)
 {
-	struct stack *s = daemon_stack(sv->d);
+	struct stack *s = sv->h.stack;
 
 	if (c->buf_len) {
 		size_t n = svc_send_all(sv, c, c->buf + c->buf_off, c->buf_len);
@@ -173,8 +173,8 @@ static void svc_echo_pump(struct services *sv, struct svc_conn *c)
 		c->buf_off = 0;
 	}
 	for (;;) {
-		ssize_t n =
-			stack_tcp_recv(s, daemon_now(), c->sock, sv->scratch, sizeof(sv->scratch));
+		ssize_t n = stack_tcp_recv(s, sv->h.now(sv->h.ctx), c->sock, sv->scratch,
+					   sizeof(sv->scratch));
 		size_t sent;
 
 		if (n == 0) {
@@ -205,14 +205,14 @@ static void svc_discard_pump(struct services *sv, struct svc_conn *c)
 
 static void svc_chargen_pump(struct services *sv, struct svc_conn *c)
 {
-	struct stack *s = daemon_stack(sv->d);
+	struct stack *s = sv->h.stack;
 
 	if (svc_drain_input(sv, c)) {
 		svc_close(sv, c, false);
 		return;
 	}
 	for (;;) {
-		ssize_t n = stack_tcp_send(s, daemon_now(), c->sock, sv->chargen + c->pos,
+		ssize_t n = stack_tcp_send(s, sv->h.now(sv->h.ctx), c->sock, sv->chargen + c->pos,
 					   CHARGEN_CHUNK);
 
 		if (n <= 0)
@@ -242,7 +242,7 @@ static void svc_pump(struct services *sv, struct svc_conn *c)
 
 static void svc_accept_all(struct services *sv, enum svc_kind kind)
 {
-	struct stack *s = daemon_stack(sv->d);
+	struct stack *s = sv->h.stack;
 
 	for (;;) {
 		uint32_t slot;
@@ -252,18 +252,18 @@ static void svc_accept_all(struct services *sv, enum svc_kind kind)
 
 		if (!c) {
 			/* no room: take the connection and refuse it with RST */
-			r = stack_tcp_accept(s, daemon_now(), sv->listeners[kind],
-					     daemon_owner_tag(sv->owner, SVC_NONE), &sock);
+			r = stack_tcp_accept(s, sv->h.now(sv->h.ctx), sv->listeners[kind],
+					     owner_tag(sv->owner, SVC_NONE), &sock);
 			if (r < 0)
 				return;
-			stack_tcp_abort(s, daemon_now(), sock);
+			stack_tcp_abort(s, sv->h.now(sv->h.ctx), sock);
 			log_once(&sv->logged_full, LOG_WARNING,
 				 "%s: %u connections open, refusing more", svc_names[kind],
 				 sv->cap);
 			continue;
 		}
-		r = stack_tcp_accept(s, daemon_now(), sv->listeners[kind],
-				     daemon_owner_tag(sv->owner, slot), &sock);
+		r = stack_tcp_accept(s, sv->h.now(sv->h.ctx), sv->listeners[kind],
+				     owner_tag(sv->owner, slot), &sock);
 		if (r < 0) {
 			svc_conn_free(sv, slot);
 			return;
@@ -308,17 +308,16 @@ static void svc_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
 
 static int svc_listen(struct services *sv, enum svc_kind kind, uint16_t port)
 {
-	const struct synack_config *cfg = daemon_config(sv->d);
+	const struct synack_config *cfg = sv->h.cfg;
 	struct stack_endpoint ep = { .addr = cfg->interface.address, .port = port };
 	int r;
 
-	r = stack_tcp_listen(daemon_stack(sv->d), daemon_now(), &ep, 128,
-			     daemon_owner_tag(sv->owner, SVC_COOKIE_LISTEN + kind),
-			     &sv->listeners[kind]);
+	r = stack_tcp_listen(sv->h.stack, sv->h.now(sv->h.ctx), &ep, 128,
+			     owner_tag(sv->owner, SVC_COOKIE_LISTEN + kind), &sv->listeners[kind]);
 	if (r < 0)
 		return log_errno(r, "%s: cannot listen on port %u", svc_names[kind], port);
 	/* the built-in services' buffers are the daemon's own (its children inherit this) */
-	stack_tcp_set_account(daemon_stack(sv->d), sv->listeners[kind], (uint32_t)getuid());
+	stack_tcp_set_account(sv->h.stack, sv->listeners[kind], (uint32_t)getuid());
 	sv->ports[kind] = port;
 	log_info("%s: listening on port %u", svc_names[kind], port);
 	return 0;
@@ -328,7 +327,7 @@ static int svc_listen(struct services *sv, enum svc_kind kind, uint16_t port)
 static void svc_stop(struct services *sv, enum svc_kind kind, bool abort)
 {
 	if (sv->listeners[kind] != STACK_SOCK_NONE) {
-		stack_tcp_close(daemon_stack(sv->d), daemon_now(), sv->listeners[kind]);
+		stack_tcp_close(sv->h.stack, sv->h.now(sv->h.ctx), sv->listeners[kind]);
 		sv->listeners[kind] = STACK_SOCK_NONE;
 		log_info("%s: stopped listening on port %u", svc_names[kind], sv->ports[kind]);
 	}
@@ -346,7 +345,7 @@ static void svc_shutdown(void *ctx, bool abort)
 		svc_stop(sv, k, abort);
 }
 
-static const struct daemon_owner_ops svc_ops = {
+static const struct owner_ops svc_ops = {
 	.event = svc_event,
 	.shutdown = svc_shutdown,
 };
@@ -371,11 +370,11 @@ void services_apply(struct services *sv, const struct services_ports *ports)
 		if (want[k])
 			svc_listen(sv, k, want[k]);
 	}
-	daemon_kick(sv->d);
+	sv->h.kick(sv->h.ctx);
 }
 
-int services_start(struct daemon *d, const struct services_ports *ports, uint32_t max_conns,
-		   struct services **ret)
+int services_start(const struct owner_host *h, const struct services_ports *ports,
+		   uint32_t max_conns, struct services **ret)
 {
 	struct services *sv = calloc(1, sizeof(*sv));
 	uint16_t want[SVC_COUNT];
@@ -383,7 +382,7 @@ int services_start(struct daemon *d, const struct services_ports *ports, uint32_
 
 	if (!sv)
 		return -ENOMEM;
-	sv->d = d;
+	sv->h = *h;
 	sv->cap = max_conns ? max_conns : 1;
 	sv->conns = calloc(sv->cap, sizeof(*sv->conns));
 	if (!sv->conns) {
@@ -394,7 +393,7 @@ int services_start(struct daemon *d, const struct services_ports *ports, uint32_
 	 * tail: the table costs RSS only as far as connections use it */
 	sv->free_head = SVC_NONE;
 	svc_chargen_pattern(sv->chargen);
-	r = daemon_owner_register(d, &svc_ops, sv, &sv->owner);
+	r = sv->h.owner_register(sv->h.ctx, &svc_ops, sv, &sv->owner);
 	if (r < 0) {
 		services_free(sv);
 		return r;
@@ -422,7 +421,7 @@ void services_free(struct services *sv)
 	for (uint32_t i = 0; i < sv->fresh; i++)
 		free(sv->conns[i].buf);
 	if (sv->owner)
-		daemon_owner_unregister(sv->d, sv->owner);
+		sv->h.owner_unregister(sv->h.ctx, sv->owner);
 	free(sv->conns);
 	free(sv);
 }

@@ -8,7 +8,7 @@
  * from the engine's own generator seeded from params.seed, so the same frames
  * at the same times give the same decisions (a run repeats).
  *
- * Users: synackd's link (daemon/link_impair.c) and the benchmark's TAP-to-TAP
+ * Users: synackd's link (daemon/link/link_impair.c) and the benchmark's TAP-to-TAP
  * forwarder (tests/bench/). Link with dep_impair (meson) and include
  * "impair.h" (decisions), "impair_queue.h" (frames held back until their
  * time) and "impair_seg.h" (cutting a TCPv4 super-frame into wire-sized

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl-world.h - synackd's control handlers (daemon/ctl_handlers.c) in
+ * ctl-world.h - synackd's control handlers (daemon/control/ctl_handlers.c) in
  * memory, for the ctl fuzz target and unit tests: "our" core (10.77.0.2,
  * echo on 7 and discard on 9, as synackd runs them) wired to a peer core
  * (10.77.0.1, listening on 80) by two frame queues, the trace history fed

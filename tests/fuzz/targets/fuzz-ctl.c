@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-ctl.c - libFuzzer target for the control socket's requests: unpacked
- * ControlRequests go through synackd's real handlers (daemon/ctl_handlers.c)
+ * ControlRequests go through synackd's real handlers (daemon/control/ctl_handlers.c)
  * and trace history against two cores in memory (ctl-world.h, which lists
  * the checks made on the way), with time passing and connections coming
  * and going between requests.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-rpc-session.c - libFuzzer target for synackd's RPC request handling:
- * the real server, sessions and handlers (daemon/rpc_server.c,
+ * the real server, sessions and handlers (daemon/rpc/rpc_server.c,
  * rpc_session.c, rpc_handlers.c, frame_pipe.c) on a libuv loop, their stack
  * wired in memory to a second stack playing the peer (it echoes what it
  * receives on port 7 and refuses port 9). Two clients talk to the server

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-ctl-handlers.c - synackd's control handlers (daemon/ctl_handlers.c)
+ * test-ctl-handlers.c - synackd's control handlers (daemon/control/ctl_handlers.c)
  * driven in memory (tests/fuzz/targets/ctl-world.h): the connection list
  * past its first allocation, as a reader; the message of a failed kill; a
  * reload's reply, refused and applied.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-ctl-history.c - the trace history (daemon/ctl_history.c) against
+ * test-ctl-history.c - the trace history (daemon/control/ctl_history.c) against
  * tuples a peer chose: ~4,000 SYNs whose 4-tuples all land in one bucket of
  * the unkeyed hash the history used before issue 9. Every lookup must stay
  * within a few ring comparisons (counted, not timed), and the history's

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-frame-pipe-trim.c - giving the heap back (daemon/frame_pipe.c): at
+ * test-frame-pipe-trim.c - giving the heap back (daemon/system/frame_pipe.c): at
  * most one trim a second on the loop's clock, whoever asks (sessions with a
  * long queue leaving, the daemon's freed socket buffers), and a trim asked
  * for too soon is owed, not lost. Virtual time: the caller passes now.

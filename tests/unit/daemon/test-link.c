@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-link.c - the TAP link's transmit back-pressure (daemon/link.c) over a
+ * test-link.c - the TAP link's transmit back-pressure (daemon/link/link.c) over a
  * datagram socketpair standing in for the TAP: when writes hit EAGAIN frames
  * are queued in order and the core is told the link is blocked; past the
  * queue's bound frames are dropped with -ENOBUFS; once the peer drains, the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-txq.c - the link's bounded transmit queue (daemon/txq.c): order,
+ * test-txq.c - the link's bounded transmit queue (daemon/link/txq.c): order,
  * header + frame concatenation, the frame and byte bounds, wrap-around.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-vnet.c - virtio-net header <-> struct stack_frame_meta (daemon/vnet.c):
+ * test-vnet.c - virtio-net header <-> struct stack_frame_meta (daemon/link/vnet.c):
  * flags, checksum offsets, GSO types, bounds, and a round trip.
  */
 #include <errno.h>

@@ -5,13 +5,14 @@
  * credentials from SO_PEERCRED), and stack events reach the session that
  * owns the connection.
  *
- * Integration with the daemon (daemon.h, glue in rpc_daemon.c): the server
- * registers one owner; each session's owner tag is daemon_owner_tag(owner id,
- * session id), so the cookie that comes back with every event names the
- * session. The listening socket (activated or bound) is the daemon's; the
- * server only installs its connection handler. Everything else the server
- * needs from its host comes through struct rpc_host, so the RPC fuzz target
- * drives the real server, sessions and handlers without daemon.c.
+ * It does not know the daemon (no daemon.h here): daemon/daemon_rpc.c wires
+ * it in. The server is one owner (owner.h); each session's owner tag is
+ * owner_tag(owner id, session id), so the cookie that comes back with every
+ * event names the session. The listening socket (activated or bound) is the
+ * daemon's; its connections are handed to rpc_server_adopt(). Everything
+ * else the server needs from its host comes through struct rpc_host, so the
+ * RPC fuzz target drives the real server, sessions and handlers without
+ * daemon.c.
  */
 #ifndef SYNACKD_RPC_SERVER_H
 #define SYNACKD_RPC_SERVER_H
@@ -23,7 +24,6 @@
 #include <uv.h>
 
 #include "config.h"
-#include "daemon.h"
 #include "stack.h"
 
 struct rpc_session;
@@ -76,7 +76,6 @@ struct rpc_host {
 
 struct rpc_server {
 	struct rpc_host host;
-	struct daemon *d; /* rpc_daemon.c's: NULL outside synackd */
 	uv_loop_t *loop;
 	struct stack *stack;
 	uint32_t owner_id;
@@ -85,7 +84,7 @@ struct rpc_server {
 	uint32_t nsessions;
 	uint32_t next_id;
 	bool stopping;	      /* the daemon is shutting down: no new clients */
-	bool free_when_empty; /* rpc_server_free() ran while sessions were closing */
+	bool free_when_empty; /* rpc_server_delete() ran while sessions were closing */
 	bool full_logged;
 	struct rpc_uid *uids[RPC_UID_BUCKETS];
 	struct rpc_counters ctr;
@@ -97,22 +96,9 @@ struct rpc_server {
 /* The limits the server applies, from the configuration. */
 void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cfg);
 
-/* ---- rpc_daemon.c: the server in synackd ---- */
-/*
- * Start serving the daemon's rpc listener. Call after the listeners and the
- * stack are up (like services_start()).
- */
-int rpc_server_start(struct daemon *d, struct rpc_server **ret);
+/* ---- the server itself (rpc_server.c; daemon/daemon_rpc.c runs it in synackd) ---- */
 /* Take new limits after a reload; connections and sessions that exist stay. */
 void rpc_server_apply(struct rpc_server *srv, const struct synack_config *cfg);
-/*
- * Hang up every session (their connections closed as on a client
- * disconnect) and free the server once their handles are closed, which
- * needs the loop to run (daemon_cleanup() runs it). Accepts NULL.
- */
-void rpc_server_free(struct rpc_server *srv);
-
-/* ---- the server itself (rpc_server.c) ---- */
 /* A server whose sessions' owner tags carry owner_id; NULL without memory. */
 struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, struct stack *stack,
 				  uint32_t owner_id, const struct rpc_limits *limits);

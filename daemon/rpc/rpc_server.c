@@ -4,7 +4,7 @@
  * (limits.max_clients, limits.clients_per_uid, SO_PEERCRED), the registry of
  * sessions and uids, and the routing of stack events to the session named by
  * the owner cookie. It reaches its host only through struct rpc_host, so the
- * fuzz target runs it without daemon.c; rpc_daemon.c is the daemon's glue.
+ * fuzz target runs it without daemon.c; daemon_rpc.c is the daemon's glue.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include "rpc_accept.h"
 #include "rpc_fd.h"
 #include "rpc_handlers.h"
+#include "owner.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
 
@@ -43,10 +44,10 @@ void rpc_server_kick(struct rpc_server *srv)
 	srv->host.kick(srv->host.ctx);
 }
 
-/* The owner tag (daemon.h): the owner id above, the session id as the cookie. */
+/* The owner tag (owner.h): the owner id above, the session id as the cookie. */
 uint64_t rpc_server_owner_tag(const struct rpc_server *srv, uint32_t session_id)
 {
-	return ((uint64_t)srv->owner_id << 32) | session_id;
+	return owner_tag(srv->owner_id, session_id);
 }
 
 uint32_t rpc_server_session_count(const struct rpc_server *srv)

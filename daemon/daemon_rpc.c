@@ -1,55 +1,57 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rpc_daemon.c - the RPC server inside synackd: the daemon's clock, kick and
- * client count as the server's host (rpc_server.h), its owner registration,
- * and the rpc listener's accepted clients handed to rpc_server_adopt().
+ * daemon_rpc.c - the RPC server (rpc/) wired into synackd: the daemon's
+ * clock, kick and client count as the server's host (rpc_server.h), its
+ * owner registration, and the rpc listener's accepted clients handed to
+ * rpc_server_adopt(). The only RPC file that knows struct daemon.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "daemon_internal.h"
 #include "listener.h"
 #include "log.h"
 #include "rpc_fd.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
 
-static stack_time_us rpc_daemon_now(void *ctx)
+static stack_time_us daemon_rpc_now(void *ctx)
 {
 	return daemon_now();
 }
 
-static void rpc_daemon_kick(void *ctx)
+static void daemon_rpc_kick(void *ctx)
 {
 	daemon_kick(ctx);
 }
 
-static void rpc_daemon_clients_add(void *ctx, int delta)
+static void daemon_rpc_clients_add(void *ctx, int delta)
 {
 	daemon_clients_add(ctx, delta);
 }
 
-static void rpc_daemon_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
+static void daemon_rpc_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
 {
 	rpc_server_event(ctx, ev, cookie);
 }
 
-static void rpc_daemon_shutdown(void *ctx, bool abort)
+static void daemon_rpc_shutdown(void *ctx, bool abort)
 {
 	rpc_server_close_all(ctx, abort);
 }
 
-static const struct daemon_owner_ops rpc_daemon_owner_ops = {
-	.event = rpc_daemon_event,
-	.shutdown = rpc_daemon_shutdown,
+static const struct owner_ops daemon_rpc_owner_ops = {
+	.event = daemon_rpc_event,
+	.shutdown = daemon_rpc_shutdown,
 };
 
-static void rpc_daemon_pipe_closed(uv_handle_t *h)
+static void daemon_rpc_pipe_closed(uv_handle_t *h)
 {
 	free(h->data);
 }
 
-static void rpc_daemon_on_connection(void *ctx, struct listener *l)
+static void daemon_rpc_on_connection(void *ctx, struct listener *l)
 {
 	struct rpc_server *srv = ctx;
 	struct rpc_session *ss = calloc(1, sizeof(*ss));
@@ -67,19 +69,19 @@ static void rpc_daemon_on_connection(void *ctx, struct listener *l)
 	if (r < 0) {
 		log_warning("rpc: new client: %s", uv_strerror(r));
 		ss->pipe.data = ss;
-		uv_close((uv_handle_t *)&ss->pipe, rpc_daemon_pipe_closed);
+		uv_close((uv_handle_t *)&ss->pipe, daemon_rpc_pipe_closed);
 		return;
 	}
 	rpc_server_adopt(srv, ss);
 }
 
-int rpc_server_start(struct daemon *d, struct rpc_server **ret)
+int daemon_rpc_start(struct daemon *d, struct rpc_server **ret)
 {
 	const struct rpc_host host = {
 		.ctx = d,
-		.now = rpc_daemon_now,
-		.kick = rpc_daemon_kick,
-		.clients_add = rpc_daemon_clients_add,
+		.now = daemon_rpc_now,
+		.kick = daemon_rpc_kick,
+		.clients_add = daemon_rpc_clients_add,
 	};
 	struct rpc_limits limits;
 	struct rpc_server *srv;
@@ -91,25 +93,24 @@ int rpc_server_start(struct daemon *d, struct rpc_server **ret)
 	srv = rpc_server_new(&host, daemon_loop(d), daemon_stack(d), 0, &limits);
 	if (!srv)
 		return -ENOMEM;
-	r = daemon_owner_register(d, &rpc_daemon_owner_ops, srv, &owner_id);
+	r = daemon_owner_register(d, &daemon_rpc_owner_ops, srv, &owner_id);
 	if (r < 0) {
 		rpc_server_delete(srv);
 		return r;
 	}
 	srv->owner_id = owner_id;
-	srv->d = d;
-	listener_set_handler(daemon_rpc_listener(d), rpc_daemon_on_connection, srv);
+	listener_set_handler(daemon_rpc_listener(d), daemon_rpc_on_connection, srv);
 	*ret = srv;
 	return 0;
 }
 
-void rpc_server_free(struct rpc_server *srv)
+void daemon_rpc_stop(struct rpc_server *srv)
 {
 	if (!srv)
 		return;
-	listener_set_handler(daemon_rpc_listener(srv->d), NULL, NULL);
+	listener_set_handler(daemon_rpc_listener(srv->host.ctx), NULL, NULL);
 	/* hang up while the owner is registered: the CLOSED events still find us */
 	rpc_server_close_all(srv, false);
-	daemon_owner_unregister(srv->d, srv->owner_id);
+	daemon_owner_unregister(srv->host.ctx, srv->owner_id);
 	rpc_server_delete(srv);
 }

@@ -21,6 +21,12 @@
  *
  * The server also keeps the per-connection history (ctl_history.h); the
  * daemon feeds it from the core's trace hook with ctl_server_trace().
+ *
+ * It does not know the daemon (no daemon.h here): what it asks of it, the
+ * core and the loop and the answers about the rest of synackd, comes in a
+ * struct ctl_server_host; daemon/daemon_control.c fills that in, registers
+ * the server as an owner, and wires the control listener and the link's
+ * capture hook to it.
  */
 #ifndef SYNACKD_CTL_SERVER_H
 #define SYNACKD_CTL_SERVER_H
@@ -34,8 +40,8 @@
 #include "config.h"
 #include "ctl_handlers.h"
 #include "ctl_history.h"
-#include "daemon.h"
 #include "frame.h"
+#include "owner.h"
 #include "stack.h"
 #include "synack.pb-c.h"
 
@@ -54,6 +60,7 @@
 #define CTL_SESSION_MAX_STRIKES 4
 
 struct ctl_server;
+struct listener;
 
 struct ctl_session {
 	struct ctl_client cl; /* who, and the streams wanted: what the handlers see */
@@ -73,12 +80,31 @@ struct ctl_session {
 	bool cap_timer_on;
 };
 
+/*
+ * What the control server needs from synackd: the core, the loop, the clock
+ * and kick (base), when it started, and the answers the handlers' questions
+ * about the rest of synackd need (ctl_handlers.h's struct ctl_host_ops, by
+ * the same names; ctx is base.ctx).
+ */
+struct ctl_server_host {
+	struct owner_host base;
+	stack_time_us started;
+	/* The daemon's part of status and stats; ret is zeroed first. */
+	void (*info)(void *ctx, struct ctl_host_info *ret);
+	int (*owner_info)(void *ctx, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
+			  const char **ret_name);
+	uint32_t (*listener_waiting)(void *ctx, uint64_t owner, stack_sock sock);
+	int (*kill_owned)(void *ctx, uint64_t owner, stack_sock sock);
+	int (*reload)(void *ctx, struct config_errors *ret_errs, struct ctl_reload_report *ret);
+	int (*impair)(void *ctx, const struct config_impair *set);
+};
+
 struct ctl_server {
 	struct ctl_host host; /* the handlers' view of synackd, with the stats counters */
-	struct daemon *d;
+	struct ctl_server_host h;
 	uv_loop_t *loop;
 	struct stack *stack;
-	uint32_t owner_id;
+	uint32_t owner_id; /* as the daemon registered it (daemon_control.c) */
 	struct ctl_session *sessions;
 	uint32_t nsessions;
 	uint32_t nroot; /* of which root's (not bounded) */
@@ -88,11 +114,16 @@ struct ctl_server {
 	stack_time_us started;
 };
 
-int ctl_server_start(struct daemon *d, struct ctl_server **ret);
+/* A server with no session yet; 0, -ENOMEM, or getrandom()'s error. */
+int ctl_server_new(const struct ctl_server_host *h, struct ctl_server **ret);
+/* The control listener's handler (listener_set_handler(l, this, srv)). */
+void ctl_server_on_connection(void *ctx, struct listener *l);
 /* Take new history limits after a reload. */
 void ctl_server_apply(struct ctl_server *srv, const struct synack_config *cfg);
+/* Hang up every session (synackd stops). */
+void ctl_server_close_all(struct ctl_server *srv);
 /* Hang up every session and free the server (handles close as the loop runs). NULL ok. */
-void ctl_server_free(struct ctl_server *srv);
+void ctl_server_delete(struct ctl_server *srv);
 /* The core's trace hook calls this for every segment and state change. */
 void ctl_server_trace(struct ctl_server *srv, const struct stack_trace *t);
 /* The link calls this for every frame read from (out false) or written to the TAP. */

@@ -3,7 +3,8 @@
  * ctl_server.c - the control socket (see ctl_server.h): admission with
  * SO_PEERCRED, group checks, one session per synackctl with the RPC
  * framing, bounded output, and the streams fed by the core's trace hook
- * (history, state events, trace --follow) and by the link (capture).
+ * (history, state events, trace --follow) and by the link (capture). What
+ * it asks of the daemon goes through struct ctl_server_host (ctl_server.h).
  */
 #include <errno.h>
 #include <grp.h>
@@ -17,10 +18,8 @@
 #include "ctl_handlers.h"
 #include "ctl_server.h"
 #include "frame_pipe.h"
-#include "link.h"
 #include "listener.h"
 #include "log.h"
-#include "rpc_server.h"
 #include "stack_info.h"
 #include "status.h"
 
@@ -80,7 +79,7 @@ static bool ctl_peer_in_named_group(const struct ctl_session *ss, const char *na
 
 static int ctl_session_allowed(struct ctl_session *ss, bool admin, char *why, size_t len)
 {
-	const struct synack_config *cfg = daemon_config(ss->srv->d);
+	const struct synack_config *cfg = ss->srv->h.base.cfg;
 	const char *group = admin ? cfg->control.admin_group : cfg->control.group;
 
 	if (ss->cl.uid == 0)
@@ -426,7 +425,7 @@ static void ctl_session_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf
 	ss->in_len = (size_t)nread;
 	ctl_session_take_input(ss);
 	ctl_session_read_update(ss);
-	daemon_kick(ss->srv->d);
+	ss->srv->h.base.kick(ss->srv->h.base.ctx);
 }
 
 /*
@@ -540,7 +539,7 @@ static bool ctl_server_room(struct ctl_server *srv, uid_t uid)
 	return mine < CTL_SESSIONS_PER_UID;
 }
 
-static void ctl_server_on_connection(void *ctx, struct listener *l)
+void ctl_server_on_connection(void *ctx, struct listener *l)
 {
 	struct ctl_server *srv = ctx;
 	struct ctl_session *ss = calloc(1, sizeof(*ss));
@@ -620,97 +619,68 @@ static int ctl_host_capture_timer(struct ctl_client *c, uint64_t ms)
 	return ctl_session_capture_timer(ctl_session_of(c), ms);
 }
 
+static struct owner_host *ctl_server_base(struct ctl_host *h)
+{
+	return &ctl_server_of(h)->h.base;
+}
+
 static stack_time_us ctl_host_now(struct ctl_host *h)
 {
-	return daemon_now();
+	struct owner_host *b = ctl_server_base(h);
+
+	return b->now(b->ctx);
 }
 
 static void ctl_host_kick(struct ctl_host *h)
 {
-	daemon_kick(ctl_server_of(h)->d);
-}
+	struct owner_host *b = ctl_server_base(h);
 
-/* The RPC server's counters (rpc_server.h), shown after the daemon's. */
-static void ctl_host_rpc_counters(struct daemon *d, struct ctl_host_info *ret)
-{
-	struct rpc_counter_value rv[RPC_SERVER_COUNTERS];
-
-	_Static_assert(RPC_SERVER_COUNTERS <= CTL_HOST_EXTRA_COUNTERS,
-		       "room for the RPC server's counters");
-	rpc_server_counters(daemon_rpc_server(d), rv);
-	for (size_t i = 0; i < RPC_SERVER_COUNTERS; i++) {
-		ret->extra[i].name = rv[i].name;
-		ret->extra[i].value = rv[i].value;
-		ret->extra[i].gauge = rv[i].gauge;
-	}
-	ret->n_extra = RPC_SERVER_COUNTERS;
-}
-
-/* The impairment stage's counters (link_impair.h), shown after the RPC server's. */
-static void ctl_host_impair_counters(struct daemon *d, struct ctl_host_info *ret)
-{
-	struct link_impair_counter c[LINK_IMPAIR_COUNTERS];
-
-	_Static_assert(LINK_IMPAIR_COUNTERS <= CTL_HOST_IMPAIR_COUNTERS,
-		       "room for the impairment's counters");
-	link_impair_counters(&daemon_link(d)->imp, c);
-	for (size_t i = 0; i < LINK_IMPAIR_COUNTERS; i++) {
-		ret->impair[i].name = c[i].name;
-		ret->impair[i].value = c[i].value;
-		ret->impair[i].gauge = c[i].gauge;
-	}
-	ret->n_impair = LINK_IMPAIR_COUNTERS;
+	b->kick(b->ctx);
 }
 
 static void ctl_host_info(struct ctl_host *h, struct ctl_host_info *ret)
 {
-	struct daemon *d = ctl_server_of(h)->d;
-	const struct link_stats *ls = &daemon_link(d)->stats;
-	struct daemon_info info;
+	struct ctl_server *srv = ctl_server_of(h);
 
-	daemon_get_info(d, &info);
 	memset(ret, 0, sizeof(*ret));
-	memcpy(ret->tap, info.tap, sizeof(ret->tap));
-	memcpy(ret->mac, info.mac, sizeof(ret->mac));
-	ret->offload = info.offload;
-	ret->clients = info.clients;
-	ret->started = info.started;
-	ret->rx_frames = ls->rx_frames;
-	ret->rx_bad_hdr = ls->rx_bad_hdr;
-	ret->tx_frames = ls->tx_frames;
-	ret->tx_queued = ls->tx_queued;
-	ret->tx_dropped = ls->tx_dropped;
-	ret->tx_errors = ls->tx_errors;
-	ctl_host_rpc_counters(d, ret);
-	ctl_host_impair_counters(d, ret);
+	srv->h.info(srv->h.base.ctx, ret);
 }
 
 static int ctl_host_owner_info(struct ctl_host *h, uint64_t owner, pid_t *ret_pid, uid_t *ret_uid,
 			       const char **ret_name)
 {
-	return rpc_server_owner_info(daemon_rpc_server(ctl_server_of(h)->d), owner, ret_pid,
-				     ret_uid, ret_name);
+	struct ctl_server *srv = ctl_server_of(h);
+
+	return srv->h.owner_info(srv->h.base.ctx, owner, ret_pid, ret_uid, ret_name);
 }
 
 static uint32_t ctl_host_listener_waiting(struct ctl_host *h, uint64_t owner, stack_sock sock)
 {
-	return rpc_server_listener_waiting(daemon_rpc_server(ctl_server_of(h)->d), owner, sock);
+	struct ctl_server *srv = ctl_server_of(h);
+
+	return srv->h.listener_waiting(srv->h.base.ctx, owner, sock);
 }
 
 static int ctl_host_kill_owned(struct ctl_host *h, uint64_t owner, stack_sock sock)
 {
-	return rpc_server_kill(daemon_rpc_server(ctl_server_of(h)->d), owner, sock);
+	struct ctl_server *srv = ctl_server_of(h);
+
+	return srv->h.kill_owned(srv->h.base.ctx, owner, sock);
 }
 
 static int ctl_host_reload(struct ctl_host *h, struct config_errors *ret_errs,
 			   struct ctl_reload_report *ret)
 {
-	return daemon_reload_config(ctl_server_of(h)->d, ret_errs, ret);
+	struct ctl_server *srv = ctl_server_of(h);
+
+	return srv->h.reload(srv->h.base.ctx, ret_errs, ret);
 }
 
 static int ctl_host_impair(struct ctl_host *h, const struct config_impair *set)
 {
-	return daemon_impair_set(ctl_server_of(h)->d, set);
+	struct ctl_server *srv = ctl_server_of(h);
+
+	return srv->h.impair(srv->h.base.ctx, set);
 }
 
 static const struct ctl_host_ops ctl_host_ops = {
@@ -730,26 +700,11 @@ static const struct ctl_host_ops ctl_host_ops = {
 
 /* ------------------------------------------------------------------ life cycle */
 
-static void ctl_server_close_all(struct ctl_server *srv)
+void ctl_server_close_all(struct ctl_server *srv)
 {
 	while (srv->sessions)
 		ctl_session_close(srv->sessions, NULL);
 }
-
-static void ctl_server_owner_event(void *ctx, const struct stack_event *ev, uint32_t cookie)
-{
-	/* the control server opens no sockets */
-}
-
-static void ctl_server_owner_shutdown(void *ctx, bool abort)
-{
-	ctl_server_close_all(ctx);
-}
-
-static const struct daemon_owner_ops ctl_server_owner_ops = {
-	.event = ctl_server_owner_event,
-	.shutdown = ctl_server_owner_shutdown,
-};
 
 /* The history's tuple hash gets its own random key (the core's secret stays the core's). */
 static int ctl_server_history_init(struct ctl_server *srv, const struct synack_config *cfg)
@@ -763,38 +718,26 @@ static int ctl_server_history_init(struct ctl_server *srv, const struct synack_c
 				cfg->limits.max_conns + CTL_HISTORY_LIVE_SLACK);
 }
 
-int ctl_server_start(struct daemon *d, struct ctl_server **ret)
+int ctl_server_new(const struct ctl_server_host *h, struct ctl_server **ret)
 {
 	struct ctl_server *srv = calloc(1, sizeof(*srv));
-	struct daemon_info info;
-	struct link *link = daemon_link(d);
 	int r;
 
 	if (!srv)
 		return -ENOMEM;
-	srv->d = d;
-	srv->loop = daemon_loop(d);
-	srv->stack = daemon_stack(d);
+	srv->h = *h;
+	srv->loop = h->base.loop;
+	srv->stack = h->base.stack;
 	srv->host.ops = &ctl_host_ops;
 	srv->host.stack = srv->stack;
 	srv->host.hist = &srv->hist;
-	srv->host.cfg = daemon_config(d);
-	daemon_get_info(d, &info);
-	srv->started = info.started;
-	r = ctl_server_history_init(srv, daemon_config(d));
+	srv->host.cfg = h->base.cfg;
+	srv->started = h->started;
+	r = ctl_server_history_init(srv, h->base.cfg);
 	if (r < 0) {
 		free(srv);
 		return r;
 	}
-	r = daemon_owner_register(d, &ctl_server_owner_ops, srv, &srv->owner_id);
-	if (r < 0) {
-		ctl_history_free(&srv->hist);
-		free(srv);
-		return r;
-	}
-	link->capture = ctl_server_capture;
-	link->capture_ctx = srv;
-	listener_set_handler(daemon_control_listener(d), ctl_server_on_connection, srv);
 	*ret = srv;
 	return 0;
 }
@@ -803,21 +746,14 @@ void ctl_server_apply(struct ctl_server *srv, const struct synack_config *cfg)
 {
 	if (srv)
 		ctl_history_set_limits(&srv->hist, cfg->history.events, cfg->history.conns,
-				       cfg->history.keep_us, daemon_now());
+				       cfg->history.keep_us, srv->h.base.now(srv->h.base.ctx));
 }
 
-void ctl_server_free(struct ctl_server *srv)
+void ctl_server_delete(struct ctl_server *srv)
 {
-	struct link *link;
-
 	if (!srv)
 		return;
-	link = daemon_link(srv->d);
-	link->capture = NULL;
-	link->capture_ctx = NULL;
-	listener_set_handler(daemon_control_listener(srv->d), NULL, NULL);
 	ctl_server_close_all(srv);
-	daemon_owner_unregister(srv->d, srv->owner_id);
 	ctl_history_free(&srv->hist);
 	free(srv);
 }
