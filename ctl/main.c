@@ -98,7 +98,9 @@ static const char events_help[] =
 
 static const char trace_help[] =
 	"Draws a connection's history as a ladder diagram: synack on the left, the peer\n"
-	"on the right, one arrow per segment, our state changes beside them. CONN is a\n"
+	"on the right, one arrow per segment, our state changes beside them, and right\n"
+	"of the peer the state its segments show it in (or, in parentheses, the state\n"
+	"ours put it in when they arrive: implied, not seen). CONN is a\n"
 	"connection id (conns -e) or a filter that matches exactly one open connection;\n"
 	"when no open one matches, the latest closed one that matches and whose\n"
 	"history synackd still keeps (conns --closed lists them).\n"
