@@ -37,6 +37,7 @@ enum conns_allow {
 	CONNS_ALLOW_DRY_RUN = 1u << 2,	/* kill --dry-run */
 	CONNS_ALLOW_SUMMARY = 1u << 3,	/* conns -s, --summary */
 	CONNS_ALLOW_CLOSED = 1u << 4,	/* conns --closed */
+	CONNS_ALLOW_OUTPUT = 1u << 5,	/* -j, -o json|table, --json, --output (kill) */
 };
 
 struct conns_args {
@@ -114,6 +115,25 @@ static int conns_short_cluster(struct cli_ctx *ctx, struct conns_args *a, unsign
 	return 0;
 }
 
+/* -j, -o FORMAT or -oFORMAT alone (kill: no view options). */
+static int conns_output_opt(struct cli_ctx *ctx, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+
+	if (strcmp(arg, "-j") == 0) {
+		ctx->output = CLI_OUTPUT_JSON;
+		return 0;
+	}
+	if (strncmp(arg, "-o", 2) == 0) {
+		const char *v = arg[2] ? arg + 2 : *i + 1 < argc ? argv[++*i] : NULL;
+
+		if (!v || cli_parse_output(v, &ctx->output) < 0)
+			return cli_usage_error(ctx, "-o needs table or json");
+		return 0;
+	}
+	return cli_usage_error(ctx, "unknown option '%s'", arg);
+}
+
 static int conns_interval(struct cli_ctx *ctx, struct conns_args *a, const char *v)
 {
 	if (!v)
@@ -129,12 +149,12 @@ static int conns_long(struct cli_ctx *ctx, struct conns_args *a, unsigned allow,
 {
 	const char *arg = argv[*i];
 
-	if (strcmp(arg, "--json") == 0 && allow & CONNS_ALLOW_VIEW) {
+	if (strcmp(arg, "--json") == 0 && allow & (CONNS_ALLOW_VIEW | CONNS_ALLOW_OUTPUT)) {
 		ctx->output = CLI_OUTPUT_JSON;
 		return 0;
 	}
 	if (strncmp(arg, "--output", 8) == 0 && (arg[8] == '=' || arg[8] == '\0') &&
-	    allow & CONNS_ALLOW_VIEW) {
+	    allow & (CONNS_ALLOW_VIEW | CONNS_ALLOW_OUTPUT)) {
 		const char *v = arg[8] == '=' ? arg + 9 : *i + 1 < argc ? argv[++*i] : NULL;
 
 		if (!v || cli_parse_output(v, &ctx->output) < 0)
@@ -193,6 +213,8 @@ static int conns_parse(struct cli_ctx *ctx, int argc, char **argv, unsigned allo
 			r = conns_interval(ctx, a, i + 1 < argc ? argv[++i] : NULL);
 		} else if (allow & CONNS_ALLOW_VIEW) {
 			r = conns_short_cluster(ctx, a, allow, argc, argv, &i);
+		} else if (allow & CONNS_ALLOW_OUTPUT) {
+			r = conns_output_opt(ctx, argc, argv, &i);
 		} else {
 			r = cli_usage_error(ctx, "unknown option '%s'", arg);
 		}
@@ -455,29 +477,74 @@ static void kill_describe(const struct ctl_conn *conn, char *buf, size_t len)
 		 conn->id);
 }
 
-/* Returns 0, or the exit code of the first failure while going on with the rest. */
+/* One connection's outcome as a JSON object: the connection and what happened to it. */
+static void kill_json(struct json_writer *w, const struct ctl_conn *conn, const char *result,
+		      const char *error)
+{
+	char local[24], remote[24];
+
+	format_endpoint_joined(&conn->local, local, sizeof(local));
+	format_endpoint_joined(&conn->remote, remote, sizeof(remote));
+	json_object_begin(w);
+	json_kv_uint(w, "id", conn->id);
+	json_kv_string(w, "state", ctl_state_rfc_name(conn->state));
+	json_kv_string(w, "local", local);
+	json_kv_string(w, "remote", remote);
+	json_kv_string(w, "result", result);
+	if (error)
+		json_kv_string(w, "error", error);
+	json_object_end(w);
+}
+
+/*
+ * Returns 0, or the exit code of the first failure while going on with the
+ * rest. With -o json: one array, an object per connection with its result
+ * (killed, dry-run, failed with the daemon's error).
+ */
 static int kill_each(struct cli_ctx *ctx, struct ctl_client *c, const struct conns_args *a,
 		     const struct ctl_conn *v, size_t n)
 {
+	bool json = ctx->output == CLI_OUTPUT_JSON;
+	struct json_writer w;
 	char what[128];
 	int worst = 0;
 
+	json_writer_init(&w, stdout, JSON_ARRAY_LINES);
+	if (json)
+		json_array_begin(&w);
 	for (size_t i = 0; i < n; i++) {
 		kill_describe(&v[i], what, sizeof(what));
 		if (a->dry_run) {
-			printf("would kill %s\n", what);
+			if (json)
+				kill_json(&w, &v[i], "dry-run", NULL);
+			else
+				printf("would kill %s\n", what);
 			continue;
 		}
 		int r = ctl_kill(c, v[i].id);
 		if (r == 0) {
-			printf("killed %s\n", what);
+			if (json)
+				kill_json(&w, &v[i], "killed", NULL);
+			else
+				printf("killed %s\n", what);
 			continue;
 		}
-		printf("failed %s\n", what);
+		if (json)
+			kill_json(&w, &v[i], "failed", ctl_client_error(c));
+		else
+			printf("failed %s\n", what);
 		r = cli_request_failed(ctx, c, what, r);
-		if (r == CLI_EXIT_UNREACHABLE)
-			return r;
+		if (r == CLI_EXIT_UNREACHABLE) {
+			worst = r;
+			break;
+		}
 		worst = worst ? worst : r;
+	}
+	if (json) {
+		json_array_end(&w);
+		fputc('\n', stdout);
+		if (json_writer_end(&w) < 0 && !worst)
+			worst = CLI_EXIT_REFUSED;
 	}
 	return worst;
 }
@@ -488,7 +555,7 @@ int cmd_kill(struct cli_ctx *ctx, int argc, char **argv)
 	struct ctl_client *c;
 	struct ctl_conn *v;
 	size_t n;
-	int r = conns_parse(ctx, argc, argv, CONNS_ALLOW_DRY_RUN, &a);
+	int r = conns_parse(ctx, argc, argv, CONNS_ALLOW_DRY_RUN | CONNS_ALLOW_OUTPUT, &a);
 
 	if (r)
 		return r < 0 ? CLI_EXIT_OK : r;

@@ -60,6 +60,8 @@ static const struct option impair_long[] = {
 	{ "ge-bad-loss", required_argument, NULL, IMPAIR_GE_BAD },
 	{ "ge-good-loss", required_argument, NULL, IMPAIR_GE_GOOD },
 	{ "clear", no_argument, NULL, IMPAIR_CLEAR },
+	{ "output", required_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -229,9 +231,18 @@ static int impair_parse(struct cli_ctx *ctx, int argc, char **argv, struct confi
 
 	*changed = *off = false;
 	optind = 0;
-	while ((opt = cli_getopt(ctx, argc, argv, "h", impair_long)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", impair_long)) != -1) {
 		if (opt == 'h')
 			return -1;
+		if (opt == 'j') {
+			ctx->output = CLI_OUTPUT_JSON;
+			continue;
+		}
+		if (opt == 'o') {
+			if (cli_parse_output(optarg, &ctx->output) < 0)
+				return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+			continue;
+		}
 		if (opt == IMPAIR_CLEAR) {
 			*off = true;
 			continue;
@@ -284,8 +295,9 @@ int cmd_impair(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (r < 0)
 		r = cli_request_failed(ctx, c, "impair", r);
-	else
-		format_impair(stdout, &imp);
+	else if ((ctx->output == CLI_OUTPUT_JSON ? format_impair_json(stdout, &imp)
+						 : format_impair(stdout, &imp)) < 0)
+		r = cli_error(ctx, CLI_EXIT_REFUSED, "writing output failed");
 	ctl_client_close(c);
 	return r;
 }

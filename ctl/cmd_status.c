@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "format.h"
 
 static const struct option status_long[] = {
@@ -16,19 +17,23 @@ static const struct option status_long[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct option plain_long[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 /* A command that takes no arguments: 0 to go on, else the exit code (-1 for help). */
-static int status_no_args(struct cli_ctx *ctx, int argc, char **argv)
+/* No arguments, only -o/--output, -j/--json and --help (-1 after help). */
+static int status_output_only(struct cli_ctx *ctx, int argc, char **argv)
 {
 	int opt;
 
 	optind = 0;
-	while ((opt = cli_getopt(ctx, argc, argv, "h", plain_long)) != -1)
-		return opt == 'h' ? -1 : CLI_EXIT_USAGE;
+	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", status_long)) != -1) {
+		if (opt == 'h')
+			return -1;
+		if (opt == '?')
+			return CLI_EXIT_USAGE;
+		if (opt == 'j')
+			ctx->output = CLI_OUTPUT_JSON;
+		if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
+			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+	}
 	if (optind < argc)
 		return cli_usage_error(ctx, "takes no arguments, got '%s'", argv[optind]);
 	return 0;
@@ -68,10 +73,24 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
+/* {"ready": true, "socket": PATH} */
+static int ping_json(const char *socket)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, stdout, 0);
+	json_object_begin(&w);
+	json_kv_bool(&w, "ready", true);
+	json_kv_string(&w, "socket", socket);
+	json_object_end(&w);
+	fputc('\n', stdout);
+	return json_writer_end(&w) < 0 ? CLI_EXIT_REFUSED : 0;
+}
+
 int cmd_ping(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ctl_client *c;
-	int r = status_no_args(ctx, argc, argv);
+	int r = status_output_only(ctx, argc, argv);
 
 	if (r)
 		return r < 0 ? CLI_EXIT_OK : r;
@@ -81,6 +100,8 @@ int cmd_ping(struct cli_ctx *ctx, int argc, char **argv)
 	r = ctl_ping(c);
 	if (r < 0)
 		r = cli_request_failed(ctx, c, "not ready", r);
+	else if (ctx->output == CLI_OUTPUT_JSON)
+		r = ping_json(ctx->socket);
 	else
 		printf("synackd at %s is ready\n", ctx->socket);
 	ctl_client_close(c);

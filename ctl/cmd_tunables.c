@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "format.h"
 #include "units.h"
 
@@ -81,9 +82,30 @@ int cmd_get(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 static const struct option set_long[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* What set did: "msl = 1s", or with -o json {"key": "msl", "value": "1s", "base": 1000000}. */
+static int set_print(const struct cli_ctx *ctx, const char *key, const char *text, uint64_t value)
+{
+	struct json_writer w;
+
+	if (ctx->output != CLI_OUTPUT_JSON) {
+		printf("%s = %s\n", key, text);
+		return 0;
+	}
+	json_writer_init(&w, stdout, 0);
+	json_object_begin(&w);
+	json_kv_string(&w, "key", key);
+	json_kv_string(&w, "value", text);
+	json_kv_uint(&w, "base", value);
+	json_object_end(&w);
+	fputc('\n', stdout);
+	return json_writer_end(&w) < 0 ? CLI_EXIT_REFUSED : 0;
+}
 
 int cmd_set(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -94,10 +116,15 @@ int cmd_set(struct cli_ctx *ctx, int argc, char **argv)
 	int opt, r;
 
 	optind = 0;
-	while ((opt = cli_getopt(ctx, argc, argv, "h", set_long)) != -1) {
+	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", set_long)) != -1) {
 		if (opt == 'h')
 			return CLI_EXIT_OK;
-		return CLI_EXIT_USAGE;
+		if (opt == 'j')
+			ctx->output = CLI_OUTPUT_JSON;
+		else if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
+			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+		else if (opt != 'o')
+			return CLI_EXIT_USAGE;
 	}
 	if (argc - optind != 2)
 		return cli_usage_error(ctx, "expected KEY VALUE, like 'set msl 1s'");
@@ -113,7 +140,7 @@ int cmd_set(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		units_tunable_lookup(key, &t);
 		format_tunable_value(t.key, t.unit, value, text, sizeof(text));
-		printf("%s = %s\n", key, text);
+		r = set_print(ctx, key, text, value);
 	}
 	ctl_client_close(c);
 	return r;

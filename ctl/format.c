@@ -636,9 +636,15 @@ static void format_impair_match(uint32_t mask, char *buf, size_t len)
 				   config_impair_match_names[i]);
 }
 
-int format_impair_summary(const struct config_impair *c, char *buf, size_t len)
+static const char *format_impair_dir(enum config_impair_dir d)
 {
 	static const char *const dir[] = { "both", "in", "out" };
+
+	return (unsigned)d < 3 ? dir[d] : "?";
+}
+
+int format_impair_summary(const struct config_impair *c, char *buf, size_t len)
+{
 	char a[32], b[32], d[32], e[32], m[64];
 	size_t used = 0;
 
@@ -648,8 +654,7 @@ int format_impair_summary(const struct config_impair *c, char *buf, size_t len)
 		return (int)used;
 	}
 	format_impair_match(c->match, m, sizeof(m));
-	format_cat(buf, len, &used, "direction %s, match %s",
-		   (unsigned)c->direction < 3 ? dir[c->direction] : "?", m);
+	format_cat(buf, len, &used, "direction %s, match %s", format_impair_dir(c->direction), m);
 	if (c->loss_ppm) {
 		config_format_percent(c->loss_ppm, a, sizeof(a));
 		format_cat(buf, len, &used, ", loss %s", a);
@@ -695,6 +700,40 @@ int format_impair(FILE *f, const struct ctl_impair *imp)
 	format_impair_summary(&imp->c, line, sizeof(line));
 	fprintf(f, "impairment: %s\n", line);
 	return ferror(f) ? -EIO : 0;
+}
+
+int format_impair_json(FILE *f, const struct ctl_impair *imp)
+{
+	const struct config_impair *c = &imp->c;
+	struct json_writer w;
+	char line[512], match[128];
+
+	format_impair_summary(c, line, sizeof(line));
+	format_impair_match(c->match, match, sizeof(match));
+	json_writer_init(&w, f, 0);
+	json_object_begin(&w);
+	json_kv_bool(&w, "active", config_impair_active(c));
+	json_kv_string(&w, "summary", line);
+	json_kv_string(&w, "direction", format_impair_dir(c->direction));
+	json_kv_string(&w, "match", match);
+	json_kv_uint(&w, "loss_ppm", c->loss_ppm);
+	json_kv_uint(&w, "duplicate_ppm", c->duplicate_ppm);
+	json_kv_uint(&w, "duplicate_delay_us", c->duplicate_delay_us);
+	json_kv_uint(&w, "reorder_ppm", c->reorder_ppm);
+	json_kv_uint(&w, "reorder_frames", c->reorder_frames);
+	json_kv_uint(&w, "reorder_time_us", c->reorder_time_us);
+	json_kv_uint(&w, "corrupt_ppm", c->corrupt_ppm);
+	json_kv_uint(&w, "delay_us", c->delay_us);
+	json_kv_uint(&w, "jitter_us", c->jitter_us);
+	json_kv_uint(&w, "rate_bps", c->rate_bps);
+	json_kv_uint(&w, "ge_p_ppm", c->ge_p_ppm);
+	json_kv_uint(&w, "ge_r_ppm", c->ge_r_ppm);
+	json_kv_uint(&w, "ge_bad_loss_ppm", c->ge_bad_loss_ppm);
+	json_kv_uint(&w, "ge_good_loss_ppm", c->ge_good_loss_ppm);
+	json_kv_uint(&w, "seed", c->seed);
+	json_object_end(&w);
+	fputc('\n', f);
+	return json_writer_end(&w) < 0 || ferror(f) ? -EIO : 0;
 }
 
 int format_reload(FILE *f, const struct ctl_reload *r)

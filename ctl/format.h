@@ -57,6 +57,9 @@ int format_trace_json(FILE *f, const struct ctl_trace_entry *e, size_t n);
 int format_status(FILE *f, const struct ctl_status *s);
 int format_status_json(FILE *f, const struct ctl_status *s);
 int format_impair(FILE *f, const struct ctl_impair *imp);
+/* The same as one JSON object: "active", "summary", and every parameter in base units
+ * (ppm, microseconds, bits per second). */
+int format_impair_json(FILE *f, const struct ctl_impair *imp);
 /* The impair: section on one line: "off", or "direction out, match syn, duplicate 100% (copy
  * 3s later), seed 7" (only what is on). Returns the length written. */
 int format_impair_summary(const struct config_impair *c, char *buf, size_t len);

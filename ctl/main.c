@@ -80,6 +80,8 @@ static const char kill_help[] =
 	"\n"
 	"Options:\n"
 	"  --dry-run          list what would be killed, kill nothing\n"
+	"  -o json, -j        a JSON array: each connection (id, state, local, remote)\n"
+	"                     and its result: killed, dry-run, or failed with the error\n"
 	"\n" FILTER_HELP "\n"
 	"Examples:\n"
 	"  synackctl kill dport = :80 --dry-run\n"
@@ -148,6 +150,7 @@ static const char set_help[] =
 	"Changes a tunable at once. Durations take a unit (us, ms, s, min, h), sizes\n"
 	"may (B, KiB, MiB, GiB), booleans are true/false, on/off, yes/no or 1/0.\n"
 	"An unknown key, a bad unit or a value out of range is refused (exit 1).\n"
+	"With -o json (-j): {\"key\", \"value\" as written, \"base\": in the base unit}.\n"
 	"\n"
 	"Examples:\n"
 	"  synackctl set msl 1s            # TIME-WAIT lasts 2 s\n"
@@ -206,6 +209,7 @@ static const char impair_help[] =
 	"  --match KINDS         only these segments: all, or syn,synack,fin,rst,ack,data,other\n"
 	"  --direction in|out|both  in: from the kernel to synackd; out: the other way\n"
 	"  --seed N              random seed, for runs that repeat exactly\n"
+	"  -o json, -j           the impairment in force as JSON (every parameter, base units)\n"
 	"\n"
 	"Examples:\n"
 	"  synackctl impair --loss 1% --direction out --seed 7\n"
@@ -221,7 +225,7 @@ static const char impair_help[] =
 const struct cli_command cli_commands[] = {
 	CMD("status", cmd_status, "Show version, uptime, the TAP, connections, clients, impairment",
 	    "[-o json]", "Examples:\n  synackctl status\n"),
-	CMD("ping", cmd_ping, "Exit 0 when synackd is ready (for probes)", "",
+	CMD("ping", cmd_ping, "Exit 0 when synackd is ready (for probes)", "[-o json]",
 	    "Examples:\n  synackctl ping && echo ready\n"),
 	{ .name = "conns",
 	  .alias = "ss",
@@ -242,13 +246,13 @@ const struct cli_command cli_commands[] = {
 	{ .name = "set",
 	  .run = cmd_set,
 	  .summary = "Change a tunable while synackd runs",
-	  .usage = "KEY VALUE",
+	  .usage = "KEY VALUE [-o json]",
 	  .help = set_help,
 	  .needs_admin = true },
 	{ .name = "kill",
 	  .run = cmd_kill,
 	  .summary = "Abort matching connections with RST",
-	  .usage = "FILTER [--dry-run]",
+	  .usage = "FILTER [--dry-run] [-o json]",
 	  .help = kill_help,
 	  .needs_admin = true },
 	{ .name = "capture",
@@ -265,7 +269,7 @@ const struct cli_command cli_commands[] = {
 	  .run = cmd_impair,
 	  .summary = "Show or set loss, bursts, duplication, reordering, corruption, delay, rate",
 	  .usage = "[--loss P%] [--dup P%] [--reorder P%] [--corrupt P%] [--delay D] "
-		   "[--match KINDS] [--direction in|out|both] [--seed N] [...] | off",
+		   "[--match KINDS] [--direction in|out|both] [--seed N] [...] [-o json] | off",
 	  .help = impair_help,
 	  .needs_admin = true },
 	{ .name = "reload",

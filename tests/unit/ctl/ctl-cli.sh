@@ -163,7 +163,11 @@ expect 2 "needs a FILTER" kill --dry-run
 expect 2 "needs a FILTER" kill state all
 expect 3 "$unreach" kill dport = :80 --dry-run
 expect 3 "$unreach" kill state close-wait
-expect 2 "unknown option '-o'" kill -o dport = :80
+expect 2 "-o needs table or json" kill -o dport = :80
+expect 2 "unknown option '-i'" kill -i dport = :80
+expect 2 "unknown option '-x'" set -x msl 1s
+expect 2 "unknown output format 'yaml'" ping -o yaml
+expect 2 "unknown output format 'yaml'" impair -o yaml
 expect 3 "$unreach" kill --dry-run '( dport = :80 or dport = :443 ) and not src 10.77.0.2'
 expect 2 "')' has no '(' before it (word 4)" kill dport = :80 ')'
 
