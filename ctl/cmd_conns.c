@@ -530,7 +530,8 @@ static int kill_each(struct cli_ctx *ctx, struct ctl_client *c, const struct con
 			continue;
 		}
 		if (json)
-			kill_json(&w, &v[i], "failed", ctl_client_error(c));
+			kill_json(&w, &v[i], "failed",
+				  *ctl_client_error(c) ? ctl_client_error(c) : strerror(-r));
 		else
 			printf("failed %s\n", what);
 		r = cli_request_failed(ctx, c, what, r);

@@ -138,11 +138,17 @@ static void ladder_peer_inbound(struct ladder_peer *p, const struct ctl_trace_en
 	enum ctl_state now;
 	size_t arrived = 0;
 
-	/* a peer that sends neither SYN nor RST is synchronized: a history that starts later */
+	/* a peer that sends neither SYN nor RST is synchronized: a history that starts
+	 * later. Which synchronized state is not known (our FIN may lie before the
+	 * history's start): nothing is written until a SYN or RST shows a state. */
 	if (!(f & (CTL_TCP_SYN | CTL_TCP_RST)) &&
 	    (p->base == LADDER_PEER_UNKNOWN || p->base == CTL_STATE_CLOSED ||
-	     p->base == CTL_STATE_LISTEN))
+	     p->base == CTL_STATE_LISTEN)) {
 		p->base = CTL_STATE_ESTABLISHED;
+		p->cut = p->base != p->shown;
+	}
+	if (f & (CTL_TCP_SYN | CTL_TCP_RST))
+		p->cut = false;
 	for (size_t i = 0; i < p->nq; i++) {
 		if (f & CTL_TCP_ACK && !ladder_seq_lt(e->seg.ack, p->q[i].need))
 			arrived = i + 1; /* and, in order, all before it */
@@ -165,6 +171,8 @@ static void ladder_peer_inbound(struct ladder_peer *p, const struct ctl_trace_en
 		p->acked_fin = false;
 	}
 	out[0] = '\0';
+	if (p->cut)
+		return;
 	now = ladder_peer_now(p);
 	if (now == p->shown) { /* what we already wrote, perhaps with ours still on the way */
 		p->crossed = false;
@@ -186,9 +194,28 @@ static bool ladder_peer_queued(const struct ladder_peer *p, const struct ladder_
 	return false;
 }
 
-/* What to write after a segment of ours, the state it puts the peer in: "" when unchanged. */
-static void ladder_peer_outbound(struct ladder_peer *p, const struct ctl_trace_entry *e, char *out,
-				 size_t len)
+/*
+ * A history cut before our FIN: our state as the FIN leaves says where the
+ * peer stands. FIN-WAIT-1: we close first, the peer had sent no FIN
+ * (ESTABLISHED, as assumed); LAST-ACK: the peer's FIN came before the cut
+ * and we ACKed it (FIN-WAIT-2). Anything else stays unknown.
+ */
+static void ladder_peer_uncut(struct ladder_peer *p, uint8_t flags, enum ctl_state ours)
+{
+	if (!p->cut || !(flags & CTL_TCP_FIN))
+		return;
+	if (ours == CTL_STATE_FIN_WAIT_1) {
+		p->cut = false;
+	} else if (ours == CTL_STATE_LAST_ACK) {
+		p->base = CTL_STATE_FIN_WAIT_2;
+		p->cut = false;
+	}
+}
+
+/* What to write after a segment of ours, the state it puts the peer in: "" when unchanged.
+ * ours: the state this segment's call or timer put us in, LADDER_PEER_UNKNOWN if none. */
+static void ladder_peer_outbound(struct ladder_peer *p, const struct ctl_trace_entry *e,
+				 enum ctl_state ours, char *out, size_t len)
 {
 	uint8_t f = e->seg.flags;
 	uint32_t end =
@@ -198,6 +225,7 @@ static void ladder_peer_outbound(struct ladder_peer *p, const struct ctl_trace_e
 	struct ladder_peer_seg g = { .flags = f, .ack = e->seg.ack };
 	enum ctl_state now;
 
+	ladder_peer_uncut(p, f, ours);
 	if (!p->have_snd || ladder_seq_lt(p->snd_max, end)) {
 		p->have_snd = true;
 		p->snd_max = end;
@@ -217,7 +245,7 @@ static void ladder_peer_outbound(struct ladder_peer *p, const struct ctl_trace_e
 	if (f & CTL_TCP_RST)
 		p->crossed = false;
 	now = ladder_peer_now(p);
-	if (p->crossed || now == LADDER_PEER_UNKNOWN || now == p->shown)
+	if (p->crossed || p->cut || now == LADDER_PEER_UNKNOWN || now == p->shown)
 		return;
 	p->shown = now;
 	snprintf(out, len, "(%s)", ctl_state_rfc_name(now));
@@ -390,7 +418,8 @@ static void ladder_feed_segment(struct ladder *l, const struct ctl_trace_entry *
 	l->seg = *e;
 	l->have_seg = true;
 	if (e->seg.dir == CTL_DIR_OUT)
-		ladder_peer_outbound(&l->peer, e, l->seg_peer, sizeof(l->seg_peer));
+		ladder_peer_outbound(&l->peer, e, attach ? l->state.state.to : LADDER_PEER_UNKNOWN,
+				     l->seg_peer, sizeof(l->seg_peer));
 	else
 		ladder_peer_inbound(&l->peer, e, l->seg_peer, sizeof(l->seg_peer));
 	l->seg_has_state = attach;

@@ -33,8 +33,10 @@
  * in flight (a simultaneous open or close), where their arrival falls cannot
  * be drawn: the ladder waits for the peer's next segment to say where it
  * got to. Retransmissions change nothing. Until a segment from the peer
- * shows a state (our SYN unanswered, a history that starts mid-connection)
- * nothing is written. `trace -o json` carries the segments, not this.
+ * shows a state (our SYN unanswered) nothing is written; nor, in a history
+ * that starts mid-connection, until a SYN or RST shows one or our FIN
+ * leaves with our state saying whether the peer's FIN came first (our FIN
+ * may lie before the history's start). `trace -o json` carries the segments, not this.
  *
  * Relative numbers count from each side's ISN (its SYN's seq), so the
  * handshake reads SYN seq=0, SYN,ACK seq=0 ack=1, ACK seq=1 ack=1; arithmetic
@@ -74,6 +76,8 @@ struct ladder_peer {
 	enum ctl_state base;  /* when the peer sent its last segment, LADDER_PEER_UNKNOWN */
 	enum ctl_state shown; /* the state last written */
 	bool crossed;	      /* segments crossed in flight: wait for the peer's next one */
+	bool cut;	      /* the history began mid-connection: synchronized, but which
+			       * state is not known until a SYN or RST shows one */
 	bool passive;	      /* the peer came from LISTEN (RFC 9293 §3.10.7.4: RST returns it) */
 	bool have_isn, have_fin, have_snd;
 	uint32_t isn, fin;	   /* the peer's SYN's and FIN's sequence numbers */

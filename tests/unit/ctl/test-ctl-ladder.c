@@ -67,19 +67,19 @@ static size_t tr_readme_active(struct ctl_trace_entry *v)
 	return n;
 }
 
-/* README.md, "Impairing the link": `trace 5`, the SYN,ACK to an old duplicate SYN is reset. */
+/* README.md, "Impairing the link": `trace 5`, the SYN,ACK to an old duplicate SYN is
+ * reset (the entries ctl-old-dup-syn's run recorded: the child starts in SYN-RECEIVED). */
 static size_t tr_readme_dup_syn(struct ctl_trace_entry *v)
 {
 	const uint32_t s = 3115714161u, r = 1348572179u;
 	const uint64_t t = 9000000;
 	size_t n = 0;
 	v[n++] = fix_seg(t, IN, S, r, 0, 64240, 0);
-	v[n++] = fix_state(t, ST(CLOSED), ST(LISTEN), "listen");
 	v[n++] = fix_state(t, ST(LISTEN), ST(SYN_RECEIVED), "rcv SYN");
 	v[n++] = fix_seg(t, OUT, S | A, s, r + 1, 65535, 0);
-	v[n++] = fix_seg(t + 101, IN, R, r + 1, 0, 0, 0);
-	v[n++] = fix_state(t + 101, ST(SYN_RECEIVED), ST(LISTEN), "rcv RST");
-	v[n++] = fix_state(t + 101, ST(LISTEN), ST(CLOSED), "rcv RST");
+	v[n++] = fix_seg(t + 128, IN, R, r + 1, 0, 0, 0);
+	v[n++] = fix_state(t + 128, ST(SYN_RECEIVED), ST(LISTEN), "rcv RST");
+	v[n++] = fix_state(t + 128, ST(LISTEN), ST(CLOSED), "rcv RST");
 	return n;
 }
 
@@ -250,7 +250,7 @@ static const char golden_truncated[] =
 	"  time/ms state        synack                                 peer state\n"
 	"          (no local SYN in the history: numbers count from the first seen)\n"
 	"    0.000              |-- PSH,ACK seq=0 ack=0 win=502 len=400 ->|\n"
-	"    0.300              |<----------- ACK seq=0 ack=400 win=508 --| ESTABLISHED\n"
+	"    0.300              |<----------- ACK seq=0 ack=400 win=508 --|\n"
 	"    0.400              |<PSH,ACK seq=0 ack=400 win=508 len=1000 -|\n"
 	"    0.401              |-- ACK seq=400 ack=1000 win=501 -------->|\n"
 	"    1.000 FIN-WAIT-1   |-- FIN,ACK seq=400 ack=1000 win=501 ---->| (CLOSE-WAIT)\n"
@@ -259,12 +259,18 @@ static const char golden_truncated[] =
 	"    1.500              |-- ACK seq=401 ack=1001 win=501 -------->| (CLOSED)\n"
 	"60001.500 CLOSED       |  (2MSL timeout)                         |\n";
 
-/* A history that starts with the peer's FIN: synchronized, so it was sent in FIN-WAIT-1. */
+/*
+ * A history that starts with the peer's FIN: synchronized, but whether our
+ * FIN went before the cut is not known from the segments alone, so nothing
+ * is written until ours leaves; we go LAST-ACK as it does, so the peer's
+ * FIN had come first and was ACKed: it waits in FIN-WAIT-2 and our FIN
+ * puts it in TIME-WAIT.
+ */
 static const char golden_passive_from_fin[] =
 	"  time/ms state        synack                                 peer state\n"
 	"          (no peer SYN in the history: numbers count from the first seen)\n"
-	"    0.000 CLOSE-WAIT   |<--------- FIN,ACK seq=0 ack=0 win=502 --| FIN-WAIT-1\n"
-	"    0.000              |-- ACK seq=0 ack=1 win=65535 ----------->| (FIN-WAIT-2)\n"
+	"    0.000 CLOSE-WAIT   |<--------- FIN,ACK seq=0 ack=0 win=502 --|\n"
+	"    0.000              |-- ACK seq=0 ack=1 win=65535 ----------->|\n"
 	"    3.000 LAST-ACK     |-- FIN,ACK seq=0 ack=1 win=65535 ------->| (TIME-WAIT)\n"
 	"    3.200 CLOSED       |<------------- ACK seq=1 ack=1 win=502 --|\n";
 
@@ -295,13 +301,17 @@ static const char golden_readme_active[] =
 	"    3.499 FIN-WAIT-2   |<---------- FIN,ACK seq=1 ack=2 win=64 --| LAST-ACK\n"
 	"    3.499 TIME-WAIT    |-- ACK seq=2 ack=2 win=511 ------------->| (CLOSED)\n";
 
-/* The README's `trace 5`: the peer has no connection and resets ours. */
+/*
+ * The README's `trace 5`: the peer has no connection and resets ours. The
+ * old SYN reads as sent from SYN-SENT and our SYN,ACK as taking it to
+ * ESTABLISHED: what the segments imply; the RST shows the peer CLOSED.
+ */
 static const char golden_readme_dup_syn[] =
 	"  time/ms state        synack                                 peer state\n"
-	"    0.000 LISTEN       |<----------------- SYN seq=0 win=64240 --| SYN-SENT\n"
-	"    0.000 SYN-RECEIVED |-- SYN,ACK seq=0 ack=1 win=65535 ------->| (ESTABLISHED)\n"
-	"    0.101 LISTEN       |<--------------------- RST seq=1 win=0 --| CLOSED\n"
-	"    0.101 CLOSED       |  (rcv RST)                              |\n";
+	"    0.000 SYN-RECEIVED |<----------------- SYN seq=0 win=64240 --| SYN-SENT\n"
+	"    0.000              |-- SYN,ACK seq=0 ack=1 win=65535 ------->| (ESTABLISHED)\n"
+	"    0.128 LISTEN       |<--------------------- RST seq=1 win=0 --| CLOSED\n"
+	"    0.128 CLOSED       |  (rcv RST)                              |\n";
 
 /*
  * Simultaneous close (RFC 9293 Figure 13): the peer's FIN does not ack ours,
@@ -439,6 +449,36 @@ static void test_history_from_peer_fin(void **state)
 	render_check(v + 5, n - 5, 0, golden_passive_from_fin, 80);
 }
 
+/*
+ * A history cut after our FIN (a half-close, then more data from the peer
+ * than history.events holds): the peer's FIN comes while we are in
+ * FIN-WAIT-2, so it was sent in LAST-ACK, not FIN-WAIT-1; with our FIN out
+ * of sight nothing may be guessed: no peer state is written.
+ */
+static void test_history_cut_after_our_fin(void **state)
+{
+	const uint32_t s = 5000, r = 9000;
+	uint64_t t = 1000;
+	struct ctl_trace_entry v[8];
+	struct ctl_capture cap;
+	size_t n = 0;
+	const char *out;
+
+	v[n++] = fix_seg(t, IN, P | A, r, s + 1, 500, 1000);
+	v[n++] = fix_seg(t + 1, OUT, A, s + 1, r + 1000, 500, 0);
+	v[n++] = fix_seg(t + 10, IN, F | A, r + 1000, s + 1, 500, 0);
+	v[n++] = fix_state(t + 10, ST(FIN_WAIT_2), ST(TIME_WAIT), "rcv FIN");
+	v[n++] = fix_seg(t + 10, OUT, A, s + 1, r + 1001, 500, 0);
+	ctl_capture_begin(&cap);
+	assert_int_equal(ladder_render(cap.f, v, n, 0), 0);
+	out = ctl_capture_end(&cap);
+	assert_null(strstr(out, "FIN-WAIT-1"));
+	assert_null(strstr(out, "ESTABLISHED"));
+	assert_null(strstr(out, "(FIN-WAIT-2)"));
+	assert_non_null(strstr(out, "TIME-WAIT"));
+	ctl_capture_free(&cap);
+}
+
 static void test_readme_ladders(void **state)
 {
 	struct ctl_trace_entry v[32];
@@ -515,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_passive_peer_closes),
 		cmocka_unit_test(test_history_after_handshake),
 		cmocka_unit_test(test_history_from_peer_fin),
+		cmocka_unit_test(test_history_cut_after_our_fin),
 		cmocka_unit_test(test_readme_ladders),
 		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_simultaneous_open),
