@@ -105,6 +105,17 @@ int cli_parse_output(const char *s, enum cli_output *ret)
 	return 0;
 }
 
+int cli_output_opt(struct cli_ctx *ctx, int opt, const char *arg)
+{
+	if (opt == 'j') {
+		ctx->output = CLI_OUTPUT_JSON;
+		return 0;
+	}
+	if (cli_parse_output(arg, &ctx->output) < 0)
+		return cli_usage_error(ctx, "unknown output format '%s'", arg);
+	return 0;
+}
+
 bool cli_is_help(const char *arg)
 {
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;

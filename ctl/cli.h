@@ -65,6 +65,9 @@ int cli_request_failed(const struct cli_ctx *ctx, struct ctl_client *c, const ch
 void cli_command_help(const struct cli_command *cmd, FILE *f);
 /* "table" or "json". */
 int cli_parse_output(const char *s, enum cli_output *ret);
+/* -j, or -o FORMAT (arg), as cli_getopt() returned it: sets ctx->output; 0, or
+ * the exit code of a usage error for an unknown FORMAT. */
+int cli_output_opt(struct cli_ctx *ctx, int opt, const char *arg);
 /* -h or --help */
 bool cli_is_help(const char *arg);
 /*

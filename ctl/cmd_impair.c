@@ -234,13 +234,9 @@ static int impair_parse(struct cli_ctx *ctx, int argc, char **argv, struct confi
 	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", impair_long)) != -1) {
 		if (opt == 'h')
 			return -1;
-		if (opt == 'j') {
-			ctx->output = CLI_OUTPUT_JSON;
-			continue;
-		}
-		if (opt == 'o') {
-			if (cli_parse_output(optarg, &ctx->output) < 0)
-				return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+		if (opt == 'j' || opt == 'o') {
+			if ((r = cli_output_opt(ctx, opt, optarg)) != 0)
+				return r;
 			continue;
 		}
 		if (opt == IMPAIR_CLEAR) {

@@ -17,11 +17,11 @@ static const struct option status_long[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* A command that takes no arguments: 0 to go on, else the exit code (-1 for help). */
-/* No arguments, only -o/--output, -j/--json and --help (-1 after help). */
+/* No arguments, only -o/--output, -j/--json and --help: 0 to go on, else the
+ * exit code (-1 after help). */
 static int status_output_only(struct cli_ctx *ctx, int argc, char **argv)
 {
-	int opt;
+	int opt, r;
 
 	optind = 0;
 	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", status_long)) != -1) {
@@ -29,10 +29,8 @@ static int status_output_only(struct cli_ctx *ctx, int argc, char **argv)
 			return -1;
 		if (opt == '?')
 			return CLI_EXIT_USAGE;
-		if (opt == 'j')
-			ctx->output = CLI_OUTPUT_JSON;
-		if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
-			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+		if ((r = cli_output_opt(ctx, opt, optarg)) != 0)
+			return r;
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx, "takes no arguments, got '%s'", argv[optind]);
@@ -43,21 +41,10 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ctl_client *c;
 	struct ctl_status s;
-	int opt, r;
+	int r = status_output_only(ctx, argc, argv);
 
-	optind = 0;
-	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", status_long)) != -1) {
-		if (opt == 'h')
-			return CLI_EXIT_OK;
-		if (opt == '?')
-			return CLI_EXIT_USAGE;
-		if (opt == 'j')
-			ctx->output = CLI_OUTPUT_JSON;
-		if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
-			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "takes no arguments, got '%s'", argv[optind]);
+	if (r)
+		return r < 0 ? CLI_EXIT_OK : r;
 	r = cli_connect(ctx, &c);
 	if (r)
 		return r;
@@ -112,21 +99,10 @@ int cmd_reload(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ctl_client *c;
 	struct ctl_reload rl;
-	int opt, r;
+	int r = status_output_only(ctx, argc, argv);
 
-	optind = 0;
-	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", status_long)) != -1) {
-		if (opt == 'h')
-			return CLI_EXIT_OK;
-		if (opt == '?')
-			return CLI_EXIT_USAGE;
-		if (opt == 'j')
-			ctx->output = CLI_OUTPUT_JSON;
-		if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
-			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, "takes no arguments, got '%s'", argv[optind]);
+	if (r)
+		return r < 0 ? CLI_EXIT_OK : r;
 	r = cli_connect(ctx, &c);
 	if (r)
 		return r;

@@ -48,11 +48,10 @@ int cmd_get(struct cli_ctx *ctx, int argc, char **argv)
 			get_print_keys();
 			return CLI_EXIT_OK;
 		case 'j':
-			ctx->output = CLI_OUTPUT_JSON;
-			break;
 		case 'o':
-			if (cli_parse_output(optarg, &ctx->output) < 0)
-				return cli_usage_error(ctx, "unknown output format '%s'", optarg);
+			r = cli_output_opt(ctx, opt, optarg);
+			if (r)
+				return r;
 			break;
 		}
 	}
@@ -119,12 +118,10 @@ int cmd_set(struct cli_ctx *ctx, int argc, char **argv)
 	while ((opt = cli_getopt(ctx, argc, argv, "ho:j", set_long)) != -1) {
 		if (opt == 'h')
 			return CLI_EXIT_OK;
-		if (opt == 'j')
-			ctx->output = CLI_OUTPUT_JSON;
-		else if (opt == 'o' && cli_parse_output(optarg, &ctx->output) < 0)
-			return cli_usage_error(ctx, "unknown output format '%s'", optarg);
-		else if (opt != 'o')
+		if (opt != 'j' && opt != 'o')
 			return CLI_EXIT_USAGE;
+		if ((r = cli_output_opt(ctx, opt, optarg)) != 0)
+			return r;
 	}
 	if (argc - optind != 2)
 		return cli_usage_error(ctx, "expected KEY VALUE, like 'set msl 1s'");

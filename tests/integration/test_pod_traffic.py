@@ -425,16 +425,21 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()[:16]
 
 
+def write_files(d, files):
+    """files ({name: bytes}) in a new directory d, readable by every uid."""
+    os.mkdir(d, 0o755)
+    for n, b in files.items():
+        with open(os.path.join(d, n), "wb") as f:
+            f.write(b)
+        os.chmod(os.path.join(d, n), 0o644)
+
+
 # ---- ingress: the node -> the pod's IP:8080 -> DNAT -> synack-http as the app
 ports = re.search(r"elements = \{ ([\d, ]+) \}", CM["pod-nat.nft"]).group(1)
 PORT = int(ports.split(",")[0])
 www = os.path.join(h.tmp, "www")
-os.mkdir(www, 0o755)
 files = {"index.txt": b"served by synack in the pod\n", "blob.bin": os.urandom(1 << 20)}
-for n, b in files.items():
-    with open(os.path.join(www, n), "wb") as f:
-        f.write(b)
-    os.chmod(os.path.join(www, n), 0o644)
+write_files(www, files)
 opens = {}
 
 
@@ -485,11 +490,8 @@ st.check("hello from the node" in log and f"connection from {NODE_IP}:" in log,
 # ---- egress: curl under synack-run as the app -> synack -> the TAP's kernel side
 # -> masquerade -> eth0 -> the node's server
 srv_dir = os.path.join(h.tmp, "node-www")
-os.mkdir(srv_dir, 0o755)
 egress = {"egress.txt": b"served by the node\n", "big.bin": os.urandom(1 << 20)}
-for n, b in egress.items():
-    with open(os.path.join(srv_dir, n), "wb") as f:
-        f.write(b)
+write_files(srv_dir, egress)
 srv, srv_log = spawn_logged(node(sys.executable, "-u", "-m", "http.server", str(EGRESS_PORT),
                                  "--bind", NODE_IP, "--directory", srv_dir), "node-http",
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))

@@ -22,6 +22,16 @@ DISCARD = 9
 ECHO = 7
 
 
+
+def tshark(path, *args):
+    """tshark -n -r PATH ARGS; its stdout, once it read the file without errors."""
+    r = subprocess.run(["tshark", "-n", "-r", path] + list(args), capture_output=True,
+                       text=True, timeout=60)
+    noise = [l for l in r.stderr.splitlines() if "Running as user" not in l and l.strip()]
+    check(r.returncode == 0 and not noise,
+          f"tshark reads {os.path.basename(path)} without errors (rc {r.returncode} {noise})")
+    return r.stdout
+
 class Ctl:
     """A synackd in its own namespace, driven with synackctl."""
 

@@ -17,17 +17,8 @@ import subprocess
 import threading
 import time
 
-from ctltest import DISCARD, Ctl, check
+from ctltest import DISCARD, Ctl, check, tshark
 import synacktest as st
-
-
-def tshark(path, *args):
-    r = subprocess.run(["tshark", "-n", "-r", path] + list(args), capture_output=True,
-                       text=True, timeout=60)
-    noise = [l for l in r.stderr.splitlines() if "Running as user" not in l and l.strip()]
-    check(r.returncode == 0 and not noise,
-          f"tshark reads {os.path.basename(path)} without errors (rc {r.returncode} {noise})")
-    return r.stdout
 
 
 def written(stderr):

@@ -22,17 +22,12 @@ import signal
 import subprocess
 import time
 
-from ctltest import DISCARD, ECHO, Ctl, check, wait_counter
+from ctltest import DISCARD, ECHO, Ctl, check, tshark, wait_counter
 import synacktest as st
 
 
-def tshark(path, *args):
-    r = subprocess.run(["tshark", "-n", "-r", path] + list(args), capture_output=True,
-                       text=True, timeout=60)
-    noise = [l for l in r.stderr.splitlines() if "Running as user" not in l and l.strip()]
-    check(r.returncode == 0 and not noise,
-          f"tshark reads {os.path.basename(path)} without errors (rc {r.returncode} {noise})")
-    return r.stdout.splitlines()
+def tshark_lines(path, *args):
+    return tshark(path, *args).splitlines()
 
 
 def summary(err):
@@ -120,11 +115,11 @@ def main():
     n_ref, d_ref, b_ref = summary(err_ref)
     check(b_ref is None and d_ref == 0 and "too slow" not in err_ref,
           f"without --bpf: no BPF count, 0 dropped said all the same ({err_ref.strip()})")
-    check(len(tshark(ref)) == n_ref, f"the reference holds {n_ref} frames")
+    check(len(tshark_lines(ref)) == n_ref, f"the reference holds {n_ref} frames")
 
     n7, d7, b7 = summary(err7)
-    want = tshark(ref, "-Y", "tcp.dstport == 7")
-    rows = tshark(dst7, "-T", "fields", "-e", "tcp.dstport", "-e",
+    want = tshark_lines(ref, "-Y", "tcp.dstport == 7")
+    rows = tshark_lines(dst7, "-T", "fields", "-e", "tcp.dstport", "-e",
                   "frame.packet_flags_direction")
     check(n7 == len(rows) and n7 == len(want) and n7 >= 2 * 3,
           f"--bpf 'tcp dst port 7' wrote the {len(want)} frames tshark picks from the "
@@ -142,8 +137,8 @@ def main():
           f"-j: the summary as JSON on stdout ({out7.strip()})")
 
     ns, _, bs = summary(err_syn)
-    want = tshark(ref, "-Y", "tcp.flags.syn == 1 && tcp.port == 7")
-    rows = tshark(syn7, "-T", "fields", "-e", "tcp.port", "-e", "tcp.flags.syn")
+    want = tshark_lines(ref, "-Y", "tcp.flags.syn == 1 && tcp.port == 7")
+    rows = tshark_lines(syn7, "-T", "fields", "-e", "tcp.port", "-e", "tcp.flags.syn")
     check(ns == len(rows) == len(want) == 4,
           f"--bpf with a FILTER: both must match (the 2 SYNs and 2 SYN,ACKs of port 7: "
           f"{ns} written, {len(want)} in the reference)")
@@ -177,7 +172,7 @@ def main():
     out, err = cap.communicate(timeout=20)
     total = t.counters().get("SynackCtlStreamDrops", 0) - before
     n, d, b = summary(err)
-    check(cap.returncode == 0 and n == 3 and len(tshark(icmp, "-Y", "icmp")) == 3,
+    check(cap.returncode == 0 and n == 3 and len(tshark_lines(icmp, "-Y", "icmp")) == 3,
           f"-c 3 stopped after 3 ICMP frames (rc {cap.returncode})")
     check(d == total and d > 0 and "(the reader was too slow)" in err,
           f"the summary reports synackd's {total} drops: {err.strip()}")

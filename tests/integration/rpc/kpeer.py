@@ -60,13 +60,20 @@ async def echo(addr, port):
         await server.serve_forever()
 
 
-def send(addr, port, total):
+def accept_one(addr, port):
+    """Listen on addr:port, say "listening", and return the first connection."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
     ls.listen(1)
     print("listening", flush=True)
     c, _ = ls.accept()
+    ls.close()
+    return c
+
+
+def send(addr, port, total):
+    c = accept_one(addr, port)
     block = bytes(range(256)) * 256
     sent = 0
     while sent < total:
@@ -78,12 +85,7 @@ def send(addr, port, total):
 
 
 def sink(addr, port):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, port))
-    ls.listen(1)
-    print("listening", flush=True)
-    c, _ = ls.accept()
+    c = accept_one(addr, port)
     state = {"rest": b"", "k": None, "idx": 0, "bad": False}
     total = 0
     while True:
