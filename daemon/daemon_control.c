@@ -63,6 +63,7 @@ static void daemon_control_info(void *ctx, struct ctl_host_info *ret)
 	ret->started = info.started;
 	ret->rx_frames = ls->rx_frames;
 	ret->rx_bad_hdr = ls->rx_bad_hdr;
+	ret->rx_answers = ls->rx_answers;
 	ret->tx_frames = ls->tx_frames;
 	ret->tx_queued = ls->tx_queued;
 	ret->tx_dropped = ls->tx_dropped;

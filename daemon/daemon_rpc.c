@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "daemon_internal.h"
+#include "link.h"
 #include "listener.h"
 #include "log.h"
 #include "rpc_fd.h"
@@ -24,6 +25,11 @@ static stack_time_us daemon_rpc_now(void *ctx)
 static void daemon_rpc_kick(void *ctx)
 {
 	daemon_kick(ctx);
+}
+
+static void daemon_rpc_link_answers(void *ctx)
+{
+	link_read_answers(daemon_link(ctx));
 }
 
 static void daemon_rpc_clients_add(void *ctx, int delta)
@@ -82,6 +88,7 @@ int daemon_rpc_start(struct daemon *d, struct rpc_server **ret)
 		.now = daemon_rpc_now,
 		.kick = daemon_rpc_kick,
 		.clients_add = daemon_rpc_clients_add,
+		.link_answers = daemon_rpc_link_answers,
 	};
 	struct rpc_limits limits;
 	struct rpc_server *srv;

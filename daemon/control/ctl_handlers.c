@@ -545,7 +545,7 @@ static int ctl_handle_trace(struct ctl_client *cl, uint64_t id, const Synack__V1
 	return 0;
 }
 
-#define CTL_DAEMON_COUNTERS 12
+#define CTL_DAEMON_COUNTERS 13
 
 /* The daemon's own counters, after the core's. */
 static void ctl_daemon_counters(struct ctl_host *h, Synack__V1__Counter *v, size_t *n)
@@ -560,6 +560,7 @@ static void ctl_daemon_counters(struct ctl_host *h, Synack__V1__Counter *v, size
 	} extra[] = {
 		{ "SynackTapRxFrames", info.rx_frames, false },
 		{ "SynackTapRxBadHeaders", info.rx_bad_hdr, false },
+		{ "SynackTapRxAnswers", info.rx_answers, false },
 		{ "SynackTapTxFrames", info.tx_frames, false },
 		{ "SynackTapTxQueued", info.tx_queued, false },
 		{ "SynackTapTxDrops", info.tx_dropped, false },

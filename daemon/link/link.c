@@ -12,6 +12,10 @@
  * queue drains, unblock and kick so the core resumes sending. Frames past
  * the queue's bound are dropped with -ENOBUFS: TCP retransmits them.
  * While an impairment is on, frames pass link_impair.c both ways.
+ * Read-back: the kernel handles a frame within the write() that hands it
+ * over, so what it answers at once (a SYN-ACK) is already queued when the
+ * write returns; link_read_answers() takes it then, without the kick, for a
+ * caller that wants it before going on (a Connect, rpc_handlers.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -170,6 +174,20 @@ static void link_poll_cb(uv_poll_t *h, int status, int events)
 		if (r > 0 && l->kick)
 			l->kick(l->ctx);
 	}
+}
+
+int link_read_answers(struct link *l)
+{
+	uint64_t before;
+	int r;
+
+	/* not while the impairment stage holds frames: it decides when they pass */
+	if (!l->polling || link_impair_on(&l->imp, IMPAIR_IN))
+		return 0;
+	before = l->stats.rx_frames;
+	r = link_read_batch(l);
+	l->stats.rx_answers += l->stats.rx_frames - before;
+	return r;
 }
 
 int link_start(struct link *l, uv_loop_t *loop, struct stack *s)

@@ -23,6 +23,7 @@
 
 struct link_stats {
 	uint64_t rx_frames, rx_bad_hdr, tx_frames, tx_queued, tx_dropped, tx_errors;
+	uint64_t rx_answers; /* of rx_frames, read by link_read_answers() */
 };
 
 struct link {
@@ -53,6 +54,14 @@ int link_init(struct link *l, struct tap *tap);
 /* Start reading into stack s. */
 int link_start(struct link *l, uv_loop_t *loop, struct stack *s);
 void link_stop(struct link *l);
+/*
+ * Read what the TAP holds now, without waiting for the poll and without the
+ * kick (the caller runs the core's events when it is ready for them): the
+ * kernel answers a SYN within the write that carried it, so its SYN-ACK can
+ * be taken before the caller goes on. 1 when frames were read, 0 when none
+ * (or the impairment stage is on), -errno when the TAP failed.
+ */
+int link_read_answers(struct link *l);
 void link_free(struct link *l);
 bool link_idle(const struct link *l);
 

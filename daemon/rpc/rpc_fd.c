@@ -113,6 +113,8 @@ static void rpc_fd_on_poll(uv_poll_t *h, int status, int events)
 	/* an error (the client closed with data unread) shows in the next read or write */
 	if (events & UV_WRITABLE || status < 0)
 		f->out_full = false;
+	if (events & UV_READABLE || status < 0)
+		f->maybe_in = true;
 	if (status < 0)
 		f->events = 0; /* libuv stopped watching (POLLERR): start again if still wanted */
 	rpc_fd_pump(f);
@@ -120,13 +122,15 @@ static void rpc_fd_on_poll(uv_poll_t *h, int status, int events)
 		rpc_server_kick(f->srv);
 }
 
-/* One socket option; failure only loses the bound's precision, never the connection. */
+/* The bound on bytes in flight one way: a Unix stream socket charges them to
+ * the writer's send buffer alone (unix(7): SO_RCVBUF has no effect there), so
+ * one option per end. Failure only loses the bound's precision, never the
+ * connection. */
 static void rpc_fd_sockbuf(int fd)
 {
 	int v = RPC_FD_SOCKBUF;
 
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 }
 
 /* A byte the client sends with MSG_OOB comes inline on our end: sent to the
@@ -145,12 +149,12 @@ int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret
 	struct rpc_fd_pass *p;
 	int sv[2], r;
 
-	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
+	/* non-blocking both: our end is polled, and uv_pipe_open() would make the
+	 * client's end so anyway (the client's libsynack expects it) */
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		return -errno;
 	p = calloc(1, sizeof(*p));
 	r = p ? 0 : -ENOMEM;
-	if (r == 0 && fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) < 0)
-		r = -errno;
 	if (r == 0)
 		r = uv_pipe_init(srv->loop, &p->pipe, 0);
 	if (r < 0) {
@@ -259,6 +263,7 @@ void rpc_fd_ungate(struct rpc_fd *f)
 		f->gate -= (uint32_t)n;
 	}
 	f->gate = 0;
+	f->maybe_in = true;
 	rpc_fd_pump(f);
 }
 
@@ -291,6 +296,15 @@ void rpc_fd_close(struct rpc_fd *f)
 	f->fd = -1;
 }
 
+void rpc_fd_unwatch(struct rpc_fd *f)
+{
+	/* libuv's stop always costs an epoll_ctl, watched or not */
+	if (!f->events)
+		return;
+	f->events = 0;
+	uv_poll_stop(&f->poll);
+}
+
 /* The client is gone from its end while bytes were still to go: RST, as a kernel socket. */
 static void rpc_fd_reset(struct rpc_fd *f)
 {
@@ -299,8 +313,7 @@ static void rpc_fd_reset(struct rpc_fd *f)
 
 	f->srv->ctr.fd_resets++;
 	f->app_eof = f->fin_out = true;
-	f->events = 0;
-	uv_poll_stop(&f->poll);
+	rpc_fd_unwatch(f);
 	if (c)
 		rpc_session_conn_release(ss, c, true);
 }
@@ -511,15 +524,20 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 	struct rpc_server *srv = f->srv;
 	size_t moved = 0;
 
-	while (!f->app_eof && !f->send_full && !f->gate && moved < RPC_FD_TURN_BYTES) {
+	/* only where the poll said so, or reading resumed: a look at an empty
+	 * socket costs two system calls per pump, and the poll watches it anyway */
+	while (f->maybe_in && !f->app_eof && !f->send_full && !f->gate &&
+	       moved < RPC_FD_TURN_BYTES) {
 		stack_time_us now = rpc_server_now(srv);
 		struct stack_span sp[2];
 		struct iovec iov[2];
 		ssize_t n, rd;
 		int inq = rpc_fd_pending(f);
 
-		if (inq == -EAGAIN || inq == -EINTR)
+		if (inq == -EAGAIN || inq == -EINTR) {
+			f->maybe_in = inq == -EINTR;
 			return true;
+		}
 		if (inq < 0) {
 			/* ECONNRESET: the client closed its end with bytes unread (RFC 2525 §2.17) */
 			rpc_fd_reset(f);
@@ -553,8 +571,10 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 		if (rd > 0) {
 			stack_tcp_send_commit(srv->stack, now, f->sock, (size_t)rd);
 			moved += (size_t)rd;
-			if (rd < n)
-				return true; /* drained for now */
+			if (rd < n) {
+				f->maybe_in = false; /* drained for now */
+				return true;
+			}
 			continue;
 		}
 		if (rd == 0) {
@@ -597,8 +617,7 @@ void rpc_fd_pump(struct rpc_fd *f)
 	if (f->app_eof && (f->fin_out || f->close_pending)) {
 		/* both ways finished, or closed and every byte the client wrote taken: the
 		 * connection ends as a closed kernel socket's would (FIN, or RST if unread) */
-		f->events = 0;
-		uv_poll_stop(&f->poll);
+		rpc_fd_unwatch(f);
 		if (f->close_pending && f->linger_ms && !f->abort_on_close) {
 			/* SO_LINGER with a timeout: held (and its Close unanswered) until
 			 * the FIN is ACKed or the time is up, as close() blocks on Linux */
@@ -622,6 +641,7 @@ void rpc_fd_pump(struct rpc_fd *f)
 void rpc_fd_drain(struct rpc_fd *f)
 {
 	f->send_full = false;
+	f->maybe_in = true;
 	if (f->ss)
 		rpc_fd_from_app(f);
 }
@@ -629,5 +649,6 @@ void rpc_fd_drain(struct rpc_fd *f)
 void rpc_fd_writable(struct rpc_fd *f)
 {
 	f->send_full = false;
+	f->maybe_in = true;
 	rpc_fd_pump(f);
 }

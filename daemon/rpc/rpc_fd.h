@@ -45,6 +45,7 @@ struct rpc_fd {
 	bool app_eof;	    /* the client shut its end for writing: FIN queued */
 	bool fin_out;	    /* the peer's FIN passed on: our end shut for writing */
 	bool send_full;	    /* the send ring had no room: wait for WRITABLE */
+	bool maybe_in;	    /* the client's end may have bytes or EOF for us: look */
 	bool out_full;	    /* the socketpair took less than offered: wait for POLLOUT */
 	bool close_pending; /* Close came: let go once the client's end reaches EOF */
 	bool close_owed;    /* and its Reply is sent then (close_req is its id) */
@@ -114,6 +115,8 @@ void rpc_fd_writable(struct rpc_fd *f);
 void rpc_fd_drain(struct rpc_fd *f);
 /* The client's end is closed in every process that held it (POLLHUP on ours). */
 bool rpc_fd_client_gone(const struct rpc_fd *f);
+/* Stop watching the daemon's end (no system call when it was not watched). */
+void rpc_fd_unwatch(struct rpc_fd *f);
 /* Close the daemon's end now (the connection is gone or the session hangs up). */
 void rpc_fd_close(struct rpc_fd *f);
 

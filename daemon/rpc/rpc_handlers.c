@@ -185,6 +185,12 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		return r;
 	}
 	synack__v1__connect_result__init(&buf->connect);
+	/* the first bytes first, then the SYN-ACK the kernel sent within the SYN's
+	 * write: the handshake's last ACK carries them out now, and the peer
+	 * works on them while the data socket and the reply are made */
+	buf->connect.taken = rpc_handle_connect_data(srv, sock, &m->data);
+	if (srv->host.link_answers)
+		srv->host.link_answers(srv->host.ctx);
 	if (m->fd) {
 		r = rpc_fd_create(ss, sock, &c->fdp, &buf->pass);
 		if (r == 0 && m->detached) {
@@ -201,7 +207,6 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		}
 		buf->connect.fd = true;
 	}
-	buf->connect.taken = rpc_handle_connect_data(srv, sock, &m->data);
 	c->credit = m->initial_credit;
 	c->local = local;
 	c->remote = remote;

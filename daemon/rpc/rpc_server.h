@@ -72,6 +72,9 @@ struct rpc_host {
 	stack_time_us (*now)(void *ctx);	   /* the core's clock */
 	void (*kick)(void *ctx);		   /* run the core: poll, dispatch events */
 	void (*clients_add)(void *ctx, int delta); /* sessions connected, for STATUS= */
+	/* optional: take in what the link holds now, events left for the next
+	 * kick (a SYN's answer, before a Connect's slower half: rpc_handlers.c) */
+	void (*link_answers)(void *ctx);
 };
 
 struct rpc_server {

@@ -315,7 +315,7 @@ static void rpc_session_fd_drop(struct rpc_session *ss, struct rpc_conn *c)
 		rpc_fd_close(f);
 		return;
 	}
-	uv_poll_stop(&f->poll);
+	rpc_fd_unwatch(f);
 	f->next = ss->fd_linger;
 	ss->fd_linger = f;
 }

@@ -7,8 +7,11 @@
 # synack_close() does not wait, and yet a closed connection's slot is free
 # for the next connect (conns_per_client 2, 50 in a row) and a client that
 # closes and exits at once loses none of what it wrote (1 MiB, checked by
-# the kernel's sink).
+# the kernel's sink). And synackd reads the kernel's SYN-ACK back at once,
+# within the Connect (the kernel answers inside the SYN's write): every
+# active open has its answer counted in SynackTapRxAnswers.
 . "$(dirname "$0")/rpc-env.sh"
+SYNACKCTL="$(dirname "$RPC_CLIENT")/../../../ctl/synackctl"
 
 command -v tcpdump >/dev/null || { echo "SKIP: tcpdump not installed"; exit 77; }
 rpc_start_daemon "limits: { conns_per_client: 2 }"
@@ -39,3 +42,11 @@ tcpdump -n -r "$T/short.pcap" 2>/dev/null | awk '
 		exit !(n >= 50 && with == n)
 	}' > "$T/wire.txt" || fail "on the wire: $(cat "$T/wire.txt")"
 echo "ok: on the wire, $(cat "$T/wire.txt")"
+stats=$(SYNACK_CONTROL=$T/control.sock "$SYNACKCTL" stats 2>&1) || fail "synackctl stats: $stats"
+ctr() { printf '%s\n' "$stats" | awk -v k="$1" '$1 == k { print $2 }'; }
+opens=$(ctr TcpActiveOpens)
+answers=$(ctr SynackTapRxAnswers)
+[ "${opens:-0}" -ge 50 ] || fail "TcpActiveOpens ${opens:-none}"
+[ "${answers:-0}" -ge "$opens" ] ||
+	fail "SynackTapRxAnswers ${answers:-0} for $opens active opens: SYN-ACKs waited for the poll"
+echo "ok: $answers frames read back at once for $opens active opens"
