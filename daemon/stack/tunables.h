@@ -73,6 +73,9 @@ enum stack_cc_algo {
 	  "receive buffer of a new connection (the most window it advertises)")                   \
 	X(rfc1337, "rfc1337", STACK_TUN_BOOL, 1, 0, 1, true,                                      \
 	  "ignore RST in TIME_WAIT (RFC 1337 TIME-WAIT assassination defence)")                   \
+	X(tw_reuse, "tw_reuse", STACK_TUN_BOOL, 0, 0, 1, true,                                    \
+	  "an active open may take a tuple in TIME-WAIT when both incarnations use timestamps "   \
+	  "and the peer's last one is a second old (as Linux tcp_tw_reuse)")                      \
 	X(timestamps, "timestamps", STACK_TUN_BOOL, 1, 0, 1, false,                               \
 	  "offer RFC 7323 timestamps on new connections")                                         \
 	X(window_scaling, "window_scaling", STACK_TUN_BOOL, 1, 0, 1, false,                       \

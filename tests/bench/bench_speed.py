@@ -61,6 +61,9 @@ SVC = {"echo": 7, "discard": 9, "chargen": 19}
 HOST_A, HOST_A_GW, HOST_B = "10.78.0.1", "10.78.0.254", "10.78.0.2"
 SPEED_CONFIG = (
     "services:\n  echo: 7\n  discard: 9\n  chargen: 19\n"
+    # a libsynack connection-rate client leaves a TIME-WAIT per connection, as the
+    # kernel client does: the same reuse (tcp_tw_reuse=1 there, below)
+    "tcp:\n  tw_reuse: true\n"
 )
 MEMORY_CONFIG = (
     "limits:\n  max_conns: 131072\n  conns_per_uid: 131072\n  conns_per_client: 131072\n"

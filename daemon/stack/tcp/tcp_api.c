@@ -133,10 +133,15 @@ static bool tcp_api_port_in_use(void *ctx, uint16_t port)
 	struct tcp_api_port_ctx *p = ctx;
 	struct tcp_tuple k = p->t;
 	struct tcp_tuple l = { .laddr = 0, .lport = port };
+	struct tcp_tw *tw;
 
 	k.lport = port;
-	/* a tuple in TIME-WAIT is in use too (RFC 9293 §3.4.2, RFC 6056 §3.1) */
-	if (tcp_conn_lookup(p->s, &k) || tcp_tw_lookup(p->s, &k) || tcp_conn_lookup(p->s, &l))
+	/* a tuple in TIME-WAIT is in use too (RFC 9293 §3.4.2, RFC 6056 §3.1),
+	 * unless tcp.tw_reuse lets an active open take it (raddr set) */
+	if (tcp_conn_lookup(p->s, &k) || tcp_conn_lookup(p->s, &l))
+		return true;
+	tw = tcp_tw_lookup(p->s, &k);
+	if (tw && !(k.raddr && tcp_tw_reusable(p->s, p->s->tcp.now, tw)))
 		return true;
 	l.laddr = p->t.laddr;
 	return tcp_conn_lookup(p->s, &l) != NULL;
@@ -204,7 +209,10 @@ int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stac
 			   const struct stack_connect_opts *o, stack_sock *ret_sock)
 {
 	struct tcp_api_port_ctx pc = { .s = s };
+	uint32_t tw_snd_nxt = 0, tw_ts_offset = 0;
+	bool reused = false;
 	struct tcp_conn *c;
+	struct tcp_tw *tw;
 	int r;
 
 	if (now > s->tcp.now)
@@ -220,7 +228,8 @@ int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stac
 	pc.t.rport = remote->port;
 	if (local && local->port) {
 		pc.t.lport = local->port;
-		if (tcp_conn_lookup(s, &pc.t) || tcp_tw_lookup(s, &pc.t))
+		tw = tcp_tw_lookup(s, &pc.t);
+		if (tcp_conn_lookup(s, &pc.t) || (tw && !tcp_tw_reusable(s, now, tw)))
 			return -EADDRINUSE;
 	} else {
 		r = tcp_port_pick(&s->tcp.ports, s->env.secret, pc.t.laddr, pc.t.raddr, pc.t.rport,
@@ -243,10 +252,22 @@ int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stac
 		tcp_conn_free(s, c);
 		return r == -EEXIST ? -EADDRINUSE : -ENOBUFS;
 	}
+	tw = tcp_tw_lookup(s, &pc.t);
+	if (tw) {
+		/* tcp.tw_reuse allowed it (the port checks above) */
+		tcp_tw_reuse(s, now, tw, &tw_snd_nxt, &tw_ts_offset);
+		reused = true;
+	}
 	tcp_input_offer(s, c);
 	/* RFC 9293 §3.10.1: <SEQ=ISS><CTL=SYN>, SND.UNA = ISS, SND.NXT = ISS+1 */
 	c->iss = tcp_isn(s->env.secret, c->tuple.laddr, c->tuple.lport, c->tuple.raddr,
 			 c->tuple.rport, now);
+	if (reused) {
+		/* ahead of the old incarnation: its sequence space and a window past
+		 * it, and our timestamps going on from where its went (as Linux does) */
+		c->iss = tw_snd_nxt + 65535 + 2;
+		c->ts_offset = tw_ts_offset;
+	}
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->snd_up = c->iss;

@@ -365,6 +365,21 @@ static void tw_end(struct stack *s, stack_time_us now, struct tcp_tw *tw, enum t
 	tw_release(s, t, tw);
 }
 
+bool tcp_tw_reusable(const struct stack *s, stack_time_us now, const struct tcp_tw *tw)
+{
+	return s->cfg.tun.tw_reuse && s->cfg.tun.timestamps && tw->ts_ok &&
+	       now >= tw->ts_recent_at + TCP_TW_REUSE_AFTER_US;
+}
+
+void tcp_tw_reuse(struct stack *s, stack_time_us now, struct tcp_tw *tw, uint32_t *ret_snd_nxt,
+		  uint32_t *ret_ts_offset)
+{
+	*ret_snd_nxt = tw->snd_nxt;
+	*ret_ts_offset = tw->ts_offset;
+	STACK_INC(s, TcpExtTWRecycled);
+	tw_end(s, now, tw, TCP_CAUSE_TIME_WAIT_REUSE, NULL);
+}
+
 /* A record for a new TIME-WAIT, recycling the one closest to its end when at the bound. */
 static struct tcp_tw *tw_new(struct stack *s, stack_time_us now)
 {

@@ -114,6 +114,25 @@ void tcp_tw_take_over(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* The record for tuple t, NULL when none. */
 struct tcp_tw *tcp_tw_lookup(const struct stack *s, const struct tcp_tuple *t);
 
+/* How old the peer's last timestamp must be before tcp.tw_reuse lets an active open take the tuple. */
+#define TCP_TW_REUSE_AFTER_US 1000000ull
+
+/*
+ * tcp.tw_reuse: may an active open take tw's tuple now? Only when the old
+ * incarnation used timestamps and the new one will (PAWS then tells the
+ * old one's stray segments from the new one's: RFC 7323 §5, RFC 6191) and
+ * the peer's last timestamp is TCP_TW_REUSE_AFTER_US old.
+ */
+bool tcp_tw_reusable(const struct stack *s, stack_time_us now, const struct tcp_tw *tw);
+
+/*
+ * An active open takes tw's tuple (tcp_tw_reusable() said yes): the record
+ * ends (TcpExtTWRecycled). Returns what the new incarnation needs to stay
+ * ahead of the old one: SND.NXT past our FIN and our timestamp offset.
+ */
+void tcp_tw_reuse(struct stack *s, stack_time_us now, struct tcp_tw *tw, uint32_t *ret_snd_nxt,
+		  uint32_t *ret_ts_offset);
+
 /*
  * A segment for a tuple that has no connection. Returns true when a record
  * took it; false when there is none, or when it was a SYN that reopens the

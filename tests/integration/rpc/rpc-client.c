@@ -1878,6 +1878,38 @@ static int cmd_congestion(const char *host, uint16_t port, const char *def)
 #define SHORT_BULK  (1u << 20)
 
 /*
+ * churn HOST PORT N: N short connections one after another to one address
+ * and port (connect with a byte, its echo, close first), so each leaves a
+ * TIME-WAIT on our side. Past the 28232 ephemeral ports within 2 MSL, only
+ * tcp.tw_reuse keeps connects from failing with EADDRNOTAVAIL.
+ */
+static int cmd_churn(const char *host, uint16_t port, unsigned n)
+{
+	struct synack *s = open_or_skip("rpc-churn");
+	synack_conn c;
+	int r;
+
+	for (unsigned i = 0; i < n; i++) {
+		char b = 'c';
+		ssize_t got;
+
+		r = synack_connect_data(s, host, port, &b, 1, 5000, &c);
+		if (r < 0)
+			FAIL("churn: connection %u of %u: %s", i + 1, n, synack_strerror(r));
+		got = synack_recv(s, c, &b, 1);
+		if (got != 1)
+			FAIL("churn: connection %u: recv: %s", i + 1,
+			     got < 0 ? synack_strerror((int)got) : "EOF");
+		r = synack_close(s, c);
+		if (r < 0)
+			FAIL("churn: connection %u: close: %s", i + 1, synack_strerror(r));
+	}
+	synack_free(s);
+	printf("churn: %u connections to one port, none refused\n", n);
+	return 0;
+}
+
+/*
  * Short connections (issue 11): synack_connect_data() hands the first bytes
  * over with the connect and synack_close() returns without waiting for the
  * daemon. SHORT_CONNS request/response connections in a row against the
@@ -1951,6 +1983,9 @@ int main(int argc, char **argv)
 		return cmd_proof(argv[2], (uint16_t)atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "fdasync") == 0)
 		return cmd_fdasync(argv[2], (uint16_t)atoi(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "churn") == 0)
+		return cmd_churn(argv[2], (uint16_t)atoi(argv[3]),
+				 (unsigned)strtoul(argv[4], NULL, 10));
 	if (argc == 5 && strcmp(argv[1], "short") == 0)
 		return cmd_short(argv[2], (uint16_t)atoi(argv[3]), (uint16_t)atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "limits") == 0)
@@ -1981,6 +2016,6 @@ int main(int argc, char **argv)
 		return cmd_congestion(argv[2], (uint16_t)atoi(argv[3]), argv[4]);
 	fprintf(stderr, "usage: rpc-client "
 			"many|probe|limits|raw|owner|timeouts|uidcaps|uidorphans|flood|slow|"
-			"mem|idle|closefirst|congestion|fdasync|fdlimit ...\n");
+			"mem|idle|closefirst|congestion|fdasync|fdlimit|short|churn ...\n");
 	return 2;
 }

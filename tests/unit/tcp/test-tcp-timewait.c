@@ -641,6 +641,135 @@ static void test_port_pick_skips_time_wait(void **state)
 	h_free(h);
 }
 
+/*
+ * An active connection with timestamps (ours and the peer's), closed first
+ * by us at t: its tuple is in TIME-WAIT with TS.Recent 5002. Returns the
+ * local port; *ret_snd_nxt is SND.NXT past our FIN, *ret_tsval our last TSval.
+ */
+static uint16_t tw_make_active_ts(struct harness *h, stack_time_us t, uint32_t *ret_snd_nxt,
+				  uint32_t *ret_tsval)
+{
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct stack_endpoint local = { 0, 0 };
+	struct tcp_seg got;
+	stack_sock c;
+
+	assert_int_equal(stack_tcp_connect(h->s, t, &local, &remote, 5, &c), 0);
+	assert_true(h_pop(h, &got));
+	assert_true(got.opt.has_ts);
+	h->lport = got.sport;
+	h->iss = got.seq;
+	h_send(h, t,
+	       SEG(.dport = h->lport, .seq = H_REMOTE_ISN, .ack = h->iss + 1,
+		   .flags = TCP_FLAG_SYN | TCP_FLAG_ACK, .opt.has_ts = true, .opt.tsval = 5000,
+		   .opt.tsecr = got.opt.tsval),
+	       NULL);
+	h_drain(h);
+	assert_int_equal(stack_tcp_close(h->s, t, c), 0);
+	assert_true(h_pop(h, &got)); /* our FIN */
+	h_drain(h);
+	h_send(h, t,
+	       SEG(.dport = h->lport, .seq = RNXT, .ack = h->iss + 2,
+		   .flags = TCP_FLAG_FIN | TCP_FLAG_ACK, .opt.has_ts = true, .opt.tsval = 5002,
+		   .opt.tsecr = got.opt.tsval),
+	       NULL);
+	assert_true(h_pop(h, &got)); /* the ACK of their FIN */
+	*ret_tsval = got.opt.tsval;
+	h_drain(h);
+	assert_non_null(h_tw(h));
+	assert_int_equal(h_tw(h)->ts_recent, 5002);
+	*ret_snd_nxt = h->iss + 2;
+	drain_events(h);
+	return h->lport;
+}
+
+static void tweak_tw_reuse(struct stack_config *cfg)
+{
+	cfg->tun.timestamps = 1;
+	cfg->tun.tw_reuse = 1;
+	cfg->tun.msl = S(30);
+}
+
+/*
+ * tcp.tw_reuse (as Linux tcp_tw_reuse): an active open takes a tuple in
+ * TIME-WAIT only with timestamps and once the peer's last one is a second
+ * old; the new SYN starts past the old sequence space and our timestamps
+ * go on increasing. Off (the default), the tuple stays taken.
+ */
+static void test_active_reuse(void **state)
+{
+	struct harness *h = h_new(tweak_tw_reuse);
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct stack_endpoint local = { 0, 0 };
+	struct stack_tcp_info in;
+	struct tcp_seg got;
+	uint32_t snd_nxt, tsval;
+	stack_sock c;
+
+	local.port = tw_make_active_ts(h, S(1), &snd_nxt, &tsval);
+	/* the peer's last timestamp is younger than a second: still taken */
+	assert_int_equal(stack_tcp_connect(h->s, S(1) + 999999, &local, &remote, 5, &c),
+			 -EADDRINUSE);
+	/* the option off: taken for the whole 2 MSL */
+	h->s->cfg.tun.tw_reuse = 0;
+	assert_int_equal(stack_tcp_connect(h->s, S(20), &local, &remote, 5, &c), -EADDRINUSE);
+	h->s->cfg.tun.tw_reuse = 1;
+	assert_int_equal(stack_tcp_connect(h->s, S(2), &local, &remote, 5, &c), 0);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.flags, TCP_FLAG_SYN);
+	assert_int_equal(got.sport, local.port);
+	assert_int_equal(got.seq, snd_nxt + 65535 + 2);
+	assert_true(got.opt.has_ts);
+	assert_true(seq_gt(got.opt.tsval, tsval));
+	assert_null(h_tw(h));
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 1);
+	assert_int_equal(stack_tcp_info(h->s, c, &in), 0);
+	assert_string_equal(in.state_name, "SYN-SENT");
+	h_free(h);
+}
+
+/* The port picker takes a reusable tuple too, rather than run out of ports. */
+static void test_active_reuse_port_pick(void **state)
+{
+	struct harness *h = h_new(tweak_tw_reuse);
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct stack_endpoint local = { 0, 0 };
+	struct tcp_port_alloc saved = h->s->tcp.ports;
+	struct tcp_seg got;
+	uint32_t snd_nxt, tsval;
+	uint16_t first;
+	stack_sock c;
+
+	first = tw_make_active_ts(h, S(1), &snd_nxt, &tsval);
+	/* the picker starts where it did for the first connection */
+	h->s->tcp.ports = saved;
+	assert_int_equal(stack_tcp_connect(h->s, S(3), &local, &remote, 5, &c), 0);
+	assert_true(h_pop(h, &got));
+	assert_int_equal(got.sport, first);
+	assert_int_equal(got.seq, snd_nxt + 65535 + 2);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 1);
+	h_free(h);
+}
+
+/* Without timestamps on the old connection PAWS cannot help: no reuse. */
+static void test_active_reuse_needs_timestamps(void **state)
+{
+	struct harness *h = h_new(tweak_tw_reuse);
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct stack_endpoint local = { 0, 0 };
+	uint32_t snd_nxt, tsval;
+	stack_sock c;
+
+	local.port = tw_make_active_ts(h, S(1), &snd_nxt, &tsval);
+	h_tw(h)->ts_ok = false; /* as if the peer had not agreed to them */
+	assert_int_equal(stack_tcp_connect(h->s, S(5), &local, &remote, 5, &c), -EADDRINUSE);
+	h_tw(h)->ts_ok = true;
+	h->s->cfg.tun.timestamps = 0; /* nor when the new one would go without */
+	assert_int_equal(stack_tcp_connect(h->s, S(5), &local, &remote, 5, &c), -EADDRINUSE);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTWRecycled], 0);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +786,9 @@ int main(void)
 		cmocka_unit_test(test_challenge_ack_handover),
 		cmocka_unit_test(test_stale_record_handle),
 		cmocka_unit_test(test_port_pick_skips_time_wait),
+		cmocka_unit_test(test_active_reuse),
+		cmocka_unit_test(test_active_reuse_port_pick),
+		cmocka_unit_test(test_active_reuse_needs_timestamps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
