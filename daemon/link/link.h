@@ -59,7 +59,8 @@ void link_stop(struct link *l);
  * kick (the caller runs the core's events when it is ready for them): the
  * kernel answers a SYN within the write that carried it, so its SYN-ACK can
  * be taken before the caller goes on. 1 when frames were read, 0 when none
- * (or the impairment stage is on), -errno when the TAP failed.
+ * (or the link is not polling, or the impairment stage is on), -errno when
+ * the TAP failed (its poll reports that too).
  */
 int link_read_answers(struct link *l);
 void link_free(struct link *l);

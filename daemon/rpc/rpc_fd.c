@@ -40,12 +40,15 @@
 #include "stack_info.h"
 
 static void rpc_fd_poll_update(struct rpc_fd *f);
+static void rpc_fd_closed(uv_handle_t *h);
 
 int rpc_fd_room(struct rpc_session *ss, char *msg, size_t len)
 {
 	struct rpc_server *srv = ss->srv;
+	/* the spare's two are counted already: taking it costs the server none */
+	uint32_t need = srv->spare ? 0 : 2;
 
-	if (srv->fds_held + 2 > srv->fd_max) {
+	if (srv->fds_held + need > srv->fd_max) {
 		snprintf(msg, len,
 			 "no file descriptor left for a data socket (%u held, at most %u under "
 			 "RLIMIT_NOFILE)",
@@ -142,10 +145,10 @@ static void rpc_fd_oob_inline(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 }
 
-int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret_fd,
-		     struct rpc_fd_pass **ret_pass)
+/* rpc_fd_pair_open() for srv; ss may be NULL (a spare, counted by the server alone). */
+static int rpc_fd_pair_open_srv(struct rpc_server *srv, struct rpc_session *ss, int type,
+				uv_poll_t *poll, int *ret_fd, struct rpc_fd_pass **ret_pass)
 {
-	struct rpc_server *srv = ss->srv;
 	struct rpc_fd_pass *p;
 	int sv[2], r;
 
@@ -182,17 +185,23 @@ int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret
 	return 0;
 }
 
-int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
-		  struct rpc_fd_pass **ret_pass)
+int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret_fd,
+		     struct rpc_fd_pass **ret_pass)
 {
-	struct rpc_server *srv = ss->srv;
+	return rpc_fd_pair_open_srv(ss->srv, ss, type, poll, ret_fd, ret_pass);
+}
+
+/* A data socket with both ends set up, for no connection yet; ss may be NULL (a spare). */
+static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rpc_fd **ret,
+		       struct rpc_fd_pass **ret_pass)
+{
 	struct rpc_fd *f = calloc(1, sizeof(*f));
 	struct stat st;
 	int r, app;
 
 	if (!f)
 		return -ENOMEM;
-	r = rpc_fd_pair_open(ss, SOCK_STREAM, &f->poll, &f->fd, ret_pass);
+	r = rpc_fd_pair_open_srv(srv, ss, SOCK_STREAM, &f->poll, &f->fd, ret_pass);
 	if (r < 0) {
 		free(f);
 		return r;
@@ -201,17 +210,62 @@ int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 	rpc_fd_sockbuf(f->fd);
 	rpc_fd_sockbuf(app);
 	rpc_fd_oob_inline(f->fd);
-	f->ss = ss;
 	f->srv = srv;
-	f->sock = sock;
 	if (fstat(app, &st) == 0) {
 		f->app_dev = (uint64_t)st.st_dev;
 		f->app_ino = (uint64_t)st.st_ino;
 	}
 	f->poll.data = f;
+	*ret = f;
+	return 0;
+}
+
+int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
+		  struct rpc_fd_pass **ret_pass)
+{
+	struct rpc_server *srv = ss->srv;
+	struct rpc_fd *f;
+	int r;
+
+	if (srv->spare) {
+		/* made ahead: its descriptors become the session's */
+		f = srv->spare;
+		*ret_pass = srv->spare_pass;
+		srv->spare = NULL;
+		srv->spare_pass = NULL;
+		ss->fds_held += 2;
+	} else {
+		r = rpc_fd_make(srv, ss, &f, ret_pass);
+		if (r < 0)
+			return r;
+	}
+	f->ss = ss;
+	f->sock = sock;
 	srv->fd_conns++;
 	*ret = f;
 	return 0;
+}
+
+void rpc_fd_spare_make(struct rpc_server *srv)
+{
+	if (srv->spare || srv->stopping || srv->fds_held + 2 > srv->fd_max)
+		return;
+	if (rpc_fd_make(srv, NULL, &srv->spare, &srv->spare_pass) < 0)
+		srv->spare = NULL; /* the next Connect makes its own, and says why if it fails */
+}
+
+void rpc_fd_spare_free(struct rpc_server *srv)
+{
+	struct rpc_fd *f = srv->spare;
+
+	if (!f)
+		return;
+	rpc_fd_pass_done(NULL, srv->spare_pass);
+	rpc_fd_held(srv, NULL, -1);
+	uv_close((uv_handle_t *)&f->poll, rpc_fd_closed);
+	close(f->fd);
+	srv->spare = NULL;
+	srv->spare_pass = NULL;
 }
 
 int rpc_fd_pass_fd(const struct rpc_fd_pass *p)

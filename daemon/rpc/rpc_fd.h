@@ -87,9 +87,22 @@ void rpc_fd_held(struct rpc_server *srv, struct rpc_session *ss, int delta);
  */
 int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret_fd,
 		     struct rpc_fd_pass **ret_pass);
-/* A data socket for sock: *ret_pass is the client's end, to send with the frame naming it. */
+/*
+ * A data socket for sock: *ret_pass is the client's end, to send with the
+ * frame naming it. Takes the server's spare when there is one.
+ */
 int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 		  struct rpc_fd_pass **ret_pass);
+/*
+ * Make one data socket ahead, after a Connect has been answered, so the next
+ * Connect finds it ready and its handshake waits for no system call of ours
+ * (rpc_handlers.c). Its two descriptors count as the server's
+ * (SynackRpcFdHeld) until the last client goes; none is made past the
+ * descriptor budget or while the server stops.
+ */
+void rpc_fd_spare_make(struct rpc_server *srv);
+/* Close the spare (the server stops). */
+void rpc_fd_spare_free(struct rpc_server *srv);
 /*
  * Keep the client's end (p) unwritable until rpc_fd_ungate(): fill it with
  * filler the daemon's end holds unread, so a program polling the end for

@@ -185,12 +185,6 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		return r;
 	}
 	synack__v1__connect_result__init(&buf->connect);
-	/* the first bytes first, then the SYN-ACK the kernel sent within the SYN's
-	 * write: the handshake's last ACK carries them out now, and the peer
-	 * works on them while the data socket and the reply are made */
-	buf->connect.taken = rpc_handle_connect_data(srv, sock, &m->data);
-	if (srv->host.link_answers)
-		srv->host.link_answers(srv->host.ctx);
 	if (m->fd) {
 		r = rpc_fd_create(ss, sock, &c->fdp, &buf->pass);
 		if (r == 0 && m->detached) {
@@ -207,11 +201,27 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		}
 		buf->connect.fd = true;
 	}
+	/*
+	 * What can fail has been done (a failure after the handshake would reach
+	 * the peer with the request and then a reset). Now the first bytes, then
+	 * the SYN-ACK the kernel sent within the SYN's write: the handshake's
+	 * last ACK carries them out at once, and the peer works on them while the
+	 * reply is made. Events of what was read wait for the kick after this
+	 * request (the reply goes first); those of other connections too, so a
+	 * request pipelined behind this one may meet a change its event has not
+	 * told yet, as after any busy kick.
+	 */
+	buf->connect.taken = rpc_handle_connect_data(srv, sock, &m->data);
+	if (srv->host.link_answers)
+		srv->host.link_answers(srv->host.ctx);
 	c->credit = m->initial_credit;
 	c->local = local;
 	c->remote = remote;
-	if (stack_tcp_info(srv->stack, sock, &in) == 0)
+	if (stack_tcp_info(srv->stack, sock, &in) == 0) {
 		c->local = in.local; /* the port the core picked */
+		if (strcmp(in.state_name, "SYN-SENT") != 0)
+			srv->ctr.connects_inline++; /* the handshake is done already */
+	}
 	rpc_endpoint_to_pb(&c->local, &buf->ep[0], buf->addr[0]);
 	buf->connect.local = &buf->ep[0];
 	if (m->timeout_ms)

@@ -78,6 +78,7 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsDropped", c->fds_dropped, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdProofs", c->fd_proofs, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcUrgentMarks", c->urgent_marks, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcConnectsInline", c->connects_inline, false };
 	/* frame_pipe is shared with the control socket: these cover both */
 	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
 	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };
@@ -177,6 +178,7 @@ void rpc_server_close_all(struct rpc_server *srv, bool abort)
 	struct rpc_session *ss, *n;
 
 	srv->stopping = true;
+	rpc_fd_spare_free(srv);
 	if (abort)
 		srv->limits.abort_on_disconnect = true;
 	for (ss = srv->sessions; ss; ss = n) {
@@ -193,6 +195,8 @@ void rpc_server_client_gone(struct rpc_server *srv, struct rpc_session *ss)
 		return;
 	ss->client_gone = true;
 	srv->nsessions--;
+	if (!srv->nsessions)
+		rpc_fd_spare_free(srv); /* no client left to take it */
 	if (!srv->free_when_empty)
 		srv->host.clients_add(srv->host.ctx, -1);
 	if (ss->u)

@@ -788,6 +788,8 @@ static void rpc_session_request(struct rpc_session *ss, const Synack__V1__Reques
 
 		if (c)
 			rpc_session_pump(ss, c);
+		/* answered: the next Connect's data socket, while the peer works */
+		rpc_fd_spare_make(ss->srv);
 	}
 	if (code == ENOMSG)
 		rpc_session_strike(ss, "unknown operation");

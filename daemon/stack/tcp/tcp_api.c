@@ -209,8 +209,6 @@ int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stac
 			   const struct stack_connect_opts *o, stack_sock *ret_sock)
 {
 	struct tcp_api_port_ctx pc = { .s = s };
-	uint32_t tw_snd_nxt = 0, tw_ts_offset = 0;
-	bool reused = false;
 	struct tcp_conn *c;
 	struct tcp_tw *tw;
 	int r;
@@ -252,21 +250,19 @@ int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stac
 		tcp_conn_free(s, c);
 		return r == -EEXIST ? -EADDRINUSE : -ENOBUFS;
 	}
+	/* tcp.tw_reuse allowed it (the port checks above); the record ends once the SYN is out */
 	tw = tcp_tw_lookup(s, &pc.t);
-	if (tw) {
-		/* tcp.tw_reuse allowed it (the port checks above) */
-		tcp_tw_reuse(s, now, tw, &tw_snd_nxt, &tw_ts_offset);
-		reused = true;
-	}
 	tcp_input_offer(s, c);
 	/* RFC 9293 §3.10.1: <SEQ=ISS><CTL=SYN>, SND.UNA = ISS, SND.NXT = ISS+1 */
-	c->iss = tcp_isn(s->env.secret, c->tuple.laddr, c->tuple.lport, c->tuple.raddr,
-			 c->tuple.rport, now);
-	if (reused) {
+	if (tw) {
 		/* ahead of the old incarnation: its sequence space and a window past
-		 * it, and our timestamps going on from where its went (as Linux does) */
-		c->iss = tw_snd_nxt + 65535 + 2;
-		c->ts_offset = tw_ts_offset;
+		 * it, and our timestamps going on from where its went (as Linux does;
+		 * its TS.Recent is not carried over: the peer's SYN-ACK sets ours) */
+		c->iss = tw->snd_nxt + 65535 + 2;
+		c->ts_offset = tw->ts_offset;
+	} else {
+		c->iss = tcp_isn(s->env.secret, c->tuple.laddr, c->tuple.lport, c->tuple.raddr,
+				 c->tuple.rport, now);
 	}
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
@@ -276,10 +272,13 @@ int stack_tcp_connect_opts(struct stack *s, stack_time_us now, const struct stac
 	tcp_conn_set_state(s, now, c, TCP_SYN_SENT, TCP_CAUSE_USER_CONNECT, NULL);
 	r = tcp_output_syn(s, now, c);
 	if (r == -ENETUNREACH) {
-		/* no route at all: fail now rather than after every SYN retry */
+		/* no route at all: fail now rather than after every SYN retry (a
+		 * TIME-WAIT record it would have taken stays) */
 		tcp_conn_destroy(s, now, c, TCP_CAUSE_USER_CONNECT, NULL);
 		return r;
 	}
+	if (tw)
+		tcp_tw_reuse(s, now, tw);
 	*ret_sock = tcp_api_grant(s, c, owner);
 	c->rtt_timing = true;
 	c->rtt_seq = c->iss;

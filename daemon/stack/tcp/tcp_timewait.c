@@ -371,11 +371,8 @@ bool tcp_tw_reusable(const struct stack *s, stack_time_us now, const struct tcp_
 	       now >= tw->ts_recent_at + TCP_TW_REUSE_AFTER_US;
 }
 
-void tcp_tw_reuse(struct stack *s, stack_time_us now, struct tcp_tw *tw, uint32_t *ret_snd_nxt,
-		  uint32_t *ret_ts_offset)
+void tcp_tw_reuse(struct stack *s, stack_time_us now, struct tcp_tw *tw)
 {
-	*ret_snd_nxt = tw->snd_nxt;
-	*ret_ts_offset = tw->ts_offset;
 	STACK_INC(s, TcpExtTWRecycled);
 	tw_end(s, now, tw, TCP_CAUSE_TIME_WAIT_REUSE, NULL);
 }

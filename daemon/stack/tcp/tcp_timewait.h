@@ -126,12 +126,11 @@ struct tcp_tw *tcp_tw_lookup(const struct stack *s, const struct tcp_tuple *t);
 bool tcp_tw_reusable(const struct stack *s, stack_time_us now, const struct tcp_tw *tw);
 
 /*
- * An active open takes tw's tuple (tcp_tw_reusable() said yes): the record
- * ends (TcpExtTWRecycled). Returns what the new incarnation needs to stay
- * ahead of the old one: SND.NXT past our FIN and our timestamp offset.
+ * An active open took tw's tuple (tcp_tw_reusable() said yes) and its SYN is
+ * out, starting past tw->snd_nxt with tw->ts_offset: the record ends
+ * (TcpExtTWRecycled).
  */
-void tcp_tw_reuse(struct stack *s, stack_time_us now, struct tcp_tw *tw, uint32_t *ret_snd_nxt,
-		  uint32_t *ret_ts_offset);
+void tcp_tw_reuse(struct stack *s, stack_time_us now, struct tcp_tw *tw);
 
 /*
  * A segment for a tuple that has no connection. Returns true when a record

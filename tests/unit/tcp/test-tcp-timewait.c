@@ -712,7 +712,7 @@ static void test_active_reuse(void **state)
 			 -EADDRINUSE);
 	/* the option off: taken for the whole 2 MSL */
 	h->s->cfg.tun.tw_reuse = 0;
-	assert_int_equal(stack_tcp_connect(h->s, S(20), &local, &remote, 5, &c), -EADDRINUSE);
+	assert_int_equal(stack_tcp_connect(h->s, S(2), &local, &remote, 5, &c), -EADDRINUSE);
 	h->s->cfg.tun.tw_reuse = 1;
 	assert_int_equal(stack_tcp_connect(h->s, S(2), &local, &remote, 5, &c), 0);
 	assert_true(h_pop(h, &got));
