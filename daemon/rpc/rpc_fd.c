@@ -42,11 +42,11 @@
 static void rpc_fd_poll_update(struct rpc_fd *f);
 static void rpc_fd_closed(uv_handle_t *h);
 
-int rpc_fd_room(struct rpc_session *ss, char *msg, size_t len)
+int rpc_fd_room(struct rpc_session *ss, bool takes_spare, char *msg, size_t len)
 {
 	struct rpc_server *srv = ss->srv;
 	/* the spare's two are counted already: taking it costs the server none */
-	uint32_t need = srv->spare ? 0 : 2;
+	uint32_t need = takes_spare && srv->spare ? 0 : 2;
 
 	if (srv->fds_held + need > srv->fd_max) {
 		snprintf(msg, len,

@@ -76,8 +76,11 @@ uint32_t rpc_fd_budget(uint32_t max_clients);
 /* Raise RLIMIT_NOFILE's soft limit to the hard one (synackd, at start). */
 void rpc_fd_raise_nofile(void);
 /* -EMFILE (with why in msg) when the server or session has no descriptor left for one
- * more data socket; the caller counts the refusal (SynackRpcFdLimit). */
-int rpc_fd_room(struct rpc_session *ss, char *msg, size_t len);
+ * more data socket; the caller counts the refusal (SynackRpcFdLimit). takes_spare:
+ * the socket will come from rpc_fd_create(), which takes the server's spare
+ * when there is one (its descriptors are counted already); false for another
+ * socketpair (an accept socket). */
+int rpc_fd_room(struct rpc_session *ss, bool takes_spare, char *msg, size_t len);
 /* Count delta descriptors as held by the server and (ss may be NULL) the session. */
 void rpc_fd_held(struct rpc_server *srv, struct rpc_session *ss, int delta);
 /*

@@ -98,8 +98,9 @@ static struct rpc_conn *rpc_handle_owned(struct rpc_session *ss, uint64_t id)
 	return c && !c->releasing ? c : NULL;
 }
 
-/* May ss have a data socket more? Its feature, then descriptors (EMFILE, counted). */
-static int rpc_handle_fd_check(struct rpc_session *ss, struct rpc_reply_buf *buf)
+/* May ss have a data socket more (takes_spare: from rpc_fd_create())? Its
+ * feature, then descriptors (EMFILE, counted). */
+static int rpc_handle_fd_check(struct rpc_session *ss, bool takes_spare, struct rpc_reply_buf *buf)
 {
 	int r;
 
@@ -108,7 +109,7 @@ static int rpc_handle_fd_check(struct rpc_session *ss, struct rpc_reply_buf *buf
 			 "data sockets (fd) need FEATURE_FD_DATA in Hello");
 		return -EINVAL;
 	}
-	r = rpc_fd_room(ss, buf->message, sizeof(buf->message));
+	r = rpc_fd_room(ss, takes_spare, buf->message, sizeof(buf->message));
 	if (r < 0)
 		ss->srv->ctr.fd_limit++;
 	return r;
@@ -160,7 +161,7 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 		return -EINVAL;
 	}
 	if (m->fd) {
-		r = rpc_handle_fd_check(ss, buf);
+		r = rpc_handle_fd_check(ss, true, buf);
 		if (r < 0)
 			return r;
 	}
@@ -219,7 +220,7 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	c->remote = remote;
 	if (stack_tcp_info(srv->stack, sock, &in) == 0) {
 		c->local = in.local; /* the port the core picked */
-		if (strcmp(in.state_name, "SYN-SENT") != 0)
+		if (strcmp(in.state_name, "ESTABLISHED") == 0)
 			srv->ctr.connects_inline++; /* the handshake is done already */
 	}
 	rpc_endpoint_to_pb(&c->local, &buf->ep[0], buf->addr[0]);
@@ -291,7 +292,8 @@ static int rpc_handle_listen(struct rpc_session *ss, const Synack__V1__Listen *m
 				 "queue needs fd and FEATURE_DETACHED in Hello");
 			return -EINVAL;
 		}
-		r = rpc_handle_fd_check(ss, buf);
+		/* the accept socket is a socketpair of its own, not the spare */
+		r = rpc_handle_fd_check(ss, false, buf);
 		if (r < 0)
 			return r;
 	}

@@ -537,7 +537,7 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 
 		if (l->aq && !rpc_accept_q_room(l->aq))
 			return; /* the accept socket is full: resumed when records are taken */
-		if (l->fd_mode && rpc_fd_room(ss, why, sizeof(why)) < 0) {
+		if (l->fd_mode && rpc_fd_room(ss, true, why, sizeof(why)) < 0) {
 			/* held until a data socket lets go: the listen queue fills meanwhile */
 			if (!held)
 				srv->ctr.fd_limit++; /* counted once per hold */

@@ -11,6 +11,10 @@ counted (issue 12):
 - Under a low RLIMIT_NOFILE, Connect with fd gets EMFILE with a message
   naming the limit (SynackRpcFdLimit) while a connection without a data
   socket still works.
+- The data socket synackd makes ahead after a Connect (the spare) lends its
+  room only to the data socket that takes it: a Listen with an accept queue
+  (a socketpair of its own) at the budget gets EMFILE, and SynackRpcFdHeld
+  never passes the budget (issue 11).
 - Descriptors a client sends to synackd are closed at once (SynackRpcFdsDropped).
 """
 
@@ -20,8 +24,8 @@ import struct
 import time
 
 import synacktest as st
-from ctltest import Ctl, check, nfds, wait_counter
-from rpctest import FdSession, connect_fd, frame, hello_fd
+from ctltest import Ctl, check, nfds, pb_bytes, pb_varint, wait_counter
+from rpctest import FdSession, connect_fd, frame, hello_fd, request
 
 EMFILE = 24
 CONNS = 8
@@ -112,6 +116,42 @@ def rlimit():
     t.h.cleanup()
 
 
+def listen_queue(rid, port):
+    """Listen on port with fd and queue (an accept socket: FEATURE_DETACHED)."""
+    body = pb_bytes(1, pb_varint(2, port)) + pb_varint(4, 1) + pb_varint(5, 1)
+    return request(rid, 17, body)
+
+
+def spare_budget():
+    # RLIMIT_NOFILE 110 less max_clients 4 and a reserve of 64: 42 descriptors.
+    # 20 Connects (40, and the spare made after the last: 42), then a Listen
+    # with queue, which needs a socketpair beside the spare, then a Connect,
+    # which takes the spare.
+    t = Ctl("rpc-fd-spare", extra="limits:\n  max_clients: 4\n  conns_per_client: 64\n",
+            start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
+    ls = kernel_listener(7102)
+    s = FdSession(t.rpc, features=3)
+    s.send(b"".join(connect_fd(i + 1, st.KERNEL, 7102) for i in range(20)) +
+           listen_queue(50, 7200) + connect_fd(60, st.KERNEL, 7102))
+    for i in range(20):
+        r = s.next(lambda m, i=i: m.kind == "reply" and m.id == i + 1)
+        check(r is not None and r.code == 0, f"Connect {i + 1} made")
+    r = s.next(lambda m: m.kind == "reply" and m.id == 50)
+    print(f"Listen with queue at the budget: {r.code if r else None} "
+          f"({r.message if r else ''})", flush=True)
+    check(r is not None and r.code == EMFILE and "42 held, at most 42" in r.message,
+          "a Listen with queue at the budget gets EMFILE: the spare's room is not its own")
+    r = s.next(lambda m: m.kind == "reply" and m.id == 60)
+    check(r is not None and r.code == 0, "the next Connect takes the spare")
+    held = t.counters().get("SynackRpcFdHeld", 0)
+    check(held <= 42, f"SynackRpcFdHeld {held} within the budget of 42")
+    s.close()
+    check(wait_counter(t, "SynackRpcFdHeld", lambda v: v == 0) == 0,
+          "the last client gone: no spare held either")
+    ls.close()
+    t.h.cleanup()
+
+
 def sent_fds():
     t = Ctl("rpc-fd-sent")
     pid = t.d.p.pid
@@ -138,6 +178,7 @@ def sent_fds():
 def main():
     never_reads()
     rlimit()
+    spare_budget()
     sent_fds()
 
 
