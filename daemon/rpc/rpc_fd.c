@@ -22,7 +22,6 @@
  * twice limits.conns_per_client; a refusal is EMFILE, counted.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
