@@ -482,6 +482,23 @@ static int rpc_congestion_lookup(const char *name, uint64_t *ret, struct rpc_rep
 	return -EINVAL;
 }
 
+/* The daemon's own options (how a detached data socket's last close ends it), not the core's. */
+static bool rpc_option_is_linger(Synack__V1__Option option)
+{
+	return option == SYNACK__V1__OPTION__OPTION_LINGER_RESET ||
+	       option == SYNACK__V1__OPTION__OPTION_LINGER_MS;
+}
+
+/* An OptionValue reply. */
+static int rpc_reply_option(Synack__V1__Reply *rp, struct rpc_reply_buf *buf, uint64_t value)
+{
+	synack__v1__option_value__init(&buf->option);
+	buf->option.value = value;
+	rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
+	rp->option = &buf->option;
+	return 0;
+}
+
 static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption *m,
 			     struct rpc_reply_buf *buf)
 {
@@ -492,9 +509,7 @@ static int rpc_handle_setopt(struct rpc_session *ss, const Synack__V1__SetOption
 
 	if (!c)
 		return -EBADF;
-	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET ||
-	    m->option == SYNACK__V1__OPTION__OPTION_LINGER_MS) {
-		/* the daemon's, not the core's: it decides how the data socket's end ends it */
+	if (rpc_option_is_linger(m->option)) {
 		if (!c->detached || !c->fdp)
 			return -EINVAL;
 		if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET)
@@ -528,17 +543,13 @@ static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption
 
 	if (!c)
 		return -EBADF;
-	if (m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET ||
-	    m->option == SYNACK__V1__OPTION__OPTION_LINGER_MS) {
+	if (rpc_option_is_linger(m->option)) {
 		if (!c->detached || !c->fdp)
 			return -EINVAL;
-		synack__v1__option_value__init(&buf->option);
-		buf->option.value = m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET
-					    ? c->fdp->abort_on_close
-					    : c->fdp->linger_ms;
-		rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
-		rp->option = &buf->option;
-		return 0;
+		return rpc_reply_option(rp, buf,
+					m->option == SYNACK__V1__OPTION__OPTION_LINGER_RESET
+						? c->fdp->abort_on_close
+						: c->fdp->linger_ms);
 	}
 	if (m->option == SYNACK__V1__OPTION__OPTION_ERROR) {
 		int err;
@@ -546,11 +557,7 @@ static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption
 		r = stack_tcp_take_soft_error(ss->srv->stack, c->sock, &err);
 		if (r < 0)
 			return r;
-		synack__v1__option_value__init(&buf->option);
-		buf->option.value = (uint64_t)-err;
-		rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
-		rp->option = &buf->option;
-		return 0;
+		return rpc_reply_option(rp, buf, (uint64_t)-err);
 	}
 	r = rpc_option_map(m->option, &opt, &scale);
 	if (r < 0)
@@ -558,12 +565,9 @@ static int rpc_handle_getopt(struct rpc_session *ss, const Synack__V1__GetOption
 	r = stack_tcp_getopt(ss->srv->stack, c->sock, opt, &v);
 	if (r < 0)
 		return r;
-	synack__v1__option_value__init(&buf->option);
-	buf->option.value = v / scale;
+	rpc_reply_option(rp, buf, v / scale);
 	if (opt == STACK_TCP_CONGESTION)
 		buf->option.name = (char *)stack_tunable_name(STACK_TUN_congestion_control, v);
-	rp->result_case = SYNACK__V1__REPLY__RESULT_OPTION;
-	rp->option = &buf->option;
 	return 0;
 }
 
