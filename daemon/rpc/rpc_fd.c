@@ -128,10 +128,8 @@ static void rpc_fd_on_poll(uv_poll_t *h, int status, int events)
  * the writer's send buffer alone (unix(7): SO_RCVBUF has no effect there), so
  * one option per end. Failure only loses the bound's precision, never the
  * connection. */
-static void rpc_fd_sockbuf(int fd)
+static void rpc_fd_sockbuf(int fd, int v)
 {
-	int v = RPC_FD_SOCKBUF;
-
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
@@ -206,8 +204,8 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 		return r;
 	}
 	app = rpc_fd_pass_fd(*ret_pass);
-	rpc_fd_sockbuf(f->fd);
-	rpc_fd_sockbuf(app);
+	rpc_fd_sockbuf(f->fd, RPC_FD_SOCKBUF_TO_APP);
+	rpc_fd_sockbuf(app, RPC_FD_SOCKBUF_FROM_APP);
 	rpc_fd_oob_inline(f->fd);
 	f->srv = srv;
 	if (fstat(app, &st) == 0) {
@@ -282,22 +280,25 @@ static bool rpc_fd_sock_writable(int fd)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
 }
 
+/* The filler's unit, and the drain's: a quarter of the client's buffer in about four. */
+#define RPC_FD_GATE_CHUNK (RPC_FD_SOCKBUF_FROM_APP / 8)
+
 int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p)
 {
-	static const char filler[4096];
+	static const char filler[RPC_FD_GATE_CHUNK];
 	int app = rpc_fd_pass_fd(p);
 
 	if (app < 0)
 		return -EBADF;
 	/* a Unix stream socket is writable while under a quarter of its send
-	 * buffer is in flight: a few pages of filler are enough, bounded anyway */
+	 * buffer is in flight: a few chunks of filler are enough, bounded anyway */
 	while (rpc_fd_sock_writable(app)) {
 		ssize_t n = send(app, filler, sizeof(filler), MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
 		f->gate += (uint32_t)n;
-		if (f->gate > 4 * RPC_FD_SOCKBUF)
+		if (f->gate > 4 * RPC_FD_SOCKBUF_FROM_APP)
 			return -ENOBUFS;
 	}
 	return 0;
@@ -305,7 +306,7 @@ int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p)
 
 void rpc_fd_ungate(struct rpc_fd *f)
 {
-	char sink[4096];
+	static char sink[RPC_FD_GATE_CHUNK]; /* one loop: never in use twice */
 
 	while (f->gate > 0) {
 		ssize_t n = recv(f->fd, sink, f->gate < sizeof(sink) ? f->gate : sizeof(sink),

@@ -21,18 +21,23 @@ struct rpc_server;
 
 /*
  * Each socketpair end's send buffer (SO_SNDBUF; Linux doubles it for its
- * own overhead). The daemon's end bounds the bytes taken from the receive
- * ring that the client has not read, the client's end what it wrote that
- * the daemon has not yet moved into the send ring: what a connection can
- * make the kernel hold for it outside the stack's accounted rings.
+ * own overhead, and caps it at net.core.wmem_max). The daemon's end bounds
+ * the bytes taken from the receive ring that the client has not read, the
+ * client's end what it wrote that the daemon has not yet moved into the send
+ * ring: what a connection can make the kernel hold for it outside the
+ * stack's accounted rings. The client's end is the larger: a writer blocked
+ * on a full buffer is woken, and the daemon reads, once per quarter of it,
+ * and at 128 KiB those wake-ups and reads cost the daemon a tenth of its CPU
+ * per GB sent (tests/bench/README.md).
  */
-#define RPC_FD_SOCKBUF	    (128 * 1024)
+#define RPC_FD_SOCKBUF_TO_APP	(128 * 1024)
+#define RPC_FD_SOCKBUF_FROM_APP (512 * 1024)
 /* How often a half-closed detached connection's data socket is checked for its last close. */
-#define RPC_FD_HUP_CHECK_MS 2000
+#define RPC_FD_HUP_CHECK_MS	2000
 /* Most bytes moved per direction and connection in one loop turn, for fairness. */
-#define RPC_FD_TURN_BYTES   (1024 * 1024)
+#define RPC_FD_TURN_BYTES	(1024 * 1024)
 /* Descriptors kept back from limits per data socket for everything else synackd opens. */
-#define RPC_FD_RESERVE	    64
+#define RPC_FD_RESERVE		64
 
 struct rpc_fd {
 	struct rpc_session *ss; /* NULL once the connection is gone (lingering) */

@@ -19,6 +19,10 @@ them, as libsynack does.
   receive buffer in synackd (Recv-Q <= RCVBUF) and the socketpair's
   bound in the kernel; the kernel's sender stalls (the window closes); then
   everything arrives intact once the client reads.
+- The other way: to a peer that never reads, a client's writes stop once the
+  send buffer, the peer's window and the client's socketpair end are full;
+  that end holds at most its bound (SO_SNDBUF 512 KiB, 1 MiB as Linux counts),
+  and every byte arrives once the peer reads.
 - A peer's RST: the session's Reset says ECONNRESET, and it is readable on the
   session by the time the data socket reads its end.
 - The client closes its data socket with bytes unread: the kernel gets a RST
@@ -46,9 +50,13 @@ EINVAL = 22
 # where buffers start, and how far autotuning may take them
 SEND_BUFFER, SEND_BUFFER_MAX = 256 * 1024, 4 << 20
 RECV_BUFFER, RECV_BUFFER_MAX = 256 * 1024, 6 << 20
-# RPC_FD_SOCKBUF (128 KiB), doubled by Linux; a Unix stream sender checks its
-# buffer before each skb of at most half of it, so one skb may overshoot
+# RPC_FD_SOCKBUF_TO_APP (128 KiB) and RPC_FD_SOCKBUF_FROM_APP (512 KiB), doubled
+# by Linux (capped by net.core.wmem_max); a Unix stream sender checks its buffer
+# before each skb of at most half of it, so one skb may overshoot
+WMEM_MAX = int(open("/proc/sys/net/core/wmem_max").read())
 SOCKPAIR_BOUND = 2 * 128 * 1024 * 3 // 2
+CLIENT_SNDBUF = 2 * min(512 * 1024, WMEM_MAX)
+CLIENT_PAIR_BOUND = CLIENT_SNDBUF * 3 // 2
 
 
 def kernel_listener(port):
@@ -240,6 +248,49 @@ def flow_control(t, s):
     ks.close()
 
 
+def siocoutq(sock):
+    b = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+    return struct.unpack("i", b)[0]
+
+
+def peer_never_reads(t, s):
+    conn, fd, ks = connect(s, 9, 7009)
+    fd.setblocking(False)
+    sndbuf = fd.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+    check(sndbuf == CLIENT_SNDBUF,
+          f"the client's end has SO_SNDBUF {CLIENT_SNDBUF} (it has {sndbuf})")
+    sent, h = 0, hashlib.sha256()
+    chunk = os.urandom(64 << 10)
+    samples = []
+    for i in range(30):
+        while True:
+            try:
+                n = fd.send(chunk)
+            except BlockingIOError:
+                break
+            h.update(chunk[:n])
+            sent += n
+        samples.append(sent)
+        time.sleep(0.1)
+    outq = siocoutq(fd)
+    row = [c for c in t.conns() if c["remote"]["port"] == 7009]
+    sendq = row[0]["send_q"] if row else -1
+    print(f"a peer that never reads: the client wrote {sent >> 10} KiB; its socketpair end "
+          f"holds {outq >> 10} KiB, synackd's Send-Q {sendq >> 10} KiB", flush=True)
+    check(samples[-1] == samples[-10], "the client's writes stalled")
+    check(0 < outq <= CLIENT_PAIR_BOUND,
+          f"the client's end holds at most its bound ({outq} of {CLIENT_PAIR_BOUND} bytes)")
+    check(0 < sendq <= SEND_BUFFER_MAX, f"synackd's Send-Q is within send_buffer_max ({sendq})")
+    got = []
+    ks.settimeout(20)
+    fd.setblocking(True)
+    fd.shutdown(socket.SHUT_WR)
+    reader(ks, got)
+    check(got[0] == (h.hexdigest(), sent), "once the peer reads, every byte arrives intact")
+    fd.close()
+    ks.close()
+
+
 def peer_reset(t, s):
     conn, fd, ks = connect(s, 5, 7004)
     ks.sendall(b"before the reset")
@@ -332,6 +383,7 @@ def main():
     bulk_both_ways(t, s)
     accepted(t, s)
     flow_control(t, s)
+    peer_never_reads(t, s)
     peer_reset(t, s)
     client_closes(t, s)
     client_exits(t)
