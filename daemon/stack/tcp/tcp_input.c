@@ -1004,23 +1004,31 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 		return;
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
-	c->ack_now = true;
 	tcp_conn_event(s, c, STACK_EV_PEER_CLOSED);
 	switch (c->state) {
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
 		tcp_conn_set_state(s, rx->now, c, TCP_CLOSE_WAIT, TCP_CAUSE_SEG_FIN, seg);
+		/* the application mostly answers the FIN with its own close, within
+		 * the turn: our FIN then carries the ACK, one segment less (Linux's
+		 * receiver, in pingpong mode by then, waits the same way). A delayed
+		 * ACK (RFC 1122 §4.2.3.2) otherwise, as for data. */
+		tcp_input_schedule_ack(s, c, rx->now, 0);
 		break;
+	/* ours is out already: nothing is left to carry the ACK, which goes at once */
 	case TCP_FIN_WAIT_1:
+		c->ack_now = true;
 		if (tcp_input_fin_acked(c))
 			tcp_timer_enter_time_wait(s, rx->now, c, TCP_CAUSE_SEG_FIN, seg);
 		else
 			tcp_conn_set_state(s, rx->now, c, TCP_CLOSING, TCP_CAUSE_SEG_FIN, seg);
 		break;
 	case TCP_FIN_WAIT_2:
+		c->ack_now = true;
 		tcp_timer_enter_time_wait(s, rx->now, c, TCP_CAUSE_SEG_FIN, seg);
 		break;
 	default:
+		c->ack_now = true;
 		break;
 	}
 }

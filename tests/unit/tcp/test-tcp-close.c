@@ -95,10 +95,16 @@ static void test_passive_close(void **state)
 	h_establish_active(h, 0);
 	h_send(h, S(1), SEG(.seq = RNXT, .ack = h->iss + 1, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
 	       NULL);
-	/* a FIN is ACKed at once */
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	/* a FIN the owner does not answer with its close is ACKed after
+	 * tcp.delayed_ack (40 ms), as data is */
+	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
 	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
+	assert_int_equal(stack_poll_at(h->s), S(1) + MS(40));
+	h_poll(h, S(1) + MS(40) - 1);
+	h_expect_nothing(h);
+	h_poll(h, S(1) + MS(40));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
 	assert_int_equal(stack_tcp_recv(h->s, S(1), h->sock, buf, 8), 0); /* EOF */
 	/* half-closed by the peer: we may still send */
 	assert_int_equal(stack_tcp_send(h->s, S(1), h->sock, "abc", 3), 3);
@@ -115,6 +121,53 @@ static void test_passive_close(void **state)
 	assert_null(h_conn(h, h->sock));
 	assert_int_equal(h->s->tcp.nused, 0);
 	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER);
+	h_free(h);
+}
+
+/*
+ * The usual passive close: the owner answers the peer's FIN with its own
+ * close before the delayed ACK is due, and one segment, FIN,ACK, answers
+ * both (a separate ACK first would cost a segment each way's processing).
+ */
+static void test_passive_close_one_segment(void **state)
+{
+	struct harness *h = h_new(NULL);
+
+	h_establish_active(h, 0);
+	h_send(h, S(1), SEG(.seq = RNXT, .ack = h->iss + 1, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_expect_nothing(h);
+	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
+	assert_int_equal(stack_tcp_close(h->s, S(1) + 10, h->sock), 0);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 1, .wnd = H_RCVBUF - 1,
+			.flags = TCP_FLAG_FIN | TCP_FLAG_ACK));
+	h_expect_nothing(h);
+	assert_int_equal(h_state(h, h->sock), TCP_LAST_ACK);
+	/* nothing else is owed: the delayed ACK went with the FIN */
+	assert_int_equal(stack_poll_at(h->s), S(1) + 10 + MS(200)); /* the FIN's RTO */
+	h_poll(h, S(1) + MS(40));
+	h_expect_nothing(h);
+	h_send(h, S(1) + MS(1), SEG(.seq = RNXT + 1, .ack = h->iss + 2), NULL);
+	h_expect_nothing(h);
+	assert_null(h_conn(h, h->sock));
+	h_free(h);
+}
+
+/* With tcp.delayed_ack 0, every ACK goes at once, a FIN's too. */
+static void tweak_no_delack(struct stack_config *cfg)
+{
+	cfg->tun.delayed_ack = 0;
+}
+
+static void test_passive_close_no_delack(void **state)
+{
+	struct harness *h = h_new(tweak_no_delack);
+
+	h_establish_active(h, 0);
+	h_send(h, S(1), SEG(.seq = RNXT, .ack = h->iss + 1, .flags = TCP_FLAG_FIN | TCP_FLAG_ACK),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
+	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
 	h_free(h);
 }
 
@@ -413,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_kill_orphan),
 		cmocka_unit_test(test_passive_close),
 		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_passive_close_one_segment),
+		cmocka_unit_test(test_passive_close_no_delack),
 		cmocka_unit_test(test_fin_ack_together),
 		cmocka_unit_test(test_half_close_local),
 		cmocka_unit_test(test_time_wait_msl_change),
