@@ -193,7 +193,6 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 		       struct rpc_fd_pass **ret_pass)
 {
 	struct rpc_fd *f = calloc(1, sizeof(*f));
-	struct stat st;
 	int r, app;
 
 	if (!f)
@@ -208,10 +207,6 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 	rpc_fd_sockbuf(app, RPC_FD_SOCKBUF_FROM_APP);
 	rpc_fd_oob_inline(f->fd);
 	f->srv = srv;
-	if (fstat(app, &st) == 0) {
-		f->app_dev = (uint64_t)st.st_dev;
-		f->app_ino = (uint64_t)st.st_ino;
-	}
 	f->poll.data = f;
 	*ret = f;
 	return 0;
@@ -282,6 +277,17 @@ static bool rpc_fd_sock_writable(int fd)
 
 /* The filler's unit, and the drain's: a quarter of the client's buffer in about four. */
 #define RPC_FD_GATE_CHUNK (RPC_FD_SOCKBUF_FROM_APP / 8)
+
+void rpc_fd_detach(struct rpc_fd *f, const struct rpc_fd_pass *p)
+{
+	struct stat st;
+
+	f->detached = true;
+	if (fstat(rpc_fd_pass_fd(p), &st) == 0) {
+		f->app_dev = (uint64_t)st.st_dev;
+		f->app_ino = (uint64_t)st.st_ino;
+	}
+}
 
 int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p)
 {
@@ -702,7 +708,12 @@ void rpc_fd_drain(struct rpc_fd *f)
 
 void rpc_fd_writable(struct rpc_fd *f)
 {
+	/* look now only if reading had stopped for want of room; otherwise the
+	 * (level-triggered) poll watches the end and says when there is
+	 * something: a look at an empty socket costs two system calls, which
+	 * every new connection paid at ESTABLISHED */
+	if (f->send_full)
+		f->maybe_in = true;
 	f->send_full = false;
-	f->maybe_in = true;
 	rpc_fd_pump(f);
 }

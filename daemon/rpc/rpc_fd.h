@@ -112,6 +112,12 @@ void rpc_fd_spare_make(struct rpc_server *srv);
 /* Close the spare (the server stops). */
 void rpc_fd_spare_free(struct rpc_server *srv);
 /*
+ * The connection is detached (its Close is the last close of the client's
+ * end p): remember which socket that end is, for a Request.fd_proof
+ * (rpc_handlers.c). Call before the end is sent.
+ */
+void rpc_fd_detach(struct rpc_fd *f, const struct rpc_fd_pass *p);
+/*
  * Keep the client's end (p) unwritable until rpc_fd_ungate(): fill it with
  * filler the daemon's end holds unread, so a program polling the end for
  * POLLOUT after a non-blocking connect wakes once the handshake is done (or

@@ -189,7 +189,8 @@ static int rpc_handle_connect(struct rpc_session *ss, const Synack__V1__Connect 
 	if (m->fd) {
 		r = rpc_fd_create(ss, sock, &c->fdp, &buf->pass);
 		if (r == 0 && m->detached) {
-			c->detached = c->fdp->detached = true;
+			c->detached = true;
+			rpc_fd_detach(c->fdp, buf->pass);
 			r = rpc_fd_gate(c->fdp, buf->pass);
 		}
 		if (r < 0) {

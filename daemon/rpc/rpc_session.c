@@ -568,7 +568,8 @@ static void rpc_session_accept(struct rpc_session *ss, struct rpc_conn *l)
 		}
 		if (l->aq) {
 			/* detached from birth: the record is all the client hears of it */
-			c->detached = c->quiet = c->fdp->detached = true;
+			c->detached = c->quiet = true;
+			rpc_fd_detach(c->fdp, pass);
 			r = rpc_accept_q_put(l->aq, c, rpc_fd_pass_fd(pass));
 			rpc_fd_pass_done(ss, pass);
 			if (r < 0) {
