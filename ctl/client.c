@@ -886,3 +886,53 @@ int ctl_capture_next(struct ctl_client *c, struct ctl_frame *ret, int timeout_ms
 			return 1;
 	}
 }
+
+/* What a message read while stopping says about the drops; true at the StreamEnd. */
+static bool ctl_capture_stop_saw(struct ctl_client *c, const Synack__V1__ControlEvent *ev)
+{
+	if (ev->ev_case == SYNACK__V1__CONTROL_EVENT__EV_FRAME &&
+	    ev->frame->dropped > c->cap_dropped)
+		c->cap_dropped = ev->frame->dropped;
+	if (ev->ev_case != SYNACK__V1__CONTROL_EVENT__EV_END)
+		return false;
+	if (ev->end->dropped > c->cap_dropped)
+		c->cap_dropped = ev->end->dropped;
+	return true;
+}
+
+int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped)
+{
+	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
+	Synack__V1__CaptureStop stop = SYNACK__V1__CAPTURE_STOP__INIT;
+	uint64_t deadline = ctl_client_now_ms() + CTL_CLIENT_REPLY_MS;
+	Synack__V1__ControlServerMessage *m;
+	bool ended = false;
+	int r;
+
+	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE_STOP;
+	rq.capture_stop = &stop;
+	r = ctl_client_send(c, &rq);
+	/* the frames queued before the StreamEnd are read, not written: the capture is over */
+	while (r >= 0) {
+		r = ctl_client_recv(c, deadline, &m);
+		if (r == 0 && ctl_client_now_ms() >= deadline)
+			r = -ETIMEDOUT;
+		if (r < 0)
+			break;
+		if (r == 0)
+			continue;
+		if (m->msg_case == SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_EVENT) {
+			ended = ctl_capture_stop_saw(c, m->event) || ended;
+			continue;
+		}
+		if (m->msg_case != SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_REPLY ||
+		    (m->reply->id != rq.id && m->reply->id != 0))
+			continue;
+		r = ctl_client_status(c, m->reply->status);
+		break;
+	}
+	*ret_dropped = c->cap_dropped;
+	if (r < 0)
+		return r;
+	return ended ? 1 : 0;
+}

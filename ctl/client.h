@@ -70,5 +70,14 @@ int ctl_trace_next(struct ctl_client *c, struct ctl_trace_entry *ret, int timeou
 int ctl_capture_start(struct ctl_client *c, const struct ctl_filter *filter, char *ifname,
 		      size_t ifname_len);
 int ctl_capture_next(struct ctl_client *c, struct ctl_frame *ret, int timeout_ms);
+/*
+ * End the capture (CaptureStop) and read what synackd had queued for it up
+ * to its StreamEnd: *ret_dropped is then every frame dropped for the capture,
+ * also after the last one ctl_capture_next() returned. 1 with that count, 0
+ * when no StreamEnd came (the capture had ended already), -errno (-ENOMSG:
+ * an older synackd without CaptureStop; *ret_dropped is the latest frame's
+ * count then).
+ */
+int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped);
 
 #endif

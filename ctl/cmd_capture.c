@@ -5,8 +5,8 @@
  * connection FILTER (ss words, matched in client.c) and a tcpdump-style
  * --bpf expression (libpcap, bpf_expr.c) when given: both must match. On
  * exit, always: how many frames were written, how many synackd dropped
- * because we lagged, and how many --bpf left out (stderr; -o json adds one
- * object).
+ * because we lagged (its final count, asked for with CaptureStop), and how
+ * many --bpf left out (stderr; -o json adds one object).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +34,7 @@ struct capture_args {
 /* What the summary says. */
 struct capture_tally {
 	uint64_t dropped;      /* synackd's count for this capture, from the latest frame */
+	bool dropped_final;    /* ... or from its StreamEnd, counting drops after that frame */
 	uint64_t bpf_filtered; /* frames --bpf left out */
 	const char *stopped;   /* count, duration, signal, error */
 	bool write_failed;     /* the file may hold fewer frames than were handed to it */
@@ -181,6 +182,20 @@ static int capture_loop(struct cli_ctx *ctx, struct ctl_client *c, const struct 
 }
 
 /*
+ * Tell synackd the capture is over and take its last word on the drops: a
+ * frame it dropped after the last one we got is in no frame's count.
+ */
+static void capture_final_drops(struct ctl_client *c, struct capture_tally *t)
+{
+	uint64_t dropped = 0;
+	int r = ctl_capture_stop(c, &dropped);
+
+	if (dropped > t->dropped)
+		t->dropped = dropped;
+	t->dropped_final = r > 0;
+}
+
+/*
  * Always said, whatever stopped the capture: a short file is not taken for
  * all there was. synackd counts its drops before any filter, so some of them
  * might not have matched.
@@ -195,9 +210,10 @@ static void capture_summary(const struct cli_ctx *ctx, const struct capture_args
 	FILE *jf;
 
 	fprintf(stderr,
-		"synackctl capture: %s%llu frame%s written to %s, %llu dropped by synackd%s\n",
+		"synackctl capture: %s%llu frame%s written to %s, %llu dropped by synackd%s%s\n",
 		t->write_failed ? "at most " : "", n, n == 1 ? "" : "s", name, d,
-		d ? " (the reader was too slow)" : "");
+		d ? " (the reader was too slow)" : "",
+		t->dropped_final ? "" : " as of the last frame received");
 	if (a->bpf)
 		fprintf(stderr,
 			"synackctl capture: %llu frame%s did not match the BPF expression\n", b,
@@ -212,6 +228,7 @@ static void capture_summary(const struct cli_ctx *ctx, const struct capture_args
 	json_kv_uint(&j, "written", w->packets);
 	json_kv_bool(&j, "write_failed", t->write_failed);
 	json_kv_uint(&j, "dropped", t->dropped);
+	json_kv_bool(&j, "dropped_final", t->dropped_final);
 	json_key(&j, "bpf");
 	if (a->bpf_text)
 		json_string(&j, a->bpf_text);
@@ -258,6 +275,8 @@ static int capture_run(struct cli_ctx *ctx, const struct capture_args *a)
 	} else {
 		r = capture_loop(ctx, c, a, &w, &t);
 	}
+	if (strcmp(t.stopped ? t.stopped : "error", "error") != 0)
+		capture_final_drops(c, &t);
 	if ((f == stdout ? fflush(f) : fclose(f)) != 0 && !t.write_failed) {
 		t.write_failed = true;
 		if (r == 0)

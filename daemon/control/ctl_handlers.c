@@ -933,6 +933,20 @@ static int ctl_handle_capture(struct ctl_client *cl, uint64_t id, const Synack__
 	return 0;
 }
 
+/* CaptureStop: the StreamEnd first, saying what was dropped, then the reply. */
+static int ctl_handle_capture_stop(struct ctl_client *cl, uint64_t id)
+{
+	if (!cl->capturing) {
+		ctl_reply_status(cl, id, -EINVAL, "no capture runs on this session");
+		return EINVAL;
+	}
+	cl->host->ops->capture_end(cl, "capture stopped by the client");
+	ctl_reply_status(cl, id, 0, NULL);
+	log_info("control: capture stopped by uid %u, pid %d (%llu dropped)", (unsigned)cl->uid,
+		 (int)cl->pid, (unsigned long long)cl->dropped);
+	return 0;
+}
+
 /* An applied reload's reply: what it changed, kept and did not apply (ReloadResult). */
 static int ctl_reply_reload(struct ctl_client *cl, uint64_t id, const struct ctl_reload_report *rep)
 {
@@ -1123,6 +1137,8 @@ static int ctl_dispatch(struct ctl_client *cl, const Synack__V1__ControlRequest 
 		return ctl_handle_kill(cl, id, rq->kill);
 	case SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE:
 		return ctl_handle_capture(cl, id, rq->capture);
+	case SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE_STOP:
+		return ctl_handle_capture_stop(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_RELOAD:
 		return ctl_handle_reload(cl, id);
 	case SYNACK__V1__CONTROL_REQUEST__OP_IMPAIR:

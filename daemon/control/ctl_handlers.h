@@ -96,6 +96,8 @@ struct ctl_host_ops {
 	void (*streams_changed)(struct ctl_client *c);
 	/* End c's capture after ms (0: no time limit). */
 	int (*capture_timer)(struct ctl_client *c, uint64_t ms);
+	/* End c's capture now: its StreamEnd (with the drops) is queued behind its frames. */
+	void (*capture_end)(struct ctl_client *c, const char *why);
 	/* Monotonic microseconds, the core's clock. */
 	stack_time_us (*now)(struct ctl_host *h);
 	/* Run the core now: the handlers changed it. */

@@ -166,6 +166,7 @@ static void ctl_session_send_end(struct ctl_session *ss, int err, const char *wh
 	st.code = err < 0 ? -err : err;
 	st.message = (char *)why;
 	end.reason = &st;
+	end.dropped = ss->cl.dropped;
 	ev.ev_case = SYNACK__V1__CONTROL_EVENT__EV_END;
 	ev.end = &end;
 	m.msg_case = SYNACK__V1__CONTROL_SERVER_MESSAGE__MSG_EVENT;
@@ -619,6 +620,11 @@ static int ctl_host_capture_timer(struct ctl_client *c, uint64_t ms)
 	return ctl_session_capture_timer(ctl_session_of(c), ms);
 }
 
+static void ctl_host_capture_end(struct ctl_client *c, const char *why)
+{
+	ctl_session_capture_done(ctl_session_of(c), why);
+}
+
 static struct owner_host *ctl_server_base(struct ctl_host *h)
 {
 	return &ctl_server_of(h)->h.base;
@@ -688,6 +694,7 @@ static const struct ctl_host_ops ctl_host_ops = {
 	.allowed = ctl_host_allowed,
 	.streams_changed = ctl_host_streams_changed,
 	.capture_timer = ctl_host_capture_timer,
+	.capture_end = ctl_host_capture_end,
 	.now = ctl_host_now,
 	.kick = ctl_host_kick,
 	.info = ctl_host_info,

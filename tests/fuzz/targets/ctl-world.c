@@ -284,6 +284,15 @@ static int cw_capture_timer(struct ctl_client *cl, uint64_t ms)
 	return 0;
 }
 
+/* as the daemon does: the capture is over, its timer with it */
+static void cw_capture_end(struct ctl_client *cl, const char *why)
+{
+	CHECK(cl->capturing && why && *why);
+	cl->capturing = false;
+	cw_of(cl->host)->cap_ms = 0;
+	cw_of(cl->host)->streams++;
+}
+
 static stack_time_us cw_now(struct ctl_host *h)
 {
 	return cw_of(h)->now;
@@ -368,6 +377,7 @@ static const struct ctl_host_ops cw_ops = {
 	.allowed = cw_allowed,
 	.streams_changed = cw_streams_changed,
 	.capture_timer = cw_capture_timer,
+	.capture_end = cw_capture_end,
 	.now = cw_now,
 	.kick = cw_kick,
 	.info = cw_info,

@@ -6,9 +6,12 @@ connection (handshake, all payload bytes, close) and as many frames as
 synackctl says it wrote; -c COUNT stops after exactly COUNT frames; a capture
 that cannot keep up (its output not read for a while during a 20 MB
 transfer) says on exit how many frames the daemon dropped for it, and one
-that stops after COUNT says so too (0 dropped). test_capture_bpf.py covers
+that stops after COUNT says so too (0 dropped), and one stopped after its
+lag, with no frame after it, reports synackd's final count (CaptureStop,
+StreamEnd.dropped), not the stale one of its last frame. test_capture_bpf.py covers
 --bpf and drops counted while -c stops the capture."""
 
+import json
 import os
 import re
 import shutil
@@ -97,6 +100,37 @@ def main():
           f"a lagging capture reports the frames dropped for it: {err.strip()}")
     print(f"lagging capture: {written(err)} frames written ({len(got[0])} bytes), "
           f"{m.group(1)} dropped", flush=True)
+
+    # the same lag, stopped with no frame after it: every frame it read was
+    # queued before the last drops, so only synackd's final word (CaptureStop,
+    # StreamEnd.dropped) has them; the summary says exactly what synackd
+    # counts (SynackCtlStreamDrops: this is the only session that lags)
+    drops0 = t.counters()["SynackCtlStreamDrops"]
+    cap = t.spawn("capture", "-w", "-", "-o", "json", stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    t.wait_log_count(r"capture started", 4)
+    s = t.h.connect(DISCARD)
+    s.sendall(b"z" * 20_000_000)
+    s.close()
+    time.sleep(1)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(cap.stdout.read()))
+    reader.start()
+    time.sleep(1)
+    drops = t.counters()["SynackCtlStreamDrops"] - drops0
+    cap.send_signal(signal.SIGINT)
+    err = cap.stderr.read().decode()
+    cap.wait(timeout=20)
+    reader.join(timeout=20)
+    m = re.search(r"(\d+) dropped by synackd \(the reader was too slow\)$", err, re.M)
+    check(cap.returncode == 0 and m is not None and int(m.group(1)) == drops > 0,
+          f"a capture stopped after its lag reports synackd's final count ({drops}): "
+          f"{err.strip()}")
+    summary = json.loads(err.strip().splitlines()[-1])
+    check(summary["dropped"] == drops and summary["dropped_final"] is True,
+          f"-o json says the same, final: {summary}")
+    print(f"lag, then stop: {summary['written']} frames written, {drops} dropped "
+          f"(SynackCtlStreamDrops)", flush=True)
 
 
 if __name__ == "__main__":

@@ -133,7 +133,8 @@ def main():
           f"reference")
     j = json.loads(out7)
     check(j == {"file": dst7, "written": n7, "write_failed": False, "dropped": d7,
-                "bpf": "tcp dst port 7", "bpf_filtered": b7, "stopped": "signal"} and d7 == 0,
+                "dropped_final": True, "bpf": "tcp dst port 7", "bpf_filtered": b7,
+                "stopped": "signal"} and d7 == 0,
           f"-j: the summary as JSON on stdout ({out7.strip()})")
 
     ns, _, bs = summary(err_syn)
