@@ -275,8 +275,8 @@ static bool rpc_fd_sock_writable(int fd)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
 }
 
-/* The filler's unit, and the drain's: a quarter of the client's buffer in about four. */
-#define RPC_FD_GATE_CHUNK (RPC_FD_SOCKBUF_FROM_APP / 8)
+/* The filler's unit, and the drain's: a quarter of a gated end's buffer in about four. */
+#define RPC_FD_GATE_CHUNK (RPC_FD_SOCKBUF_GATED / 8)
 
 void rpc_fd_detach(struct rpc_fd *f, const struct rpc_fd_pass *p)
 {
@@ -291,11 +291,14 @@ void rpc_fd_detach(struct rpc_fd *f, const struct rpc_fd_pass *p)
 
 int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p)
 {
-	static const char filler[RPC_FD_GATE_CHUNK];
+	static char filler[RPC_FD_GATE_CHUNK]; /* zeros, in .bss */
 	int app = rpc_fd_pass_fd(p);
 
 	if (app < 0)
 		return -EBADF;
+	/* the filler is what the end holds while the handshake runs, perhaps for
+	 * minutes: the smaller buffer, so that it is a quarter of that */
+	rpc_fd_sockbuf(app, RPC_FD_SOCKBUF_GATED);
 	/* a Unix stream socket is writable while under a quarter of its send
 	 * buffer is in flight: a few chunks of filler are enough, bounded anyway */
 	while (rpc_fd_sock_writable(app)) {
@@ -304,7 +307,7 @@ int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p)
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
 		f->gate += (uint32_t)n;
-		if (f->gate > 4 * RPC_FD_SOCKBUF_FROM_APP)
+		if (f->gate > 4 * RPC_FD_SOCKBUF_GATED)
 			return -ENOBUFS;
 	}
 	return 0;

@@ -26,12 +26,15 @@ struct rpc_server;
  * client's end what it wrote that the daemon has not yet moved into the send
  * ring: what a connection can make the kernel hold for it outside the
  * stack's accounted rings. The client's end is the larger: a writer blocked
- * on a full buffer is woken, and the daemon reads, once per quarter of it,
- * and at 128 KiB those wake-ups and reads cost the daemon a tenth of its CPU
- * per GB sent (tests/bench/README.md).
+ * on a full buffer is woken, and the daemon reads, each time three quarters
+ * of it have drained, and at 128 KiB those wake-ups and reads cost the daemon
+ * a tenth of its CPU per GB sent (tests/bench/README.md). A detached
+ * Connect's end keeps the smaller size: it holds filler, a quarter of its
+ * buffer, for as long as the handshake takes (rpc_fd_gate()).
  */
 #define RPC_FD_SOCKBUF_TO_APP	(128 * 1024)
 #define RPC_FD_SOCKBUF_FROM_APP (512 * 1024)
+#define RPC_FD_SOCKBUF_GATED	(128 * 1024)
 /* How often a half-closed detached connection's data socket is checked for its last close. */
 #define RPC_FD_HUP_CHECK_MS	2000
 /* Most bytes moved per direction and connection in one loop turn, for fairness. */

@@ -1015,7 +1015,8 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 		 * ACK (RFC 1122 §4.2.3.2) otherwise, as for data. */
 		tcp_input_schedule_ack(s, c, rx->now, 0);
 		break;
-	/* ours is out already: nothing is left to carry the ACK, which goes at once */
+	/* after our close (our FIN sent, or queued behind a closed window): the
+	 * ACK goes at once, nothing of ours will come soon to carry it */
 	case TCP_FIN_WAIT_1:
 		c->ack_now = true;
 		if (tcp_input_fin_acked(c))

@@ -21,8 +21,10 @@ them, as libsynack does.
   everything arrives intact once the client reads.
 - The other way: to a peer that never reads, a client's writes stop once the
   send buffer, the peer's window and the client's socketpair end are full;
-  that end holds at most its bound (SO_SNDBUF 512 KiB, 1 MiB as Linux counts),
-  and every byte arrives once the peer reads.
+  that end holds at most its bound (SO_SNDBUF 512 KiB, 1 MiB as Linux counts,
+  capped by net.core.wmem_max), and every byte arrives once the peer reads.
+- A detached Connect still in its handshake: the end is unwritable, with
+  SO_SNDBUF 128 KiB, holding about a quarter of that as filler.
 - A peer's RST: the session's Reset says ECONNRESET, and it is readable on the
   session by the time the data socket reads its end.
 - The client closes its data socket with bytes unread: the kernel gets a RST
@@ -34,6 +36,7 @@ them, as libsynack does.
 import fcntl
 import hashlib
 import os
+import select
 import socket
 import struct
 import termios
@@ -41,8 +44,10 @@ import threading
 import time
 
 import synacktest as st
-from ctltest import Ctl, check, fail, pb_varint, rss_kib
-from rpctest import FdSession, close_req, connect_fd, listen_fd, request
+from ctltest import Ctl, check, fail, pb_bytes, pb_varint, rss_kib
+from rpctest import FEATURE_FD_DATA, FdSession, close_req, connect_fd, listen_fd, request
+
+FEATURE_DETACHED = 2  # Hello.features (proto/synack.proto)
 
 ECONNRESET = 104
 EINVAL = 22
@@ -56,6 +61,7 @@ RECV_BUFFER, RECV_BUFFER_MAX = 256 * 1024, 6 << 20
 WMEM_MAX = int(open("/proc/sys/net/core/wmem_max").read())
 SOCKPAIR_BOUND = 2 * 128 * 1024 * 3 // 2
 CLIENT_SNDBUF = 2 * min(512 * 1024, WMEM_MAX)
+GATED_SNDBUF = 2 * min(128 * 1024, WMEM_MAX)  # RPC_FD_SOCKBUF_GATED
 CLIENT_PAIR_BOUND = CLIENT_SNDBUF * 3 // 2
 
 
@@ -291,6 +297,30 @@ def peer_never_reads(t, s):
     ks.close()
 
 
+def gated_connect(t):
+    """A detached Connect whose handshake cannot finish (no host answers ARP
+    for 10.77.0.9): its data socket comes at once and stays unwritable, held
+    shut by filler; the end keeps the smaller buffer, so the filler it holds
+    for as long as the handshake runs is a quarter of that, not of 1 MiB."""
+    s = FdSession(t.rpc, FEATURE_FD_DATA | FEATURE_DETACHED)
+    ep = pb_bytes(1, socket.inet_aton("10.77.0.9")) + pb_varint(2, 9)
+    s.send(request(60, 16, pb_bytes(1, ep) + pb_varint(5, 1) + pb_varint(6, 1)))
+    r = s.next(lambda m: m.kind == "reply" and m.id == 60)
+    check(r is not None and r.code == 0 and r.fd is not None,
+          f"the detached Connect is answered with its data socket ({r and r.message})")
+    sndbuf = r.fd.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+    filler = siocoutq(r.fd)
+    writable = select.select([], [r.fd], [], 0.2)[1]
+    print(f"a pending detached connect: SO_SNDBUF {sndbuf}, filler {filler >> 10} KiB",
+          flush=True)
+    check(not writable, "its end is not writable while the handshake runs")
+    check(sndbuf == GATED_SNDBUF, f"its end has SO_SNDBUF {GATED_SNDBUF} ({sndbuf})")
+    check(0 < filler <= GATED_SNDBUF // 4 + GATED_SNDBUF // 8 * 2,
+          f"the filler is about a quarter of that ({filler} bytes)")
+    r.fd.close()
+    s.close()
+
+
 def peer_reset(t, s):
     conn, fd, ks = connect(s, 5, 7004)
     ks.sendall(b"before the reset")
@@ -384,6 +414,7 @@ def main():
     accepted(t, s)
     flow_control(t, s)
     peer_never_reads(t, s)
+    gated_connect(t)
     peer_reset(t, s)
     client_closes(t, s)
     client_exits(t)

@@ -105,9 +105,9 @@ static void test_passive_close(void **state)
 	h_expect_nothing(h);
 	h_poll(h, S(1) + MS(40));
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 1, .wnd = H_RCVBUF - 1));
-	assert_int_equal(stack_tcp_recv(h->s, S(1), h->sock, buf, 8), 0); /* EOF */
+	assert_int_equal(stack_tcp_recv(h->s, S(1) + MS(40), h->sock, buf, 8), 0); /* EOF */
 	/* half-closed by the peer: we may still send */
-	assert_int_equal(stack_tcp_send(h->s, S(1), h->sock, "abc", 3), 3);
+	assert_int_equal(stack_tcp_send(h->s, S(1) + MS(40), h->sock, "abc", 3), 3);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 1, .wnd = H_RCVBUF - 1, .len = 3,
 			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
 	h_send(h, S(2), SEG(.seq = RNXT + 1, .ack = h->iss + 4), NULL);
@@ -147,7 +147,7 @@ static void test_passive_close_one_segment(void **state)
 	assert_int_equal(stack_poll_at(h->s), S(1) + 10 + MS(200)); /* the FIN's RTO */
 	h_poll(h, S(1) + MS(40));
 	h_expect_nothing(h);
-	h_send(h, S(1) + MS(1), SEG(.seq = RNXT + 1, .ack = h->iss + 2), NULL);
+	h_send(h, S(1) + MS(41), SEG(.seq = RNXT + 1, .ack = h->iss + 2), NULL);
 	h_expect_nothing(h);
 	assert_null(h_conn(h, h->sock));
 	h_free(h);

@@ -119,7 +119,11 @@ static void test_ooo_fin_sack(void **state)
 	h_send(h, MS(4),
 	       SEG(.seq = RNXT + 200, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
 	       NULL);
+	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
+	assert_int_equal(stack_poll_at(h->s), MS(4) + MS(40));
+	h_poll(h, MS(4) + MS(40) - 1);
+	h_expect_nothing(h);
 	h_poll(h, MS(4) + MS(40));
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 201, .wnd = H_RCVBUF - 201));
 	h_free(h);
