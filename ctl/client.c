@@ -41,6 +41,8 @@ struct ctl_client {
 	size_t npending, pending_at;
 	size_t last_trace_n;
 	uint64_t last_trace_id;
+	uint32_t features; /* ControlHelloReply.features: the daemon's later additions */
+	char server_name[64];
 	/* capture */
 	struct ctl_filter cap_filter;
 	bool cap_filtered;
@@ -361,6 +363,10 @@ int ctl_client_open(const char *path, struct ctl_client **ret)
 		ctl_client_close(c);
 		return r;
 	}
+	if (rp->body_case == SYNACK__V1__CONTROL_REPLY__BODY_HELLO) {
+		c->features = rp->hello->features;
+		ctl_client_copy(c->server_name, sizeof(c->server_name), rp->hello->server_name);
+	}
 	*ret = c;
 	return 0;
 }
@@ -495,6 +501,14 @@ int ctl_fetch_conns_closed(struct ctl_client *c, bool closed, struct ctl_conn **
 	size_t n;
 	int r;
 
+	if (closed && !(c->features & SYNACK__V1__CONTROL_FEATURE__CONTROL_FEATURE_CLOSED_CONNS)) {
+		/* it would ignore the field and list none: say so instead */
+		snprintf(c->err, sizeof(c->err),
+			 "%s keeps no record of closed connections (it is older than this "
+			 "synackctl)",
+			 c->server_name[0] ? c->server_name : "this synackd");
+		return -EOPNOTSUPP;
+	}
 	lc.closed = closed;
 	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_LIST_CONNS;
 	rq.list_conns = &lc;
@@ -909,6 +923,9 @@ int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped)
 	bool ended = false;
 	int r;
 
+	*ret_dropped = c->cap_dropped;
+	if (!(c->features & SYNACK__V1__CONTROL_FEATURE__CONTROL_FEATURE_CAPTURE_STOP))
+		return -ENOMSG; /* an older synackd: the latest frame's count is all there is */
 	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE_STOP;
 	rq.capture_stop = &stop;
 	r = ctl_client_send(c, &rq);

@@ -154,6 +154,8 @@ static int ctl_handle_hello(struct ctl_client *cl, uint64_t id, const Synack__V1
 	hr.version = PROTO_VERSION;
 	hr.server_name = "synackd " SYNACK_VERSION;
 	hr.admin = cl->host->ops->allowed(cl, true, why, sizeof(why)) == 0;
+	hr.features = SYNACK__V1__CONTROL_FEATURE__CONTROL_FEATURE_CLOSED_CONNS |
+		      SYNACK__V1__CONTROL_FEATURE__CONTROL_FEATURE_CAPTURE_STOP;
 	rp.body_case = SYNACK__V1__CONTROL_REPLY__BODY_HELLO;
 	rp.hello = &hr;
 	ctl_reply_ok(cl, id, &rp);

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""ctl-old-daemon.py SYNACKCTL - synackctl against a synackd older than
+itself, whose control socket lacks the later additions it relies on.
+
+A stand-in control socket speaks protocol version 1 as a synackd from
+before ControlHelloReply.features did: its hello reply has no features, and
+it answers ListConns with the open connections only (an older synackd
+ignores ListConns.closed). synackctl must say so rather than show nothing:
+
+- `conns --closed` exits 1 with "keeps no record of closed connections",
+  and names the daemon from its hello;
+- plain `conns` still works (exit 0, the open connection listed);
+- `capture -c 2` sends no CaptureStop (it would draw ENOMSG) and says its
+  drop count is the last frame's ("as of the last frame received").
+
+Frames are a 4-byte big-endian length and a protobuf message
+(proto/synack.proto); the few fields needed are written by hand.
+"""
+
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+
+
+def varint(v):
+    out = b""
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def field_varint(n, v):
+    return varint(n << 3) + varint(v)
+
+
+def field_bytes(n, b):
+    return varint(n << 3 | 2) + varint(len(b)) + b
+
+
+def read_varint(buf, i):
+    v = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def fields(buf):
+    """(field number, wire type, value) of a message's top-level fields."""
+    i, out = 0, []
+    while i < len(buf):
+        key, i = read_varint(buf, i)
+        n, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = read_varint(buf, i)
+        elif wt == 2:
+            ln, i = read_varint(buf, i)
+            v, i = buf[i:i + ln], i + ln
+        else:
+            raise ValueError(f"wire type {wt}")
+        out.append((n, wt, v))
+    return out
+
+
+def reply(rid, body_field, body):
+    # ControlServerMessage { reply (1): ControlReply { id 1, status 2 {}, body } }
+    r = field_varint(1, rid) + field_bytes(2, b"") + field_bytes(body_field, body)
+    m = field_bytes(1, r)
+    return struct.pack(">I", len(m)) + m
+
+
+def conn_entry():
+    # ConnEntry: id 1, state 2 (ESTABLISHED = 5), local 3 / remote 4 Endpoint
+    # {addr 1 (4 bytes), port 2}
+    local = field_bytes(1, socket.inet_aton("10.77.0.2")) + field_varint(2, 7)
+    remote = field_bytes(1, socket.inet_aton("10.77.0.1")) + field_varint(2, 40000)
+    return field_varint(1, 3) + field_varint(2, 5) + field_bytes(3, local) + \
+        field_bytes(4, remote)
+
+
+def serve(ls, seen):
+    """Answer each client's Hello and ListConns as an older synackd would."""
+    while True:
+        try:
+            c, _ = ls.accept()
+        except OSError:
+            return
+        buf = b""
+        with c:
+            while True:
+                data = c.recv(65536)
+                if not data:
+                    break
+                buf += data
+                while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+                    n = struct.unpack(">I", buf[:4])[0]
+                    msg, buf = buf[4:4 + n], buf[4 + n:]
+                    f = fields(msg)
+                    rid = next(v for k, _, v in f if k == 1)
+                    ops = [k for k, _, _ in f if k >= 16]
+                    seen.append(ops)
+                    if 16 in ops:  # ControlHello: version 1, a name, no features
+                        c.sendall(reply(rid, 16, field_varint(1, 1) +
+                                        field_bytes(2, b"synackd 0.0.9")))
+                    elif 19 in ops:  # ListConns: the open ones only
+                        c.sendall(reply(rid, 19, field_bytes(1, conn_entry())))
+                    elif 26 in ops:  # Capture: started, then two frames
+                        c.sendall(reply(rid, 26, field_bytes(1, b"sk0")))
+                        for dropped in (0, 5):
+                            f = field_varint(1, 1_700_000_000_000_000) + field_varint(2, 0) + \
+                                field_varint(3, 60) + field_bytes(4, bytes(60)) + \
+                                field_varint(5, dropped)
+                            m = field_bytes(2, field_bytes(18, f))
+                            c.sendall(struct.pack(">I", len(m)) + m)
+                    else:  # what an older synackd does not know
+                        r = field_varint(1, rid) + field_bytes(
+                            2, field_varint(1, 42) + field_bytes(2, b"unknown"))
+                        m = field_bytes(1, r)
+                        c.sendall(struct.pack(">I", len(m)) + m)
+
+
+def main():
+    ctl = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="ctl-old-daemon-")
+    path = os.path.join(tmp, "control.sock")
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(path)
+    ls.listen(4)
+    seen = []
+    threading.Thread(target=serve, args=(ls, seen), daemon=True).start()
+    fails = 0
+
+    def run(*args):
+        return subprocess.run([ctl, "-s", path] + list(args), capture_output=True, text=True,
+                              timeout=20)
+
+    r = run("conns", "--closed")
+    if r.returncode != 1 or "keeps no record of closed connections" not in r.stderr \
+            or "synackd 0.0.9" not in r.stderr or r.stdout:
+        print(f"FAIL: conns --closed against an older synackd: rc {r.returncode}, "
+              f"stdout {r.stdout!r}, stderr {r.stderr!r}")
+        fails += 1
+    else:
+        print(f"ok: conns --closed against an older synackd: {r.stderr.strip()}")
+    r = run("conns")
+    if r.returncode != 0 or "10.77.0.1:40000" not in r.stdout:
+        print(f"FAIL: plain conns against an older synackd: rc {r.returncode}, "
+              f"stdout {r.stdout!r}, stderr {r.stderr!r}")
+        fails += 1
+    else:
+        print("ok: plain conns still lists the open connection")
+    pcap = os.path.join(tmp, "old.pcapng")
+    seen.clear()
+    r = run("capture", "-w", pcap, "-c", "2")
+    if r.returncode != 0 or "2 frames written" not in r.stderr or \
+            "5 dropped by synackd (the reader was too slow) as of the last frame received" \
+            not in r.stderr or any(29 in ops for ops in seen):
+        print(f"FAIL: capture against an older synackd: rc {r.returncode}, "
+              f"stderr {r.stderr!r}, requests {seen}")
+        fails += 1
+    else:
+        print(f"ok: capture against an older synackd, no CaptureStop sent: {r.stderr.strip()}")
+    ls.close()
+    for f in (path, pcap):
+        if os.path.exists(f):
+            os.unlink(f)
+    os.rmdir(tmp)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
