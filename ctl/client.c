@@ -914,7 +914,8 @@ static bool ctl_capture_stop_saw(struct ctl_client *c, const Synack__V1__Control
 	return true;
 }
 
-int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped)
+int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped,
+		     const volatile sig_atomic_t *give_up)
 {
 	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
 	Synack__V1__CaptureStop stop = SYNACK__V1__CAPTURE_STOP__INIT;
@@ -934,6 +935,8 @@ int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped)
 		r = ctl_client_recv(c, deadline, &m);
 		if (r == 0 && ctl_client_now_ms() >= deadline)
 			r = -ETIMEDOUT;
+		if (r == 0 && give_up && *give_up)
+			r = -EINTR; /* a signal meanwhile: the user will not wait */
 		if (r < 0)
 			break;
 		if (r == 0)

@@ -20,6 +20,7 @@
 #ifndef SYNACK_CTL_CLIENT_H
 #define SYNACK_CTL_CLIENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,9 +76,10 @@ int ctl_capture_next(struct ctl_client *c, struct ctl_frame *ret, int timeout_ms
  * to its StreamEnd: *ret_dropped is then every frame dropped for the capture,
  * also after the last one ctl_capture_next() returned. 1 with that count, 0
  * when no StreamEnd came (the capture had ended already), -errno (-ENOMSG:
- * an older synackd without CaptureStop; *ret_dropped is the latest frame's
- * count then).
+ * an older synackd without CaptureStop; -ETIMEDOUT; -EINTR: *give_up was set
+ * by a signal while waiting; *ret_dropped is the latest frame's count then).
  */
-int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped);
+int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped,
+		     const volatile sig_atomic_t *give_up);
 
 #endif

@@ -122,11 +122,14 @@ static int capture_parse(struct cli_ctx *ctx, int argc, char **argv, struct capt
 }
 
 static volatile sig_atomic_t capture_stop;
+/* a signal while synackd is asked for its final count: give up waiting */
+static volatile sig_atomic_t capture_give_up;
 
 static void capture_on_signal(int sig)
 {
 	(void)sig;
 	capture_stop = 1;
+	capture_give_up = 1;
 }
 
 static uint64_t capture_now_us(void)
@@ -188,11 +191,15 @@ static int capture_loop(struct cli_ctx *ctx, struct ctl_client *c, const struct 
 static void capture_final_drops(struct ctl_client *c, struct capture_tally *t)
 {
 	uint64_t dropped = 0;
-	int r = ctl_capture_stop(c, &dropped);
+	int r;
 
+	capture_give_up = 0;
+	r = ctl_capture_stop(c, &dropped, &capture_give_up);
 	if (dropped > t->dropped)
 		t->dropped = dropped;
 	t->dropped_final = r > 0;
+	if (r == -ETIMEDOUT)
+		fprintf(stderr, "synackctl capture: synackd did not say its final count in time\n");
 }
 
 /*
@@ -268,6 +275,9 @@ static int capture_run(struct cli_ctx *ctx, const struct capture_args *a)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a reader of -w - that has gone (tshark ended by the same ^C) is a
+	 * write error, said in the summary, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
 	if (pcapng_writer_start(&w, f, ifname[0] ? ifname : NULL, 0) < 0) {
 		t.stopped = "error";
 		t.write_failed = true;

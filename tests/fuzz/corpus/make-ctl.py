@@ -37,8 +37,8 @@ def request(rid, op, body=b''):
     return f_varint(1, rid) + f_bytes(op, body)
 
 
-HELLO, STATUS, PING, LIST, SUBSCRIBE, TRACE, STATS, GET, SET, KILL, CAPTURE, RELOAD, IMPAIR = \
-    range(16, 29)
+(HELLO, STATUS, PING, LIST, SUBSCRIBE, TRACE, STATS, GET, SET, KILL, CAPTURE, RELOAD, IMPAIR,
+ CAPTURE_STOP) = range(16, 30)
 
 
 def rec_request(payload):
@@ -81,6 +81,7 @@ KINDS = {
     'kill-dry': request(19, KILL, f_bytes(1, b''.join(varint(i) for i in range(1, 9))) +
                         f_varint(2, 1)),
     'capture': request(20, CAPTURE, f_varint(1, 5) + f_varint(2, 1000) + f_varint(3, 64)),
+    'capture-stop': request(24, CAPTURE_STOP),
     'reload': request(21, RELOAD) + b'',
     'impair': request(22, IMPAIR, f_varint(1, 1) + f_varint(2, 1000)),
     'impair-get': request(23, IMPAIR),
@@ -98,7 +99,8 @@ def main():
     for name, rq in KINDS.items():
         write(f'root-{name}', bytes([ROOT]) + WORLD + rec_request(rq) + rec_request(
             KINDS['conns']))
-    for name in ('conns', 'set-msl', 'kill', 'kill-dry', 'capture', 'reload', 'trace', 'hello'):
+    for name in ('conns', 'set-msl', 'kill', 'kill-dry', 'capture', 'capture-stop', 'reload',
+                 'trace', 'hello'):
         write(f'reader-{name}', bytes([READER]) + WORLD + rec_request(KINDS[name]))
     for name in ('conns', 'ping', 'hello', 'set-msl'):
         write(f'stranger-{name}', bytes([STRANGER]) + WORLD + rec_request(KINDS[name]))

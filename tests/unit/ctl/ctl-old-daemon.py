@@ -12,19 +12,24 @@ ignores ListConns.closed). synackctl must say so rather than show nothing:
   and names the daemon from its hello;
 - plain `conns` still works (exit 0, the open connection listed);
 - `capture -c 2` sends no CaptureStop (it would draw ENOMSG) and says its
-  drop count is the last frame's ("as of the last frame received").
+  drop count is the last frame's ("as of the last frame received");
+- against one that claims CaptureStop and never answers it, a second ^C
+  ends the wait at once, and `-w -` into a pipe whose reader has gone ends
+  with a summary (a write error), not killed by SIGPIPE.
 
 Frames are a 4-byte big-endian length and a protobuf message
 (proto/synack.proto); the few fields needed are written by hand.
 """
 
 import os
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 
 def varint(v):
@@ -90,8 +95,9 @@ def conn_entry():
         field_bytes(4, remote)
 
 
-def serve(ls, seen):
-    """Answer each client's Hello and ListConns as an older synackd would."""
+def serve(ls, seen, features=0):
+    """Answer each client's Hello and ListConns as an older synackd would (or,
+    with features, one that claims CaptureStop and never answers it)."""
     while True:
         try:
             c, _ = ls.accept()
@@ -113,7 +119,10 @@ def serve(ls, seen):
                     seen.append(ops)
                     if 16 in ops:  # ControlHello: version 1, a name, no features
                         c.sendall(reply(rid, 16, field_varint(1, 1) +
-                                        field_bytes(2, b"synackd 0.0.9")))
+                                        field_bytes(2, b"synackd 0.0.9") +
+                                        (field_varint(4, features) if features else b"")))
+                    elif 29 in ops:  # CaptureStop, from a synackd that hangs
+                        continue
                     elif 19 in ops:  # ListConns: the open ones only
                         c.sendall(reply(rid, 19, field_bytes(1, conn_entry())))
                     elif 26 in ops:  # Capture: started, then two frames
@@ -172,8 +181,59 @@ def main():
         fails += 1
     else:
         print(f"ok: capture against an older synackd, no CaptureStop sent: {r.stderr.strip()}")
+    # a synackd that claims CaptureStop (feature 2) and then never answers it:
+    # a second ^C ends the wait at once; -w - into a pipe whose reader has
+    # gone is a write error in the summary, not a death by SIGPIPE
+    hang = os.path.join(tmp, "hang.sock")
+    ls2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls2.bind(hang)
+    ls2.listen(4)
+    threading.Thread(target=serve, args=(ls2, [], 2), daemon=True).start()
+    hang_pcap = os.path.join(tmp, "hang.pcapng")
+    p = subprocess.Popen([ctl, "-s", hang, "capture", "-w", hang_pcap],
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=8)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    took = time.monotonic() - t0
+    if p.returncode != 0 or took > 3 or "2 frames written" not in err or \
+            "as of the last frame received" not in err:
+        print(f"FAIL: ^C twice while synackd does not answer the stop: rc {p.returncode}, "
+              f"{took:.1f} s, stderr {err!r}")
+        fails += 1
+    else:
+        print(f"ok: ^C twice ends the wait for the final count ({took:.1f} s): {err.strip()}")
+    # as `synackctl capture -w - | tshark -r -` when ^C ends both and tshark
+    # goes first: the frames buffered for stdout meet a pipe without a reader
+    rd, wr = os.pipe()
+    p = subprocess.Popen([ctl, "-s", path, "capture", "-w", "-"], stdout=wr,
+                         stderr=subprocess.PIPE, text=True)
+    os.close(wr)
+    time.sleep(0.5)
+    os.close(rd)
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=8)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    if p.returncode != 1 or "Broken pipe" not in err or "written to stdout" not in err:
+        print(f"FAIL: -w - into a pipe without a reader: rc {p.returncode}, stderr {err!r}")
+        fails += 1
+    else:
+        print(f"ok: -w - into a pipe without a reader ends with a summary (rc 1): "
+              f"{err.strip()}")
+    ls2.close()
+    os.unlink(hang)
     ls.close()
-    for f in (path, pcap):
+    for f in (path, pcap, hang_pcap):
         if os.path.exists(f):
             os.unlink(f)
     os.rmdir(tmp)
