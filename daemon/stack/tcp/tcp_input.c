@@ -998,6 +998,7 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 		 * ACK (RFC 5681 §4.2), with our SACK blocks, so the peer learns of
 		 * the hole (a FIN alone would otherwise draw no answer at all) */
 		c->ack_now = true;
+		c->fin_ooo = true;
 		return;
 	}
 	if (c->fin_rcvd || fin_seq != c->rcv_nxt)
@@ -1012,8 +1013,14 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 		/* the application mostly answers the FIN with its own close, within
 		 * the turn: our FIN then carries the ACK, one segment less (Linux's
 		 * receiver, in pingpong mode by then, waits the same way). A delayed
-		 * ACK (RFC 1122 §4.2.3.2) otherwise, as for data. */
-		tcp_input_schedule_ack(s, c, rx->now, 0);
+		 * ACK (RFC 1122 §4.2.3.2) otherwise, as for data; at once for the
+		 * retransmission of a FIN we dropped beyond a hole, which the peer
+		 * has been waiting on since (Linux keeps such a FIN and ACKs it as
+		 * soon as the hole fills). */
+		if (c->fin_ooo)
+			c->ack_now = true;
+		else
+			tcp_input_schedule_ack(s, c, rx->now, 0);
 		break;
 	/* after our close (our FIN sent, or queued behind a closed window): the
 	 * ACK goes at once, nothing of ours will come soon to carry it */
