@@ -30,6 +30,22 @@ def written(stderr):
     return int(m.group(1))
 
 
+def lagging_capture(t, nth, *opts):
+    """A capture to a pipe nobody reads during a 20 MB transfer (synackctl
+    blocks, synackd drops what it cannot queue), then read: (process, the
+    output read once it ends, the reading thread)."""
+    cap = t.spawn("capture", "-w", "-", *opts, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t.wait_log_count(r"capture started", nth)
+    s = t.h.connect(DISCARD)
+    s.sendall(b"z" * 20_000_000)
+    s.close()
+    time.sleep(1)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(cap.stdout.read()))
+    reader.start()
+    return cap, got, reader
+
+
 def main():
     if not shutil.which("tshark"):
         st.skip("tshark is not installed (apt-get install tshark)")
@@ -80,15 +96,7 @@ def main():
     # to a pipe nobody reads for a while: synackctl blocks, the daemon drops
     # what it cannot take; once the pipe is read again, the next frames (a
     # ping after the transfer) carry the count
-    cap = t.spawn("capture", "-w", "-", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    t.wait_log_count(r"capture started", 3)
-    s = t.h.connect(DISCARD)
-    s.sendall(b"z" * 20_000_000)
-    s.close()
-    time.sleep(1)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(cap.stdout.read()))
-    reader.start()
+    cap, got, reader = lagging_capture(t, 3)
     t.h.ping(count=3)
     time.sleep(0.5)
     cap.send_signal(signal.SIGINT)
@@ -106,16 +114,7 @@ def main():
     # StreamEnd.dropped) has them; the summary says exactly what synackd
     # counts (SynackCtlStreamDrops: this is the only session that lags)
     drops0 = t.counters()["SynackCtlStreamDrops"]
-    cap = t.spawn("capture", "-w", "-", "-o", "json", stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE)
-    t.wait_log_count(r"capture started", 4)
-    s = t.h.connect(DISCARD)
-    s.sendall(b"z" * 20_000_000)
-    s.close()
-    time.sleep(1)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(cap.stdout.read()))
-    reader.start()
+    cap, got, reader = lagging_capture(t, 4, "-o", "json")
     time.sleep(1)
     drops = t.counters()["SynackCtlStreamDrops"] - drops0
     cap.send_signal(signal.SIGINT)

@@ -18,7 +18,7 @@ ignores ListConns.closed). synackctl must say so rather than show nothing:
   with a summary (a write error), not killed by SIGPIPE.
 
 Frames are a 4-byte big-endian length and a protobuf message
-(proto/synack.proto); the few fields needed are written by hand.
+(proto/synack.proto), written with the integration tests' helpers.
 """
 
 import os
@@ -31,52 +31,11 @@ import tempfile
 import threading
 import time
 
-
-def varint(v):
-    out = b""
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def field_varint(n, v):
-    return varint(n << 3) + varint(v)
-
-
-def field_bytes(n, b):
-    return varint(n << 3 | 2) + varint(len(b)) + b
-
-
-def read_varint(buf, i):
-    v = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, i
-
-
-def fields(buf):
-    """(field number, wire type, value) of a message's top-level fields."""
-    i, out = 0, []
-    while i < len(buf):
-        key, i = read_varint(buf, i)
-        n, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = read_varint(buf, i)
-        elif wt == 2:
-            ln, i = read_varint(buf, i)
-            v, i = buf[i:i + ln], i + ln
-        else:
-            raise ValueError(f"wire type {wt}")
-        out.append((n, wt, v))
-    return out
+# the integration tests' hand-written protobuf helpers (ctltest wants $SYNACKCTL)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "../../integration"), os.path.join(HERE, "../../integration/ctl")]
+os.environ.setdefault("SYNACKCTL", sys.argv[1] if len(sys.argv) > 1 else "synackctl")
+from ctltest import _field, pb_bytes as field_bytes, pb_varint as field_varint  # noqa: E402
 
 
 def reply(rid, body_field, body):
@@ -113,9 +72,8 @@ def serve(ls, seen, features=0):
                 while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
                     n = struct.unpack(">I", buf[:4])[0]
                     msg, buf = buf[4:4 + n], buf[4 + n:]
-                    f = fields(msg)
-                    rid = next(v for k, _, v in f if k == 1)
-                    ops = [k for k, _, _ in f if k >= 16]
+                    rid = _field(msg, 1)
+                    ops = [k for k in range(16, 40) if _field(msg, k) is not None]
                     seen.append(ops)
                     if 16 in ops:  # ControlHello: version 1, a name, no features
                         c.sendall(reply(rid, 16, field_varint(1, 1) +
@@ -138,6 +96,15 @@ def serve(ls, seen, features=0):
                             2, field_varint(1, 42) + field_bytes(2, b"unknown"))
                         m = field_bytes(1, r)
                         c.sendall(struct.pack(">I", len(m)) + m)
+
+
+def finish(p):
+    """Wait (8 s at most) for p: its stderr."""
+    try:
+        return p.communicate(timeout=8)[1]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.communicate()[1]
 
 
 def main():
@@ -197,11 +164,7 @@ def main():
     p.send_signal(signal.SIGINT)
     time.sleep(0.3)
     p.send_signal(signal.SIGINT)
-    try:
-        _, err = p.communicate(timeout=8)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        _, err = p.communicate()
+    err = finish(p)
     took = time.monotonic() - t0
     if p.returncode != 0 or took > 3 or "2 frames written" not in err or \
             "as of the last frame received" not in err:
@@ -219,11 +182,7 @@ def main():
     time.sleep(0.5)
     os.close(rd)
     p.send_signal(signal.SIGINT)
-    try:
-        _, err = p.communicate(timeout=8)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        _, err = p.communicate()
+    err = finish(p)
     if p.returncode != 1 or "Broken pipe" not in err or "written to stdout" not in err:
         print(f"FAIL: -w - into a pipe without a reader: rc {p.returncode}, stderr {err!r}")
         fails += 1
