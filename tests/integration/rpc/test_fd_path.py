@@ -213,23 +213,30 @@ def fionread(sock):
     return struct.unpack("i", b)[0]
 
 
-def flow_control(t, s):
-    conn, fd, ks = connect(s, 4, 7003)
-    ks.setblocking(False)
-    base = rss_kib(t.d.p.pid)
+def send_until_stalled(sock):
+    """Write random bytes to non-blocking sock for 3 s, as fast as it takes
+    them: (bytes sent, their SHA-256 so far, the running total each 0.1 s)."""
     sent, h = 0, hashlib.sha256()
     chunk = os.urandom(64 << 10)
     samples = []
     for i in range(30):
         while True:
             try:
-                n = ks.send(chunk)
+                n = sock.send(chunk)
             except BlockingIOError:
                 break
             h.update(chunk[:n])
             sent += n
         samples.append(sent)
         time.sleep(0.1)
+    return sent, h, samples
+
+
+def flow_control(t, s):
+    conn, fd, ks = connect(s, 4, 7003)
+    ks.setblocking(False)
+    base = rss_kib(t.d.p.pid)
+    sent, h, samples = send_until_stalled(ks)
     row = [c for c in t.conns() if c["remote"]["port"] == 7003]
     recvq = row[0]["recv_q"] if row else -1
     # autotuning may have grown RCVBUF while synackd still moved bytes into the
@@ -265,19 +272,7 @@ def peer_never_reads(t, s):
     sndbuf = fd.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
     check(sndbuf == CLIENT_SNDBUF,
           f"the client's end has SO_SNDBUF {CLIENT_SNDBUF} (it has {sndbuf})")
-    sent, h = 0, hashlib.sha256()
-    chunk = os.urandom(64 << 10)
-    samples = []
-    for i in range(30):
-        while True:
-            try:
-                n = fd.send(chunk)
-            except BlockingIOError:
-                break
-            h.update(chunk[:n])
-            sent += n
-        samples.append(sent)
-        time.sleep(0.1)
+    sent, h, samples = send_until_stalled(fd)
     outq = siocoutq(fd)
     row = [c for c in t.conns() if c["remote"]["port"] == 7009]
     sendq = row[0]["send_q"] if row else -1
