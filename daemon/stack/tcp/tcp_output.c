@@ -574,12 +574,7 @@ void tcp_output_window_update(struct stack *s, stack_time_us now, struct tcp_con
 	if (!tcp_state_synchronized(c->state) || c->fin_rcvd)
 		return;
 	wnd = tcp_output_rcv_window(s, c);
-	/* RFC 1122 §4.2.3.3: worth telling once the edge moves by min(buf/2, MSS);
-	 * and, as Linux does, only once the window offered at least doubles what
-	 * the peer holds: while it still holds half or more, the next data ACK
-	 * carries the news (a read per input batch would otherwise cost an ACK
-	 * per batch, each one more segment for the sender to process) */
-	if (wnd > cur && wnd - cur >= stack_min(c->rcvbuf_size / 2, (uint32_t)c->rcv_mss) &&
-	    wnd / 2 >= cur)
+	/* RFC 1122 §4.2.3.3: worth telling once the edge moves by min(buf/2, MSS) */
+	if (wnd > cur && wnd - cur >= stack_min(c->rcvbuf_size / 2, (uint32_t)c->rcv_mss))
 		tcp_output_ack(s, now, c);
 }
