@@ -285,7 +285,7 @@ static int capture_run(struct cli_ctx *ctx, const struct capture_args *a)
 	} else {
 		r = capture_loop(ctx, c, a, &w, &t);
 	}
-	if (strcmp(t.stopped ? t.stopped : "error", "error") != 0)
+	if (t.stopped && strcmp(t.stopped, "error") != 0)
 		capture_final_drops(c, &t);
 	if ((f == stdout ? fflush(f) : fclose(f)) != 0 && !t.write_failed) {
 		t.write_failed = true;
