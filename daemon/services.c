@@ -118,19 +118,21 @@ static void svc_close(struct services *sv, struct svc_conn *c, bool abort)
 		stack_tcp_close(sv->h.stack, now, c->sock);
 }
 
-/* Read and drop what is waiting; true when the peer's FIN was reached. */
+/* Drop what is waiting, in place (no copy out of the receive ring: nobody
+ * looks at the bytes); true when the peer's FIN was reached. */
 static bool svc_drain_input(struct services *sv, struct svc_conn *c)
 {
 	struct stack *s = sv->h.stack;
 
 	for (;;) {
-		ssize_t n = stack_tcp_recv(s, sv->h.now(sv->h.ctx), c->sock, sv->scratch,
-					   sizeof(sv->scratch));
+		struct stack_span sp[2];
+		ssize_t n = stack_tcp_recv_peek(s, c->sock, sp);
 
 		if (n == 0)
 			return true;
 		if (n < 0)
 			return false;
+		stack_tcp_recv_consume(s, sv->h.now(sv->h.ctx), c->sock, (size_t)n);
 	}
 }
 
