@@ -87,6 +87,13 @@ def options(argv):
                     help="idle connections for the memory figure (ascending)")
     ap.add_argument("--idle-seconds", type=float, default=10,
                     help="how long synackd's idle CPU is measured at the most connections")
+    ap.add_argument("--cc", choices=sorted(bl.SYNACK_CC), default="cubic",
+                    help="congestion control of synackd and, unless --kernel-cc says "
+                         "otherwise, of every kernel socket bench-speed and iperf3 open: one "
+                         "algorithm on every path (a namespace's default is the host's, bbr "
+                         "on some machines, and a paced bbr sender is a different workload)")
+    ap.add_argument("--kernel-cc", metavar="ALG",
+                    help="congestion control of the kernel sockets, e.g. bbr; default: --cc")
     ap.add_argument("--json", metavar="FILE", help="also write every result to FILE")
     ap.add_argument("--plot", metavar="PNG", default="speed.png",
                     help="gnuplot PNG of the bulk figure ('' for none)")
@@ -297,6 +304,8 @@ class Target:
         cmd = ["iperf3", "-c", bl.OURS, "-p", str(port), "-t", f"{secs:g}", "-J"]
         if direction == "s2k":
             cmd.append("-R")
+        if self.run.kernel_cc:
+            cmd += ["-C", self.run.kernel_cc]
         cpu0 = cpu_seconds(self.middle)
         cli = self.run.spawn("iperf3-c", cmd, netns=self.client.ns)
         try:
@@ -317,7 +326,10 @@ class Target:
 
     def speed(self, who, name, mode, addr, port, secs, wait=False):
         cmd = [self.b.speed, mode, who.stack, addr, str(port), f"{secs:g}"]
-        p = self.run.spawn(name, cmd, netns=who.ns, env=who.env)
+        env = dict(who.env)
+        if self.run.kernel_cc:
+            env["SPEED_TCP_CONGESTION"] = self.run.kernel_cc
+        p = self.run.spawn(name, cmd, netns=who.ns, env=env)
         if wait:
             p.wait_line("listening", 15)
         return p
@@ -394,7 +406,7 @@ def measure_memory(b, a):
     CPU over a.idle_seconds at the last. The kernel opens them to the discard service
     from several source addresses (64k ports each)."""
     out = {}
-    with bl.Run(b, a.keep_logs) as run:
+    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc) as run:
         # the synack path's config plus room for every connection
         t = Target(run, b, a, "stack", 1500, True, MEMORY_CONFIG)
         ns, d = t.client.ns, t.sp.daemon
@@ -605,7 +617,8 @@ def report(a, res, skipped, mem):
               ISSUE11_LIBSYNACK_CRR_TARGET))
     v.append(("conn/s, libsynack client: fd path / RPC path", cr.get("app"), cr.get("app-rpc"),
               None))
-    print(f"\nVerdicts (ratios of medians, {vlabel(*first)}; issue 11's targets):\n")
+    print(f"\nVerdicts (ratios of medians, {vlabel(*first)}, congestion control "
+          f"{a.kernel_cc or a.cc} in the kernel, {a.cc} in synackd; issue 11's targets):\n")
     rows = []
     for what, x, y, target in v:
         if x is None or not y:
@@ -662,6 +675,8 @@ def main(build, argv):
     print(f"# speed: {a.reps} reps, {a.seconds:g} s per measurement, paths "
           f"{','.join(a.paths)}, figures {','.join(a.figures)}", flush=True)
     print(f"# machine: {machine()}", flush=True)
+    print(f"# congestion control: synackd {a.cc}, kernel sockets {a.kernel_cc or a.cc} "
+          "(pasta's and slirp4netns's own sockets: the host's default)", flush=True)
     print(f"# command: run-bench speed {' '.join(argv)}", flush=True)
     skipped = {p: missing_tool(p) for p in a.paths if missing_tool(p)}
     for p, why in skipped.items():
@@ -685,7 +700,7 @@ def main(build, argv):
                     continue
                 t0 = time.monotonic()
                 try:
-                    with bl.Run(b, a.keep_logs) as run:
+                    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc) as run:
                         t = Target(run, b, a, p, mtu, off)
                         line = []
                         for w in what:

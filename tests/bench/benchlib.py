@@ -26,6 +26,7 @@ Traffic stays inside the namespaces created here.
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -208,10 +209,16 @@ class Run:
         rpc = os.path.join(self.tmp, "synackd.sock")
         ctl = os.path.join(self.tmp, "control.sock")
         cfg = os.path.join(self.tmp, "synackd.yaml")
+        text = synackd_config(rpc, ctl, mtu, offload) + extra_config
+        if self.cc:
+            # into the tcp section extra_config may already have (a key twice is an error)
+            line = f"  congestion_control: {SYNACK_CC[self.cc]}\n"
+            text, n = re.subn(r"^tcp:\n", lambda m: m.group(0) + line, text, count=1,
+                              flags=re.M)
+            if not n:
+                text += "tcp:\n" + line
         with open(cfg, "w") as f:
-            f.write(synackd_config(rpc, ctl, mtu, offload) + extra_config)
-            if self.cc:
-                f.write(f"tcp:\n  congestion_control: {SYNACK_CC[self.cc]}\n")
+            f.write(text)
         d = self.spawn("synackd", [self.b.synackd, "--config", cfg], netns=ns)
         wait_for(lambda: os.path.exists(ctl) and ctl_ok(self.b.synackctl, ctl), 15,
                  lambda: f"synackd did not become ready: {d.output()[-2000:]}")

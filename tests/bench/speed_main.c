@@ -68,6 +68,28 @@ static int speed_addr(const char *host, int port, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/* A kernel TCP socket; $SPEED_TCP_CONGESTION, when set, names its congestion
+ * control (and that of the connections a listener accepts), so both paths of a
+ * comparison run one algorithm whatever the namespace's default. Needs
+ * CAP_NET_ADMIN outside net.ipv4.tcp_allowed_congestion_control. */
+static int speed_socket(int flags)
+{
+	const char *cc = getenv("SPEED_TCP_CONGESTION");
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+
+	if (fd < 0 || !cc || !*cc)
+		return fd;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0) {
+		int e = errno;
+
+		fprintf(stderr, "bench-speed: TCP_CONGESTION %s: %s\n", cc, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static int speed_connect(struct speed_conn *k, const char *host, int port)
 {
 	struct sockaddr_in sa;
@@ -78,7 +100,7 @@ static int speed_connect(struct speed_conn *k, const char *host, int port)
 		return synack_connect(k->s, host, (uint16_t)port, 10000, &k->c);
 	if (speed_addr(host, port, &sa) < 0)
 		return -EINVAL;
-	k->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	k->fd = speed_socket(0);
 	if (k->fd < 0)
 		return -errno;
 	setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -140,7 +162,7 @@ static int speed_accept(struct speed_conn *k, const char *addr, int port)
 	}
 	if (speed_addr(addr, port, &sa) < 0)
 		return -EINVAL;
-	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	l = speed_socket(0);
 	if (l < 0)
 		return -errno;
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -268,7 +290,7 @@ static int speed_echo(const char *addr, int port, double secs)
 
 	if (speed_addr(addr, port, &sa) < 0)
 		return -EINVAL;
-	l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	l = speed_socket(SOCK_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (l < 0 || ep < 0)
 		return -errno;
@@ -337,7 +359,7 @@ static int speed_hold(const char *host, int port, long n, char *srcs)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	while (held + failed < n && speed_now() - t0 < 120) {
 		while (started < n && inflight < 512) {
-			int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			int fd = speed_socket(SOCK_NONBLOCK);
 
 			started++;
 			if (fd < 0) {
