@@ -133,6 +133,14 @@ static void rpc_fd_sockbuf(int fd, int v)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
+/* The same past net.core.wmem_max where synackd may (CAP_NET_ADMIN, as its
+ * unit gives it): a grown end is what the receive buffer asked for. */
+static void rpc_fd_sockbuf_force(int fd, int v)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+		rpc_fd_sockbuf(fd, v);
+}
+
 /* A byte the client sends with MSG_OOB comes inline on our end: sent to the
  * peer in order, unmarked (synack sends no urgent data), never lost. */
 static void rpc_fd_oob_inline(int fd)
@@ -204,6 +212,7 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 	}
 	app = rpc_fd_pass_fd(*ret_pass);
 	rpc_fd_sockbuf(f->fd, RPC_FD_SOCKBUF_TO_APP);
+	f->to_app_buf = RPC_FD_SOCKBUF_TO_APP;
 	rpc_fd_sockbuf(app, RPC_FD_SOCKBUF_FROM_APP);
 	rpc_fd_oob_inline(f->fd);
 	f->srv = srv;
@@ -234,6 +243,7 @@ int rpc_fd_create(struct rpc_session *ss, stack_sock sock, struct rpc_fd **ret,
 	f->ss = ss;
 	f->sock = sock;
 	srv->fd_conns++;
+	srv->fd_buf_bytes += f->to_app_buf;
 	*ret = f;
 	return 0;
 }
@@ -351,6 +361,7 @@ void rpc_fd_close(struct rpc_fd *f)
 	}
 
 	srv->fd_conns--;
+	srv->fd_buf_bytes -= f->to_app_buf;
 	rpc_fd_held(srv, f->ss, -1);
 	f->ss = NULL;
 	uv_close((uv_handle_t *)&f->poll, rpc_fd_closed);
@@ -382,6 +393,29 @@ static void rpc_fd_reset(struct rpc_fd *f)
 }
 
 /* Receive ring -> socketpair. Returns false when the connection was reset. */
+/*
+ * The daemon's end is full: if the connection's receive buffer has grown
+ * (the client keeps up with a fast sender), let the end hold half of it, so
+ * the client and the daemon wake each other less often (rpc_fd.h).
+ */
+static void rpc_fd_grow_to_app(struct rpc_fd *f)
+{
+	struct rpc_server *srv = f->srv;
+	uint64_t rcvbuf;
+	uint32_t want;
+
+	if (stack_tcp_getopt(srv->stack, f->sock, STACK_TCP_RCVBUF, &rcvbuf) < 0)
+		return;
+	want = rcvbuf / 2 < RPC_FD_SOCKBUF_TO_APP_MAX ? (uint32_t)(rcvbuf / 2)
+						      : RPC_FD_SOCKBUF_TO_APP_MAX;
+	if (want <= f->to_app_buf)
+		return;
+	rpc_fd_sockbuf_force(f->fd, (int)want);
+	srv->fd_buf_bytes += want - f->to_app_buf;
+	f->to_app_buf = want;
+	srv->ctr.fd_bufs_grown++;
+}
+
 static bool rpc_fd_to_app(struct rpc_fd *f)
 {
 	struct rpc_server *srv = f->srv;
@@ -442,6 +476,7 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EINTR) {
 				f->out_full = true;
+				rpc_fd_grow_to_app(f);
 				return true;
 			}
 			/* EPIPE, ECONNRESET: the client closed its end, data keeps coming */
@@ -450,8 +485,10 @@ static bool rpc_fd_to_app(struct rpc_fd *f)
 		}
 		stack_tcp_recv_consume(srv->stack, rpc_server_now(srv), f->sock, (size_t)w);
 		moved += (size_t)w;
-		if (w < n)
+		if (w < n) {
 			f->out_full = true;
+			rpc_fd_grow_to_app(f);
+		}
 	}
 	/*
 	 * This turn's share is used up with bytes (or the end of stream) still to

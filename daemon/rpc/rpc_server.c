@@ -6,6 +6,7 @@
  * the owner cookie. It reaches its host only through struct rpc_host, so the
  * fuzz target runs it without daemon.c; daemon_rpc.c is the daemon's glue.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +80,13 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 	v[n++] = (struct rpc_counter_value){ "SynackRpcFdProofs", c->fd_proofs, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcUrgentMarks", c->urgent_marks, false };
 	v[n++] = (struct rpc_counter_value){ "SynackRpcConnectsInline", c->connects_inline, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdBufsGrown", c->fd_bufs_grown, false };
+	v[n++] = (struct rpc_counter_value){ "SynackRpcFdBufBytes", srv ? srv->fd_buf_bytes : 0,
+					     true };
 	/* frame_pipe is shared with the control socket: these cover both */
 	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
 	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };
+	assert(n == RPC_SERVER_COUNTERS); /* a counter added here is counted there */
 }
 
 /* ------------------------------------------------------------------ uids */

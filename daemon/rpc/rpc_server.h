@@ -67,6 +67,7 @@ struct rpc_counters {
 	uint64_t fd_proofs;	    /* requests that acted on a connection by its data socket */
 	uint64_t urgent_marks; /* urgent marks told: out of band on data sockets, Urgent events */
 	uint64_t connects_inline; /* Connects whose handshake ended within the request */
+	uint64_t fd_bufs_grown;	  /* times a daemon's end grew for a fast reader (rpc_fd.h) */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -94,10 +95,11 @@ struct rpc_server {
 	bool full_logged;
 	struct rpc_uid *uids[RPC_UID_BUCKETS];
 	struct rpc_counters ctr;
-	uint32_t fd_max;      /* descriptors data sockets may hold (RLIMIT_NOFILE less a reserve) */
-	uint32_t fds_held;    /* and hold now, with the client ends not yet written */
-	uint32_t fd_conns;    /* connections on the fd data path */
-	struct rpc_fd *spare; /* a data socket made ahead (rpc_fd_spare_make) */
+	uint32_t fd_max;   /* descriptors data sockets may hold (RLIMIT_NOFILE less a reserve) */
+	uint32_t fds_held; /* and hold now, with the client ends not yet written */
+	uint32_t fd_conns; /* connections on the fd data path */
+	uint64_t fd_buf_bytes; /* their daemon ends' SO_SNDBUF, summed: what they may hold */
+	struct rpc_fd *spare;  /* a data socket made ahead (rpc_fd_spare_make) */
 	struct rpc_fd_pass *spare_pass;
 };
 
@@ -128,7 +130,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 17
+#define RPC_SERVER_COUNTERS 19
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;

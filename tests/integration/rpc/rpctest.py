@@ -89,6 +89,13 @@ def close_req(rid, conn):  # Request {close (21): {conn}}
     return request(rid, 21, pb_varint(1, conn))
 
 
+OPTION_RCVBUF = 7  # Option (proto/synack.proto)
+
+
+def setopt_req(rid, conn, option, value):  # Request {set_option (23): {conn, option, value}}
+    return request(rid, 23, pb_varint(1, conn) + pb_varint(2, option) + pb_varint(3, value))
+
+
 class Msg:
     """One ServerMessage: kind 'hello', 'reply' or 'event', with the fields tests use."""
 

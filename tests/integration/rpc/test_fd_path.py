@@ -17,8 +17,13 @@ them, as libsynack does.
   tcp.send_buffer_max / tcp.recv_buffer_max.
 - Flow control end to end: a client that never reads holds at most the
   receive buffer in synackd (Recv-Q <= RCVBUF) and the socketpair's
-  bound in the kernel; the kernel's sender stalls (the window closes); then
+  bound in the kernel (half of that, at least 128 KiB); the kernel's sender stalls (the window closes); then
   everything arrives intact once the client reads.
+- The daemon's end grows with the receive buffer, and only with it: a client
+  that never reads keeps it at half of its RCVBUF (which grows no more than
+  once, by what the end took); one whose RCVBUF is 4 MiB (set, or autotuned for a
+  fast reader) gets half of that once the end fills, counted, and shown in
+  the gauge SynackRpcFdBufBytes, and every byte still arrives.
 - The other way: to a peer that never reads, a client's writes stop once the
   send buffer, the peer's window and the client's socketpair end are full;
   that end holds at most its bound (SO_SNDBUF 512 KiB, 1 MiB as Linux counts,
@@ -45,7 +50,8 @@ import time
 
 import synacktest as st
 from ctltest import Ctl, check, fail, pb_bytes, pb_varint, rss_kib
-from rpctest import FEATURE_FD_DATA, FdSession, close_req, connect_fd, listen_fd, request
+from rpctest import (FEATURE_FD_DATA, OPTION_RCVBUF, FdSession, close_req, connect_fd, listen_fd,
+                     request, setopt_req)
 
 FEATURE_DETACHED = 2  # Hello.features (proto/synack.proto)
 
@@ -236,6 +242,7 @@ def flow_control(t, s):
     conn, fd, ks = connect(s, 4, 7003)
     ks.setblocking(False)
     base = rss_kib(t.d.p.pid)
+    grew0 = t.counters().get("SynackRpcFdBufsGrown", 0)
     sent, h, samples = send_until_stalled(ks)
     row = [c for c in t.conns() if c["remote"]["port"] == 7003]
     recvq = row[0]["recv_q"] if row else -1
@@ -249,7 +256,13 @@ def flow_control(t, s):
           f"synackd RSS +{grown} KiB", flush=True)
     check(0 <= recvq <= rcvbuf <= RECV_BUFFER_MAX,
           f"synackd holds at most RCVBUF ({recvq} of {rcvbuf} bytes; at most {RECV_BUFFER_MAX})")
-    check(inpair <= SOCKPAIR_BOUND, f"the socketpair holds at most its bound ({inpair} bytes)")
+    # the end may have grown a little: what synackd moved into it counted as read
+    # for autotuning, once; then nothing more is read, and neither grows again
+    bound = 3 * max(128 * 1024, rcvbuf // 2)
+    check(inpair <= bound, f"the socketpair holds at most its bound, half of RCVBUF and at "
+          f"least 128 KiB as Linux counts it ({inpair} of {bound} bytes)")
+    check(t.counters().get("SynackRpcFdBufsGrown", 0) - grew0 <= 1,
+          "the daemon's end grew at most once")
     check(samples[-1] == samples[-10], "the kernel's sender stalled: the window is closed")
     check(grown < 2048, f"synackd's RSS grew by {grown} KiB (< 2 MiB)")
     ks.setblocking(True)
@@ -259,6 +272,37 @@ def flow_control(t, s):
     check(got[0] == (h.hexdigest(), sent), "once the client reads, every byte arrives intact")
     fd.close()
     ks.close()
+
+
+def end_grows(t, s):
+    """The daemon's end takes half of a 4 MiB RCVBUF once it fills; bounded, counted."""
+    conn, fd, ks = connect(s, 12, 7012)
+    s.send(setopt_req(13, conn, OPTION_RCVBUF, 4 << 20))
+    r = s.next(lambda m: m.kind == "reply" and m.id == 13)
+    check(r is not None and r.code == 0, "SetOption RCVBUF 4 MiB")
+    grew0 = t.counters().get("SynackRpcFdBufsGrown", 0)
+    ks.setblocking(False)
+    sent, h, samples = send_until_stalled(ks)
+    inpair = fionread(fd)
+    c = t.counters()
+    grew, held = c.get("SynackRpcFdBufsGrown", 0) - grew0, c.get("SynackRpcFdBufBytes", 0)
+    print(f"RCVBUF 4 MiB, a client that does not read yet: the kernel sent {sent >> 10} KiB; "
+          f"socketpair {inpair >> 10} KiB; the daemon's ends may hold {held >> 10} KiB "
+          f"(SynackRpcFdBufBytes), grown {grew} times", flush=True)
+    check(grew == 1, f"the daemon's end grew once (SynackRpcFdBufsGrown +{grew})")
+    check(held >= 2 << 20, f"SynackRpcFdBufBytes counts the grown end: {held} >= 2 MiB")
+    check(SOCKPAIR_BOUND < inpair <= 2 * (2 << 20) * 3 // 2,
+          f"the end holds more than the 128 KiB end could ({SOCKPAIR_BOUND}), and at most "
+          f"its new bound, half of RCVBUF as Linux counts it ({inpair} bytes)")
+    ks.setblocking(True)
+    ks.shutdown(socket.SHUT_WR)
+    got = []
+    reader(fd, got)
+    check(got[0] == (h.hexdigest(), sent), "once the client reads, every byte arrives intact")
+    fd.close()
+    ks.close()
+    c = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "closed", 10)
+    check(c is not None, "the connection is let go (Closed)")
 
 
 def siocoutq(sock):
@@ -408,6 +452,7 @@ def main():
     bulk_both_ways(t, s)
     accepted(t, s)
     flow_control(t, s)
+    end_grows(t, s)
     peer_never_reads(t, s)
     gated_connect(t)
     peer_reset(t, s)
