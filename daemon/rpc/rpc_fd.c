@@ -141,6 +141,17 @@ static void rpc_fd_sockbuf_force(int fd, int v)
 		rpc_fd_sockbuf(fd, v);
 }
 
+/* An end's SO_SNDBUF as Linux reports it (twice what was set, capped), 0 if unknown. */
+static uint32_t rpc_fd_sockbuf_now(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) < 0 || v < 0)
+		return 0;
+	return (uint32_t)v;
+}
+
 /* A byte the client sends with MSG_OOB comes inline on our end: sent to the
  * peer in order, unmarked (synack sends no urgent data), never lost. */
 static void rpc_fd_oob_inline(int fd)
@@ -212,7 +223,7 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 	}
 	app = rpc_fd_pass_fd(*ret_pass);
 	rpc_fd_sockbuf(f->fd, RPC_FD_SOCKBUF_TO_APP);
-	f->to_app_buf = RPC_FD_SOCKBUF_TO_APP;
+	f->to_app_buf = f->to_app_base = rpc_fd_sockbuf_now(f->fd);
 	rpc_fd_sockbuf(app, RPC_FD_SOCKBUF_FROM_APP);
 	rpc_fd_oob_inline(f->fd);
 	f->srv = srv;
@@ -362,6 +373,7 @@ void rpc_fd_close(struct rpc_fd *f)
 
 	srv->fd_conns--;
 	srv->fd_buf_bytes -= f->to_app_buf;
+	srv->fd_buf_grown -= f->to_app_buf - f->to_app_base;
 	rpc_fd_held(srv, f->ss, -1);
 	f->ss = NULL;
 	uv_close((uv_handle_t *)&f->poll, rpc_fd_closed);
@@ -392,30 +404,39 @@ static void rpc_fd_reset(struct rpc_fd *f)
 		rpc_session_conn_release(ss, c, true);
 }
 
-/* Receive ring -> socketpair. Returns false when the connection was reset. */
 /*
- * The daemon's end is full: if the connection's receive buffer has grown
- * (the client keeps up with a fast sender), let the end hold half of it, so
- * the client and the daemon wake each other less often (rpc_fd.h).
+ * The daemon's end is full: if autotuning has sized the connection's receive
+ * buffer (the client keeps up with a fast sender), let the end hold as much,
+ * so the client and the daemon wake each other less often; within the
+ * server's budget for grown ends (rpc_fd.h).
  */
 static void rpc_fd_grow_to_app(struct rpc_fd *f)
 {
 	struct rpc_server *srv = f->srv;
-	uint64_t rcvbuf;
-	uint32_t want;
+	uint64_t rcvbuf, locked, want;
+	uint32_t got;
 
-	if (stack_tcp_getopt(srv->stack, f->sock, STACK_TCP_RCVBUF, &rcvbuf) < 0)
+	if (stack_tcp_getopt(srv->stack, f->sock, STACK_TCP_RCVBUF_LOCKED, &locked) < 0 || locked ||
+	    stack_tcp_getopt(srv->stack, f->sock, STACK_TCP_RCVBUF, &rcvbuf) < 0)
 		return;
-	want = rcvbuf / 2 < RPC_FD_SOCKBUF_TO_APP_MAX ? (uint32_t)(rcvbuf / 2)
-						      : RPC_FD_SOCKBUF_TO_APP_MAX;
-	if (want <= f->to_app_buf)
+	want = rcvbuf / 2 < RPC_FD_SOCKBUF_TO_APP_MAX ? rcvbuf / 2 : RPC_FD_SOCKBUF_TO_APP_MAX;
+	if (2 * want <= f->to_app_buf)
+		return; /* as Linux counts it, the end has that already */
+	if (srv->fd_buf_grown + (2 * want - f->to_app_buf) > srv->limits.fd_buf_growth) {
+		srv->ctr.fd_bufs_capped++;
 		return;
+	}
 	rpc_fd_sockbuf_force(f->fd, (int)want);
-	srv->fd_buf_bytes += want - f->to_app_buf;
-	f->to_app_buf = want;
+	got = rpc_fd_sockbuf_now(f->fd);
+	if (got <= f->to_app_buf)
+		return; /* capped at wmem_max without CAP_NET_ADMIN: nothing gained */
+	srv->fd_buf_bytes += got - f->to_app_buf;
+	srv->fd_buf_grown += got - f->to_app_buf;
+	f->to_app_buf = got;
 	srv->ctr.fd_bufs_grown++;
 }
 
+/* Receive ring -> socketpair. Returns false when the connection was reset. */
 static bool rpc_fd_to_app(struct rpc_fd *f)
 {
 	struct rpc_server *srv = f->srv;

@@ -34,15 +34,16 @@ struct rpc_server;
  */
 #define RPC_FD_SOCKBUF_TO_APP	  (128 * 1024)
 /*
- * The daemon's end grows past RPC_FD_SOCKBUF_TO_APP to half the connection's
- * receive buffer, at most this, when the client drains it fast enough that
- * the receive buffer was autotuned up (tcp_autotune.c: it grows only with
- * what the client takes per round trip, so a client that does not read keeps
- * the small end). At 128 KiB a fast reader and the daemon woke each other
- * per 96 KiB and the sender waited on a closed window; bytes on this end
- * count against nothing else, so the bound is the receive buffer's half.
+ * The daemon's end grows, once full, to SO_SNDBUF half the connection's
+ * receive buffer (so, as Linux counts it, the receive buffer's size), at
+ * most RPC_FD_SOCKBUF_TO_APP_MAX: at 128 KiB a fast reader and the daemon
+ * woke each other per 96 KiB while the sender waited on a closed window.
+ * Only a receive buffer autotuning sized (it grows with what the client
+ * takes per round trip, tcp_autotune.c), never one the client set, and the
+ * growth of every end together stays within a quarter of limits.memory
+ * (rpc_limits.fd_buf_growth): bytes on this end are charged nowhere else.
  */
-#define RPC_FD_SOCKBUF_TO_APP_MAX (4096 * 1024)
+#define RPC_FD_SOCKBUF_TO_APP_MAX (2048 * 1024)
 #define RPC_FD_SOCKBUF_FROM_APP	  (512 * 1024)
 #define RPC_FD_SOCKBUF_GATED	  (128 * 1024)
 /* How often a half-closed detached connection's data socket is checked for its last close. */
@@ -59,17 +60,18 @@ struct rpc_fd {
 	stack_sock sock;
 	int fd; /* the daemon's end */
 	uv_poll_t poll;
-	int events;	     /* what poll watches now */
-	bool app_eof;	     /* the client shut its end for writing: FIN queued */
-	bool fin_out;	     /* the peer's FIN passed on: our end shut for writing */
-	bool send_full;	     /* the send ring had no room: wait for WRITABLE */
-	bool maybe_in;	     /* the client's end may have bytes or EOF for us: look */
-	bool out_full;	     /* the socketpair took less than offered: wait for POLLOUT */
-	uint32_t to_app_buf; /* the daemon's end's SO_SNDBUF as set (RPC_FD_SOCKBUF_TO_APP..) */
-	bool close_pending;  /* Close came: let go once the client's end reaches EOF */
-	bool close_owed;     /* and its Reply is sent then (close_req is its id) */
-	bool detached;	     /* the data socket is the connection: its last close is a Close */
-	uint32_t gate;	     /* filler bytes that keep the client's end unwritable (detached
+	int events;	      /* what poll watches now */
+	bool app_eof;	      /* the client shut its end for writing: FIN queued */
+	bool fin_out;	      /* the peer's FIN passed on: our end shut for writing */
+	bool send_full;	      /* the send ring had no room: wait for WRITABLE */
+	bool maybe_in;	      /* the client's end may have bytes or EOF for us: look */
+	bool out_full;	      /* the socketpair took less than offered: wait for POLLOUT */
+	uint32_t to_app_buf;  /* the daemon's end's SO_SNDBUF as Linux reports it */
+	uint32_t to_app_base; /* and as it started */
+	bool close_pending;   /* Close came: let go once the client's end reaches EOF */
+	bool close_owed;      /* and its Reply is sent then (close_req is its id) */
+	bool detached;	      /* the data socket is the connection: its last close is a Close */
+	uint32_t gate;	      /* filler bytes that keep the client's end unwritable (detached
 			     * connect, until ESTABLISHED); nothing is read from it meanwhile */
 	uint64_t close_req;
 	uint64_t app_dev, app_ino; /* the client's end: what a Request.fd_proof must show */

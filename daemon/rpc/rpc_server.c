@@ -6,7 +6,6 @@
  * the owner cookie. It reaches its host only through struct rpc_host, so the
  * fuzz target runs it without daemon.c; daemon_rpc.c is the daemon's glue.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,7 @@ void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cf
 	l->hello_timeout_ms = (cfg->rpc.hello_timeout_us + 999) / 1000;
 	l->idle_timeout_ms = (cfg->rpc.idle_timeout_us + 999) / 1000;
 	l->abort_on_disconnect = cfg->shutdown.abort_on_disconnect;
+	l->fd_buf_growth = cfg->limits.memory / 4;
 }
 
 stack_time_us rpc_server_now(const struct rpc_server *srv)
@@ -61,32 +61,35 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 	static const struct rpc_counters none;
 	const struct rpc_counters *c = srv ? &srv->ctr : &none;
 	struct frame_pipe_stats fp;
-	size_t n = 0;
 
 	frame_pipe_stats_get(&fp);
-	v[n++] = (struct rpc_counter_value){ "SynackRpcHelloTimeouts", c->hello_timeouts, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcIdleTimeouts", c->idle_timeouts, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcUidClientLimit", c->uid_clients, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcUidConnLimit", c->uid_conns, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcInputHeld", c->input_held, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcUidOrphansReset", c->uid_orphans_reset,
-					     false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdConns", srv ? srv->fd_conns : 0, true };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdHeld", srv ? srv->fds_held : 0, true };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdLimit", c->fd_limit, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsPassed", c->fds_passed, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdResets", c->fd_resets, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdsDropped", c->fds_dropped, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdProofs", c->fd_proofs, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcUrgentMarks", c->urgent_marks, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcConnectsInline", c->connects_inline, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdBufsGrown", c->fd_bufs_grown, false };
-	v[n++] = (struct rpc_counter_value){ "SynackRpcFdBufBytes", srv ? srv->fd_buf_bytes : 0,
-					     true };
-	/* frame_pipe is shared with the control socket: these cover both */
-	v[n++] = (struct rpc_counter_value){ "SynackClientQueuedBytes", fp.queued_bytes, true };
-	v[n++] = (struct rpc_counter_value){ "SynackClientHeapTrims", fp.trims, false };
-	assert(n == RPC_SERVER_COUNTERS); /* a counter added here is counted there */
+	const struct rpc_counter_value all[] = {
+		{ "SynackRpcHelloTimeouts", c->hello_timeouts, false },
+		{ "SynackRpcIdleTimeouts", c->idle_timeouts, false },
+		{ "SynackRpcUidClientLimit", c->uid_clients, false },
+		{ "SynackRpcUidConnLimit", c->uid_conns, false },
+		{ "SynackRpcInputHeld", c->input_held, false },
+		{ "SynackRpcUidOrphansReset", c->uid_orphans_reset, false },
+		{ "SynackRpcFdConns", srv ? srv->fd_conns : 0, true },
+		{ "SynackRpcFdHeld", srv ? srv->fds_held : 0, true },
+		{ "SynackRpcFdLimit", c->fd_limit, false },
+		{ "SynackRpcFdsPassed", c->fds_passed, false },
+		{ "SynackRpcFdResets", c->fd_resets, false },
+		{ "SynackRpcFdsDropped", c->fds_dropped, false },
+		{ "SynackRpcFdProofs", c->fd_proofs, false },
+		{ "SynackRpcUrgentMarks", c->urgent_marks, false },
+		{ "SynackRpcConnectsInline", c->connects_inline, false },
+		{ "SynackRpcFdBufsGrown", c->fd_bufs_grown, false },
+		{ "SynackRpcFdBufsCapped", c->fd_bufs_capped, false },
+		{ "SynackRpcFdBufBytes", srv ? srv->fd_buf_bytes : 0, true },
+		/* frame_pipe is shared with the control socket: these cover both */
+		{ "SynackClientQueuedBytes", fp.queued_bytes, true },
+		{ "SynackClientHeapTrims", fp.trims, false },
+	};
+
+	_Static_assert(sizeof(all) / sizeof(all[0]) == RPC_SERVER_COUNTERS,
+		       "RPC_SERVER_COUNTERS counts the counters listed here");
+	memcpy(v, all, sizeof(all));
 }
 
 /* ------------------------------------------------------------------ uids */

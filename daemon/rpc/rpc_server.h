@@ -40,6 +40,7 @@ struct rpc_limits {
 	uint64_t hello_timeout_ms;
 	uint64_t idle_timeout_ms; /* 0: never */
 	bool abort_on_disconnect;
+	uint64_t fd_buf_growth; /* limits.memory / 4: what grown daemon ends may add (rpc_fd.h) */
 };
 
 /* What the sessions of one uid hold together (limits.*_per_uid). */
@@ -68,6 +69,7 @@ struct rpc_counters {
 	uint64_t urgent_marks; /* urgent marks told: out of band on data sockets, Urgent events */
 	uint64_t connects_inline; /* Connects whose handshake ended within the request */
 	uint64_t fd_bufs_grown;	  /* times a daemon's end grew for a fast reader (rpc_fd.h) */
+	uint64_t fd_bufs_capped;  /* growths refused: limits.memory / 4 was taken */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -98,7 +100,8 @@ struct rpc_server {
 	uint32_t fd_max;   /* descriptors data sockets may hold (RLIMIT_NOFILE less a reserve) */
 	uint32_t fds_held; /* and hold now, with the client ends not yet written */
 	uint32_t fd_conns; /* connections on the fd data path */
-	uint64_t fd_buf_bytes; /* their daemon ends' SO_SNDBUF, summed: what they may hold */
+	uint64_t fd_buf_bytes; /* their daemon ends' SO_SNDBUF as Linux counts, summed */
+	uint64_t fd_buf_grown; /* of that, above where each started (<= limits.fd_buf_growth) */
 	struct rpc_fd *spare;  /* a data socket made ahead (rpc_fd_spare_make) */
 	struct rpc_fd_pass *spare_pass;
 };
@@ -130,7 +133,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 19
+#define RPC_SERVER_COUNTERS 20
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;

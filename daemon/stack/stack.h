@@ -293,6 +293,8 @@ enum stack_tcp_opt {
 	/* bool, TCP_CORK: while on, only full segments go (the FIN sends the rest);
 	 * taking it off sends what waits. Unlike Linux, no 200 ms ceiling. */
 	STACK_TCP_CORK,
+	/* read only, bool: RCVBUF was set by the owner, so autotuning leaves it */
+	STACK_TCP_RCVBUF_LOCKED,
 };
 int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum stack_tcp_opt opt,
 		     uint64_t value);

@@ -93,7 +93,8 @@ def options(argv):
                          "algorithm on every path (a namespace's default is the host's, bbr "
                          "on some machines, and a paced bbr sender is a different workload)")
     ap.add_argument("--kernel-cc", metavar="ALG",
-                    help="congestion control of the kernel sockets, e.g. bbr; default: --cc")
+                    help="congestion control of the kernel sockets, e.g. bbr; default: --cc "
+                         "(the preload path's iperf3 gets it only when it is cubic)")
     ap.add_argument("--json", metavar="FILE", help="also write every result to FILE")
     ap.add_argument("--plot", metavar="PNG", default="speed.png",
                     help="gnuplot PNG of the bulk figure ('' for none)")
@@ -304,7 +305,10 @@ class Target:
         cmd = ["iperf3", "-c", bl.OURS, "-p", str(port), "-t", f"{secs:g}", "-J"]
         if direction == "s2k":
             cmd.append("-R")
-        if self.run.kernel_cc:
+        if self.run.kernel_cc == "cubic":
+            # iperf3 -C sets it at both ends, and the server's setsockopt goes to
+            # synackd, which knows cubic and newreno (not Linux's "reno", nor bbr):
+            # with another algorithm the kernel's iperf3 keeps the namespace's default
             cmd += ["-C", self.run.kernel_cc]
         cpu0 = cpu_seconds(self.middle)
         cli = self.run.spawn("iperf3-c", cmd, netns=self.client.ns)

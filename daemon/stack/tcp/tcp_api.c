@@ -730,6 +730,8 @@ int stack_tcp_setopt(struct stack *s, stack_time_us now, stack_sock sock, enum s
 		tcp_cc_select(&c->cc, tcp_cc_ops_of(value));
 		c->cc_chosen = true;
 		return 0;
+	case STACK_TCP_RCVBUF_LOCKED:
+		return -EINVAL; /* read only */
 	}
 	return -ENOPROTOOPT;
 }
@@ -803,6 +805,9 @@ int stack_tcp_getopt(const struct stack *s, stack_sock sock, enum stack_tcp_opt 
 		return 0;
 	case STACK_TCP_CORK:
 		*ret_value = c->cork;
+		return 0;
+	case STACK_TCP_RCVBUF_LOCKED:
+		*ret_value = c->rcvbuf_locked;
 		return 0;
 	}
 	return -ENOPROTOOPT;

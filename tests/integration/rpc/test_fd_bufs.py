@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The daemon's end of a data socket follows the connection's receive buffer
+(rpc_fd.h, rpc_fd_grow_to_app), within a budget, with the kernel as the
+peer. synackd runs with tcp.recv_buffer 2 MiB (a size autotuning may
+change, not one a client set) and limits.memory 8 MiB, so grown ends may add
+2 MiB together.
+
+- A client that has not read yet, its end full: the end grows to the
+  receive buffer as Linux counts it (SO_SNDBUF 1 MiB): SynackRpcFdBufsGrown
+  +1, the gauge SynackRpcFdBufBytes up by the growth, and the socketpair
+  holds more than a 128 KiB end could and at most the new bound.
+- A second one at the same time: growing it too would pass the budget, so
+  it stays at 128 KiB (SynackRpcFdBufsCapped +1).
+- Every byte of both still arrives, and once both connections are gone the
+  gauge is back where it started.
+"""
+
+import socket
+
+from ctltest import Ctl, check
+from test_fd_path import SOCKPAIR_BOUND, connect, fionread, reader, send_until_stalled
+from rpctest import FdSession
+
+GROWN_END = 2 << 20  # SO_SNDBUF 1 MiB (half of recv_buffer) as Linux counts it
+
+
+def fill(t, s, rid, port):
+    """A connection whose client does not read, filled by the kernel until it stalls."""
+    conn, fd, ks = connect(s, rid, port)
+    ks.setblocking(False)
+    sent, h, _ = send_until_stalled(ks)
+    return conn, fd, ks, sent, h
+
+
+def drain(s, conn, fd, ks, sent, h, what):
+    ks.setblocking(True)
+    ks.shutdown(socket.SHUT_WR)
+    got = []
+    reader(fd, got)
+    check(got[0] == (h.hexdigest(), sent), f"{what}: every byte arrives intact once read")
+    fd.close()
+    ks.close()
+    c = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "closed", 10)
+    check(c is not None, f"{what}: the connection is let go (Closed)")
+
+
+def main():
+    t = Ctl("rpc-fd-bufs", extra="tcp:\n  msl: 100ms\n  recv_buffer: 2MiB\n"
+            "limits:\n  memory: 8MiB\n  memory_per_uid: 8MiB\n")
+    s = FdSession(t.rpc)
+    c0 = t.counters()
+    held0 = c0.get("SynackRpcFdBufBytes", 0)
+
+    a = fill(t, s, 1, 7101)
+    c1 = t.counters()
+    grew = c1["SynackRpcFdBufsGrown"] - c0["SynackRpcFdBufsGrown"]
+    held = c1["SynackRpcFdBufBytes"] - held0
+    inpair = fionread(a[1])
+    print(f"first connection: the kernel sent {a[3] >> 10} KiB, socketpair {inpair >> 10} KiB, "
+          f"grown {grew} times, SynackRpcFdBufBytes +{held >> 10} KiB", flush=True)
+    check(grew == 1, f"its end grew once (SynackRpcFdBufsGrown +{grew})")
+    check(GROWN_END <= held <= GROWN_END + SOCKPAIR_BOUND,
+          f"SynackRpcFdBufBytes counts the grown end ({held} bytes)")
+    check(SOCKPAIR_BOUND < inpair <= GROWN_END * 3 // 2,
+          f"it holds more than a 128 KiB end could ({SOCKPAIR_BOUND}), at most its new "
+          f"bound ({inpair} bytes)")
+
+    b = fill(t, s, 2, 7102)
+    c2 = t.counters()
+    capped = c2["SynackRpcFdBufsCapped"] - c1["SynackRpcFdBufsCapped"]
+    inpair_b = fionread(b[1])
+    print(f"second connection: socketpair {inpair_b >> 10} KiB, growths refused {capped}",
+          flush=True)
+    check(c2["SynackRpcFdBufsGrown"] == c1["SynackRpcFdBufsGrown"],
+          "the second end did not grow: the budget (limits.memory / 4) is taken")
+    check(capped >= 1, f"the refusal is counted (SynackRpcFdBufsCapped +{capped})")
+    check(inpair_b <= SOCKPAIR_BOUND, f"it holds at most a 128 KiB end's bound ({inpair_b})")
+
+    drain(s, *a, "first")
+    drain(s, *b, "second")
+    check(t.counters().get("SynackRpcFdBufBytes", 0) == held0,
+          "with both gone, SynackRpcFdBufBytes is back where it started")
+    check(t.d.alive(), "synackd is alive")
+    s.close()
+
+
+if __name__ == "__main__":
+    main()
