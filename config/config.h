@@ -55,6 +55,7 @@ struct synack_config {
 		bool configure;	       /* bring the link up and give the kernel side peer_address */
 		uint32_t peer_address; /* the kernel side's address (with prefix_len) */
 		char netns[CONFIG_PATH_MAX]; /* "" = current; else a path like /run/netns/NAME */
+		uint64_t busy_poll_us; /* poll this long after a wake before sleeping; 0 = off */
 	} interface;
 	struct {
 		char socket[CONFIG_PATH_MAX];

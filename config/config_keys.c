@@ -100,6 +100,14 @@ static const struct config_key config_keys[] = {
 	  .min = 0,
 	  .max = CONFIG_PATH_MAX - 1,
 	  .meaning = "network namespace to run in; \"\" = the current one" },
+	{ .path = "interface.busy_poll",
+	  .type = CONFIG_T_DURATION,
+	  CONFIG_FIELD(interface.busy_poll_us),
+	  .def = "0s",
+	  .min = 0,
+	  .max = CONFIG_SEC(1) / 1000,
+	  .meaning = "after a wake, poll without sleeping until nothing came for this long "
+		     "(CPU for latency); 0 = off" },
 
 	{ .path = "rpc.socket",
 	  .type = CONFIG_T_PATH,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "busy_poll.h"
 #include "ctl_server.h"
 #include "daemon.h"
 #include "daemon_internal.h"
@@ -54,6 +55,7 @@ struct daemon {
 	struct stack *stack;
 	uv_timer_t timer, status_timer, drain_timer;
 	uv_signal_t sig_term, sig_int, sig_hup;
+	struct busy_poll busy; /* interface.busy_poll */
 	struct notify notify;
 	struct listener rpc, control;
 	struct services *services;
@@ -283,6 +285,7 @@ void daemon_get_info(struct daemon *d, struct daemon_info *ret)
 	ret->offload = d->tap.vnet_hdr;
 	ret->clients = d->clients;
 	ret->started = d->started;
+	ret->busy_poll_turns = d->busy.turns;
 }
 
 struct link *daemon_link(struct daemon *d)
@@ -369,6 +372,7 @@ static void daemon_finish(struct daemon *d)
 	listener_stop(&d->control);
 	link_stop(&d->link);
 	notify_close(&d->notify);
+	busy_poll_stop(&d->busy);
 	daemon_close_handle((uv_handle_t *)&d->timer);
 	daemon_close_handle((uv_handle_t *)&d->status_timer);
 	daemon_close_handle((uv_handle_t *)&d->drain_timer);
@@ -1005,6 +1009,7 @@ static int daemon_start_handles(struct daemon *d)
 	    uv_signal_start(&d->sig_hup, daemon_signal_cb, SIGHUP) < 0)
 		return log_errno(-EINVAL, "cannot install signal handlers");
 	uv_timer_start(&d->status_timer, daemon_status_cb, DAEMON_STATUS_MS, DAEMON_STATUS_MS);
+	busy_poll_start(&d->busy, &d->loop, d->cfg.interface.busy_poll_us);
 	return 0;
 }
 

@@ -66,6 +66,7 @@ struct daemon_info {
 	bool offload; /* the TAP carries virtio-net headers */
 	uint32_t clients;
 	stack_time_us started;
+	uint64_t busy_poll_turns; /* loop turns spent polling (interface.busy_poll) */
 };
 void daemon_get_info(struct daemon *d, struct daemon_info *ret);
 struct link *daemon_link(struct daemon *d);

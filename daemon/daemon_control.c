@@ -61,6 +61,7 @@ static void daemon_control_info(void *ctx, struct ctl_host_info *ret)
 	ret->offload = info.offload;
 	ret->clients = info.clients;
 	ret->started = info.started;
+	ret->busy_poll_turns = info.busy_poll_turns;
 	ret->rx_frames = ls->rx_frames;
 	ret->rx_bad_hdr = ls->rx_bad_hdr;
 	ret->rx_answers = ls->rx_answers;

@@ -547,7 +547,7 @@ static int ctl_handle_trace(struct ctl_client *cl, uint64_t id, const Synack__V1
 	return 0;
 }
 
-#define CTL_DAEMON_COUNTERS 13
+#define CTL_DAEMON_COUNTERS 14
 
 /* The daemon's own counters, after the core's. */
 static void ctl_daemon_counters(struct ctl_host *h, Synack__V1__Counter *v, size_t *n)
@@ -573,6 +573,7 @@ static void ctl_daemon_counters(struct ctl_host *h, Synack__V1__Counter *v, size
 		{ "SynackCtlStreamDrops", h->stream_drops, false },
 		{ "SynackHistoryEvicted", h->hist->evicted, false },
 		{ "SynackCtlSessionsRefused", h->sessions_refused, false },
+		{ "SynackBusyPollTurns", info.busy_poll_turns, false },
 	};
 	_Static_assert(sizeof(extra) / sizeof(extra[0]) == CTL_DAEMON_COUNTERS,
 		       "CTL_DAEMON_COUNTERS counts the daemon's counters");

@@ -58,7 +58,8 @@ struct ctl_host_info {
 	uint32_t clients;
 	stack_time_us started;
 	uint64_t rx_frames, rx_bad_hdr, tx_frames, tx_queued, tx_dropped, tx_errors; /* the link */
-	uint64_t rx_answers; /* of rx_frames, read back at once after a Connect's SYN */
+	uint64_t rx_answers;	  /* of rx_frames, read back at once after a Connect's SYN */
+	uint64_t busy_poll_turns; /* loop turns spent polling (interface.busy_poll) */
 	struct ctl_host_counter extra[CTL_HOST_EXTRA_COUNTERS]; /* after the daemon's own */
 	size_t n_extra;
 	struct ctl_host_counter impair[CTL_HOST_IMPAIR_COUNTERS]; /* after the extra ones */

@@ -95,6 +95,8 @@ def options(argv):
     ap.add_argument("--kernel-cc", metavar="ALG",
                     help="congestion control of the kernel sockets, e.g. bbr; default: --cc "
                          "(the preload path's iperf3 gets it only when it is cubic)")
+    ap.add_argument("--busy-poll", metavar="DURATION",
+                    help="synackd's interface.busy_poll, e.g. 50us (default: its own, off)")
     ap.add_argument("--json", metavar="FILE", help="also write every result to FILE")
     ap.add_argument("--plot", metavar="PNG", default="speed.png",
                     help="gnuplot PNG of the bulk figure ('' for none)")
@@ -410,7 +412,7 @@ def measure_memory(b, a):
     CPU over a.idle_seconds at the last. The kernel opens them to the discard service
     from several source addresses (64k ports each)."""
     out = {}
-    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc) as run:
+    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc, a.busy_poll) as run:
         # the synack path's config plus room for every connection
         t = Target(run, b, a, "stack", 1500, True, MEMORY_CONFIG)
         ns, d = t.client.ns, t.sp.daemon
@@ -680,7 +682,8 @@ def main(build, argv):
           f"{','.join(a.paths)}, figures {','.join(a.figures)}", flush=True)
     print(f"# machine: {machine()}", flush=True)
     print(f"# congestion control: synackd {a.cc}, kernel sockets {a.kernel_cc or a.cc} "
-          "(pasta's and slirp4netns's own sockets: the host's default)", flush=True)
+          "(pasta's and slirp4netns's own sockets: the host's default)"
+          + (f"; synackd interface.busy_poll {a.busy_poll}" if a.busy_poll else ""), flush=True)
     print(f"# command: run-bench speed {' '.join(argv)}", flush=True)
     skipped = {p: missing_tool(p) for p in a.paths if missing_tool(p)}
     for p, why in skipped.items():
@@ -704,7 +707,7 @@ def main(build, argv):
                     continue
                 t0 = time.monotonic()
                 try:
-                    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc) as run:
+                    with bl.Run(b, a.keep_logs, a.cc, a.kernel_cc, a.busy_poll) as run:
                         t = Target(run, b, a, p, mtu, off)
                         line = []
                         for w in what:

@@ -108,7 +108,7 @@ class Run:
 
     count = 0
 
-    def __init__(self, build, keep_logs=False, cc=None, kernel_cc=None):
+    def __init__(self, build, keep_logs=False, cc=None, kernel_cc=None, busy_poll=None):
         self.b = build
         # congestion control of synackd (cc) and of every kernel socket bench-xfer
         # opens (kernel_cc, by default cc), or None for each one's default: a new
@@ -116,6 +116,8 @@ class Run:
         # comparison is about (this VM's is bbr)
         self.cc = cc
         self.kernel_cc = kernel_cc or cc
+        # synackd's interface.busy_poll (a duration such as "50us"), or None for its default
+        self.busy_poll = busy_poll
         self.netns = []
         self.procs = []
         self.keep = keep_logs
@@ -217,6 +219,9 @@ class Run:
                               flags=re.M)
             if not n:
                 text += "tcp:\n" + line
+        if self.busy_poll:
+            text = re.sub(r"^interface:\n", f"interface:\n  busy_poll: {self.busy_poll}\n", text,
+                          count=1, flags=re.M)
         with open(cfg, "w") as f:
             f.write(text)
         d = self.spawn("synackd", [self.b.synackd, "--config", cfg], netns=ns)

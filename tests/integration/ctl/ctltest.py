@@ -35,10 +35,13 @@ def tshark(path, *args):
 class Ctl:
     """A synackd in its own namespace, driven with synackctl."""
 
-    def __init__(self, test, extra="", control_groups=None, mode=None, start_kw=None):
+    def __init__(self, test, extra="", control_groups=None, mode=None, start_kw=None,
+                 interface=""):
         self.h = st.Harness(test)
         self.h.make_tap()
         text = self.h.config(services={"discard": DISCARD, "echo": ECHO}) + extra
+        # keys of the interface section (which the harness's config already has)
+        text = text.replace("interface:\n", "interface:\n" + interface, 1)
         if control_groups:
             group, admin = control_groups
             text = text.replace('  group: ""\n  admin_group: ""\n',

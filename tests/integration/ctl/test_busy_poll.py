@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""interface.busy_poll: after a wake synackd polls, without sleeping, until
+nothing has come for that long (daemon/system/busy_poll.c).
+
+- With 1ms, 1-byte request/response against the echo service: synackd
+  handles the round trips without sleeping between them (at most 0.1
+  voluntary context switches per round trip, /proc/PID/status) and counts
+  its polling turns (SynackBusyPollTurns).
+- Once the traffic stops, it sleeps again: under 0.1 CPU s over the next
+  second.
+- Off (the default): at least 0.2 context switches per round trip (a
+  request that finds it asleep wakes it; here about 0.4), and no polling
+  turns: the measure above can fail.
+- A value past the 1ms maximum is refused by --check-config, naming the key.
+"""
+
+import os
+import subprocess
+import time
+
+from ctltest import ECHO, Ctl, check
+
+ROUND_TRIPS = 1000
+
+
+def switches(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("voluntary_ctxt_switches:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_s(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ping_pong(t):
+    """ROUND_TRIPS 1-byte round trips on one echo connection: synackd's
+    voluntary context switches per round trip, and its polling turns."""
+    s = t.h.connect(ECHO)
+    s.sendall(b"x")
+    s.recv(1)
+    v0, turns0 = switches(t.d.pid), t.counters().get("SynackBusyPollTurns", 0)
+    back = 0
+    for _ in range(ROUND_TRIPS):
+        s.sendall(b"x")
+        back += len(s.recv(1))
+    v1, turns1 = switches(t.d.pid), t.counters().get("SynackBusyPollTurns", 0)
+    s.close()
+    check(back == ROUND_TRIPS, f"every byte came back ({back} of {ROUND_TRIPS})")
+    return (v1 - v0) / ROUND_TRIPS, turns1 - turns0
+
+
+def main():
+    on = Ctl("busy-poll-on", interface="  busy_poll: 1ms\n")
+    per_rt, turns = ping_pong(on)
+    print(f"busy_poll 1ms: {per_rt:.2f} voluntary context switches per round trip, "
+          f"{turns} polling turns", flush=True)
+    check(per_rt <= 0.1, f"synackd does not sleep between round trips ({per_rt:.2f} per round "
+          "trip, at most 0.1)")
+    check(turns > ROUND_TRIPS, f"its polling turns are counted (SynackBusyPollTurns +{turns})")
+    time.sleep(0.3)
+    c0 = cpu_s(on.d.pid)
+    time.sleep(1.0)
+    idle = cpu_s(on.d.pid) - c0
+    print(f"then idle: {idle:.3f} CPU s over 1 s", flush=True)
+    check(idle < 0.1, f"with nothing coming, it sleeps again ({idle:.3f} CPU s over 1 s)")
+    check(on.d.alive(), "synackd is alive")
+
+    off = Ctl("busy-poll-off")
+    per_rt, turns = ping_pong(off)
+    print(f"busy_poll off: {per_rt:.2f} voluntary context switches per round trip, "
+          f"{turns} polling turns", flush=True)
+    check(per_rt >= 0.2, f"off, requests wake it ({per_rt:.2f} per round trip, at least 0.2)")
+    check(turns == 0, "off, it never polls (SynackBusyPollTurns 0)")
+
+    bad = off.h.write_config(off.text.replace("interface:\n", "interface:\n  busy_poll: 2ms\n", 1),
+                             "bad.yaml")
+    r = subprocess.run([off.h.synackd, "--check-config", bad], capture_output=True, text=True,
+                       timeout=10)
+    print(f"--check-config with busy_poll 2ms: exit {r.returncode}: {r.stderr.strip()}",
+          flush=True)
+    check(r.returncode != 0 and "busy_poll" in r.stderr,
+          "past its 1ms maximum it is refused, naming the key")
+
+
+if __name__ == "__main__":
+    main()
