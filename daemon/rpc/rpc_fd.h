@@ -38,10 +38,11 @@ struct rpc_server;
  * receive buffer (so, as Linux counts it, the receive buffer's size), at
  * most RPC_FD_SOCKBUF_TO_APP_MAX: at 128 KiB a fast reader and the daemon
  * woke each other per 96 KiB while the sender waited on a closed window.
- * Only a receive buffer autotuning sized (it grows with what the client
- * takes per round trip, tcp_autotune.c), never one the client set, and the
- * growth of every end together stays within a quarter of limits.memory
- * (rpc_limits.fd_buf_growth): bytes on this end are charged nowhere else.
+ * Only for a receive buffer the client did not set (tcp.recv_buffer, or what
+ * autotuning grew it to with what the client takes per round trip,
+ * tcp_autotune.c), and the growth of every end together stays within a
+ * quarter of limits.memory (rpc_limits.fd_buf_growth): bytes on this end
+ * are charged nowhere else. A grown end keeps its size until it closes.
  */
 #define RPC_FD_SOCKBUF_TO_APP_MAX (2048 * 1024)
 #define RPC_FD_SOCKBUF_FROM_APP	  (512 * 1024)

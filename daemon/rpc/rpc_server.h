@@ -69,7 +69,7 @@ struct rpc_counters {
 	uint64_t urgent_marks; /* urgent marks told: out of band on data sockets, Urgent events */
 	uint64_t connects_inline; /* Connects whose handshake ended within the request */
 	uint64_t fd_bufs_grown;	  /* times a daemon's end grew for a fast reader (rpc_fd.h) */
-	uint64_t fd_bufs_capped;  /* growths refused: limits.memory / 4 was taken */
+	uint64_t fd_bufs_capped;  /* fills of an end whose growth limits.memory / 4 refused */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -101,7 +101,8 @@ struct rpc_server {
 	uint32_t fds_held; /* and hold now, with the client ends not yet written */
 	uint32_t fd_conns; /* connections on the fd data path */
 	uint64_t fd_buf_bytes; /* their daemon ends' SO_SNDBUF as Linux counts, summed */
-	uint64_t fd_buf_grown; /* of that, above where each started (<= limits.fd_buf_growth) */
+	uint64_t fd_buf_grown; /* of that, above where each started (within limits.fd_buf_growth
+			* when it grew; a reload may lower that) */
 	struct rpc_fd *spare;  /* a data socket made ahead (rpc_fd_spare_make) */
 	struct rpc_fd_pass *spare_pass;
 };

@@ -6,9 +6,10 @@
  * that comes within the window is then handled without the wake-up (on a
  * virtual machine, a halted vCPU woken by an IPI: tens of µs), at the price
  * of the CPU spent polling: up to the window after each burst, a whole core
- * under steady traffic. Off (0) by default; an idle daemon never polls (the
- * window opens only when something woke it). Linux's net.core.busy_poll
- * makes the same trade for sockets.
+ * under steady traffic. Off (0) by default; an idle daemon polls only for a
+ * window after each wake (a timer: the status timer every 5 s, TCP timers),
+ * never on and on. Linux's net.core.busy_poll makes the same trade for
+ * sockets.
  *
  * How: an active uv_idle_t makes libuv poll with a zero timeout; the idle
  * callback looks at libuv's epoll descriptor with poll(2) (which reports it

@@ -766,6 +766,7 @@ static void fr_setup(void)
 		.conns_per_uid = 8,
 		.hello_timeout_ms = 60000,
 		.idle_timeout_ms = 0,
+		.fd_buf_growth = 8 << 20, /* data sockets' ends may grow (rpc_fd_grow_to_app) */
 	};
 	struct stack_endpoint echo = { 0, 7 };
 

@@ -4,14 +4,16 @@
 nothing has come for that long (daemon/system/busy_poll.c).
 
 - With 1ms, 1-byte request/response against the echo service: synackd
-  handles the round trips without sleeping between them (at most 0.1
-  voluntary context switches per round trip, /proc/PID/status) and counts
-  its polling turns (SynackBusyPollTurns).
+  handles the round trips without sleeping between them (at most 0.15
+  voluntary context switches per round trip, /proc/PID/status, and at most
+  half as many as with it off) and counts its polling turns
+  (SynackBusyPollTurns).
 - Once the traffic stops, it sleeps again: under 0.1 CPU s over the next
   second.
-- Off (the default): at least 0.2 context switches per round trip (a
-  request that finds it asleep wakes it; here about 0.4), and no polling
-  turns: the measure above can fail.
+- Off (the default): at least 0.15 context switches per round trip (a
+  request that finds it asleep wakes it; here about 0.4, 0.01 with it on,
+  both also with two busy loops on the 2 CPUs), and no polling turns: the
+  measure above can fail.
 - A value past the 1ms maximum is refused by --check-config, naming the key.
 """
 
@@ -58,8 +60,9 @@ def main():
     per_rt, turns = ping_pong(on)
     print(f"busy_poll 1ms: {per_rt:.2f} voluntary context switches per round trip, "
           f"{turns} polling turns", flush=True)
-    check(per_rt <= 0.1, f"synackd does not sleep between round trips ({per_rt:.2f} per round "
-          "trip, at most 0.1)")
+    check(per_rt <= 0.15, f"synackd does not sleep between round trips ({per_rt:.2f} per round "
+          "trip, at most 0.15)")
+    per_rt_on = per_rt
     check(turns > ROUND_TRIPS, f"its polling turns are counted (SynackBusyPollTurns +{turns})")
     time.sleep(0.3)
     c0 = cpu_s(on.d.pid)
@@ -73,7 +76,9 @@ def main():
     per_rt, turns = ping_pong(off)
     print(f"busy_poll off: {per_rt:.2f} voluntary context switches per round trip, "
           f"{turns} polling turns", flush=True)
-    check(per_rt >= 0.2, f"off, requests wake it ({per_rt:.2f} per round trip, at least 0.2)")
+    check(per_rt >= 0.15, f"off, requests wake it ({per_rt:.2f} per round trip, at least 0.15)")
+    check(per_rt_on <= per_rt / 2, f"on, at most half as many as off ({per_rt_on:.2f} against "
+          f"{per_rt:.2f})")
     check(turns == 0, "off, it never polls (SynackBusyPollTurns 0)")
 
     bad = off.h.write_config(off.text.replace("interface:\n", "interface:\n  busy_poll: 2ms\n", 1),
