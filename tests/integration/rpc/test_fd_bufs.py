@@ -20,11 +20,10 @@ only with CAP_NET_ADMIN in the initial user namespace: without it (under
 unshare -rn) and with wmem_max under 1 MiB the test skips (77).
 """
 
-import socket
 import sys
 
 from ctltest import Ctl, check
-from test_fd_path import SOCKPAIR_BOUND, connect, fionread, reader, send_until_stalled
+from test_fd_path import SOCKPAIR_BOUND, connect, fionread, read_after_stall, send_until_stalled
 from rpctest import FdSession
 
 GROWN_END = 2 << 20  # SO_SNDBUF 1 MiB (half of recv_buffer) as Linux counts it
@@ -46,13 +45,7 @@ def fill(t, s, rid, port):
 
 
 def drain(s, conn, fd, ks, sent, h, what):
-    ks.setblocking(True)
-    ks.shutdown(socket.SHUT_WR)
-    got = []
-    reader(fd, got)
-    check(got[0] == (h.hexdigest(), sent), f"{what}: every byte arrives intact once read")
-    fd.close()
-    ks.close()
+    read_after_stall(ks, fd, h, sent, f"{what}: once read")
     c = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "closed", 10)
     check(c is not None, f"{what}: the connection is let go (Closed)")
 

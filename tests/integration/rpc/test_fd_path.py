@@ -238,6 +238,18 @@ def send_until_stalled(sock):
     return sent, h, samples
 
 
+def read_after_stall(ks, fd, h, sent, what="once the client reads"):
+    """The kernel stops sending; the client reads its data socket to the end:
+    every byte the kernel sent (sent, hashed in h) must be there."""
+    ks.setblocking(True)
+    ks.shutdown(socket.SHUT_WR)
+    got = []
+    reader(fd, got)
+    check(got[0] == (h.hexdigest(), sent), f"{what}, every byte arrives intact")
+    fd.close()
+    ks.close()
+
+
 def flow_control(t, s):
     conn, fd, ks = connect(s, 4, 7003)
     ks.setblocking(False)
@@ -263,13 +275,7 @@ def flow_control(t, s):
           "bytes)")
     check(samples[-1] == samples[-10], "the kernel's sender stalled: the window is closed")
     check(grown < 2048, f"synackd's RSS grew by {grown} KiB (< 2 MiB)")
-    ks.setblocking(True)
-    ks.shutdown(socket.SHUT_WR)
-    got = []
-    reader(fd, got)
-    check(got[0] == (h.hexdigest(), sent), "once the client reads, every byte arrives intact")
-    fd.close()
-    ks.close()
+    read_after_stall(ks, fd, h, sent)
 
 
 def locked_rcvbuf(t, s):
@@ -288,13 +294,7 @@ def locked_rcvbuf(t, s):
           flush=True)
     check(grew == 0, "the daemon's end did not grow (SynackRpcFdBufsGrown)")
     check(inpair <= SOCKPAIR_BOUND, f"the socketpair holds at most its 128 KiB bound ({inpair})")
-    ks.setblocking(True)
-    ks.shutdown(socket.SHUT_WR)
-    got = []
-    reader(fd, got)
-    check(got[0] == (h.hexdigest(), sent), "once the client reads, every byte arrives intact")
-    fd.close()
-    ks.close()
+    read_after_stall(ks, fd, h, sent)
     c = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "closed", 10)
     check(c is not None, "the connection is let go (Closed)")
 
