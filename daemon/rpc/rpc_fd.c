@@ -407,9 +407,9 @@ static void rpc_fd_reset(struct rpc_fd *f)
 /*
  * The daemon's end is full: unless the client set the connection's receive
  * buffer, let the end hold as much (a client that keeps up with a fast
- * sender has had it autotuned up),
- * so the client and the daemon wake each other less often; within the
- * server's budget for grown ends (rpc_fd.h).
+ * sender has had it autotuned up), so that the client and the daemon wake
+ * each other less often; within the server's budget for grown ends
+ * (rpc_fd.h).
  */
 static void rpc_fd_grow_to_app(struct rpc_fd *f)
 {
