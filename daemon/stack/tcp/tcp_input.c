@@ -983,6 +983,7 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 {
 	const struct tcp_seg *seg = &rx->seg;
 	tcp_seq fin_seq = seg->seq + ((seg->flags & TCP_FLAG_SYN) ? 1 : 0) + seg->len;
+	bool delay;
 
 	if (!(seg->flags & TCP_FLAG_FIN))
 		return;
@@ -1006,37 +1007,37 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	tcp_conn_event(s, c, STACK_EV_PEER_CLOSED);
+	/*
+	 * In SYN-RECEIVED or ESTABLISHED the application mostly answers the FIN
+	 * with its own close, within the turn: our FIN then carries the ACK, one
+	 * segment less (Linux's receiver, in pingpong mode by then, waits the
+	 * same way), so the ACK is delayed as for data (RFC 1122 §4.2.3.2). At
+	 * once after our close (our FIN sent, or queued behind a closed window:
+	 * nothing of ours will come soon to carry it), and for the
+	 * retransmission of a FIN we dropped beyond a hole, which the peer has
+	 * been waiting on since (Linux keeps such a FIN and ACKs it as soon as
+	 * the hole fills).
+	 */
+	delay = (c->state == TCP_SYN_RECEIVED || c->state == TCP_ESTABLISHED) && !c->fin_ooo;
+	if (!delay)
+		c->ack_now = true;
 	switch (c->state) {
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
 		tcp_conn_set_state(s, rx->now, c, TCP_CLOSE_WAIT, TCP_CAUSE_SEG_FIN, seg);
-		/* the application mostly answers the FIN with its own close, within
-		 * the turn: our FIN then carries the ACK, one segment less (Linux's
-		 * receiver, in pingpong mode by then, waits the same way). A delayed
-		 * ACK (RFC 1122 §4.2.3.2) otherwise, as for data; at once for the
-		 * retransmission of a FIN we dropped beyond a hole, which the peer
-		 * has been waiting on since (Linux keeps such a FIN and ACKs it as
-		 * soon as the hole fills). */
-		if (c->fin_ooo)
-			c->ack_now = true;
-		else
+		if (delay)
 			tcp_input_schedule_ack(s, c, rx->now, 0);
 		break;
-	/* after our close (our FIN sent, or queued behind a closed window): the
-	 * ACK goes at once, nothing of ours will come soon to carry it */
 	case TCP_FIN_WAIT_1:
-		c->ack_now = true;
 		if (tcp_input_fin_acked(c))
 			tcp_timer_enter_time_wait(s, rx->now, c, TCP_CAUSE_SEG_FIN, seg);
 		else
 			tcp_conn_set_state(s, rx->now, c, TCP_CLOSING, TCP_CAUSE_SEG_FIN, seg);
 		break;
 	case TCP_FIN_WAIT_2:
-		c->ack_now = true;
 		tcp_timer_enter_time_wait(s, rx->now, c, TCP_CAUSE_SEG_FIN, seg);
 		break;
 	default:
-		c->ack_now = true;
 		break;
 	}
 }
