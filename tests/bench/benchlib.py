@@ -135,11 +135,13 @@ class Run:
 
     # ---- namespaces and processes ----
 
-    def make_netns(self):
+    def make_netns(self, ipv6=False):
         name = f"{self.tag}-{len(self.netns)}"
         sh(["ip", "netns", "add", name])
         self.netns.append(name)
         sh(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"])
+        if ipv6:
+            return name
         # IPv4 only: no IPv6 neighbour discovery frames on the path to draw on the
         # impairment's random numbers or take a share of the losses
         sh(["ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
