@@ -97,6 +97,9 @@ struct tcp_cc {
 	/* recover was set by a fast retransmit or a timeout and SND.UNA has not
 	 * passed it yet; otherwise it is stale and compares with nothing */
 	bool recover_valid;
+	/* recover was set by a retransmission timeout, whose go-back-N may put
+	 * copies of bytes below it on the path (RFC 6582 §3.2 step 1, §6) */
+	bool recover_by_rto;
 	/* cwnd validation (RFC 7661): the most in flight in this round and the last */
 	uint32_t flight_peak, flight_peak_prev;
 	bool val_round_valid;

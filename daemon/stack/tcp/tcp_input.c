@@ -606,6 +606,23 @@ static void tcp_input_retransmit_head(struct stack *s, stack_time_us now, struct
 	c->rtt_timing = false;
 }
 
+/*
+ * RFC 6582 §3.2 step 1: duplicate ACKs that do not get past recover belong to
+ * a loss already dealt with, and start no fast retransmit. One case is let
+ * through: duplicates exactly at a recover point that a fast recovery set and
+ * its full ACK reached. Below recover that recovery resent only the hole each
+ * partial ACK showed, so three duplicates there come from segments sent past
+ * recover, and the one at recover is lost; refusing them leaves it to a
+ * timeout. After a timeout the go-back-N copies of bytes below recover can
+ * make such duplicates, so there the rule stands.
+ */
+static bool tcp_input_dupack_recovered(const struct tcp_conn *c, tcp_seq ack)
+{
+	if (!c->cc.recover_valid || seq_gt(ack, c->cc.recover))
+		return false;
+	return seq_lt(ack, c->cc.recover) || c->cc.recover_by_rto;
+}
+
 static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
 	c->dupacks++;
@@ -615,12 +632,13 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	}
 	/* RFC 5681 §3.2 / RFC 6582 §3.2 step 1-2: exactly the third duplicate, and
 	 * only when this loss is not one already being recovered */
-	if (c->dupacks != 3 || (c->cc.recover_valid && !seq_gt(rx->seg.ack, c->cc.recover)))
+	if (c->dupacks != 3 || tcp_input_dupack_recovered(c, rx->seg.ack))
 		return;
 	STACK_INC(s, TcpExtTCPFastRetrans);
 	STACK_INC(s, TcpExtTCPRenoRecovery);
 	c->cc.recover = c->snd_max;
 	c->cc.recover_valid = true;
+	c->cc.recover_by_rto = false;
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
 	tcp_input_retransmit_head(s, rx->now, c);
 	tcp_timer_arm_rexmit(s, rx->now, c);

@@ -318,6 +318,7 @@ static void tcp_rec_enter(struct stack *s, uint64_t now, struct tcp_conn *c, uin
 	tcp_rec_save_undo(c);
 	c->cc.recover = c->snd_max;
 	c->cc.recover_valid = true;
+	c->cc.recover_by_rto = false;
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
 	r->state = TCP_REC_RECOVERY;
 	r->prr_delivered = 0;

@@ -470,6 +470,113 @@ static void test_fast_retransmit_newreno(void **state)
 	h_free(h);
 }
 
+/* What the stack sends (tests below): the sequence number of each data segment, in order. */
+static int pop_data_seqs(struct harness *h, uint32_t *seqs, int max)
+{
+	struct tcp_seg seg;
+	int n = 0;
+
+	while (h_pop(h, &seg))
+		if (seg.len && n < max)
+			seqs[n++] = seg.seq;
+	return n;
+}
+
+/*
+ * RFC 6582 §3.2 step 1 refuses a fast retransmit while the cumulative ACK
+ * does not cover more than recover, so that a timeout's go-back-N copies of
+ * bytes below it do not start another. A full ACK that lands exactly on
+ * recover after a fast recovery is a different case: nothing below recover
+ * was sent more than once per partial ACK, so three duplicates at recover
+ * come from segments beyond it, and the one at recover is lost. It is
+ * repaired by a fast retransmit, not a timeout 200 ms later (sim-adversary
+ * wrap32-nosack seed 19 lost it that way).
+ */
+static void test_fast_retransmit_at_recover(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[7300];
+	const uint16_t wnd = 60000;
+	uint32_t una, recover, seqs[32];
+	int n;
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data)), 7300);
+	assert_int_equal(pop_data_seqs(h, seqs, 32), 5);
+	una = h->iss + 1 + 1460;
+	recover = h->iss + 1 + 7300;
+	/* segment 2 is lost: three duplicates retransmit it, recover = SND.MAX */
+	h_send(h, MS(10), SEG(.seq = RNXT, .ack = una, .wnd = wnd), NULL);
+	for (int i = 0; i < 3; i++)
+		h_send(h, MS(11 + i), SEG(.seq = RNXT, .ack = una, .wnd = wnd), NULL);
+	n = pop_data_seqs(h, seqs, 32);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], una);
+	assert_int_equal(h_conn(h, h->sock)->cc.recover, recover);
+	/* more to send; further duplicates inflate the window and let it out */
+	assert_int_equal(stack_tcp_send(h->s, MS(14), h->sock, data, sizeof(data)), 7300);
+	for (int i = 0; i < 8; i++)
+		h_send(h, MS(15 + i), SEG(.seq = RNXT, .ack = una, .wnd = wnd), NULL);
+	n = pop_data_seqs(h, seqs, 32);
+	assert_int_equal(n, 5);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(seqs[i], recover + 1460 * (uint32_t)i);
+	/* the full ACK lands exactly on recover: the recovery ends */
+	h_send(h, MS(30), SEG(.seq = RNXT, .ack = recover, .wnd = wnd), NULL);
+	assert_false(h_conn(h, h->sock)->cc.in_recovery);
+	assert_int_equal(pop_data_seqs(h, seqs, 32), 0);
+	/* the first segment past recover was lost: three duplicates at recover
+	 * resend it at once */
+	for (int i = 0; i < 3; i++)
+		h_send(h, MS(31 + i), SEG(.seq = RNXT, .ack = recover, .wnd = wnd), NULL);
+	n = pop_data_seqs(h, seqs, 32);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], recover);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPFastRetrans], 2);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPTimeouts], 0);
+	h_free(h);
+}
+
+/*
+ * The other side of the rule above: after a timeout, duplicates exactly at
+ * recover may be the receiver's answers to go-back-N copies of bytes it has,
+ * so they start no fast retransmit (RFC 6582 §3.2 step 1).
+ */
+static void test_no_fast_retransmit_at_recover_after_rto(void **state)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[7300];
+	const uint16_t wnd = 60000;
+	uint32_t recover, seqs[32];
+	stack_time_us t;
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data)), 7300);
+	assert_int_equal(pop_data_seqs(h, seqs, 32), 5);
+	recover = h->iss + 1 + 7300;
+	/* every ACK is lost: the timeout resends from SND.UNA, recover = SND.MAX */
+	t = stack_poll_at(h->s);
+	h_poll(h, t);
+	assert_int_equal(pop_data_seqs(h, seqs, 32), 1);
+	assert_int_equal(seqs[0], h->iss + 1);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPTimeouts], 1);
+	assert_true(h_conn(h, h->sock)->cc.recover_by_rto);
+	assert_int_equal(h_conn(h, h->sock)->cc.recover, recover);
+	/* the receiver had it all along; new data goes out past recover */
+	h_send(h, t + MS(10), SEG(.seq = RNXT, .ack = recover, .wnd = wnd), NULL);
+	assert_int_equal(stack_tcp_send(h->s, t + MS(11), h->sock, data, 2920), 2920);
+	assert_true(pop_data_seqs(h, seqs, 32) >= 1);
+	assert_int_equal(seqs[0], recover);
+	/* three duplicates at recover: no fast retransmit */
+	for (int i = 0; i < 3; i++)
+		h_send(h, t + MS(20 + i), SEG(.seq = RNXT, .ack = recover, .wnd = wnd), NULL);
+	assert_int_equal(pop_data_seqs(h, seqs, 32), 0);
+	assert_int_equal(h->s->ctr.v[STACK_CTR_TcpExtTCPFastRetrans], 0);
+	h_free(h);
+}
+
 static void tweak_sack(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -784,6 +891,8 @@ int main(void)
 		cmocka_unit_test(test_fin_behind_zero_window),
 		cmocka_unit_test(test_urgent_inline),
 		cmocka_unit_test(test_tso_frame),
+		cmocka_unit_test(test_fast_retransmit_at_recover),
+		cmocka_unit_test(test_no_fast_retransmit_at_recover_after_rto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
