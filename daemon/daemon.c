@@ -965,7 +965,9 @@ static int daemon_start_stack(struct daemon *d)
 	if (getrandom(env.secret, sizeof(env.secret), 0) != sizeof(env.secret) ||
 	    getrandom(&env.seed, sizeof(env.seed), 0) != sizeof(env.seed))
 		return log_errno(-errno, "getrandom");
-	env.sink = (struct stack_sink){ .ctx = &d->link, .emit = link_emit };
+	env.sink = (struct stack_sink){ .ctx = &d->link,
+					.emit = link_emit,
+					.emit_tail = link_emit_tail };
 	env.allocator = (struct stack_allocator){
 		.ctx = d, .alloc = daemon_alloc, .free = daemon_free, .zalloc = daemon_zalloc
 	};

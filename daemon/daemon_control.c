@@ -142,6 +142,7 @@ int daemon_control_start(struct daemon *d, struct ctl_server **ret)
 		return r;
 	}
 	link->capture = ctl_server_capture;
+	link->capture_active = ctl_server_capturing;
 	link->capture_ctx = srv;
 	listener_set_handler(daemon_control_listener(d), ctl_server_on_connection, srv);
 	*ret = srv;
@@ -158,6 +159,7 @@ void daemon_control_stop(struct ctl_server *srv)
 	d = srv->h.base.ctx;
 	link = daemon_link(d);
 	link->capture = NULL;
+	link->capture_active = NULL;
 	link->capture_ctx = NULL;
 	listener_set_handler(daemon_control_listener(d), NULL, NULL);
 	ctl_server_close_all(srv);

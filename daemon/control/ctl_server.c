@@ -179,12 +179,16 @@ static void ctl_session_send_end(struct ctl_session *ss, int err, const char *wh
 static void ctl_session_streams_changed(struct ctl_session *ss)
 {
 	struct ctl_server *srv = ss->srv;
-	uint32_t n = 0;
+	uint32_t n = 0, ncap = 0;
 
-	for (struct ctl_session *s = srv->sessions; s; s = s->next)
+	for (struct ctl_session *s = srv->sessions; s; s = s->next) {
 		if (!s->closing && (s->cl.events || s->cl.follow || s->cl.capturing))
 			n++;
+		if (!s->closing && s->cl.capturing)
+			ncap++;
+	}
 	srv->nsubscribers = n;
+	srv->ncapturing = ncap;
 }
 
 static void ctl_session_capture_done(struct ctl_session *ss, const char *why)
@@ -248,6 +252,13 @@ static void ctl_server_capture_one(struct ctl_session *ss, bool out, const uint8
 		return; /* dropped and counted: the next frame tells how many */
 	if (ss->cl.cap_left && --ss->cl.cap_left == 0)
 		ctl_session_capture_done(ss, "capture count reached");
+}
+
+bool ctl_server_capturing(void *ctx)
+{
+	const struct ctl_server *srv = ctx;
+
+	return srv->ncapturing > 0;
 }
 
 void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len)

@@ -110,6 +110,7 @@ struct ctl_server {
 	uint32_t nroot; /* of which root's (not bounded) */
 	bool logged_full;
 	uint32_t nsubscribers; /* sessions with any stream: skip work when 0 */
+	uint32_t ncapturing;   /* sessions capturing frames (ctl_server_capturing) */
 	struct ctl_history hist;
 	stack_time_us started;
 };
@@ -128,5 +129,7 @@ void ctl_server_delete(struct ctl_server *srv);
 void ctl_server_trace(struct ctl_server *srv, const struct stack_trace *t);
 /* The link calls this for every frame read from (out false) or written to the TAP. */
 void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len);
+/* Does any session capture frames? The link's capture_active (ctx is the server). */
+bool ctl_server_capturing(void *ctx);
 
 #endif

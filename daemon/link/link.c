@@ -7,7 +7,10 @@
  * hand the frame to stack_input(), all between stack_input_batch_begin()
  * and _end() (ACKs and output once per connection and batch), then kick
  * the loop once for the batch.
- * Transmit: write header + frame with writev(); on EAGAIN queue the frame,
+ * Transmit: write header + frame with writev() (a data segment from the
+ * core's send ring as headers + the payload's pieces, link_emit_tail(): no
+ * copy, unless a capture, the impairment or the queue wants the frame
+ * whole); on EAGAIN queue the frame,
  * tell the core the link is blocked and poll for UV_WRITABLE; once the
  * queue drains, unblock and kick so the core resumes sending. Frames past
  * the queue's bound are dropped with -ENOBUFS: TCP retransmits them.
@@ -271,13 +274,35 @@ int link_emit(void *ctx, const uint8_t *frame, size_t len, const struct stack_fr
 	return link_write(l, frame, len, meta);
 }
 
+/* One frame in iovcnt pieces to the TAP: 0 when written, -EAGAIN when it pushes back. */
+static int link_writev(struct link *l, const struct iovec *iov, int iovcnt)
+{
+	ssize_t n;
+
+	do {
+		n = writev(l->tap->fd, iov, iovcnt);
+	} while (n < 0 && errno == EINTR);
+	if (n >= 0) {
+		l->stats.tx_frames++;
+		l->logged_write = false;
+		return 0;
+	}
+	n = -errno;
+	if (n == -EAGAIN)
+		return (int)n;
+	l->stats.tx_errors++;
+	log_once(&l->logged_write, LOG_WARNING, "TAP %s: write failed: %s (is the link down?)",
+		 l->tap->name, strerror((int)-n));
+	return (int)n;
+}
+
 int link_write(struct link *l, const uint8_t *frame, size_t len,
 	       const struct stack_frame_meta *meta)
 {
 	uint8_t hdr[VNET_HDR_LEN];
 	size_t hlen = 0;
 	struct iovec iov[2];
-	ssize_t n;
+	int r;
 
 	if (l->tap->vnet_hdr) {
 		vnet_hdr_build(meta, hdr);
@@ -287,19 +312,41 @@ int link_write(struct link *l, const uint8_t *frame, size_t len,
 		return link_queue(l, hdr, hlen, frame, len);
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hlen };
 	iov[1] = (struct iovec){ .iov_base = (void *)frame, .iov_len = len };
-	do {
-		n = writev(l->tap->fd, hlen ? iov : iov + 1, hlen ? 2 : 1);
-	} while (n < 0 && errno == EINTR);
-	if (n >= 0) {
-		l->stats.tx_frames++;
-		l->logged_write = false;
-		return 0;
+	r = link_writev(l, hlen ? iov : iov + 1, hlen ? 2 : 1);
+	return r == -EAGAIN ? link_queue(l, hdr, hlen, frame, len) : r;
+}
+
+static bool link_capturing(const struct link *l)
+{
+	return l->capture && (!l->capture_active || l->capture_active(l->capture_ctx));
+}
+
+int link_emit_tail(void *ctx, uint8_t *head, size_t head_len, const struct stack_frame_tail *tail,
+		   const struct stack_frame_meta *meta)
+{
+	struct link *l = ctx;
+	size_t len = head_len + stack_frame_tail_len(tail);
+	uint8_t hdr[VNET_HDR_LEN];
+	struct iovec iov[4];
+	int n = 0, r;
+
+	/* whatever keeps or looks at the whole frame (a capture, the impairment
+	 * stage, the queue behind a TAP that pushes back) gets it whole */
+	if (!l->tap->vnet_hdr || link_capturing(l) || link_impair_on(&l->imp, IMPAIR_OUT) ||
+	    !txq_empty(&l->txq)) {
+		stack_frame_tail_copy(head + head_len, tail);
+		return link_emit(ctx, head, len, meta);
 	}
-	if (errno == EAGAIN)
-		return link_queue(l, hdr, hlen, frame, len);
-	n = -errno;
-	l->stats.tx_errors++;
-	log_once(&l->logged_write, LOG_WARNING, "TAP %s: write failed: %s (is the link down?)",
-		 l->tap->name, strerror((int)-n));
-	return (int)n;
+	vnet_hdr_build(meta, hdr);
+	iov[n++] = (struct iovec){ .iov_base = hdr, .iov_len = VNET_HDR_LEN };
+	iov[n++] = (struct iovec){ .iov_base = head, .iov_len = head_len };
+	for (int i = 0; i < 2; i++)
+		if (tail->len[i])
+			iov[n++] = (struct iovec){ .iov_base = (void *)tail->base[i],
+						   .iov_len = tail->len[i] };
+	r = link_writev(l, iov, n);
+	if (r != -EAGAIN)
+		return r;
+	stack_frame_tail_copy(head + head_len, tail);
+	return link_queue(l, hdr, VNET_HDR_LEN, head, len);
 }

@@ -43,6 +43,9 @@ struct link {
 	void *ctx;
 	/* optional: sees every frame read (out false) and handed to the TAP (synackctl capture) */
 	void (*capture)(void *ctx, bool out, const uint8_t *frame, size_t len);
+	/* optional: false while nobody captures, so capture can be skipped for a
+	 * frame that would have to be made whole for it (link_emit_tail) */
+	bool (*capture_active)(void *ctx);
 	void *capture_ctx;
 	struct link_stats stats;
 	bool logged_write, logged_hdr, logged_drop;
@@ -68,6 +71,9 @@ bool link_idle(const struct link *l);
 
 /* The core's sink: ctx is the struct link. */
 int link_emit(void *ctx, const uint8_t *frame, size_t len, const struct stack_frame_meta *meta);
+/* The same for a frame whose payload is still in a send ring (struct stack_sink). */
+int link_emit_tail(void *ctx, uint8_t *head, size_t head_len, const struct stack_frame_tail *tail,
+		   const struct stack_frame_meta *meta);
 /* Write one frame to the TAP (queued when it pushes back), past the impairment stage. */
 int link_write(struct link *l, const uint8_t *frame, size_t len,
 	       const struct stack_frame_meta *meta);

@@ -191,6 +191,33 @@ int stack_emit(struct stack *s, const uint8_t *frame, size_t len,
 	return r;
 }
 
+int stack_emit_tail(struct stack *s, uint8_t *frame, size_t len,
+		    const struct stack_frame_tail *tail, const struct stack_frame_meta *meta)
+{
+	size_t head_len;
+	int r;
+
+	if (!tail)
+		return stack_emit(s, frame, len, meta);
+	head_len = len - stack_frame_tail_len(tail);
+	if (!s->env.sink.emit_tail) {
+		stack_frame_tail_copy(frame + head_len, tail);
+		return stack_emit(s, frame, len, meta);
+	}
+	r = s->env.sink.emit_tail(s->env.sink.ctx, frame, head_len, tail, meta);
+	if (r < 0)
+		STACK_INC(s, SynackEthOutDrops);
+	else
+		STACK_INC(s, SynackEthOutFrames);
+	return r;
+}
+
+bool stack_can_emit_tail(const struct stack *s)
+{
+	/* the checksum over the payload is the link's: nothing here reads it */
+	return s->env.sink.emit_tail && s->cfg.tx_csum_offload;
+}
+
 void stack_trace(struct stack *s, const struct stack_trace *t)
 {
 	if (s->env.trace)

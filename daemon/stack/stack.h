@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "counters.h"
@@ -67,6 +68,30 @@ struct stack_frame_meta {
 };
 
 /*
+ * A frame's payload left where it lies, in the connection's send ring: at
+ * most two pieces (the ring's wrap) that follow the frame's head in order.
+ */
+struct stack_frame_tail {
+	const uint8_t *base[2];
+	uint32_t len[2];
+};
+
+static inline size_t stack_frame_tail_len(const struct stack_frame_tail *t)
+{
+	return (size_t)t->len[0] + t->len[1];
+}
+
+/* Copy the tail to dst (behind its head, to make the frame whole). */
+static inline void stack_frame_tail_copy(uint8_t *dst, const struct stack_frame_tail *t)
+{
+	for (int i = 0; i < 2; i++) {
+		if (t->len[i])
+			memcpy(dst, t->base[i], t->len[i]);
+		dst += t->len[i];
+	}
+}
+
+/*
  * Where frames leave the core. emit() returns 0 when the frame was taken
  * (sent or queued by the link) and a negative errno when it was dropped; the
  * core counts drops and relies on TCP retransmission for them. The link tells
@@ -76,6 +101,18 @@ struct stack_sink {
 	void *ctx;
 	int (*emit)(void *ctx, const uint8_t *frame, size_t len,
 		    const struct stack_frame_meta *meta);
+	/*
+	 * Optional, for a link that writes a frame from pieces (writev): a
+	 * frame of head_len bytes of headers in head, then the tail's bytes,
+	 * which stay valid only during the call. head has room behind it for
+	 * the tail: a sink that wants the frame whole copies the tail there
+	 * (stack_frame_tail_copy) and goes on as emit(). The core passes a
+	 * tail only with a checksum the link completes (tx_csum_offload), so
+	 * nothing in the core reads the payload; without emit_tail it copies
+	 * every payload into the frame and calls emit().
+	 */
+	int (*emit_tail)(void *ctx, uint8_t *head, size_t head_len,
+			 const struct stack_frame_tail *tail, const struct stack_frame_meta *meta);
 };
 
 /* Allocator for connection buffers and tables; the core calls nothing else. */

@@ -37,6 +37,9 @@ struct stack_pkt {
 	uint8_t tos;
 	bool dont_fragment;
 	struct stack_frame_meta meta; /* csum/gso requests, offsets relative to buf */
+	/* the last bytes of the L4 payload (counted in l4_len) left in the send
+	 * ring instead of buf, which has room for them (stack_emit_tail) */
+	const struct stack_frame_tail *tail;
 };
 
 /* What IPv4 input tells an upper protocol about the datagram it delivers. */
@@ -73,6 +76,12 @@ uint64_t stack_random(struct stack *s);
 /* Hand a frame to the sink, counting it; returns the sink's result. */
 int stack_emit(struct stack *s, const uint8_t *frame, size_t len,
 	       const struct stack_frame_meta *meta);
+/* The same for a frame of len bytes whose last ones are tail's (NULL: none):
+ * through the sink's emit_tail, or copied into frame, which has room, for emit. */
+int stack_emit_tail(struct stack *s, uint8_t *frame, size_t len,
+		    const struct stack_frame_tail *tail, const struct stack_frame_meta *meta);
+/* Can TCP output leave payloads in the send ring (stack_frame_tail)? */
+bool stack_can_emit_tail(const struct stack *s);
 /* Call the trace hook if there is one. */
 void stack_trace(struct stack *s, const struct stack_trace *t);
 

@@ -235,7 +235,7 @@ static struct arp_entry *arp_resolve_start(struct stack *s, stack_time_us now, u
 }
 
 int arp_output(struct stack *s, stack_time_us now, uint32_t nexthop, uint8_t *frame, size_t len,
-	       const struct stack_frame_meta *meta)
+	       const struct stack_frame_meta *meta, const struct stack_frame_tail *tail)
 {
 	struct arp_entry *e = arp_lookup(s, now, nexthop);
 
@@ -250,8 +250,11 @@ int arp_output(struct stack *s, stack_time_us now, uint32_t nexthop, uint8_t *fr
 			arp_send_request(s, e->mac, nexthop);
 		}
 		memcpy(frame, e->mac, ETH_ALEN);
-		return stack_emit(s, frame, len, meta);
+		return stack_emit_tail(s, frame, len, tail, meta);
 	}
+	/* a waiting frame is a copy: the ring's bytes may be gone by the answer */
+	if (tail)
+		stack_frame_tail_copy(frame + len - stack_frame_tail_len(tail), tail);
 	if (!e) {
 		e = arp_resolve_start(s, now, nexthop);
 		if (!e) {

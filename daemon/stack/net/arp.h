@@ -54,9 +54,11 @@ void arp_input(struct stack *s, stack_time_us now, const uint8_t *pkt, size_t le
  * next hop is resolved, otherwise a copy waits for resolution. 0 when sent or
  * queued, -ENOBUFS when the queue is full, -EHOSTUNREACH when no resolution
  * can be started, or the sink's error. meta may be NULL (a plain frame).
+ * tail, when not NULL, holds the frame's last bytes (stack_emit_tail); a frame
+ * that waits is made whole first.
  */
 int arp_output(struct stack *s, stack_time_us now, uint32_t nexthop, uint8_t *frame, size_t len,
-	       const struct stack_frame_meta *meta);
+	       const struct stack_frame_meta *meta, const struct stack_frame_tail *tail);
 /* IPv4 traffic from addr with source MAC mac: evidence that a cached entry is still right. */
 void arp_confirm(struct stack *s, stack_time_us now, uint32_t addr, const uint8_t *mac);
 void arp_poll(struct stack *s, stack_time_us now);

@@ -216,7 +216,7 @@ static int ip4_fragment(struct stack *s, stack_time_us now, uint32_t nexthop,
 	size_t chunk = (s->cfg.mtu - STACK_IP4_HLEN) & ~(size_t)7;
 	uint8_t *f = s->net.fragbuf;
 
-	if (p->dont_fragment || p->meta.csum_partial || p->meta.gso_type) {
+	if (p->dont_fragment || p->meta.csum_partial || p->meta.gso_type || p->tail) {
 		STACK_INC(s, IpFragFails);
 		return -EMSGSIZE;
 	}
@@ -232,7 +232,7 @@ static int ip4_fragment(struct stack *s, stack_time_us now, uint32_t nexthop,
 				p->dst);
 		memcpy(f + STACK_L4_OFF, p->buf + STACK_L4_OFF + off, n);
 		STACK_INC(s, IpFragCreates);
-		r = arp_output(s, now, nexthop, f, STACK_L4_OFF + n, NULL);
+		r = arp_output(s, now, nexthop, f, STACK_L4_OFF + n, NULL, NULL);
 		if (r < 0) {
 			STACK_INC(s, IpFragFails);
 			return r;
@@ -274,7 +274,7 @@ int ip4_output(struct stack *s, stack_time_us now, struct stack_pkt *p)
 			p->proto, src, p->dst);
 	if (p->meta.gso_type != STACK_GSO_NONE)
 		p->meta.hdr_len = (uint16_t)(STACK_L4_OFF + (p->buf[STACK_L4_OFF + 12] >> 4) * 4);
-	return arp_output(s, now, nexthop, p->buf, ETH_HLEN + tot, &p->meta);
+	return arp_output(s, now, nexthop, p->buf, ETH_HLEN + tot, &p->meta, p->tail);
 }
 
 int ip4_init(struct stack *s, stack_time_us now)

@@ -611,10 +611,12 @@ static void tcp_input_retransmit_head(struct stack *s, stack_time_us now, struct
  * a loss already dealt with, and start no fast retransmit. One case is let
  * through: duplicates exactly at a recover point that a fast recovery set and
  * its full ACK reached. Below recover that recovery resent only the hole each
- * partial ACK showed, so three duplicates there come from segments sent past
- * recover, and the one at recover is lost; refusing them leaves it to a
- * timeout. After a timeout the go-back-N copies of bytes below recover can
- * make such duplicates, so there the rule stands.
+ * partial ACK showed, so three duplicates there almost always come from
+ * segments sent past recover, and the one at recover is lost; refusing them
+ * leaves it to a timeout. (Three of those resent holes whose originals were
+ * only late, or copies the network made, would draw a needless one, as
+ * reordering can anywhere.) After a timeout the go-back-N copies of bytes
+ * below recover make such duplicates, so there the rule stands.
  */
 static bool tcp_input_dupack_recovered(const struct tcp_conn *c, tcp_seq ack)
 {

@@ -143,7 +143,7 @@ void tcp_output_trace_in(struct stack *s, stack_time_us now, stack_sock sock,
  */
 static int tcp_output_send(struct stack *s, stack_time_us now, stack_sock sock, uint32_t src,
 			   uint32_t dst, const struct tcp_seg *seg, size_t hlen, uint32_t gso_size,
-			   bool dont_fragment)
+			   bool dont_fragment, const struct stack_frame_tail *tail)
 {
 	struct stack_pkt pkt;
 	uint8_t *l4 = s->txbuf + STACK_L4_OFF;
@@ -157,6 +157,7 @@ static int tcp_output_send(struct stack *s, stack_time_us now, stack_sock sock, 
 	pkt.dst = dst;
 	pkt.proto = 6;
 	pkt.dont_fragment = dont_fragment;
+	pkt.tail = tail;
 	if (s->cfg.tx_csum_offload) {
 		pkt.meta.csum_partial = true;
 		pkt.meta.csum_start = STACK_L4_OFF;
@@ -238,10 +239,32 @@ static void tcp_output_acked_all(struct stack *s, struct tcp_conn *c)
 	tcp_timer_clear(s, c, TCP_TIMER_DELACK);
 }
 
+/*
+ * The payload where it lies in the send ring, for a link that writes frames
+ * from pieces (stack_frame_tail): no copy into the frame. False, for a copy
+ * as before, should the ring not hold all len bytes from off.
+ */
+static bool tcp_output_payload_tail(const struct tcp_conn *c, uint32_t off, uint32_t len,
+				    struct stack_frame_tail *t)
+{
+	uint8_t *p[2];
+	uint32_t n[2];
+
+	if (off >= c->snd.len || len > c->snd.len - off ||
+	    tcp_ringbuf_spans(&c->snd, off, len, p, n) != len)
+		return false;
+	for (int i = 0; i < 2; i++) {
+		t->base[i] = p[i];
+		t->len[i] = n[i];
+	}
+	return true;
+}
+
 int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, tcp_seq seq,
 		       uint32_t len, uint8_t flags)
 {
 	uint8_t *l4 = s->txbuf + STACK_L4_OFF;
+	struct stack_frame_tail tail, *tailp = NULL;
 	struct tcp_seg seg;
 	size_t hlen;
 	uint32_t gso = 0;
@@ -260,7 +283,10 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	if (len) {
 		uint32_t off = seq - c->snd_una, maxpl = tcp_output_payload_room(c, &seg.opt);
 
-		tcp_ringbuf_peek(&c->snd, off, l4 + hlen, len);
+		if (stack_can_emit_tail(s) && tcp_output_payload_tail(c, off, len, &tail))
+			tailp = &tail;
+		else
+			tcp_ringbuf_peek(&c->snd, off, l4 + hlen, len);
 		/* Callers size len with tcp_output_seg_payload(), the same options
 		 * included; more than one segment's room is a TSO frame, which only a
 		 * link that offered TSO is asked to cut (in segments of maxpl, each
@@ -274,7 +300,7 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 		tcp_output_acked_all(s, c);
 	/* DF for path MTU discovery, unless the path is below tcp.pmtu.min (tcp_input.c) */
 	return tcp_output_send(s, now, tcp_conn_sock(s, c), c->tuple.laddr, c->tuple.raddr, &seg,
-			       hlen, gso, !c->pmtu_no_df);
+			       hlen, gso, !c->pmtu_no_df, tailp);
 }
 
 /*
@@ -350,7 +376,7 @@ void tcp_output_reset_reply(struct stack *s, stack_time_us now, const struct ip4
 		seg.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
 	}
 	hlen = tcp_wire_write(l4, &seg);
-	tcp_output_send(s, now, STACK_SOCK_NONE, ip->dst, ip->src, &seg, hlen, 0, true);
+	tcp_output_send(s, now, STACK_SOCK_NONE, ip->dst, ip->src, &seg, hlen, 0, true, NULL);
 }
 
 int tcp_output_bare(struct stack *s, stack_time_us now, stack_sock sock, uint32_t src, uint32_t dst,
@@ -358,7 +384,7 @@ int tcp_output_bare(struct stack *s, stack_time_us now, stack_sock sock, uint32_
 {
 	size_t hlen = tcp_wire_write(s->txbuf + STACK_L4_OFF, seg);
 
-	return tcp_output_send(s, now, sock, src, dst, seg, hlen, 0, true);
+	return tcp_output_send(s, now, sock, src, dst, seg, hlen, 0, true, NULL);
 }
 
 int tcp_output_stateless(struct stack *s, stack_time_us now, const struct tcp_conn *c,

@@ -121,6 +121,63 @@ static void test_resolve_then_send_queued(void **state)
 	assert_int_equal(NT_CTR(t, SynackArpQueueDrops), 0);
 }
 
+/*
+ * A TCP segment whose payload is still in the send ring (stack_pkt.tail): one
+ * that waits for ARP is a copy made whole at once, since the ring's bytes may
+ * be gone by the answer; once resolved, a sink without emit_tail gets the
+ * frame whole too.
+ */
+static int output_with_tail(struct nt *t, stack_time_us now, uint8_t *ring, uint8_t fill)
+{
+	static uint8_t buf[STACK_TXBUF_SIZE];
+	struct stack_frame_tail tail = { { ring + 100, ring }, { 50, 100 } };
+	struct stack_pkt p = { 0 };
+
+	for (int i = 0; i < 150; i++)
+		ring[i < 50 ? 100 + i : i - 50] = (uint8_t)(fill + i);
+	memset(buf + STACK_L4_OFF, 0x20, 20); /* the "header" */
+	p.buf = buf;
+	p.l4_len = 20 + 150;
+	p.dst = NT_PEER;
+	p.proto = 6;
+	p.dont_fragment = true;
+	p.meta.csum_partial = true;
+	p.meta.csum_start = STACK_L4_OFF;
+	p.meta.csum_offset = 16;
+	p.tail = &tail;
+	return ip4_output(t->s, now, &p);
+}
+
+static void check_tail_frame(const struct nt_frame *f, uint8_t fill)
+{
+	assert_int_equal(f->len, 14 + 20 + 20 + 150);
+	assert_memory_equal(f->data, nt_peer_mac, 6);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(f->data[34 + i], 0x20);
+	for (int i = 0; i < 150; i++)
+		assert_int_equal(f->data[54 + i], (uint8_t)(fill + i));
+}
+
+static void test_queued_tail_made_whole(void **state)
+{
+	struct nt *t = *state;
+	uint8_t ring[150];
+
+	nt_clear(t);
+	assert_int_equal(output_with_tail(t, NT_T0, ring, 1), 0);
+	assert_int_equal(t->nframes, 1);
+	assert_true(nt_is_arp_request(nt_frame(t, 0), nt_bcast_mac, NT_PEER));
+	memset(ring, 0xee, sizeof(ring)); /* the ring moves on before the answer */
+	peer_replies(t, NT_T0 + 500, NT_PEER, nt_peer_mac);
+	assert_int_equal(t->nframes, 2);
+	check_tail_frame(nt_frame(t, 1), 1);
+	/* resolved: straight to the sink, made whole for one without emit_tail */
+	assert_int_equal(output_with_tail(t, NT_T0 + 600, ring, 77), 0);
+	assert_int_equal(t->nframes, 3);
+	check_tail_frame(nt_frame(t, 2), 77);
+	assert_int_equal(NT_CTR(t, SynackArpQueueDrops), 0);
+}
+
 static void test_retry_then_fail(void **state)
 {
 	struct nt *t = *state;
@@ -455,6 +512,7 @@ int main(void)
 		T(test_reply_to_request),
 		T(test_request_for_other_ignored),
 		T(test_resolve_then_send_queued),
+		T(test_queued_tail_made_whole),
 		T(test_retry_then_fail),
 		T(test_queue_bound),
 		T(test_pending_limit),

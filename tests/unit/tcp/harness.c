@@ -15,6 +15,7 @@ static const uint8_t h_local_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t h_remote_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
 bool h_alloc_fail;
+bool h_no_emit_tail;
 
 /* ctx is the harness: live and peak bytes the stack holds, for memory bounds */
 static void *h_alloc(void *ctx, size_t size)
@@ -54,7 +55,29 @@ static int h_emit(void *ctx, const uint8_t *frame, size_t len, const struct stac
 	memcpy(f->data, frame, len);
 	f->len = len;
 	f->meta = meta ? *meta : (struct stack_frame_meta){ 0 };
+	if (f->meta.gso_type != STACK_GSO_NONE)
+		h->gso_frames++;
 	return 0;
+}
+
+/* As a link writing the pieces would: head, then the tail's, into one frame of our own. */
+static int h_emit_tail(void *ctx, uint8_t *head, size_t head_len,
+		       const struct stack_frame_tail *tail, const struct stack_frame_meta *meta)
+{
+	struct harness *h = ctx;
+	size_t len = head_len + stack_frame_tail_len(tail);
+	uint8_t *frame = malloc(len);
+	int r;
+
+	assert_non_null(frame);
+	memcpy(frame, head, head_len);
+	stack_frame_tail_copy(frame + head_len, tail);
+	h->tail_frames++;
+	if (tail->len[0] && tail->len[1])
+		h->tail_frames_wrapped++;
+	r = h_emit(ctx, frame, len, meta);
+	free(frame);
+	return r;
 }
 
 static void h_trace(void *ctx, const struct stack_trace *t)
@@ -93,6 +116,9 @@ struct harness *h_new(void (*tweak)(struct stack_config *cfg))
 	env.seed = 42;
 	env.sink.ctx = h;
 	env.sink.emit = h_emit;
+	if (!h_no_emit_tail)
+		env.sink.emit_tail = h_emit_tail;
+	h_no_emit_tail = false;
 	env.allocator.ctx = h;
 	env.allocator.alloc = h_alloc;
 	env.allocator.free = h_dealloc;

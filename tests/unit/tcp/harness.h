@@ -69,10 +69,17 @@ struct harness {
 	uint32_t traced_states;
 	size_t mem_live,
 		mem_peak; /* bytes the stack holds through its allocator, now and at most */
+	/* frames the stack handed over with their payload in the send ring
+	 * (stack_sink.emit_tail), and of those, the ones in two pieces */
+	unsigned tail_frames, tail_frames_wrapped;
+	unsigned gso_frames; /* frames the link was asked to cut (TSO) */
 };
 
 /* While true, the stack's allocator fails (the core must take less, never lose bytes). */
 extern bool h_alloc_fail;
+/* Set before h_new() (which clears it): the sink has no emit_tail, so the stack
+ * copies every payload. */
+extern bool h_no_emit_tail;
 
 /* Fresh stack with test defaults (no TS/SACK/WS unless opts says so); tweak may edit cfg. */
 struct harness *h_new(void (*tweak)(struct stack_config *cfg));

@@ -855,6 +855,8 @@ static void test_tso_frame(void **state)
 	assert_int_equal(f->meta.gso_type, STACK_GSO_TCPV4);
 	assert_int_equal(f->meta.gso_size, 1460);
 	assert_int_equal(f->meta.hdr_len, STACK_L4_OFF + 20);
+	/* the payload left in the send ring, for the link to write from there */
+	assert_int_equal(h->tail_frames, 1);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF, .len = 6000,
 			.flags = TCP_FLAG_ACK | TCP_FLAG_PSH));
 	/* a received segment larger than the MSS (GRO) is taken whole */
@@ -862,6 +864,87 @@ static void test_tso_frame(void **state)
 	h_expect(h, OUT(.seq = h->iss + 6001, .ack = RNXT + 5000, .wnd = H_RCVBUF - 5000));
 	assert_int_equal(stack_tcp_readable(h->s, h->sock), 5000);
 	h_free(h);
+}
+
+/* Byte i of the stream the next test sends. */
+static uint8_t ring_pattern(uint32_t i)
+{
+	return (uint8_t)(i * 7 + i / 251);
+}
+
+/*
+ * Move total bytes, written in pieces of chunk, ACKing everything each round;
+ * every payload must be the stream's bytes at its sequence number. Returns
+ * the bytes seen in frames.
+ */
+static uint32_t send_pattern_checked(struct harness *h, uint32_t total, uint32_t chunk)
+{
+	static uint8_t buf[65536];
+	uint32_t written = 0, seen = 0, una = h->iss + 1;
+	stack_time_us t = MS(2);
+	struct tcp_seg seg;
+
+	while (seen < total) {
+		while (written < total) {
+			uint32_t n = total - written < chunk ? total - written : chunk;
+			ssize_t r;
+
+			for (uint32_t i = 0; i < n; i++)
+				buf[i] = ring_pattern(written + i);
+			r = stack_tcp_send(h->s, t, h->sock, buf, n);
+			assert_true(r >= 0);
+			written += (uint32_t)r;
+			if ((uint32_t)r < n)
+				break; /* the ring is full until an ACK */
+		}
+		while (h_pop(h, &seg)) {
+			uint32_t off = seg.seq - (h->iss + 1);
+
+			for (uint32_t i = 0; i < seg.len; i++)
+				if (seg.payload[i] != ring_pattern(off + i))
+					fail_msg("byte %u of the stream: %u, not %u", off + i,
+						 seg.payload[i], ring_pattern(off + i));
+			if (seg.len && off + seg.len > seen)
+				seen = off + seg.len;
+		}
+		t += MS(1);
+		if (una != h->iss + 1 + seen) {
+			una = h->iss + 1 + seen;
+			h_send(h, t, SEG(.seq = RNXT, .ack = una, .wnd = 60000), NULL);
+		} else {
+			h_poll(h, t); /* nothing to ACK: let timers send */
+		}
+	}
+	return seen;
+}
+
+/*
+ * With the link writing frames from pieces, each payload goes out from the
+ * send ring where it lies, in two pieces across the ring's end: the bytes on
+ * the wire are the stream's either way, and the same as with a link that
+ * takes whole frames only (the stack then copies them in).
+ */
+static void test_tso_frame_from_ring(void **state)
+{
+	struct harness *h;
+
+	for (int whole = 0; whole < 2; whole++) {
+		h_no_emit_tail = whole;
+		h = h_new(tweak_offload);
+		h_establish_passive(h, 0);
+		h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 60000), NULL);
+		assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+		/* 5 x the 64 KiB ring, in odd pieces: frames start all over it */
+		assert_int_equal(send_pattern_checked(h, 5 * 65536 + 333, 10007), 5 * 65536 + 333);
+		assert_true(h->gso_frames >= 5); /* TSO frames, not just segments */
+		if (whole) {
+			assert_int_equal(h->tail_frames, 0);
+		} else {
+			assert_true(h->tail_frames > 5);
+			assert_true(h->tail_frames_wrapped >= 1);
+		}
+		h_free(h);
+	}
 }
 
 int main(void)
@@ -891,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_fin_behind_zero_window),
 		cmocka_unit_test(test_urgent_inline),
 		cmocka_unit_test(test_tso_frame),
+		cmocka_unit_test(test_tso_frame_from_ring),
 		cmocka_unit_test(test_fast_retransmit_at_recover),
 		cmocka_unit_test(test_no_fast_retransmit_at_recover_after_rto),
 	};
