@@ -266,7 +266,7 @@ void ctl_server_capture(void *ctx, bool out, const uint8_t *frame, size_t len)
 	struct ctl_server *srv = ctx;
 	uint64_t realtime;
 
-	if (!srv->nsubscribers)
+	if (!srv->ncapturing)
 		return;
 	realtime = ctl_realtime_us();
 	for (struct ctl_session *ss = srv->sessions; ss; ss = ss->next)

@@ -498,13 +498,16 @@ def med(vals):
     return statistics.median(vals) if vals else None
 
 
-def cell(vals, fmt="{:.2f}", stalled=False):
+def cell(vals, fmt="{:.2f}", stalled=0):
+    """Median (min–max) of vals; stalled: how many measurements stalled."""
     vals = [v for v in vals if v is not None]
     if not vals:
         return "stalled" if stalled else "-"
     s = fmt.format(statistics.median(vals))
     if len(vals) > 1:
         s += f" ({fmt.format(min(vals))}–{fmt.format(max(vals))})"
+    if stalled:
+        s += f", {stalled} stalled"
     return s
 
 
@@ -560,7 +563,8 @@ def report(a, res, skipped, mem):
                 g = {d: [r["gbit"] for r in b.get(d, [])] for d in ("k2s", "s2k")}
                 c = {d: [r["cpu_per_gb"] for r in b.get(d, [])] for d in ("k2s", "s2k")}
                 rv = {d: med([r["gbit"] for r in ref.get(d, [])]) for d in ("k2s", "s2k")}
-                st = {d: any(r.get("stalled") for r in b.get(d, [])) for d in ("k2s", "s2k")}
+                st = {d: sum(1 for r in b.get(d, []) if r.get("stalled"))
+                      for d in ("k2s", "s2k")}
                 rows.append([LABELS[p], vlabel(mtu, off), cell(g["k2s"], stalled=st["k2s"]),
                              cell(g["s2k"], stalled=st["s2k"]),
                              ratio(med(g["k2s"]), rv["k2s"]), ratio(med(g["s2k"]), rv["s2k"]),
@@ -664,9 +668,13 @@ def plot(a, res, paths, out_png):
         for p in paths:
             b = res.get(p, {}).get(("bulk",) + first)
             if b:
-                vals = [med([r["gbit"] for r in b.get(d, [])]) or 0 for d in ("k2s", "s2k")]
-                f.write(f"\"{LABELS[p]}\" {vals[0]:.3f} {vals[1]:.3f}\n")
-    script = (f"set terminal png size 1100,600; set output '{out_png}';"
+                # a direction that only stalled has no bar (gnuplot's missing value)
+                vals = [med([r["gbit"] for r in b.get(d, [])]) for d in ("k2s", "s2k")]
+                label = LABELS[p] + "".join(f" ({w} stalled)" for w, v in
+                                            zip(("kernel → X", "X → kernel"), vals) if v is None)
+                f.write(f"\"{label}\" " +
+                        " ".join("?" if v is None else f"{v:.3f}" for v in vals) + "\n")
+    script = (f"set terminal png size 1100,600; set output '{out_png}'; set datafile missing '?';"
               f"set title 'bulk throughput, {vlabel(*first)} (median of {a.reps})';"
               "set ylabel 'Gbit/s'; set style data histograms; set style fill solid 0.8;"
               "set boxwidth 0.9; set xtics rotate by -20 font ',9'; set key top right;"

@@ -31,10 +31,11 @@
  * stack_poll_at() is never in the past after a poll; and
  * every allocated byte comes back at stack_deinit().
  *
- * An input of odd length runs with the checksum and TSO offloaded and a sink
- * with emit_tail, which reads every payload piece the core leaves in a send
- * ring (so the sanitizers see a piece outside live memory) and checks that
- * the pieces add up to the frame's IP length.
+ * Every input runs twice: as above, then with the checksum and TSO
+ * offloaded and a sink with emit_tail, which reads every payload piece the
+ * core leaves in a send ring (so the sanitizers see a piece outside live
+ * memory) and checks that the pieces add up to the frame's IP length and
+ * come with a partial checksum.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -110,7 +111,8 @@ static int ft_emit_tail(void *ctx, uint8_t *head, size_t head_len,
 	size_t len = head_len + stack_frame_tail_len(tail);
 
 	if (head_len < STACK_L4_OFF || len > sizeof(whole) || stack_frame_tail_len(tail) == 0 ||
-	    wire_get16(head + STACK_ETH_HLEN + 2) != len - STACK_ETH_HLEN)
+	    wire_get16(head + STACK_ETH_HLEN + 2) != len - STACK_ETH_HLEN || !meta ||
+	    !meta->csum_partial)
 		__builtin_trap();
 	memcpy(whole, head, head_len);
 	stack_frame_tail_copy(whole + head_len, tail);
@@ -389,14 +391,14 @@ static void ft_call(struct ft *f, const uint8_t **p, size_t *n)
 		;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One run of the input, with or without the link offloads (and emit_tail). */
+static void ft_run(const uint8_t *data, size_t size, bool offload)
 {
 	struct ft f = { 0 };
 	const uint8_t *p = data;
 	size_t n = size;
 
-	ft_setup(&f, size & 1);
+	ft_setup(&f, offload);
 	for (int steps = 0; n && steps < 2000; steps++) {
 		uint8_t op = *p++;
 		uint8_t b[2];
@@ -434,5 +436,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(f.s);
 	if (f.alloc_bytes)
 		__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	ft_run(data, size, false);
+	ft_run(data, size, true);
 	return 0;
 }

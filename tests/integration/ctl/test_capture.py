@@ -3,7 +3,9 @@
 """synackctl capture writes pcapng that tshark reads without errors: a
 filtered capture of a kernel -> synack transfer holds every frame of the
 connection (handshake, all payload bytes, close) and as many frames as
-synackctl says it wrote; -c COUNT stops after exactly COUNT frames; a capture
+synackctl says it wrote; one of synack -> kernel (echo) holds every byte
+sent, as sent (synackd sends from its send ring in pieces and makes a
+frame whole only for a running capture); -c COUNT stops after exactly COUNT frames; a capture
 that cannot keep up (its output not read for a while during a 20 MB
 transfer) says on exit how many frames the daemon dropped for it, and one
 that stops after COUNT says so too (0 dropped), and one stopped after its
@@ -20,7 +22,7 @@ import subprocess
 import threading
 import time
 
-from ctltest import DISCARD, Ctl, check, tshark
+from ctltest import DISCARD, ECHO, Ctl, check, tshark
 import synacktest as st
 
 
@@ -82,10 +84,48 @@ def main():
             tshark(path, "-T", "fields", "-e", "frame.packet_flags_direction").split()}
     check(dirs == {1, 2}, f"frames carry their direction, inbound and outbound ({dirs})")
 
+    # synack -> kernel: data segments leave from the send ring in pieces
+    # (link_emit_tail); while a capture runs they are made whole for it, so
+    # every byte echoed is in the capture, and is the byte sent
+    path_out = os.path.join(t.h.tmp, "echo.pcapng")
+    cap = t.spawn("capture", "-w", path_out, "sport", "=", f":{ECHO}",
+                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    t.wait_log_count(r"capture started", 2)
+    data = bytes((i * 7 + i // 251) & 0xff for i in range(200000))
+    s = t.h.connect(ECHO)
+    s.sendall(data)
+    back = b""
+    while len(back) < len(data):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        back += chunk
+    s.close()
+    time.sleep(0.3)
+    cap.send_signal(signal.SIGINT)
+    _, err = cap.communicate(timeout=10)
+    check(cap.returncode == 0 and back == data, f"the echo came back whole ({len(back)} bytes)")
+    rows = tshark(path_out, "-o", "tcp.relative_sequence_numbers:TRUE", "-T", "fields",
+                  "-e", "tcp.srcport", "-e", "tcp.seq", "-e", "tcp.payload").splitlines()
+    segs = {}
+    for r in rows:
+        f = r.split("\t")
+        if len(f) == 3 and f[0] == str(ECHO) and f[2]:
+            segs[int(f[1])] = bytes.fromhex(f[2].replace(":", ""))
+    stream = bytearray(len(data))
+    covered = 0
+    for seq, b in sorted(segs.items()):
+        if seq - 1 <= covered and seq - 1 + len(b) > covered:
+            stream[seq - 1:seq - 1 + len(b)] = b[:len(data) - (seq - 1)]
+            covered = seq - 1 + len(b)
+    check(covered >= len(data) and bytes(stream) == data,
+          f"the outbound payload in the capture is the bytes echoed ({covered} of "
+          f"{len(data)} in {len(segs)} frames)")
+
     path2 = os.path.join(t.h.tmp, "count.pcapng")
     cap = t.spawn("capture", "-w", path2, "-c", "5", stdout=subprocess.DEVNULL,
                   stderr=subprocess.PIPE, text=True)
-    t.wait_log_count(r"capture started", 2)
+    t.wait_log_count(r"capture started", 3)
     ok, _ = t.h.ping(count=5)
     _, err = cap.communicate(timeout=10)
     check(cap.returncode == 0 and written(err) == 5, "capture -c 5 stops after 5 frames")
@@ -96,7 +136,7 @@ def main():
     # to a pipe nobody reads for a while: synackctl blocks, the daemon drops
     # what it cannot take; once the pipe is read again, the next frames (a
     # ping after the transfer) carry the count
-    cap, got, reader = lagging_capture(t, 3)
+    cap, got, reader = lagging_capture(t, 4)
     t.h.ping(count=3)
     time.sleep(0.5)
     cap.send_signal(signal.SIGINT)
@@ -114,7 +154,7 @@ def main():
     # StreamEnd.dropped) has them; the summary says exactly what synackd
     # counts (SynackCtlStreamDrops: this is the only session that lags)
     drops0 = t.counters()["SynackCtlStreamDrops"]
-    cap, got, reader = lagging_capture(t, 4, "-o", "json")
+    cap, got, reader = lagging_capture(t, 5, "-o", "json")
     time.sleep(1)
     drops = t.counters()["SynackCtlStreamDrops"] - drops0
     cap.send_signal(signal.SIGINT)

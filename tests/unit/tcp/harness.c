@@ -72,11 +72,13 @@ static int h_emit_tail(void *ctx, uint8_t *head, size_t head_len,
 	assert_non_null(frame);
 	memcpy(frame, head, head_len);
 	stack_frame_tail_copy(frame + head_len, tail);
-	h->tail_frames++;
-	if (tail->len[0] && tail->len[1])
-		h->tail_frames_wrapped++;
 	r = h_emit(ctx, frame, len, meta);
 	free(frame);
+	if (r == 0) {
+		h->tail_frames++;
+		if (tail->len[0] && tail->len[1])
+			h->tail_frames_wrapped++;
+	}
 	return r;
 }
 

@@ -884,7 +884,9 @@ static uint32_t send_pattern_checked(struct harness *h, uint32_t total, uint32_t
 	stack_time_us t = MS(2);
 	struct tcp_seg seg;
 
-	while (seen < total) {
+	for (int round = 0; seen < total; round++) {
+		if (round > 10000)
+			fail_msg("stuck at %u of %u bytes", seen, total);
 		while (written < total) {
 			uint32_t n = total - written < chunk ? total - written : chunk;
 			ssize_t r;
@@ -900,6 +902,9 @@ static uint32_t send_pattern_checked(struct harness *h, uint32_t total, uint32_t
 		while (h_pop(h, &seg)) {
 			uint32_t off = seg.seq - (h->iss + 1);
 
+			/* no hole: what we ACK next was all seen */
+			if (seg.len && off > seen)
+				fail_msg("bytes %u..%u never sent", seen, off);
 			for (uint32_t i = 0; i < seg.len; i++)
 				if (seg.payload[i] != ring_pattern(off + i))
 					fail_msg("byte %u of the stream: %u, not %u", off + i,
