@@ -14,7 +14,9 @@
  *   edge (RFC 9293 §3.8.6.2.2), window updates when the application reads.
  * - Resets: for a segment that reached no connection exactly as
  *   RFC 9293 §3.10.7.1 says, and on abort (§3.10.5).
- * - Offloads: CHECKSUM_PARTIAL and one large TSO frame when the link can.
+ * - Offloads: CHECKSUM_PARTIAL and one large TSO frame when the link can;
+ *   then, for a sink with emit_tail, the payload stays in the send ring and
+ *   leaves from there (stack_frame_tail), not copied into the frame.
  *
  * SND.NXT in the RFC's sense is snd_max here; snd_nxt is the send cursor,
  * which a retransmission timeout moves back to SND.UNA (go-back-N).
