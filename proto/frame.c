@@ -54,7 +54,8 @@ static int frame_decoder_take_header(struct frame_decoder *d, const uint8_t **in
 
 	if (n > *in_len)
 		n = *in_len;
-	memcpy(d->hdr + d->hdr_len, *in, n);
+	if (n) /* *in may be NULL with nothing in it */
+		memcpy(d->hdr + d->hdr_len, *in, n);
 	d->hdr_len += n;
 	*in += n;
 	*in_len -= n;
@@ -89,7 +90,8 @@ int frame_decoder_next(struct frame_decoder *d, const uint8_t **in, size_t *in_l
 	n = d->want - d->have;
 	if (n > *in_len)
 		n = *in_len;
-	memcpy(d->buf + d->have, *in, n);
+	if (n)
+		memcpy(d->buf + d->have, *in, n);
 	d->have += n;
 	*in += n;
 	*in_len -= n;
