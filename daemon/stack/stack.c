@@ -179,11 +179,9 @@ uint64_t stack_random(struct stack *s)
 	return z ^ (z >> 31);
 }
 
-int stack_emit(struct stack *s, const uint8_t *frame, size_t len,
-	       const struct stack_frame_meta *meta)
+/* Count what the sink did with a frame; returns its result. */
+static int stack_emitted(struct stack *s, int r)
 {
-	int r = s->env.sink.emit(s->env.sink.ctx, frame, len, meta);
-
 	if (r < 0)
 		STACK_INC(s, SynackEthOutDrops);
 	else
@@ -191,11 +189,16 @@ int stack_emit(struct stack *s, const uint8_t *frame, size_t len,
 	return r;
 }
 
+int stack_emit(struct stack *s, const uint8_t *frame, size_t len,
+	       const struct stack_frame_meta *meta)
+{
+	return stack_emitted(s, s->env.sink.emit(s->env.sink.ctx, frame, len, meta));
+}
+
 int stack_emit_tail(struct stack *s, uint8_t *frame, size_t len,
 		    const struct stack_frame_tail *tail, const struct stack_frame_meta *meta)
 {
 	size_t head_len;
-	int r;
 
 	if (!tail)
 		return stack_emit(s, frame, len, meta);
@@ -204,12 +207,8 @@ int stack_emit_tail(struct stack *s, uint8_t *frame, size_t len,
 		stack_frame_tail_copy(frame + head_len, tail);
 		return stack_emit(s, frame, len, meta);
 	}
-	r = s->env.sink.emit_tail(s->env.sink.ctx, frame, head_len, tail, meta);
-	if (r < 0)
-		STACK_INC(s, SynackEthOutDrops);
-	else
-		STACK_INC(s, SynackEthOutFrames);
-	return r;
+	return stack_emitted(s,
+			     s->env.sink.emit_tail(s->env.sink.ctx, frame, head_len, tail, meta));
 }
 
 bool stack_can_emit_tail(const struct stack *s)

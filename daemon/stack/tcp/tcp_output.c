@@ -244,7 +244,8 @@ static void tcp_output_acked_all(struct stack *s, struct tcp_conn *c)
 /*
  * The payload where it lies in the send ring, for a link that writes frames
  * from pieces (stack_frame_tail): no copy into the frame. False, for a copy
- * as before, should the ring not hold all len bytes from off.
+ * as before, should the ring not hold all len bytes from off (then the spans
+ * cover them: the ring's bytes lie within its capacity).
  */
 static bool tcp_output_payload_tail(const struct tcp_conn *c, uint32_t off, uint32_t len,
 				    struct stack_frame_tail *t)
@@ -252,9 +253,9 @@ static bool tcp_output_payload_tail(const struct tcp_conn *c, uint32_t off, uint
 	uint8_t *p[2];
 	uint32_t n[2];
 
-	if (off >= c->snd.len || len > c->snd.len - off ||
-	    tcp_ringbuf_spans(&c->snd, off, len, p, n) != len)
+	if (off >= c->snd.len || len > c->snd.len - off)
 		return false;
+	tcp_ringbuf_spans(&c->snd, off, len, p, n);
 	for (int i = 0; i < 2; i++) {
 		t->base[i] = p[i];
 		t->len[i] = n[i];

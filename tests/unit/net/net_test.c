@@ -236,6 +236,18 @@ int nt_output(struct nt *t, stack_time_us now, uint32_t dst, size_t l4_len, uint
 	return ip4_output(t->s, now, &p);
 }
 
+struct stack_pkt nt_tcp_pkt(uint8_t *buf, size_t l4_len)
+{
+	return (struct stack_pkt){
+		.buf = buf,
+		.l4_len = l4_len,
+		.dst = NT_PEER,
+		.proto = 6,
+		.dont_fragment = true,
+		.meta = { .csum_partial = true, .csum_start = STACK_L4_OFF, .csum_offset = 16 }
+	};
+}
+
 uint32_t nt_ip_dst(const struct nt_frame *f)
 {
 	assert_true(f->len >= 34);

@@ -75,6 +75,9 @@ size_t nt_build_tcp(uint8_t *seg, uint16_t sport, uint16_t dport, uint32_t seq);
 
 /* ip4_output() of an l4_len-byte packet (proto 253, bytes = fill) to dst. */
 int nt_output(struct nt *t, stack_time_us now, uint32_t dst, size_t l4_len, uint8_t fill, bool df);
+/* A TCP datagram to NT_PEER in buf (its L4 bytes at STACK_L4_OFF), DF, its
+ * checksum left to the link (CHECKSUM_PARTIAL), as TCP output sends one. */
+struct stack_pkt nt_tcp_pkt(uint8_t *buf, size_t l4_len);
 /* An emitted IPv4 frame's fields. */
 uint32_t nt_ip_dst(const struct nt_frame *f);
 uint16_t nt_ip_id(const struct nt_frame *f);

@@ -131,19 +131,11 @@ static int output_with_tail(struct nt *t, stack_time_us now, uint8_t *ring, uint
 {
 	static uint8_t buf[STACK_TXBUF_SIZE];
 	struct stack_frame_tail tail = { { ring + 100, ring }, { 50, 100 } };
-	struct stack_pkt p = { 0 };
+	struct stack_pkt p = nt_tcp_pkt(buf, 20 + 150);
 
 	for (int i = 0; i < 150; i++)
 		ring[i < 50 ? 100 + i : i - 50] = (uint8_t)(fill + i);
 	memset(buf + STACK_L4_OFF, 0x20, 20); /* the "header" */
-	p.buf = buf;
-	p.l4_len = 20 + 150;
-	p.dst = NT_PEER;
-	p.proto = 6;
-	p.dont_fragment = true;
-	p.meta.csum_partial = true;
-	p.meta.csum_start = STACK_L4_OFF;
-	p.meta.csum_offset = 16;
 	p.tail = &tail;
 	return ip4_output(t->s, now, &p);
 }

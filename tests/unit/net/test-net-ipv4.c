@@ -113,21 +113,13 @@ static void test_output_gso_meta(void **state)
 {
 	struct nt *t = *state;
 	static uint8_t buf[STACK_TXBUF_SIZE];
-	struct stack_pkt p = { 0 };
+	struct stack_pkt p = nt_tcp_pkt(buf, 32 + 4 * 1448);
 	const struct nt_frame *f;
 
 	assert_int_equal(net_arp_seed(t->s, NT_T0, NT_PEER, nt_peer_mac), 0);
 	nt_clear(t);
 	memset(buf, 0, sizeof(buf));
 	buf[STACK_L4_OFF + 12] = 8 << 4; /* a 32-byte TCP header */
-	p.buf = buf;
-	p.l4_len = 32 + 4 * 1448;
-	p.dst = NT_PEER;
-	p.proto = 6;
-	p.dont_fragment = true;
-	p.meta.csum_partial = true;
-	p.meta.csum_start = STACK_L4_OFF;
-	p.meta.csum_offset = 16;
 	p.meta.gso_type = STACK_GSO_TCPV4;
 	p.meta.gso_size = 1448;
 	assert_int_equal(ip4_output(t->s, NT_T0, &p), 0);

@@ -482,6 +482,20 @@ static int pop_data_seqs(struct harness *h, uint32_t *seqs, int max)
 	return n;
 }
 
+/* An established connection that has sent 5 full segments (7300 bytes, no delay). */
+static struct harness *five_segments_out(void)
+{
+	struct harness *h = h_new(NULL);
+	static uint8_t data[7300];
+	uint32_t seqs[32];
+
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
+	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data)), 7300);
+	assert_int_equal(pop_data_seqs(h, seqs, 32), 5);
+	return h;
+}
+
 /*
  * RFC 6582 §3.2 step 1 refuses a fast retransmit while the cumulative ACK
  * does not cover more than recover, so that a timeout's go-back-N copies of
@@ -494,16 +508,12 @@ static int pop_data_seqs(struct harness *h, uint32_t *seqs, int max)
  */
 static void test_fast_retransmit_at_recover(void **state)
 {
-	struct harness *h = h_new(NULL);
+	struct harness *h = five_segments_out();
 	static uint8_t data[7300];
 	const uint16_t wnd = 60000;
 	uint32_t una, recover, seqs[32];
 	int n;
 
-	h_establish_passive(h, 0);
-	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
-	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data)), 7300);
-	assert_int_equal(pop_data_seqs(h, seqs, 32), 5);
 	una = h->iss + 1 + 1460;
 	recover = h->iss + 1 + 7300;
 	/* segment 2 is lost: three duplicates retransmit it, recover = SND.MAX */
@@ -545,16 +555,12 @@ static void test_fast_retransmit_at_recover(void **state)
  */
 static void test_no_fast_retransmit_at_recover_after_rto(void **state)
 {
-	struct harness *h = h_new(NULL);
-	static uint8_t data[7300];
+	struct harness *h = five_segments_out();
+	static uint8_t data[2920];
 	const uint16_t wnd = 60000;
 	uint32_t recover, seqs[32];
 	stack_time_us t;
 
-	h_establish_passive(h, 0);
-	assert_int_equal(stack_tcp_setopt(h->s, 0, h->sock, STACK_TCP_NODELAY, 1), 0);
-	assert_int_equal(stack_tcp_send(h->s, MS(1), h->sock, data, sizeof(data)), 7300);
-	assert_int_equal(pop_data_seqs(h, seqs, 32), 5);
 	recover = h->iss + 1 + 7300;
 	/* every ACK is lost: the timeout resends from SND.UNA, recover = SND.MAX */
 	t = stack_poll_at(h->s);
