@@ -57,7 +57,8 @@ struct rpc_server;
 struct rpc_fd {
 	struct rpc_session *ss; /* NULL once the connection is gone (lingering) */
 	struct rpc_server *srv;
-	struct rpc_fd *next; /* the session's lingering list */
+	struct rpc_fd *next;   /* the session's lingering list */
+	uint64_t queued_until; /* ...until this write of the session's is done */
 	stack_sock sock;
 	int fd; /* the daemon's end */
 	uv_poll_t poll;

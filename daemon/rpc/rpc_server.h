@@ -70,6 +70,8 @@ struct rpc_counters {
 	uint64_t connects_inline; /* Connects whose handshake ended within the request */
 	uint64_t fd_bufs_grown;	  /* times a daemon's end grew for a fast reader (rpc_fd.h) */
 	uint64_t fd_bufs_capped;  /* fills of an end whose growth limits.memory / 4 refused */
+	uint64_t frames_out;	  /* replies and events queued to clients */
+	uint64_t writes_out;	  /* ...and the writes that carried them (a turn's batch each) */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -133,7 +135,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 20
+#define RPC_SERVER_COUNTERS 22
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;

@@ -38,7 +38,7 @@ struct rpc_timer {
 
 static void rpc_session_read_update(struct rpc_session *ss);
 static void rpc_session_pump_all(struct rpc_session *ss);
-static void rpc_session_fd_linger_close(struct rpc_session *ss);
+static void rpc_session_fd_linger_close(struct rpc_session *ss, bool all);
 static void rpc_session_take_input(struct rpc_session *ss);
 static int rpc_session_take_proof(struct rpc_session *ss);
 static void rpc_session_husk_free(struct rpc_session *ss);
@@ -53,6 +53,7 @@ static void rpc_session_written(uv_write_t *req, int status)
 
 	ss->buffered -= w->len;
 	ss->nwrites--;
+	ss->writes_done++;
 	if (w->pass) {
 		/* the client's end of a data socket is in its socket now (or lost): ours goes */
 		if (status == 0)
@@ -60,8 +61,7 @@ static void rpc_session_written(uv_write_t *req, int status)
 		rpc_fd_pass_done(ss, w->pass);
 	}
 	frame_write_free(w);
-	if (ss->nwrites == 0)
-		rpc_session_fd_linger_close(ss);
+	rpc_session_fd_linger_close(ss, false);
 	if (ss->closing)
 		return;
 	if (status < 0) {
@@ -80,20 +80,101 @@ int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m)
 	return rpc_session_send_fd(ss, m, NULL);
 }
 
+/*
+ * Write the frames batched this turn (one system call). On failure they are
+ * dropped, as a write that failed: the session is closed by the flush
+ * handle's callback, never under a caller that is still using it.
+ */
+static int rpc_session_flush(struct rpc_session *ss)
+{
+	struct frame_write *w = ss->out;
+	struct rpc_fd_pass *pass;
+	int r;
+
+	if (!w)
+		return 0;
+	ss->out = NULL;
+	pass = w->pass;
+	r = frame_batch_send(w, &ss->pipe, pass ? (uv_stream_t *)&pass->pipe : NULL,
+			     rpc_session_written);
+	if (r == 0) {
+		ss->srv->ctr.writes_out++;
+		if (!ss->out_error)
+			uv_prepare_stop(&ss->flush);
+		return 0;
+	}
+	ss->buffered -= w->len;
+	ss->nwrites--;
+	ss->writes_done++;
+	frame_write_free(w);
+	if (pass)
+		rpc_fd_pass_done(ss, pass);
+	if (!ss->out_error)
+		ss->out_error = r;
+	rpc_session_fd_linger_close(ss, false);
+	return r;
+}
+
+/* Just before the loop waits: this turn's frames go out. */
+static void rpc_session_flush_cb(uv_prepare_t *h)
+{
+	struct rpc_session *ss = h->data;
+
+	rpc_session_flush(ss);
+	uv_prepare_stop(&ss->flush);
+	if (ss->out_error && !ss->closing)
+		rpc_session_close(ss, uv_strerror(ss->out_error));
+}
+
+/* Drop what is batched and not written (the session goes). */
+static void rpc_session_out_drop(struct rpc_session *ss)
+{
+	struct frame_write *w = ss->out;
+
+	if (!w)
+		return;
+	ss->out = NULL;
+	ss->buffered -= w->len;
+	ss->nwrites--;
+	ss->writes_done++;
+	if (w->pass)
+		rpc_fd_pass_done(ss, w->pass);
+	frame_write_free(w);
+}
+
 int rpc_session_send_fd(struct rpc_session *ss, const Synack__V1__ServerMessage *m,
 			struct rpc_fd_pass *pass)
 {
-	size_t len;
+	bool fresh;
+	size_t grown;
 	int r;
 
-	if (uv_is_closing((uv_handle_t *)&ss->pipe))
+	/* hung up (uv_shutdown() is issued): nothing more goes out */
+	if (uv_is_closing((uv_handle_t *)&ss->pipe) || !uv_is_writable((uv_stream_t *)&ss->pipe))
 		return -ESHUTDOWN;
-	r = frame_pipe_write_handle(&ss->pipe, &m->base, ss, rpc_session_written,
-				    pass ? (uv_stream_t *)&pass->pipe : NULL, pass, &len);
+	if (ss->out_error)
+		return ss->out_error;
+	/* a descriptor goes with the first byte of a write: this frame starts one */
+	if (pass && (r = rpc_session_flush(ss)) < 0)
+		return r;
+	fresh = !ss->out;
+	r = frame_batch_add(&ss->out, &m->base, ss, RPC_SESSION_BATCH_BYTES, &grown);
+	if (r == -ENOSPC) {
+		if ((r = rpc_session_flush(ss)) < 0)
+			return r;
+		fresh = true;
+		r = frame_batch_add(&ss->out, &m->base, ss, RPC_SESSION_BATCH_BYTES, &grown);
+	}
+	ss->buffered += grown;
 	if (r < 0)
 		return r;
-	ss->buffered += len;
-	ss->nwrites++;
+	ss->srv->ctr.frames_out++;
+	if (fresh) {
+		ss->out->pass = pass;
+		ss->nwrites++;
+		ss->writes_made++;
+		uv_prepare_start(&ss->flush, rpc_session_flush_cb);
+	}
 	if (ss->buffered > ss->peak_buffered)
 		ss->peak_buffered = ss->buffered;
 	/* while requests are being taken, rpc_session_read() updates once at the end */
@@ -316,19 +397,26 @@ static void rpc_session_fd_drop(struct rpc_session *ss, struct rpc_conn *c)
 		return;
 	}
 	rpc_fd_unwatch(f);
+	f->queued_until = ss->writes_made; /* the last write queued, the batch being filled */
 	f->next = ss->fd_linger;
 	ss->fd_linger = f;
 }
 
-static void rpc_session_fd_linger_close(struct rpc_session *ss)
+/* Close the lingering ends whose writes are done (libuv completes them in
+ * order), or all of them. */
+static void rpc_session_fd_linger_close(struct rpc_session *ss, bool all)
 {
-	struct rpc_fd *f, *n;
+	struct rpc_fd *f, *n, **pp = &ss->fd_linger;
 
 	for (f = ss->fd_linger; f; f = n) {
 		n = f->next;
+		if (!all && ss->nwrites > 0 && f->queued_until > ss->writes_done) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = n;
 		rpc_fd_close(f);
 	}
-	ss->fd_linger = NULL;
 }
 
 /* Unlink and free c (its stack handle is already released). */
@@ -1054,16 +1142,20 @@ void rpc_session_timeouts_changed(struct rpc_session *ss)
 
 int rpc_session_start(struct rpc_session *ss)
 {
-	/* uv_timer_init() cannot fail: it only links the handle into the loop */
+	/* uv_timer_init() and uv_prepare_init() cannot fail: they only link the
+	 * handle into the loop */
 	int r = uv_timer_init(ss->srv->loop, &ss->linger);
 
 	if (r == 0)
 		r = uv_timer_init(ss->srv->loop, &ss->idle);
+	if (r == 0)
+		r = uv_prepare_init(ss->srv->loop, &ss->flush);
 	if (r < 0)
 		return r;
 	ss->linger.data = ss;
 	ss->idle.data = ss;
-	ss->open_handles = 3; /* pipe, linger and idle, all initialised by now */
+	ss->flush.data = ss;
+	ss->open_handles = 4; /* pipe, linger, idle and flush, all initialised by now */
 	frame_decoder_init(&ss->dec, ss->srv->limits.max_frame);
 	ss->pipe.data = ss;
 	ss->last_active = ss->started = uv_now(ss->srv->loop);
@@ -1111,8 +1203,10 @@ static void rpc_session_finish(struct rpc_session *ss)
 	if (ss->finishing)
 		return;
 	ss->finishing = true;
+	rpc_session_out_drop(ss); /* hung up, or the linger time is over */
 	uv_timer_stop(&ss->linger);
 	uv_timer_stop(&ss->idle);
+	uv_close((uv_handle_t *)&ss->flush, rpc_session_handle_closed);
 	uv_close((uv_handle_t *)&ss->linger, rpc_session_handle_closed);
 	uv_close((uv_handle_t *)&ss->idle, rpc_session_handle_closed);
 	uv_close((uv_handle_t *)&ss->pipe, rpc_session_handle_closed);
@@ -1200,7 +1294,9 @@ void rpc_session_close(struct rpc_session *ss, const char *why)
 	if (why)
 		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
 	rpc_session_release_all(ss);
-	rpc_session_fd_linger_close(ss);
+	/* what this turn queued about the connections goes before their ends close */
+	rpc_session_flush(ss);
+	rpc_session_fd_linger_close(ss, true);
 	rpc_session_drop_unclaimed_fds(ss, true);
 	if (uid_full)
 		rpc_server_uid_room(ss->srv, ss); /* its uid has room again: resume the others */
@@ -1212,6 +1308,7 @@ void rpc_session_close(struct rpc_session *ss, const char *why)
 		uv_read_stop((uv_stream_t *)&ss->pipe);
 	ss->reading = false;
 	/* the last replies (why we hang up) go out first, within the linger time */
+	rpc_session_flush(ss);
 	ss->shutdown_req.data = ss;
 	if (uv_shutdown(&ss->shutdown_req, (uv_stream_t *)&ss->pipe, rpc_session_shutdown_done) < 0)
 		rpc_session_finish(ss);

@@ -28,8 +28,12 @@ struct rpc_fd_pass;
 #define RPC_SESSION_MAX_STRIKES 4
 /* Largest Data event; credit and the buffered limit cut it further. */
 #define RPC_DATA_CHUNK		(64 * 1024)
-/* Frames queued to one client at most (replies, events), whatever their size. */
+/* Writes queued to one client at most (each a batch of replies and events), whatever
+ * their size. */
 #define RPC_SESSION_MAX_WRITES	8192
+/* A turn's replies and events go out in one write (rpc_session_flush), up to this
+ * much; a frame that would take a batch past it starts the next. */
+#define RPC_SESSION_BATCH_BYTES (64 * 1024)
 /* How long a hung-up session may take to flush its last replies. */
 #define RPC_SESSION_LINGER_MS	2000
 /* A listener's accept queue by default and at most; it is also clamped to the room
@@ -82,7 +86,11 @@ struct rpc_session {
 	uint8_t rbuf[64 * 1024];
 
 	uint64_t buffered; /* memory held by writes not yet completed (frame_write.len) */
-	uint32_t nwrites;  /* and their number */
+	uint32_t nwrites;  /* and their number, the batch being filled included */
+	uint64_t writes_made, writes_done; /* writes (batches) ever queued, and completed */
+	struct frame_write *out; /* this turn's frames, written just before the loop waits */
+	uv_prepare_t flush;	 /* ...by this, started while out or out_error is set */
+	int out_error;		 /* a batch could not be written: the session goes */
 	uint64_t peak_buffered;
 	bool reading;	   /* uv_read_start is active */
 	const uint8_t *in; /* requests read but held back while the output is full */

@@ -3,9 +3,11 @@
  * frame_pipe.c - peer credentials and framed writes on a client's Unix
  * stream, shared by rpc_session.c and ctl_server.c: one allocation per
  * queued frame, accounted with its real size, and the heap given back to
- * the system after a burst of queued frames has drained.
+ * the system after a burst of queued frames has drained. Frames can be
+ * batched: packed back to back and written with one uv_write2().
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +29,8 @@
  */
 
 #define FRAME_PIPE_TRIM_EVERY_MS  1000
+/* A batch that grows past its first frame gets at least this much room. */
+#define FRAME_BATCH_MIN		  1024
 /* What glibc keeps beside each chunk (its size field), on top of the usable size. */
 #define FRAME_PIPE_CHUNK_OVERHEAD (2 * sizeof(size_t))
 
@@ -53,48 +57,91 @@ static size_t frame_pipe_cost(void *p, size_t n)
 int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
 		     size_t *ret_len)
 {
-	return frame_pipe_write_handle(pipe, m, owner, cb, NULL, NULL, ret_len);
+	struct frame_write *w = NULL;
+	int r = frame_batch_add(&w, m, owner, SIZE_MAX, ret_len);
+
+	if (r < 0)
+		return r;
+	r = frame_batch_send(w, pipe, NULL, cb);
+	if (r < 0)
+		frame_write_free(w);
+	return r;
 }
 
-int frame_pipe_write_handle(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
-			    uv_stream_t *send_handle, void *pass, size_t *ret_len)
+/* Make room for need bytes in *batch (a new one if NULL); its memory's growth in *grown. */
+static int frame_batch_room(struct frame_write **batch, size_t need, void *owner, size_t *grown)
 {
-	size_t plen = protobuf_c_message_get_packed_size(m);
-	struct frame_write *w;
-	uv_buf_t b;
+	struct frame_write *w = *batch, *nw;
+	size_t cap, old = w ? w->len : 0;
+
+	if (w && need <= w->cap)
+		return 0;
+	/* a lone frame gets its own size; a batch that grows doubles */
+	cap = need;
+	if (w && cap < 2 * w->cap)
+		cap = 2 * w->cap;
+	if (w && cap < FRAME_BATCH_MIN)
+		cap = FRAME_BATCH_MIN;
+	nw = realloc(w, cap); /* not submitted yet: nothing points into it */
+	if (!nw)
+		return -ENOMEM;
+	if (!w) {
+		memset(nw, 0, sizeof(*nw));
+		nw->owner = owner;
+		frame_pipe_stats.queued_writes++;
+	}
+	nw->cap = cap;
+	nw->len = frame_pipe_cost(nw, cap);
+	*grown += nw->len - old;
+	frame_pipe_stats.queued_bytes += nw->len - old;
+	if (frame_pipe_stats.queued_bytes > frame_pipe_stats.peak_bytes)
+		frame_pipe_stats.peak_bytes = frame_pipe_stats.queued_bytes;
+	*batch = nw;
+	return 0;
+}
+
+int frame_batch_add(struct frame_write **batch, const ProtobufCMessage *m, void *owner,
+		    size_t max_wire, size_t *ret_grown)
+{
+	size_t plen = protobuf_c_message_get_packed_size(m), have, flen;
+	uint8_t *f;
 	int r;
 
+	*ret_grown = 0;
 	/* our own messages may be as large as a Data event plus its envelope */
 	if (plen == 0 || plen > FRAME_MAX_LIMIT)
 		return -EMSGSIZE;
-	w = malloc(sizeof(*w) + FRAME_HEADER_SIZE + plen);
-	if (!w)
-		return -ENOMEM;
-	memset(w, 0, sizeof(*w));
-	w->data[0] = (uint8_t)(plen >> 24);
-	w->data[1] = (uint8_t)(plen >> 16);
-	w->data[2] = (uint8_t)(plen >> 8);
-	w->data[3] = (uint8_t)plen;
-	if (protobuf_c_message_pack(m, w->data + FRAME_HEADER_SIZE) != plen) {
-		free(w);
-		return -EMSGSIZE;
-	}
-	w->owner = owner;
-	w->pass = pass;
-	w->wire_len = FRAME_HEADER_SIZE + plen;
-	w->len = frame_pipe_cost(w, sizeof(*w) + w->wire_len);
-	b = uv_buf_init((char *)w->data, (unsigned)w->wire_len);
-	r = uv_write2(&w->req, (uv_stream_t *)pipe, &b, 1, send_handle, cb);
-	if (r < 0) {
-		free(w);
+	have = *batch ? (*batch)->wire_len : 0;
+	flen = FRAME_HEADER_SIZE + plen;
+	if (have > 0 && have + flen > max_wire)
+		return -ENOSPC;
+	r = frame_batch_room(batch, sizeof(**batch) + have + flen, owner, ret_grown);
+	if (r < 0)
 		return r;
+	f = (*batch)->data + have;
+	f[0] = (uint8_t)(plen >> 24);
+	f[1] = (uint8_t)(plen >> 16);
+	f[2] = (uint8_t)(plen >> 8);
+	f[3] = (uint8_t)plen;
+	if (protobuf_c_message_pack(m, f + FRAME_HEADER_SIZE) != plen) {
+		if (have == 0) {
+			/* the batch was made for this frame: it goes */
+			frame_write_free(*batch);
+			*batch = NULL;
+			*ret_grown = 0;
+		}
+		return -EMSGSIZE; /* nothing added: wire_len is unchanged */
 	}
-	frame_pipe_stats.queued_bytes += w->len;
-	frame_pipe_stats.queued_writes++;
-	if (frame_pipe_stats.queued_bytes > frame_pipe_stats.peak_bytes)
-		frame_pipe_stats.peak_bytes = frame_pipe_stats.queued_bytes;
-	*ret_len = w->len;
+	(*batch)->wire_len = have + flen;
 	return 0;
+}
+
+int frame_batch_send(struct frame_write *w, uv_pipe_t *pipe, uv_stream_t *send_handle,
+		     uv_write_cb cb)
+{
+	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->wire_len);
+
+	return uv_write2(&w->req, (uv_stream_t *)pipe, &b, 1, send_handle, cb);
 }
 
 /*

@@ -3,12 +3,12 @@
  * frame_pipe.h - what the app (RPC) and control servers share about one
  * client's Unix stream: who is on the other end (SO_PEERCRED), cutting what
  * arrives into length-prefixed protobuf frames (proto/frame.h), and sending
- * one frame with uv_write().
+ * one frame, or a batch of them, with uv_write().
  *
  * A queued frame costs what it really holds: one allocation for the
  * uv_write_t, the header and the payload, counted with malloc's own size
  * and chunk overhead, so a session's byte limit bounds its memory and not
- * only the bytes on the wire. When the replies queued to all clients have
+ * only the bytes on the wire. Frames can be batched, one write for many. When the replies queued to all clients have
  * drained after a burst, the freed heap goes back to the system
  * (malloc_trim), so a burst does not leave the daemon's RSS high.
  */
@@ -28,7 +28,8 @@ struct frame_write {
 	uv_write_t req;
 	void *owner;	 /* the session that sent it */
 	size_t len;	 /* the memory this write holds: allocation and malloc overhead */
-	size_t wire_len; /* header + payload, the bytes in data */
+	size_t wire_len; /* header + payload, the bytes in data (every frame's, in a batch) */
+	size_t cap;	 /* bytes allocated for the struct and data */
 	void *pass;	 /* the sender's: what went with the frame (a descriptor's handle) */
 	uint8_t data[];
 };
@@ -41,13 +42,28 @@ struct frame_write {
  */
 int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
 		     size_t *ret_len);
-/*
- * The same, with send_handle's descriptor passed along (SCM_RIGHTS) with the
- * frame's first byte; pipe must be an IPC pipe. pass is kept in w->pass.
- */
-int frame_pipe_write_handle(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv_write_cb cb,
-			    uv_stream_t *send_handle, void *pass, size_t *ret_len);
 void frame_write_free(struct frame_write *w);
+
+/*
+ * Frames of one turn of the loop packed back to back and written with one
+ * uv_write2(): one system call, one wake-up of the reader. frame_batch_add()
+ * packs m behind what *batch holds (a new batch, owned by owner, when
+ * *batch is NULL), growing it; *ret_grown is what the batch's memory grew
+ * by (already counted in the stats, as frame_write.len). -ENOSPC, with
+ * nothing added, when the batch has frames and m would take it past
+ * max_wire bytes on the wire: send it and start another. On any error no
+ * frame is added, a batch made for m is freed (*batch stays NULL), and a
+ * batch that grew keeps its room: *ret_grown counts it, error or not.
+ * frame_batch_send() starts writing it, with send_handle's descriptor
+ * passed along (SCM_RIGHTS) with its first byte when not NULL (pipe must
+ * then be an IPC pipe), so a frame that passes one must start a batch; cb
+ * as for frame_pipe_write(). On failure the caller still owns the batch, to
+ * frame_write_free().
+ */
+int frame_batch_add(struct frame_write **batch, const ProtobufCMessage *m, void *owner,
+		    size_t max_wire, size_t *ret_grown);
+int frame_batch_send(struct frame_write *w, uv_pipe_t *pipe, uv_stream_t *send_handle,
+		     uv_write_cb cb);
 
 /* What a session does with the frames arriving on its stream. */
 struct frame_pipe_reader {

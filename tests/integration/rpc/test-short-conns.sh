@@ -54,3 +54,12 @@ inline=$(ctr SynackRpcConnectsInline)
 [ "${inline:-0}" -ge $((opens - opens / 10)) ] ||
 	fail "SynackRpcConnectsInline ${inline:-0} of $opens Connects: SYN-ACKs waited for the poll"
 echo "ok: $inline of $opens Connects established within the request ($(ctr SynackTapRxAnswers) frames read back)"
+# a turn's replies and events go to the client in one write (rpc_session_flush):
+# a short connection's Connect reply, its events and its Close reply are more
+# frames than writes. On main before batching every frame was a write of its own.
+frames=$(ctr SynackRpcFramesOut)
+writes=$(ctr SynackRpcWritesOut)
+[ "${frames:-0}" -ge $((3 * opens)) ] || fail "SynackRpcFramesOut ${frames:-none} for $opens Connects"
+[ "${writes:-0}" -gt 0 ] && [ $((writes * 3)) -le $((frames * 2)) ] ||
+	fail "SynackRpcWritesOut ${writes:-none} for ${frames:-0} frames: not batched"
+echo "ok: $frames frames to the client in $writes writes"
