@@ -427,6 +427,10 @@ static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort, u
 		c->fdp->close_pending = c->fdp->close_owed = true;
 		c->fdp->close_req = req_id;
 		buf->no_reply = true;
+		/* libsynack shuts its end before the Close: look now, whether or not
+		 * the poll has said so yet this turn, so that the connection is let
+		 * go within the request and a Connect behind it has the slot */
+		c->fdp->maybe_in = true;
 		rpc_fd_pump(c->fdp);
 		return 0;
 	}
