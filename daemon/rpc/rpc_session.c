@@ -115,7 +115,20 @@ static int rpc_session_flush(struct rpc_session *ss)
 	return r;
 }
 
-/* Just before the loop waits: this turn's frames go out. */
+static void rpc_session_write_failed(uv_timer_t *t)
+{
+	struct rpc_session *ss = t->data;
+
+	rpc_session_close(ss, uv_strerror(ss->out_error));
+}
+
+/*
+ * Just before the loop waits: this turn's frames go out. Nothing here may
+ * queue frames for any session (they would wait for the next wake-up): a
+ * session whose batch could not be written is closed from its linger timer
+ * (idle until it hangs up), at the start of the next turn; the armed timer
+ * keeps the loop from waiting.
+ */
 static void rpc_session_flush_cb(uv_prepare_t *h)
 {
 	struct rpc_session *ss = h->data;
@@ -123,7 +136,7 @@ static void rpc_session_flush_cb(uv_prepare_t *h)
 	rpc_session_flush(ss);
 	uv_prepare_stop(&ss->flush);
 	if (ss->out_error && !ss->closing)
-		rpc_session_close(ss, uv_strerror(ss->out_error));
+		uv_timer_start(&ss->linger, rpc_session_write_failed, 0, 0);
 }
 
 /* Drop what is batched and not written (the session goes). */
