@@ -81,9 +81,12 @@ int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m)
 }
 
 /*
- * Write the frames batched this turn (one system call). On failure they are
- * dropped, as a write that failed: the session is closed by the flush
- * handle's callback, never under a caller that is still using it.
+ * Start writing the frames batched this turn (one write request). On failure
+ * they are dropped, as a write that failed, and out_error is set: the flush
+ * handle's callback then arms the linger timer, which closes the session
+ * (never under a caller that is still using it). The failed batch was the
+ * last one made, so it is taken back from writes_made: the writes still in
+ * flight keep completing in order.
  */
 static int rpc_session_flush(struct rpc_session *ss)
 {
@@ -105,7 +108,7 @@ static int rpc_session_flush(struct rpc_session *ss)
 	}
 	ss->buffered -= w->len;
 	ss->nwrites--;
-	ss->writes_done++;
+	ss->writes_made--;
 	frame_write_free(w);
 	if (pass)
 		rpc_fd_pass_done(ss, pass);
@@ -149,7 +152,7 @@ static void rpc_session_out_drop(struct rpc_session *ss)
 	ss->out = NULL;
 	ss->buffered -= w->len;
 	ss->nwrites--;
-	ss->writes_done++;
+	ss->writes_made--; /* never written: the last one made */
 	if (w->pass)
 		rpc_fd_pass_done(ss, w->pass);
 	frame_write_free(w);
@@ -1303,11 +1306,15 @@ void rpc_session_close(struct rpc_session *ss, const char *why)
 	}
 	uid_full = ss->u && ss->nconns && ss->u->conns >= ss->srv->limits.conns_per_uid;
 	ss->closing = true;
+	/* what this turn queued goes to libuv before any data socket closes below */
+	rpc_session_flush(ss);
 	uv_timer_stop(&ss->idle);
 	if (why)
 		log_info("rpc: client %u (pid %d): %s", ss->id, (int)ss->pid, why);
 	rpc_session_release_all(ss);
-	/* what this turn queued about the connections goes before their ends close */
+	/* the same for what releasing them queued (Close replies), before the
+	 * lingering ends close; handed to libuv, not yet read by the client, so
+	 * a client whose socket is backed up may see an end's EOF first */
 	rpc_session_flush(ss);
 	rpc_session_fd_linger_close(ss, true);
 	rpc_session_drop_unclaimed_fds(ss, true);

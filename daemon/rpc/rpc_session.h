@@ -113,7 +113,8 @@ struct rpc_session {
 	bool detached_ok;	  /* FEATURE_DETACHED granted at Hello */
 	bool connect_data_ok;	  /* FEATURE_CONNECT_DATA granted at Hello */
 	uint32_t fds_held;	  /* descriptors its data sockets hold in synackd (rpc_fd.c) */
-	struct rpc_fd *fd_linger; /* ends of gone connections, closed once the queue drains */
+	struct rpc_fd *fd_linger; /* ends of gone connections, closed once the write
+				   * holding their last frame is done */
 	/* descriptors received for Request.fd_proof, in order, until their frames come */
 	uv_pipe_t *proofs[RPC_SESSION_PROOFS];
 	unsigned nproofs;

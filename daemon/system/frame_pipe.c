@@ -68,8 +68,10 @@ int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv
 	return r;
 }
 
-/* Make room for need bytes in *batch (a new one if NULL); its memory's growth in *grown. */
-static int frame_batch_room(struct frame_write **batch, size_t need, void *owner, size_t *grown)
+/* Make room for need bytes in *batch (a new one if NULL), never past limit when need
+ * fits under it; its memory's growth in *grown. */
+static int frame_batch_room(struct frame_write **batch, size_t need, size_t limit, void *owner,
+			    size_t *grown)
 {
 	struct frame_write *w = *batch, *nw;
 	size_t cap, old = w ? w->len : 0;
@@ -82,6 +84,10 @@ static int frame_batch_room(struct frame_write **batch, size_t need, void *owner
 		cap = 2 * w->cap;
 	if (w && cap < FRAME_BATCH_MIN)
 		cap = FRAME_BATCH_MIN;
+	/* no room the batch's limit would never let it use: memory counts against
+	 * the client's buffer limit (limits.buffered_per_client) */
+	if (cap > limit && need <= limit)
+		cap = limit;
 	nw = realloc(w, cap); /* not submitted yet: nothing points into it */
 	if (!nw)
 		return -ENOMEM;
@@ -115,7 +121,10 @@ int frame_batch_add(struct frame_write **batch, const ProtobufCMessage *m, void 
 	flen = FRAME_HEADER_SIZE + plen;
 	if (have > 0 && have + flen > max_wire)
 		return -ENOSPC;
-	r = frame_batch_room(batch, sizeof(**batch) + have + flen, owner, ret_grown);
+	r = frame_batch_room(batch, sizeof(**batch) + have + flen,
+			     max_wire > SIZE_MAX - sizeof(**batch) ? SIZE_MAX
+								   : sizeof(**batch) + max_wire,
+			     owner, ret_grown);
 	if (r < 0)
 		return r;
 	f = (*batch)->data + have;

@@ -46,9 +46,10 @@ void frame_write_free(struct frame_write *w);
 
 /*
  * Frames of one turn of the loop packed back to back and written with one
- * uv_write2(): one system call, one wake-up of the reader. frame_batch_add()
- * packs m behind what *batch holds (a new batch, owned by owner, when
- * *batch is NULL), growing it; *ret_grown is what the batch's memory grew
+ * uv_write2() request: usually one system call and one wake-up of the
+ * reader. frame_batch_add() packs m behind what *batch holds (a new batch,
+ * owned by owner, when *batch is NULL), growing it (doubling, but never
+ * past room for max_wire bytes); *ret_grown is what the batch's memory grew
  * by (already counted in the stats, as frame_write.len). -ENOSPC, with
  * nothing added, when the batch has frames and m would take it past
  * max_wire bytes on the wire: send it and start another. On any error no

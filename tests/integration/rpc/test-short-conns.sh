@@ -56,7 +56,8 @@ inline=$(ctr SynackRpcConnectsInline)
 echo "ok: $inline of $opens Connects established within the request ($(ctr SynackTapRxAnswers) frames read back)"
 # a turn's replies and events go to the client in one write (rpc_session_flush):
 # a short connection's Connect reply, its events and its Close reply are more
-# frames than writes. On main before batching every frame was a write of its own.
+# frames than writes. With batching off (RPC_SESSION_BATCH_BYTES 1) it fails:
+# one write per frame.
 frames=$(ctr SynackRpcFramesOut)
 writes=$(ctr SynackRpcWritesOut)
 [ "${frames:-0}" -ge $((3 * opens)) ] || fail "SynackRpcFramesOut ${frames:-none} for $opens Connects"

@@ -4,8 +4,9 @@
  * frame_batch_add and frame_batch_send), over a real socketpair on a real
  * libuv loop: every frame comes out whole and in order from one write, a
  * descriptor passed with a batch arrives with its first byte, a batch stops
- * at its size limit (-ENOSPC, nothing added), and what a batch holds is
- * counted in the shared stats until it is freed.
+ * at its size limit (-ENOSPC, nothing added) and grows no further than that
+ * limit needs, and what a batch holds is counted in the shared stats until
+ * it is freed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -238,12 +239,31 @@ static void test_size_limit(void **state)
 	assert_int_equal(queued_bytes(), base);
 }
 
+/* Doubling stops at the room the limit allows: what a batch holds is memory charged
+ * to the client (limits.buffered_per_client), and room it cannot use is waste. */
+static void test_growth_capped(void **state)
+{
+	struct frame_write *b = NULL;
+	struct hello h;
+	size_t grown, max_wire = 2000;
+	unsigned n = 0;
+
+	while (frame_batch_add(&b, hello(&h, n), NULL, max_wire, &grown) == 0)
+		n++;
+	assert_true(n > 100); /* about 15 bytes a frame */
+	assert_true(b->wire_len <= max_wire);
+	assert_true(b->cap <= sizeof(*b) + max_wire);
+	assert_int_equal(frames_in(b->data, b->wire_len, 0), n);
+	frame_write_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frames_in_one_write),
 		cmocka_unit_test(test_descriptor_with_first_byte),
 		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_growth_capped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
