@@ -80,13 +80,25 @@ int rpc_session_send(struct rpc_session *ss, const Synack__V1__ServerMessage *m)
 	return rpc_session_send_fd(ss, m, NULL);
 }
 
+/* A batch that is never written: taken back as if never made (it is the last
+ * one made, so writes_made goes back by one and the writes in flight keep
+ * completing in order), its descriptor closed. */
+static void rpc_session_unmake(struct rpc_session *ss, struct frame_write *w)
+{
+	ss->buffered -= w->len;
+	ss->nwrites--;
+	ss->writes_made--;
+	if (w->pass)
+		rpc_fd_pass_done(ss, w->pass);
+	frame_write_free(w);
+}
+
 /*
  * Start writing the frames batched this turn (one write request). On failure
  * they are dropped, as a write that failed, and out_error is set: the flush
  * handle's callback then arms the linger timer, which closes the session
- * (never under a caller that is still using it). The failed batch was the
- * last one made, so it is taken back from writes_made: the writes still in
- * flight keep completing in order.
+ * (never under a caller that is still using it); the batch is taken back
+ * (rpc_session_unmake).
  */
 static int rpc_session_flush(struct rpc_session *ss)
 {
@@ -106,12 +118,7 @@ static int rpc_session_flush(struct rpc_session *ss)
 			uv_prepare_stop(&ss->flush);
 		return 0;
 	}
-	ss->buffered -= w->len;
-	ss->nwrites--;
-	ss->writes_made--;
-	frame_write_free(w);
-	if (pass)
-		rpc_fd_pass_done(ss, pass);
+	rpc_session_unmake(ss, w);
 	if (!ss->out_error)
 		ss->out_error = r;
 	rpc_session_fd_linger_close(ss, false);
@@ -150,12 +157,7 @@ static void rpc_session_out_drop(struct rpc_session *ss)
 	if (!w)
 		return;
 	ss->out = NULL;
-	ss->buffered -= w->len;
-	ss->nwrites--;
-	ss->writes_made--; /* never written: the last one made */
-	if (w->pass)
-		rpc_fd_pass_done(ss, w->pass);
-	frame_write_free(w);
+	rpc_session_unmake(ss, w);
 }
 
 int rpc_session_send_fd(struct rpc_session *ss, const Synack__V1__ServerMessage *m,

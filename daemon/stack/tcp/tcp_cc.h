@@ -132,6 +132,15 @@ uint32_t tcp_cc_flight_used(const struct tcp_cc *cc);
 /* An ACK of new data outside recovery: validation, the algorithm, the clamp. */
 void tcp_cc_ack(struct tcp_cc *cc, struct tcp_cc_ack *a, uint32_t max_snd_wnd);
 
+/* A loss is being dealt with up to snd_max (RFC 6582 recover), by a fast
+ * retransmit or by a retransmission timeout (by_rto). */
+static inline void tcp_cc_set_recover(struct tcp_cc *cc, tcp_seq snd_max, bool by_rto)
+{
+	cc->recover = snd_max;
+	cc->recover_valid = true;
+	cc->recover_by_rto = by_rto;
+}
+
 /* Saturating helpers: cwnd arithmetic never wraps and never passes TCP_CC_CWND_MAX. */
 static inline uint32_t tcp_cc_add(uint32_t a, uint64_t b)
 {

@@ -638,9 +638,7 @@ static void tcp_input_dupack(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 		return;
 	STACK_INC(s, TcpExtTCPFastRetrans);
 	STACK_INC(s, TcpExtTCPRenoRecovery);
-	c->cc.recover = c->snd_max;
-	c->cc.recover_valid = true;
-	c->cc.recover_by_rto = false;
+	tcp_cc_set_recover(&c->cc, c->snd_max, false);
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
 	tcp_input_retransmit_head(s, rx->now, c);
 	tcp_timer_arm_rexmit(s, rx->now, c);

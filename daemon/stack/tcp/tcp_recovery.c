@@ -316,9 +316,7 @@ static void tcp_rec_enter(struct stack *s, uint64_t now, struct tcp_conn *c, uin
 		return;
 	STACK_INC(s, TcpExtTCPSackRecovery);
 	tcp_rec_save_undo(c);
-	c->cc.recover = c->snd_max;
-	c->cc.recover_valid = true;
-	c->cc.recover_by_rto = false;
+	tcp_cc_set_recover(&c->cc, c->snd_max, false);
 	c->cc.ops->enter_recovery(&c->cc, c->snd_max - c->snd_una);
 	r->state = TCP_REC_RECOVERY;
 	r->prr_delivered = 0;

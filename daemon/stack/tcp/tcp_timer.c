@@ -221,9 +221,7 @@ static void tcp_timer_retransmit(struct stack *s, stack_time_us now, struct tcp_
 		tcp_cc_rto_in_recovery(&c->cc);
 	else
 		c->cc.ops->on_rto(&c->cc, flight);
-	c->cc.recover = c->snd_max;
-	c->cc.recover_valid = true;
-	c->cc.recover_by_rto = true;
+	tcp_cc_set_recover(&c->cc, c->snd_max, true);
 	c->dupacks = 0;
 	c->sack_high_valid = false; /* RFC 6675 §5.1: the SACK information is suspect now */
 	/* the scoreboard resends the lost ranges and skips the SACKed ones */
