@@ -26,11 +26,13 @@ struct sim_cli {
 static void sim_usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
-		"usage: %s [--seeds N] [--first S] [--seed S] [-v]\n"
-		"  --seeds N   run N seeds (default 100)\n"
-		"  --first S   start at seed S (default 1)\n"
-		"  --seed S    run exactly seed S (replay)\n"
-		"  -v          trace every segment, state change and link impairment\n",
+		"usage: %s [--seeds N] [--first S] [--seed S] [--no-offload] [-v]\n"
+		"  --seeds N     run N seeds (default 100)\n"
+		"  --first S     start at seed S (default 1)\n"
+		"  --seed S      run exactly seed S (replay)\n"
+		"  --no-offload  no side offloads, whatever the seed says (a seed as it\n"
+		"                ran before offloads were drawn: FINDINGS.md)\n"
+		"  -v            trace every segment, state change and link impairment\n",
 		argv0);
 }
 
@@ -67,6 +69,8 @@ static int sim_parse_args(int argc, char **argv, struct sim_cli *cli)
 		} else if (strcmp(a, "--seed") == 0) {
 			r = sim_parse_u64(i + 1 < argc ? argv[++i] : NULL, &cli->first);
 			cli->count = 1;
+		} else if (strcmp(a, "--no-offload") == 0) {
+			cli->opts.no_offload = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			sim_usage(stdout, argv[0]);
 			exit(0);

@@ -104,7 +104,8 @@ static void sim_link_sift_down(struct sim_link *l, size_t i)
 }
 
 /* Put a copy of frame in flight, to arrive at at. */
-static int sim_link_enqueue(struct sim_link *l, stack_time_us at, const uint8_t *frame, size_t len)
+static int sim_link_enqueue(struct sim_link *l, stack_time_us at, const uint8_t *frame, size_t len,
+			    const struct stack_frame_meta *meta)
 {
 	struct sim_frame *f;
 
@@ -125,6 +126,8 @@ static int sim_link_enqueue(struct sim_link *l, stack_time_us at, const uint8_t 
 		return -ENOMEM;
 	memcpy(f->data, frame, len);
 	f->len = len;
+	f->has_meta = meta != NULL;
+	f->meta = meta ? *meta : (struct stack_frame_meta){ 0 };
 	f->at = at;
 	f->order = l->next_order++;
 	l->n++;
@@ -267,6 +270,12 @@ static void sim_link_note_loss(struct sim_link *l, bool lost)
 
 int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, size_t len)
 {
+	return sim_link_send_meta(l, now, frame, len, NULL);
+}
+
+int sim_link_send_meta(struct sim_link *l, stack_time_us now, const uint8_t *frame, size_t len,
+		       const struct stack_frame_meta *meta)
+{
 	bool lost, dup, reorder, corrupt;
 	stack_time_us departed;
 	uint8_t *bad = NULL;
@@ -285,7 +294,8 @@ int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, s
 	lost = sim_rng_ppm(&l->rng, l->p.loss_ppm);
 	dup = sim_rng_ppm(&l->rng, l->p.dup_ppm);
 	reorder = sim_rng_ppm(&l->rng, l->p.reorder_ppm);
-	corrupt = sim_rng_ppm(&l->rng, l->p.corrupt_ppm) && sim_link_corruptible(frame, len);
+	corrupt =
+		sim_rng_ppm(&l->rng, l->p.corrupt_ppm) && sim_link_corruptible(frame, len) && !meta;
 	if (sim_link_ge_lose(l, now) && !lost) {
 		lost = true;
 		l->stats.ge_lost++;
@@ -308,7 +318,8 @@ int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, s
 		l->stats.reordered++;
 		sim_link_log(l, now, SIM_LINK_REORDERED, len);
 	}
-	r = sim_link_enqueue(l, sim_link_arrival(l, departed, reorder), bad ? bad : frame, len);
+	r = sim_link_enqueue(l, sim_link_arrival(l, departed, reorder), bad ? bad : frame, len,
+			     meta);
 	free(bad);
 	if (r < 0)
 		return r;
@@ -316,7 +327,7 @@ int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, s
 		/* the copy is intact and travels on its own */
 		l->stats.duplicated++;
 		sim_link_log(l, now, SIM_LINK_DUPLICATED, len);
-		r = sim_link_enqueue(l, sim_link_arrival(l, departed, false), frame, len);
+		r = sim_link_enqueue(l, sim_link_arrival(l, departed, false), frame, len, meta);
 	}
 	return r < 0 ? r : 0;
 }

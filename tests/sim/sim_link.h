@@ -68,6 +68,9 @@ struct sim_frame {
 	uint64_t order; /* tie-break: equal times deliver in send order */
 	uint8_t *data;
 	size_t len;
+	/* sim_link_send_meta(): what the receiving link says of the frame */
+	bool has_meta;
+	struct stack_frame_meta meta;
 };
 
 /* What happened to a frame, for the simulator's verbose trace. */
@@ -106,6 +109,15 @@ void sim_link_free(struct sim_link *l);
 /* Offer a frame at now: 0 when the link took it (even if it is then lost),
  * -ENOBUFS when the transmit queue was full, -EINVAL for an empty frame. */
 int sim_link_send(struct sim_link *l, stack_time_us now, const uint8_t *frame, size_t len);
+/*
+ * The same for a frame an offloading link hands over whole, with meta for
+ * the receiver (a TSO frame with a partial checksum, as the kernel writes
+ * into synackd's TAP): every fate applies to the frame as a unit, except
+ * corruption, since the receiver does not check a checksum the link vouches
+ * for.
+ */
+int sim_link_send_meta(struct sim_link *l, stack_time_us now, const uint8_t *frame, size_t len,
+		       const struct stack_frame_meta *meta);
 /* The delivery time of the next frame, or STACK_TIME_NEVER. */
 stack_time_us sim_link_next(const struct sim_link *l);
 /* Pop the next frame due at or before now; the caller frees ret->data. */

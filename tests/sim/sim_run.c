@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_run.c - one seed of the simulator: the scenario drawn from the seed,
- * the two stacks with their sinks, allocators and trace hooks, and the
+ * the two stacks with their sinks (an offloading side's completes its
+ * checksums and cuts its TSO frames, or hands them over whole to a peer that
+ * offloads too), allocators and trace hooks, and the
  * event-driven virtual clock. Each step jumps to the earliest of: the next
  * frame delivery, either stack's stack_poll_at(), either application's next
  * action; then it delivers what is due, polls the stacks that are due, runs
@@ -9,12 +11,14 @@
  * in virtual time, in steps and in time without progress, so a bug cannot
  * hang CI.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "impair_seg.h"
 #include "net/net.h"
 #include "sim_run.h"
 
@@ -154,6 +158,8 @@ static void sim_pick_scenario(struct sim_world *w)
 	sim_pick_msl(r, sc);
 	/* from the seed, not the generator: every other seed's scenario stays as it was */
 	sc->input_batches = (w->seed & 1) != 0;
+	for (int i = 0; i < SIM_SIDES; i++)
+		sc->offload[i] = !w->opts->no_offload && (w->seed >> (1 + i) & 1) != 0;
 }
 
 static void sim_print_scenario(const struct sim_world *w)
@@ -163,14 +169,15 @@ static void sim_print_scenario(const struct sim_world *w)
 
 	printf("seed %" PRIu64 ": A->B %" PRIu64 " bytes, B->A %" PRIu64
 	       " bytes, close %s (A %s, B %s), msl %" PRIu64 " us, chunk <= %u, think <= %" PRIu64
-	       " us%s%s%s%s%s\n",
+	       " us%s%s%s%s%s%s%s\n",
 	       w->seed, sc->bytes[SIM_A], sc->bytes[SIM_B], orders[sc->order],
 	       sc->mode[SIM_A] == SIM_MODE_CLOSE ? "close" : "shutdown",
 	       sc->mode[SIM_B] == SIM_MODE_CLOSE ? "close" : "shutdown", sc->msl_us, sc->max_chunk,
 	       sc->think_us, sc->seed_arp ? "" : ", ARP over the link",
 	       sc->use_blocking ? ", link back-pressure" : "", sc->stalls ? ", read stalls" : "",
 	       sc->keep_listener ? ", listener kept" : "",
-	       sc->input_batches ? ", input batches" : "");
+	       sc->input_batches ? ", input batches" : "", sc->offload[SIM_A] ? ", A offloads" : "",
+	       sc->offload[SIM_B] ? ", B offloads" : "");
 	for (int i = 0; i < SIM_SIDES; i++) {
 		const struct sim_link_params *p = &sc->link[i];
 		const struct stack_tunables *t = &sc->tun[i];
@@ -191,22 +198,92 @@ static void sim_print_scenario(const struct sim_world *w)
 	}
 }
 
+/* A frame onto the link: wire-sized, or with meta an offloaded one whole. */
+static int sim_emit_wire(struct sim_side *sd, const uint8_t *frame, size_t len,
+			 const struct stack_frame_meta *meta)
+{
+	struct sim_world *w = sd->w;
+
+	if (w->opts->hooks && w->opts->hooks->drop &&
+	    w->opts->hooks->drop(w, w->opts->hooks->ctx, sd->idx, frame, len))
+		return 0; /* taken by the link, then lost on the wire */
+	return sim_link_send_meta(&w->link[sd->idx], w->now, frame, len, meta);
+}
+
+struct sim_split {
+	struct sim_side *sd;
+	unsigned n; /* wire frames so far */
+};
+
+/* A wire frame cut from a TSO frame: the first decides whether the link took
+ * the frame; a later one the queue has no room for is lost, as on a wire. */
+static int sim_emit_cut(void *ctx, uint8_t *frame, size_t len)
+{
+	struct sim_split *sp = ctx;
+	int r = sim_emit_wire(sp->sd, frame, len, NULL);
+
+	return sp->n++ == 0 || r != -ENOBUFS ? r : 0;
+}
+
+/*
+ * What an offloading link does with a frame before the wire: complete the
+ * partial checksum and cut a TSO frame into segments of gso_size
+ * (impair_seg_split(), as synackd's impairment stage does). A checksum the
+ * core left wrong stays wrong, and the peer drops the frame.
+ */
+static int sim_emit_offloaded(struct sim_side *sd, const uint8_t *frame, size_t len,
+			      const struct stack_frame_meta *meta)
+{
+	static uint8_t scratch[IMPAIR_SEG_SCRATCH];
+	struct impair_seg_in in = { .csum_partial = meta->csum_partial,
+				    .csum_start = meta->csum_start,
+				    .csum_offset = meta->csum_offset,
+				    .gso_size = meta->gso_type == STACK_GSO_TCPV4 ? meta->gso_size
+										  : 0 };
+	struct sim_split sp = { .sd = sd };
+	int r = impair_seg_split(frame, len, &in, scratch, sim_emit_cut, &sp);
+
+	if (r == -EINVAL)
+		sim_fail(sd->w,
+			 "%c: an offload frame the link cannot cut (partial %d, gso %u/%u, "
+			 "%zu bytes)",
+			 sd->idx == SIM_A ? 'A' : 'B', meta->csum_partial, meta->gso_type,
+			 meta->gso_size, len);
+	return r < 0 ? r : 0;
+}
+
 static int sim_emit(void *ctx, const uint8_t *frame, size_t len,
 		    const struct stack_frame_meta *meta)
 {
 	struct sim_side *sd = ctx;
 	struct sim_world *w = sd->w;
 
-	if (meta && (meta->csum_partial || meta->gso_type != STACK_GSO_NONE))
+	if (meta && (meta->csum_partial || meta->gso_type != STACK_GSO_NONE)) {
+		/* both ends offloading: a TSO frame goes whole, as the kernel's
+		 * reach synackd (the link may lose, duplicate or delay it, not
+		 * corrupt it: the receiver trusts its checksum); any other frame
+		 * is completed and cut on the way, and may be corrupted */
+		if (w->sc.offload[sd->idx] && w->sc.offload[1 - sd->idx] &&
+		    meta->gso_type == STACK_GSO_TCPV4)
+			return sim_emit_wire(sd, frame, len, meta);
+		if (w->sc.offload[sd->idx])
+			return sim_emit_offloaded(sd, frame, len, meta);
 		sim_fail(w,
 			 "%c: emitted an offload frame the link never asked for (partial %d, gso "
 			 "%u/%u, %zu bytes)",
 			 sd->idx == SIM_A ? 'A' : 'B', meta->csum_partial, meta->gso_type,
 			 meta->gso_size, len);
-	if (w->opts->hooks && w->opts->hooks->drop &&
-	    w->opts->hooks->drop(w, w->opts->hooks->ctx, sd->idx, frame, len))
-		return 0; /* taken by the link, then lost on the wire */
-	return sim_link_send(&w->link[sd->idx], w->now, frame, len);
+	}
+	return sim_emit_wire(sd, frame, len, NULL);
+}
+
+/* A frame whose payload is still in the send ring: made whole, as synackd's
+ * link does when it captures or impairs (link_emit_tail()). */
+static int sim_emit_tail(void *ctx, uint8_t *head, size_t head_len,
+			 const struct stack_frame_tail *tail, const struct stack_frame_meta *meta)
+{
+	stack_frame_tail_copy(head + head_len, tail);
+	return sim_emit(ctx, head, head_len + stack_frame_tail_len(tail), meta);
 }
 
 static void *sim_alloc(void *ctx, size_t size)
@@ -251,6 +328,10 @@ static int sim_side_init(struct sim_world *w, int idx)
 		env.secret[i] = (uint8_t)sim_rng_next(&w->rng);
 	env.seed = sim_rng_next(&w->rng);
 	env.sink = (struct stack_sink){ .ctx = sd, .emit = sim_emit };
+	if (w->sc.offload[idx]) {
+		cfg.tx_csum_offload = cfg.tx_tso = true;
+		env.sink.emit_tail = sim_emit_tail;
+	}
 	env.allocator = (struct stack_allocator){ .ctx = sd, .alloc = sim_alloc, .free = sim_free };
 	env.trace = sim_check_trace;
 	env.trace_ctx = sd;
@@ -374,7 +455,7 @@ static void sim_deliver(struct sim_world *w)
 		if (batch)
 			stack_input_batch_begin(dst->stack);
 		while (!w->failed && sim_link_pop(&w->link[i], w->now, &f)) {
-			stack_input(dst->stack, w->now, f.data, f.len, NULL);
+			stack_input(dst->stack, w->now, f.data, f.len, f.has_meta ? &f.meta : NULL);
 			free(f.data);
 			if (!batch)
 				sim_app_events(w, dst);

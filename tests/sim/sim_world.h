@@ -55,6 +55,10 @@ struct sim_scenario {
 	bool keep_listener; /* close the listener only at the end */
 	bool input_batches; /* frames due at once go in as one batch, as synackd's link reads
 			     * them (stack_input_batch_begin/_end), the applications after */
+	/* per side: its link completes checksums and cuts TSO frames, as synackd's
+	 * TAP with virtio-net offloads, so the side emits partial checksums, TSO
+	 * frames and payload from its send ring */
+	bool offload[SIM_SIDES];
 	uint32_t mtu[SIM_SIDES];
 	uint64_t msl_us;
 	uint64_t think_us;  /* largest pause between application actions */
@@ -131,6 +135,7 @@ struct sim_side {
 
 struct sim_opts {
 	bool verbose;
+	bool no_offload; /* no side offloads, whatever the seed says */
 	uint64_t max_steps;
 	stack_time_us max_time;	  /* virtual */
 	stack_time_us stall_time; /* no progress for this long = failure */

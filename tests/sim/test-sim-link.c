@@ -6,7 +6,8 @@
  * exactly one byte past the Ethernet header of IPv4 frames only, an unimpaired link is FIFO with the configured delay
  * (jitter included), and the transmit queue is bounded by the serialisation
  * rate; Gilbert-Elliott loss comes in bursts of the configured mean length
- * at the configured long-run rate, and leaves the other fates alone.
+ * at the configured long-run rate, and leaves the other fates alone; a frame
+ * sent with offload metadata keeps it and is never corrupted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -360,6 +361,53 @@ static void test_corrupts_only_ip_payload(void **state)
 	sim_link_free(&l);
 }
 
+/*
+ * A frame sent with offload metadata arrives with it, whole and never
+ * corrupted (its receiver does not check the checksum); a plain frame on the
+ * same link still is.
+ */
+static void test_meta_frames(void **state)
+{
+	struct sim_link_params p = { .delay_us = 100, .corrupt_ppm = 1000000, .queue_limit = 100 };
+	struct stack_frame_meta m = { .csum_partial = true,
+				      .csum_start = 34,
+				      .csum_offset = 16,
+				      .gso_type = STACK_GSO_TCPV4,
+				      .gso_size = 1448 };
+	uint8_t ip[FRAME_LEN];
+	struct sim_link l;
+	struct sim_frame f;
+	int metas = 0, plain = 0;
+
+	(void)state;
+	make_frame(ip, 9);
+	assert_int_equal(sim_link_init(&l, &p, 5, 1), 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(sim_link_send_meta(&l, 0, ip, sizeof(ip), &m), 0);
+		assert_int_equal(sim_link_send(&l, 0, ip, sizeof(ip)), 0);
+	}
+	assert_int_equal(l.stats.corrupted, 20);
+	while (sim_link_pop(&l, 1000, &f)) {
+		if (f.has_meta) {
+			metas++;
+			assert_memory_equal(f.data, ip, sizeof(ip));
+			assert_memory_equal(&f.meta, &m, sizeof(m));
+		} else {
+			int diff = 0;
+
+			plain++;
+			for (size_t i = 0; i < f.len; i++)
+				diff += f.data[i] != ip[i];
+			assert_int_equal(diff, 1);
+			assert_memory_equal(f.data, ip, 14);
+		}
+		free(f.data);
+	}
+	assert_int_equal(metas, 20);
+	assert_int_equal(plain, 20);
+	sim_link_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_reorder_overtakes),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_corrupts_only_ip_payload),
+		cmocka_unit_test(test_meta_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
