@@ -33,6 +33,13 @@
  *         sqrt(p), and retransmission timeouts stay below one per 100
  *         segments lost (RACK-TLP repairs single losses and tails). Goodput,
  *         timeouts and probes are printed for the issue's before/after table.
+ *  stretch  A 2 MiB transfer on the 20 ms path, no loss, both sides with
+ *         offloads, so each of A's TSO frames reaches B whole and B ACKs it
+ *         once: up to 44 segments an ACK, as the kernel ACKs synackd's TSO
+ *         frames through a TAP. Slow start must grow as fast as against a
+ *         receiver that ACKs every second segment (the same run with B not
+ *         offloading, A's frames cut on the way): within 1.1 x its time +
+ *         one round trip.
  *
  * A test cannot send 2^31 bytes. Instead, once both ends are ESTABLISHED and
  * nothing has been sent, the connection is given a loss-free history of
@@ -63,7 +70,7 @@
 #define ADV_DELAY_US	10000ull     /* one way: a 20 ms round trip */
 #define ADV_FORGE_EVERY 1000ull	     /* one forged segment per millisecond */
 
-enum adv_kind { ADV_FORGE, ADV_WRAP, ADV_LOSS };
+enum adv_kind { ADV_FORGE, ADV_WRAP, ADV_LOSS, ADV_STRETCH };
 
 struct adv_case {
 	const char *name;
@@ -115,12 +122,14 @@ static const struct adv_case adv_cases[] = {
 	{ "loss1-lan", ADV_LOSS, 16 * ADV_MIB, 0, 0, 10000, true, NULL, 0, 0, 0, 500 },
 	{ "loss5-lan", ADV_LOSS, 16 * ADV_MIB, 0, 0, 50000, true, NULL, 0, 20000, 10000, 500 },
 	{ "loss5-both", ADV_LOSS, 16 * ADV_MIB, 0, 0, 50000, true, NULL, 0, 20000, 10000, 0, true },
+	{ "stretch", ADV_STRETCH, 2 * ADV_MIB, 0, 0, 0, true, NULL },
 };
 
 /* One run: what the hooks do and saw. */
 struct adv {
 	const struct adv_case *cs;
-	bool attack; /* forge: with the attacker (else the baseline run) */
+	bool attack; /* forge: with the attacker; stretch: B takes TSO frames whole (else the
+		      * baseline run) */
 	struct sim_rng rng;
 	stack_time_us start, done_at, deadline, last_step;
 	/* forge */
@@ -207,6 +216,10 @@ static void adv_scenario(struct sim_world *w, void *ctx)
 	sc->link[SIM_A].dup_ppm = a->cs->dup_ppm;
 	if (a->cs->both)
 		sc->link[SIM_B] = sc->link[SIM_A];
+	if (a->cs->kind == ADV_STRETCH) {
+		sc->offload[SIM_A] = true;
+		sc->offload[SIM_B] = a->attack;
+	}
 	a->chack_limit = sc->tun[SIM_B].challenge_ack_limit;
 }
 
@@ -471,7 +484,10 @@ static int adv_run(const struct adv_case *cs, uint64_t seed, bool attack, stack_
 	o.hooks = &hooks;
 	if (sim_run_seed(seed, &o, &res) < 0) {
 		printf("%s seed %" PRIu64 "%s FAILED: %s\n", cs->name, seed,
-		       cs->kind == ADV_FORGE && !attack ? " (without the attacker)" : "", res.fail);
+		       cs->kind == ADV_FORGE && !attack	    ? " (without the attacker)"
+		       : cs->kind == ADV_STRETCH && !attack ? " (B not offloading)"
+							    : "",
+		       res.fail);
 		return -1;
 	}
 	if (!a->done_at) {
@@ -578,6 +594,20 @@ static int adv_check_loss(const struct adv_case *cs, uint64_t seed, const struct
 	return -1;
 }
 
+/* The stretch case: the run with stretch ACKs within its bound from the baseline's. */
+static int adv_check_stretch(const struct adv_case *cs, uint64_t seed, const struct adv *a,
+			     stack_time_us base, stack_time_us bound)
+{
+	printf("%s seed %" PRIu64 ": %.3f s with an ACK per TSO frame, %.3f s with an ACK per "
+	       "second segment (bound %.3f s), %" PRIu64 " segments sent\n",
+	       cs->name, seed, adv_s(a->done_at - a->start), adv_s(base), adv_s(bound),
+	       a->segs_out);
+	if (a->done_at - a->start <= bound)
+		return 0;
+	printf("  FAILED: slower than the bound\n");
+	return -1;
+}
+
 static int adv_case_run(const struct adv_case *cs, uint64_t seed, bool verbose)
 {
 	struct adv a;
@@ -597,6 +627,12 @@ static int adv_case_run(const struct adv_case *cs, uint64_t seed, bool verbose)
 	if (adv_run(cs, seed, false, SEC_US(30), verbose, &a) < 0)
 		return -1;
 	base = a.done_at - a.start;
+	if (cs->kind == ADV_STRETCH) {
+		bound = base + base / 10 + 2 * adv_delay(cs);
+		if (adv_run(cs, seed, true, bound, verbose, &a) < 0)
+			return -1;
+		return adv_check_stretch(cs, seed, &a, base, bound);
+	}
 	bound = base + base / 2 + MS_US(50);
 	if (adv_run(cs, seed, true, bound, verbose, &a) < 0)
 		return -1;

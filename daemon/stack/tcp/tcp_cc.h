@@ -14,6 +14,15 @@
  * of cwnd in the last round), the restart window after idle (RFC 5681 §4.1),
  * the clamp (twice the largest peer window, TCP_CC_CWND_MAX) and saturating
  * arithmetic, so cwnd can never wrap.
+ *
+ * Slow start's per-ACK limits (RFC 5681 equation 2: at most SMSS per ACK;
+ * RFC 9406: at most L x SMSS) hold per ACK the receiver would have sent
+ * had it not coalesced (tcp_cc_ack_equiv()): a receiver ACKs at least every
+ * second full-sized segment (RFC 5681 §4.2), so an ACK covering more stands
+ * for one per two segments. Such stretch ACKs are what a receiver with GRO
+ * or LRO sends, and what the kernel sends for each TSO frame synackd writes
+ * into its TAP (44 segments an ACK). Counted as one ACK, they would cut
+ * slow start's growth from doubling per round trip to a few segments.
  */
 #ifndef SYNACK_TCP_CC_H
 #define SYNACK_TCP_CC_H
@@ -139,6 +148,19 @@ static inline void tcp_cc_set_recover(struct tcp_cc *cc, tcp_seq snd_max, bool b
 	cc->recover = snd_max;
 	cc->recover_valid = true;
 	cc->recover_by_rto = by_rto;
+}
+
+/*
+ * How many ACKs a receiver that ACKs every second full-sized segment
+ * (RFC 5681 §4.2) would have sent for acked bytes: 1 for up to two
+ * segments, one per two beyond (rounded up). Slow start's per-ACK limits
+ * apply that many times (file comment).
+ */
+static inline uint32_t tcp_cc_ack_equiv(const struct tcp_cc *cc, uint32_t acked)
+{
+	uint64_t two = 2 * (uint64_t)cc->smss;
+
+	return acked > two ? (uint32_t)((acked + two - 1) / two) : 1;
 }
 
 /* Saturating helpers: cwnd arithmetic never wraps and never passes TCP_CC_CWND_MAX. */

@@ -159,8 +159,11 @@ static void cubic_on_ack(struct tcp_cc *cc, const struct tcp_cc_ack *a)
 			tcp_cc_hystart_ack(cc, &cu->hs, a);
 			return;
 		}
-		if (a->cwnd_limited) /* RFC 5681 slow start after a loss */
-			cc->cwnd = tcp_cc_add(cc->cwnd, a->acked < cc->smss ? a->acked : cc->smss);
+		if (a->cwnd_limited) { /* RFC 5681 slow start after a loss (tcp_cc.h) */
+			uint64_t most = (uint64_t)tcp_cc_ack_equiv(cc, a->acked) * cc->smss;
+
+			cc->cwnd = tcp_cc_add(cc->cwnd, a->acked < most ? a->acked : most);
+		}
 		return;
 	}
 	cubic_avoid(cc, cu, a);

@@ -19,8 +19,10 @@
 #define HS_N_RTT_SAMPLE	     8u
 #define HS_CSS_GROWTH_DIV    4u
 #define HS_CSS_ROUNDS	     5u
-#define HS_L_SEGS	     8u /* L: we do not pace, so at most 8 SMSS per ACK (§4.3) */
-#define HS_NONE		     UINT64_MAX
+#define HS_L_SEGS \
+	8u /* L: we do not pace, so at most 8 SMSS per ACK (§4.3),
+				 * per ACK a stretch ACK stands for (tcp_cc.h) */
+#define HS_NONE UINT64_MAX
 
 /* A round ends when an ACK covers the SND.NXT of its start (§4.2). */
 static void hystart_round(struct tcp_cc *cc, struct tcp_cc_hystart *hs, const struct tcp_cc_ack *a)
@@ -82,8 +84,8 @@ void tcp_cc_hystart_ack(struct tcp_cc *cc, struct tcp_cc_hystart *hs, const stru
 	}
 	if (!a->cwnd_limited)
 		return; /* RFC 7661: measure, but do not grow an unused window */
-	if (inc > (uint64_t)HS_L_SEGS * cc->smss)
-		inc = (uint64_t)HS_L_SEGS * cc->smss;
+	if (inc > (uint64_t)HS_L_SEGS * cc->smss * tcp_cc_ack_equiv(cc, a->acked))
+		inc = (uint64_t)HS_L_SEGS * cc->smss * tcp_cc_ack_equiv(cc, a->acked);
 	if (hs->in_css)
 		inc /= HS_CSS_GROWTH_DIV;
 	cc->cwnd = tcp_cc_add(cc->cwnd, inc);

@@ -4,8 +4,9 @@
  * virtual time: CUBIC's curve (RFC 9438 §4.2: K and W_cubic(t) against the
  * formula computed here in floating point), the Reno-friendly region
  * (§4.3), fast convergence (§4.7), HyStart++ leaving slow start on an RTT
- * increase after exact round counts (RFC 9406 §4.2), and saturation: no
- * ACK, however large, wraps cwnd.
+ * increase after exact round counts (RFC 9406 §4.2), slow start's per-ACK
+ * limits applied per ACK a stretch ACK stands for, and saturation: no ACK,
+ * however large, wraps cwnd.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -367,6 +368,52 @@ static void test_cc_saturates(void **state)
 	}
 }
 
+/* Slow start's growth from one ACK of acked bytes, in the state cc_start() leaves. */
+static uint32_t ss_growth(const struct tcp_cc_ops *ops, bool after_loss, uint32_t acked)
+{
+	struct tcp_cc cc;
+	struct tcp_cc_ack a = {
+		.acked = acked, .ack = acked, .snd_nxt = 4 * acked, .cwnd_limited = true
+	};
+	uint32_t before;
+
+	cc_start(&cc, ops);
+	cc.cwnd = SEG(100);
+	if (after_loss)
+		cc.ssthresh = SEG(1000); /* slow start again, up to a finite ssthresh */
+	before = cc.cwnd;
+	cc.ops->on_ack(&cc, &a);
+	return cc.cwnd - before;
+}
+
+/*
+ * Slow start's per-ACK limits hold per ACK the receiver would have sent
+ * had it not coalesced, one per two segments (tcp_cc.h): RFC 5681's SMSS
+ * per ACK (NewReno, CUBIC after a loss) and RFC 9406's L = 8 SMSS
+ * (HyStart++). An ACK for two segments grows as before; one for 44 (the
+ * kernel's ACK of a 64 KiB TSO frame) as the 22 ACKs it stands for. Before:
+ * 1 and 8 segments for the 44-segment ACK, so that slow start against a
+ * receiver ACKing each TSO frame grew a few segments a round trip.
+ */
+static void test_slow_start_stretch_acks(void **state)
+{
+	/* NewReno and CUBIC after a loss: SMSS per ACK stood for */
+	for (int loss = 0; loss < 2; loss++) {
+		const struct tcp_cc_ops *ops = loss ? &tcp_cc_cubic : &tcp_cc_newreno;
+
+		assert_int_equal(ss_growth(ops, loss, SEG(1)), SEG(1));
+		assert_int_equal(ss_growth(ops, loss, SEG(2)), SEG(1));
+		assert_int_equal(ss_growth(ops, loss, SEG(3)), SEG(2));
+		assert_int_equal(ss_growth(ops, loss, SEG(44)), SEG(22));
+		assert_int_equal(ss_growth(ops, loss, SEG(44) + 1), SEG(23));
+	}
+	/* HyStart++: all of it up to 8 SMSS per ACK stood for */
+	assert_int_equal(ss_growth(&tcp_cc_cubic, false, SEG(2)), SEG(2));
+	assert_int_equal(ss_growth(&tcp_cc_cubic, false, SEG(44)), SEG(44));
+	assert_int_equal(ss_growth(&tcp_cc_cubic, false, UINT32_MAX / 2),
+			 TCP_CC_CWND_MAX - SEG(100));
+}
+
 /* Validation: a window not used to half does not grow, for either algorithm. */
 static void test_cc_validation_no_growth(void **state)
 {
@@ -415,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_hystart_css_spike_resumes),
 		cmocka_unit_test(test_hystart_needs_samples),
 		cmocka_unit_test(test_cc_saturates),
+		cmocka_unit_test(test_slow_start_stretch_acks),
 		cmocka_unit_test(test_cc_validation_no_growth),
 	};
 
