@@ -216,10 +216,10 @@ static void adv_scenario(struct sim_world *w, void *ctx)
 	sc->link[SIM_A].dup_ppm = a->cs->dup_ppm;
 	if (a->cs->both)
 		sc->link[SIM_B] = sc->link[SIM_A];
-	if (a->cs->kind == ADV_STRETCH) {
-		sc->offload[SIM_A] = true;
-		sc->offload[SIM_B] = a->attack;
-	}
+	/* offloads only where the case is about them: the other cases' bounds
+	 * and planned losses are per wire segment, as they were written */
+	sc->offload[SIM_A] = a->cs->kind == ADV_STRETCH;
+	sc->offload[SIM_B] = a->cs->kind == ADV_STRETCH && a->attack;
 	a->chack_limit = sc->tun[SIM_B].challenge_ack_limit;
 }
 

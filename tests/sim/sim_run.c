@@ -234,14 +234,16 @@ static int sim_emit_cut(void *ctx, uint8_t *frame, size_t len)
 static int sim_emit_offloaded(struct sim_side *sd, const uint8_t *frame, size_t len,
 			      const struct stack_frame_meta *meta)
 {
-	static uint8_t scratch[IMPAIR_SEG_SCRATCH];
+	/* one per side: nothing the emit callback calls re-enters a stack today,
+	 * but a side's split never shares a buffer with the other's */
+	static uint8_t scratch[SIM_SIDES][IMPAIR_SEG_SCRATCH];
 	struct impair_seg_in in = { .csum_partial = meta->csum_partial,
 				    .csum_start = meta->csum_start,
 				    .csum_offset = meta->csum_offset,
 				    .gso_size = meta->gso_type == STACK_GSO_TCPV4 ? meta->gso_size
 										  : 0 };
 	struct sim_split sp = { .sd = sd };
-	int r = impair_seg_split(frame, len, &in, scratch, sim_emit_cut, &sp);
+	int r = impair_seg_split(frame, len, &in, scratch[sd->idx], sim_emit_cut, &sp);
 
 	if (r == -EINVAL)
 		sim_fail(sd->w,

@@ -131,6 +131,37 @@ void tcp_cc_ack(struct tcp_cc *cc, struct tcp_cc_ack *a, uint32_t max_snd_wnd)
 		cc->cwnd = cc->smss;
 }
 
+/*
+ * The growth RFC 5681 equation 2 gives the ACKs a receiver ACKing every
+ * second full-sized segment would have sent for acked bytes: SMSS for each
+ * whole pair of segments, and what is left up to one more SMSS. acked of up
+ * to two segments gives min(acked, SMSS), equation 2 itself.
+ */
+static uint64_t tcp_cc_ss_growth(const struct tcp_cc *cc, uint32_t acked)
+{
+	uint64_t two = 2 * (uint64_t)cc->smss, left;
+
+	if (!cc->smss)
+		return 0;
+	left = acked % two;
+	return acked / two * cc->smss + (left < cc->smss ? left : cc->smss);
+}
+
+void tcp_cc_slow_start(struct tcp_cc *cc, const struct tcp_cc_ack *a)
+{
+	uint64_t inc = a->acked < cc->smss ? a->acked : cc->smss;
+
+	if (!a->after_rto && a->acked > 2 * (uint64_t)cc->smss) {
+		/* a stretch ACK: as the ACKs it stands for, up to ssthresh */
+		uint64_t room = cc->ssthresh > cc->cwnd ? cc->ssthresh - cc->cwnd : 0;
+
+		inc = tcp_cc_ss_growth(cc, a->acked);
+		if (inc > room)
+			inc = room > cc->smss ? room : cc->smss;
+	}
+	cc->cwnd = tcp_cc_add(cc->cwnd, inc);
+}
+
 void tcp_cc_reno_on_dupack(struct tcp_cc *cc)
 {
 	/* RFC 5681 §3.2 step 4: inflate by one SMSS per further duplicate */

@@ -15,14 +15,19 @@
  * the clamp (twice the largest peer window, TCP_CC_CWND_MAX) and saturating
  * arithmetic, so cwnd can never wrap.
  *
- * Slow start's per-ACK limits (RFC 5681 equation 2: at most SMSS per ACK;
- * RFC 9406: at most L x SMSS) hold per ACK the receiver would have sent
- * had it not coalesced (tcp_cc_ack_equiv()): a receiver ACKs at least every
- * second full-sized segment (RFC 5681 §4.2), so an ACK covering more stands
- * for one per two segments. Such stretch ACKs are what a receiver with GRO
- * or LRO sends, and what the kernel sends for each TSO frame synackd writes
- * into its TAP (44 segments an ACK). Counted as one ACK, they would cut
- * slow start's growth from doubling per round trip to a few segments.
+ * Stretch ACKs (one ACK for more than two full segments) are what a
+ * receiver with GRO or LRO sends, and what the kernel sends for each TSO
+ * frame synackd writes into its TAP: 44 segments an ACK. Slow start's
+ * per-ACK limit, one SMSS per ACK (RFC 5681 equation 2; NewReno, CUBIC after
+ * a loss), holds per ACK such a receiver would have sent had it not
+ * coalesced (tcp_cc_slow_start()): RFC 5681 §4.2 has a receiver ACK at least
+ * every second full-sized segment, so a stretch ACK counts as one per two
+ * segments it covers, up to ssthresh. Counted as one ACK, each would have
+ * grown cwnd by one segment where the ACKs it stands for grow it by 22.
+ * Not after a retransmission timeout (tcp_cc_ack.after_rto): what such an
+ * ACK covers may have reached the receiver long before (go-back-N), so
+ * there it counts as one, as RFC 3465 §2.3 has it. HyStart++ (the initial
+ * slow start) grows by every byte ACKed (tcp_cc_hystart.c).
  */
 #ifndef SYNACK_TCP_CC_H
 #define SYNACK_TCP_CC_H
@@ -49,6 +54,9 @@ struct tcp_cc_ack {
 	uint64_t rtt_us;   /* the sample (when has_rtt) */
 	uint64_t srtt_us;  /* smoothed RTT, 0 before the first sample */
 	bool cwnd_limited; /* set by tcp_cc_ack (RFC 7661): false means "do not grow" */
+	/* SND.UNA was below a retransmission timeout's recover point: the bytes
+	 * ACKed may have reached the receiver long ago (file comment) */
+	bool after_rto;
 };
 
 struct tcp_cc_ops {
@@ -140,6 +148,9 @@ void tcp_cc_idle_check(struct tcp_cc *cc, stack_time_us now, uint64_t rto_us);
 uint32_t tcp_cc_flight_used(const struct tcp_cc *cc);
 /* An ACK of new data outside recovery: validation, the algorithm, the clamp. */
 void tcp_cc_ack(struct tcp_cc *cc, struct tcp_cc_ack *a, uint32_t max_snd_wnd);
+/* RFC 5681 slow start for one ACK (cwnd < ssthresh, the window in use):
+ * at most SMSS per ACK, a stretch ACK as the ACKs it stands for (file comment). */
+void tcp_cc_slow_start(struct tcp_cc *cc, const struct tcp_cc_ack *a);
 
 /* A loss is being dealt with up to snd_max (RFC 6582 recover), by a fast
  * retransmit or by a retransmission timeout (by_rto). */
@@ -148,19 +159,6 @@ static inline void tcp_cc_set_recover(struct tcp_cc *cc, tcp_seq snd_max, bool b
 	cc->recover = snd_max;
 	cc->recover_valid = true;
 	cc->recover_by_rto = by_rto;
-}
-
-/*
- * How many ACKs a receiver that ACKs every second full-sized segment
- * (RFC 5681 §4.2) would have sent for acked bytes: 1 for up to two
- * segments, one per two beyond (rounded up). Slow start's per-ACK limits
- * apply that many times (file comment).
- */
-static inline uint32_t tcp_cc_ack_equiv(const struct tcp_cc *cc, uint32_t acked)
-{
-	uint64_t two = 2 * (uint64_t)cc->smss;
-
-	return acked > two ? (uint32_t)((acked + two - 1) / two) : 1;
 }
 
 /* Saturating helpers: cwnd arithmetic never wraps and never passes TCP_CC_CWND_MAX. */

@@ -159,11 +159,8 @@ static void cubic_on_ack(struct tcp_cc *cc, const struct tcp_cc_ack *a)
 			tcp_cc_hystart_ack(cc, &cu->hs, a);
 			return;
 		}
-		if (a->cwnd_limited) { /* RFC 5681 slow start after a loss (tcp_cc.h) */
-			uint64_t most = (uint64_t)tcp_cc_ack_equiv(cc, a->acked) * cc->smss;
-
-			cc->cwnd = tcp_cc_add(cc->cwnd, a->acked < most ? a->acked : most);
-		}
+		if (a->cwnd_limited) /* RFC 5681 slow start after a loss (tcp_cc.h) */
+			tcp_cc_slow_start(cc, a);
 		return;
 	}
 	cubic_avoid(cc, cu, a);

@@ -10,6 +10,15 @@
  * ordinary slow start (RFC 9406 §4.2). Used only while ssthresh still has
  * its initial value (§4.3: the initial slow start); a loss ends it by
  * setting ssthresh.
+ *
+ * Growth is every byte ACKed: L = infinity. §4.2 recommends that for a
+ * paced sender and L = 8 (SMSS per ACK) otherwise; synackd does not pace,
+ * yet L = 8 only ever bound on stretch ACKs, and against the kernel, which
+ * ACKs each 44-segment TSO frame synackd writes into its TAP once, it held
+ * slow start to 8 segments per ACK where the ACKs a receiver without
+ * coalescing sends would double cwnd each round trip (tcp_cc.h). The cost:
+ * a stretch ACK releases at once what its ACKs would have released over
+ * the time they took to come.
  */
 #include "tcp_cc.h"
 
@@ -19,10 +28,7 @@
 #define HS_N_RTT_SAMPLE	     8u
 #define HS_CSS_GROWTH_DIV    4u
 #define HS_CSS_ROUNDS	     5u
-#define HS_L_SEGS \
-	8u /* L: we do not pace, so at most 8 SMSS per ACK (§4.3),
-				 * per ACK a stretch ACK stands for (tcp_cc.h) */
-#define HS_NONE UINT64_MAX
+#define HS_NONE		     UINT64_MAX
 
 /* A round ends when an ACK covers the SND.NXT of its start (§4.2). */
 static void hystart_round(struct tcp_cc *cc, struct tcp_cc_hystart *hs, const struct tcp_cc_ack *a)
@@ -84,8 +90,6 @@ void tcp_cc_hystart_ack(struct tcp_cc *cc, struct tcp_cc_hystart *hs, const stru
 	}
 	if (!a->cwnd_limited)
 		return; /* RFC 7661: measure, but do not grow an unused window */
-	if (inc > (uint64_t)HS_L_SEGS * cc->smss * tcp_cc_ack_equiv(cc, a->acked))
-		inc = (uint64_t)HS_L_SEGS * cc->smss * tcp_cc_ack_equiv(cc, a->acked);
 	if (hs->in_css)
 		inc /= HS_CSS_GROWTH_DIV;
 	cc->cwnd = tcp_cc_add(cc->cwnd, inc);

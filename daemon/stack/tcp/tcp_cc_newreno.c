@@ -33,11 +33,8 @@ static void newreno_on_ack(struct tcp_cc *cc, const struct tcp_cc_ack *a)
 	if (!a->cwnd_limited)
 		return; /* RFC 7661: an unused window does not grow */
 	if (cc->cwnd < cc->ssthresh) {
-		/* slow start: grow by at most one SMSS per ACK (RFC 5681 eq. 2), a
-		 * stretch ACK counting as the ACKs it stands for (tcp_cc.h) */
-		uint64_t most = (uint64_t)tcp_cc_ack_equiv(cc, acked) * cc->smss;
-
-		cc->cwnd = tcp_cc_add(cc->cwnd, acked < most ? acked : most);
+		/* slow start: at most one SMSS per ACK (RFC 5681 eq. 2; stretch ACKs: tcp_cc.h) */
+		tcp_cc_slow_start(cc, a);
 		return;
 	}
 	/* congestion avoidance: one SMSS per cwnd of bytes ACKed (RFC 5681 §3.1) */

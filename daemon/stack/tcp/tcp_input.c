@@ -672,7 +672,10 @@ static void tcp_input_ack_new(struct stack *s, struct tcp_conn *c, struct tcp_rx
 	uint32_t data = acked;
 	uint32_t flight_before = c->snd_max - c->snd_una;
 
-	*cca = (struct tcp_cc_ack){ .now = rx->now, .acked = acked, .ack = ack };
+	*cca = (struct tcp_cc_ack){ .now = rx->now,
+				    .acked = acked,
+				    .ack = ack,
+				    .after_rto = c->cc.recover_valid && c->cc.recover_by_rto };
 
 	if (c->fin_sent && ack == c->snd_max && data > c->snd.len)
 		data = c->snd.len; /* our FIN is ACKed too */

@@ -23,6 +23,8 @@
  *   ssthresh back (RFC 3708 §3.2 with RFC 2883);
  * - so does a timeout whose first ACK echoes the original's timestamp
  *   (RFC 3522 Eifel detection);
+ * - after a timeout, one cumulative ACK for what the receiver held grows
+ *   cwnd by one segment, not as a stretch ACK;
  * - the scoreboard's recovery past 2^31 and 2^32 bytes of sequence space.
  *
  * The peer is the harness: it answers at chosen times with chosen SACK
@@ -729,6 +731,50 @@ static void test_loss_state_ends_past_recover(void **state)
 	h_free(h);
 }
 
+/*
+ * After a retransmission timeout a cumulative ACK may cover what the
+ * receiver had held for long (here the nine segments after the lost first
+ * one): slow start counts it as one ACK (RFC 3465 §2.3), one SMSS, not as
+ * the stretch ACK of nine segments it looks like (tcp_cc.h), with SACK and
+ * without. Checked to fail with tcp_cc_ack.after_rto never set: cwnd went
+ * from one segment to six at once.
+ */
+static void rto_then_one_cumulative_ack(bool sack)
+{
+	struct harness *h = h_new(tweak_sack_notlp_norack);
+	static uint8_t data[40 * 1460];
+	struct tcp_conn *c;
+	stack_time_us t;
+	tcp_seq una, high;
+
+	establish(h, sack);
+	c = h_conn(h, h->sock);
+	una = h->iss + 1;
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	high = c->snd_max;
+	assert_int_equal(high - una, 10 * 1460);
+	t = stack_poll_at(h->s);
+	h_poll(h, t);
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_drain(h);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
+	assert_int_equal(c->cc.cwnd, 1460);
+	assert_true(c->cc.ssthresh >= 5 * 1460);
+	/* the repair arrives: the receiver ACKs all ten at once */
+	peer_ack(h, t + RTT, high, NULL);
+	print_message("sack %d: cwnd %u after the ACK of 10 segments (ssthresh %u)\n", sack,
+		      c->cc.cwnd, c->cc.ssthresh);
+	assert_int_equal(c->cc.cwnd, 2 * 1460);
+	h_free(h);
+}
+
+static void test_rto_cumulative_ack_counts_once(void **state)
+{
+	rto_then_one_cumulative_ack(false);
+	rto_then_one_cumulative_ack(true);
+}
+
 static void tweak_sack_ts(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -993,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_recovery_ends_at_ssthresh),
 		cmocka_unit_test(test_probe_recovery_window),
 		cmocka_unit_test(test_rto_in_recovery_one_reduction),
+		cmocka_unit_test(test_rto_cumulative_ack_counts_once),
 		cmocka_unit_test(test_sack_past_2_31),
 		cmocka_unit_test(test_sack_below_2_32),
 		cmocka_unit_test(test_sack_past_2_32),

@@ -368,49 +368,61 @@ static void test_cc_saturates(void **state)
 	}
 }
 
-/* Slow start's growth from one ACK of acked bytes, in the state cc_start() leaves. */
-static uint32_t ss_growth(const struct tcp_cc_ops *ops, bool after_loss, uint32_t acked)
+/* Slow start's growth from one ACK of acked bytes at cwnd 100 segments;
+ * ssthresh finite (CUBIC after a loss, NewReno) or not (HyStart++). */
+static uint32_t ss_growth(const struct tcp_cc_ops *ops, uint32_t ssthresh, uint32_t acked,
+			  bool after_rto)
 {
 	struct tcp_cc cc;
-	struct tcp_cc_ack a = {
-		.acked = acked, .ack = acked, .snd_nxt = 4 * acked, .cwnd_limited = true
-	};
+	struct tcp_cc_ack a = { .acked = acked,
+				.ack = acked,
+				.snd_nxt = 4 * acked,
+				.cwnd_limited = true,
+				.after_rto = after_rto };
 	uint32_t before;
 
 	cc_start(&cc, ops);
 	cc.cwnd = SEG(100);
-	if (after_loss)
-		cc.ssthresh = SEG(1000); /* slow start again, up to a finite ssthresh */
+	cc.ssthresh = ssthresh;
 	before = cc.cwnd;
 	cc.ops->on_ack(&cc, &a);
 	return cc.cwnd - before;
 }
 
 /*
- * Slow start's per-ACK limits hold per ACK the receiver would have sent
- * had it not coalesced, one per two segments (tcp_cc.h): RFC 5681's SMSS
- * per ACK (NewReno, CUBIC after a loss) and RFC 9406's L = 8 SMSS
- * (HyStart++). An ACK for two segments grows as before; one for 44 (the
- * kernel's ACK of a 64 KiB TSO frame) as the 22 ACKs it stands for. Before:
- * 1 and 8 segments for the 44-segment ACK, so that slow start against a
- * receiver ACKing each TSO frame grew a few segments a round trip.
+ * RFC 5681's SMSS per ACK in slow start (NewReno; CUBIC after a loss) holds
+ * per ACK a receiver ACKing every second segment would have sent
+ * (tcp_cc.h): an ACK for up to two segments grows as before, one for 44
+ * (the kernel's ACK of a 64 KiB TSO frame) as the 22 ACKs it stands for,
+ * up to ssthresh; after a retransmission timeout an ACK counts as one.
+ * HyStart++ grows by every byte ACKed. Before: a 44-segment ACK grew cwnd
+ * by 1 segment (8 under HyStart++), so that slow start against a receiver
+ * ACKing each TSO frame grew a few segments a round trip.
  */
 static void test_slow_start_stretch_acks(void **state)
 {
-	/* NewReno and CUBIC after a loss: SMSS per ACK stood for */
-	for (int loss = 0; loss < 2; loss++) {
-		const struct tcp_cc_ops *ops = loss ? &tcp_cc_cubic : &tcp_cc_newreno;
+	for (int i = 0; i < 2; i++) {
+		const struct tcp_cc_ops *ops = i ? &tcp_cc_cubic : &tcp_cc_newreno;
+		uint32_t ss = SEG(1000);
 
-		assert_int_equal(ss_growth(ops, loss, SEG(1)), SEG(1));
-		assert_int_equal(ss_growth(ops, loss, SEG(2)), SEG(1));
-		assert_int_equal(ss_growth(ops, loss, SEG(3)), SEG(2));
-		assert_int_equal(ss_growth(ops, loss, SEG(44)), SEG(22));
-		assert_int_equal(ss_growth(ops, loss, SEG(44) + 1), SEG(23));
+		assert_int_equal(ss_growth(ops, ss, SMSS / 2, false), SMSS / 2);
+		assert_int_equal(ss_growth(ops, ss, SEG(1), false), SEG(1));
+		assert_int_equal(ss_growth(ops, ss, SEG(2), false), SEG(1));
+		assert_int_equal(ss_growth(ops, ss, SEG(2) + 1, false), SEG(1) + 1);
+		assert_int_equal(ss_growth(ops, ss, SEG(3), false), SEG(2));
+		assert_int_equal(ss_growth(ops, ss, SEG(44), false), SEG(22));
+		assert_int_equal(ss_growth(ops, ss, SEG(45), false), SEG(23));
+		assert_int_equal(ss_growth(ops, ss, UINT32_MAX, false), SEG(900));
+		/* up to ssthresh, never less than one ACK's SMSS */
+		assert_int_equal(ss_growth(ops, SEG(110), SEG(44), false), SEG(10));
+		assert_int_equal(ss_growth(ops, SEG(100) + 1, SEG(44), false), SEG(1));
+		/* after a timeout: one ACK, whatever it covers (RFC 3465 §2.3) */
+		assert_int_equal(ss_growth(ops, ss, SEG(44), true), SEG(1));
 	}
-	/* HyStart++: all of it up to 8 SMSS per ACK stood for */
-	assert_int_equal(ss_growth(&tcp_cc_cubic, false, SEG(2)), SEG(2));
-	assert_int_equal(ss_growth(&tcp_cc_cubic, false, SEG(44)), SEG(44));
-	assert_int_equal(ss_growth(&tcp_cc_cubic, false, UINT32_MAX / 2),
+	/* HyStart++: every byte ACKed, L = infinity (tcp_cc_hystart.c) */
+	assert_int_equal(ss_growth(&tcp_cc_cubic, UINT32_MAX, SEG(2), false), SEG(2));
+	assert_int_equal(ss_growth(&tcp_cc_cubic, UINT32_MAX, SEG(44), false), SEG(44));
+	assert_int_equal(ss_growth(&tcp_cc_cubic, UINT32_MAX, UINT32_MAX / 2, false),
 			 TCP_CC_CWND_MAX - SEG(100));
 }
 
