@@ -54,6 +54,10 @@ int rpc_fd_room(struct rpc_session *ss, bool takes_spare, char *msg, size_t len)
 			 srv->fds_held, srv->fd_max);
 		return -EMFILE;
 	}
+	/* ends closed this turn may only wait for their last frame to be written
+	 * (the Closed event, the Close reply): write it now rather than refuse */
+	if (ss->fds_held + 2 > 2 * (uint64_t)srv->limits.conns_per_client)
+		rpc_session_fd_linger_flush(ss);
 	if (ss->fds_held + 2 > 2 * (uint64_t)srv->limits.conns_per_client) {
 		snprintf(msg, len,
 			 "data sockets of this client not yet let go: %u descriptors "

@@ -94,6 +94,28 @@ static void rpc_session_unmake(struct rpc_session *ss, struct frame_write *w)
 }
 
 /*
+ * What waits for a write need not wait for its callback (a loop turn later)
+ * once libuv has written it whole at submission, as it does whenever the
+ * client keeps up: the descriptor of a data socket went with its first
+ * bytes (libuv drops send_handle once that sendmsg() succeeded), so our copy
+ * of the client's end goes now; and with nothing left in the queue, every
+ * frame made so far is in the client's socket, so the data-socket ends that
+ * lingered for theirs go too. Both count against the session's descriptors
+ * (rpc_fd_room()): held a turn longer, they refused the Connect that came
+ * right behind a Close.
+ */
+static void rpc_session_written_now(struct rpc_session *ss, struct frame_write *w)
+{
+	if (w->pass && !w->req.send_handle) {
+		ss->srv->ctr.fds_passed++;
+		rpc_fd_pass_done(ss, w->pass);
+		w->pass = NULL;
+	}
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&ss->pipe) == 0)
+		rpc_session_fd_linger_close(ss, true);
+}
+
+/*
  * Start writing the frames batched this turn (one write request). On failure
  * they are dropped, as a write that failed, and out_error is set: the flush
  * handle's callback then arms the linger timer, which closes the session
@@ -114,6 +136,7 @@ static int rpc_session_flush(struct rpc_session *ss)
 			     rpc_session_written);
 	if (r == 0) {
 		ss->srv->ctr.writes_out++;
+		rpc_session_written_now(ss, w);
 		if (!ss->out_error)
 			uv_prepare_stop(&ss->flush);
 		return 0;
@@ -123,6 +146,14 @@ static int rpc_session_flush(struct rpc_session *ss)
 		ss->out_error = r;
 	rpc_session_fd_linger_close(ss, false);
 	return r;
+}
+
+bool rpc_session_fd_linger_flush(struct rpc_session *ss)
+{
+	if (!ss->fd_linger || ss->closing)
+		return false;
+	rpc_session_flush(ss);
+	return true;
 }
 
 static void rpc_session_write_failed(uv_timer_t *t)

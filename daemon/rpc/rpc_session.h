@@ -141,6 +141,10 @@ void rpc_session_conn_release(struct rpc_session *ss, struct rpc_conn *c, bool a
 void rpc_session_conn_forget(struct rpc_session *ss, struct rpc_conn *c);
 /* ss may own one more connection (may reset its uid's oldest orphans to make room). */
 bool rpc_session_can_add(struct rpc_session *ss);
+/* Data-socket ends linger until the session's last frame about them is
+ * written: write the batch now, so that they go at once if it goes whole;
+ * false when none lingers. */
+bool rpc_session_fd_linger_flush(struct rpc_session *ss);
 /* 0 when ss may own one more connection, else -EMFILE with which limit in msg. */
 int rpc_session_room(struct rpc_session *ss, char *msg, size_t len);
 /* Resume what was held back (Data, accepts) after room came back. */

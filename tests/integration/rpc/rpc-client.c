@@ -1983,9 +1983,40 @@ static int cmd_short(const char *host, uint16_t echo_port, uint16_t sink_port)
 	return 0;
 }
 
+/*
+ * reconnect HOST PORT N: N connections one after another, each closed as
+ * soon as it is established, with limits.conns_per_client 1
+ * (test-reconnect.sh): the Close (not waited for) and the Connect behind it
+ * reach synackd together, so the first must let the connection go before
+ * the second is counted. The Connect reply carries the data socket; synackd
+ * dropped its own copy of the client's end only when that write's callback
+ * ran, a loop turn later, and until then the client's close showed no EOF:
+ * every second Connect was refused.
+ */
+static int cmd_reconnect(const char *host, uint16_t port, unsigned n)
+{
+	struct synack *s = open_or_skip("rpc-reconnect");
+	synack_conn c;
+	int r;
+
+	for (unsigned i = 0; i < n; i++) {
+		r = synack_connect(s, host, port, 5000, &c);
+		if (r < 0)
+			FAIL("reconnect: connection %u of %u: %s", i + 1, n, synack_strerror(r));
+		r = synack_close(s, c);
+		if (r < 0)
+			FAIL("reconnect: connection %u: close: %s", i + 1, synack_strerror(r));
+	}
+	synack_free(s);
+	printf("reconnect: %u connections, each closed at once, none refused\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 5 && strcmp(argv[1], "reconnect") == 0)
+		return cmd_reconnect(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]));
 	if (argc == 6 && strcmp(argv[1], "many") == 0)
 		return cmd_many(argv[2], (uint16_t)atoi(argv[3]), (unsigned)atoi(argv[4]),
 				strtoull(argv[5], NULL, 10));
@@ -2035,6 +2066,6 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: rpc-client "
 		"many|probe|limits|raw|owner|timeouts|uidcaps|uidorphans|flood|slow|"
-		"mem|idle|closefirst|congestion|fdasync|fdlimit|short|churn ...\n");
+		"mem|idle|closefirst|congestion|fdasync|fdlimit|short|churn|reconnect ...\n");
 	return 2;
 }

@@ -87,25 +87,30 @@ def never_reads():
 
 
 def rlimit():
-    # RLIMIT_NOFILE 110 less max_clients 4 and a reserve of 64: 42 descriptors, 21 data sockets
+    # RLIMIT_NOFILE 110 less max_clients 4 and a reserve of 64: 42 descriptors. A data
+    # socket holds two in synackd until the write carrying its client end is done, then
+    # one; a reply with a descriptor writes the batch before it (rpc_session_send_fd), so
+    # of 60 Connects in one read each holds one but the last, which holds two: 40 fit.
+    # (Before the client ends went as soon as their write was done, each held two while
+    # the turn lasted: 21 fit.)
     t = Ctl("rpc-fd-rlimit", extra="limits:\n  max_clients: 4\n",
             start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
     ls = kernel_listener(7101)
     s = FdSession(t.rpc)
     # one write, so synackd reads them at once: each holds both its descriptors then
-    s.send(b"".join(connect_fd(i + 1, st.KERNEL, 7101) for i in range(30)))
+    s.send(b"".join(connect_fd(i + 1, st.KERNEL, 7101) for i in range(60)))
     codes = []
-    for i in range(30):
+    for i in range(60):
         r = s.next(lambda m, i=i: m.kind == "reply" and m.id == i + 1)
         check(r is not None, f"Connect {i + 1} answered")
         codes.append((r.code, r.message))
     ok = sum(1 for c, _ in codes if c == 0)
     refused = [m for c, m in codes if c == EMFILE]
-    print(f"30 Connects with fd under RLIMIT_NOFILE 110: {ok} made, {len(refused)} EMFILE "
+    print(f"60 Connects with fd under RLIMIT_NOFILE 110: {ok} made, {len(refused)} EMFILE "
           f"({refused[0] if refused else ''})", flush=True)
-    check(ok == 21 and len(refused) == 9, "21 data sockets fit, the rest get EMFILE")
+    check(ok == 40 and len(refused) == 20, "40 data sockets fit, the rest get EMFILE")
     check(all("RLIMIT_NOFILE" in m for m in refused), "and the message names RLIMIT_NOFILE")
-    check(t.counters().get("SynackRpcFdLimit", 0) == 9, "counted as SynackRpcFdLimit")
+    check(t.counters().get("SynackRpcFdLimit", 0) == 20, "counted as SynackRpcFdLimit")
     s.send(connect_fd(99, st.KERNEL, 7101, fd=False))
     r = s.next(lambda m: m.kind == "reply" and m.id == 99)
     check(r is not None and r.code == 0 and r.fd is None,
@@ -124,16 +129,17 @@ def listen_queue(rid, port):
 
 def spare_budget():
     # RLIMIT_NOFILE 110 less max_clients 4 and a reserve of 64: 42 descriptors.
-    # 20 Connects (40, and the spare made after the last: 42), then a Listen
-    # with queue, which needs a socketpair beside the spare, then a Connect,
-    # which takes the spare.
+    # 39 Connects (one each, two for the last, whose client end is not written
+    # yet: 40, and the spare made after the last: 42; see rlimit()), then a
+    # Listen with queue, which needs a socketpair beside the spare, then a
+    # Connect, which takes the spare.
     t = Ctl("rpc-fd-spare", extra="limits:\n  max_clients: 4\n  conns_per_client: 64\n",
             start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
     ls = kernel_listener(7102)
     s = FdSession(t.rpc, features=3)
-    s.send(b"".join(connect_fd(i + 1, st.KERNEL, 7102) for i in range(20)) +
+    s.send(b"".join(connect_fd(i + 1, st.KERNEL, 7102) for i in range(39)) +
            listen_queue(50, 7200) + connect_fd(60, st.KERNEL, 7102))
-    for i in range(20):
+    for i in range(39):
         r = s.next(lambda m, i=i: m.kind == "reply" and m.id == i + 1)
         check(r is not None and r.code == 0, f"Connect {i + 1} made")
     r = s.next(lambda m: m.kind == "reply" and m.id == 50)
