@@ -47,6 +47,12 @@ int rpc_fd_room(struct rpc_session *ss, bool takes_spare, char *msg, size_t len)
 	/* the spare's two are counted already: taking it costs the server none */
 	uint32_t need = takes_spare && srv->spare ? 0 : 2;
 
+	/* this session's ends closed this turn may only wait for their last frame
+	 * to be written (the Closed event, the Close reply): write it now rather
+	 * than refuse */
+	if (srv->fds_held + need > srv->fd_max ||
+	    ss->fds_held + 2 > 2 * (uint64_t)srv->limits.conns_per_client)
+		rpc_session_fd_linger_flush(ss);
 	if (srv->fds_held + need > srv->fd_max) {
 		snprintf(msg, len,
 			 "no file descriptor left for a data socket (%u held, at most %u under "
@@ -54,10 +60,6 @@ int rpc_fd_room(struct rpc_session *ss, bool takes_spare, char *msg, size_t len)
 			 srv->fds_held, srv->fd_max);
 		return -EMFILE;
 	}
-	/* ends closed this turn may only wait for their last frame to be written
-	 * (the Closed event, the Close reply): write it now rather than refuse */
-	if (ss->fds_held + 2 > 2 * (uint64_t)srv->limits.conns_per_client)
-		rpc_session_fd_linger_flush(ss);
 	if (ss->fds_held + 2 > 2 * (uint64_t)srv->limits.conns_per_client) {
 		snprintf(msg, len,
 			 "data sockets of this client not yet let go: %u descriptors "
@@ -384,6 +386,13 @@ void rpc_fd_close(struct rpc_fd *f)
 	/* safe once the poll handle is closing (libuv stops watching first) */
 	close(f->fd);
 	f->fd = -1;
+}
+
+void rpc_fd_linger(struct rpc_fd *f)
+{
+	rpc_fd_unwatch(f);
+	if (f->hup_timer)
+		uv_timer_stop(f->hup_timer); /* nothing to look at: the connection is gone */
 }
 
 void rpc_fd_unwatch(struct rpc_fd *f)

@@ -162,6 +162,9 @@ void rpc_fd_drain(struct rpc_fd *f);
 bool rpc_fd_client_gone(const struct rpc_fd *f);
 /* Stop watching the daemon's end (no system call when it was not watched). */
 void rpc_fd_unwatch(struct rpc_fd *f);
+/* The connection is gone and the end only waits for the session's last frame
+ * about it to be written: no watch, no hang-up check. */
+void rpc_fd_linger(struct rpc_fd *f);
 /* Close the daemon's end now (the connection is gone or the session hangs up). */
 void rpc_fd_close(struct rpc_fd *f);
 

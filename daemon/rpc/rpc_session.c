@@ -150,9 +150,11 @@ static int rpc_session_flush(struct rpc_session *ss)
 
 bool rpc_session_fd_linger_flush(struct rpc_session *ss)
 {
-	if (!ss->fd_linger || ss->closing)
+	if (!ss->fd_linger || ss->closing || ss->out_error || rpc_session_flush(ss) < 0)
 		return false;
-	rpc_session_flush(ss);
+	/* with no batch to write, the writes done may only wait for their callbacks */
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&ss->pipe) == 0)
+		rpc_session_fd_linger_close(ss, true);
 	return true;
 }
 
@@ -445,7 +447,7 @@ static void rpc_session_fd_drop(struct rpc_session *ss, struct rpc_conn *c)
 		rpc_fd_close(f);
 		return;
 	}
-	rpc_fd_unwatch(f);
+	rpc_fd_linger(f);
 	f->queued_until = ss->writes_made; /* the last write queued, the batch being filled */
 	f->next = ss->fd_linger;
 	ss->fd_linger = f;

@@ -143,7 +143,7 @@ void rpc_session_conn_forget(struct rpc_session *ss, struct rpc_conn *c);
 bool rpc_session_can_add(struct rpc_session *ss);
 /* Data-socket ends linger until the session's last frame about them is
  * written: write the batch now, so that they go at once if it goes whole;
- * false when none lingers. */
+ * false when none lingers or the session is closing or failing. */
 bool rpc_session_fd_linger_flush(struct rpc_session *ss);
 /* 0 when ss may own one more connection, else -EMFILE with which limit in msg. */
 int rpc_session_room(struct rpc_session *ss, char *msg, size_t len);

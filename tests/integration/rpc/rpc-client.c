@@ -1988,10 +1988,11 @@ static int cmd_short(const char *host, uint16_t echo_port, uint16_t sink_port)
  * soon as it is established, with limits.conns_per_client 1
  * (test-reconnect.sh): the Close (not waited for) and the Connect behind it
  * reach synackd together, so the first must let the connection go before
- * the second is counted. The Connect reply carries the data socket; synackd
- * dropped its own copy of the client's end only when that write's callback
- * ran, a loop turn later, and until then the client's close showed no EOF:
- * every second Connect was refused.
+ * the second is counted. The closed connection's data-socket end lingers
+ * until the write holding its Closed event is done; synackd closed it when
+ * that write's callback ran, a loop turn later, so the Connect read with the
+ * Close found the session's descriptors taken: the second connection was
+ * refused.
  */
 static int cmd_reconnect(const char *host, uint16_t port, unsigned n)
 {

@@ -3,12 +3,13 @@
 # test-reconnect.sh - a closed connection's slot is free for the Connect
 # right behind its Close, however fast the client is: with
 # limits.conns_per_client 1, 200 connections one after another, each closed
-# as soon as it is established (rpc-client reconnect), none refused. Before
-# synackd dropped its copy of the client's data-socket end as soon as the
-# write carrying it was done, the client's close of its end showed no EOF
-# until a loop turn later, and every second Connect was refused ("connection
-# limit per client reached"); rpc short connections met the same race only
-# when the machine was loaded.
+# as soon as it is established (rpc-client reconnect), none refused. A
+# closed connection's data-socket end lingers until the write holding its
+# Closed event is done; synackd let it go only in that write's callback, a
+# loop turn later, so the Connect read with the Close found the session's
+# descriptors taken and the second connection was refused ("connection limit
+# per client reached"); rpc short connections met the same race only when
+# the machine was loaded.
 . "$(dirname "$0")/rpc-env.sh"
 
 rpc_start_daemon "limits: { conns_per_client: 1 }"

@@ -97,7 +97,7 @@ def rlimit():
             start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
     ls = kernel_listener(7101)
     s = FdSession(t.rpc)
-    # one write, so synackd reads them at once: each holds both its descriptors then
+    # one write, so synackd reads them at once (the count above)
     s.send(b"".join(connect_fd(i + 1, st.KERNEL, 7101) for i in range(60)))
     codes = []
     for i in range(60):
