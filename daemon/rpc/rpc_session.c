@@ -46,6 +46,24 @@ static void rpc_session_drop_unclaimed_fds(struct rpc_session *ss, bool all);
 
 /* ------------------------------------------------------------------ output */
 
+/* The client's end of a data socket has left with w, or never will (sent
+ * false): our copy of it goes. */
+static void rpc_session_pass_release(struct rpc_session *ss, struct frame_write *w, bool sent)
+{
+	if (sent)
+		ss->srv->ctr.fds_passed++;
+	rpc_fd_pass_done(ss, w->pass);
+	w->pass = NULL;
+}
+
+/* With nothing left in libuv's queue, every frame made so far is in the
+ * client's socket: the data-socket ends that lingered for theirs go. */
+static void rpc_session_linger_written(struct rpc_session *ss)
+{
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&ss->pipe) == 0)
+		rpc_session_fd_linger_close(ss, true);
+}
+
 static void rpc_session_written(uv_write_t *req, int status)
 {
 	struct frame_write *w = (struct frame_write *)req;
@@ -54,12 +72,8 @@ static void rpc_session_written(uv_write_t *req, int status)
 	ss->buffered -= w->len;
 	ss->nwrites--;
 	ss->writes_done++;
-	if (w->pass) {
-		/* the client's end of a data socket is in its socket now (or lost): ours goes */
-		if (status == 0)
-			ss->srv->ctr.fds_passed++;
-		rpc_fd_pass_done(ss, w->pass);
-	}
+	if (w->pass)
+		rpc_session_pass_release(ss, w, status == 0);
 	frame_write_free(w);
 	rpc_session_fd_linger_close(ss, false);
 	if (ss->closing)
@@ -89,7 +103,7 @@ static void rpc_session_unmake(struct rpc_session *ss, struct frame_write *w)
 	ss->nwrites--;
 	ss->writes_made--;
 	if (w->pass)
-		rpc_fd_pass_done(ss, w->pass);
+		rpc_session_pass_release(ss, w, false);
 	frame_write_free(w);
 }
 
@@ -106,13 +120,9 @@ static void rpc_session_unmake(struct rpc_session *ss, struct frame_write *w)
  */
 static void rpc_session_written_now(struct rpc_session *ss, struct frame_write *w)
 {
-	if (w->pass && !w->req.send_handle) {
-		ss->srv->ctr.fds_passed++;
-		rpc_fd_pass_done(ss, w->pass);
-		w->pass = NULL;
-	}
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&ss->pipe) == 0)
-		rpc_session_fd_linger_close(ss, true);
+	if (w->pass && !w->req.send_handle)
+		rpc_session_pass_release(ss, w, true);
+	rpc_session_linger_written(ss);
 }
 
 /*
@@ -152,9 +162,8 @@ bool rpc_session_fd_linger_flush(struct rpc_session *ss)
 {
 	if (!ss->fd_linger || ss->closing || ss->out_error || rpc_session_flush(ss) < 0)
 		return false;
-	/* with no batch to write, the writes done may only wait for their callbacks */
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&ss->pipe) == 0)
-		rpc_session_fd_linger_close(ss, true);
+	/* also with no batch to write: the writes done may only wait for their callbacks */
+	rpc_session_linger_written(ss);
 	return true;
 }
 

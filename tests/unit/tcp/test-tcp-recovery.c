@@ -663,10 +663,28 @@ static void test_dsack_of_original_no_undo(void **state)
  * the scoreboard never left its loss state: the next loss was repaired
  * without any reduction (TcpExtTCPSackRecovery 0, cwnd still growing).
  */
+/*
+ * Send 40 segments (the initial window's 10 go out) and let nothing come
+ * back: the retransmission timeout resends the first. Returns its time.
+ */
+static stack_time_us send_until_timeout(struct harness *h, tcp_seq una)
+{
+	static uint8_t data[40 * 1460];
+	stack_time_us t;
+
+	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
+	h_drain(h);
+	t = stack_poll_at(h->s);
+	h_poll(h, t);
+	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
+	h_drain(h);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
+	return t;
+}
+
 static void test_loss_state_ends_past_recover(void **state)
 {
 	struct harness *h = h_new(tweak_sack_notlp_norack);
-	static uint8_t data[40 * 1460];
 	struct tcp_conn *c;
 	stack_time_us t;
 	tcp_seq una, recover;
@@ -675,15 +693,9 @@ static void test_loss_state_ends_past_recover(void **state)
 	establish(h, true);
 	c = h_conn(h, h->sock);
 	una = h->iss + 1;
-	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
-	h_drain(h);
-	recover = c->snd_max;
 	/* nothing comes back: the timeout resends the first segment */
-	t = stack_poll_at(h->s);
-	h_poll(h, t);
-	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
-	h_drain(h);
-	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
+	t = send_until_timeout(h, una);
+	recover = c->snd_max;
 	/* all but the second arrived: it is resent, and new data goes with it */
 	{
 		uint32_t blk[2][2] = { { una + 2 * 1460, recover }, { 0, 0 } };
@@ -742,7 +754,6 @@ static void test_loss_state_ends_past_recover(void **state)
 static void rto_then_one_cumulative_ack(bool sack)
 {
 	struct harness *h = h_new(tweak_sack_notlp_norack);
-	static uint8_t data[40 * 1460];
 	struct tcp_conn *c;
 	stack_time_us t;
 	tcp_seq una, high;
@@ -750,15 +761,9 @@ static void rto_then_one_cumulative_ack(bool sack)
 	establish(h, sack);
 	c = h_conn(h, h->sock);
 	una = h->iss + 1;
-	assert_int_equal(stack_tcp_send(h->s, RTT, h->sock, data, sizeof(data)), sizeof(data));
-	h_drain(h);
-	high = c->snd_max;
+	t = send_until_timeout(h, una);
+	high = c->snd_max; /* the resent first segment moved nothing */
 	assert_int_equal(high - una, 10 * 1460);
-	t = stack_poll_at(h->s);
-	h_poll(h, t);
-	h_expect(h, OUT(.seq = una, .ack = RNXT, .wnd = H_RCVBUF, .len = 1460));
-	h_drain(h);
-	assert_int_equal(ctr(h, STACK_CTR_TcpExtTCPTimeouts), 1);
 	assert_int_equal(c->cc.cwnd, 1460);
 	assert_true(c->cc.ssthresh >= 5 * 1460);
 	/* the repair arrives: the receiver ACKs all ten at once */
