@@ -178,6 +178,17 @@ static void daemon_dispatch(struct daemon *d, const struct stack_event *ev)
 	}
 }
 
+/* stack_env.direct: in-order bytes for the owner's direct reader (none: all kept). */
+static size_t daemon_direct(void *ctx, stack_sock sock, uint64_t owner, const uint8_t *data,
+			    size_t len)
+{
+	struct daemon_owner *o = daemon_owner_find(ctx, (uint32_t)(owner >> 32));
+
+	if (!o || !o->ops->direct)
+		return 0;
+	return o->ops->direct(o->ctx, sock, (uint32_t)owner, data, len);
+}
+
 /* ---- the kick ---- */
 
 stack_time_us daemon_now(void)
@@ -973,6 +984,8 @@ static int daemon_start_stack(struct daemon *d)
 	};
 	env.trace = daemon_trace;
 	env.trace_ctx = d;
+	env.direct = daemon_direct;
+	env.direct_ctx = d;
 
 	r = link_init(&d->link, &d->tap);
 	if (r < 0)

@@ -27,6 +27,11 @@ struct owner_ops {
 	void (*event)(void *ctx, const struct stack_event *ev, uint32_t cookie);
 	/* The daemon is stopping: stop accepting and close every connection (abort: with RST). */
 	void (*shutdown)(void *ctx, bool abort);
+	/* Optional: the direct reader of this owner's sockets marked with
+	 * stack_tcp_set_direct() (stack_env.direct): how many of len in-order
+	 * bytes it took as they arrived. It must not call into the stack. */
+	size_t (*direct)(void *ctx, stack_sock sock, uint32_t cookie, const uint8_t *data,
+			 size_t len);
 };
 
 struct owner_host {

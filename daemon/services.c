@@ -8,7 +8,10 @@
  * Flow control is the core's: echo reads only as much as it can send (a
  * bounded per-connection buffer holds what the send buffer refused, and no
  * more is read until WRITABLE), chargen fills the send buffer and waits for
- * WRITABLE. Each connection closes once the peer's FIN has been read and
+ * WRITABLE. discard and chargen drop what arrives as it arrives (the core's
+ * direct delivery), so it is never copied into a receive ring; bytes that
+ * came before (with the handshake) are dropped from the ring in place.
+ * Each connection closes once the peer's FIN has been read and
  * everything owed was handed to the core; RESET/ERROR release the handle.
  */
 #include <errno.h>
@@ -272,6 +275,9 @@ static void svc_accept_all(struct services *sv, enum svc_kind kind)
 		}
 		c->sock = sock;
 		c->kind = kind;
+		/* discard and chargen take what arrives as it arrives (svc_direct) */
+		if (kind != SVC_ECHO)
+			stack_tcp_set_direct(s, sock, true);
 		/* data or a FIN may have come with the handshake: no event will say so */
 		svc_pump(sv, c);
 	}
@@ -347,9 +353,24 @@ static void svc_shutdown(void *ctx, bool abort)
 		svc_stop(sv, k, abort);
 }
 
+/* discard and chargen drop what arrives as it arrives (stack_tcp_set_direct):
+ * never kept in a receive ring nobody reads. */
+static size_t svc_direct(void *ctx, stack_sock sock, uint32_t cookie, const uint8_t *data,
+			 size_t len)
+{
+	struct services *sv = ctx;
+
+	(void)data;
+	if (cookie >= sv->cap || !sv->conns[cookie].in_use || sv->conns[cookie].sock != sock ||
+	    sv->conns[cookie].kind == SVC_ECHO)
+		return 0;
+	return len;
+}
+
 static const struct owner_ops svc_ops = {
 	.event = svc_event,
 	.shutdown = svc_shutdown,
+	.direct = svc_direct,
 };
 
 static const uint16_t *svc_port_list(const struct services_ports *p, uint16_t out[SVC_COUNT])

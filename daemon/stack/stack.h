@@ -166,6 +166,15 @@ struct stack_env {
 	/* optional: called synchronously for every segment and state change */
 	void (*trace)(void *ctx, const struct stack_trace *t);
 	void *trace_ctx;
+	/*
+	 * optional: the reader of a connection marked with stack_tcp_set_direct(),
+	 * offered its in-order bytes as they arrive, before they would be copied
+	 * into the receive ring; returns how many it took (0..len). It must not
+	 * call into the stack.
+	 */
+	size_t (*direct)(void *ctx, stack_sock sock, uint64_t owner, const uint8_t *data,
+			 size_t len);
+	void *direct_ctx;
 };
 
 #define STACK_DEFAULT_MAX_TIME_WAIT 65536u
@@ -285,6 +294,15 @@ struct stack_span {
 ssize_t stack_tcp_recv_peek(const struct stack *s, stack_sock sock, struct stack_span span[2]);
 /* Drop n bytes seen with stack_tcp_recv_peek() (n <= their total), as stack_tcp_recv() would. */
 int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, size_t n);
+/*
+ * Direct delivery (on: env.direct set): while the receive ring is empty and
+ * no out-of-order bytes are held, in-order bytes go to env.direct as they
+ * arrive, as if copied into the ring and read at once, with no READABLE
+ * event for them; what it leaves is kept in the ring as usual, and later
+ * bytes queue behind it until the ring is read empty. The end of stream and
+ * errors are still events and reads. -EOPNOTSUPP without env.direct.
+ */
+int stack_tcp_set_direct(struct stack *s, stack_sock sock, bool on);
 /* Room for up to want bytes in the send buffer, as at most two spans; their total (0 when
  * full: a WRITABLE event follows once space frees) or what stack_tcp_send() would fail with.
  * Fill them, then stack_tcp_send_commit() what was written, before any other stack call. */

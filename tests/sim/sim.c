@@ -26,12 +26,14 @@ struct sim_cli {
 static void sim_usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
-		"usage: %s [--seeds N] [--first S] [--seed S] [--no-offload] [-v]\n"
+		"usage: %s [--seeds N] [--first S] [--seed S] [--no-offload] [--no-direct] [-v]\n"
 		"  --seeds N     run N seeds (default 100)\n"
 		"  --first S     start at seed S (default 1)\n"
 		"  --seed S      run exactly seed S (replay)\n"
 		"  --no-offload  no side offloads, whatever the seed says (a seed as it\n"
 		"                ran before offloads were drawn: FINDINGS.md)\n"
+		"  --no-direct   no side reads directly, whatever the seed says (a seed\n"
+		"                as it ran before direct readers were drawn: FINDINGS.md)\n"
 		"  -v            trace every segment, state change and link impairment\n",
 		argv0);
 }
@@ -71,6 +73,8 @@ static int sim_parse_args(int argc, char **argv, struct sim_cli *cli)
 			cli->count = 1;
 		} else if (strcmp(a, "--no-offload") == 0) {
 			cli->opts.no_offload = true;
+		} else if (strcmp(a, "--no-direct") == 0) {
+			cli->opts.no_direct = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			sim_usage(stdout, argv[0]);
 			exit(0);

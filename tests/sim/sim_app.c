@@ -92,6 +92,12 @@ static void sim_app_setopt(struct sim_world *w, struct sim_side *sd, enum stack_
 /* Nagle off and keepalive on (short timers, so idle stretches see probes) as the seed says. */
 static void sim_app_setopts(struct sim_world *w, struct sim_side *sd)
 {
+	if (w->sc.direct[sd->idx]) {
+		int r = stack_tcp_set_direct(sd->stack, sd->app.sock, true);
+
+		if (r < 0)
+			sim_fail(w, "%c: set_direct: %s", sim_app_name(sd), strerror(-r));
+	}
 	if (w->sc.nodelay[sd->idx])
 		sim_app_setopt(w, sd, STACK_TCP_NODELAY, 1);
 	if (!w->sc.keepidle_us[sd->idx])
@@ -198,6 +204,37 @@ static void sim_app_verify(struct sim_world *w, struct sim_side *sd, size_t n)
 			 sim_app_name(sd), (unsigned long long)(a->rx_done + i), sim_app_buf[i],
 			 sim_app_want[i]);
 	}
+}
+
+size_t sim_app_direct(struct sim_world *w, struct sim_side *sd, stack_sock sock,
+		      const uint8_t *data, size_t len)
+{
+	struct sim_app *a = &sd->app;
+	size_t n;
+
+	/* a reader that stalls takes nothing: the bytes are kept, as for a read */
+	if (w->failed || !a->have_sock || sock != a->sock || a->closed || a->eof ||
+	    w->now < a->stall_until)
+		return 0;
+	switch (sim_rng_below(&a->rng, 4)) {
+	case 0:
+		return 0;
+	case 1:
+		n = (size_t)sim_rng_range(&a->rng, 1, len);
+		break;
+	default:
+		n = len;
+		break;
+	}
+	if (n > SIM_CHUNK_MAX)
+		n = SIM_CHUNK_MAX;
+	memcpy(sim_app_buf, data, n);
+	sim_app_verify(w, sd, n);
+	a->rx_done += (uint64_t)n;
+	sim_progress(w);
+	/* no READABLE comes for these bytes: the application acts on them itself */
+	sim_app_wake(sd, sim_app_think(w, sd));
+	return n;
 }
 
 static void sim_app_eof(struct sim_world *w, struct sim_side *sd)

@@ -158,8 +158,10 @@ static void sim_pick_scenario(struct sim_world *w)
 	sim_pick_msl(r, sc);
 	/* from the seed, not the generator: every other seed's scenario stays as it was */
 	sc->input_batches = (w->seed & 1) != 0;
-	for (int i = 0; i < SIM_SIDES; i++)
+	for (int i = 0; i < SIM_SIDES; i++) {
 		sc->offload[i] = !w->opts->no_offload && (w->seed >> (1 + i) & 1) != 0;
+		sc->direct[i] = !w->opts->no_direct && (w->seed >> (3 + i) & 1) != 0;
+	}
 }
 
 static void sim_print_scenario(const struct sim_world *w)
@@ -169,7 +171,7 @@ static void sim_print_scenario(const struct sim_world *w)
 
 	printf("seed %" PRIu64 ": A->B %" PRIu64 " bytes, B->A %" PRIu64
 	       " bytes, close %s (A %s, B %s), msl %" PRIu64 " us, chunk <= %u, think <= %" PRIu64
-	       " us%s%s%s%s%s%s%s\n",
+	       " us%s%s%s%s%s%s%s%s%s\n",
 	       w->seed, sc->bytes[SIM_A], sc->bytes[SIM_B], orders[sc->order],
 	       sc->mode[SIM_A] == SIM_MODE_CLOSE ? "close" : "shutdown",
 	       sc->mode[SIM_B] == SIM_MODE_CLOSE ? "close" : "shutdown", sc->msl_us, sc->max_chunk,
@@ -177,7 +179,9 @@ static void sim_print_scenario(const struct sim_world *w)
 	       sc->use_blocking ? ", link back-pressure" : "", sc->stalls ? ", read stalls" : "",
 	       sc->keep_listener ? ", listener kept" : "",
 	       sc->input_batches ? ", input batches" : "", sc->offload[SIM_A] ? ", A offloads" : "",
-	       sc->offload[SIM_B] ? ", B offloads" : "");
+	       sc->offload[SIM_B] ? ", B offloads" : "",
+	       sc->direct[SIM_A] ? ", A reads direct" : "",
+	       sc->direct[SIM_B] ? ", B reads direct" : "");
 	for (int i = 0; i < SIM_SIDES; i++) {
 		const struct sim_link_params *p = &sc->link[i];
 		const struct stack_tunables *t = &sc->tun[i];
@@ -308,6 +312,15 @@ static void sim_free(void *ctx, void *ptr, size_t size)
 	free(ptr);
 }
 
+static size_t sim_direct(void *ctx, stack_sock sock, uint64_t owner, const uint8_t *data,
+			 size_t len)
+{
+	struct sim_side *sd = ctx;
+
+	(void)owner;
+	return sim_app_direct(sd->w, sd, sock, data, len);
+}
+
 static int sim_side_init(struct sim_world *w, int idx)
 {
 	struct sim_side *sd = &w->side[idx];
@@ -337,6 +350,8 @@ static int sim_side_init(struct sim_world *w, int idx)
 	env.allocator = (struct stack_allocator){ .ctx = sd, .alloc = sim_alloc, .free = sim_free };
 	env.trace = sim_check_trace;
 	env.trace_ctx = sd;
+	env.direct = sim_direct;
+	env.direct_ctx = sd;
 	sd->stack = aligned_alloc(64, (stack_size() + 63) & ~(size_t)63);
 	if (!sd->stack)
 		return -1;

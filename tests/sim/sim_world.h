@@ -59,6 +59,10 @@ struct sim_scenario {
 	 * TAP with virtio-net offloads, so the side emits partial checksums, TSO
 	 * frames and payload from its send ring */
 	bool offload[SIM_SIDES];
+	/* per side: the application takes in-order bytes as they arrive
+	 * (stack_tcp_set_direct), all, some or none of each offer, as the
+	 * built-in discard service does */
+	bool direct[SIM_SIDES];
 	uint32_t mtu[SIM_SIDES];
 	uint64_t msl_us;
 	uint64_t think_us;  /* largest pause between application actions */
@@ -136,6 +140,7 @@ struct sim_side {
 struct sim_opts {
 	bool verbose;
 	bool no_offload; /* no side offloads, whatever the seed says */
+	bool no_direct;	 /* no side reads directly, whatever the seed says */
 	uint64_t max_steps;
 	stack_time_us max_time;	  /* virtual */
 	stack_time_us stall_time; /* no progress for this long = failure */
@@ -169,6 +174,9 @@ bool sim_app_finished(const struct sim_side *sd);
 void sim_app_check_simul(struct sim_world *w);
 void sim_app_describe(const struct sim_world *w, const struct sim_side *sd, char *buf, size_t len);
 void sim_pattern(uint64_t key, uint64_t off, uint8_t *buf, size_t len);
+/* stack_env.direct of side sd: in-order bytes offered as they arrive; how many it took. */
+size_t sim_app_direct(struct sim_world *w, struct sim_side *sd, stack_sock sock,
+		      const uint8_t *data, size_t len);
 /* The key of the stream side idx sends (for sim_pattern()). */
 uint64_t sim_app_key(const struct sim_world *w, int idx);
 

@@ -423,6 +423,27 @@ int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, 
 	return 0;
 }
 
+int stack_tcp_set_direct(struct stack *s, stack_sock sock, bool on)
+{
+	struct tcp_conn *c = tcp_conn_from_sock(s, sock, true);
+
+	if (!c)
+		return -EBADF;
+	if (c->state == TCP_LISTEN)
+		return -ENOTCONN;
+	if (on && !s->env.direct)
+		return -EOPNOTSUPP;
+	c->direct = on;
+	return 0;
+}
+
+/* In-order bytes env.direct took as they arrived: received and read at once. */
+void tcp_api_rcv_direct_taken(struct stack *s, stack_time_us now, struct tcp_conn *c)
+{
+	tcp_autotune_rcv_consumed(s, c, now);
+	tcp_mem_rcv_drained(s, now, c);
+}
+
 /* What stack_tcp_send() refuses in c's state (0: sending is allowed). */
 static int tcp_api_send_state(const struct tcp_conn *c)
 {

@@ -117,6 +117,7 @@ struct tcp_conn {
 	bool free_pending; /* released, but events still wait to be popped */
 	bool has_handle;   /* an owner holds a handle (else: orphan or not yet accepted) */
 	bool orphan;	   /* the owner closed it; it finishes on its own (tcp_orphan.c) */
+	bool direct;	   /* in-order bytes go to env.direct first (stack_tcp_set_direct) */
 	uint32_t orphan_prev, orphan_next; /* the orphans' FIFO, oldest first */
 	uint32_t orphan_tries; /* retransmission timeouts and probes since it became one */
 	bool in_table;
@@ -460,6 +461,9 @@ void tcp_mem_rcv_promised(struct stack *s, struct tcp_conn *c);
 int tcp_mem_rcv_reserve(struct stack *s, struct tcp_conn *c);
 /* Make room for len bytes off bytes past the in-order end; returns the bytes it may take. */
 uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len);
+/* How many of len in-order bytes c may take (as tcp_mem_rcv_take(), without growing the
+ * ring: for bytes its direct reader may take before they would be kept). */
+uint32_t tcp_mem_rcv_room(struct stack *s, struct tcp_conn *c, uint32_t len);
 /* A ring may have emptied (ACKed, or read): release it when idle, or at once under pressure. */
 void tcp_mem_snd_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
 void tcp_mem_rcv_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);
@@ -488,6 +492,8 @@ bool tcp_mem_wake_pending(const struct stack *s);
 void tcp_api_out_blocked(struct stack *s, struct tcp_conn *c);
 /* Run the output of every connection that waits, unless the link is blocked. */
 void tcp_api_flush_blocked(struct stack *s, stack_time_us now);
+/* In-order bytes env.direct took as they arrived: count them as read. */
+void tcp_api_rcv_direct_taken(struct stack *s, stack_time_us now, struct tcp_conn *c);
 /* Raise an event for the handle's owner (coalesced; no-op without a handle). */
 void tcp_conn_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type);
 

@@ -21,6 +21,10 @@
  *       2 RST     3 security (not implemented)   4 SYN   5 ACK
  *       6 URG     7 segment text                 8 FIN
  *
+ * In the seventh step, in-order text goes first to the connection's direct
+ * reader when it has one and nothing is kept ahead of it (tcp_input_direct,
+ * stack_tcp_set_direct), then into the receive ring.
+ *
  * In the fifth step, a SACK connection's ACK also goes through the
  * scoreboard, RACK, PRR and undo of tcp_recovery.c (tcp_rec_ack_begin before
  * SND.UNA moves, tcp_rec_ack_end after); without SACK, NewReno is here.
@@ -933,6 +937,37 @@ static void tcp_input_in_order(struct stack *s, struct tcp_conn *c, struct tcp_r
 		tcp_input_schedule_ack(s, c, rx->now, len);
 }
 
+/*
+ * In-order bytes for a connection with a direct reader (stack_tcp_set_direct),
+ * offered before they would be kept, while nothing is kept ahead of them (the
+ * ring empty, no out-of-order bytes: the order holds) and no urgent mark is
+ * pending (it counts in the ring). What the reader takes is received and read
+ * at once; returns how many bytes that was.
+ */
+static uint32_t tcp_input_direct(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx,
+				 const uint8_t *data, uint32_t len)
+{
+	uint32_t room, took;
+	size_t n;
+
+	if (!c->direct || !s->env.direct || c->rcv.len || !tcp_reasm_empty(&c->reasm) ||
+	    c->rcv_up_valid)
+		return 0;
+	room = tcp_mem_rcv_room(s, c, len);
+	if (room == 0)
+		return 0;
+	n = s->env.direct(s->env.direct_ctx, tcp_conn_sock(s, c), c->owner, data, room);
+	if (n == 0)
+		return 0;
+	took = n < room ? (uint32_t)n : room;
+	c->rcv_nxt += took;
+	c->bytes_received += took;
+	tcp_autotune_rcv_data(c, rx->now);
+	tcp_api_rcv_direct_taken(s, rx->now, c);
+	tcp_input_schedule_ack(s, c, rx->now, took);
+	return took;
+}
+
 /* RFC 9293 §3.10.7.4 seventh: segment text. */
 static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
@@ -972,6 +1007,14 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 		dseq = c->rcv_nxt;
 	}
 	off = dseq - c->rcv_nxt;
+	if (off == 0) {
+		uint32_t took = tcp_input_direct(s, c, rx, data, len);
+
+		if (took == len)
+			return true;
+		data += took;
+		len -= took;
+	}
 	/* in-window bytes always fit (the budget backs the window); beyond it, what memory allows */
 	room = tcp_mem_rcv_take(s, c, off, len);
 	if (room == 0) {

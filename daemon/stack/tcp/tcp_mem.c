@@ -322,18 +322,35 @@ static void tcp_mem_rcv_autotune(struct tcp_conn *c, uint32_t len)
 	c->rcv_grow_mark = end + c->rcv_wnd_cap;
 }
 
-uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len)
+/* How many of len bytes off past the in-order end fit within c's limit. */
+static uint32_t tcp_mem_rcv_fit(const struct stack *s, struct tcp_conn *c, uint32_t off,
+				uint32_t len)
 {
-	struct tcp_ringbuf *rb = &c->rcv;
 	uint64_t lim = tcp_mem_rcv_limit(s, c);
-	uint64_t avail = lim > rb->len ? lim - rb->len : 0;
-	uint64_t need;
+	uint64_t avail = lim > c->rcv.len ? lim - c->rcv.len : 0;
 
 	if (off >= avail)
 		return 0;
 	len = (uint32_t)stack_min((uint64_t)len, avail - off);
 	if (off == 0)
 		tcp_mem_rcv_autotune(c, len);
+	return len;
+}
+
+uint32_t tcp_mem_rcv_room(struct stack *s, struct tcp_conn *c, uint32_t len)
+{
+	return tcp_mem_rcv_fit(s, c, 0, len);
+}
+
+uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len)
+{
+	struct tcp_ringbuf *rb = &c->rcv;
+	uint64_t lim = tcp_mem_rcv_limit(s, c);
+	uint64_t need;
+
+	len = tcp_mem_rcv_fit(s, c, off, len);
+	if (len == 0)
+		return 0;
 	need = (uint64_t)rb->len + off + len;
 	if (need > rb->cap) {
 		uint32_t cap = tcp_mem_grow_cap(rb->cap, need, lim);

@@ -16,6 +16,7 @@ static const uint8_t h_remote_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
 bool h_alloc_fail;
 bool h_no_emit_tail;
+bool h_no_direct;
 
 /* ctx is the harness: live and peak bytes the stack holds, for memory bounds */
 static void *h_alloc(void *ctx, size_t size)
@@ -91,6 +92,14 @@ static void h_trace(void *ctx, const struct stack_trace *t)
 		h->traced_states++;
 }
 
+static size_t h_direct(void *ctx, stack_sock sock, uint64_t owner, const uint8_t *data, size_t len)
+{
+	struct harness *h = ctx;
+
+	(void)owner;
+	return h->direct ? h->direct(h, sock, data, len) : 0;
+}
+
 struct harness *h_new(void (*tweak)(struct stack_config *cfg))
 {
 	struct harness *h = calloc(1, sizeof(*h));
@@ -126,6 +135,11 @@ struct harness *h_new(void (*tweak)(struct stack_config *cfg))
 	env.allocator.free = h_dealloc;
 	env.trace = h_trace;
 	env.trace_ctx = h;
+	if (!h_no_direct) {
+		env.direct = h_direct;
+		env.direct_ctx = h;
+	}
+	h_no_direct = false;
 	h->s = calloc(1, stack_size());
 	assert_non_null(h->s);
 	assert_int_equal(stack_init(h->s, 0, &h->cfg, &env), 0);

@@ -73,6 +73,9 @@ struct harness {
 	 * (stack_sink.emit_tail), and of those, the ones in two pieces */
 	unsigned tail_frames, tail_frames_wrapped;
 	unsigned gso_frames; /* frames the link was asked to cut (TSO) */
+	/* the direct reader (stack_env.direct) of connections marked with
+	 * stack_tcp_set_direct(); NULL takes nothing */
+	size_t (*direct)(struct harness *h, stack_sock sock, const uint8_t *data, size_t len);
 };
 
 /* While true, the stack's allocator fails (the core must take less, never lose bytes). */
@@ -80,6 +83,8 @@ extern bool h_alloc_fail;
 /* Set before h_new() (which clears it): the sink has no emit_tail, so the stack
  * copies every payload. */
 extern bool h_no_emit_tail;
+/* Set before h_new() (which clears it): the stack has no direct reader (stack_env.direct). */
+extern bool h_no_direct;
 
 /* Fresh stack with test defaults (no TS/SACK/WS unless opts says so); tweak may edit cfg. */
 struct harness *h_new(void (*tweak)(struct stack_config *cfg));
