@@ -295,10 +295,11 @@ ssize_t stack_tcp_recv_peek(const struct stack *s, stack_sock sock, struct stack
 /* Drop n bytes seen with stack_tcp_recv_peek() (n <= their total), as stack_tcp_recv() would. */
 int stack_tcp_recv_consume(struct stack *s, stack_time_us now, stack_sock sock, size_t n);
 /*
- * Direct delivery (on: env.direct set): while the receive ring is empty and
- * no out-of-order bytes are held, in-order bytes go to env.direct as they
- * arrive, as if copied into the ring and read at once, with no READABLE
- * event for them; what it leaves is kept in the ring as usual, and later
+ * Direct delivery (on: env.direct set): while the receive ring is empty, no
+ * out-of-order bytes are held and no urgent mark is pending, in-order bytes
+ * go to env.direct as they arrive, as if copied into the ring and read at
+ * once (the window reopens as for a read), with no READABLE event for them;
+ * what it leaves is kept in the ring as usual, and later
  * bytes queue behind it until the ring is read empty. The end of stream and
  * errors are still events and reads. -EOPNOTSUPP without env.direct.
  */

@@ -60,8 +60,8 @@ struct sim_scenario {
 	 * frames and payload from its send ring */
 	bool offload[SIM_SIDES];
 	/* per side: the application takes in-order bytes as they arrive
-	 * (stack_tcp_set_direct), all, some or none of each offer, as the
-	 * built-in discard service does */
+	 * (stack_tcp_set_direct), as synackd's discard service does, but all,
+	 * some or none of each offer */
 	bool direct[SIM_SIDES];
 	uint32_t mtu[SIM_SIDES];
 	uint64_t msl_us;

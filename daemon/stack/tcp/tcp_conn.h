@@ -462,7 +462,8 @@ int tcp_mem_rcv_reserve(struct stack *s, struct tcp_conn *c);
 /* Make room for len bytes off bytes past the in-order end; returns the bytes it may take. */
 uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len);
 /* How many of len in-order bytes c may take (as tcp_mem_rcv_take(), without growing the
- * ring: for bytes its direct reader may take before they would be kept). */
+ * ring: for bytes its direct reader may take before they would be kept). Like it, it
+ * lets the window grow as they arrive (tcp_mem_rcv_autotune). */
 uint32_t tcp_mem_rcv_room(struct stack *s, struct tcp_conn *c, uint32_t len);
 /* A ring may have emptied (ACKed, or read): release it when idle, or at once under pressure. */
 void tcp_mem_snd_drained(struct stack *s, stack_time_us now, struct tcp_conn *c);

@@ -914,9 +914,10 @@ static void tcp_input_schedule_ack(struct stack *s, struct tcp_conn *c, stack_ti
 		tcp_timer_set(s, c, TCP_TIMER_DELACK, now + s->cfg.tun.delayed_ack);
 }
 
-/* In-order bytes at RCV.NXT: deliver them and whatever they join up with. */
+/* In-order bytes at RCV.NXT: deliver them and whatever they join up with;
+ * took: the segment's bytes before them its direct reader took (ACKed with them). */
 static void tcp_input_in_order(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx,
-			       const uint8_t *data, uint32_t len)
+			       const uint8_t *data, uint32_t len, uint32_t took)
 {
 	bool had_holes = !tcp_reasm_empty(&c->reasm);
 	uint32_t n = tcp_ringbuf_write_at(&c->rcv, 0, data, len);
@@ -934,37 +935,42 @@ static void tcp_input_in_order(struct stack *s, struct tcp_conn *c, struct tcp_r
 	if (had_holes)
 		c->ack_now = true; /* RFC 5681 §4.2: a segment that fills a hole is ACKed at once */
 	else
-		tcp_input_schedule_ack(s, c, rx->now, len);
+		tcp_input_schedule_ack(s, c, rx->now, took + len);
 }
 
 /*
- * In-order bytes for a connection with a direct reader (stack_tcp_set_direct),
- * offered before they would be kept, while nothing is kept ahead of them (the
- * ring empty, no out-of-order bytes: the order holds) and no urgent mark is
- * pending (it counts in the ring). What the reader takes is received and read
- * at once; returns how many bytes that was.
+ * May in-order bytes go to c's direct reader (stack_tcp_set_direct) before
+ * they would be kept? Only while nothing is kept ahead of them (the ring
+ * empty, no out-of-order bytes: the order holds) and no urgent mark is
+ * pending (it counts in the ring).
+ */
+static bool tcp_input_direct_ok(const struct stack *s, const struct tcp_conn *c)
+{
+	return c->direct && s->env.direct && c->rcv.len == 0 && tcp_reasm_empty(&c->reasm) &&
+	       !c->rcv_up_valid;
+}
+
+/*
+ * Offer len in-order bytes (all within the connection's limit) to the direct
+ * reader: what it takes is received and read at once. Returns how many.
  */
 static uint32_t tcp_input_direct(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx,
 				 const uint8_t *data, uint32_t len)
 {
-	uint32_t room, took;
-	size_t n;
+	size_t n = s->env.direct(s->env.direct_ctx, tcp_conn_sock(s, c), c->owner, data, len);
+	uint32_t took = n < len ? (uint32_t)n : len;
 
-	if (!c->direct || !s->env.direct || c->rcv.len || !tcp_reasm_empty(&c->reasm) ||
-	    c->rcv_up_valid)
+	if (took == 0)
 		return 0;
-	room = tcp_mem_rcv_room(s, c, len);
-	if (room == 0)
-		return 0;
-	n = s->env.direct(s->env.direct_ctx, tcp_conn_sock(s, c), c->owner, data, room);
-	if (n == 0)
-		return 0;
-	took = n < room ? (uint32_t)n : room;
 	c->rcv_nxt += took;
 	c->bytes_received += took;
 	tcp_autotune_rcv_data(c, rx->now);
 	tcp_api_rcv_direct_taken(s, rx->now, c);
-	tcp_input_schedule_ack(s, c, rx->now, took);
+	/* a peer left with less than a segment of window cannot send what would
+	 * draw the ACK: as a read reopens the window (tcp_output_window_update),
+	 * the ACK goes now, not at the delayed-ACK timer */
+	if (!seq_gt(c->rcv_adv, c->rcv_nxt) || c->rcv_adv - c->rcv_nxt < c->rcv_mss)
+		c->ack_now = true;
 	return took;
 }
 
@@ -974,7 +980,7 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 	const struct tcp_seg *seg = &rx->seg;
 	const uint8_t *data = seg->payload;
 	tcp_seq dseq = seg->seq + ((seg->flags & TCP_FLAG_SYN) ? 1 : 0);
-	uint32_t len = seg->len, off, room;
+	uint32_t len = seg->len, off, room, took = 0;
 	int r;
 
 	if (len == 0)
@@ -1007,13 +1013,19 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 		dseq = c->rcv_nxt;
 	}
 	off = dseq - c->rcv_nxt;
-	if (off == 0) {
-		uint32_t took = tcp_input_direct(s, c, rx, data, len);
+	if (off == 0 && tcp_input_direct_ok(s, c)) {
+		uint32_t fit = tcp_mem_rcv_room(s, c, len); /* what may be taken at all */
 
-		if (took == len)
+		took = fit ? tcp_input_direct(s, c, rx, data, fit) : 0;
+		if (took && took == fit) {
+			tcp_input_schedule_ack(s, c, rx->now, took);
 			return true;
-		data += took;
-		len -= took;
+		}
+		if (took) {
+			/* the rest of what fits is kept */
+			data += took;
+			len = fit - took;
+		}
 	}
 	/* in-window bytes always fit (the budget backs the window); beyond it, what memory allows */
 	room = tcp_mem_rcv_take(s, c, off, len);
@@ -1024,7 +1036,7 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 	}
 	len = room;
 	if (off == 0) {
-		tcp_input_in_order(s, c, rx, data, len);
+		tcp_input_in_order(s, c, rx, data, len, took);
 		return true;
 	}
 	/* out of order: keep it at its offset, ACK at once (RFC 5681 §4.2, SACK RFC 2018);

@@ -160,10 +160,104 @@ static void test_direct_end_of_stream(void **state)
 		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN),
 	       NULL);
 	assert_int_equal(got_len, 20);
+	assert_stream(got, 20, 0);
 	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
 	h_expect_no_event(h);
 	assert_int_equal(stack_tcp_recv(h->s, MS(2), h->sock, buf, sizeof(buf)), 0);
 	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
+	h_free(h);
+}
+
+/* Part of a segment that carries the FIN: the rest is read, then the end. */
+static void test_direct_partial_with_fin(void **state)
+{
+	struct harness *h = direct_new(5);
+	static uint8_t buf[64];
+
+	h_send(h, MS(1),
+	       SEG(.seq = RNXT, .ack = h->iss + 1, .len = 20,
+		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN),
+	       NULL);
+	assert_int_equal(got_len, 5);
+	assert_stream(got, 5, 0);
+	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
+	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
+	assert_int_equal(stack_tcp_recv(h->s, MS(2), h->sock, buf, sizeof(buf)), 15);
+	assert_stream(buf, 15, 5);
+	assert_int_equal(stack_tcp_recv(h->s, MS(2), h->sock, buf, sizeof(buf)), 0);
+	assert_int_equal(h_conn(h, h->sock)->rcv_nxt, RNXT + 21);
+	h_free(h);
+}
+
+/* Bytes that ride on the SYN,ACK of an active open marked before it. */
+static void test_direct_on_syn_ack(void **state)
+{
+	struct harness *h = h_new(NULL);
+	struct stack_endpoint local = { 0, H_LOCAL_PORT };
+	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
+	struct tcp_seg syn;
+
+	got_len = offers = 0;
+	take_limit = SIZE_MAX;
+	h->direct = reader;
+	assert_int_equal(stack_tcp_connect(h->s, 0, &local, &remote, 5, &h->sock), 0);
+	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
+	assert_true(h_pop(h, &syn));
+	h->iss = syn.seq;
+	h_send(h, MS(1),
+	       SEG(.seq = H_REMOTE_ISN, .ack = h->iss + 1, .flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+		   .opt.has_mss = true, .opt.mss = H_MSS, .len = 100),
+	       NULL);
+	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
+	assert_int_equal(got_len, 100);
+	assert_stream(got, 100, (uint32_t)-1); /* the harness numbers them from the SYN's */
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 0);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 100, .wnd = H_RCVBUF));
+	h_free(h);
+}
+
+/* The smallest receive buffer, segments of up to 8960 bytes: a window smaller than two */
+static void small_rcvbuf(struct stack_config *cfg)
+{
+	cfg->tun.recv_buffer = 4096;
+	cfg->mtu = 9000;
+}
+
+/*
+ * A window smaller than two segments: the peer that sent one segment has
+ * less than a segment left and waits, so the ACK that reopens the window
+ * goes at once, as after a read, not at the delayed-ACK timer.
+ */
+static void test_direct_small_window_acks_at_once(void **state)
+{
+	struct harness *h = h_new(small_rcvbuf);
+
+	got_len = offers = 0;
+	take_limit = SIZE_MAX;
+	h->direct = reader;
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 3000), NULL);
+	assert_int_equal(got_len, 3000);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 3000, .wnd = 4096));
+	h_free(h);
+}
+
+/* No more than the limit is taken from a segment that runs past it, directly or kept. */
+static void test_direct_within_limit(void **state)
+{
+	struct harness *h = h_new(small_rcvbuf);
+
+	got_len = offers = 0;
+	take_limit = 1000;
+	h->direct = reader;
+	h_establish_passive(h, 0);
+	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
+	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 6000), NULL);
+	assert_int_equal(got_len, 1000);
+	assert_stream(got, 1000, 0);
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 3096);
+	assert_int_equal(h_conn(h, h->sock)->rcv_nxt, RNXT + 4096);
 	h_free(h);
 }
 
@@ -196,12 +290,18 @@ static void test_direct_window_stays_open(void **state)
 	uint32_t seq = RNXT;
 	struct tcp_seg out;
 
+	unsigned acks = 0;
+
 	for (int i = 0; i < 4 * H_RCVBUF / 1460; i++) {
 		h_send(h, MS(1 + i), SEG(.seq = seq, .ack = h->iss + 1, .len = 1460), NULL);
 		seq += 1460;
-		while (h_pop(h, &out))
+		while (h_pop(h, &out)) {
 			assert_int_equal(out.wnd, H_RCVBUF);
+			acks++;
+		}
 	}
+	/* one ACK every second segment */
+	assert_int_equal(acks, 4 * H_RCVBUF / 1460 / 2);
 	assert_int_equal(got_len, seq - RNXT);
 	assert_stream(got, got_len, 0);
 	assert_null(h_conn(h, h->sock)->rcv.buf);
@@ -217,6 +317,10 @@ int main(void)
 		cmocka_unit_test(test_direct_not_past_hole),
 		cmocka_unit_test(test_direct_not_with_urgent),
 		cmocka_unit_test(test_direct_end_of_stream),
+		cmocka_unit_test(test_direct_partial_with_fin),
+		cmocka_unit_test(test_direct_on_syn_ack),
+		cmocka_unit_test(test_direct_small_window_acks_at_once),
+		cmocka_unit_test(test_direct_within_limit),
 		cmocka_unit_test(test_direct_set),
 		cmocka_unit_test(test_direct_window_stays_open),
 	};
