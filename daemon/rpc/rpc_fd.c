@@ -13,6 +13,9 @@
  * client that stops reading leaves the bytes in the receive ring, whose
  * window then closes). Work per loop turn is batched and bounded
  * (RPC_FD_TURN_BYTES), so one fast connection cannot starve the others.
+ * The daemon's ends are watched edge-triggered (fd_watch.h): an end is read
+ * until EAGAIN once an edge says so, and asked for again when the turn's
+ * share ends first; room to write is asked for only while an end is full.
  *
  * Descriptors: a data socket holds two descriptors in synackd until the
  * client's end is written to the session, then one until the connection is
@@ -23,6 +26,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +43,7 @@
 #include "stack_info.h"
 
 static void rpc_fd_poll_update(struct rpc_fd *f);
-static void rpc_fd_closed(uv_handle_t *h);
+static void rpc_fd_free(struct fd_watch *w);
 
 int rpc_fd_room(struct rpc_session *ss, bool takes_spare, char *msg, size_t len)
 {
@@ -114,17 +118,19 @@ void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p)
 	uv_close((uv_handle_t *)&p->pipe, rpc_fd_pass_closed);
 }
 
-static void rpc_fd_on_poll(uv_poll_t *h, int status, int events)
+static void rpc_fd_on_poll(struct fd_watch *w, int status, int events)
 {
-	struct rpc_fd *f = h->data;
+	struct rpc_fd *f = (struct rpc_fd *)((char *)w - offsetof(struct rpc_fd, watch));
 
+	if (f->unwatched)
+		return; /* done with: its events mean nothing now */
 	/* an error (the client closed with data unread) shows in the next read or write */
-	if (events & UV_WRITABLE || status < 0)
+	if (events & UV_WRITABLE || status < 0) {
 		f->out_full = false;
+		f->events &= ~UV_WRITABLE; /* room is asked for once (fd_watch.h) */
+	}
 	if (events & UV_READABLE || status < 0)
 		f->maybe_in = true;
-	if (status < 0)
-		f->events = 0; /* libuv stopped watching (POLLERR): start again if still wanted */
 	rpc_fd_pump(f);
 	if (f->ss)
 		rpc_server_kick(f->srv);
@@ -167,9 +173,10 @@ static void rpc_fd_oob_inline(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 }
 
-/* rpc_fd_pair_open() for srv; ss may be NULL (a spare, counted by the server alone). */
-static int rpc_fd_pair_open_srv(struct rpc_server *srv, struct rpc_session *ss, int type,
-				uv_poll_t *poll, int *ret_fd, struct rpc_fd_pass **ret_pass)
+/* An AF_UNIX socketpair of type: ours in *ret_fd, the client's in *ret_pass;
+ * ss may be NULL (a spare, counted by the server alone). */
+static int rpc_fd_socketpair(struct rpc_server *srv, struct rpc_session *ss, int type, int *ret_fd,
+			     struct rpc_fd_pass **ret_pass)
 {
 	struct rpc_fd_pass *p;
 	int sv[2], r;
@@ -192,11 +199,8 @@ static int rpc_fd_pair_open_srv(struct rpc_server *srv, struct rpc_session *ss, 
 	/* from here both descriptors belong to handles and are counted */
 	rpc_fd_held(srv, ss, 2);
 	r = uv_pipe_open(&p->pipe, sv[1]);
-	if (r < 0)
-		close(sv[1]);
-	if (r == 0)
-		r = uv_poll_init(srv->loop, poll, sv[0]);
 	if (r < 0) {
+		close(sv[1]);
 		close(sv[0]);
 		rpc_fd_held(srv, ss, -1);
 		rpc_fd_pass_done(ss, p);
@@ -210,7 +214,18 @@ static int rpc_fd_pair_open_srv(struct rpc_server *srv, struct rpc_session *ss, 
 int rpc_fd_pair_open(struct rpc_session *ss, int type, uv_poll_t *poll, int *ret_fd,
 		     struct rpc_fd_pass **ret_pass)
 {
-	return rpc_fd_pair_open_srv(ss->srv, ss, type, poll, ret_fd, ret_pass);
+	int r = rpc_fd_socketpair(ss->srv, ss, type, ret_fd, ret_pass);
+
+	if (r < 0)
+		return r;
+	r = uv_poll_init(ss->srv->loop, poll, *ret_fd);
+	if (r < 0) {
+		close(*ret_fd);
+		rpc_fd_held(ss->srv, ss, -1);
+		rpc_fd_pass_done(ss, *ret_pass);
+		*ret_pass = NULL;
+	}
+	return r;
 }
 
 /* A data socket with both ends set up, for no connection yet; ss may be NULL (a spare). */
@@ -222,18 +237,21 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 
 	if (!f)
 		return -ENOMEM;
-	r = rpc_fd_pair_open_srv(srv, ss, SOCK_STREAM, &f->poll, &f->fd, ret_pass);
+	r = rpc_fd_socketpair(srv, ss, SOCK_STREAM, &f->fd, ret_pass);
 	if (r < 0) {
 		free(f);
 		return r;
 	}
+	fd_watch_init(&f->watch, f->fd, rpc_fd_on_poll);
+	/* in the set from the start, off the path of the Connect that takes it */
+	if (fd_watch_update(srv->watch, &f->watch, UV_READABLE) == 0)
+		f->events = UV_READABLE;
 	app = rpc_fd_pass_fd(*ret_pass);
 	rpc_fd_sockbuf(f->fd, RPC_FD_SOCKBUF_TO_APP);
 	f->to_app_buf = f->to_app_base = rpc_fd_sockbuf_now(f->fd);
 	rpc_fd_sockbuf(app, RPC_FD_SOCKBUF_FROM_APP);
 	rpc_fd_oob_inline(f->fd);
 	f->srv = srv;
-	f->poll.data = f;
 	*ret = f;
 	return 0;
 }
@@ -281,7 +299,7 @@ void rpc_fd_spare_free(struct rpc_server *srv)
 		return;
 	rpc_fd_pass_done(NULL, srv->spare_pass);
 	rpc_fd_held(srv, NULL, -1);
-	uv_close((uv_handle_t *)&f->poll, rpc_fd_closed);
+	fd_watch_release(srv->watch, &f->watch, rpc_fd_free);
 	close(f->fd);
 	srv->spare = NULL;
 	srv->spare_pass = NULL;
@@ -357,9 +375,9 @@ void rpc_fd_ungate(struct rpc_fd *f)
 	rpc_fd_pump(f);
 }
 
-static void rpc_fd_closed(uv_handle_t *h)
+static void rpc_fd_free(struct fd_watch *w)
 {
-	free(h->data);
+	free((char *)w - offsetof(struct rpc_fd, watch));
 }
 
 static void rpc_fd_timer_closed(uv_handle_t *h)
@@ -382,8 +400,8 @@ void rpc_fd_close(struct rpc_fd *f)
 	srv->fd_buf_grown -= f->to_app_buf - f->to_app_base;
 	rpc_fd_held(srv, f->ss, -1);
 	f->ss = NULL;
-	uv_close((uv_handle_t *)&f->poll, rpc_fd_closed);
-	/* safe once the poll handle is closing (libuv stops watching first) */
+	/* freed after this turn: callbacks still running may hold f */
+	fd_watch_release(srv->watch, &f->watch, rpc_fd_free);
 	close(f->fd);
 	f->fd = -1;
 }
@@ -397,11 +415,11 @@ void rpc_fd_linger(struct rpc_fd *f)
 
 void rpc_fd_unwatch(struct rpc_fd *f)
 {
-	/* libuv's stop always costs an epoll_ctl, watched or not */
+	f->unwatched = true;
 	if (!f->events)
 		return;
 	f->events = 0;
-	uv_poll_stop(&f->poll);
+	fd_watch_update(f->srv->watch, &f->watch, 0);
 }
 
 /* The client is gone from its end while bytes were still to go: RST, as a kernel socket. */
@@ -704,12 +722,11 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 			iov[i] = (struct iovec){ sp[i].base, sp[i].len };
 		rd = readv(f->fd, iov, sp[1].len ? 2 : 1);
 		if (rd > 0) {
+			/* and look again: a short read is not the end of the input (it
+			 * stops at an urgent mark), and only EAGAIN ends an edge's
+			 * worth (fd_watch.h) */
 			stack_tcp_send_commit(srv->stack, now, f->sock, (size_t)rd);
 			moved += (size_t)rd;
-			if (rd < n) {
-				f->maybe_in = false; /* drained for now */
-				return true;
-			}
 			continue;
 		}
 		if (rd == 0) {
@@ -722,6 +739,10 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 		rpc_fd_reset(f);
 		return false;
 	}
+	/* this turn's share is used up with input left: the edge that said so is
+	 * spent, so ask for it again (edge-triggered, fd_watch.h) */
+	if (f->maybe_in && moved >= RPC_FD_TURN_BYTES)
+		fd_watch_rearm(srv->watch, &f->watch);
 	return true;
 }
 
@@ -735,11 +756,8 @@ static void rpc_fd_poll_update(struct rpc_fd *f)
 		want |= UV_WRITABLE;
 	if (want == f->events)
 		return;
-	f->events = want;
-	if (want)
-		uv_poll_start(&f->poll, want, rpc_fd_on_poll);
-	else
-		uv_poll_stop(&f->poll);
+	/* on failure (ENOMEM) the watch stays as it was and the next pump tries again */
+	f->events = fd_watch_update(f->srv->watch, &f->watch, want) < 0 ? 0 : want;
 }
 
 void rpc_fd_pump(struct rpc_fd *f)

@@ -14,6 +14,7 @@
 
 #include <uv.h>
 
+#include "fd_watch.h"
 #include "stack.h"
 
 struct rpc_session;
@@ -60,20 +61,20 @@ struct rpc_fd {
 	struct rpc_fd *next;   /* the session's lingering list */
 	uint64_t queued_until; /* ...until this write of the session's is done */
 	stack_sock sock;
-	int fd; /* the daemon's end */
-	uv_poll_t poll;
-	int events;	      /* what poll watches now */
-	bool app_eof;	      /* the client shut its end for writing: FIN queued */
-	bool fin_out;	      /* the peer's FIN passed on: our end shut for writing */
-	bool send_full;	      /* the send ring had no room: wait for WRITABLE */
-	bool maybe_in;	      /* the client's end may have bytes or EOF for us: look */
-	bool out_full;	      /* the socketpair took less than offered: wait for POLLOUT */
-	uint32_t to_app_buf;  /* the daemon's end's SO_SNDBUF as Linux reports it */
-	uint32_t to_app_base; /* and as it started */
-	bool close_pending;   /* Close came: let go once the client's end reaches EOF */
-	bool close_owed;      /* and its Reply is sent then (close_req is its id) */
-	bool detached;	      /* the data socket is the connection: its last close is a Close */
-	uint32_t gate;	      /* filler bytes that keep the client's end unwritable (detached
+	int fd;		       /* the daemon's end */
+	struct fd_watch watch; /* ...watched in the server's set (fd_watch.h) */
+	int events;	       /* what it is watched for now */
+	bool app_eof;	       /* the client shut its end for writing: FIN queued */
+	bool fin_out;	       /* the peer's FIN passed on: our end shut for writing */
+	bool send_full;	       /* the send ring had no room: wait for WRITABLE */
+	bool maybe_in;	       /* the client's end may have bytes or EOF for us: look */
+	bool out_full;	       /* the socketpair took less than offered: wait for POLLOUT */
+	uint32_t to_app_buf;   /* the daemon's end's SO_SNDBUF as Linux reports it */
+	uint32_t to_app_base;  /* and as it started */
+	bool close_pending;    /* Close came: let go once the client's end reaches EOF */
+	bool close_owed;       /* and its Reply is sent then (close_req is its id) */
+	bool detached;	       /* the data socket is the connection: its last close is a Close */
+	uint32_t gate;	       /* filler bytes that keep the client's end unwritable (detached
 			     * connect, until ESTABLISHED); nothing is read from it meanwhile */
 	uint64_t close_req;
 	uint64_t app_dev, app_ino; /* the client's end: what a Request.fd_proof must show */
@@ -82,6 +83,7 @@ struct rpc_fd {
 	uint32_t linger_ms;	   /* SO_LINGER with a timeout (detached), 0 = off */
 	bool no_oob;		   /* the kernel has no AF_UNIX MSG_OOB: urgent bytes go inline */
 	bool lingering;		   /* closed: held until the FIN is ACKed or linger_until */
+	bool unwatched;		   /* rpc_fd_unwatch(): its end's events are ignored from now */
 	stack_time_us linger_until;
 };
 
@@ -160,7 +162,8 @@ void rpc_fd_writable(struct rpc_fd *f);
 void rpc_fd_drain(struct rpc_fd *f);
 /* The client's end is closed in every process that held it (POLLHUP on ours). */
 bool rpc_fd_client_gone(const struct rpc_fd *f);
-/* Stop watching the daemon's end (no system call when it was not watched). */
+/* Done watching the daemon's end: its events are ignored from now (it leaves the
+ * set when it is closed; no system call). */
 void rpc_fd_unwatch(struct rpc_fd *f);
 /* The connection is gone and the end only waits for the session's last frame
  * about it to be written: no watch, no hang-up check. */

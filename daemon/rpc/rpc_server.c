@@ -235,6 +235,7 @@ void rpc_server_session_gone(struct rpc_server *srv, struct rpc_session *ss)
 /* Free the server and what is left of its uid table. */
 static void rpc_server_release(struct rpc_server *srv)
 {
+	fd_watch_set_close(srv->watch); /* every data socket is closed by now */
 	for (unsigned b = 0; b < RPC_UID_BUCKETS; b++) {
 		for (struct rpc_uid *u = srv->uids[b], *n; u; u = n) {
 			n = u->next;
@@ -407,6 +408,11 @@ struct rpc_server *rpc_server_new(const struct rpc_host *host, uv_loop_t *loop, 
 
 	if (!srv)
 		return NULL;
+	srv->watch = fd_watch_set_new(loop);
+	if (!srv->watch) {
+		free(srv);
+		return NULL;
+	}
 	srv->host = *host;
 	srv->loop = loop;
 	srv->stack = stack;

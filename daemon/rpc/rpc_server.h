@@ -102,9 +102,10 @@ struct rpc_server {
 	uint32_t fd_max;   /* descriptors data sockets may hold (RLIMIT_NOFILE less a reserve) */
 	uint32_t fds_held; /* and hold now, with the client ends not yet written */
 	uint32_t fd_conns; /* connections on the fd data path */
-	uint64_t fd_buf_bytes; /* their daemon ends' SO_SNDBUF as Linux counts, summed */
-	uint64_t fd_buf_grown; /* of that, above where each started (budget: fd_buf_growth) */
-	struct rpc_fd *spare;  /* a data socket made ahead (rpc_fd_spare_make) */
+	uint64_t fd_buf_bytes;	    /* their daemon ends' SO_SNDBUF as Linux counts, summed */
+	uint64_t fd_buf_grown;	    /* of that, above where each started (budget: fd_buf_growth) */
+	struct fd_watch_set *watch; /* every data socket's end, in one epoll instance */
+	struct rpc_fd *spare;	    /* a data socket made ahead (rpc_fd_spare_make) */
 	struct rpc_fd_pass *spare_pass;
 };
 
