@@ -689,6 +689,8 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 
 		if (inq == -EAGAIN || inq == -EINTR) {
 			f->maybe_in = inq == -EINTR;
+			if (inq == -EINTR)
+				fd_watch_rearm(srv->watch, &f->watch); /* not looked at: again */
 			return true;
 		}
 		if (inq < 0) {
@@ -733,6 +735,8 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 			rpc_fd_app_eof(f);
 			return true;
 		}
+		if (errno == EINTR)
+			fd_watch_rearm(srv->watch, &f->watch); /* not read: again */
 		if (errno == EAGAIN || errno == EINTR)
 			return true;
 		/* ECONNRESET: the client closed its end with bytes unread (RFC 2525 §2.17) */
@@ -756,7 +760,8 @@ static void rpc_fd_poll_update(struct rpc_fd *f)
 		want |= UV_WRITABLE;
 	if (want == f->events)
 		return;
-	/* on failure (ENOMEM) the watch stays as it was and the next pump tries again */
+	/* on failure (ENOMEM) the watch stays as it was (what it has registered
+	 * still reports) and a later update asks again */
 	f->events = fd_watch_update(f->srv->watch, &f->watch, want) < 0 ? 0 : want;
 }
 
@@ -802,9 +807,9 @@ void rpc_fd_drain(struct rpc_fd *f)
 void rpc_fd_writable(struct rpc_fd *f)
 {
 	/* look now only if reading had stopped for want of room; otherwise the
-	 * (level-triggered) poll watches the end and says when there is
-	 * something: a look at an empty socket costs two system calls, which
-	 * every new connection paid at ESTABLISHED */
+	 * watch (fd_watch.h) says when something comes: a look at an empty
+	 * socket costs two system calls, which every new connection paid at
+	 * ESTABLISHED */
 	if (f->send_full)
 		f->maybe_in = true;
 	f->send_full = false;

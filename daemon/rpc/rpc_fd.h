@@ -163,7 +163,7 @@ void rpc_fd_drain(struct rpc_fd *f);
 /* The client's end is closed in every process that held it (POLLHUP on ours). */
 bool rpc_fd_client_gone(const struct rpc_fd *f);
 /* Done watching the daemon's end: its events are ignored from now (it leaves the
- * set when it is closed; no system call). */
+ * set when it is closed; a system call only to take back a wait for room). */
 void rpc_fd_unwatch(struct rpc_fd *f);
 /* The connection is gone and the end only waits for the session's last frame
  * about it to be written: no watch, no hang-up check. */

@@ -144,6 +144,7 @@ struct fd_watch_set *fd_watch_set_new(uv_loop_t *loop)
 	return s;
 }
 
+/* Not from a callback of the set: the watches released so far are freed at once. */
 void fd_watch_set_close(struct fd_watch_set *s)
 {
 	if (!s)
@@ -181,6 +182,7 @@ void fd_watch_release(struct fd_watch_set *s, struct fd_watch *w, fd_watch_free_
 		if (s->ready[i].data.ptr == w)
 			s->ready[i].data.ptr = NULL;
 	w->armed = 0;
+	w->fd = -1; /* its number may be another socket's soon: never touched again */
 	w->free_cb = free_cb;
 	w->dead_next = s->dead;
 	s->dead = w;

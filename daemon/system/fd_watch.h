@@ -7,8 +7,9 @@
  * libuv's descriptor check at init (epoll ADD + DEL, FIONBIO), an epoll DEL
  * at every uv_poll_start() besides the ADD or MOD, a DEL to stop and one
  * more at close: seven system calls. Here a descriptor is added once, for
- * input, and leaves the set when it is closed; only waiting for room to
- * write costs more (one epoll_ctl to ask, one when it came).
+ * input, and leaves the set when it is closed: one epoll_ctl for a short
+ * connection. Waiting for room to write costs one to ask and one when it
+ * came, and reading on after a turn's share one more.
  *
  * Edge-triggered: an event says something changed, once. The owner keeps
  * its own "may have input" flag, looks until EAGAIN, and when it stops
@@ -48,7 +49,8 @@ struct fd_watch {
 
 /* A set on loop, or NULL (errno set) if epoll or the loop refuses. */
 struct fd_watch_set *fd_watch_set_new(uv_loop_t *loop);
-/* Close the set (every watch released); it frees itself once libuv is done. */
+/* Close the set (every watch released; not from one of its callbacks); it frees
+ * itself once libuv is done. */
 void fd_watch_set_close(struct fd_watch_set *s);
 
 void fd_watch_init(struct fd_watch *w, int fd, fd_watch_cb cb);
