@@ -32,13 +32,19 @@ static size_t reader(struct harness *h, stack_sock sock, const uint8_t *data, si
 	return n;
 }
 
+/* h's reader from now on, taking up to take bytes of each offer */
+static void reader_on(struct harness *h, size_t take)
+{
+	got_len = offers = 0;
+	take_limit = take;
+	h->direct = reader;
+}
+
 static struct harness *direct_new(size_t take)
 {
 	struct harness *h = h_new(NULL);
 
-	got_len = offers = 0;
-	take_limit = take;
-	h->direct = reader;
+	reader_on(h, take);
 	h_establish_passive(h, 0);
 	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
 	return h;
@@ -197,9 +203,7 @@ static void test_direct_on_syn_ack(void **state)
 	struct stack_endpoint remote = { H_REMOTE_ADDR, H_REMOTE_PORT };
 	struct tcp_seg syn;
 
-	got_len = offers = 0;
-	take_limit = SIZE_MAX;
-	h->direct = reader;
+	reader_on(h, SIZE_MAX);
 	assert_int_equal(stack_tcp_connect(h->s, 0, &local, &remote, 5, &h->sock), 0);
 	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
 	assert_true(h_pop(h, &syn));
@@ -232,9 +236,7 @@ static void test_direct_small_window_acks_at_once(void **state)
 {
 	struct harness *h = h_new(small_rcvbuf);
 
-	got_len = offers = 0;
-	take_limit = SIZE_MAX;
-	h->direct = reader;
+	reader_on(h, SIZE_MAX);
 	h_establish_passive(h, 0);
 	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
 	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 3000), NULL);
@@ -248,9 +250,7 @@ static void test_direct_within_limit(void **state)
 {
 	struct harness *h = h_new(small_rcvbuf);
 
-	got_len = offers = 0;
-	take_limit = 1000;
-	h->direct = reader;
+	reader_on(h, 1000);
 	h_establish_passive(h, 0);
 	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
 	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 6000), NULL);
