@@ -243,9 +243,19 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 		return r;
 	}
 	fd_watch_init(&f->watch, f->fd, rpc_fd_on_poll);
-	/* in the set from the start, off the path of the Connect that takes it */
-	if (fd_watch_update(srv->watch, &f->watch, UV_READABLE) == 0)
-		f->events = UV_READABLE;
+	/* in the set from the start, off the path of the Connect that takes it;
+	 * an end that cannot be watched would never be read: no data socket
+	 * (ENOSPC: fs.epoll.max_user_watches) */
+	r = fd_watch_update(srv->watch, &f->watch, UV_READABLE);
+	if (r < 0) {
+		close(f->fd);
+		rpc_fd_held(srv, ss, -1);
+		rpc_fd_pass_done(ss, *ret_pass);
+		*ret_pass = NULL;
+		free(f);
+		return r;
+	}
+	f->events = UV_READABLE;
 	app = rpc_fd_pass_fd(*ret_pass);
 	rpc_fd_sockbuf(f->fd, RPC_FD_SOCKBUF_TO_APP);
 	f->to_app_buf = f->to_app_base = rpc_fd_sockbuf_now(f->fd);
