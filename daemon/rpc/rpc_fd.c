@@ -125,10 +125,8 @@ static void rpc_fd_on_poll(struct fd_watch *w, int status, int events)
 	if (f->unwatched)
 		return; /* done with: its events mean nothing now */
 	/* an error (the client closed with data unread) shows in the next read or write */
-	if (events & UV_WRITABLE || status < 0) {
+	if (events & UV_WRITABLE || status < 0)
 		f->out_full = false;
-		f->events &= ~UV_WRITABLE; /* room is asked for once (fd_watch.h) */
-	}
 	if (events & UV_READABLE || status < 0)
 		f->maybe_in = true;
 	rpc_fd_pump(f);
@@ -255,7 +253,6 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 		free(f);
 		return r;
 	}
-	f->events = UV_READABLE;
 	app = rpc_fd_pass_fd(*ret_pass);
 	rpc_fd_sockbuf(f->fd, RPC_FD_SOCKBUF_TO_APP);
 	f->to_app_buf = f->to_app_base = rpc_fd_sockbuf_now(f->fd);
@@ -426,10 +423,7 @@ void rpc_fd_linger(struct rpc_fd *f)
 void rpc_fd_unwatch(struct rpc_fd *f)
 {
 	f->unwatched = true;
-	if (!f->events)
-		return;
-	f->events = 0;
-	fd_watch_update(f->srv->watch, &f->watch, 0);
+	fd_watch_update(f->srv->watch, &f->watch, 0); /* a wait for room, if any, goes */
 }
 
 /* The client is gone from its end while bytes were still to go: RST, as a kernel socket. */
@@ -768,11 +762,10 @@ static void rpc_fd_poll_update(struct rpc_fd *f)
 		want |= UV_READABLE;
 	if (f->out_full && !f->fin_out)
 		want |= UV_WRITABLE;
-	if (want == f->events)
-		return;
-	/* on failure (ENOMEM) the watch stays as it was (what it has registered
-	 * still reports) and a later update asks again */
-	f->events = fd_watch_update(f->srv->watch, &f->watch, want) < 0 ? 0 : want;
+	/* no system call unless the wait for room changes; on failure (ENOMEM)
+	 * the watch stays as it was (what it has registered still reports) and
+	 * the next update asks again */
+	fd_watch_update(f->srv->watch, &f->watch, want);
 }
 
 void rpc_fd_pump(struct rpc_fd *f)

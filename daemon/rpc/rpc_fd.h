@@ -63,7 +63,6 @@ struct rpc_fd {
 	stack_sock sock;
 	int fd;		       /* the daemon's end */
 	struct fd_watch watch; /* ...watched in the server's set (fd_watch.h) */
-	int events;	       /* what it is watched for now */
 	bool app_eof;	       /* the client shut its end for writing: FIN queued */
 	bool fin_out;	       /* the peer's FIN passed on: our end shut for writing */
 	bool send_full;	       /* the send ring had no room: wait for WRITABLE */
