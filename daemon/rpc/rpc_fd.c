@@ -114,8 +114,27 @@ void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p)
 	if (!p)
 		return;
 	rpc_fd_held(p->srv, ss, -1);
+	if (p->pipe_state != RPC_FD_PASS_OPEN)
+		close(p->fd); /* ours, not the pipe's */
+	if (p->pipe_state == RPC_FD_PASS_BARE) {
+		free(p);
+		return;
+	}
 	p->pipe.data = p;
 	uv_close((uv_handle_t *)&p->pipe, rpc_fd_pass_closed);
+}
+
+uv_stream_t *rpc_fd_pass_handle(struct rpc_fd_pass *p)
+{
+	if (p->pipe_state == RPC_FD_PASS_BARE) {
+		if (uv_pipe_init(p->srv->loop, &p->pipe, 0) < 0)
+			return NULL;
+		p->pipe_state = RPC_FD_PASS_INIT;
+		/* open, the pipe takes the descriptor: closing it is then the pipe's */
+		if (uv_pipe_open(&p->pipe, p->fd) == 0)
+			p->pipe_state = RPC_FD_PASS_OPEN;
+	}
+	return p->pipe_state == RPC_FD_PASS_OPEN ? (uv_stream_t *)&p->pipe : NULL;
 }
 
 static void rpc_fd_on_poll(struct fd_watch *w, int status, int events)
@@ -162,6 +181,26 @@ static uint32_t rpc_fd_sockbuf_now(int fd)
 	return (uint32_t)v;
 }
 
+/* How often a new end's SO_SNDBUF is read back from Linux rather than remembered. */
+#define RPC_FD_START_BUF_EVERY_US 1000000
+
+/*
+ * Give a new daemon's end its starting SO_SNDBUF; what Linux made of it
+ * (doubled, capped at net.core.wmem_max) is the same for every end while
+ * that sysctl stays, so it is read back once a second, not per end.
+ */
+static uint32_t rpc_fd_start_buf(struct rpc_server *srv, int fd)
+{
+	stack_time_us now = rpc_server_now(srv);
+
+	rpc_fd_sockbuf(fd, RPC_FD_SOCKBUF_TO_APP);
+	if (srv->fd_buf_start == 0 || now - srv->fd_buf_start_at >= RPC_FD_START_BUF_EVERY_US) {
+		srv->fd_buf_start = rpc_fd_sockbuf_now(fd);
+		srv->fd_buf_start_at = now;
+	}
+	return srv->fd_buf_start;
+}
+
 /* A byte the client sends with MSG_OOB comes inline on our end: sent to the
  * peer in order, unmarked (synack sends no urgent data), never lost. */
 static void rpc_fd_oob_inline(int fd)
@@ -177,33 +216,22 @@ static int rpc_fd_socketpair(struct rpc_server *srv, struct rpc_session *ss, int
 			     struct rpc_fd_pass **ret_pass)
 {
 	struct rpc_fd_pass *p;
-	int sv[2], r;
+	int sv[2];
 
-	/* non-blocking both: our end is polled, and uv_pipe_open() would make the
-	 * client's end so anyway (the client's libsynack expects it) */
+	/* non-blocking both: our end is polled, and the client's libsynack
+	 * expects its end so (as uv_pipe_open() would make it) */
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		return -errno;
 	p = calloc(1, sizeof(*p));
-	r = p ? 0 : -ENOMEM;
-	if (r == 0)
-		r = uv_pipe_init(srv->loop, &p->pipe, 0);
-	if (r < 0) {
+	if (!p) {
 		close(sv[0]);
 		close(sv[1]);
-		free(p);
-		return r;
+		return -ENOMEM;
 	}
 	p->srv = srv;
-	/* from here both descriptors belong to handles and are counted */
+	p->fd = sv[1];
+	/* from here both descriptors are counted */
 	rpc_fd_held(srv, ss, 2);
-	r = uv_pipe_open(&p->pipe, sv[1]);
-	if (r < 0) {
-		close(sv[1]);
-		close(sv[0]);
-		rpc_fd_held(srv, ss, -1);
-		rpc_fd_pass_done(ss, p);
-		return r;
-	}
 	*ret_fd = sv[0];
 	*ret_pass = p;
 	return 0;
@@ -254,8 +282,7 @@ static int rpc_fd_make(struct rpc_server *srv, struct rpc_session *ss, struct rp
 		return r;
 	}
 	app = rpc_fd_pass_fd(*ret_pass);
-	rpc_fd_sockbuf(f->fd, RPC_FD_SOCKBUF_TO_APP);
-	f->to_app_buf = f->to_app_base = rpc_fd_sockbuf_now(f->fd);
+	f->to_app_buf = f->to_app_base = rpc_fd_start_buf(srv, f->fd);
 	rpc_fd_sockbuf(app, RPC_FD_SOCKBUF_FROM_APP);
 	rpc_fd_oob_inline(f->fd);
 	f->srv = srv;
@@ -314,9 +341,7 @@ void rpc_fd_spare_free(struct rpc_server *srv)
 
 int rpc_fd_pass_fd(const struct rpc_fd_pass *p)
 {
-	uv_os_fd_t fd = -1;
-
-	return uv_fileno((const uv_handle_t *)&p->pipe, &fd) < 0 ? -1 : fd;
+	return p->fd;
 }
 
 /* Whether fd can be written without blocking now (poll's POLLOUT). */
@@ -666,13 +691,14 @@ static int rpc_fd_pending(struct rpc_fd *f)
 	char b;
 	ssize_t r;
 
+	/* a peek first: one call says "not yet", end of stream or an error, which
+	 * is how a look ends but while bytes come; only bytes need a count */
+	r = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r <= 0)
+		return r == 0 ? 0 : -errno;
 	if (ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
 		return inq;
-	/* nothing queued: a peek tells end of stream (0) from "not yet" */
-	r = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (r > 0)
-		return 1;
-	return r == 0 ? 0 : -errno;
+	return 1;
 }
 
 /* Socketpair -> send ring. Returns false when the connection was reset. */

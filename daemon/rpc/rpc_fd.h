@@ -86,8 +86,19 @@ struct rpc_fd {
 	stack_time_us linger_until;
 };
 
-/* The client's end on its way out (an IPC send handle), closed once written. */
+/*
+ * The client's end on its way out, closed once written. The session sends
+ * it itself with its frame when nothing is queued before it; a libuv send
+ * handle (pipe) is opened for it only when the frame has to wait in
+ * libuv's queue (rpc_fd_pass_handle), which costs three system calls.
+ */
 struct rpc_fd_pass {
+	int fd;
+	enum {
+		RPC_FD_PASS_BARE, /* pipe unused */
+		RPC_FD_PASS_INIT, /* pipe initialised, not open: fd is still ours to close */
+		RPC_FD_PASS_OPEN, /* pipe holds fd: closing the pipe closes it */
+	} pipe_state;
 	uv_pipe_t pipe;
 	struct rpc_server *srv;
 };
@@ -145,8 +156,10 @@ void rpc_fd_detach(struct rpc_fd *f, const struct rpc_fd_pass *p);
 int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p);
 /* Drop the filler: the client's end turns writable and data moves. */
 void rpc_fd_ungate(struct rpc_fd *f);
-/* The client's end, for sending it outside a session frame (an accept socket record). */
+/* The client's end, to send with a frame or an accept socket record. */
 int rpc_fd_pass_fd(const struct rpc_fd_pass *p);
+/* The client's end as a libuv send handle (uv_write2()), opened on first use; NULL on failure. */
+uv_stream_t *rpc_fd_pass_handle(struct rpc_fd_pass *p);
 /* The client's end was written (or could not be): close our copy. Accepts NULL. */
 void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p);
 /* Move what can move, both ways (stack events, poll). */

@@ -84,6 +84,7 @@ void rpc_server_counters(const struct rpc_server *srv, struct rpc_counter_value 
 		{ "SynackRpcFdBufBytes", srv ? srv->fd_buf_bytes : 0, true },
 		{ "SynackRpcFramesOut", c->frames_out, false },
 		{ "SynackRpcWritesOut", c->writes_out, false },
+		{ "SynackRpcWritesQueued", c->writes_queued, false },
 		/* frame_pipe is shared with the control socket: these cover both */
 		{ "SynackClientQueuedBytes", fp.queued_bytes, true },
 		{ "SynackClientHeapTrims", fp.trims, false },

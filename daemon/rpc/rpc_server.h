@@ -72,6 +72,8 @@ struct rpc_counters {
 	uint64_t fd_bufs_capped;  /* fills of an end whose growth limits.memory / 4 refused */
 	uint64_t frames_out;	  /* replies and events queued to clients */
 	uint64_t writes_out;	  /* ...and the writes that carried them (a turn's batch each) */
+	uint64_t
+		writes_queued; /* of those, the ones that waited in libuv's queue (not all written at once) */
 };
 
 /* What the server needs from whoever runs it (the daemon, or a test harness). */
@@ -102,10 +104,12 @@ struct rpc_server {
 	uint32_t fd_max;   /* descriptors data sockets may hold (RLIMIT_NOFILE less a reserve) */
 	uint32_t fds_held; /* and hold now, with the client ends not yet written */
 	uint32_t fd_conns; /* connections on the fd data path */
-	uint64_t fd_buf_bytes;	    /* their daemon ends' SO_SNDBUF as Linux counts, summed */
-	uint64_t fd_buf_grown;	    /* of that, above where each started (budget: fd_buf_growth) */
-	struct fd_watch_set *watch; /* every data socket's end, in one epoll instance */
-	struct rpc_fd *spare;	    /* a data socket made ahead (rpc_fd_spare_make) */
+	uint64_t fd_buf_bytes; /* their daemon ends' SO_SNDBUF as Linux counts, summed */
+	uint64_t fd_buf_grown; /* of that, above where each started (budget: fd_buf_growth) */
+	uint32_t fd_buf_start; /* a new end's SO_SNDBUF as Linux reported it last, or 0 */
+	stack_time_us fd_buf_start_at; /* when (rpc_fd_start_buf()) */
+	struct fd_watch_set *watch;    /* every data socket's end, in one epoll instance */
+	struct rpc_fd *spare;	       /* a data socket made ahead (rpc_fd_spare_make) */
 	struct rpc_fd_pass *spare_pass;
 };
 
@@ -136,7 +140,7 @@ void rpc_server_delete(struct rpc_server *srv);
 uint32_t rpc_server_session_count(const struct rpc_server *srv);
 
 /* The RPC side's counters for synackctl stats: names with the Synack prefix. */
-#define RPC_SERVER_COUNTERS 22
+#define RPC_SERVER_COUNTERS 23
 struct rpc_counter_value {
 	const char *name;
 	uint64_t value;

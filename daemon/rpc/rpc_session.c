@@ -43,6 +43,7 @@ static void rpc_session_take_input(struct rpc_session *ss);
 static int rpc_session_take_proof(struct rpc_session *ss);
 static void rpc_session_husk_free(struct rpc_session *ss);
 static void rpc_session_drop_unclaimed_fds(struct rpc_session *ss, bool all);
+static bool rpc_session_out_full(const struct rpc_session *ss);
 
 /* ------------------------------------------------------------------ output */
 
@@ -126,27 +127,83 @@ static void rpc_session_written_now(struct rpc_session *ss, struct frame_write *
 }
 
 /*
- * Start writing the frames batched this turn (one write request). On failure
- * they are dropped, as a write that failed, and out_error is set: the flush
- * handle's callback then arms the linger timer, which closes the session
- * (never under a caller that is still using it); the batch is taken back
- * (rpc_session_unmake).
+ * A batch written whole by rpc_session_flush() itself: what
+ * rpc_session_written() does a turn later for libuv's writes, done now. Only
+ * for a session nothing waits on (rpc_session_sync_ok()): what resumes after
+ * a write, and may queue frames, would have nothing to resume.
+ */
+static void rpc_session_written_sync(struct rpc_session *ss, struct frame_write *w)
+{
+	ss->buffered -= w->len;
+	ss->nwrites--;
+	ss->writes_done++;
+	frame_write_free(w); /* its descriptor, if any, is gone already (rpc_session_try_send()) */
+	rpc_session_linger_written(ss); /* libuv's queue was empty, and this went whole */
+}
+
+/* Nothing waits for the session's output to drain: its input is taken and no pump is held. */
+static bool rpc_session_sync_ok(const struct rpc_session *ss)
+{
+	return !ss->closing && ss->reading && !ss->in_len && !rpc_session_out_full(ss);
+}
+
+/*
+ * Write the batch straight away when libuv has nothing queued and nothing
+ * waits on the session (rpc_session_sync_ok()). Returns 1 when it went
+ * whole, 0 when the rest (all of it on EAGAIN) is for libuv, or -errno
+ * (the client is gone).
+ */
+static int rpc_session_try_send(struct rpc_session *ss, struct frame_write *w, size_t *ret_off)
+{
+	ssize_t n;
+
+	*ret_off = 0;
+	if (!rpc_session_sync_ok(ss))
+		return 0;
+	n = frame_batch_try_send(w, &ss->pipe, w->pass ? rpc_fd_pass_fd(w->pass) : -1);
+	if (n == -EAGAIN || n == -ENOTSOCK)
+		return 0;
+	if (n < 0)
+		return (int)n;
+	if (w->pass)
+		rpc_session_pass_release(ss, w, true); /* went with the first byte */
+	if ((size_t)n == w->wire_len) {
+		rpc_session_written_sync(ss, w);
+		return 1;
+	}
+	*ret_off = (size_t)n;
+	return 0;
+}
+
+/*
+ * Start writing the frames batched this turn: at once when it can go whole
+ * (usually, while the client keeps up), else one libuv write request for
+ * what is left. On failure they are dropped, as a write that failed, and
+ * out_error is set: the flush handle's callback then arms the linger timer,
+ * which closes the session (never under a caller that is still using it);
+ * the batch is taken back (rpc_session_unmake).
  */
 static int rpc_session_flush(struct rpc_session *ss)
 {
 	struct frame_write *w = ss->out;
-	struct rpc_fd_pass *pass;
+	uv_stream_t *handle = NULL;
+	size_t off;
 	int r;
 
 	if (!w)
 		return 0;
 	ss->out = NULL;
-	pass = w->pass;
-	r = frame_batch_send(w, &ss->pipe, pass ? (uv_stream_t *)&pass->pipe : NULL,
-			     rpc_session_written);
-	if (r == 0) {
+	r = rpc_session_try_send(ss, w, &off);
+	if (r == 0 && w->pass && !(handle = rpc_fd_pass_handle(w->pass)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = frame_batch_send(w, off, &ss->pipe, handle, rpc_session_written);
+	if (r >= 0) {
 		ss->srv->ctr.writes_out++;
-		rpc_session_written_now(ss, w);
+		if (r == 0) {
+			ss->srv->ctr.writes_queued++;
+			rpc_session_written_now(ss, w);
+		}
 		if (!ss->out_error)
 			uv_prepare_stop(&ss->flush);
 		return 0;

@@ -15,6 +15,7 @@
 #include <malloc.h>
 #endif
 
+#include "fdpass.h"
 #include "frame.h"
 #include "frame_pipe.h"
 #include "log.h"
@@ -62,7 +63,7 @@ int frame_pipe_write(uv_pipe_t *pipe, const ProtobufCMessage *m, void *owner, uv
 
 	if (r < 0)
 		return r;
-	r = frame_batch_send(w, pipe, NULL, cb);
+	r = frame_batch_send(w, 0, pipe, NULL, cb);
 	if (r < 0)
 		frame_write_free(w);
 	return r;
@@ -145,12 +146,33 @@ int frame_batch_add(struct frame_write **batch, const ProtobufCMessage *m, void 
 	return 0;
 }
 
-int frame_batch_send(struct frame_write *w, uv_pipe_t *pipe, uv_stream_t *send_handle,
+int frame_batch_send(struct frame_write *w, size_t off, uv_pipe_t *pipe, uv_stream_t *send_handle,
 		     uv_write_cb cb)
 {
-	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->wire_len);
+	uv_buf_t b = uv_buf_init((char *)w->data + off, (unsigned)(w->wire_len - off));
 
 	return uv_write2(&w->req, (uv_stream_t *)pipe, &b, 1, send_handle, cb);
+}
+
+ssize_t frame_batch_try_send(const struct frame_write *w, uv_pipe_t *pipe, int pass_fd)
+{
+	struct iovec iov = { (void *)w->data, w->wire_len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	union fdpass_ctl ctl;
+	uv_os_fd_t fd;
+	ssize_t n;
+
+	/* only with nothing in libuv's queue, which would otherwise go first */
+	if (uv_stream_get_write_queue_size((uv_stream_t *)pipe) > 0 ||
+	    !uv_is_writable((uv_stream_t *)pipe) || uv_is_closing((uv_handle_t *)pipe) ||
+	    uv_fileno((uv_handle_t *)pipe, &fd) < 0)
+		return -EAGAIN;
+	if (pass_fd >= 0)
+		fdpass_attach(&mh, &ctl, pass_fd);
+	do
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
 }
 
 /*

@@ -55,7 +55,7 @@ void frame_write_free(struct frame_write *w);
  * max_wire bytes on the wire: send it and start another. On any error no
  * frame is added, a batch made for m is freed (*batch stays NULL), and a
  * batch that grew keeps its room: *ret_grown counts it, error or not.
- * frame_batch_send() starts writing it, with send_handle's descriptor
+ * frame_batch_send() starts writing it from byte off, with send_handle's descriptor
  * passed along (SCM_RIGHTS) with its first byte when not NULL (pipe must
  * then be an IPC pipe), so a frame that passes one must start a batch; cb
  * as for frame_pipe_write(). On failure the caller still owns the batch, to
@@ -63,8 +63,21 @@ void frame_write_free(struct frame_write *w);
  */
 int frame_batch_add(struct frame_write **batch, const ProtobufCMessage *m, void *owner,
 		    size_t max_wire, size_t *ret_grown);
-int frame_batch_send(struct frame_write *w, uv_pipe_t *pipe, uv_stream_t *send_handle,
+int frame_batch_send(struct frame_write *w, size_t off, uv_pipe_t *pipe, uv_stream_t *send_handle,
 		     uv_write_cb cb);
+/*
+ * Write the batch now with one sendmsg(), past libuv, with pass_fd (when
+ * >= 0) on its first byte: only while libuv's queue for pipe is empty, as
+ * anything queued must go first. Returns the bytes written (the caller
+ * queues the rest with frame_batch_send() from that offset, without the
+ * descriptor, which went with them) or -errno: -EAGAIN when nothing could
+ * go now, -ENOTSOCK on a pipe that is not a socket (the fuzz target's is
+ * one, but stay with libuv). Saves libuv's write request and, for a frame
+ * passing a descriptor, the send handle it needs (three system calls to
+ * open, one to close), and libuv's writability bookkeeping after the write
+ * (an epoll_ctl per write).
+ */
+ssize_t frame_batch_try_send(const struct frame_write *w, uv_pipe_t *pipe, int pass_fd);
 
 /* What a session does with the frames arriving on its stream. */
 struct frame_pipe_reader {

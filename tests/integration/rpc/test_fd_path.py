@@ -35,6 +35,11 @@ them, as libsynack does.
   (RFC 2525 §2.17), counted as SynackRpcFdResets; closed with nothing
   unread: a FIN.
 - A client that writes and hangs up without Close: its bytes still arrive.
+- Replies behind a full session: while a session that does not read is full
+  of Data (limits.buffered_per_client 2 MiB here), the Connects it asked for
+  are answered through libuv's queue (SynackRpcWritesQueued), each reply with
+  its own working data socket. Otherwise the session writes a batch itself,
+  the descriptor attached (frame_batch_try_send()).
 """
 
 import fcntl
@@ -442,8 +447,50 @@ def idle_memory(t, s):
         ks.close()
 
 
+def replies_behind_a_full_session(t):
+    s = FdSession(t.rpc)
+    ls = kernel_listener(7050)
+    ep = pb_bytes(1, socket.inet_aton(st.KERNEL)) + pb_varint(2, 7050)
+    # no data socket, and credit for far more than the session may buffer
+    s.send(request(70, 16, pb_bytes(1, ep) + pb_varint(4, 64 << 20)))
+    r = s.next(lambda m: m.kind == "reply" and m.id == 70)
+    check(r is not None and r.code == 0, f"Connect on the Data path answered ({r and r.message})")
+    ks, _ = ls.accept()
+    ls.close()
+    ks.setblocking(False)
+    sent, last = 0, time.monotonic()
+    while time.monotonic() - last < 1.0:  # until the kernel's sends stall for a second
+        try:
+            sent += ks.send(b"d" * 65536)
+            last = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.01)
+    before = t.counters().get("SynackRpcWritesQueued", 0)
+    ls = kernel_listener(7051)
+    for i in range(8):
+        s.send(connect_fd(71 + i, st.KERNEL, 7051))
+    time.sleep(0.5)  # answered by now, and waiting behind the Data
+    queued = t.counters().get("SynackRpcWritesQueued", 0) - before
+    print(f"a session full of Data ({sent >> 10} KiB sent by the kernel): {queued} writes "
+          "queued in libuv for 8 Connects", flush=True)
+    check(queued >= 1, "the replies waited in libuv's queue (SynackRpcWritesQueued)")
+    for i in range(8):
+        r = s.next(lambda m: m.kind == "reply" and m.id == 71 + i, 20)
+        check(r is not None and r.code == 0 and r.fd is not None,
+              f"Connect {71 + i}, answered behind the Data, brought its data socket")
+        kc, _ = ls.accept()
+        r.fd.sendall(b"hi %d" % i)
+        kc.settimeout(5)
+        check(kc.recv(16) == b"hi %d" % i, f"and that data socket reaches the kernel ({i})")
+        kc.close()
+        r.fd.close()
+    ls.close()
+    ks.close()
+    s.close()
+
+
 def main():
-    t = Ctl("rpc-fd-path", extra="tcp:\n  msl: 100ms\n")
+    t = Ctl("rpc-fd-path", extra="tcp:\n  msl: 100ms\nlimits:\n  buffered_per_client: 2MiB\n")
     negotiation(t)
     s = FdSession(t.rpc)
     bulk_both_ways(t, s)
@@ -456,6 +503,7 @@ def main():
     client_closes(t, s)
     client_exits(t)
     idle_memory(t, FdSession(t.rpc))
+    replies_behind_a_full_session(t)
     check(t.d.alive(), "synackd is alive")
     s.close()
 

@@ -6,7 +6,10 @@
  * descriptor passed with a batch arrives with its first byte, a batch stops
  * at its size limit (-ENOSPC, nothing added) and grows no further than that
  * limit needs, and what a batch holds is counted in the shared stats until
- * it is freed.
+ * it is freed. frame_batch_try_send() writes a batch at once, past libuv,
+ * with its descriptor, only while libuv has nothing queued; what a full
+ * socket leaves goes through libuv from that offset, and every frame still
+ * comes out whole, in order, with the descriptor on the first byte.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +80,15 @@ static void world_open(struct world *w)
 	w->passed_peer = pv[1];
 }
 
+/* The writer's descriptor. */
+static int pipe_fd(struct world *w)
+{
+	uv_os_fd_t fd = -1;
+
+	assert_int_equal(uv_fileno((uv_handle_t *)&w->pipe, &fd), 0);
+	return fd;
+}
+
 static void world_close(struct world *w)
 {
 	uv_close((uv_handle_t *)&w->pipe, NULL);
@@ -96,8 +109,8 @@ static void written(uv_write_t *req, int status)
 	frame_write_free(fw);
 }
 
-/* One recvmsg: the bytes in buf (their count returned), a passed descriptor in *fd. */
-static ssize_t read_once(int s, uint8_t *buf, size_t len, int *fd)
+/* One recvmsg with flags: the bytes in buf (their count returned), a passed descriptor in *fd. */
+static ssize_t read_once_flags(int s, uint8_t *buf, size_t len, int *fd, int flags)
 {
 	union {
 		struct cmsghdr align;
@@ -108,13 +121,19 @@ static ssize_t read_once(int s, uint8_t *buf, size_t len, int *fd)
 			     .msg_iovlen = 1,
 			     .msg_control = c.space,
 			     .msg_controllen = sizeof(c.space) };
-	ssize_t n = recvmsg(s, &mh, 0);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	ssize_t n = recvmsg(s, &mh, flags);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
 
 	*fd = -1;
-	if (n > 0 && cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 		memcpy(fd, CMSG_DATA(cm), sizeof(int));
 	return n;
+}
+
+/* One blocking recvmsg (read_once_flags). */
+static ssize_t read_once(int s, uint8_t *buf, size_t len, int *fd)
+{
+	return read_once_flags(s, buf, len, fd, 0);
 }
 
 /* Decode the frames in buf: their count; each must name the next i. */
@@ -164,7 +183,7 @@ static void test_frames_in_one_write(void **state)
 		if (i == 0)
 			assert_int_equal(b->cap, sizeof(*b) + b->wire_len);
 	}
-	assert_int_equal(frame_batch_send(b, &w.pipe, NULL, written), 0);
+	assert_int_equal(frame_batch_send(b, 0, &w.pipe, NULL, written), 0);
 	uv_run(&w.loop, UV_RUN_NOWAIT);
 	assert_int_equal(w.ncb, 1);
 	assert_int_equal(w.written, 0);
@@ -189,7 +208,7 @@ static void test_descriptor_with_first_byte(void **state)
 	world_open(&w);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(frame_batch_add(&b, hello(&h, i), &w, SIZE_MAX, &grown), 0);
-	assert_int_equal(frame_batch_send(b, &w.pipe, (uv_stream_t *)&w.passed, written), 0);
+	assert_int_equal(frame_batch_send(b, 0, &w.pipe, (uv_stream_t *)&w.passed, written), 0);
 	uv_run(&w.loop, UV_RUN_NOWAIT);
 	assert_int_equal(w.ncb, 1);
 	/* a reader that takes one byte first gets the descriptor with it */
@@ -257,6 +276,125 @@ static void test_growth_capped(void **state)
 	frame_write_free(b);
 }
 
+/* Frames from i = first on, up to about bytes on the wire, in *b (new). */
+static unsigned batch_of(struct frame_write **b, void *owner, unsigned first, size_t bytes)
+{
+	struct hello h;
+	size_t grown;
+	unsigned n = 0;
+
+	*b = NULL;
+	while ((*b ? (*b)->wire_len : 0) < bytes) {
+		assert_int_equal(frame_batch_add(b, hello(&h, first + n), owner, SIZE_MAX, &grown),
+				 0);
+		n++;
+	}
+	return n;
+}
+
+/* Everything the reader has now (non-blocking), appended at buf + *len; a descriptor in *fd. */
+static void drain(int s, uint8_t *buf, size_t cap, size_t *len, int *fd)
+{
+	for (;;) {
+		int got;
+		ssize_t n = read_once_flags(s, buf + *len, cap - *len, &got, MSG_DONTWAIT);
+
+		if (n <= 0)
+			return;
+		if (got >= 0) {
+			assert_int_equal(*fd, -1); /* one descriptor only */
+			*fd = got;
+		}
+		*len += (size_t)n;
+	}
+}
+
+static void test_try_send_whole(void **state)
+{
+	struct world w;
+	struct frame_write *b;
+	uint8_t buf[4096];
+	unsigned n;
+	int fd;
+
+	world_open(&w);
+	n = batch_of(&b, &w, 0, 200);
+	/* one sendmsg: all of it, and the descriptor with the first byte */
+	assert_int_equal(frame_batch_try_send(b, &w.pipe, w.passed_peer), (ssize_t)b->wire_len);
+	frame_write_free(b);
+	assert_int_equal(read_once(w.reader, buf, 1, &fd), 1);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(
+		frames_in(buf, 1 + (size_t)read_once(w.reader, buf + 1, sizeof(buf) - 1, &fd), 0),
+		n);
+	assert_int_equal(fd, -1);
+	world_close(&w);
+}
+
+static void test_try_send_rest_through_libuv(void **state)
+{
+	static uint8_t buf[8 << 20];
+	struct world w;
+	struct frame_write *b;
+	size_t len = 0;
+	ssize_t sent;
+	unsigned n;
+	int fd = -1, sndbuf = 4096;
+
+	world_open(&w);
+	assert_int_equal(setsockopt(w.reader, SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof(sndbuf)), 0);
+	assert_int_equal(setsockopt(pipe_fd(&w), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)),
+			 0);
+	/* far more than the socket holds: part goes now, the rest from where it stopped */
+	n = batch_of(&b, &w, 0, 1 << 20);
+	sent = frame_batch_try_send(b, &w.pipe, w.passed_peer);
+	assert_true(sent > 0);
+	assert_true((size_t)sent < b->wire_len);
+	assert_int_equal(frame_batch_send(b, (size_t)sent, &w.pipe, NULL, written), 0);
+	/* queued in libuv now: nothing may go past it, even with room in the socket */
+	{
+		struct frame_write *b2;
+
+		drain(w.reader, buf, sizeof(buf), &len, &fd);
+		batch_of(&b2, &w, n, 10);
+		assert_int_equal(frame_batch_try_send(b2, &w.pipe, -1), -EAGAIN);
+		frame_write_free(b2);
+	}
+	while (w.ncb == 0) {
+		drain(w.reader, buf, sizeof(buf), &len, &fd);
+		uv_run(&w.loop, UV_RUN_NOWAIT);
+	}
+	drain(w.reader, buf, sizeof(buf), &len, &fd);
+	assert_int_equal(w.written, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(frames_in(buf, len, 0), n);
+	world_close(&w);
+}
+
+static void test_try_send_full_socket(void **state)
+{
+	static uint8_t filler[1 << 16];
+	struct world w;
+	struct frame_write *b;
+	int sndbuf = 4096, fd;
+
+	world_open(&w);
+	assert_int_equal(setsockopt(pipe_fd(&w), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)),
+			 0);
+	fcntl(pipe_fd(&w), F_SETFL, O_NONBLOCK);
+	while (send(pipe_fd(&w), filler, sizeof(filler), MSG_DONTWAIT) > 0)
+		;
+	batch_of(&b, &w, 0, 100);
+	/* nothing goes, and the descriptor does not go either */
+	assert_int_equal(frame_batch_try_send(b, &w.pipe, w.passed_peer), -EAGAIN);
+	frame_write_free(b);
+	while (read_once_flags(w.reader, filler, sizeof(filler), &fd, MSG_DONTWAIT) > 0)
+		assert_int_equal(fd, -1);
+	world_close(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +402,9 @@ int main(void)
 		cmocka_unit_test(test_descriptor_with_first_byte),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_growth_capped),
+		cmocka_unit_test(test_try_send_whole),
+		cmocka_unit_test(test_try_send_rest_through_libuv),
+		cmocka_unit_test(test_try_send_full_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
