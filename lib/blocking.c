@@ -155,9 +155,12 @@ static int64_t synack_clock_ms(void)
 
 /*
  * Poll the session (and extra_fd, when >= 0) once, at most timeout_ms, and
- * process what came. Returns 1 if extra_fd is readable, 0, or -errno.
+ * process what came. Returns 1 if extra_fd is readable, 0, or -errno. With
+ * nothing else to watch and no end to the wait, a read that waits does it
+ * (synack_process_until()); done, when not NULL, is what the caller waits
+ * for: reading stops once it is true.
  */
-static int synack_poll_once(struct synack *s, int extra_fd, int timeout_ms)
+static int synack_poll_until(struct synack *s, int extra_fd, int timeout_ms, const bool *done)
 {
 	struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
 			       { .fd = extra_fd, .events = POLLIN } };
@@ -165,17 +168,28 @@ static int synack_poll_once(struct synack *s, int extra_fd, int timeout_ms)
 
 	if (s->dead)
 		return s->dead;
+	if (extra_fd < 0 && timeout_ms < 0 && !synack_want_write(s) && !s->no_waiting_reads) {
+		r = synack_process_until(s, true, done);
+		if (r < 0 || !s->no_waiting_reads)
+			return r < 0 ? r : 0;
+		/* it did not wait (the socket is non-blocking now): poll, from now on */
+	}
 	if (synack_want_write(s))
 		p[0].events |= POLLOUT;
 	r = poll(p, extra_fd >= 0 ? 2 : 1, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (p[0].revents) {
-		r = synack_process(s);
+		r = synack_process_until(s, false, done);
 		if (r < 0)
 			return r;
 	}
 	return extra_fd >= 0 && p[1].revents ? 1 : 0;
+}
+
+static int synack_poll_once(struct synack *s, int extra_fd, int timeout_ms)
+{
+	return synack_poll_until(s, extra_fd, timeout_ms, NULL);
 }
 
 struct synack_call {
@@ -269,7 +283,7 @@ static ssize_t synack_data_recv(struct synack *s, struct synack_cstate *c, void 
 static int synack_call_wait(struct synack *s, struct synack_call *call)
 {
 	while (!call->done) {
-		int r = synack_poll_once(s, -1, -1);
+		int r = synack_poll_until(s, -1, -1, &call->done);
 
 		/* a dead session has run every callback; otherwise kill it so
 		 * the callback cannot fire later into this stack frame */

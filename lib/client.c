@@ -105,7 +105,7 @@ static int synack_send_with_fd(struct synack *s, const uint8_t *buf, size_t len,
 	}
 	fdpass_attach(&mh, &ctl, fd);
 	do
-		n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+		n = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EPIPE ? -ECONNRESET : -errno;
@@ -614,7 +614,9 @@ static int synack_fd_lost(struct synack *s, const struct msghdr *mh)
 }
 
 /* Read once and handle every complete frame; 1 if bytes came, 0 on EAGAIN. */
-static int synack_read_once(struct synack *s)
+/* One read of the session (flags: MSG_DONTWAIT, or 0 to wait for it): 1 when
+ * frames were taken, 0 when nothing was there, or -errno. */
+static int synack_read_once(struct synack *s, int flags)
 {
 	uint8_t buf[SYNACK_READ_CHUNK];
 	union {
@@ -628,9 +630,11 @@ static int synack_read_once(struct synack *s)
 			     .msg_controllen = sizeof(cbuf.space) };
 	const uint8_t *in = buf, *f;
 	size_t in_len, flen;
-	ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(s->fd, &mh, flags | MSG_CMSG_CLOEXEC);
 	int r;
 
+	if (n < 0 && errno == EAGAIN && !(flags & MSG_DONTWAIT))
+		s->no_waiting_reads = true; /* the application made the socket non-blocking */
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (mh.msg_controllen > 0 && synack_take_fds(s, &mh) < 0)
@@ -650,7 +654,7 @@ static int synack_read_once(struct synack *s)
 
 static void synack_destroy(struct synack *s);
 
-int synack_process(struct synack *s)
+int synack_process_until(struct synack *s, bool wait, const bool *done)
 {
 	int r = 0;
 
@@ -658,8 +662,8 @@ int synack_process(struct synack *s)
 		return s->dead;
 	s->depth++;
 	for (int i = 0; i < SYNACK_READS_PER_PROCESS; i++) {
-		r = synack_read_once(s);
-		if (r <= 0 || s->free_pending || s->dead)
+		r = synack_read_once(s, i == 0 && wait ? 0 : MSG_DONTWAIT);
+		if (r <= 0 || s->free_pending || s->dead || (done && *done))
 			break;
 	}
 	if (r >= 0 && !s->dead)
@@ -673,6 +677,11 @@ int synack_process(struct synack *s)
 	}
 	synack_watch_update(s);
 	return s->dead ? s->dead : 0;
+}
+
+int synack_process(struct synack *s)
+{
+	return synack_process_until(s, false, NULL);
 }
 
 /* ------------------------------------------------------------------ session */
@@ -698,15 +707,13 @@ static int synack_dial(const char *path)
 
 	if (r < 0)
 		return r;
+	/* left blocking: every read and write but one says MSG_DONTWAIT; the
+	 * blocking calls' wait for the daemon is a read that waits
+	 * (synack_process_until()), one system call instead of poll() and a read */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
@@ -754,7 +761,7 @@ static int synack_hello(struct synack *s, const char *name)
 			w = synack_flush(s);
 		/* a daemon that refuses us says why before hanging up: read that first */
 		if (p.revents & (POLLIN | POLLHUP | POLLERR))
-			r = synack_read_once(s);
+			r = synack_read_once(s, MSG_DONTWAIT);
 		if (r >= 0 && w < 0)
 			r = w;
 	}

@@ -106,7 +106,12 @@ uint64_t synack_session_id(const struct synack *s);
 
 /* ------------------------------------------------------------------ loop-agnostic core */
 
-/* The file descriptor to poll for reading (always) and writing (see watch cb). */
+/*
+ * The file descriptor to poll for reading (always) and writing (see watch
+ * cb). A blocking socket, read and written with MSG_DONTWAIT except where a
+ * blocking call waits for the daemon; it may be made non-blocking (the
+ * blocking calls then poll it).
+ */
 int synack_fd(const struct synack *s);
 /* True while requests are queued for the daemon: poll for POLLOUT too. */
 bool synack_want_write(const struct synack *s);

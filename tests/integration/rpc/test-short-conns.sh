@@ -14,6 +14,9 @@
 # (2026-12-07), presumably because the other CPU was sending on the TAP at
 # that moment (the kernel's ACKs for the 1 MiB) and the TAP's queueing
 # discipline (pfifo_fast) sent the SYN-ACK from there just after the write.
+# Batches to a client that keeps up are written at once, by synackd itself
+# (SynackRpcWritesQueued at most a tenth of the writes), and libsynack's
+# blocking calls still work once the program made the session non-blocking.
 . "$(dirname "$0")/rpc-env.sh"
 SYNACKCTL="$(dirname "$RPC_CLIENT")/../../../ctl/synackctl"
 
@@ -46,7 +49,7 @@ tcpdump -n -r "$T/short.pcap" 2>/dev/null | awk '
 		exit !(n >= 50 && with == n)
 	}' > "$T/wire.txt" || fail "on the wire: $(cat "$T/wire.txt")"
 echo "ok: on the wire, $(cat "$T/wire.txt")"
-stats=$(SYNACK_CONTROL=$T/control.sock "$SYNACKCTL" stats 2>&1) || fail "synackctl stats: $stats"
+stats=$(SYNACK_CONTROL=$T/control.sock "$SYNACKCTL" stats -z 2>&1) || fail "synackctl stats: $stats"
 ctr() { printf '%s\n' "$stats" | awk -v k="$1" '$1 == k { print $2 }'; }
 opens=$(ctr TcpActiveOpens)
 inline=$(ctr SynackRpcConnectsInline)
@@ -64,3 +67,10 @@ writes=$(ctr SynackRpcWritesOut)
 [ "${writes:-0}" -gt 0 ] && [ $((writes * 3)) -le $((frames * 2)) ] ||
 	fail "SynackRpcWritesOut ${writes:-none} for ${frames:-0} frames: not batched"
 echo "ok: $frames frames to the client in $writes writes"
+# a client that keeps up takes each batch whole at once: synackd writes it
+# itself (frame_batch_try_send), libuv's queue is for a session whose socket
+# is full. With every batch sent through libuv it fails: queued = writes.
+queued=$(ctr SynackRpcWritesQueued)
+[ "${queued:-x}" != x ] && [ $((queued * 10)) -le "$writes" ] ||
+	fail "SynackRpcWritesQueued ${queued:-none} of $writes writes: not written at once"
+echo "ok: $queued of $writes writes waited in libuv's queue"
