@@ -495,7 +495,14 @@ static void rpc_conn_timer_drop(struct rpc_conn *c)
 /*
  * A gone connection's data socket: closed once what the session queued about
  * it (Reset, Error, Closed) is written, so the client finds the reason on the
- * session before it reads the end of the data socket.
+ * session before it reads the end of the data socket. Not when the client's
+ * own Close let it go: there is no reason to find then, and the client has
+ * closed its end already (libsynack closes it before the Close, a detached
+ * end's last close is what the Close waited for), so it goes at once. Closed
+ * at once, it also goes before the next data socket is on its way to the
+ * client: closing a Unix socket while a descriptor is in flight anywhere
+ * makes Linux queue its Unix garbage collector (unix_gc), which one short
+ * connection after another kept doing.
  */
 static void rpc_session_send_error(struct rpc_session *ss, uint64_t id, int err,
 				   const char *detail);
@@ -509,7 +516,7 @@ static void rpc_session_fd_drop(struct rpc_session *ss, struct rpc_conn *c)
 	c->fdp = NULL;
 	if (f->close_owed && !ss->closing)
 		rpc_session_send_error(ss, f->close_req, 0, NULL); /* the Close is done */
-	if (ss->nwrites == 0 || ss->closing) {
+	if (ss->nwrites == 0 || ss->closing || f->close_owed) {
 		rpc_fd_close(f);
 		return;
 	}
