@@ -613,9 +613,8 @@ static int synack_fd_lost(struct synack *s, const struct msghdr *mh)
 	return synack_fdq_push(s, -EMFILE);
 }
 
-/* Read once and handle every complete frame; 1 if bytes came, 0 on EAGAIN. */
-/* One read of the session (flags: MSG_DONTWAIT, or 0 to wait for it): 1 when
- * frames were taken, 0 when nothing was there, or -errno. */
+/* One read of the session (flags: MSG_DONTWAIT, or 0 to wait for it), and every
+ * frame it completes handled: 1 if bytes came, 0 if none (EAGAIN, EINTR), or -errno. */
 static int synack_read_once(struct synack *s, int flags)
 {
 	uint8_t buf[SYNACK_READ_CHUNK];
@@ -634,7 +633,8 @@ static int synack_read_once(struct synack *s, int flags)
 	int r;
 
 	if (n < 0 && errno == EAGAIN && !(flags & MSG_DONTWAIT))
-		s->no_waiting_reads = true; /* the application made the socket non-blocking */
+		s->no_waiting_reads = true; /* the program made the socket non-blocking (or gave it
+					     * SO_RCVTIMEO): poll() it from now on */
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (mh.msg_controllen > 0 && synack_take_fds(s, &mh) < 0)

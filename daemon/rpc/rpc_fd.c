@@ -124,17 +124,25 @@ void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p)
 	uv_close((uv_handle_t *)&p->pipe, rpc_fd_pass_closed);
 }
 
-uv_stream_t *rpc_fd_pass_handle(struct rpc_fd_pass *p)
+int rpc_fd_pass_handle(struct rpc_fd_pass *p, uv_stream_t **ret)
 {
+	int r;
+
+	if (p->pipe_state == RPC_FD_PASS_INIT)
+		return UV_EBADF; /* opening it failed before */
 	if (p->pipe_state == RPC_FD_PASS_BARE) {
-		if (uv_pipe_init(p->srv->loop, &p->pipe, 0) < 0)
-			return NULL;
+		r = uv_pipe_init(p->srv->loop, &p->pipe, 0);
+		if (r < 0)
+			return r;
 		p->pipe_state = RPC_FD_PASS_INIT;
 		/* open, the pipe takes the descriptor: closing it is then the pipe's */
-		if (uv_pipe_open(&p->pipe, p->fd) == 0)
-			p->pipe_state = RPC_FD_PASS_OPEN;
+		r = uv_pipe_open(&p->pipe, p->fd);
+		if (r < 0)
+			return r;
+		p->pipe_state = RPC_FD_PASS_OPEN;
 	}
-	return p->pipe_state == RPC_FD_PASS_OPEN ? (uv_stream_t *)&p->pipe : NULL;
+	*ret = (uv_stream_t *)&p->pipe;
+	return 0;
 }
 
 static void rpc_fd_on_poll(struct fd_watch *w, int status, int events)

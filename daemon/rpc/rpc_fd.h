@@ -72,6 +72,7 @@ struct rpc_fd {
 	uint32_t to_app_base;  /* and as it started */
 	bool close_pending;    /* Close came: let go once the client's end reaches EOF */
 	bool close_owed;       /* and its Reply is sent then (close_req is its id) */
+	bool reason_queued;    /* a Reset or Error about it is queued: the end waits for it */
 	bool detached;	       /* the data socket is the connection: its last close is a Close */
 	uint32_t gate;	       /* filler bytes that keep the client's end unwritable (detached
 			     * connect, until ESTABLISHED); nothing is read from it meanwhile */
@@ -90,7 +91,8 @@ struct rpc_fd {
  * The client's end on its way out, closed once written. The session sends
  * it itself with its frame when nothing is queued before it; a libuv send
  * handle (pipe) is opened for it only when the frame has to wait in
- * libuv's queue (rpc_fd_pass_handle), which costs three system calls.
+ * libuv's queue (rpc_fd_pass_handle), which costs three system calls (two
+ * to open it, one when it closes).
  */
 struct rpc_fd_pass {
 	int fd;
@@ -158,8 +160,8 @@ int rpc_fd_gate(struct rpc_fd *f, struct rpc_fd_pass *p);
 void rpc_fd_ungate(struct rpc_fd *f);
 /* The client's end, to send with a frame or an accept socket record. */
 int rpc_fd_pass_fd(const struct rpc_fd_pass *p);
-/* The client's end as a libuv send handle (uv_write2()), opened on first use; NULL on failure. */
-uv_stream_t *rpc_fd_pass_handle(struct rpc_fd_pass *p);
+/* The client's end as a libuv send handle (uv_write2()) in *ret, opened on first use; or a UV_ error. */
+int rpc_fd_pass_handle(struct rpc_fd_pass *p, uv_stream_t **ret);
 /* The client's end was written (or could not be): close our copy. Accepts NULL. */
 void rpc_fd_pass_done(struct rpc_session *ss, struct rpc_fd_pass *p);
 /* Move what can move, both ways (stack events, poll). */

@@ -141,7 +141,11 @@ static void rpc_session_written_sync(struct rpc_session *ss, struct frame_write 
 	rpc_session_linger_written(ss); /* libuv's queue was empty, and this went whole */
 }
 
-/* Nothing waits for the session's output to drain: its input is taken and no pump is held. */
+/*
+ * Nothing waits for the session's output to drain: its input is taken and no
+ * pump is held. (A listener held for descriptors does not wait for a write
+ * either: rpc_fd_room() writes what holds them before it refuses.)
+ */
 static bool rpc_session_sync_ok(const struct rpc_session *ss)
 {
 	return !ss->closing && ss->reading && !ss->in_len && !rpc_session_out_full(ss);
@@ -150,8 +154,9 @@ static bool rpc_session_sync_ok(const struct rpc_session *ss)
 /*
  * Write the batch straight away when libuv has nothing queued and nothing
  * waits on the session (rpc_session_sync_ok()). Returns 1 when it went
- * whole, 0 when the rest (all of it on EAGAIN) is for libuv, or -errno
- * (the client is gone).
+ * whole, 0 when the rest from *ret_off is for libuv (all of it when the
+ * socket is full, when the session may not write in place, or on a pipe
+ * that is not a socket), or -errno (the client is gone).
  */
 static int rpc_session_try_send(struct rpc_session *ss, struct frame_write *w, size_t *ret_off)
 {
@@ -194,8 +199,8 @@ static int rpc_session_flush(struct rpc_session *ss)
 		return 0;
 	ss->out = NULL;
 	r = rpc_session_try_send(ss, w, &off);
-	if (r == 0 && w->pass && !(handle = rpc_fd_pass_handle(w->pass)))
-		r = -ENOMEM;
+	if (r == 0 && w->pass)
+		r = rpc_fd_pass_handle(w->pass, &handle);
 	if (r == 0)
 		r = frame_batch_send(w, off, &ss->pipe, handle, rpc_session_written);
 	if (r >= 0) {
@@ -217,7 +222,10 @@ static int rpc_session_flush(struct rpc_session *ss)
 
 bool rpc_session_fd_linger_flush(struct rpc_session *ss)
 {
-	if (!ss->fd_linger || ss->closing || ss->out_error || rpc_session_flush(ss) < 0)
+	/* a batch that holds a client's end also holds a descriptor until written */
+	bool holds = ss->fd_linger || (ss->out && ss->out->pass);
+
+	if (!holds || ss->closing || ss->out_error || rpc_session_flush(ss) < 0)
 		return false;
 	/* also with no batch to write: the writes done may only wait for their callbacks */
 	rpc_session_linger_written(ss);
@@ -348,6 +356,15 @@ void rpc_session_send_status_event(struct rpc_session *ss, stack_sock sock,
 		ev.error = &er;
 	}
 	rpc_session_send_event(ss, &ev);
+}
+
+/* Why c ends (Reset or Error); its data socket's end then waits for this frame. */
+static void rpc_session_tell_end(struct rpc_session *ss, struct rpc_conn *c,
+				 Synack__V1__Event__EvCase kind, int err)
+{
+	rpc_session_send_status_event(ss, c->sock, kind, err);
+	if (c->fdp)
+		c->fdp->reason_queued = true;
 }
 
 static void rpc_session_send_endpoints_event(struct rpc_session *ss, stack_sock sock,
@@ -496,7 +513,8 @@ static void rpc_conn_timer_drop(struct rpc_conn *c)
  * A gone connection's data socket: closed once what the session queued about
  * it (Reset, Error, Closed) is written, so the client finds the reason on the
  * session before it reads the end of the data socket. Not when the client's
- * own Close let it go: there is no reason to find then, and the client has
+ * own Close let it go and no Reset or Error came first: there is no reason to
+ * find then (the Close reply only says it is done), and the client has
  * closed its end already (libsynack closes it before the Close, a detached
  * end's last close is what the Close waited for), so it goes at once. Closed
  * at once, it also goes before the next data socket is on its way to the
@@ -516,7 +534,7 @@ static void rpc_session_fd_drop(struct rpc_session *ss, struct rpc_conn *c)
 	c->fdp = NULL;
 	if (f->close_owed && !ss->closing)
 		rpc_session_send_error(ss, f->close_req, 0, NULL); /* the Close is done */
-	if (ss->nwrites == 0 || ss->closing || f->close_owed) {
+	if (ss->nwrites == 0 || ss->closing || (f->close_owed && !f->reason_queued)) {
 		rpc_fd_close(f);
 		return;
 	}
@@ -601,7 +619,7 @@ static void rpc_session_connect_timeout(uv_timer_t *h)
 	c = rpc_session_conn_find(ss, t->sock);
 	if (!c || c->established || c->releasing)
 		return;
-	rpc_session_send_status_event(ss, c->sock, SYNACK__V1__EVENT__EV_ERROR, -ETIMEDOUT);
+	rpc_session_tell_end(ss, c, SYNACK__V1__EVENT__EV_ERROR, -ETIMEDOUT);
 	rpc_session_conn_release(ss, c, true);
 	rpc_server_kick(ss->srv);
 }
@@ -859,11 +877,11 @@ void rpc_session_stack_event(struct rpc_session *ss, const struct stack_event *e
 	case STACK_EV_RESET:
 	case STACK_EV_ERROR:
 		if (!c->quiet)
-			rpc_session_send_status_event(ss, c->sock,
-						      ev->type == STACK_EV_RESET
-							      ? SYNACK__V1__EVENT__EV_RESET
-							      : SYNACK__V1__EVENT__EV_ERROR,
-						      ev->err ? ev->err : -ECONNRESET);
+			rpc_session_tell_end(ss, c,
+					     ev->type == STACK_EV_RESET
+						     ? SYNACK__V1__EVENT__EV_RESET
+						     : SYNACK__V1__EVENT__EV_ERROR,
+					     ev->err ? ev->err : -ECONNRESET);
 		c->quiet = c->detached;
 		/* the connection is dead: release its handle, Closed follows */
 		rpc_session_conn_release(ss, c, true);

@@ -71,11 +71,12 @@ int frame_batch_send(struct frame_write *w, size_t off, uv_pipe_t *pipe, uv_stre
  * anything queued must go first. Returns the bytes written (the caller
  * queues the rest with frame_batch_send() from that offset, without the
  * descriptor, which went with them) or -errno: -EAGAIN when nothing could
- * go now, -ENOTSOCK on a pipe that is not a socket (the fuzz target's is
- * one, but stay with libuv). Saves libuv's write request and, for a frame
- * passing a descriptor, the send handle it needs (three system calls to
- * open, one to close), and libuv's writability bookkeeping after the write
- * (an epoll_ctl per write).
+ * go now (the socket is full, libuv has bytes queued, the pipe is shut),
+ * -ENOTSOCK when the pipe is not a socket (the caller then leaves it to
+ * libuv). Saves libuv's write request and, for a frame passing a
+ * descriptor, the send handle it needs (three system calls: two to open
+ * it, one when it closes), and libuv's writability bookkeeping after the
+ * write (an epoll_ctl per write).
  */
 ssize_t frame_batch_try_send(const struct frame_write *w, uv_pipe_t *pipe, int pass_fd);
 

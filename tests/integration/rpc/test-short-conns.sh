@@ -15,7 +15,7 @@
 # that moment (the kernel's ACKs for the 1 MiB) and the TAP's queueing
 # discipline (pfifo_fast) sent the SYN-ACK from there just after the write.
 # Batches to a client that keeps up are written at once, by synackd itself
-# (SynackRpcWritesQueued at most a tenth of the writes), and libsynack's
+# (SynackRpcWritesQueued at most half the writes), and libsynack's
 # blocking calls still work once the program made the session non-blocking.
 . "$(dirname "$0")/rpc-env.sh"
 SYNACKCTL="$(dirname "$RPC_CLIENT")/../../../ctl/synackctl"
@@ -69,8 +69,11 @@ writes=$(ctr SynackRpcWritesOut)
 echo "ok: $frames frames to the client in $writes writes"
 # a client that keeps up takes each batch whole at once: synackd writes it
 # itself (frame_batch_try_send), libuv's queue is for a session whose socket
-# is full. With every batch sent through libuv it fails: queued = writes.
+# is full or whose batch goes out while it takes requests (a Connect's reply
+# with a data socket writes the batch before it). 0 of 58 here; at most half,
+# so a loaded machine's timing does not fail it. With every batch sent
+# through libuv it fails: queued = writes.
 queued=$(ctr SynackRpcWritesQueued)
-[ "${queued:-x}" != x ] && [ $((queued * 10)) -le "$writes" ] ||
+[ "${queued:-x}" != x ] && [ $((queued * 2)) -le "$writes" ] ||
 	fail "SynackRpcWritesQueued ${queued:-none} of $writes writes: not written at once"
 echo "ok: $queued of $writes writes waited in libuv's queue"

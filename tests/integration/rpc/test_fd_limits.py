@@ -16,16 +16,23 @@ counted (issue 12):
   (a socketpair of its own) at the budget gets EMFILE, and SynackRpcFdHeld
   never passes the budget (issue 11).
 - Descriptors a client sends to synackd are closed at once (SynackRpcFdsDropped).
+- A listener whose connections wait for descriptors uses every one the
+  budget allows, and takes the next as soon as one is let go, also when
+  what lets it go is a write: a client end still to be written, or the end
+  of a connection the peer reset, kept until the Reset is written. (Once
+  sessions wrote their batches in place, without libuv's callback after
+  each write, the last accept waited for an event that never came.)
 """
 
 import array
+import select
 import socket
 import struct
 import time
 
 import synacktest as st
 from ctltest import Ctl, check, nfds, pb_bytes, pb_varint, wait_counter
-from rpctest import FdSession, connect_fd, frame, hello_fd, request
+from rpctest import FdSession, connect_fd, frame, hello_fd, listen_fd, request
 
 EMFILE = 24
 CONNS = 8
@@ -89,10 +96,12 @@ def never_reads():
 def rlimit():
     # RLIMIT_NOFILE 110 less max_clients 4 and a reserve of 64: 42 descriptors. A data
     # socket holds two in synackd until the write carrying its client end is done, then
-    # one; a reply with a descriptor writes the batch before it (rpc_session_send_fd), so
-    # of 60 Connects in one read each holds one but the last, which holds two: 40 fit.
-    # (Before the client ends went as soon as their write was done, each held two while
-    # the turn lasted: 21 fit.)
+    # one; a reply with a descriptor writes the batch before it (rpc_session_send_fd), and
+    # a Connect that finds no room writes the batch holding the last client end first
+    # (rpc_fd_room), so of 60 Connects in one read each holds one: 41 fit (a 42nd would
+    # need two). (Before the client ends went as soon as their write was done, each held
+    # two while the turn lasted: 21 fit; before a Connect at the budget wrote the batch
+    # holding the last client end, that end still counted: 40 fit.)
     t = Ctl("rpc-fd-rlimit", extra="limits:\n  max_clients: 4\n",
             start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
     ls = kernel_listener(7101)
@@ -108,9 +117,9 @@ def rlimit():
     refused = [m for c, m in codes if c == EMFILE]
     print(f"60 Connects with fd under RLIMIT_NOFILE 110: {ok} made, {len(refused)} EMFILE "
           f"({refused[0] if refused else ''})", flush=True)
-    check(ok == 40 and len(refused) == 20, "40 data sockets fit, the rest get EMFILE")
+    check(ok == 41 and len(refused) == 19, "41 data sockets fit, the rest get EMFILE")
     check(all("RLIMIT_NOFILE" in m for m in refused), "and the message names RLIMIT_NOFILE")
-    check(t.counters().get("SynackRpcFdLimit", 0) == 20, "counted as SynackRpcFdLimit")
+    check(t.counters().get("SynackRpcFdLimit", 0) == 19, "counted as SynackRpcFdLimit")
     s.send(connect_fd(99, st.KERNEL, 7101, fd=False))
     r = s.next(lambda m: m.kind == "reply" and m.id == 99)
     check(r is not None and r.code == 0 and r.fd is None,
@@ -131,8 +140,9 @@ def spare_budget():
     # RLIMIT_NOFILE 110 less max_clients 4 and a reserve of 64: 42 descriptors.
     # 39 Connects (one each, two for the last, whose client end is not written
     # yet: 40, and the spare made after the last: 42; see rlimit()), then a
-    # Listen with queue, which needs a socketpair beside the spare, then a
-    # Connect, which takes the spare.
+    # Listen with queue, which needs a socketpair beside the spare: it writes
+    # the last client end first (41 held) and still finds no room for two;
+    # then a Connect, which takes the spare.
     t = Ctl("rpc-fd-spare", extra="limits:\n  max_clients: 4\n  conns_per_client: 64\n",
             start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
     ls = kernel_listener(7102)
@@ -145,7 +155,7 @@ def spare_budget():
     r = s.next(lambda m: m.kind == "reply" and m.id == 50)
     print(f"Listen with queue at the budget: {r.code if r else None} "
           f"({r.message if r else ''})", flush=True)
-    check(r is not None and r.code == EMFILE and "42 held, at most 42" in r.message,
+    check(r is not None and r.code == EMFILE and "41 held, at most 42" in r.message,
           "a Listen with queue at the budget gets EMFILE: the spare's room is not its own")
     r = s.next(lambda m: m.kind == "reply" and m.id == 60)
     check(r is not None and r.code == 0, "the next Connect takes the spare")
@@ -181,10 +191,63 @@ def sent_fds():
     ls.close()
 
 
+def accept_resumes():
+    # the budget of rlimit(): 42 descriptors. A listener with data sockets and
+    # more connections than fit: the ones past the budget wait in its queue.
+    t = Ctl("rpc-fd-accept", extra="limits:\n  max_clients: 4\n  conns_per_client: 64\n",
+            start_kw={"prefix": ["prlimit", "--nofile=110:110"]})
+    s = FdSession(t.rpc)
+    s.send(listen_fd(1, 7300, 64))
+    r = s.next(lambda m: m.kind == "reply" and m.id == 1)
+    check(r is not None and r.code == 0, "Listen with fd")
+    # all at once, so that synackd reads their handshakes in a batch and takes
+    # them from the listener in one go
+    peers = []
+    for _ in range(48):
+        p = socket.socket()
+        p.setblocking(False)
+        p.connect_ex((st.OURS, 7300))
+        peers.append(p)
+    for p in peers:
+        select.select([], [p], [], 10)
+        p.setblocking(True)
+    taken = []
+    while True:
+        m = s.next(lambda m: m.kind == "event" and m.event == "incoming", 1.0)
+        if m is None:
+            break
+        check(m.fd is not None, "each Incoming comes with its data socket")
+        taken.append(m)
+    held = t.counters().get("SynackRpcFdLimit", 0)
+    print(f"48 connections to a listener under RLIMIT_NOFILE 110: {len(taken)} taken, "
+          f"the rest held (SynackRpcFdLimit {held})", flush=True)
+    # each taken one holds a descriptor once its client end is written; a 42nd
+    # would need two. The 41st fits only if the batch holding the 40th's client
+    # end is written before its room is looked at (rpc_fd_room): written in
+    # place later, with no write callback to try the listener again, it waited.
+    check(len(taken) == 41 and held >= 1,
+          "41 are taken, every descriptor the budget allows; the rest wait")
+    # the peer of the first one resets it: its end goes once the Reset is written
+    # (nothing else happens on the session: no Close, no new connection)
+    peers[0].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peers[0].close()
+    ev = s.next(lambda m: m.kind == "event" and m.event == "reset", 10)
+    check(ev is not None, "the Reset reaches the client")
+    more = s.next(lambda m: m.kind == "event" and m.event == "incoming", 10)
+    check(more is not None and more.fd is not None,
+          "and the end it let go is taken by the next waiting connection")
+    check(t.d.alive(), "synackd is alive")
+    s.close()
+    for p in peers[1:]:
+        p.close()
+    t.h.cleanup()
+
+
 def main():
     never_reads()
     rlimit()
     spare_budget()
+    accept_resumes()
     sent_fds()
 
 

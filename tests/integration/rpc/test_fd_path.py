@@ -36,7 +36,9 @@ them, as libsynack does.
   unread: a FIN.
 - A client that writes and hangs up without Close: its bytes still arrive.
 - Replies behind a full session: while a session that does not read is full
-  of Data (limits.buffered_per_client 2 MiB here), the Connects it asked for
+  of Data (limits.buffered_per_client 2 MiB in this daemon; the other
+  sessions here carry no Data, and their events are far below that), the
+  Connects it asked for
   are answered through libuv's queue (SynackRpcWritesQueued), each reply with
   its own working data socket. Otherwise the session writes a batch itself,
   the descriptor attached (frame_batch_try_send()).
