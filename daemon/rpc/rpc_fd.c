@@ -699,8 +699,9 @@ static int rpc_fd_pending(struct rpc_fd *f)
 	char b;
 	ssize_t r;
 
-	/* a peek first: one call says "not yet", end of stream or an error, which
-	 * is how a look ends but while bytes come; only bytes need a count */
+	/* a peek first: one call tells "not yet", end of stream and an error
+	 * apart, and every look but one in the middle of the input ends so; only
+	 * when bytes are there does FIONREAD say how many */
 	r = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r <= 0)
 		return r == 0 ? 0 : -errno;

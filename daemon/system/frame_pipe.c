@@ -4,7 +4,8 @@
  * stream, shared by rpc_session.c and ctl_server.c: one allocation per
  * queued frame, accounted with its real size, and the heap given back to
  * the system after a burst of queued frames has drained. Frames can be
- * batched: packed back to back and written with one uv_write2().
+ * batched: packed back to back and written with one uv_write2(), or with
+ * one sendmsg() of our own while libuv has nothing queued for the pipe.
  */
 #include <errno.h>
 #include <stdint.h>
