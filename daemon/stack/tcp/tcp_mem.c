@@ -322,11 +322,9 @@ static void tcp_mem_rcv_autotune(struct tcp_conn *c, uint32_t len)
 	c->rcv_grow_mark = end + c->rcv_wnd_cap;
 }
 
-/* How many of len bytes off past the in-order end fit within c's limit. */
-static uint32_t tcp_mem_rcv_fit(const struct stack *s, struct tcp_conn *c, uint32_t off,
-				uint32_t len)
+/* How many of len bytes off past the in-order end fit within c's limit lim (tcp_mem_rcv_limit). */
+static uint32_t tcp_mem_rcv_fit(struct tcp_conn *c, uint64_t lim, uint32_t off, uint32_t len)
 {
-	uint64_t lim = tcp_mem_rcv_limit(s, c);
 	uint64_t avail = lim > c->rcv.len ? lim - c->rcv.len : 0;
 
 	if (off >= avail)
@@ -339,7 +337,7 @@ static uint32_t tcp_mem_rcv_fit(const struct stack *s, struct tcp_conn *c, uint3
 
 uint32_t tcp_mem_rcv_room(struct stack *s, struct tcp_conn *c, uint32_t len)
 {
-	return tcp_mem_rcv_fit(s, c, 0, len);
+	return tcp_mem_rcv_fit(c, tcp_mem_rcv_limit(s, c), 0, len);
 }
 
 uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uint32_t len)
@@ -348,7 +346,7 @@ uint32_t tcp_mem_rcv_take(struct stack *s, struct tcp_conn *c, uint32_t off, uin
 	uint64_t lim = tcp_mem_rcv_limit(s, c);
 	uint64_t need;
 
-	len = tcp_mem_rcv_fit(s, c, off, len);
+	len = tcp_mem_rcv_fit(c, lim, off, len);
 	if (len == 0)
 		return 0;
 	need = (uint64_t)rb->len + off + len;
