@@ -38,10 +38,13 @@ them, as libsynack does.
 - Replies behind a full session: while a session that does not read is full
   of Data (limits.buffered_per_client 2 MiB in this daemon; the other
   sessions here carry no Data, and their events are far below that), the
-  Connects it asked for
-  are answered through libuv's queue (SynackRpcWritesQueued), each reply with
-  its own working data socket. Otherwise the session writes a batch itself,
-  the descriptor attached (frame_batch_try_send()).
+  Connects it asked for are answered through libuv's queue
+  (SynackRpcWritesQueued), each reply with its own working data socket.
+  Otherwise the session writes a batch itself, the descriptor attached
+  (frame_batch_try_send()).
+- A Reset behind a full session: the peer resets a connection whose Close
+  waits for its data socket's EOF; its data socket stays open until the
+  Reset is written, so the client finds the reason before the end.
 """
 
 import fcntl
@@ -449,24 +452,31 @@ def idle_memory(t, s):
         ks.close()
 
 
-def replies_behind_a_full_session(t):
-    s = FdSession(t.rpc)
-    ls = kernel_listener(7050)
-    ep = pb_bytes(1, socket.inet_aton(st.KERNEL)) + pb_varint(2, 7050)
-    # no data socket, and credit for far more than the session may buffer
-    s.send(request(70, 16, pb_bytes(1, ep) + pb_varint(4, 64 << 20)))
-    r = s.next(lambda m: m.kind == "reply" and m.id == 70)
+def fill_session(s, rid, port):
+    """Fill session s with Data it does not read: a Connect without a data
+    socket and credit for far more than the session may buffer, to a kernel
+    that sends until its sends stall for a second. (kernel socket, bytes sent)"""
+    ls = kernel_listener(port)
+    ep = pb_bytes(1, socket.inet_aton(st.KERNEL)) + pb_varint(2, port)
+    s.send(request(rid, 16, pb_bytes(1, ep) + pb_varint(4, 64 << 20)))
+    r = s.next(lambda m: m.kind == "reply" and m.id == rid)
     check(r is not None and r.code == 0, f"Connect on the Data path answered ({r and r.message})")
     ks, _ = ls.accept()
     ls.close()
     ks.setblocking(False)
     sent, last = 0, time.monotonic()
-    while time.monotonic() - last < 1.0:  # until the kernel's sends stall for a second
+    while time.monotonic() - last < 1.0:
         try:
             sent += ks.send(b"d" * 65536)
             last = time.monotonic()
         except BlockingIOError:
             time.sleep(0.01)
+    return ks, sent
+
+
+def replies_behind_a_full_session(t):
+    s = FdSession(t.rpc)
+    ks, sent = fill_session(s, 70, 7050)
     before = t.counters().get("SynackRpcWritesQueued", 0)
     ls = kernel_listener(7051)
     for i in range(8):
@@ -491,6 +501,40 @@ def replies_behind_a_full_session(t):
     s.close()
 
 
+def reset_behind_a_full_session(t):
+    """The peer resets a connection whose Close waits for its data socket's
+    EOF while the session is full: the Reset waits in libuv's queue, and the
+    data socket stays open until it is written, so a client still reading
+    the socket finds the reason on the session before the end."""
+    s = FdSession(t.rpc)
+    conn, fd, kc = connect(s, 80, 7060)
+    ks, _ = fill_session(s, 81, 7061)
+    s.send(close_req(82, conn))  # its end is not shut: the Close waits for EOF
+    time.sleep(0.2)
+    kc.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    kc.close()  # RST
+    fd.settimeout(0.5)
+    try:
+        early = fd.recv(100)
+    except socket.timeout:
+        early = None
+    except ConnectionResetError:
+        early = b""
+    check(early is None, "while the Reset waits behind the Data, the data socket stays open "
+          f"(read {early!r})")
+    ev = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "reset", 20)
+    check(ev is not None and ev.code == ECONNRESET, "the session's Reset comes")
+    fd.settimeout(5)
+    try:
+        end = fd.recv(100)
+    except ConnectionResetError:
+        end = b""
+    check(end == b"", "and then the data socket ends")
+    fd.close()
+    ks.close()
+    s.close()
+
+
 def main():
     t = Ctl("rpc-fd-path", extra="tcp:\n  msl: 100ms\nlimits:\n  buffered_per_client: 2MiB\n")
     negotiation(t)
@@ -506,6 +550,7 @@ def main():
     client_exits(t)
     idle_memory(t, FdSession(t.rpc))
     replies_behind_a_full_session(t)
+    reset_behind_a_full_session(t)
     check(t.d.alive(), "synackd is alive")
     s.close()
 
