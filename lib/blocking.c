@@ -155,10 +155,9 @@ static int64_t synack_clock_ms(void)
 
 /*
  * Poll the session (and extra_fd, when >= 0) once, at most timeout_ms, and
- * process what came. Returns 1 if extra_fd is readable, 0, or -errno. With
- * nothing else to watch and no end to the wait, a read that waits does it
- * (synack_process_until()); done, when not NULL, is what the caller waits
- * for: reading stops once it is true.
+ * process what came. Returns 1 if extra_fd is readable, 0, or -errno. done,
+ * when not NULL, is what the caller waits for: reading stops once it is true,
+ * without the read that would only say EAGAIN.
  */
 static int synack_poll_until(struct synack *s, int extra_fd, int timeout_ms, const bool *done)
 {
@@ -168,19 +167,13 @@ static int synack_poll_until(struct synack *s, int extra_fd, int timeout_ms, con
 
 	if (s->dead)
 		return s->dead;
-	if (extra_fd < 0 && timeout_ms < 0 && !synack_want_write(s) && !s->no_waiting_reads) {
-		r = synack_process_until(s, true, done);
-		if (r < 0 || !s->no_waiting_reads)
-			return r < 0 ? r : 0;
-		/* it did not wait (the socket is non-blocking now): poll, from now on */
-	}
 	if (synack_want_write(s))
 		p[0].events |= POLLOUT;
 	r = poll(p, extra_fd >= 0 ? 2 : 1, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (p[0].revents) {
-		r = synack_process_until(s, false, done);
+		r = synack_process_until(s, done);
 		if (r < 0)
 			return r;
 	}

@@ -613,9 +613,9 @@ static int synack_fd_lost(struct synack *s, const struct msghdr *mh)
 	return synack_fdq_push(s, -EMFILE);
 }
 
-/* One read of the session (flags: MSG_DONTWAIT, or 0 to wait for it), and every
- * frame it completes handled: 1 if bytes came, 0 if none (EAGAIN, EINTR), or -errno. */
-static int synack_read_once(struct synack *s, int flags)
+/* One read of the session, and every frame it completes handled: 1 if bytes
+ * came, 0 if none (EAGAIN, EINTR), or -errno. */
+static int synack_read_once(struct synack *s)
 {
 	uint8_t buf[SYNACK_READ_CHUNK];
 	union {
@@ -629,12 +629,9 @@ static int synack_read_once(struct synack *s, int flags)
 			     .msg_controllen = sizeof(cbuf.space) };
 	const uint8_t *in = buf, *f;
 	size_t in_len, flen;
-	ssize_t n = recvmsg(s->fd, &mh, flags | MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	int r;
 
-	if (n < 0 && errno == EAGAIN && !(flags & MSG_DONTWAIT))
-		s->no_waiting_reads = true; /* the program made the socket non-blocking (or gave it
-					     * SO_RCVTIMEO): poll() it from now on */
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (mh.msg_controllen > 0 && synack_take_fds(s, &mh) < 0)
@@ -654,7 +651,7 @@ static int synack_read_once(struct synack *s, int flags)
 
 static void synack_destroy(struct synack *s);
 
-int synack_process_until(struct synack *s, bool wait, const bool *done)
+int synack_process_until(struct synack *s, const bool *done)
 {
 	int r = 0;
 
@@ -662,7 +659,7 @@ int synack_process_until(struct synack *s, bool wait, const bool *done)
 		return s->dead;
 	s->depth++;
 	for (int i = 0; i < SYNACK_READS_PER_PROCESS; i++) {
-		r = synack_read_once(s, i == 0 && wait ? 0 : MSG_DONTWAIT);
+		r = synack_read_once(s);
 		if (r <= 0 || s->free_pending || s->dead || (done && *done))
 			break;
 	}
@@ -681,7 +678,7 @@ int synack_process_until(struct synack *s, bool wait, const bool *done)
 
 int synack_process(struct synack *s)
 {
-	return synack_process_until(s, false, NULL);
+	return synack_process_until(s, NULL);
 }
 
 /* ------------------------------------------------------------------ session */
@@ -707,9 +704,11 @@ static int synack_dial(const char *path)
 
 	if (r < 0)
 		return r;
-	/* left blocking: every read and write but one says MSG_DONTWAIT; the
-	 * blocking calls' wait for the daemon is a read that waits
-	 * (synack_process_until()), one system call instead of poll() and a read */
+	/* left blocking (no fcntl()): every read and write says MSG_DONTWAIT, so
+	 * a program may make it non-blocking or not. The blocking calls wait in
+	 * poll(), not in a read that waits: Linux wakes a waiting reader each time
+	 * the daemon reads a request of ours (the write space it frees), and that
+	 * wake-up and its IPI cost synackd more than poll()'s system call saves */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -761,7 +760,7 @@ static int synack_hello(struct synack *s, const char *name)
 			w = synack_flush(s);
 		/* a daemon that refuses us says why before hanging up: read that first */
 		if (p.revents & (POLLIN | POLLHUP | POLLERR))
-			r = synack_read_once(s, MSG_DONTWAIT);
+			r = synack_read_once(s);
 		if (r >= 0 && w < 0)
 			r = w;
 	}

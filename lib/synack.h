@@ -108,9 +108,8 @@ uint64_t synack_session_id(const struct synack *s);
 
 /*
  * The file descriptor to poll for reading (always) and writing (see watch
- * cb). A blocking socket, read and written with MSG_DONTWAIT except where a
- * blocking call waits for the daemon; it may be made non-blocking (the
- * blocking calls then poll it).
+ * cb). A blocking socket that libsynack reads and writes with MSG_DONTWAIT
+ * only (its blocking calls wait in poll()); it may be made non-blocking.
  */
 int synack_fd(const struct synack *s);
 /* True while requests are queued for the daemon: poll for POLLOUT too. */

@@ -75,9 +75,8 @@ struct synack {
 	void *watch_ud;
 	bool watching_out;
 
-	unsigned depth;	       /* > 0 while callbacks run */
-	bool no_waiting_reads; /* a read that should wait did not: the socket is non-blocking, poll */
-	bool free_pending;     /* synack_free() called from a callback */
+	unsigned depth;	   /* > 0 while callbacks run */
+	bool free_pending; /* synack_free() called from a callback */
 
 	/* the libuv adapter, when attached */
 	void *uv;
@@ -113,14 +112,10 @@ int synack_listen_request(struct synack *s, const struct sockaddr_in *local, uin
 			  uint64_t initial_credit, unsigned flags, synack_reply_cb cb,
 			  void *userdata);
 size_t synack_send_max(const struct synack *s);
-/*
- * synack_process() for the blocking calls: with wait, the first read waits
- * for the daemon (the session's socket is blocking; an application that made
- * it non-blocking gets 0 back at once, having waited for nothing), and reading
- * stops once *done (when not NULL) turns true, leaving what else came for the
- * next look: the read that would only have said EAGAIN is not made.
- */
-int synack_process_until(struct synack *s, bool wait, const bool *done);
+/* synack_process() for the blocking calls: reading stops once *done (when not
+ * NULL) turns true, leaving what else came for the next look, so the read
+ * that would only have said EAGAIN is not made. */
+int synack_process_until(struct synack *s, const bool *done);
 /* Mark the session dead with err; pending callbacks run now with err. */
 void synack_session_fail(struct synack *s, int err);
 

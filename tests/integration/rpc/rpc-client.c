@@ -1953,7 +1953,7 @@ static int cmd_short(const char *host, uint16_t echo_port, uint16_t sink_port)
 
 		/* the last few after the program made the session's socket
 		 * non-blocking, as an event loop's poll handle would: the blocking
-		 * calls, whose wait is a read that waits, must poll instead */
+		 * calls must work either way */
 		if (i == SHORT_CONNS &&
 		    fcntl(synack_fd(s), F_SETFL, fcntl(synack_fd(s), F_GETFL) | O_NONBLOCK) < 0)
 			FAIL("O_NONBLOCK on the session: %s", strerror(errno));
