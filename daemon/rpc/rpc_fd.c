@@ -192,19 +192,36 @@ static uint32_t rpc_fd_sockbuf_now(int fd)
 /* How often a new end's SO_SNDBUF is read back from Linux rather than remembered. */
 #define RPC_FD_START_BUF_EVERY_US 1000000
 
+/* Whether Linux's default SO_SNDBUF for a new end (net.core.wmem_default,
+ * 208 KiB unless changed) is kept: from what RPC_FD_SOCKBUF_TO_APP asks for to
+ * what Linux makes of it (doubled), the bound the setting would give anyway. */
+static bool rpc_fd_default_buf_fits(uint32_t v)
+{
+	return v >= RPC_FD_SOCKBUF_TO_APP && v <= 2 * RPC_FD_SOCKBUF_TO_APP;
+}
+
 /*
- * Give a new daemon's end its starting SO_SNDBUF; what Linux made of it
- * (doubled, capped at net.core.wmem_max) is the same for every end while
- * that sysctl stays, so it is read back once a second, not per end.
+ * Give a new daemon's end its starting SO_SNDBUF: Linux's default where it
+ * fits (no system call per end), else RPC_FD_SOCKBUF_TO_APP. What the end
+ * starts with is the same for every end while the sysctls stay, so it is
+ * read back once a second, not per end.
  */
 static uint32_t rpc_fd_start_buf(struct rpc_server *srv, int fd)
 {
 	stack_time_us now = rpc_server_now(srv);
 
-	rpc_fd_sockbuf(fd, RPC_FD_SOCKBUF_TO_APP);
 	if (srv->fd_buf_start == 0 || now - srv->fd_buf_start_at >= RPC_FD_START_BUF_EVERY_US) {
-		srv->fd_buf_start = rpc_fd_sockbuf_now(fd);
+		uint32_t v = rpc_fd_sockbuf_now(fd);
+
+		srv->fd_buf_set = !rpc_fd_default_buf_fits(v);
+		if (srv->fd_buf_set) {
+			rpc_fd_sockbuf(fd, RPC_FD_SOCKBUF_TO_APP);
+			v = rpc_fd_sockbuf_now(fd);
+		}
+		srv->fd_buf_start = v;
 		srv->fd_buf_start_at = now;
+	} else if (srv->fd_buf_set) {
+		rpc_fd_sockbuf(fd, RPC_FD_SOCKBUF_TO_APP);
 	}
 	return srv->fd_buf_start;
 }

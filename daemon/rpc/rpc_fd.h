@@ -22,7 +22,10 @@ struct rpc_server;
 
 /*
  * Each socketpair end's send buffer (SO_SNDBUF; Linux doubles it for its
- * own overhead, and caps it at net.core.wmem_max). The daemon's end bounds
+ * own overhead, and caps it at net.core.wmem_max). The daemon's end keeps
+ * Linux's default (net.core.wmem_default, 208 KiB unless changed) where that
+ * lies between RPC_FD_SOCKBUF_TO_APP and twice it, and is set to
+ * RPC_FD_SOCKBUF_TO_APP otherwise (rpc_fd_start_buf()). The daemon's end bounds
  * the bytes taken from the receive ring that the client has not read, the
  * client's end what it wrote that the daemon has not yet moved into the send
  * ring: what a connection can make the kernel hold for it outside the

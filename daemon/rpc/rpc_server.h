@@ -107,6 +107,7 @@ struct rpc_server {
 	uint64_t fd_buf_bytes; /* their daemon ends' SO_SNDBUF as Linux counts, summed */
 	uint64_t fd_buf_grown; /* of that, above where each started (budget: fd_buf_growth) */
 	uint32_t fd_buf_start; /* a new end's SO_SNDBUF as Linux reported it last, or 0 */
+	bool fd_buf_set; /* new ends get RPC_FD_SOCKBUF_TO_APP: Linux's default does not fit */
 	stack_time_us fd_buf_start_at; /* when (rpc_fd_start_buf()) */
 	struct fd_watch_set *watch;    /* every data socket's end, in one epoll instance */
 	struct rpc_fd *spare;	       /* a data socket made ahead (rpc_fd_spare_make) */
