@@ -71,8 +71,9 @@ EINVAL = 22
 SEND_BUFFER, SEND_BUFFER_MAX = 256 * 1024, 4 << 20
 RECV_BUFFER, RECV_BUFFER_MAX = 256 * 1024, 6 << 20
 # RPC_FD_SOCKBUF_TO_APP (128 KiB) and RPC_FD_SOCKBUF_FROM_APP (512 KiB), doubled
-# by Linux (capped by net.core.wmem_max); a Unix stream sender checks its buffer
-# before each skb of at most half of it, so one skb may overshoot
+# by Linux (capped by net.core.wmem_max; the daemon's end may keep Linux's
+# default instead, never more than the doubled 128 KiB); a Unix stream sender
+# checks its buffer before each skb of at most half of it, so one skb may overshoot
 WMEM_MAX = int(open("/proc/sys/net/core/wmem_max").read())
 SOCKPAIR_BOUND = 2 * 128 * 1024 * 3 // 2
 CLIENT_SNDBUF = 2 * min(512 * 1024, WMEM_MAX)
