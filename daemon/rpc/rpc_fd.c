@@ -506,8 +506,8 @@ static void rpc_fd_grow_to_app(struct rpc_fd *f)
 	    stack_tcp_getopt(srv->stack, f->sock, STACK_TCP_RCVBUF, &rcvbuf) < 0)
 		return;
 	want = rcvbuf / 2 < RPC_FD_SOCKBUF_TO_APP_MAX ? rcvbuf / 2 : RPC_FD_SOCKBUF_TO_APP_MAX;
-	if (2 * want <= f->to_app_buf)
-		return; /* as Linux counts it, the end has that already */
+	if (want <= RPC_FD_SOCKBUF_TO_APP || 2 * want <= f->to_app_buf)
+		return; /* no more than a new end is given, or as Linux counts it the end has that */
 	if (srv->fd_buf_grown + (2 * want - f->to_app_buf) > srv->limits.fd_buf_growth) {
 		srv->ctr.fd_bufs_capped++;
 		return;

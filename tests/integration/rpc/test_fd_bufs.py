@@ -11,9 +11,13 @@ change, not one a client set) and limits.memory 8 MiB, so grown ends may add
   +1, the gauge SynackRpcFdBufBytes up by the growth, and the socketpair
   holds more than a 128 KiB end could and at most the new bound.
 - A second one at the same time: growing it too would pass the budget, so
-  it stays at 128 KiB (SynackRpcFdBufsCapped +1).
+  it stays where it started, at most 128 KiB (Linux's default where that is
+  less; SynackRpcFdBufsCapped +1).
 - Every byte of both still arrives, and once both connections are gone the
   gauge is back where it started.
+- Then, with tcp.recv_buffer 256 KiB and no autotuning: a full end is not
+  grown, since a new end is given that much already (neither counter moves;
+  an end that kept Linux's 208 KiB default was grown to 256 KiB here once).
 
 Growing past net.core.wmem_max takes SO_SNDBUFFORCE, which Linux allows
 only with CAP_NET_ADMIN in the initial user namespace: without it (under
@@ -48,6 +52,24 @@ def drain(s, conn, fd, ks, sent, h, what):
     read_after_stall(ks, fd, h, sent, f"{what}: once read")
     c = s.next(lambda m: m.kind == "event" and m.conn == conn and m.event == "closed", 10)
     check(c is not None, f"{what}: the connection is let go (Closed)")
+
+
+def small_buffer(t, s):
+    """A receive buffer of 256 KiB asks for SO_SNDBUF 128 KiB: what a new end has."""
+    t.run("set", "recv_buffer", "256KiB")
+    t.run("set", "buffer_autotune", "false")
+    c0 = t.counters()
+    c = fill(t, s, 3, 7103)
+    c1 = t.counters()
+    grew = c1["SynackRpcFdBufsGrown"] - c0["SynackRpcFdBufsGrown"]
+    capped = c1["SynackRpcFdBufsCapped"] - c0["SynackRpcFdBufsCapped"]
+    inpair = fionread(c[1])
+    print(f"recv_buffer 256 KiB: socketpair {inpair >> 10} KiB, grown {grew}, refused {capped}",
+          flush=True)
+    check(grew == 0 and capped == 0,
+          f"a full end is not grown for a 256 KiB receive buffer (grown {grew}, refused {capped})")
+    check(inpair <= SOCKPAIR_BOUND, f"it holds at most a 128 KiB end's bound ({inpair})")
+    drain(s, *c, "256 KiB")
 
 
 def main():
@@ -90,6 +112,7 @@ def main():
     drain(s, *b, "second")
     check(t.counters().get("SynackRpcFdBufBytes", 0) == held0,
           "with both gone, SynackRpcFdBufBytes is back where it started")
+    small_buffer(t, s)
     check(t.d.alive(), "synackd is alive")
     s.close()
 
