@@ -183,7 +183,9 @@ struct tcp_conn {
 	bool fin_sent;	    /* snd_max covers our FIN */
 	bool fin_rcvd;	    /* the peer's FIN is in sequence (rcv_nxt counts it) */
 	bool want_writable; /* a send took less than asked */
-	bool fin_ooo; /* a FIN beyond a hole was seen (and dropped): its retransmission is ACKed at once */
+	bool fin_ooo;	    /* a FIN beyond a hole was seen: taking it is ACKed at once */
+	bool fin_ooo_held;  /* and is kept, at fin_ooo_seq, until the bytes before it come */
+	tcp_seq fin_ooo_seq;
 
 	/* retransmission and RTT (RFC 6298, Karn) */
 	struct tcp_rtt rtt;

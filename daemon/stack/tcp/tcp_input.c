@@ -1054,32 +1054,47 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 	return true;
 }
 
-/* RFC 9293 §3.10.7.4 eighth: FIN. */
+/*
+ * RFC 9293 §3.10.7.4 eighth: FIN. A FIN beyond a hole is kept, as the bytes
+ * before it are (RFC 9293 §3.10.7.4 seventh lets a segment wait until the
+ * ones before it come), and taken when the segment that fills the hole has
+ * brought RCV.NXT up to it: the peer need not retransmit it. Linux keeps it
+ * so; dropping it had cost a sender without SACK a retransmission timeout
+ * (sim adversary, wrap31-nosack, once the window let its tail go out of
+ * order).
+ */
 static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
 	const struct tcp_seg *seg = &rx->seg;
 	tcp_seq fin_seq = seg->seq + ((seg->flags & TCP_FLAG_SYN) ? 1 : 0) + seg->len;
 	bool delay;
 
-	if (!(seg->flags & TCP_FLAG_FIN))
-		return;
-	if (c->state == TCP_TIME_WAIT) {
+	if (!(seg->flags & TCP_FLAG_FIN)) {
+		if (!c->fin_ooo_held || c->fin_rcvd || c->rcv_nxt != c->fin_ooo_seq)
+			return;
+		fin_seq = c->fin_ooo_seq; /* the hole before a kept FIN is filled */
+	} else if (c->state == TCP_TIME_WAIT) {
 		/* "Remain in TIME-WAIT; restart the 2 MSL time-wait timeout" */
 		c->ack_now = true;
 		tcp_timer_set(s, c, TCP_TIMER_TIME_WAIT, rx->now + 2 * s->cfg.tun.msl);
 		return;
 	}
 	if (!c->fin_rcvd && seq_gt(fin_seq, c->rcv_nxt)) {
-		/* a FIN beyond a hole waits for its retransmission; like any
+		/* a FIN beyond a hole is kept (the first one seen); like any
 		 * out-of-order segment it is answered at once with a duplicate
 		 * ACK (RFC 5681 §4.2), with our SACK blocks, so the peer learns of
 		 * the hole (a FIN alone would otherwise draw no answer at all) */
 		c->ack_now = true;
 		c->fin_ooo = true;
+		if (!c->fin_ooo_held) {
+			c->fin_ooo_held = true;
+			c->fin_ooo_seq = fin_seq;
+		}
 		return;
 	}
 	if (c->fin_rcvd || fin_seq != c->rcv_nxt)
 		return;
+	c->fin_ooo_held = false;
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	tcp_conn_event(s, c, STACK_EV_PEER_CLOSED);
@@ -1089,10 +1104,8 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 	 * segment less (Linux's receiver, in pingpong mode by then, waits the
 	 * same way), so the ACK is delayed as for data (RFC 1122 §4.2.3.2). At
 	 * once after our close (our FIN sent, or queued behind a closed window:
-	 * nothing of ours will come soon to carry it), and for the
-	 * retransmission of a FIN we dropped beyond a hole, which the peer has
-	 * been waiting on since (Linux keeps such a FIN and ACKs it as soon as
-	 * the hole fills).
+	 * nothing of ours will come soon to carry it), and for a FIN first
+	 * seen beyond a hole, which the peer has been waiting on since.
 	 */
 	delay = (c->state == TCP_SYN_RECEIVED || c->state == TCP_ESTABLISHED) && !c->fin_ooo;
 	if (!delay)

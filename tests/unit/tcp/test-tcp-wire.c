@@ -3,7 +3,8 @@
  * test-tcp-wire.c - wire behaviour of the receive side that issue 10 found
  * wrong, each case asserting the exact segments we send:
  *  - a FIN beyond a hole draws an immediate duplicate ACK, with our SACK
- *    blocks (RFC 5681 §4.2);
+ *    blocks (RFC 5681 §4.2), and is kept: the segment that fills the hole
+ *    takes it, ACKed at once, with or without SACK;
  *  - the SACK blocks we send: the one holding the segment just received
  *    first, then the others in order of recency (RFC 2018 §4);
  *  - acceptability exactly as RFC 9293 §3.10.7.4's table: a segment without
@@ -91,8 +92,11 @@ static void data_at(struct harness *h, stack_time_us t, uint32_t off, uint32_t l
 /*
  * RFC 5681 §4.2: "an immediate duplicate ACK SHOULD be sent when an
  * out-of-order segment arrives". A FIN alone beyond a hole is one: we answer
- * at once with ACK = RCV.NXT and the SACK block of what we hold, and keep
- * nothing of it (the peer retransmits the FIN after the hole).
+ * at once with ACK = RCV.NXT and the SACK block of what we hold. The FIN is
+ * kept, and the segment that fills the hole takes it: ACKed at once (the
+ * peer has waited for that ACK since it sent the FIN; a FIN first seen in
+ * order waits for our FIN or tcp.delayed_ack, test-tcp-close.c), without
+ * the peer retransmitting it.
  */
 static void test_ooo_fin_sack(void **state)
 {
@@ -108,21 +112,49 @@ static void test_ooo_fin_sack(void **state)
 	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
 	assert_int_equal(stack_tcp_readable(h->s, h->sock), 0);
-	/* the hole fills: ACKed at once; the FIN was not kept */
+	/* the hole fills: the bytes and the kept FIN, ACKed at once */
 	data_at(h, MS(3), 0, 100, false);
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 200, .wnd = H_RCVBUF - 200));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 201, .wnd = H_RCVBUF - 201));
 	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
+	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
 	h_expect_no_event(h);
-	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
-	/* its retransmission is taken, in order now, and ACKed at once: the peer
-	 * has waited for that ACK since the first copy (a FIN first seen in order
-	 * waits for our FIN or tcp.delayed_ack, test-tcp-close.c) */
+	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
+	/* a retransmission of it, should one cross our ACK, is a duplicate */
 	h_send(h, MS(4),
 	       SEG(.seq = RNXT + 200, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
 	       NULL);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 201, .wnd = H_RCVBUF - 201));
 	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
+	h_free(h);
+}
+
+/*
+ * Without SACK too: the peer's last bytes with its FIN, beyond a hole, wait;
+ * the retransmission that fills the hole brings RCV.NXT to the FIN, which is
+ * taken then, ACKed at once. A sender without SACK would otherwise learn of
+ * the dropped FIN only from its retransmission timer.
+ */
+static void test_ooo_fin_with_data_nosack(void **state)
+{
+	struct harness *h = h_new(NULL);
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1),
+	       SEG(.seq = RNXT + 100, .ack = h->iss + 1, .len = 50,
+		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
+	h_expect_nothing(h);
+	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
+	h_send(h, MS(2), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 151, .wnd = H_RCVBUF - 151));
+	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
+	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
+	h_expect_no_event(h);
+	h_expect_nothing(h);
+	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 150);
 	h_free(h);
 }
 
@@ -284,6 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ooo_fin_sack),
 		cmocka_unit_test(test_ooo_fin_nosack),
+		cmocka_unit_test(test_ooo_fin_with_data_nosack),
 		cmocka_unit_test(test_sack_blocks_by_recency),
 		cmocka_unit_test(test_sack_blocks_by_recency_ts),
 		cmocka_unit_test(test_ack_at_open_window_edge),
