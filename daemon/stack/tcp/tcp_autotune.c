@@ -18,7 +18,9 @@
  *     lets the peer send two RTTs' worth while the application keeps up,
  *     and more by twice their relative growth, for a sender still speeding
  *     up (Linux's rule: a sender doubling per RTT, in slow start, gets six
- *     RTTs' worth ahead of it, not two). The estimate is the smallest
+ *     RTTs' worth ahead of it, not two); the growth counts as at most a
+ *     doubling, so a peer cannot buy a large window with a first round of
+ *     a few bytes. The estimate is the smallest
  *     sample, the RTT without queues, while a sender at tens of Gbit/s
  *     through a TAP sees several times that (its frames wait in the TAP and
  *     in our batches): two quiet RTTs' worth had kept the kernel's sender
@@ -113,9 +115,12 @@ void tcp_autotune_rcv_consumed(struct stack *s, struct tcp_conn *c, stack_time_u
 	ceiling = tcp_autotune_rcvbuf_ceiling(s, false, c->rcvbuf_size);
 	ceiling = stack_min(ceiling, (uint64_t)65535 << c->rcv_wscale);
 	want = stack_min(2ull * copied + (uint64_t)TCP_AUTOTUNE_SLACK_SEGS * c->rcv_mss, ceiling);
-	/* want < 2^30 (the largest scaled window), copied - before < 2^32: no overflow */
+	/* the allowance for a sender still speeding up: twice the window times
+	 * the growth, counted as at most a doubling (slow start's), so a first
+	 * round of a few bytes buys a peer no more than one that doubled; want
+	 * < 2^30 (the largest scaled window) times at most 1: no overflow */
 	if (before > 0)
-		want += 2 * (want * (copied - before) / before);
+		want += 2 * (want * stack_min(copied - before, before) / before);
 	want = stack_min(want, ceiling);
 	/* the window is charged as promised (tcp_mem.c): growth stops where the
 	 * budget (stack-wide or the account's) would be half used, so connections

@@ -1056,12 +1056,15 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 
 /*
  * RFC 9293 §3.10.7.4 eighth: FIN. A FIN beyond a hole is kept, as the bytes
- * before it are (RFC 9293 §3.10.7.4 seventh lets a segment wait until the
- * ones before it come), and taken when the segment that fills the hole has
- * brought RCV.NXT up to it: the peer need not retransmit it. Linux keeps it
- * so; dropping it had cost a sender without SACK a retransmission timeout
- * (sim adversary, wrap31-nosack, once the window let its tail go out of
- * order).
+ * before it are (§3.10.7.4 first: segments beyond RCV.NXT are held for
+ * later processing), and taken when the segment that fills the hole has
+ * brought RCV.NXT exactly to it: the peer need not retransmit it. Linux
+ * keeps it so; dropping it had cost a sender without SACK a retransmission
+ * timeout (sim adversary, wrap31-nosack, once the window let its tail go
+ * out of order). The lowest such FIN is kept, and forgotten once RCV.NXT
+ * passes it (bytes past a FIN, which a forged FIN in the window would also
+ * leave): a stale one could otherwise match RCV.NXT after the sequence
+ * space wraps.
  */
 static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
@@ -1069,6 +1072,8 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 	tcp_seq fin_seq = seg->seq + ((seg->flags & TCP_FLAG_SYN) ? 1 : 0) + seg->len;
 	bool delay;
 
+	if (c->fin_ooo_held && seq_gt(c->rcv_nxt, c->fin_ooo_seq))
+		c->fin_ooo_held = false; /* the stream went past it: not the peer's last byte */
 	if (!(seg->flags & TCP_FLAG_FIN)) {
 		if (!c->fin_ooo_held || c->fin_rcvd || c->rcv_nxt != c->fin_ooo_seq)
 			return;
@@ -1080,13 +1085,13 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 		return;
 	}
 	if (!c->fin_rcvd && seq_gt(fin_seq, c->rcv_nxt)) {
-		/* a FIN beyond a hole is kept (the first one seen); like any
+		/* a FIN beyond a hole is kept (the lowest one seen); like any
 		 * out-of-order segment it is answered at once with a duplicate
 		 * ACK (RFC 5681 §4.2), with our SACK blocks, so the peer learns of
 		 * the hole (a FIN alone would otherwise draw no answer at all) */
 		c->ack_now = true;
 		c->fin_ooo = true;
-		if (!c->fin_ooo_held) {
+		if (!c->fin_ooo_held || seq_lt(fin_seq, c->fin_ooo_seq)) {
 			c->fin_ooo_held = true;
 			c->fin_ooo_seq = fin_seq;
 		}

@@ -158,7 +158,7 @@ static void test_ooo_fin_with_data_nosack(void **state)
 	h_free(h);
 }
 
-/* Without SACK, and with nothing held: a plain duplicate ACK, at once. */
+/* Without SACK, and with no bytes held: a plain duplicate ACK, at once. */
 static void test_ooo_fin_nosack(void **state)
 {
 	struct harness *h = h_new(NULL);
@@ -171,6 +171,44 @@ static void test_ooo_fin_nosack(void **state)
 	h_expect_nothing(h);
 	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER); /* no delayed ACK left over */
 	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
+	h_free(h);
+}
+
+/*
+ * A kept FIN that the stream goes past (bytes beyond it: a FIN forged into
+ * the window, or a peer that lies) is forgotten, so the peer's real FIN,
+ * beyond a later hole, is kept and taken in its turn; a stale one could
+ * otherwise match RCV.NXT once the sequence space wraps.
+ */
+static void test_ooo_fin_passed_is_dropped(void **state)
+{
+	struct harness *h = h_new(NULL);
+
+	h_establish_passive(h, 0);
+	h_send(h, MS(1),
+	       SEG(.seq = RNXT + 100, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
+	/* 150 bytes in order go past it: no FIN is taken */
+	h_send(h, MS(2), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 150), NULL);
+	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
+	h_poll(h, MS(100));
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
+	h_expect_no_event(h);
+	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
+	/* the real end: 50 bytes and a FIN beyond a hole of 50, then the hole */
+	h_send(h, MS(200),
+	       SEG(.seq = RNXT + 200, .ack = h->iss + 1, .len = 50,
+		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN),
+	       NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
+	h_send(h, MS(201), SEG(.seq = RNXT + 150, .ack = h->iss + 1, .len = 50), NULL);
+	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 251, .wnd = H_RCVBUF - 251));
+	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
+	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
+	h_expect_no_event(h);
+	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
+	assert_int_equal(stack_tcp_readable(h->s, h->sock), 250);
 	h_free(h);
 }
 
@@ -317,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_ooo_fin_sack),
 		cmocka_unit_test(test_ooo_fin_nosack),
 		cmocka_unit_test(test_ooo_fin_with_data_nosack),
+		cmocka_unit_test(test_ooo_fin_passed_is_dropped),
 		cmocka_unit_test(test_sack_blocks_by_recency),
 		cmocka_unit_test(test_sack_blocks_by_recency_ts),
 		cmocka_unit_test(test_ack_at_open_window_edge),
