@@ -20,11 +20,11 @@
  *     up (Linux's rule: a sender doubling per RTT, in slow start, gets six
  *     RTTs' worth ahead of it, not two); the growth counts as at most a
  *     doubling, so a peer cannot buy a large window with a first round of
- *     a few bytes. The estimate is the smallest
- *     sample, the RTT without queues, while a sender at tens of Gbit/s
- *     through a TAP sees several times that (its frames wait in the TAP and
- *     in our batches): two quiet RTTs' worth had kept the kernel's sender
- *     rwnd-limited 97-99 % of the time (tests/bench/README.md).
+ *     a few bytes. The estimate is the smallest sample, the RTT without
+ *     queues, while a sender at tens of Gbit/s through a TAP sees several
+ *     times that (its frames wait in the TAP and in our batches): two quiet
+ *     RTTs' worth had kept the kernel's sender rwnd-limited 97-99 % of the
+ *     time (tests/bench/README.md).
  *     An application that does not read keeps the buffer where it is.
  * The window scale offered in the SYN covers recv_buffer_max when RCVBUF may
  * grow (RFC 7323 §2.3), as the window can never exceed 65535 << scale.
