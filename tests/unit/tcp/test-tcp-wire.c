@@ -89,6 +89,14 @@ static void data_at(struct harness *h, stack_time_us t, uint32_t off, uint32_t l
 	       NULL);
 }
 
+/* A FIN alone at off past RCV.NXT's start. */
+static void fin_at(struct harness *h, stack_time_us t, uint32_t off)
+{
+	h_send(h, t,
+	       SEG(.seq = RNXT + off, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
+	       NULL);
+}
+
 /*
  * RFC 5681 §4.2: "an immediate duplicate ACK SHOULD be sent when an
  * out-of-order segment arrives". A FIN alone beyond a hole is one: we answer
@@ -105,9 +113,7 @@ static void test_ooo_fin_sack(void **state)
 	establish_sack(h, false);
 	data_at(h, MS(1), 100, 100, false); /* bytes 0..99 lost */
 	h_expect(h, SACK_ACK(h, 0, H_RCVBUF, false, 100, 200));
-	h_send(h, MS(2),
-	       SEG(.seq = RNXT + 200, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
-	       NULL);
+	fin_at(h, MS(2), 200);
 	h_expect(h, SACK_ACK(h, 0, H_RCVBUF, false, 100, 200));
 	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
@@ -120,9 +126,7 @@ static void test_ooo_fin_sack(void **state)
 	h_expect_no_event(h);
 	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
 	/* a retransmission of it, should one cross our ACK, is a duplicate */
-	h_send(h, MS(4),
-	       SEG(.seq = RNXT + 200, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
-	       NULL);
+	fin_at(h, MS(4), 200);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 201, .wnd = H_RCVBUF - 201));
 	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
@@ -164,9 +168,7 @@ static void test_ooo_fin_nosack(void **state)
 	struct harness *h = h_new(NULL);
 
 	h_establish_passive(h, 0);
-	h_send(h, MS(1),
-	       SEG(.seq = RNXT + 300, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
-	       NULL);
+	fin_at(h, MS(1), 300);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
 	h_expect_nothing(h);
 	assert_int_equal(stack_poll_at(h->s), STACK_TIME_NEVER); /* no delayed ACK left over */
@@ -185,9 +187,7 @@ static void test_ooo_fin_passed_is_dropped(void **state)
 	struct harness *h = h_new(NULL);
 
 	h_establish_passive(h, 0);
-	h_send(h, MS(1),
-	       SEG(.seq = RNXT + 100, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
-	       NULL);
+	fin_at(h, MS(1), 100);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
 	/* 150 bytes in order go past it: no FIN is taken */
 	h_send(h, MS(2), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 150), NULL);
