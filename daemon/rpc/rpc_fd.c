@@ -13,9 +13,10 @@
  * client that stops reading leaves the bytes in the receive ring, whose
  * window then closes). Work per loop turn is batched and bounded
  * (RPC_FD_TURN_BYTES), so one fast connection cannot starve the others.
- * The daemon's ends are watched edge-triggered (fd_watch.h): an end is read
- * until EAGAIN once an edge says so, and asked for again when the turn's
- * share ends first; room to write is asked for only while an end is full.
+ * The daemon's ends are watched edge-triggered (fd_watch.h): once an edge
+ * says so, an end is read for as much as FIONREAD counts (to EOF after a
+ * hang-up), and asked for again when the turn's share ends first; room to
+ * write is asked for only while an end is full.
  *
  * Descriptors: a data socket holds two descriptors in synackd until the
  * client's end is written to the session, then one until the connection is
@@ -156,6 +157,8 @@ static void rpc_fd_on_poll(struct fd_watch *w, int status, int events)
 		f->out_full = false;
 	if (events & UV_READABLE || status < 0)
 		f->maybe_in = true;
+	if (events & UV_DISCONNECT || status < 0)
+		f->hup_seen = true;
 	rpc_fd_pump(f);
 	if (f->ss)
 		rpc_server_kick(f->srv);
@@ -716,14 +719,14 @@ static int rpc_fd_pending(struct rpc_fd *f)
 	char b;
 	ssize_t r;
 
-	/* a peek first: one call tells "not yet", end of stream and an error
-	 * apart, and every look but one in the middle of the input ends so; only
-	 * when bytes are there does FIONREAD say how many */
+	/* FIONREAD first: most looks find bytes (rpc_fd_from_app reads what it
+	 * says and stops); only "none" needs a peek to tell "not yet", end of
+	 * stream and an error apart */
+	if (ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
+		return inq;
 	r = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r <= 0)
 		return r == 0 ? 0 : -errno;
-	if (ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
-		return inq;
 	return 1;
 }
 
@@ -742,6 +745,7 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 		struct iovec iov[2];
 		ssize_t n, rd;
 		int inq = rpc_fd_pending(f);
+		size_t want;
 
 		if (inq == -EAGAIN || inq == -EINTR) {
 			f->maybe_in = inq == -EINTR;
@@ -761,11 +765,9 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 		/* room for what the client wrote, no more: a reservation grows the
 		 * send ring and is charged to the budget, and an idle connection
 		 * must not hold a full ring (tcp_mem.c) */
-		n = stack_tcp_send_reserve(srv->stack, now, f->sock,
-					   (size_t)inq < RPC_FD_TURN_BYTES - moved
-						   ? (size_t)inq
-						   : RPC_FD_TURN_BYTES - moved,
-					   sp);
+		want = (size_t)inq < RPC_FD_TURN_BYTES - moved ? (size_t)inq
+							       : RPC_FD_TURN_BYTES - moved;
+		n = stack_tcp_send_reserve(srv->stack, now, f->sock, want, sp);
 
 		if (n < 0) {
 			/* the connection cannot send any more: stop reading from the client */
@@ -780,11 +782,17 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 			iov[i] = (struct iovec){ sp[i].base, sp[i].len };
 		rd = readv(f->fd, iov, sp[1].len ? 2 : 1);
 		if (rd > 0) {
-			/* and look again: a short read is not the end of the input (it
-			 * stops at an urgent mark), and only EAGAIN ends an edge's
-			 * worth (fd_watch.h) */
 			stack_tcp_send_commit(srv->stack, now, f->sock, (size_t)rd);
 			moved += (size_t)rd;
+			/* every byte FIONREAD counted is in: what comes after it raises
+			 * a new edge (fd_watch.h), so a look now would find nothing,
+			 * unless the end of stream came with the bytes. Otherwise look
+			 * again: a short read is not the end of the input (it stops at
+			 * an urgent mark). */
+			if (rd == inq && !f->hup_seen) {
+				f->maybe_in = false;
+				return true;
+			}
 			continue;
 		}
 		if (rd == 0) {
@@ -793,6 +801,8 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 		}
 		if (errno == EINTR)
 			fd_watch_rearm(srv->watch, &f->watch); /* not read: again */
+		if (errno == EAGAIN)
+			f->maybe_in = false; /* nothing after all: the next edge says when */
 		if (errno == EAGAIN || errno == EINTR)
 			return true;
 		/* ECONNRESET: the client closed its end with bytes unread (RFC 2525 §2.17) */

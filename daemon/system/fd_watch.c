@@ -58,6 +58,8 @@ static void fd_watch_dispatch(struct fd_watch_set *s, struct fd_watch *w, uint32
 	}
 	if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
 		events |= UV_READABLE;
+	if (e & (EPOLLRDHUP | EPOLLHUP))
+		events |= UV_DISCONNECT;
 	if (e & (EPOLLOUT | EPOLLHUP))
 		events |= UV_WRITABLE;
 	if (events)

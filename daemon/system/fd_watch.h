@@ -12,8 +12,10 @@
  * came, and reading on after a turn's share one more.
  *
  * Edge-triggered: an event says something changed, once. The owner keeps
- * its own "may have input" flag, looks until EAGAIN, and when it stops
- * early with input left (a budget) asks for the edge again with
+ * its own "may have input" flag and reads what was there (until EAGAIN, or
+ * as much as FIONREAD said: bytes that come later raise a new edge, and an
+ * end of stream that came with the bytes shows as UV_DISCONNECT), and when
+ * it stops early with input left (a budget) asks for the edge again with
  * fd_watch_rearm(). Every event reaches the callback, wanted or not, so
  * none is lost while the owner is not reading. The set's own handles do not
  * keep the loop running (uv_unref): the owners of what it watches do.
@@ -31,8 +33,9 @@ struct fd_watch_set;
 
 /*
  * What w's descriptor became ready for (UV_READABLE, UV_WRITABLE: a hang-up
- * reports both), or status < 0 (UV_EBADF: the descriptor has an error, which
- * the next read or write will say) with events 0.
+ * reports both, and UV_DISCONNECT once the peer shut its writing or is
+ * gone), or status < 0 (UV_EBADF: the descriptor has an error, which the
+ * next read or write will say) with events 0.
  */
 typedef void (*fd_watch_cb)(struct fd_watch *w, int status, int events);
 /* A released watch's owner is freed with this, once the loop turn is over. */
