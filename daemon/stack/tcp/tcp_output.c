@@ -11,9 +11,7 @@
  *   (RFC 9293 §3.9.1.2), FIN once the queue has drained (§3.10.4).
  * - ACKs and the advertised window: free receive space with receiver
  *   silly-window avoidance (RFC 1122 §4.2.3.3), never shrinking the right
- *   edge (RFC 9293 §3.8.6.2.2), window updates when the application reads;
- *   without SACK, the edge held while bytes wait beyond a hole, so that the
- *   duplicate ACKs carry one window (RFC 5681 §2).
+ *   edge (RFC 9293 §3.8.6.2.2), window updates when the application reads.
  * - Resets: for a segment that reached no connection exactly as
  *   RFC 9293 §3.10.7.1 says, and on abort (§3.10.5).
  * - Offloads: CHECKSUM_PARTIAL and one large TSO frame when the link can;
@@ -64,13 +62,8 @@ uint32_t tcp_output_rcv_window(const struct stack *s, const struct tcp_conn *c)
 		return stack_min(cur, max);
 	/* RFC 1122 §4.2.3.3: move the right edge only by a worthwhile amount;
 	 * RFC 9293 §3.8.6.2.2: and never move it back (the space always covers
-	 * the edge: the budget reserved it when it was advertised, tcp_mem.c).
-	 * RFC 5681 §2: a sender without SACK counts an ACK as a duplicate only
-	 * if it carries the window of the one before, so while bytes wait
-	 * beyond a hole the edge stays put too (the reader may be draining the
-	 * bytes before it): the duplicates this hole draws must count, or the
-	 * sender waits for its retransmission timer. */
-	if (space < cur || space - cur < thresh || (!c->sack_ok && !tcp_reasm_empty(&c->reasm)))
+	 * the edge: the budget reserved it when it was advertised, tcp_mem.c). */
+	if (space < cur || space - cur < thresh)
 		space = stack_min(cur, space);
 	return stack_min(space, max);
 }

@@ -7,8 +7,6 @@
  *    takes it, ACKed at once, with or without SACK;
  *  - the SACK blocks we send: the one holding the segment just received
  *    first, then the others in order of recency (RFC 2018 §4);
- *  - without SACK, the duplicate ACKs a hole draws all carry the same
- *    window, however much the reader takes meanwhile (RFC 5681 §2);
  *  - acceptability exactly as RFC 9293 §3.10.7.4's table: a segment without
  *    data, or a RST, at SEG.SEQ = RCV.NXT + RCV.WND with RCV.WND > 0 is not
  *    acceptable (the first is ACKed, its ACK field ignored; the RST is
@@ -161,45 +159,6 @@ static void test_ooo_fin_with_data_nosack(void **state)
 	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_CLOSE_WAIT);
 	assert_int_equal(stack_tcp_readable(h->s, h->sock), 150);
-	h_free(h);
-}
-
-/*
- * RFC 5681 §2: a sender without SACK counts an ACK as a duplicate only if
- * it advertises the window of the ACK before it. While bytes wait beyond a
- * hole, the reader draining what came before it must not move our window:
- * no window update goes out, and every duplicate ACK the hole draws carries
- * the same window, so the sender's count reaches three. The window opens
- * with the ACK that the retransmission filling the hole draws.
- */
-static void test_dupack_window_steady_nosack(void **state)
-{
-	struct harness *h = h_new(NULL);
-	uint8_t buf[4096];
-
-	h_establish_passive(h, 0);
-	h_send(h, MS(1), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 1400), NULL);
-	h_send(h, MS(1), SEG(.seq = RNXT + 1400, .ack = h->iss + 1, .len = 1400), NULL);
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 2800, .wnd = H_RCVBUF - 2800));
-	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
-	/* bytes 2800..4199 lost: the first duplicate ACK */
-	h_send(h, MS(2), SEG(.seq = RNXT + 4200, .ack = h->iss + 1, .len = 1400), NULL);
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 2800, .wnd = H_RCVBUF - 2800));
-	/* the reader takes everything before the hole: no window update */
-	assert_int_equal(stack_tcp_recv(h->s, MS(3), h->sock, buf, sizeof(buf)), 2800);
-	h_expect_nothing(h);
-	/* the second and third duplicates: the same window */
-	h_send(h, MS(4), SEG(.seq = RNXT + 5600, .ack = h->iss + 1, .len = 1400), NULL);
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 2800, .wnd = H_RCVBUF - 2800));
-	h_send(h, MS(5), SEG(.seq = RNXT + 7000, .ack = h->iss + 1, .len = 1400), NULL);
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 2800, .wnd = H_RCVBUF - 2800));
-	h_expect_nothing(h);
-	/* the retransmission fills the hole: ACKed at once, the window open again
-	 * (5600 bytes unread) */
-	h_send(h, MS(25), SEG(.seq = RNXT + 2800, .ack = h->iss + 1, .len = 1400), NULL);
-	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 8400, .wnd = H_RCVBUF - 5600));
-	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
-	h_expect_nothing(h);
 	h_free(h);
 }
 
@@ -395,7 +354,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ooo_fin_sack),
 		cmocka_unit_test(test_ooo_fin_nosack),
-		cmocka_unit_test(test_dupack_window_steady_nosack),
 		cmocka_unit_test(test_ooo_fin_with_data_nosack),
 		cmocka_unit_test(test_ooo_fin_passed_is_dropped),
 		cmocka_unit_test(test_sack_blocks_by_recency),
