@@ -14,9 +14,10 @@
  * window then closes). Work per loop turn is batched and bounded
  * (RPC_FD_TURN_BYTES), so one fast connection cannot starve the others.
  * The daemon's ends are watched edge-triggered (fd_watch.h): once an edge
- * says so, an end is read for as much as FIONREAD counts (to EOF after a
- * hang-up), and asked for again when the turn's share ends first; room to
- * write is asked for only while an end is full.
+ * says so, an end is read for as much as FIONREAD counts (on to EOF or an
+ * error after a hang-up, its own or its session's), and asked for again
+ * when the turn's share ends first; room to write is asked for only while
+ * an end is full.
  *
  * Descriptors: a data socket holds two descriptors in synackd until the
  * client's end is written to the session, then one until the connection is
@@ -158,7 +159,7 @@ static void rpc_fd_on_poll(struct fd_watch *w, int status, int events)
 	if (events & UV_READABLE || status < 0)
 		f->maybe_in = true;
 	if (events & UV_DISCONNECT || status < 0)
-		f->hup_seen = true;
+		f->read_to_end = true;
 	rpc_fd_pump(f);
 	if (f->ss)
 		rpc_server_kick(f->srv);
@@ -789,7 +790,7 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 			 * unless the end of stream came with the bytes. Otherwise look
 			 * again: a short read is not the end of the input (it stops at
 			 * an urgent mark). */
-			if (rd == inq && !f->hup_seen) {
+			if (rd == inq && !f->read_to_end) {
 				f->maybe_in = false;
 				return true;
 			}
@@ -865,6 +866,9 @@ void rpc_fd_drain(struct rpc_fd *f)
 {
 	f->send_full = false;
 	f->maybe_in = true;
+	/* the client may be gone with the hang-up of its end still unseen: look
+	 * past its last bytes, for ECONNRESET (a RST, RFC 2525 §2.17) or EOF */
+	f->read_to_end = true;
 	if (f->ss)
 		rpc_fd_from_app(f);
 }

@@ -51,6 +51,7 @@ import fcntl
 import hashlib
 import os
 import select
+import signal
 import socket
 import struct
 import termios
@@ -421,6 +422,43 @@ def client_exits(t):
     ks.close()
 
 
+def client_exits_unread(t):
+    """A client exits with the peer's bytes unread, having just written some that
+    synackd has not read yet, and its session's hang-up reaches synackd first:
+    the bytes it wrote still go out, then a RST, as for a close with bytes unread
+    (RFC 2525 §2.17), not a FIN. synackd is stopped while the client goes, so
+    that both wait for it in that order."""
+    before = t.counters().get("SynackRpcFdResets", 0)
+    s = FdSession(t.rpc)
+    conn, fd, ks = connect(s, 1, 7008)
+    ks.sendall(os.urandom(100 << 10))
+    deadline = time.monotonic() + 5
+    while fionread(fd) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check(fionread(fd) > 0, "bytes wait unread in the data socket")
+    os.kill(t.d.pid, signal.SIGSTOP)
+    try:
+        s.close()
+        fd.send(b"last words")
+        fd.close()
+    finally:
+        os.kill(t.d.pid, signal.SIGCONT)
+    got = b""
+    try:
+        ks.settimeout(5)
+        while True:
+            b = ks.recv(65536)
+            if not b:
+                break
+            got += b
+        fail(f"the kernel got a FIN, not a RST, after {got!r} from a client gone with bytes unread")
+    except ConnectionResetError:
+        check(True, "a client gone with bytes unread: the kernel gets a RST")
+    check(got in (b"", b"last words"), f"what the client wrote, or nothing, came before the RST ({got!r})")
+    check(t.counters().get("SynackRpcFdResets", 0) == before + 1, "counted as SynackRpcFdResets")
+    ks.close()
+
+
 IDLE_CONNS = 8
 IDLE_BOUND = 96 * 1024  # a 64 KiB receive window's promise and a small send ring
 
@@ -549,6 +587,7 @@ def main():
     peer_reset(t, s)
     client_closes(t, s)
     client_exits(t)
+    client_exits_unread(t)
     idle_memory(t, FdSession(t.rpc))
     replies_behind_a_full_session(t)
     reset_behind_a_full_session(t)
