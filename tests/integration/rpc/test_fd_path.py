@@ -35,6 +35,8 @@ them, as libsynack does.
   (RFC 2525 §2.17), counted as SynackRpcFdResets; closed with nothing
   unread: a FIN.
 - A client that writes and hangs up without Close: its bytes still arrive.
+- A client gone with bytes unread, its session's hang-up handled before its
+  data socket's (synackd stopped meanwhile): the kernel still gets a RST.
 - Replies behind a full session: while a session that does not read is full
   of Data (limits.buffered_per_client 2 MiB in this daemon; the other
   sessions here carry no Data, and their events are far below that), the
@@ -425,9 +427,9 @@ def client_exits(t):
 def client_exits_unread(t):
     """A client exits with the peer's bytes unread, having just written some that
     synackd has not read yet, and its session's hang-up reaches synackd first:
-    the bytes it wrote still go out, then a RST, as for a close with bytes unread
-    (RFC 2525 §2.17), not a FIN. synackd is stopped while the client goes, so
-    that both wait for it in that order."""
+    the peer gets a RST, as for a close with bytes unread (RFC 2525 §2.17), not
+    a FIN after the client's last bytes. synackd is stopped while the client
+    goes, so that both wait for it in that order."""
     before = t.counters().get("SynackRpcFdResets", 0)
     s = FdSession(t.rpc)
     conn, fd, ks = connect(s, 1, 7008)
