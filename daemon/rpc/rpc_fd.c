@@ -720,14 +720,17 @@ static int rpc_fd_pending(struct rpc_fd *f)
 	char b;
 	ssize_t r;
 
-	/* FIONREAD first: most looks find bytes (rpc_fd_from_app reads what it
-	 * says and stops); only "none" needs a peek to tell "not yet", end of
-	 * stream and an error apart */
-	if (ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
+	/* FIONREAD first while an edge most likely brought bytes
+	 * (rpc_fd_from_app reads what it says and stops); after a hang-up, the
+	 * end of stream is likely: a peek first then, which tells bytes, "not
+	 * yet", end of stream and an error apart in one call */
+	if (!f->read_to_end && ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
 		return inq;
 	r = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r <= 0)
 		return r == 0 ? 0 : -errno;
+	if (f->read_to_end && ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
+		return inq;
 	return 1;
 }
 
