@@ -711,8 +711,9 @@ static void rpc_fd_app_eof(struct rpc_fd *f)
 
 /*
  * Bytes the client has written into the socketpair and we have not read:
- * > 0 that many, 0 end of stream (the client shut its end), -EAGAIN none yet,
- * another -errno when its end was closed with bytes unread (ECONNRESET).
+ * > 0 that many (1: at least one, when only the peek saw them), 0 end of
+ * stream (the client shut its end), -EAGAIN none yet, another -errno when
+ * its end was closed with bytes unread (ECONNRESET).
  */
 static int rpc_fd_pending(struct rpc_fd *f)
 {
@@ -788,11 +789,12 @@ static bool rpc_fd_from_app(struct rpc_fd *f)
 		if (rd > 0) {
 			stack_tcp_send_commit(srv->stack, now, f->sock, (size_t)rd);
 			moved += (size_t)rd;
-			/* every byte FIONREAD counted is in: what comes after it raises
-			 * a new edge (fd_watch.h), so a look now would find nothing,
-			 * unless the end of stream came with the bytes. Otherwise look
-			 * again: a short read is not the end of the input (it stops at
-			 * an urgent mark). */
+			/* every byte counted is in: what comes after it raises a new
+			 * edge (fd_watch.h), so a look now would find nothing, unless
+			 * the end of stream came with the bytes (read_to_end: a hang-up
+			 * seen, the session's, or a Close). Otherwise look again: a
+			 * short read is not the end of the input (it stops at an
+			 * urgent mark). */
 			if (rd == inq && !f->read_to_end) {
 				f->maybe_in = false;
 				return true;
@@ -870,7 +872,8 @@ void rpc_fd_drain(struct rpc_fd *f)
 	f->send_full = false;
 	f->maybe_in = true;
 	/* the client may be gone with the hang-up of its end still unseen: look
-	 * past its last bytes, for ECONNRESET (a RST, RFC 2525 §2.17) or EOF */
+	 * past its last bytes, as far as the send ring and the turn's share
+	 * allow, for ECONNRESET (a RST, RFC 2525 §2.17) or EOF */
 	f->read_to_end = true;
 	if (f->ss)
 		rpc_fd_from_app(f);

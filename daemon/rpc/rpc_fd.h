@@ -70,7 +70,7 @@ struct rpc_fd {
 	bool fin_out;	       /* the peer's FIN passed on: our end shut for writing */
 	bool send_full;	       /* the send ring had no room: wait for WRITABLE */
 	bool maybe_in;	       /* the client's end may have bytes or EOF for us: look */
-	bool read_to_end;      /* a hang-up, or the session's: read on to EOF or an error */
+	bool read_to_end;      /* a hang-up, the session's, a Close: read on to EOF or an error */
 	bool out_full;	       /* the socketpair took less than offered: wait for POLLOUT */
 	uint32_t to_app_buf;   /* the daemon's end's SO_SNDBUF as Linux reports it */
 	uint32_t to_app_base;  /* and as it started */

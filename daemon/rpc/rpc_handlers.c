@@ -428,9 +428,11 @@ static int rpc_handle_release(struct rpc_session *ss, uint64_t id, bool abort, u
 		c->fdp->close_req = req_id;
 		buf->no_reply = true;
 		/* libsynack shuts its end before the Close: look now, whether or not
-		 * the poll has said so yet this turn, so that the connection is let
-		 * go within the request and a Connect behind it has the slot */
+		 * the poll has said so yet this turn, and on to the end of stream
+		 * past any last bytes, so that the connection is let go within the
+		 * request and a Connect behind it has the slot */
 		c->fdp->maybe_in = true;
+		c->fdp->read_to_end = true;
 		rpc_fd_pump(c->fdp);
 		return 0;
 	}
