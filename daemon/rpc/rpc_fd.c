@@ -15,9 +15,9 @@
  * (RPC_FD_TURN_BYTES), so one fast connection cannot starve the others.
  * The daemon's ends are watched edge-triggered (fd_watch.h): once an edge
  * says so, an end is read for as much as FIONREAD counts (on to EOF or an
- * error after a hang-up, its own or its session's), and asked for again
- * when the turn's share ends first; room to write is asked for only while
- * an end is full.
+ * error after a hang-up, its own or its session's, or a Close), and asked
+ * for again when the turn's share ends first; room to write is asked for
+ * only while an end is full.
  *
  * Descriptors: a data socket holds two descriptors in synackd until the
  * client's end is written to the session, then one until the connection is
