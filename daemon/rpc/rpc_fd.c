@@ -730,7 +730,7 @@ static int rpc_fd_pending(struct rpc_fd *f)
 	r = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r <= 0)
 		return r == 0 ? 0 : -errno;
-	if (f->read_to_end && ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
+	if (ioctl(f->fd, FIONREAD, &inq) == 0 && inq > 0)
 		return inq;
 	return 1;
 }

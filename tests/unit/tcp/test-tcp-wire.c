@@ -89,6 +89,15 @@ static void data_at(struct harness *h, stack_time_us t, uint32_t off, uint32_t l
 	       NULL);
 }
 
+/* The peer's last len bytes with its FIN, at RNXT + off. */
+static void data_fin_at(struct harness *h, stack_time_us t, uint32_t off, uint32_t len)
+{
+	h_send(h, t,
+	       SEG(.seq = RNXT + off, .ack = h->iss + 1, .len = len,
+		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN),
+	       NULL);
+}
+
 /* A FIN alone at off past RCV.NXT's start. */
 static void fin_at(struct harness *h, stack_time_us t, uint32_t off)
 {
@@ -144,14 +153,11 @@ static void test_ooo_fin_with_data_nosack(void **state)
 	struct harness *h = h_new(NULL);
 
 	h_establish_passive(h, 0);
-	h_send(h, MS(1),
-	       SEG(.seq = RNXT + 100, .ack = h->iss + 1, .len = 50,
-		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN),
-	       NULL);
+	data_fin_at(h, MS(1), 100, 50);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
 	h_expect_nothing(h);
 	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
-	h_send(h, MS(2), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 100), NULL);
+	data_at(h, MS(2), 0, 100, false);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 151, .wnd = H_RCVBUF - 151));
 	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
 	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
@@ -190,19 +196,16 @@ static void test_ooo_fin_passed_is_dropped(void **state)
 	fin_at(h, MS(1), 100);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT, .wnd = H_RCVBUF));
 	/* 150 bytes in order go past it: no FIN is taken */
-	h_send(h, MS(2), SEG(.seq = RNXT, .ack = h->iss + 1, .len = 150), NULL);
+	data_at(h, MS(2), 0, 150, false);
 	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
 	h_poll(h, MS(100));
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
 	h_expect_no_event(h);
 	assert_int_equal(h_state(h, h->sock), TCP_ESTABLISHED);
 	/* the real end: 50 bytes and a FIN beyond a hole of 50, then the hole */
-	h_send(h, MS(200),
-	       SEG(.seq = RNXT + 200, .ack = h->iss + 1, .len = 50,
-		   .flags = TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN),
-	       NULL);
+	data_fin_at(h, MS(200), 200, 50);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 150, .wnd = H_RCVBUF - 150));
-	h_send(h, MS(201), SEG(.seq = RNXT + 150, .ack = h->iss + 1, .len = 50), NULL);
+	data_at(h, MS(201), 150, 50, false);
 	h_expect(h, OUT(.seq = h->iss + 1, .ack = RNXT + 251, .wnd = H_RCVBUF - 251));
 	h_expect_event(h, STACK_EV_READABLE, h->sock, 0);
 	h_expect_event(h, STACK_EV_PEER_CLOSED, h->sock, 0);
