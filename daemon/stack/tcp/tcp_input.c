@@ -1136,6 +1136,20 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 	}
 }
 
+/*
+ * Does in-order data that arrived in a batch need its ACK before the batch
+ * ends? Once the bytes since our last ACK fill a quarter of the window that
+ * ACK opened: a batch (up to LINK_RX_BUDGET TSO frames, 4 MB) would otherwise
+ * hold the whole window's ACK back, and a sender that the window limits
+ * waits for the whole read before it sends again.
+ */
+static bool tcp_input_batch_ack_due(const struct tcp_conn *c)
+{
+	uint32_t left = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	return (uint64_t)c->rcv_unacked * 3 >= left;
+}
+
 /* RFC 9293 §3.10.7.4: every state past SYN-SENT. */
 static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx *rx)
 {
@@ -1163,8 +1177,10 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (!c->in_use) /* gone when a TIME-WAIT record took over (tcp_timewait.c) */
 		return;
 	/* data in a batch: answered once at its end (stack_input_batch_end), with
-	 * all the batch brought; pure ACKs clock our sending and act at once */
-	if (s->in_batch && c->sack_ok && c->state == TCP_ESTABLISHED && rx->seg.len)
+	 * all the batch brought, unless it has used a quarter of the window;
+	 * pure ACKs clock our sending and act at once */
+	if (s->in_batch && c->sack_ok && c->state == TCP_ESTABLISHED && rx->seg.len &&
+	    !tcp_input_batch_ack_due(c))
 		tcp_api_out_blocked(s, c);
 	else
 		tcp_output(s, rx->now, c);

@@ -362,6 +362,47 @@ static void test_batch_acks_once(void **state)
 	}
 }
 
+/*
+ * In a batch, a SACK connection's ACK for in-order data waits for the
+ * batch's end only until the bytes since our last ACK fill a quarter of the
+ * window it opened: then it goes at once, so a sender held by the window
+ * does not wait for the whole read. What comes after waits for the end again.
+ */
+static void test_batch_ack_bounded(void **state)
+{
+	struct harness *h = h_new(tweak_sack_only);
+	const uint32_t len = 1000;
+	uint32_t wnd, sent = 0;
+	struct tcp_seg out;
+
+	(void)state;
+	establish_sack(h, true);
+	wnd = h_conn(h, h->sock)->rcv_adv - RNXT;
+	assert_true(wnd >= 16 * len);
+	stack_input_batch_begin(h->s);
+	while (4 * (sent + len) < wnd) {
+		h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len), NULL);
+		sent += len;
+		h_expect_nothing(h);
+	}
+	h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len), NULL);
+	sent += len;
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.ack, RNXT + sent);
+	h_expect_nothing(h);
+	/* two segments: what the delayed ACK would answer at once (RFC 9293 §3.8.6.3) */
+	for (int i = 0; i < 2; i++) {
+		h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len), NULL);
+		sent += len;
+		h_expect_nothing(h);
+	}
+	stack_input_batch_end(h->s, MS(10));
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.ack, RNXT + sent);
+	h_expect_nothing(h);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_each_option_alone),
 		cmocka_unit_test(test_ack_seq_after_rounding_shrink),
 		cmocka_unit_test(test_batch_acks_once),
+		cmocka_unit_test(test_batch_ack_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
