@@ -1137,17 +1137,21 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 }
 
 /*
- * Does in-order data that arrived in a batch need its ACK before the batch
- * ends? Once the bytes since our last ACK fill a quarter of the window that
- * ACK opened: a batch (up to LINK_RX_BUDGET TSO frames, 4 MB) would otherwise
- * hold the whole window's ACK back, and a sender that the window limits
- * waits for the whole read before it sends again.
+ * May a batch's data still wait for the batch's end to be answered? Not
+ * once the reader has made room for a quarter of the window our last ACK
+ * opened: an ACK now moves the right edge that far, and a sender that the
+ * window limits would otherwise wait for the whole batch (up to
+ * LINK_RX_BUDGET TSO frames, 4 MB) to be read. Bytes still held in the
+ * receive ring move no edge, so a reader that is behind gets no more ACKs
+ * than before; and tcp_output() sends one only if one is owed.
  */
-static bool tcp_input_batch_ack_due(const struct tcp_conn *c)
+static bool tcp_input_batch_ack_due(const struct stack *s, const struct tcp_conn *c)
 {
 	uint32_t left = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t wnd = tcp_output_rcv_window(s, c);
+	uint64_t opened = (uint64_t)c->rcv_unacked + left;
 
-	return (uint64_t)c->rcv_unacked * 3 >= left;
+	return wnd > left && 4 * (uint64_t)(wnd - left) >= opened;
 }
 
 /* RFC 9293 §3.10.7.4: every state past SYN-SENT. */
@@ -1177,10 +1181,10 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (!c->in_use) /* gone when a TIME-WAIT record took over (tcp_timewait.c) */
 		return;
 	/* data in a batch: answered once at its end (stack_input_batch_end), with
-	 * all the batch brought, unless it has used a quarter of the window;
-	 * pure ACKs clock our sending and act at once */
+	 * all the batch brought, or once the reader has opened a quarter of the
+	 * window again; pure ACKs clock our sending and act at once */
 	if (s->in_batch && c->sack_ok && c->state == TCP_ESTABLISHED && rx->seg.len &&
-	    !tcp_input_batch_ack_due(c))
+	    !tcp_input_batch_ack_due(s, c))
 		tcp_api_out_blocked(s, c);
 	else
 		tcp_output(s, rx->now, c);
