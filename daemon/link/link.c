@@ -5,7 +5,8 @@
  * Receive: on each wake-up read up to LINK_RX_BUDGET frames (or until
  * EAGAIN), turn each virtio-net header into a struct stack_frame_meta,
  * hand the frame to stack_input(), all between stack_input_batch_begin()
- * and _end() (ACKs and output once per connection and batch), then kick
+ * and _end() (a connection's ACK for data, and what it lets it send, at the
+ * batch's end unless the window needs it sooner: stack.h), then kick
  * the loop once for the batch.
  * Transmit: write header + frame with writev() (a data segment from the
  * core's send ring as headers + the payload's pieces, link_emit_tail(): no

@@ -220,10 +220,10 @@ void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_
  * link reads up to 64 at a time): on an established SACK connection the
  * segments that carry data are answered once, at the end (one ACK with the
  * newest SACK blocks, and what they let us send), as a kernel receiver's GRO
- * would have it; but when the reader has made room for a quarter of the
- * window the last ACK opened, the ACK that is owed goes at once (a sender
- * the window limits need not wait for a whole batch of TSO frames to be
- * read). Pure ACKs are acted on at once (they clock our sending), and
+ * would have it; but once the ACK they are owed would move the window's
+ * right edge by a quarter of the window the last ACK opened (a reader took
+ * bytes, or the buffer has room), it goes at once: a sender the window
+ * limits need not wait for a whole batch of TSO frames. Pure ACKs are acted on at once (they clock our sending), and
  * connections without SACK answer each segment at once (a NewReno sender
  * counts duplicate ACKs).
  */

@@ -1137,13 +1137,15 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
 }
 
 /*
- * May a batch's data still wait for the batch's end to be answered? Not
- * once the reader has made room for a quarter of the window our last ACK
- * opened: an ACK now moves the right edge that far, and a sender that the
- * window limits would otherwise wait for the whole batch (up to
- * LINK_RX_BUDGET TSO frames, 4 MB) to be read. Bytes still held in the
- * receive ring move no edge, so a reader that is behind gets no more ACKs
- * than before; and tcp_output() sends one only if one is owed.
+ * May a batch's data still wait for the batch's end to be answered? Not once
+ * the ACK it is owed would move the window's right edge by a quarter of the
+ * window our last ACK opened: a sender that the window limits would
+ * otherwise wait for the whole batch (up to LINK_RX_BUDGET TSO frames, 4 MB)
+ * before it may send again. The edge moves as a reader takes bytes, or
+ * while the buffer has room beyond the window (autotuning opens it as data
+ * comes); bytes kept in a full buffer move nothing, so a reader that is
+ * behind gets no ACK in the batch. tcp_output() sends one only if one is
+ * owed (every second full segment).
  */
 static bool tcp_input_batch_ack_due(const struct stack *s, const struct tcp_conn *c)
 {
@@ -1181,8 +1183,8 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (!c->in_use) /* gone when a TIME-WAIT record took over (tcp_timewait.c) */
 		return;
 	/* data in a batch: answered once at its end (stack_input_batch_end), with
-	 * all the batch brought, or once the reader has opened a quarter of the
-	 * window again; pure ACKs clock our sending and act at once */
+	 * all the batch brought, or once an ACK would open a quarter of the window
+	 * again; pure ACKs clock our sending and act at once */
 	if (s->in_batch && c->sack_ok && c->state == TCP_ESTABLISHED && rx->seg.len &&
 	    !tcp_input_batch_ack_due(s, c))
 		tcp_api_out_blocked(s, c);

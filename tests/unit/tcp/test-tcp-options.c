@@ -373,11 +373,13 @@ static size_t take_all(struct harness *h, stack_sock sock, const uint8_t *data, 
 
 /*
  * In a batch, a SACK connection's ACK for in-order data waits for the
- * batch's end only until the reader has made room for a quarter of the
- * window our last ACK opened: then it goes at once, so a sender held by the
- * window does not wait for the whole read, and what comes after waits for
- * the end again. Bytes kept in the receive ring make no room: with nobody
- * reading, the ACK waits for the end however much of the window is used.
+ * batch's end only until it would move the window's edge by a quarter of
+ * the window our last ACK opened: with a reader taking every byte, that is
+ * when a quarter has come, and the ACK goes at once, so a sender held by the
+ * window does not wait for the whole read; what comes after waits for the
+ * end again. With nobody reading and the receive buffer (H_RCVBUF, 32 KiB)
+ * the limit of the window, the bytes kept move no edge: the ACK waits for
+ * the end with half the window used.
  */
 static void test_batch_ack_bounded(void **state)
 {
