@@ -223,9 +223,9 @@ void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_
  * would have it; but once the ACK they are owed would move the window's
  * right edge by a quarter of the window the last ACK opened (a reader took
  * bytes, or the buffer has room), it goes at once: a sender the window
- * limits need not wait for a whole batch of TSO frames. Pure ACKs are acted on at once (they clock our sending), and
- * connections without SACK answer each segment at once (a NewReno sender
- * counts duplicate ACKs).
+ * limits need not wait for a whole batch of TSO frames. Pure ACKs are acted
+ * on at once (they clock our sending), and connections without SACK answer
+ * each segment at once (a NewReno sender counts duplicate ACKs).
  */
 void stack_input_batch_begin(struct stack *s);
 void stack_input_batch_end(struct stack *s, stack_time_us now);
