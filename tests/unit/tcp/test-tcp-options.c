@@ -433,6 +433,48 @@ static void test_batch_ack_bounded(void **state)
 	}
 }
 
+static void tweak_sack_autotune(struct stack_config *cfg)
+{
+	cfg->tun.sack = 1;
+	cfg->tun.buffer_autotune = 1;
+	cfg->tun.recv_buffer = 256 * 1024;
+}
+
+/*
+ * The edge also moves while the receive buffer has room beyond the window
+ * (autotuning opens it from TCP_MEM_WND_INIT as data comes): then the bytes
+ * kept in the ring, with nobody reading, still let the ACK go early, and the
+ * sender uses the room.
+ */
+static void test_batch_ack_buffer_room(void **state)
+{
+	struct harness *h = h_new(tweak_sack_autotune);
+	const uint32_t len = 1000;
+	uint32_t wnd, sent = 0;
+	struct tcp_seg out;
+
+	(void)state;
+	establish_sack(h, true);
+	wnd = h_conn(h, h->sock)->rcv_adv - RNXT;
+	assert_true(wnd >= 16 * len && wnd < 256 * 1024 / 2);
+	stack_input_batch_begin(h->s);
+	while (4 * (sent + len) < wnd) {
+		h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len), NULL);
+		sent += len;
+		h_expect_nothing(h);
+	}
+	h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len), NULL);
+	sent += len;
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.ack, RNXT + sent);
+	/* the edge moved: the window the ACK gives reaches past the last one's */
+	assert_true(seq_gt(out.ack + out.wnd, RNXT + wnd));
+	h_expect_nothing(h);
+	stack_input_batch_end(h->s, MS(10));
+	h_expect_nothing(h);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_ack_seq_after_rounding_shrink),
 		cmocka_unit_test(test_batch_acks_once),
 		cmocka_unit_test(test_batch_ack_bounded),
+		cmocka_unit_test(test_batch_ack_buffer_room),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
