@@ -222,10 +222,11 @@ void stack_input(struct stack *s, stack_time_us now, const uint8_t *frame, size_
  * newest SACK blocks, and what they let us send), as a kernel receiver's GRO
  * would have it; but once the ACK they are owed would move the window's
  * right edge by a quarter of the window the last ACK opened (a reader took
- * bytes, or the buffer has room), it goes at once: a sender the window
- * limits need not wait for a whole batch of TSO frames. Pure ACKs are acted
- * on at once (they clock our sending), and connections without SACK answer
- * each segment at once (a NewReno sender counts duplicate ACKs).
+ * bytes, or the buffer has room), that ACK goes at once (what we send still
+ * waits for the end): a sender the window limits need not wait for a whole
+ * batch of TSO frames. Pure ACKs are acted on at once (they clock our
+ * sending), and connections without SACK answer each segment at once (a
+ * NewReno sender counts duplicate ACKs).
  */
 void stack_input_batch_begin(struct stack *s);
 void stack_input_batch_end(struct stack *s, stack_time_us now);

@@ -1144,8 +1144,9 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
  * before it may send again. The edge moves as a reader takes bytes, or
  * while the buffer has room beyond the window (autotuning opens it as data
  * comes); bytes kept in a full buffer move nothing, so a reader that is
- * behind gets no ACK in the batch. tcp_output() sends one only if one is
- * owed (every second full segment).
+ * behind gets no ACK in the batch. Only an ACK that is owed (every second
+ * full segment) goes, and only the ACK: data of ours waits for the batch's
+ * end, as before, so what we send is still cut once per batch.
  */
 static bool tcp_input_batch_ack_due(const struct stack *s, const struct tcp_conn *c)
 {
@@ -1183,13 +1184,16 @@ static void tcp_input_synced(struct stack *s, struct tcp_conn *c, struct tcp_rx 
 	if (!c->in_use) /* gone when a TIME-WAIT record took over (tcp_timewait.c) */
 		return;
 	/* data in a batch: answered once at its end (stack_input_batch_end), with
-	 * all the batch brought, or once an ACK would open a quarter of the window
-	 * again; pure ACKs clock our sending and act at once */
-	if (s->in_batch && c->sack_ok && c->state == TCP_ESTABLISHED && rx->seg.len &&
-	    !tcp_input_batch_ack_due(s, c))
+	 * all the batch brought, but the ACK it is owed goes now once it would
+	 * open a quarter of the window again (what we send waits for the end);
+	 * pure ACKs clock our sending and act at once */
+	if (s->in_batch && c->sack_ok && c->state == TCP_ESTABLISHED && rx->seg.len) {
+		if (c->ack_now && tcp_input_batch_ack_due(s, c))
+			tcp_output_ack(s, rx->now, c);
 		tcp_api_out_blocked(s, c);
-	else
+	} else {
 		tcp_output(s, rx->now, c);
+	}
 }
 
 void tcp_input_batch_end(struct stack *s, stack_time_us now)
