@@ -491,8 +491,8 @@ bool tcp_mem_wake_pending(const struct stack *s);
 
 /* tcp_api.c */
 /* Output for c waits: the link is blocked (the next poll after it unblocks sends), or an
- * input batch is on (its end sends, tcp_input_batch_end, unless a segment of the batch made
- * the ACK due first: tcp_input_batch_ack_due). */
+ * input batch is on (its end sends, tcp_input_batch_end; an ACK that is owed may go before,
+ * alone: tcp_input_batch_ack_due). */
 void tcp_api_out_blocked(struct stack *s, struct tcp_conn *c);
 /* Run the output of every connection that waits, unless the link is blocked. */
 void tcp_api_flush_blocked(struct stack *s, stack_time_us now);
