@@ -1150,7 +1150,7 @@ static void tcp_input_step_fin(struct stack *s, struct tcp_conn *c, struct tcp_r
  */
 static bool tcp_input_batch_ack_due(const struct stack *s, const struct tcp_conn *c)
 {
-	uint32_t left = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t left = tcp_input_rcv_wnd(c);
 	uint32_t wnd = tcp_output_rcv_window(s, c);
 	uint64_t opened = (uint64_t)c->rcv_unacked + left;
 

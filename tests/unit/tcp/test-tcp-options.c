@@ -373,6 +373,13 @@ static size_t take_all(struct harness *h, stack_sock sock, const uint8_t *data, 
 	return len;
 }
 
+/* The peer's next len in-order bytes; *sent counts what it has sent so far. */
+static void send_next(struct harness *h, uint32_t *sent, uint32_t len)
+{
+	h_send(h, MS(10), SEG(.seq = RNXT + *sent, .ack = h->iss + 1, .len = len), NULL);
+	*sent += len;
+}
+
 /*
  * In a batch, a SACK connection's ACK for in-order data waits for the
  * batch's end only until it would move the window's edge by a quarter of
@@ -401,16 +408,12 @@ static void test_batch_ack_bounded(void **state)
 		assert_true(wnd >= 16 * len);
 		stack_input_batch_begin(h->s);
 		while (4 * (sent + len) < wnd) {
-			h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len),
-			       NULL);
-			sent += len;
+			send_next(h, &sent, len);
 			h_expect_nothing(h);
 		}
 		/* a quarter; without a reader, on to half the window */
 		do {
-			h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len),
-			       NULL);
-			sent += len;
+			send_next(h, &sent, len);
 		} while (!reads && 2 * sent < wnd);
 		if (reads) {
 			assert_true(h_pop(h, &out));
@@ -418,10 +421,7 @@ static void test_batch_ack_bounded(void **state)
 			/* two segments: what a delayed ACK answers at once (RFC 9293 §3.8.6.3) */
 			for (int i = 0; i < 2; i++) {
 				h_expect_nothing(h);
-				h_send(h, MS(10),
-				       SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len),
-				       NULL);
-				sent += len;
+				send_next(h, &sent, len);
 			}
 		}
 		h_expect_nothing(h);
@@ -459,12 +459,10 @@ static void test_batch_ack_buffer_room(void **state)
 	assert_true(wnd >= 16 * len && wnd < 256 * 1024 / 2);
 	stack_input_batch_begin(h->s);
 	while (4 * (sent + len) < wnd) {
-		h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len), NULL);
-		sent += len;
+		send_next(h, &sent, len);
 		h_expect_nothing(h);
 	}
-	h_send(h, MS(10), SEG(.seq = RNXT + sent, .ack = h->iss + 1, .len = len), NULL);
-	sent += len;
+	send_next(h, &sent, len);
 	assert_true(h_pop(h, &out));
 	assert_int_equal(out.ack, RNXT + sent);
 	/* the edge moved: the window the ACK gives reaches past the last one's */
