@@ -433,6 +433,45 @@ static void test_batch_ack_bounded(void **state)
 	}
 }
 
+/*
+ * Only the ACK goes early: bytes of ours that the peer's segments let out
+ * (here its window opens again) still leave at the batch's end, cut once
+ * for the batch.
+ */
+static void test_batch_ack_alone(void **state)
+{
+	struct harness *h = h_new(tweak_sack_only);
+	const uint32_t len = 1000;
+	uint8_t ours[500] = { 0 };
+	uint32_t wnd, sent = 0;
+	struct tcp_seg out;
+
+	(void)state;
+	establish_sack(h, true);
+	h->direct = take_all;
+	assert_int_equal(stack_tcp_set_direct(h->s, h->sock, true), 0);
+	/* the peer's window closes; what we send now waits */
+	h_send(h, MS(5), SEG(.seq = RNXT, .ack = h->iss + 1, .wnd = 0), NULL);
+	assert_int_equal(stack_tcp_send(h->s, MS(5), h->sock, ours, sizeof(ours)), sizeof(ours));
+	h_drain(h);
+	wnd = h_conn(h, h->sock)->rcv_adv - RNXT;
+	stack_input_batch_begin(h->s);
+	while (4 * (sent + len) < wnd) {
+		send_next(h, &sent, len);
+		h_expect_nothing(h);
+	}
+	send_next(h, &sent, len);
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.ack, RNXT + sent);
+	assert_int_equal(out.len, 0);
+	h_expect_nothing(h);
+	stack_input_batch_end(h->s, MS(10));
+	assert_true(h_pop(h, &out));
+	assert_int_equal(out.seq, h->iss + 1);
+	assert_int_equal(out.len, sizeof(ours));
+	h_free(h);
+}
+
 static void tweak_sack_autotune(struct stack_config *cfg)
 {
 	cfg->tun.sack = 1;
@@ -484,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_ack_seq_after_rounding_shrink),
 		cmocka_unit_test(test_batch_acks_once),
 		cmocka_unit_test(test_batch_ack_bounded),
+		cmocka_unit_test(test_batch_ack_alone),
 		cmocka_unit_test(test_batch_ack_buffer_room),
 	};
 
