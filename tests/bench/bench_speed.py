@@ -6,6 +6,10 @@ and the min-max spread), the Linux kernel as the peer in a namespace:
   veth      two namespaces on a kernel veth pair: the limit
   tapfwd    two kernels through impair-fwd (no impairment) between two TAPs,
             with vnet offloads (offloads on) or plain frames (--plain, off)
+  socketpair  no network: a unix socketpair between two processes (bench-speed
+            pair), written as synackd writes the fd path's data socket; the
+            ceiling of any path that hands bytes over one (bulk only, both
+            directions the same)
   pasta     a namespace behind pasta (package passt), ports forwarded in
   slirp     a namespace behind slirp4netns, ports forwarded in (its API)
   stack     synackd's built-in services: discard (kernel -> synack),
@@ -18,7 +22,9 @@ and the min-max spread), the Linux kernel as the peer in a namespace:
             connection-rate mode)
 Figures: bulk Gbit/s each direction (MTU 1500 and 65520, offloads on and
 off), CPU seconds per GB of the process in the middle (synackd, impair-fwd,
-pasta, slirp4netns), connections/s (connect, 1 byte each way, close), 1-byte
+pasta, slirp4netns) and of the whole machine (every CPU's busy time: the
+cores a path keeps busy, and the rate it would reach were every core busy
+at that cost per byte), connections/s (connect, 1 byte each way, close), 1-byte
 request/response rate with p50/p99, synackd RSS per idle connection at
 10,000 and 100,000 and its idle CPU at 100,000. Verdicts are ratios. See
 tests/bench/README.md ("speed").
@@ -37,10 +43,11 @@ import time
 
 import benchlib as bl
 
-PATHS = ["veth", "tapfwd", "pasta", "slirp", "stack", "app", "app-rpc", "preload"]
+PATHS = ["veth", "tapfwd", "socketpair", "pasta", "slirp", "stack", "app", "app-rpc", "preload"]
 LABELS = {
     "veth": "kernel veth (the limit)",
     "tapfwd": "TAP forwarder (impair-fwd)",
+    "socketpair": "unix socketpair alone (no network)",
     "pasta": "pasta",
     "slirp": "slirp4netns",
     "stack": "synack stack (built-in services)",
@@ -54,7 +61,9 @@ VARIANTS = [(1500, True), (1500, False), (65520, True), (65520, False)]
 # which variants a path has: veth, pasta and slirp4netns have no vnet switch
 OFFLOAD_SWITCH = {"tapfwd", "stack", "app", "app-rpc", "preload"}
 # paths with the bulk figure only
-BULK_ONLY = {"preload"}
+BULK_ONLY = {"preload", "socketpair"}
+# paths with no link: the bulk figure at the first variant only
+NO_LINK = {"socketpair"}
 P_K2S, P_S2K, P_ECHO = 5201, 5202, 7007
 # a bulk measurement that moves less than this (4 MB, 16 Mbit/s over 2 s) stalled
 STALL_BYTES = 4e6
@@ -135,7 +144,7 @@ def variants(path, a):
         if not off and path not in OFFLOAD_SWITCH:
             continue
         out.append((mtu, off))
-    return out
+    return out[:1] if path in NO_LINK else out
 
 
 class Broken(bl.BenchError):
@@ -275,6 +284,10 @@ class Target:
         self.addr = bl.OURS
         return p
 
+    def _socketpair(self, mtu, offload):
+        self.builtin = True
+        self.client = Client(None)
+
     def _stack(self, mtu, offload):
         self._synackd(mtu, offload)
         self.builtin = True
@@ -316,13 +329,13 @@ class Target:
             # synackd, which knows cubic and newreno (not Linux's "reno", nor bbr):
             # with another algorithm the kernel's iperf3 keeps the namespace's default
             cmd += ["-C", self.run.kernel_cc]
-        cpu0 = cpu_seconds(self.middle)
+        cpu0, m0 = cpu_seconds(self.middle), machine_busy()
         cli = self.run.spawn("iperf3-c", cmd, netns=self.client.ns)
         try:
             cli.p.wait(secs + 40)
         except subprocess.TimeoutExpired:
             self.run.stop(cli)
-        cpu = cpu_seconds(self.middle) - cpu0
+        cpu, m = cpu_seconds(self.middle) - cpu0, machine_since(m0)
         self.run.stop(srv)
         try:
             end = json.loads(cli.output())["end"]["sum_received"]
@@ -330,7 +343,8 @@ class Target:
             raise bl.BenchError(f"iperf3 gave no report ({e}): {cli.output()[-800:]}")
         gb = end["bytes"] / 1e9
         return {"gbit": end["bits_per_second"] / 1e9, "bytes": end["bytes"],
-                "seconds": end["seconds"], "cpu_per_gb": cpu / gb if gb else None}
+                "seconds": end["seconds"], "cpu_per_gb": cpu / gb if gb else None,
+                **machine_figures(m, gb)}
 
     # ---- measurements ----
 
@@ -364,11 +378,15 @@ class Target:
             srv = self.speed(self.server, "server", "sink" if direction == "k2s" else "source",
                              "0.0.0.0" if self.server.ns else bl.OURS, port, secs + 10,
                              wait=True)
-        cpu0 = cpu_seconds(self.middle)
-        cli = self.speed(self.client, "client", "send" if direction == "k2s" else "recv",
-                         self.addr, port, secs)
+        cpu0, m0 = cpu_seconds(self.middle), machine_busy()
+        if self.path == "socketpair":
+            cli = self.run.spawn("pair", [self.b.speed, "pair", f"{secs:g}"])
+        else:
+            cli = self.speed(self.client, "client", "send" if direction == "k2s" else "recv",
+                             self.addr, port, secs)
         rep = self.finish(cli, secs)
         cpu = cpu_seconds(self.middle) - cpu0 if self.middle else None
+        m = machine_since(m0)
         if srv:
             self.run.stop(srv)
         gb = rep["bytes"] / 1e9
@@ -379,7 +397,7 @@ class Target:
                     "seconds": rep["seconds"], "cpu_per_gb": None}
         return {"gbit": gb * 8 / rep["seconds"], "bytes": rep["bytes"],
                 "seconds": rep["seconds"], "cpu_per_gb": cpu / gb if cpu is not None and gb
-                else None}
+                else None, **machine_figures(m, gb)}
 
     def start_echo(self):
         if self.echo_at:
@@ -406,6 +424,28 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy():
+    """(busy CPU seconds of every CPU together, wall time): /proc/stat's user, nice,
+    system, irq and softirq (not idle, iowait, or steal: the host's, not ours)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:8]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK"), time.monotonic()
+
+
+def machine_since(m0):
+    """(busy CPU seconds, wall seconds) since machine_busy() gave m0."""
+    m1 = machine_busy()
+    return m1[0] - m0[0], m1[1] - m0[1]
+
+
+def machine_figures(m, gb):
+    """The machine's share of a bulk measurement: the cores it kept busy on
+    average, and every CPU's busy seconds per GB moved."""
+    busy, wall = m
+    return {"busy_cores": busy / wall if wall > 0 else None,
+            "machine_cpu_per_gb": busy / gb if gb else None}
 
 
 def rss_kib(pid):
@@ -547,7 +587,8 @@ def report(a, res, skipped, mem):
         return res.get(p, {}).get(key, {})
 
     if "bulk" in a.figures:
-        print("\nBulk throughput, Gbit/s at the kernel end (median (min–max)); CPU s/GB of "
+        print("\nBulk throughput, Gbit/s at the kernel end (median (min–max); unix "
+              "socketpair: at the reading process, both columns writer → reader); CPU s/GB of "
               "the process in the middle (synackd, impair-fwd, pasta, slirp4netns):\n")
         rows = []
         for mtu, off in VARIANTS:
@@ -571,6 +612,25 @@ def report(a, res, skipped, mem):
                              cell(c["k2s"]), cell(c["s2k"])])
         bl.table(["path", "variant", "kernel → X", "X → kernel", "k→X / veth", "X→k / veth",
                   "CPU s/GB k→X", "CPU s/GB X→k"], rows)
+        ncpu = os.cpu_count() or 1
+        print(f"\nThe whole machine during each bulk measurement ({vlabel(*first)}; unix "
+              "socketpair: both columns writer → reader): the cores kept busy (of "
+              f"{ncpu}), every CPU's busy seconds per GB, and the Gbit/s at every core "
+              "busy at that cost per byte:\n")
+        rows = []
+        for p in paths:
+            b = get(p, ("bulk",) + first)
+            if p in skipped or not b:
+                continue
+            row = [LABELS[p]]
+            for d in ("k2s", "s2k"):
+                rs = b.get(d, [])
+                row += [cell([r.get("busy_cores") for r in rs]),
+                        cell([r.get("machine_cpu_per_gb") for r in rs], "{:.3f}"),
+                        cell([at_every_core(r) for r in rs], "{:.1f}")]
+            rows.append(row)
+        bl.table(["path", "cores k→X", "s/GB k→X", "Gbit/s at all k→X", "cores X→k",
+                  "s/GB X→k", "Gbit/s at all X→k"], rows)
     if "crr" in a.figures or "rr" in a.figures:
         print(f"\nConnections/s (connect, 1 byte each way, close) and 1-byte request/response "
               f"({vlabel(*first)}; stack: kernel client → synack echo; app paths: libsynack "
@@ -618,6 +678,19 @@ def report(a, res, skipped, mem):
     def bm(p, d):
         return med([r["gbit"] for r in get(p, ("bulk",) + first).get(d, [])])
 
+    def ceiling(p, d):
+        return med([at_every_core(r) for r in get(p, ("bulk",) + first).get(d, [])])
+
+    def cost(p, d):
+        return med([r.get("machine_cpu_per_gb") for r in get(p, ("bulk",) + first).get(d, [])])
+
+    def stack_and_pair(d):
+        # a path that hands the stack's bytes over a socketpair pays for both: at
+        # every core busy, at the sum of their costs per byte (an estimate: costs
+        # per byte add up only roughly)
+        c, cp = cost("stack", d), cost("socketpair", d)
+        return 8 * (os.cpu_count() or 1) / (c + cp) if c and cp else None
+
     for d, dl in (("k2s", "kernel → synack"), ("s2k", "synack → kernel")):
         v.append((f"stack / veth, {dl}", bm("stack", d), bm("veth", d), 1.0))
         v.append((f"app (fd) / stack, {dl}", bm("app", d), bm("stack", d), 0.8))
@@ -628,6 +701,16 @@ def report(a, res, skipped, mem):
                   None))
         v.append((f"stack / TAP forwarder with offloads, {dl}", bm("stack", d),
                   bm("tapfwd", d), None))
+        # where a target is out of reach of the cost per byte, not of one busy thread:
+        # the rate at every core busy, at the cost per byte measured
+        v.append((f"stack at every core busy / veth, {dl}", ceiling("stack", d),
+                  bm("veth", d), None))
+        v.append((f"app (fd) at every core busy / stack, {dl}", ceiling("app", d),
+                  bm("stack", d), None))
+        v.append((f"unix socketpair alone / stack, {dl}", bm("socketpair", d), bm("stack", d),
+                  None))
+        v.append((f"stack's + socketpair's cost per byte at every core busy / stack, {dl}",
+                  stack_and_pair(d), bm("stack", d), None))
     cr = {p: med([r["rate"] for r in get(p, "crr")]) for p in paths}
     v.append(("conn/s, kernel client → synack echo / veth", cr.get("stack"), cr.get("veth"),
               0.8))
@@ -653,6 +736,14 @@ def report(a, res, skipped, mem):
                      "≤ 4", "met" if kib <= 4 else "NOT met"])
     bl.table(["ratio", "value", "target", ""], rows)
     return rows
+
+
+def at_every_core(r):
+    """The Gbit/s of bulk measurement r were every core busy at its cost per byte."""
+    busy = r.get("busy_cores")
+    if not r.get("gbit") or not busy:
+        return None
+    return r["gbit"] * (os.cpu_count() or 1) / busy
 
 
 def plot(a, res, paths, out_png):

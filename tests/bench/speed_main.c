@@ -12,6 +12,8 @@
  *   bench-speed source kernel|synack ADDR PORT SECONDS   accept one, write until it goes
  *   bench-speed echo   kernel ADDR PORT SECONDS          echo every connection (epoll)
  *   bench-speed hold   kernel HOST PORT N SRC[,SRC...]   open N idle connections, keep them
+ *   bench-speed pair   SECONDS                          no network: a unix socketpair between
+ *                                                       two processes, written for SECONDS
  *
  * Servers print "listening" once reachable; hold prints its JSON line once
  * every connection is established (or failed) and then waits for SIGTERM.
@@ -32,6 +34,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +42,14 @@
 
 #define SPEED_CHUNK	  (256u * 1024)
 #define SPEED_MAX_SAMPLES (4u * 1024 * 1024)
+/*
+ * pair: what synackd does on the fd path's busiest end, without the network:
+ * writes of up to a loop turn's share (RPC_FD_TURN_BYTES) into an end whose
+ * SO_SNDBUF has grown to its most (RPC_FD_SOCKBUF_TO_APP_MAX), read by the
+ * other process SPEED_CHUNK at a time, as bench-speed reads on the app path.
+ */
+#define SPEED_PAIR_WRITE  (1024u * 1024)
+#define SPEED_PAIR_SNDBUF (2048 * 1024)
 
 /* One connection through either stack. */
 struct speed_conn {
@@ -403,12 +414,69 @@ static int speed_hold(const char *host, int port, long n, char *srcs)
 	return 0;
 }
 
+/*
+ * The fd path's transport alone: a unix socketpair between this process,
+ * writing for secs, and a child reading until EOF. *bytes is what was
+ * written (the bytes still in the socket at the end are under 5 MB), all
+ * of them read once the child exits 0. What a path that hands its bytes
+ * over a socketpair pays for that alone, on top of its own work.
+ */
+static int speed_pair(double secs, uint64_t *bytes, double *took)
+{
+	static uint8_t buf[SPEED_PAIR_WRITE];
+	int sv[2], st = 0, sndbuf = SPEED_PAIR_SNDBUF;
+	struct speed_conn k = { 0 };
+	pid_t child;
+	double t0, t;
+	int r = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	child = fork();
+	if (child < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (child == 0) {
+		uint64_t got = 0;
+		double read_took;
+
+		close(sv[0]);
+		k.fd = sv[1];
+		_exit(speed_bulk(&k, false, secs + 30, &got, &read_took) < 0);
+	}
+	close(sv[1]);
+	memset(buf, 'x', sizeof(buf));
+	t0 = t = speed_now();
+	while (t - t0 < secs) {
+		ssize_t n = write(sv[0], buf, sizeof(buf));
+
+		t = speed_now();
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EPIPE;
+			break;
+		}
+		*bytes += (uint64_t)n;
+	}
+	*took = t - t0;
+	close(sv[0]);
+	if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		r = r < 0 ? r : -EIO;
+	return r;
+}
+
 static void speed_usage(void)
 {
 	fprintf(stderr, "usage: bench-speed send|recv|crr|rr|sink|source kernel|synack HOST PORT "
 			"SECONDS\n"
 			"       bench-speed echo kernel ADDR PORT SECONDS\n"
-			"       bench-speed hold kernel HOST PORT N SRC[,SRC...]\n");
+			"       bench-speed hold kernel HOST PORT N SRC[,SRC...]\n"
+			"       bench-speed pair SECONDS\n");
 	exit(2);
 }
 
@@ -420,12 +488,24 @@ int main(int argc, char **argv)
 	double secs, took = 0, p50 = 0, p99 = 0;
 	int port, r;
 
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 3 && strcmp(argv[1], "pair") == 0) {
+		secs = atof(argv[2]);
+		if (!(secs > 0 && secs < 3600))
+			speed_usage();
+		alarm((unsigned)secs + 30);
+		r = speed_pair(secs, &bytes, &took);
+		printf("{\"mode\": \"pair\", \"stack\": \"unix\", \"bytes\": %llu, "
+		       "\"seconds\": %.6f, \"count\": 0, \"p50_us\": 0, \"p99_us\": 0, "
+		       "\"error\": \"%s\"}\n",
+		       (unsigned long long)bytes, took, r < 0 ? strerror(-r) : "");
+		return r < 0;
+	}
 	if (argc < 6)
 		speed_usage();
 	mode = argv[1];
 	host = argv[3];
 	port = atoi(argv[4]);
-	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(mode, "hold") == 0 && argc == 7)
 		return speed_hold(host, port, atol(argv[5]), argv[6]) < 0;
 	secs = atof(argv[5]);

@@ -34,9 +34,11 @@ def main():
             t = bs.Target(run, b, a, path, 1500, True)
             for d in ("k2s", "s2k"):
                 r = t.bulk(d, 0.5)
-                check(r["bytes"] > 0 and r["gbit"] > 0 and r["cpu_per_gb"] is not None,
+                check(r["bytes"] > 0 and r["gbit"] > 0 and r["cpu_per_gb"] is not None and
+                      r["busy_cores"] > 0 and r["machine_cpu_per_gb"] > 0,
                       f"{path} {d}: {r['bytes']} bytes moved, {r['gbit']:.2f} Gbit/s, "
-                      f"synackd {r['cpu_per_gb']} CPU s/GB")
+                      f"synackd {r['cpu_per_gb']} CPU s/GB, the machine "
+                      f"{r['machine_cpu_per_gb']:.3f} CPU s/GB on {r['busy_cores']:.2f} cores")
             t.start_echo()
             for mode in ("crr", "rr"):
                 r = t.rr(mode, 0.5)
@@ -44,6 +46,15 @@ def main():
                       f"{path} {mode}: {r['count']} round trips, p50 {r['p50_us']} µs "
                       f"<= p99 {r['p99_us']} µs")
             names += run.netns
+    # the fd path's transport alone, no network: bytes written, and read to EOF by the
+    # other process (its exit status)
+    with bl.Run(b) as run:
+        t = bs.Target(run, b, a, "socketpair", 1500, True)
+        r = t.bulk("k2s", 0.5)
+        check(r["bytes"] > 0 and r["gbit"] > 0 and r["cpu_per_gb"] is None and
+              0 < r["busy_cores"] <= os.cpu_count() + 0.5 and r["machine_cpu_per_gb"] > 0,
+              f"socketpair: {r['bytes']} bytes, {r['gbit']:.2f} Gbit/s, the machine "
+              f"{r['machine_cpu_per_gb']:.3f} CPU s/GB on {r['busy_cores']:.2f} cores")
     mem = bs.measure_memory(b, a)
     m = mem[300]
     check(m["held"] == 300 and m["failed"] == 0 and m["established"] == 300 and
