@@ -7,9 +7,10 @@ and the min-max spread), the Linux kernel as the peer in a namespace:
   tapfwd    two kernels through impair-fwd (no impairment) between two TAPs,
             with vnet offloads (offloads on) or plain frames (--plain, off)
   socketpair  no network: a unix socketpair between two processes (bench-speed
-            pair), written as synackd writes the fd path's data socket; the
-            ceiling of any path that hands bytes over one (bulk only, both
-            directions the same)
+            pair), sized and used as the app path's data socket is each way
+            (kernel -> X: synackd writes, the application reads; X -> kernel:
+            the other way round); what handing bytes over one costs alone
+            (bulk only)
   pasta     a namespace behind pasta (package passt), ports forwarded in
   slirp     a namespace behind slirp4netns, ports forwarded in (its API)
   stack     synackd's built-in services: discard (kernel -> synack),
@@ -23,7 +24,7 @@ and the min-max spread), the Linux kernel as the peer in a namespace:
 Figures: bulk Gbit/s each direction (MTU 1500 and 65520, offloads on and
 off), CPU seconds per GB of the process in the middle (synackd, impair-fwd,
 pasta, slirp4netns) and of the whole machine (every CPU's busy time: the
-cores a path keeps busy, and the rate it would reach were every core busy
+cores a path keeps busy, and the rate it would have were every core busy
 at that cost per byte), connections/s (connect, 1 byte each way, close), 1-byte
 request/response rate with p50/p99, synackd RSS per idle connection at
 10,000 and 100,000 and its idle CPU at 100,000. Verdicts are ratios. See
@@ -144,7 +145,10 @@ def variants(path, a):
         if not off and path not in OFFLOAD_SWITCH:
             continue
         out.append((mtu, off))
-    return out[:1] if path in NO_LINK else out
+    if path in NO_LINK:
+        # one measurement, keyed as the first variant's: the verdicts compare there
+        return [(a.mtu[0] if a.mtu else 1500, a.offload[0] if a.offload else True)]
+    return out
 
 
 class Broken(bl.BenchError):
@@ -380,7 +384,9 @@ class Target:
                              wait=True)
         cpu0, m0 = cpu_seconds(self.middle), machine_busy()
         if self.path == "socketpair":
-            cli = self.run.spawn("pair", [self.b.speed, "pair", f"{secs:g}"])
+            cli = self.run.spawn("pair", [self.b.speed, "pair",
+                                          "to-app" if direction == "k2s" else "from-app",
+                                          f"{secs:g}"])
         else:
             cli = self.speed(self.client, "client", "send" if direction == "k2s" else "recv",
                              self.addr, port, secs)
@@ -434,6 +440,12 @@ def machine_busy():
     return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK"), time.monotonic()
 
 
+def machine_cpus():
+    """The CPUs /proc/stat counts (its cpuN lines): those machine_busy() adds up."""
+    with open("/proc/stat") as f:
+        return sum(1 for line in f if line.startswith("cpu") and line[3].isdigit()) or 1
+
+
 def machine_since(m0):
     """(busy CPU seconds, wall seconds) since machine_busy() gave m0."""
     m1 = machine_busy()
@@ -441,8 +453,9 @@ def machine_since(m0):
 
 
 def machine_figures(m, gb):
-    """The machine's share of a bulk measurement: the cores it kept busy on
-    average, and every CPU's busy seconds per GB moved."""
+    """The machine's share of a bulk measurement, from the client's start to
+    its end: the cores it kept busy on average, and every CPU's busy seconds
+    per GB moved."""
     busy, wall = m
     return {"busy_cores": busy / wall if wall > 0 else None,
             "machine_cpu_per_gb": busy / gb if gb else None}
@@ -588,8 +601,9 @@ def report(a, res, skipped, mem):
 
     if "bulk" in a.figures:
         print("\nBulk throughput, Gbit/s at the kernel end (median (min–max); unix "
-              "socketpair: at the reading process, both columns writer → reader); CPU s/GB of "
-              "the process in the middle (synackd, impair-fwd, pasta, slirp4netns):\n")
+              "socketpair: bytes written, all read by the other process, kernel → X as "
+              "synackd → application, X → kernel the other way); CPU s/GB of the process in "
+              "the middle (synackd, impair-fwd, pasta, slirp4netns):\n")
         rows = []
         for mtu, off in VARIANTS:
             for p in paths:
@@ -606,17 +620,16 @@ def report(a, res, skipped, mem):
                 rv = {d: med([r["gbit"] for r in ref.get(d, [])]) for d in ("k2s", "s2k")}
                 st = {d: sum(1 for r in b.get(d, []) if r.get("stalled"))
                       for d in ("k2s", "s2k")}
-                rows.append([LABELS[p], vlabel(mtu, off), cell(g["k2s"], stalled=st["k2s"]),
+                rows.append([LABELS[p], "no link" if p in NO_LINK else vlabel(mtu, off),
+                             cell(g["k2s"], stalled=st["k2s"]),
                              cell(g["s2k"], stalled=st["s2k"]),
                              ratio(med(g["k2s"]), rv["k2s"]), ratio(med(g["s2k"]), rv["s2k"]),
                              cell(c["k2s"]), cell(c["s2k"])])
         bl.table(["path", "variant", "kernel → X", "X → kernel", "k→X / veth", "X→k / veth",
                   "CPU s/GB k→X", "CPU s/GB X→k"], rows)
-        ncpu = os.cpu_count() or 1
-        print(f"\nThe whole machine during each bulk measurement ({vlabel(*first)}; unix "
-              "socketpair: both columns writer → reader): the cores kept busy (of "
-              f"{ncpu}), every CPU's busy seconds per GB, and the Gbit/s at every core "
-              "busy at that cost per byte:\n")
+        print(f"\nThe whole machine during each bulk measurement ({vlabel(*first)}): the "
+              f"cores kept busy (of {machine_cpus()}), every CPU's busy seconds per GB, and "
+              "the Gbit/s at every core busy at that cost per byte:\n")
         rows = []
         for p in paths:
             b = get(p, ("bulk",) + first)
@@ -686,10 +699,10 @@ def report(a, res, skipped, mem):
 
     def stack_and_pair(d):
         # a path that hands the stack's bytes over a socketpair pays for both: at
-        # every core busy, at the sum of their costs per byte (an estimate: costs
-        # per byte add up only roughly)
+        # every core busy, at the sum of their costs per byte (an estimate, not a
+        # bound: costs per byte add up only roughly, and move with the host)
         c, cp = cost("stack", d), cost("socketpair", d)
-        return 8 * (os.cpu_count() or 1) / (c + cp) if c and cp else None
+        return 8 * machine_cpus() / (c + cp) if c and cp else None
 
     for d, dl in (("k2s", "kernel → synack"), ("s2k", "synack → kernel")):
         v.append((f"stack / veth, {dl}", bm("stack", d), bm("veth", d), 1.0))
@@ -740,10 +753,8 @@ def report(a, res, skipped, mem):
 
 def at_every_core(r):
     """The Gbit/s of bulk measurement r were every core busy at its cost per byte."""
-    busy = r.get("busy_cores")
-    if not r.get("gbit") or not busy:
-        return None
-    return r["gbit"] * (os.cpu_count() or 1) / busy
+    cost = r.get("machine_cpu_per_gb")
+    return 8 * machine_cpus() / cost if cost else None
 
 
 def plot(a, res, paths, out_png):

@@ -12,7 +12,7 @@
  *   bench-speed source kernel|synack ADDR PORT SECONDS   accept one, write until it goes
  *   bench-speed echo   kernel ADDR PORT SECONDS          echo every connection (epoll)
  *   bench-speed hold   kernel HOST PORT N SRC[,SRC...]   open N idle connections, keep them
- *   bench-speed pair   SECONDS                          no network: a unix socketpair between
+ *   bench-speed pair   to-app|from-app SECONDS          no network: a unix socketpair between
  *                                                       two processes, written for SECONDS
  *
  * Servers print "listening" once reachable; hold prints its JSON line once
@@ -40,16 +40,19 @@
 
 #include "synack.h"
 
-#define SPEED_CHUNK	  (256u * 1024)
-#define SPEED_MAX_SAMPLES (4u * 1024 * 1024)
+#define SPEED_CHUNK		 (256u * 1024)
+#define SPEED_MAX_SAMPLES	 (4u * 1024 * 1024)
 /*
- * pair: what synackd does on the fd path's busiest end, without the network:
- * writes of up to a loop turn's share (RPC_FD_TURN_BYTES) into an end whose
- * SO_SNDBUF has grown to its most (RPC_FD_SOCKBUF_TO_APP_MAX), read by the
- * other process SPEED_CHUNK at a time, as bench-speed reads on the app path.
+ * pair: a data socket's traffic without the network, as on the app path.
+ * to-app: synackd writes up to a loop turn's share (RPC_FD_TURN_BYTES) into
+ * its end, whose SO_SNDBUF has grown to its most (RPC_FD_SOCKBUF_TO_APP_MAX),
+ * and bench-speed reads SPEED_CHUNK at a time. from-app: bench-speed writes
+ * SPEED_CHUNK at a time into the client's end (SO_SNDBUF
+ * RPC_FD_SOCKBUF_FROM_APP) and synackd reads up to a turn's share.
  */
-#define SPEED_PAIR_WRITE  (1024u * 1024)
-#define SPEED_PAIR_SNDBUF (2048 * 1024)
+#define SPEED_PAIR_TURN		 (1024u * 1024)
+#define SPEED_PAIR_SNDBUF_TO_APP (2048 * 1024)
+#define SPEED_PAIR_SNDBUF_FROM	 (512 * 1024)
 
 /* One connection through either stack. */
 struct speed_conn {
@@ -414,25 +417,50 @@ static int speed_hold(const char *host, int port, long n, char *srcs)
 	return 0;
 }
 
-/*
- * The fd path's transport alone: a unix socketpair between this process,
- * writing for secs, and a child reading until EOF. *bytes is what was
- * written (the bytes still in the socket at the end are under 5 MB), all
- * of them read once the child exits 0. What a path that hands its bytes
- * over a socketpair pays for that alone, on top of its own work.
- */
-static int speed_pair(double secs, uint64_t *bytes, double *took)
+/* The reading end of pair: read chunk bytes at a time to EOF; exit 0, or 1 on an error. */
+static void speed_pair_reader(int fd, size_t chunk)
 {
-	static uint8_t buf[SPEED_PAIR_WRITE];
-	int sv[2], st = 0, sndbuf = SPEED_PAIR_SNDBUF;
-	struct speed_conn k = { 0 };
+	static uint8_t buf[SPEED_PAIR_TURN];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, chunk);
+
+		if (n == 0)
+			_exit(0);
+		if (n < 0 && errno != EINTR)
+			_exit(1);
+	}
+}
+
+/*
+ * A data socket's transport alone: a unix socketpair between this process,
+ * writing for secs, and a child reading until EOF, sized as synackd and
+ * bench-speed size theirs in that direction (to_app). *bytes is what was
+ * written (what is still in the socket at the end is under 5 MB), all of it
+ * read once the child exits 0; *sndbuf the writing end's SO_SNDBUF as Linux
+ * reports it. What a path that hands its bytes over a socketpair pays for
+ * that alone, on top of its own work.
+ */
+static int speed_pair(bool to_app, double secs, uint64_t *bytes, double *took, int *sndbuf,
+		      char *why, size_t why_len)
+{
+	static uint8_t buf[SPEED_PAIR_TURN];
+	size_t wr = to_app ? SPEED_PAIR_TURN : SPEED_CHUNK,
+	       rd = to_app ? SPEED_CHUNK : SPEED_PAIR_TURN;
+	int sv[2], st = 0, want = to_app ? SPEED_PAIR_SNDBUF_TO_APP : SPEED_PAIR_SNDBUF_FROM;
+	socklen_t len = sizeof(*sndbuf);
 	pid_t child;
 	double t0, t;
 	int r = 0;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* past net.core.wmem_max as synackd may (CAP_NET_ADMIN); what Linux
+	 * made of it is reported, not assumed */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) < 0)
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+	if (getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, sndbuf, &len) < 0)
+		*sndbuf = 0;
 	child = fork();
 	if (child < 0) {
 		r = -errno;
@@ -441,33 +469,38 @@ static int speed_pair(double secs, uint64_t *bytes, double *took)
 		return r;
 	}
 	if (child == 0) {
-		uint64_t got = 0;
-		double read_took;
-
 		close(sv[0]);
-		k.fd = sv[1];
-		_exit(speed_bulk(&k, false, secs + 30, &got, &read_took) < 0);
+		speed_pair_reader(sv[1], rd);
 	}
 	close(sv[1]);
 	memset(buf, 'x', sizeof(buf));
 	t0 = t = speed_now();
 	while (t - t0 < secs) {
-		ssize_t n = write(sv[0], buf, sizeof(buf));
+		ssize_t n = write(sv[0], buf, wr);
+		int err = errno;
 
 		t = speed_now();
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && err == EINTR)
 			continue;
 		if (n <= 0) {
-			r = n < 0 ? -errno : -EPIPE;
+			r = n < 0 ? -err : -EPIPE;
 			break;
 		}
 		*bytes += (uint64_t)n;
 	}
 	*took = t - t0;
 	close(sv[0]);
-	if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		r = r < 0 ? r : -EIO;
-	return r;
+	if (waitpid(child, &st, 0) < 0) {
+		snprintf(why, why_len, "waitpid: %s", strerror(errno));
+		return r < 0 ? r : -ECHILD;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(why, why_len, "the reader was killed by signal %d", WTERMSIG(st));
+	else if (WEXITSTATUS(st) != 0)
+		snprintf(why, why_len, "the reader failed (exit %d)", WEXITSTATUS(st));
+	else if (r < 0)
+		snprintf(why, why_len, "write: %s", strerror(-r));
+	return why[0] ? (r < 0 ? r : -EIO) : 0;
 }
 
 static void speed_usage(void)
@@ -476,7 +509,7 @@ static void speed_usage(void)
 			"SECONDS\n"
 			"       bench-speed echo kernel ADDR PORT SECONDS\n"
 			"       bench-speed hold kernel HOST PORT N SRC[,SRC...]\n"
-			"       bench-speed pair SECONDS\n");
+			"       bench-speed pair to-app|from-app SECONDS\n");
 	exit(2);
 }
 
@@ -489,16 +522,20 @@ int main(int argc, char **argv)
 	int port, r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (argc == 3 && strcmp(argv[1], "pair") == 0) {
-		secs = atof(argv[2]);
-		if (!(secs > 0 && secs < 3600))
+	if (argc == 4 && strcmp(argv[1], "pair") == 0) {
+		bool to_app = strcmp(argv[2], "to-app") == 0;
+		char why[128] = "";
+		int sndbuf = 0;
+
+		secs = atof(argv[3]);
+		if ((!to_app && strcmp(argv[2], "from-app") != 0) || !(secs > 0 && secs < 3600))
 			speed_usage();
 		alarm((unsigned)secs + 30);
-		r = speed_pair(secs, &bytes, &took);
+		r = speed_pair(to_app, secs, &bytes, &took, &sndbuf, why, sizeof(why));
 		printf("{\"mode\": \"pair\", \"stack\": \"unix\", \"bytes\": %llu, "
 		       "\"seconds\": %.6f, \"count\": 0, \"p50_us\": 0, \"p99_us\": 0, "
-		       "\"error\": \"%s\"}\n",
-		       (unsigned long long)bytes, took, r < 0 ? strerror(-r) : "");
+		       "\"sndbuf\": %d, \"error\": \"%s\"}\n",
+		       (unsigned long long)bytes, took, sndbuf, why);
 		return r < 0;
 	}
 	if (argc < 6)

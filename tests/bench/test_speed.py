@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The speed bench in CI (the bench itself runs by hand): its synack paths set
 up and torn down, one short measurement of each kind, each a sane row (bytes
-moved, connections made, round trips with p50 <= p99, idle connections held
-and seen established by synackd), and nothing left behind. No timing is
-asserted. Usage: test_speed.py BUILDDIR (skips, 77, when not root)."""
+moved with synackd's and the whole machine's CPU per GB, connections made,
+round trips with p50 <= p99, idle connections held and seen established by
+synackd), the unix socketpair alone each way, and nothing left behind. No
+timing is asserted. Usage: test_speed.py BUILDDIR (skips, 77, when not root)."""
 import os
 import subprocess
 import sys
@@ -35,10 +36,10 @@ def main():
             for d in ("k2s", "s2k"):
                 r = t.bulk(d, 0.5)
                 check(r["bytes"] > 0 and r["gbit"] > 0 and r["cpu_per_gb"] is not None and
-                      r["busy_cores"] > 0 and r["machine_cpu_per_gb"] > 0,
+                      (r["busy_cores"] or 0) > 0 and (r["machine_cpu_per_gb"] or 0) > 0,
                       f"{path} {d}: {r['bytes']} bytes moved, {r['gbit']:.2f} Gbit/s, "
                       f"synackd {r['cpu_per_gb']} CPU s/GB, the machine "
-                      f"{r['machine_cpu_per_gb']:.3f} CPU s/GB on {r['busy_cores']:.2f} cores")
+                      f"{r['machine_cpu_per_gb']} CPU s/GB on {r['busy_cores']} cores")
             t.start_echo()
             for mode in ("crr", "rr"):
                 r = t.rr(mode, 0.5)
@@ -46,15 +47,16 @@ def main():
                       f"{path} {mode}: {r['count']} round trips, p50 {r['p50_us']} µs "
                       f"<= p99 {r['p99_us']} µs")
             names += run.netns
-    # the fd path's transport alone, no network: bytes written, and read to EOF by the
-    # other process (its exit status)
+    # the data socket's transport alone, no network, each way: bytes written, all
+    # read by the other process (bench-speed reports an error unless it exited 0)
     with bl.Run(b) as run:
         t = bs.Target(run, b, a, "socketpair", 1500, True)
-        r = t.bulk("k2s", 0.5)
-        check(r["bytes"] > 0 and r["gbit"] > 0 and r["cpu_per_gb"] is None and
-              0 < r["busy_cores"] <= os.cpu_count() + 0.5 and r["machine_cpu_per_gb"] > 0,
-              f"socketpair: {r['bytes']} bytes, {r['gbit']:.2f} Gbit/s, the machine "
-              f"{r['machine_cpu_per_gb']:.3f} CPU s/GB on {r['busy_cores']:.2f} cores")
+        for d in ("k2s", "s2k"):
+            r = t.bulk(d, 0.5)
+            check(r["bytes"] > 0 and r["gbit"] > 0 and (r["busy_cores"] or 0) > 0 and
+                  (r["machine_cpu_per_gb"] or 0) > 0,
+                  f"socketpair {d}: {r['bytes']} bytes, {r['gbit']:.2f} Gbit/s, the machine "
+                  f"{r['machine_cpu_per_gb']} CPU s/GB on {r['busy_cores']} cores")
     mem = bs.measure_memory(b, a)
     m = mem[300]
     check(m["held"] == 300 and m["failed"] == 0 and m["established"] == 300 and
