@@ -18,7 +18,8 @@
  * Servers print "listening" once reachable; hold prints its JSON line once
  * every connection is established (or failed) and then waits for SIGTERM.
  * Everything else prints one JSON line at the end: {"mode", "stack", "bytes",
- * "seconds", "count", "p50_us", "p99_us", "error"}. Exit 0, 1 error, 2 usage.
+ * "seconds", "count", "p50_us", "p99_us", "error"}; pair adds "sndbuf", its
+ * writing end's SO_SNDBUF as Linux reports it. Exit 0, 1 error, 2 usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
