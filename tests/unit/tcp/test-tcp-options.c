@@ -381,6 +381,20 @@ static void send_next(struct harness *h, uint32_t *sent, uint32_t len)
 }
 
 /*
+ * Open an input batch and send the peer's segments of len up to a quarter
+ * of wnd, the last one reaching it: each before it is left unanswered.
+ */
+static void batch_to_quarter(struct harness *h, uint32_t wnd, uint32_t *sent, uint32_t len)
+{
+	stack_input_batch_begin(h->s);
+	while (4 * (*sent + len) < wnd) {
+		send_next(h, sent, len);
+		h_expect_nothing(h);
+	}
+	send_next(h, sent, len);
+}
+
+/*
  * In a batch, a SACK connection's ACK for in-order data waits for the
  * batch's end only until it would move the window's edge by a quarter of
  * the window our last ACK opened: with a reader taking every byte, that is
@@ -406,15 +420,10 @@ static void test_batch_ack_bounded(void **state)
 		}
 		wnd = h_conn(h, h->sock)->rcv_adv - RNXT;
 		assert_true(wnd >= 16 * len);
-		stack_input_batch_begin(h->s);
-		while (4 * (sent + len) < wnd) {
+		batch_to_quarter(h, wnd, &sent, len);
+		/* without a reader, on to half the window */
+		while (!reads && 2 * sent < wnd)
 			send_next(h, &sent, len);
-			h_expect_nothing(h);
-		}
-		/* a quarter; without a reader, on to half the window */
-		do {
-			send_next(h, &sent, len);
-		} while (!reads && 2 * sent < wnd);
 		if (reads) {
 			assert_true(h_pop(h, &out));
 			assert_int_equal(out.ack, RNXT + sent);
@@ -455,12 +464,7 @@ static void test_batch_ack_alone(void **state)
 	assert_int_equal(stack_tcp_send(h->s, MS(5), h->sock, ours, sizeof(ours)), sizeof(ours));
 	h_drain(h);
 	wnd = h_conn(h, h->sock)->rcv_adv - RNXT;
-	stack_input_batch_begin(h->s);
-	while (4 * (sent + len) < wnd) {
-		send_next(h, &sent, len);
-		h_expect_nothing(h);
-	}
-	send_next(h, &sent, len);
+	batch_to_quarter(h, wnd, &sent, len);
 	assert_true(h_pop(h, &out));
 	assert_int_equal(out.ack, RNXT + sent);
 	assert_int_equal(out.len, 0);
@@ -496,12 +500,7 @@ static void test_batch_ack_buffer_room(void **state)
 	establish_sack(h, true);
 	wnd = h_conn(h, h->sock)->rcv_adv - RNXT;
 	assert_true(wnd >= 16 * len && wnd < 256 * 1024 / 2);
-	stack_input_batch_begin(h->s);
-	while (4 * (sent + len) < wnd) {
-		send_next(h, &sent, len);
-		h_expect_nothing(h);
-	}
-	send_next(h, &sent, len);
+	batch_to_quarter(h, wnd, &sent, len);
 	assert_true(h_pop(h, &out));
 	assert_int_equal(out.ack, RNXT + sent);
 	/* the edge moved: the window the ACK gives reaches past the last one's */
