@@ -10,9 +10,12 @@
 
 #include "ladder.h"
 
-#define LADDER_TIME_W  9  /* "60000.123" */
-#define LADDER_STATE_W 12 /* "SYN-RECEIVED" */
-#define LADDER_INNER_W 41 /* between the lifelines: 80 columns with " (ESTABLISHED)" */
+#define LADDER_TIME_W		9  /* "60000.123" */
+#define LADDER_STATE_W		12 /* "SYN-RECEIVED" */
+#define LADDER_INNER_W		41 /* between the lifelines: 80 columns with " (ESTABLISHED)" */
+/* ...with ten-digit numbers (--absolute): "FIN,PSH,ACK seq=N ack=N win=65535 len=65535"
+ * as "- label>", so the peer's lifeline stays straight (lines of 103 columns) */
+#define LADDER_INNER_W_ABSOLUTE 64
 
 static bool ladder_seq_lt(uint32_t a, uint32_t b)
 {
@@ -256,6 +259,7 @@ void ladder_init(struct ladder *l, FILE *f, unsigned flags)
 	memset(l, 0, sizeof(*l));
 	l->f = f;
 	l->flags = flags;
+	l->inner_w = flags & LADDER_ABSOLUTE ? LADDER_INNER_W_ABSOLUTE : LADDER_INNER_W;
 	l->peer.base = LADDER_PEER_UNKNOWN;
 	l->peer.shown = LADDER_PEER_UNKNOWN;
 }
@@ -268,7 +272,7 @@ static void ladder_header(struct ladder *l, uint64_t t)
 	l->t0 = t;
 	/* "synack" over our lifeline, "peer" ending over the peer's, "state" over its state */
 	fprintf(l->f, "%*s %-*s %-6s%*s %s\n", LADDER_TIME_W, "time/ms", LADDER_STATE_W, "state",
-		"synack", LADDER_INNER_W + 2 - 6, "peer", "state");
+		"synack", (int)l->inner_w + 2 - 6, "peer", "state");
 }
 
 static void ladder_time(const struct ladder *l, uint64_t t, char *buf, size_t len)
@@ -344,10 +348,10 @@ static void ladder_prefix(struct ladder *l, uint64_t t, const char *state)
  * long for that loses the dashes, then the spaces ("-label>"), and only then
  * pushes the peer's lifeline right.
  */
-static void ladder_arrow(FILE *f, enum ctl_direction dir, const char *label)
+static void ladder_arrow(FILE *f, size_t width, enum ctl_direction dir, const char *label)
 {
 	size_t len = strlen(label);
-	size_t room = len < LADDER_INNER_W ? LADDER_INNER_W - len : 0;
+	size_t room = len < width ? width - len : 0;
 	const char *near = room >= 4 ? " " : "", *far = room >= 3 ? " " : "";
 
 	if (dir == CTL_DIR_OUT && room < 5) {
@@ -373,7 +377,7 @@ static void ladder_segment_line(struct ladder *l, const struct ctl_trace_entry *
 	ladder_learn_base(l, e);
 	ladder_label(l, e, label, sizeof(label));
 	ladder_prefix(l, e->time_us, state);
-	ladder_arrow(l->f, e->seg.dir, label);
+	ladder_arrow(l->f, l->inner_w, e->seg.dir, label);
 	fputc('|', l->f);
 	if (peer[0])
 		fprintf(l->f, " %s", peer);
@@ -388,7 +392,7 @@ static void ladder_state_line(struct ladder *l, const struct ctl_trace_entry *e)
 	if (e->state.cause[0])
 		n = snprintf(cause, sizeof(cause), "  (%s)", e->state.cause);
 	ladder_prefix(l, e->time_us, ctl_state_rfc_name(e->state.to));
-	fprintf(l->f, "%s%*s|\n", cause, n < LADDER_INNER_W ? LADDER_INNER_W - n : 0, "");
+	fprintf(l->f, "%s%*s|\n", cause, n < (int)l->inner_w ? (int)l->inner_w - n : 0, "");
 }
 
 static void ladder_flush_segment(struct ladder *l)

@@ -43,8 +43,10 @@
  * is modulo 2^32 (RFC 9293 §3.4), so a sequence space that wraps still counts
  * up. When the history starts after the SYN, numbers count from the first
  * one seen and a note says so. An arrow whose label is too long for the
- * space between the lifelines loses dashes first; ten-digit numbers
- * (--absolute) can push the peer's lifeline past its column.
+ * space between the lifelines loses dashes first, and only then pushes the
+ * peer's lifeline right. With ten-digit numbers (--absolute) that space is
+ * 64 columns rather than 41, lines of up to 103, so that every label of a
+ * segment's flags, seq, ack, win and len still fits between the lifelines.
  */
 #ifndef SYNACK_CTL_LADDER_H
 #define SYNACK_CTL_LADDER_H
@@ -91,6 +93,7 @@ struct ladder_peer {
 struct ladder {
 	FILE *f;
 	unsigned flags;
+	unsigned inner_w; /* columns between the lifelines: wider for --absolute */
 	bool started;
 	uint64_t t0;
 	bool have_base[2]; /* [CTL_DIR_OUT]: our sequence space, [CTL_DIR_IN]: the peer's */

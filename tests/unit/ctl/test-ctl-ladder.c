@@ -2,7 +2,8 @@
 /*
  * test-ctl-ladder.c - the trace ladder diagram against golden text: a full
  * active connection in relative and absolute numbers (our sequence space
- * wraps past 2^32 during the data), a passive one closed by the peer, and a
+ * wraps past 2^32 during the data; absolute ones, longest labels too, keep
+ * the lifelines straight), a passive one closed by the peer, and a
  * history that starts after the handshake; and the peer's state as the
  * segments imply it (RFC 9293 §3.3.2, §3.5): both orders of close,
  * simultaneous open and close (segments crossing), resets either way, the
@@ -215,20 +216,22 @@ static const char golden_active_relative[] =
 	"    3.500              |-- ACK seq=402 ack=1002 win=501 -------->| (CLOSED)\n"
 	"60003.500 CLOSED       |  (2MSL timeout)                         |\n";
 
+/* clang-format off */
 static const char golden_active_absolute[] =
-	"  time/ms state        synack                                 peer state\n"
-	"    0.000 SYN-SENT     |-- SYN seq=4294967000 win=64240 -------->|\n"
-	"    0.412 ESTABLISHED  |<SYN,ACK seq=1000 ack=4294967001 win=65160-| SYN-RECEIVED\n"
-	"    0.412              |-- ACK seq=4294967001 ack=1001 win=502 ->| (ESTABLISHED)\n"
-	"    2.000              |-PSH,ACK seq=4294967001 ack=1001 win=502 len=400>|\n"
-	"    2.300              |<-------- ACK seq=1001 ack=105 win=508 --|\n"
-	"    2.400              |<PSH,ACK seq=1001 ack=105 win=508 len=1000-|\n"
-	"    2.401              |-- ACK seq=105 ack=2001 win=501 -------->|\n"
-	"    3.000 FIN-WAIT-1   |-- FIN,ACK seq=105 ack=2001 win=501 ---->| (CLOSE-WAIT)\n"
-	"    3.300 FIN-WAIT-2   |<-------- ACK seq=2001 ack=106 win=508 --|\n"
-	"    3.500 TIME-WAIT    |<---- FIN,ACK seq=2001 ack=106 win=508 --| LAST-ACK\n"
-	"    3.500              |-- ACK seq=106 ack=2002 win=501 -------->| (CLOSED)\n"
-	"60003.500 CLOSED       |  (2MSL timeout)                         |\n";
+	"  time/ms state        synack                                                        peer state\n"
+	"    0.000 SYN-SENT     |-- SYN seq=4294967000 win=64240 ------------------------------->|\n"
+	"    0.412 ESTABLISHED  |<------------------ SYN,ACK seq=1000 ack=4294967001 win=65160 --| SYN-RECEIVED\n"
+	"    0.412              |-- ACK seq=4294967001 ack=1001 win=502 ------------------------>| (ESTABLISHED)\n"
+	"    2.000              |-- PSH,ACK seq=4294967001 ack=1001 win=502 len=400 ------------>|\n"
+	"    2.300              |<------------------------------- ACK seq=1001 ack=105 win=508 --|\n"
+	"    2.400              |<------------------ PSH,ACK seq=1001 ack=105 win=508 len=1000 --|\n"
+	"    2.401              |-- ACK seq=105 ack=2001 win=501 ------------------------------->|\n"
+	"    3.000 FIN-WAIT-1   |-- FIN,ACK seq=105 ack=2001 win=501 --------------------------->| (CLOSE-WAIT)\n"
+	"    3.300 FIN-WAIT-2   |<------------------------------- ACK seq=2001 ack=106 win=508 --|\n"
+	"    3.500 TIME-WAIT    |<--------------------------- FIN,ACK seq=2001 ack=106 win=508 --| LAST-ACK\n"
+	"    3.500              |-- ACK seq=106 ack=2002 win=501 ------------------------------->| (CLOSED)\n"
+	"60003.500 CLOSED       |  (2MSL timeout)                                                |\n";
+/* clang-format on */
 
 /*
  * Passive open, the peer closes first: its bare SYN is sent in SYN-SENT, its
@@ -418,12 +421,60 @@ static void test_active_relative(void **state)
 	render_check(v, fix_active_trace(v), 0, golden_active_relative, 80);
 }
 
-/* Ten-digit numbers may push a line past 80 columns. */
+/* Ten-digit numbers: the lifelines 64 columns apart, lines of at most 103. */
 static void test_active_absolute(void **state)
 {
 	struct ctl_trace_entry v[32];
 
-	render_check(v, fix_active_trace(v), LADDER_ABSOLUTE, golden_active_absolute, 0);
+	render_check(v, fix_active_trace(v), LADDER_ABSOLUTE, golden_active_absolute, 103);
+}
+
+/* Where the peer's lifeline is on a line: the second '|' (-1: none). */
+static int peer_lifeline_column(const char *line, size_t len)
+{
+	const char *first = memchr(line, '|', len), *second;
+
+	if (!first)
+		return -1;
+	second = memchr(first + 1, '|', len - (size_t)(first + 1 - line));
+	return second ? (int)(second - line) : -1;
+}
+
+/* The longest labels --absolute can draw, both ways: every line's peer
+ * lifeline in the same column as the header's "peer" ends over it. */
+static void test_absolute_longest_labels_straight(void **state)
+{
+	const uint32_t big = 4294967295u;
+	struct ctl_trace_entry v[4];
+	struct ctl_capture cap;
+	const char *text, *line, *nl;
+	int want = -1, lines = 0;
+
+	v[0] = fix_seg(1000, OUT, F | P | A, big, big, 65535, 65535);
+	v[1] = fix_seg(2000, IN, F | P | A, big, big, 65535, 65535);
+	v[2] = fix_seg(3000, OUT, S | A, big, big, 65535, 0);
+	v[3] = fix_seg(4000, IN, R | A, big, big, 0, 0);
+	ctl_capture_begin(&cap);
+	assert_int_equal(ladder_render(cap.f, v, 4, LADDER_ABSOLUTE), 0);
+	text = ctl_capture_end(&cap);
+	line = strchr(text, '\n') + 1; /* past the header */
+	for (; *line; line = nl + 1) {
+		int col;
+
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		col = peer_lifeline_column(line, (size_t)(nl - line));
+		assert_true(col > 0);
+		if (want < 0)
+			want = col;
+		assert_int_equal(col, want);
+		lines++;
+	}
+	assert_int_equal(lines, 4);
+	/* the header's "peer" ends over the lifeline */
+	assert_int_equal((int)(strstr(text, "peer") - text) + 4, want + 1);
+	assert_true(ctl_longest_line(text) <= 103);
+	ctl_capture_free(&cap);
 }
 
 static void test_passive_peer_closes(void **state)
@@ -552,6 +603,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_active_relative),
 		cmocka_unit_test(test_active_absolute),
+		cmocka_unit_test(test_absolute_longest_labels_straight),
 		cmocka_unit_test(test_passive_peer_closes),
 		cmocka_unit_test(test_history_after_handshake),
 		cmocka_unit_test(test_history_from_peer_fin),
