@@ -244,6 +244,9 @@ void daemon_kick(struct daemon *d)
 	if (!d->stack || d->phase == DAEMON_DONE)
 		return;
 	d->in_kick = true;
+	/* what the input brought first, then the timers: a quick ACK is due at
+	 * once (tcp.quick_acks), and an answer written now still carries it */
+	daemon_drain_events(d);
 	for (int round = 0; round < DAEMON_KICK_ROUNDS && busy; round++) {
 		d->kick_again = false;
 		stack_poll(d->stack, daemon_now());

@@ -82,6 +82,7 @@
 	X(TcpExtTWRecycled)                                                              \
 	X(TcpExtTWKilled)                                                                \
 	X(TcpExtDelayedACKs)                                                             \
+	X(SynackTcpQuickAcks) /* ACKs sent at once by tcp.quick_acks, not delayed */     \
 	X(TcpExtPAWSEstab)                                                               \
 	X(TcpExtTCPFastRetrans)                                                          \
 	X(TcpExtTCPTimeouts)                                                             \

@@ -320,6 +320,8 @@ void tcp_conn_set_state(struct stack *s, stack_time_us now, struct tcp_conn *c,
 		return;
 	tcp_conn_count_transition(s, c, from, to);
 	c->state = to;
+	if (to == TCP_ESTABLISHED)
+		c->answer_from = now ? now : 1; /* data of ours right after it answers it */
 	c->hist_n++;
 	memset(h, 0, sizeof(*h));
 	h->at = now;

@@ -213,6 +213,15 @@ struct tcp_conn {
 	bool ack_now;
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	uint32_t rcv_seg_max; /* largest segment payload received (capped at our MSS) */
+	/* quick ACKs (tcp_input_schedule_ack): how many are left, whether the
+	 * one owed is one (the DELACK timer is then due at once), whether our
+	 * data answers the peer's within delayed_ack, when data last came, and
+	 * when data last came or the handshake ended (what our data answers) */
+	uint8_t quick_acks;
+	bool quick_due;
+	bool interactive;
+	stack_time_us last_data_rcv; /* 0: none yet */
+	stack_time_us answer_from;   /* 0: neither yet */
 
 	/* RFC 5961 §7 challenge ACK spacing: when the last one went out, and
 	 * whether one has (tcp_input_challenge_ack) */

@@ -894,11 +894,51 @@ static bool tcp_input_step_urg(struct stack *s, struct tcp_conn *c, struct tcp_r
 	return true;
 }
 
-/* Decide when the data just received is ACKed (RFC 1122 §4.2.3.2, RFC 5681 §4.2). */
+/*
+ * Quick ACKs (tcp.quick_acks, in the manner of Linux's quickack mode): a
+ * connection's data is ACKed without delay this many times when it starts,
+ * and again once the connection has received nothing for longer than its
+ * RTO, as it was. A peer that holds its next small segment until the last
+ * is ACKed (Nagle, RFC 1122 §4.2.3.4: write, write, then wait for the
+ * answer) would otherwise wait out our delayed_ack at every such start.
+ * Not while the connection is interactive: our application answered the
+ * peer's last data, or the handshake as a client's first request does,
+ * within delayed_ack (tcp_output_segment), so the next answer will carry
+ * the ACK; it stops being so when a delayed ACK had to go alone
+ * (tcp_timer_delack), and after the idle time.
+ */
+static void tcp_input_quick_refill(const struct stack *s, struct tcp_conn *c, stack_time_us now)
+{
+	const struct stack_tunables *tun = &s->cfg.tun;
+
+	if (c->last_data_rcv &&
+	    now - c->last_data_rcv <= tcp_rtt_timeout(&c->rtt, tun->rto_min, tun->rto_max))
+		return;
+	c->quick_acks = (uint8_t)stack_min(tun->quick_acks, 255u);
+	/* after the idle time, not interactive; at the first data, a client's
+	 * request may have made it so */
+	if (c->last_data_rcv)
+		c->interactive = false;
+}
+
+/*
+ * When the data just received is ACKed (RFC 1122 §4.2.3.2, RFC 5681 §4.2):
+ * len bytes (0: a FIN) owe an ACK at once after two full-size segments, or
+ * with delaying off; a quick one (tcp_input_quick_refill) is due at once
+ * too, but from the DELACK timer at the same time, so that what our
+ * application writes in reply within this turn of the loop still carries
+ * it; else at most delayed_ack later.
+ */
 static void tcp_input_schedule_ack(struct stack *s, struct tcp_conn *c, stack_time_us now,
 				   uint32_t len)
 {
 	uint32_t full = c->rcv_mss - (c->ts_ok ? 12 : 0);
+	stack_time_us due = now + s->cfg.tun.delayed_ack;
+
+	if (len) {
+		tcp_input_quick_refill(s, c, now);
+		c->last_data_rcv = c->answer_from = now ? now : 1;
+	}
 
 	/* "full-size" is what this peer sends when it has plenty: the largest
 	 * segment seen so far, at most our MSS less the options, at least 536 */
@@ -910,8 +950,13 @@ static void tcp_input_schedule_ack(struct stack *s, struct tcp_conn *c, stack_ti
 		c->ack_now = true;
 		return;
 	}
-	if (c->timer[TCP_TIMER_DELACK] == STACK_TIME_NEVER)
-		tcp_timer_set(s, c, TCP_TIMER_DELACK, now + s->cfg.tun.delayed_ack);
+	if (len && c->quick_acks && !c->interactive && !c->quick_due) {
+		c->quick_acks--;
+		c->quick_due = true;
+		due = now;
+	}
+	if (c->timer[TCP_TIMER_DELACK] > due)
+		tcp_timer_set(s, c, TCP_TIMER_DELACK, due);
 }
 
 /* In-order bytes at RCV.NXT: deliver them and whatever they join up with;

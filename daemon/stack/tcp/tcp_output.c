@@ -237,6 +237,7 @@ static bool tcp_output_can_tso(const struct stack *s)
 static void tcp_output_acked_all(struct stack *s, struct tcp_conn *c)
 {
 	c->ack_now = false;
+	c->quick_due = false;
 	c->rcv_unacked = 0;
 	tcp_timer_clear(s, c, TCP_TIMER_DELACK);
 }
@@ -299,6 +300,11 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	}
 	c->segs_out++;
 	c->bytes_out += len;
+	/* an answer within delayed_ack of the peer's data (or of the handshake's
+	 * end, as a client's request is): later ACKs may wait for the next one
+	 * (tcp_input_quick_refill) */
+	if (len && c->answer_from && now - c->answer_from < s->cfg.tun.delayed_ack)
+		c->interactive = true;
 	if (flags & TCP_FLAG_ACK)
 		tcp_output_acked_all(s, c);
 	/* DF for path MTU discovery, unless the path is below tcp.pmtu.min (tcp_input.c) */

@@ -319,7 +319,13 @@ static void tcp_timer_delack(struct stack *s, stack_time_us now, struct tcp_conn
 {
 	if (!tcp_state_synchronized(c->state) && c->state != TCP_SYN_RECEIVED)
 		return;
-	STACK_INC(s, TcpExtDelayedACKs);
+	if (c->quick_due) {
+		STACK_INC(s, SynackTcpQuickAcks);
+	} else {
+		/* no answer of ours carried it: not interactive (tcp_input_quick_refill) */
+		STACK_INC(s, TcpExtDelayedACKs);
+		c->interactive = false;
+	}
 	c->ack_now = true;
 	tcp_output(s, now, c);
 }

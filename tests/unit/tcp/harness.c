@@ -120,6 +120,9 @@ struct harness *h_new(void (*tweak)(struct stack_config *cfg))
 	/* fixed buffers, so windows and scales are what each test sets (test-tcp-autotune.c
 	 * turns autotuning on) */
 	h->cfg.tun.buffer_autotune = 0;
+	/* every ACK for data delayed as RFC 1122 §4.2.3.2 has it, as the tests
+	 * segment by segment expect (test-tcp-quickack.c turns quick ACKs on) */
+	h->cfg.tun.quick_acks = 0;
 	if (tweak)
 		tweak(&h->cfg);
 	for (int i = 0; i < 16; i++)
