@@ -258,6 +258,7 @@ int cmd_trace(struct cli_ctx *ctx, int argc, char **argv)
 			format_trace_json(stdout, v, n);
 		} else {
 			ladder_init(&l, stdout, a.ladder_flags);
+			ladder_fit(&l, v, n);
 			for (size_t i = 0; i < n; i++)
 				ladder_feed(&l, &v[i]);
 			ladder_flush(&l);

@@ -10,12 +10,12 @@
 
 #include "ladder.h"
 
-#define LADDER_TIME_W		9  /* "60000.123" */
-#define LADDER_STATE_W		12 /* "SYN-RECEIVED" */
-#define LADDER_INNER_W		41 /* between the lifelines: 80 columns with " (ESTABLISHED)" */
-/* ...with ten-digit numbers (--absolute): "FIN,PSH,ACK seq=N ack=N win=65535 len=65535"
- * as "- label>", so the peer's lifeline stays straight (lines of 103 columns) */
-#define LADDER_INNER_W_ABSOLUTE 64
+#define LADDER_TIME_W	    9  /* "60000.123" */
+#define LADDER_STATE_W	    12 /* "SYN-RECEIVED" */
+#define LADDER_INNER_W	    41 /* between the lifelines: 80 columns with " (ESTABLISHED)" */
+/* ...with ten-digit numbers (--absolute), and at most for longer labels (ladder_fit):
+ * "FIN,PSH,ACK seq=N ack=N win=65535 len=65535" fits as "- label>" (lines of 103) */
+#define LADDER_INNER_W_WIDE 64
 
 static bool ladder_seq_lt(uint32_t a, uint32_t b)
 {
@@ -259,7 +259,7 @@ void ladder_init(struct ladder *l, FILE *f, unsigned flags)
 	memset(l, 0, sizeof(*l));
 	l->f = f;
 	l->flags = flags;
-	l->inner_w = flags & LADDER_ABSOLUTE ? LADDER_INNER_W_ABSOLUTE : LADDER_INNER_W;
+	l->inner_w = flags & LADDER_ABSOLUTE ? LADDER_INNER_W_WIDE : LADDER_INNER_W;
 	l->peer.base = LADDER_PEER_UNKNOWN;
 	l->peer.shown = LADDER_PEER_UNKNOWN;
 }
@@ -294,21 +294,29 @@ static uint32_t ladder_number(struct ladder *l, enum ctl_direction space, uint32
 	return v - l->base[space]; /* modulo 2^32 */
 }
 
-/* Learn each side's ISN from its SYN before numbering; note a history that starts later. */
-static void ladder_learn_base(struct ladder *l, const struct ctl_trace_entry *e)
+/* Learn each side's ISN from its SYN before numbering; false when the
+ * history starts after it (the numbers then count from the first seen). */
+static bool ladder_learn_isn(struct ladder *l, const struct ctl_trace_entry *e)
 {
 	enum ctl_direction space = e->seg.dir;
 
 	if (l->flags & LADDER_ABSOLUTE || l->have_base[space])
+		return true;
+	if (!(e->seg.flags & CTL_TCP_SYN))
+		return false;
+	l->have_base[space] = true;
+	l->base[space] = e->seg.seq;
+	return true;
+}
+
+/* ladder_learn_isn(), and a note, once, for a history that starts later. */
+static void ladder_learn_base(struct ladder *l, const struct ctl_trace_entry *e)
+{
+	if (ladder_learn_isn(l, e) || l->noted)
 		return;
-	if (e->seg.flags & CTL_TCP_SYN) {
-		l->have_base[space] = true;
-		l->base[space] = e->seg.seq;
-	} else if (!l->noted) {
-		l->noted = true;
-		fprintf(l->f, "%*s (no %s SYN in the history: numbers count from the first seen)\n",
-			LADDER_TIME_W, "", space == CTL_DIR_OUT ? "local" : "peer");
-	}
+	l->noted = true;
+	fprintf(l->f, "%*s (no %s SYN in the history: numbers count from the first seen)\n",
+		LADDER_TIME_W, "", e->seg.dir == CTL_DIR_OUT ? "local" : "peer");
 }
 
 static void ladder_label(struct ladder *l, const struct ctl_trace_entry *e, char *buf, size_t len)
@@ -464,11 +472,35 @@ void ladder_flush(struct ladder *l)
 	fflush(l->f);
 }
 
+void ladder_fit(struct ladder *l, const struct ctl_trace_entry *e, size_t n)
+{
+	struct ladder m;
+	char label[160];
+
+	if (l->started)
+		return; /* the header is out: its columns stay */
+	/* the labels as the drawing will number them: the same steps, in order */
+	ladder_init(&m, NULL, l->flags);
+	for (size_t i = 0; i < n; i++) {
+		size_t need;
+
+		if (e[i].kind != CTL_TRACE_SEGMENT)
+			continue;
+		(void)ladder_learn_isn(&m, &e[i]);
+		ladder_label(&m, &e[i], label, sizeof(label));
+		need = strlen(label) + 2; /* "-label>" or "<label-": the dashes may go */
+		if (need > l->inner_w)
+			l->inner_w =
+				need < LADDER_INNER_W_WIDE ? (unsigned)need : LADDER_INNER_W_WIDE;
+	}
+}
+
 int ladder_render(FILE *f, const struct ctl_trace_entry *e, size_t n, unsigned flags)
 {
 	struct ladder l;
 
 	ladder_init(&l, f, flags);
+	ladder_fit(&l, e, n);
 	for (size_t i = 0; i < n; i++)
 		ladder_feed(&l, &e[i]);
 	ladder_flush(&l);

@@ -42,11 +42,15 @@
  * handshake reads SYN seq=0, SYN,ACK seq=0 ack=1, ACK seq=1 ack=1; arithmetic
  * is modulo 2^32 (RFC 9293 §3.4), so a sequence space that wraps still counts
  * up. When the history starts after the SYN, numbers count from the first
- * one seen and a note says so. An arrow whose label is too long for the
- * space between the lifelines loses dashes first, and only then pushes the
- * peer's lifeline right. With ten-digit numbers (--absolute) that space is
- * 64 columns rather than 41, lines of up to 103, so that every label of a
- * segment's flags, seq, ack, win and len still fits between the lifelines.
+ * one seen and a note says so. The space between the lifelines is 41
+ * columns (lines of 80) and with ten-digit numbers (--absolute) 64 (lines
+ * of up to 103), where every label of a segment's flags, seq, ack, win and
+ * len fits; a history whose labels are longer (relative numbers of a bulk
+ * transfer: "PSH,ACK seq=143360 ack=0 win=63 len=15928") is drawn wider,
+ * up to that, to fit its longest (ladder_fit). An arrow whose label is too
+ * long for the space loses dashes first, and only then pushes the peer's
+ * lifeline right: what `trace --follow` draws after the history it began
+ * with may.
  */
 #ifndef SYNACK_CTL_LADDER_H
 #define SYNACK_CTL_LADDER_H
@@ -110,6 +114,9 @@ struct ladder {
 };
 
 void ladder_init(struct ladder *l, FILE *f, unsigned flags);
+/* Before the first ladder_feed(): widen the space between the lifelines so
+ * that every label of these entries fits (at most 64 columns). */
+void ladder_fit(struct ladder *l, const struct ctl_trace_entry *e, size_t n);
 /* Draw what can be drawn; an entry may wait for the next one. */
 void ladder_feed(struct ladder *l, const struct ctl_trace_entry *e);
 /* Draw whatever still waits. */

@@ -440,6 +440,58 @@ static int peer_lifeline_column(const char *line, size_t len)
 	return second ? (int)(second - line) : -1;
 }
 
+/* Every line's peer lifeline in one column, that of the header's "peer"'s
+ * last letter; returns it. */
+static int assert_lifeline_straight(const char *text)
+{
+	const char *line = strchr(text, '\n') + 1, *nl; /* past the header */
+	int want = (int)(strstr(text, "peer") - text) + 3;
+
+	for (; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		assert_int_equal(peer_lifeline_column(line, (size_t)(nl - line)), want);
+	}
+	return want;
+}
+
+/*
+ * Relative numbers too long for 80 columns (a bulk transfer's): the ladder
+ * is drawn as wide as its longest label needs, every lifeline straight;
+ * the same from ladder_fit() before feeding, as trace does.
+ */
+static void test_relative_long_labels_fit(void **state)
+{
+	const uint32_t s = 1000, r = 5000, far = 143360;
+	struct ctl_trace_entry v[6];
+	struct ctl_capture cap;
+	struct ladder l;
+	const char *text;
+	size_t n = 0;
+
+	v[n++] = fix_seg(1000, OUT, S, s, 0, 64240, 0);
+	v[n++] = fix_seg(2000, IN, S | A, r, s + 1, 65160, 0);
+	v[n++] = fix_seg(2000, OUT, A, s + 1, r + 1, 502, 0);
+	v[n++] = fix_seg(9000, IN, P | A, r + far, s + 1, 63, 15928);
+	v[n++] = fix_seg(9001, OUT, A, s + 1, r + far + 15928, 502, 0);
+	ctl_capture_begin(&cap);
+	assert_int_equal(ladder_render(cap.f, v, n, 0), 0);
+	text = ctl_capture_end(&cap);
+	assert_non_null(strstr(text, "PSH,ACK seq=143360 ack=1 win=63 len=15928"));
+	assert_true(assert_lifeline_straight(text) > 9 + 1 + 12 + 1 + 1 + 41);
+	assert_true(ctl_longest_line(text) <= 103);
+	ctl_capture_free(&cap);
+
+	ctl_capture_begin(&cap);
+	ladder_init(&l, cap.f, 0);
+	ladder_fit(&l, v, n);
+	for (size_t i = 0; i < n; i++)
+		ladder_feed(&l, &v[i]);
+	ladder_flush(&l);
+	assert_lifeline_straight(ctl_capture_end(&cap));
+	ctl_capture_free(&cap);
+}
+
 /* The longest labels --absolute can draw, both ways: every line's peer
  * lifeline in the same column as the header's "peer" ends over it. */
 static void test_absolute_longest_labels_straight(void **state)
@@ -604,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_active_relative),
 		cmocka_unit_test(test_active_absolute),
 		cmocka_unit_test(test_absolute_longest_labels_straight),
+		cmocka_unit_test(test_relative_long_labels_fit),
 		cmocka_unit_test(test_passive_peer_closes),
 		cmocka_unit_test(test_history_after_handshake),
 		cmocka_unit_test(test_history_from_peer_fin),
