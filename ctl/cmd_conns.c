@@ -543,7 +543,6 @@ static int kill_each(struct cli_ctx *ctx, struct ctl_client *c, const struct con
 	}
 	if (json) {
 		json_array_end(&w);
-		fputc('\n', stdout);
 		if (json_writer_end(&w) < 0 && !worst)
 			worst = CLI_EXIT_REFUSED;
 	}

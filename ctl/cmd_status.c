@@ -70,7 +70,6 @@ static int ping_json(const char *socket)
 	json_kv_bool(&w, "ready", true);
 	json_kv_string(&w, "socket", socket);
 	json_object_end(&w);
-	fputc('\n', stdout);
 	return json_writer_end(&w) < 0 ? CLI_EXIT_REFUSED : 0;
 }
 

@@ -102,7 +102,6 @@ static int set_print(const struct cli_ctx *ctx, const char *key, const char *tex
 	json_kv_string(&w, "value", text);
 	json_kv_uint(&w, "base", value);
 	json_object_end(&w);
-	fputc('\n', stdout);
 	return json_writer_end(&w) < 0 ? CLI_EXIT_REFUSED : 0;
 }
 

@@ -732,7 +732,6 @@ int format_impair_json(FILE *f, const struct ctl_impair *imp)
 	json_kv_uint(&w, "ge_good_loss_ppm", c->ge_good_loss_ppm);
 	json_kv_uint(&w, "seed", c->seed);
 	json_object_end(&w);
-	fputc('\n', f);
 	return json_writer_end(&w) < 0 || ferror(f) ? -EIO : 0;
 }
 

@@ -226,8 +226,14 @@ void json_double(struct json_writer *w, double v)
 		fputs("null", w->f);
 		return;
 	}
-	/* %.17g round-trips; trim to the shortest that reads back the same. */
+	/* a whole number as one (1000, not %g's 1e+03), within 2^53 where every
+	 * integer is exact; else %.17g round-trips: trim to the shortest that
+	 * reads back the same */
 	char buf[40];
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		fprintf(w->f, "%.0f", v == 0 ? 0.0 : v); /* no "-0" */
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)

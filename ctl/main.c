@@ -43,7 +43,7 @@ static const char conns_help[] =
 	"  -p                 the client owning the connection (pid, uid, name)\n"
 	"  -e                 the connection id (for trace and kill)\n"
 	"  -l                 listeners only (state listening)\n"
-	"  -H                 no header line\n"
+	"  -H                 no header line, columns one space apart (for scripts)\n"
 	"  -s, --summary      counts instead of rows, as ss -s's TCP line: the total,\n"
 	"                     estab, closed, orphaned (without a filter), synrecv and\n"
 	"                     timewait, then the other states; with -o json an object\n"
@@ -67,7 +67,7 @@ static const char watch_help[] =
 	"Options:\n"
 	"  -n INTERVAL        refresh every INTERVAL seconds, or with a unit (500ms);\n"
 	"                     default 1\n"
-	"  -o -i -p -e -l     as for conns\n"
+	"  -o -i -p -e -l -H  as for conns\n"
 	"On a terminal, q quits (as does ^C).\n"
 	"\n" FILTER_HELP "\n"
 	"Examples:\n"
@@ -162,8 +162,8 @@ static const char capture_help[] =
 	"Writes the TAP's traffic to a pcapng file (tshark -r FILE, Wireshark) with\n"
 	"each frame's direction. Stops after COUNT frames, after DURATION, or on ^C,\n"
 	"then says on stderr how many frames it wrote and how many synackd dropped\n"
-	"because synackctl read too slowly (counted before filtering, as of the last\n"
-	"frame synackctl read). Drops do not change the exit status.\n"
+	"because synackctl read too slowly (counted before filtering; synackd's final\n"
+	"count, asked for when the capture stops). Drops do not change the exit status.\n"
 	"\n"
 	"Options:\n"
 	"  -w FILE            the file to write; - for stdout (required)\n"
@@ -234,15 +234,15 @@ const struct cli_command cli_commands[] = {
 	  .usage = "[-o] [-i] [-p] [-e] [-l] [-H] [-s] [-4] [--closed] [-o json] [FILTER]",
 	  .help = conns_help },
 	CMD("watch", cmd_watch, "Show the connection table, refreshed like top",
-	    "[-n INTERVAL] [-o] [-i] [-p] [-e] [FILTER]", watch_help),
+	    "[-n INTERVAL] [-o] [-i] [-p] [-e] [-l] [-H] [FILTER]", watch_help),
 	CMD("events", cmd_events, "Stream state transitions as they happen", "[-o json] [FILTER]",
 	    events_help),
 	CMD("trace", cmd_trace, "Draw a connection's segments and states as a ladder diagram",
 	    "CONN [--absolute] [--follow] [-o json]", trace_help),
 	CMD("stats", cmd_stats, "Show counters with nstat names",
 	    "[-z] [--delta] [-o json | --prometheus] [PATTERN...]", stats_help),
-	CMD("get", cmd_get, "Show tunables: value, unit, default, range", "[KEY] [-o json]",
-	    get_help),
+	CMD("get", cmd_get, "Show tunables: value, unit, default, range",
+	    "[KEY] [--keys] [-o json]", get_help),
 	{ .name = "set",
 	  .run = cmd_set,
 	  .summary = "Change a tunable while synackd runs",
@@ -320,7 +320,8 @@ static void main_usage(FILE *f)
 	fputs("\n"
 	      "Options:\n"
 	      "  -s, --socket PATH  the control socket (default: $SYNACK_CONTROL, else\n"
-	      "                     control.socket in " SYNACK_DEFAULT_CONFIG ")\n"
+	      "                     control.socket in " SYNACK_DEFAULT_CONFIG ",\n"
+	      "                     else /run/synack/control.sock)\n"
 	      "  -o, --output FMT   table (default) or json\n"
 	      "  -j, --json         same as -o json\n"
 	      "  -h, --help         this help; synackctl COMMAND --help for a command's\n"
@@ -339,6 +340,8 @@ int cmd_help(struct cli_ctx *ctx, int argc, char **argv)
 		main_usage(stdout);
 		return CLI_EXIT_OK;
 	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		argv[1] = "help"; /* help --help: help's own */
 	if (argc > 2)
 		return cli_usage_error(ctx, "expected one command, got '%s %s'", argv[1], argv[2]);
 	c = cli_command_find(argv[1]);

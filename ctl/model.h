@@ -131,7 +131,7 @@ struct ctl_tunable {
 	enum ctl_unit unit;
 	uint64_t value, def, min, max;
 	bool affects_existing;
-	char meaning[128];
+	char meaning[384]; /* the longest of daemon/stack/tunables.h whole (test-ctl-units.c) */
 };
 
 /* TCP header flags, as on the wire (RFC 9293 §3.1). */

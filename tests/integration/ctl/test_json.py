@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Issue 13: -j (and -o json) on every synackctl command that prints a
 result, against a live synackd: each prints one parseable JSON value with
-the fields its table shows. watch draws for people and says so; events and
+the fields its table shows, and one line break after it. watch draws for people and says so; events and
 trace -f stream JSON lines (tests of their own: ctl-events, ctl-trace)."""
 
 import json
@@ -46,6 +46,14 @@ def main():
           js["direction"] == "both", f"impair -j --loss 1%: {js['summary']}")
     js = json.loads(t.run("impair", "off", "-j").stdout)
     check(js["active"] is False, "impair off -j")
+
+    # one document and one line break: no blank line after it (ping, set, kill
+    # and impair printed one)
+    for args in (["ping"], ["set", "msl", "7s"], ["kill", "--dry-run", "dport", "=", ":1"],
+                 ["impair"], ["status"], ["get", "msl"], ["conns"]):
+        out = t.run("-j", *args).stdout
+        check(out.endswith(("}\n", "]\n")) and not out.endswith("\n\n"),
+              f"{' '.join(args)} -j: the JSON, then one line break ({out[-12:]!r})")
 
     for args in (["status"], ["conns"], ["conns", "--closed"], ["conns", "-s"], ["stats"],
                  ["get"], ["reload"], ["trace", str(cid)]):

@@ -118,11 +118,13 @@ static void test_doubles_shortest(void **state)
 	json_array_begin(&w);
 	json_double(&w, 0.312);
 	json_double(&w, 204);
+	json_double(&w, 1000); /* a listener's rto_ms: not %g's 1e+03 */
+	json_double(&w, -0.0);
 	json_double(&w, 1e21);
 	json_double(&w, -0.5);
 	json_double(&w, INFINITY);
 	json_array_end(&w);
-	assert_string_equal(ctl_capture_end(&cap), "[0.312,204,1e+21,-0.5,null]\n");
+	assert_string_equal(ctl_capture_end(&cap), "[0.312,204,1000,0,1e+21,-0.5,null]\n");
 	ctl_capture_free(&cap);
 }
 

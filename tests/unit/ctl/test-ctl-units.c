@@ -10,6 +10,7 @@
 
 #include "model.h"
 #include "stats.h"
+#include "tunables.h"
 #include "units.h"
 
 static void check_tunable(const char *key, const char *text, uint64_t want)
@@ -77,8 +78,13 @@ static void test_tunable_table(void **state)
 	for (size_t i = 0; i < units_tunable_count(); i++) {
 		const char *key = units_tunable_key(i);
 
+		enum stack_tunable_id id;
+
 		assert_non_null(key);
 		assert_int_equal(units_tunable_lookup(key, &t), 0);
+		/* every meaning whole, as `synackctl get` shows it */
+		assert_int_equal(stack_tunable_lookup(key, &id), 0);
+		assert_string_equal(t.meaning, stack_tunable_desc(id)->meaning);
 		have_msl |= strcmp(key, "msl") == 0;
 	}
 	assert_true(have_msl);
