@@ -24,6 +24,27 @@ echo "ok: $n checks; $proofs request(s) acted on a connection by its data socket
 if "$RUN" --socket "$T/nope.sock" true 2> "$T/err"; then fail "ran without a daemon"; fi
 grep -q "no synackd socket" "$T/err" || fail "no reason: $(cat "$T/err")"
 if "$RUN" --others sometimes true 2> "$T/err"; then fail "took --others sometimes"; fi
+st=0
+"$RUN" synack-no-such-program 2> "$T/err" || st=$?
+[ "$st" -eq 127 ] && grep -q "synack-no-such-program: command not found" "$T/err" ||
+	fail "a missing command: status $st, $(cat "$T/err")"
+# a user who may not connect is told so, not left with failing socket calls
+# (a socket only root may write to: this daemon's is 0666)
+as_nobody()
+{
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+if ! id nobody > /dev/null 2>&1 || ! command -v setpriv > /dev/null 2>&1 ||
+	! as_nobody sh -c "[ -x '$RUN' ] && [ -r '$RUN' ]" 2> /dev/null; then
+	echo "not checked: a user without access to the socket (no user nobody, no" \
+		"setpriv, or the build tree is out of its reach)"
+else
+	python3 -c "import os, socket; s = socket.socket(socket.AF_UNIX); s.bind('$T/root.sock'); os.chmod('$T/root.sock', 0o600)"
+	st=0
+	as_nobody "$RUN" --socket "$T/root.sock" true 2> "$T/err" || st=$?
+	[ "$st" -eq 1 ] && grep -q "permission denied" "$T/err" ||
+		fail "a user without access to the socket: status $st, $(cat "$T/err")"
+fi
 "$RUN" --help | grep -q '^Usage: synack-run' || fail "--help"
 echo "ok: the runner's errors"
 
