@@ -230,7 +230,7 @@ void json_double(struct json_writer *w, double v)
 	 * integer is exact; else %.17g round-trips: trim to the shortest that
 	 * reads back the same */
 	char buf[40];
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+	if (v > -0x1p53 && v < 0x1p53 && v == (double)(int64_t)v) {
 		fprintf(w->f, "%.0f", v == 0 ? 0.0 : v); /* no "-0" */
 		return;
 	}

@@ -44,7 +44,7 @@
  * up. When the history starts after the SYN, numbers count from the first
  * one seen and a note says so. The space between the lifelines is 41
  * columns (lines of 80) and with ten-digit numbers (--absolute) 64 (lines
- * of up to 103), where every label of a segment's flags, seq, ack, win and
+ * of up to 103), where a label of up to three flags with seq, ack, win and
  * len fits; a history whose labels are longer (relative numbers of a bulk
  * transfer: "PSH,ACK seq=143360 ack=0 win=63 len=15928") is drawn wider,
  * up to that, to fit its longest (ladder_fit). An arrow whose label is too

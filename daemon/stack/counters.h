@@ -82,7 +82,6 @@
 	X(TcpExtTWRecycled)                                                              \
 	X(TcpExtTWKilled)                                                                \
 	X(TcpExtDelayedACKs)                                                             \
-	X(SynackTcpQuickAcks) /* ACKs sent at once by tcp.quick_acks, not delayed */     \
 	X(TcpExtPAWSEstab)                                                               \
 	X(TcpExtTCPFastRetrans)                                                          \
 	X(TcpExtTCPTimeouts)                                                             \
@@ -131,7 +130,9 @@
 	X(SynackTcpSackScoreboardFull) /* SACK ranges not kept: scoreboard full */       \
 	/* buffer autotuning (tcp_autotune.c) */                                         \
 	X(SynackTcpRcvBufGrown) /* a connection's RCVBUF grew */                         \
-	X(SynackTcpSndBufGrown) /* a connection's SNDBUF grew */
+	X(SynackTcpSndBufGrown) /* a connection's SNDBUF grew */                         \
+	/* ACK generation (tcp_input.c) */                                               \
+	X(SynackTcpQuickAcks) /* ACKs sent at once by tcp.quick_acks, not delayed */
 
 enum stack_counter_id {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

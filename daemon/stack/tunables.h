@@ -61,8 +61,9 @@ enum stack_cc_algo {
 	  "longest an ACK is delayed (0 = ACK every segment at once)")                            \
 	X(quick_acks, "quick_acks", STACK_TUN_COUNT, 16, 0, 255, true,                            \
 	  "data ACKed at once, not delayed, this many times when a connection's data starts "     \
-	  "and again after it received none for longer than its RTO, unless the application "     \
-	  "answers within delayed_ack (as Linux's quickack mode); 0 = off")                       \
+	  "and again after it received none for longer than its RTO; not while the "              \
+	  "application answers within delayed_ack, which idle time ends (as Linux's quickack "    \
+	  "mode); 0 = off")                                                                       \
 	X(keepalive_time, "keepalive.time", STACK_TUN_DURATION, SEC_US(7200), SEC_US(1),          \
 	  SEC_US(32767), false, "idle time before the first keepalive probe")                     \
 	X(keepalive_interval, "keepalive.interval", STACK_TUN_DURATION, SEC_US(75), SEC_US(1),    \

@@ -911,14 +911,27 @@ static void tcp_input_quick_refill(const struct stack *s, struct tcp_conn *c, st
 {
 	const struct stack_tunables *tun = &s->cfg.tun;
 
-	if (c->last_data_rcv &&
+	if (c->last_data_rcv && now >= c->last_data_rcv &&
 	    now - c->last_data_rcv <= tcp_rtt_timeout(&c->rtt, tun->rto_min, tun->rto_max))
 		return;
 	c->quick_acks = (uint8_t)stack_min(tun->quick_acks, 255u);
-	/* after the idle time, not interactive; at the first data, a client's
-	 * request may have made it so */
+	/*
+	 * After the idle time, not interactive either (Linux keeps its pingpong
+	 * mode across idle): a peer that writes twice and waits after a pause
+	 * is not held, for the price of one ACK more where the answer comes from
+	 * a program (libsynack, synack-run), which answers in a later turn. At
+	 * the first data, a client's request may have made it interactive.
+	 */
 	if (c->last_data_rcv)
 		c->interactive = false;
+}
+
+/* Data came (in order, out of order, or filling a hole): what quick ACKs
+ * and the interactive test go by. */
+static void tcp_input_data_came(const struct stack *s, struct tcp_conn *c, stack_time_us now)
+{
+	tcp_input_quick_refill(s, c, now);
+	c->last_data_rcv = c->answer_from = now ? now : 1;
 }
 
 /*
@@ -935,10 +948,8 @@ static void tcp_input_schedule_ack(struct stack *s, struct tcp_conn *c, stack_ti
 	uint32_t full = c->rcv_mss - (c->ts_ok ? 12 : 0);
 	stack_time_us due = now + s->cfg.tun.delayed_ack;
 
-	if (len) {
-		tcp_input_quick_refill(s, c, now);
-		c->last_data_rcv = c->answer_from = now ? now : 1;
-	}
+	if (len)
+		tcp_input_data_came(s, c, now);
 
 	/* "full-size" is what this peer sends when it has plenty: the largest
 	 * segment seen so far, at most our MSS less the options, at least 536 */
@@ -977,9 +988,10 @@ static void tcp_input_in_order(struct stack *s, struct tcp_conn *c, struct tcp_r
 		tcp_mem_reasm_shrink(s, c); /* back into the connection once few holes are left */
 	tcp_autotune_rcv_data(c, rx->now);
 	tcp_conn_event(s, c, STACK_EV_READABLE);
-	if (had_holes)
+	if (had_holes) {
+		tcp_input_data_came(s, c, rx->now);
 		c->ack_now = true; /* RFC 5681 §4.2: a segment that fills a hole is ACKed at once */
-	else
+	} else
 		tcp_input_schedule_ack(s, c, rx->now, took + len);
 }
 
@@ -1086,6 +1098,7 @@ static bool tcp_input_step_text(struct stack *s, struct tcp_conn *c, struct tcp_
 	}
 	/* out of order: keep it at its offset, ACK at once (RFC 5681 §4.2, SACK RFC 2018);
 	 * more holes than the connection keeps: a larger array, if the budget allows */
+	tcp_input_data_came(s, c, rx->now);
 	c->ack_now = true;
 	r = tcp_reasm_add(&c->reasm, off, len);
 	if (r == -ENOSPC && tcp_mem_reasm_grow(s, c) == 0)

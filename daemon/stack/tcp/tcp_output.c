@@ -303,7 +303,8 @@ int tcp_output_segment(struct stack *s, stack_time_us now, struct tcp_conn *c, t
 	/* an answer within delayed_ack of the peer's data (or of the handshake's
 	 * end, as a client's request is): later ACKs may wait for the next one
 	 * (tcp_input_quick_refill) */
-	if (len && c->answer_from && now - c->answer_from < s->cfg.tun.delayed_ack)
+	if (len && c->answer_from && now >= c->answer_from &&
+	    now - c->answer_from < s->cfg.tun.delayed_ack)
 		c->interactive = true;
 	if (flags & TCP_FLAG_ACK)
 		tcp_output_acked_all(s, c);

@@ -621,7 +621,8 @@ static void test_retransmissions(void **state)
 	render_check(v, tr_retrans(v), 0, golden_retransmissions, 80);
 }
 
-/* Feeding entries one at a time (trace --follow) draws the same picture. */
+/* Feeding entries one at a time (trace --follow after a history that fits
+ * 80 columns, so ladder_fit() leaves the width) draws the same picture. */
 static void follow_check(const struct ctl_trace_entry *v, size_t n, const char *golden)
 {
 	struct ctl_capture cap;

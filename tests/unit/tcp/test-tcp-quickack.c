@@ -8,8 +8,9 @@
  * the DELACK timer at the same time, so an answer the application writes
  * first carries it; none while the connection is interactive (our data
  * answered the peer's, or a client's request the handshake, within
- * delayed_ack) until a delayed ACK has had to go alone; and with quick_acks 0, every one delayed as RFC 1122 §4.2.3.2
- * has it.
+ * delayed_ack) until a delayed ACK has had to go alone; a FIN is not
+ * quick-ACKed; and with quick_acks 0, every one delayed as RFC 1122
+ * §4.2.3.2 has it.
  */
 #include <string.h>
 
@@ -208,13 +209,18 @@ static void test_client_request_is_an_answer(void **state)
 static void test_fin_not_quick(void **state)
 {
 	struct harness *h = h_new(tweak_quick);
+	uint32_t seq = RNXT;
 
 	h_establish_passive(h, 0);
-	h_send(h, MS(10), SEG(.seq = RNXT, .ack = h->iss + 1, .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
+	send_quick(h, MS(10), &seq, 10); /* quick ACKs are on: QUICK - 1 left */
+	h_send(h, MS(20), SEG(.seq = seq, .ack = snd_nxt(h), .flags = TCP_FLAG_ACK | TCP_FLAG_FIN),
 	       NULL);
 	h_expect_nothing(h);
-	assert_int_equal(stack_poll_at(h->s), MS(50));
-	assert_int_equal(ctr(h, STACK_CTR_SynackTcpQuickAcks), 0);
+	assert_int_equal(stack_poll_at(h->s), MS(60));
+	h_poll(h, MS(60));
+	h_expect(h, OUT(.seq = snd_nxt(h), .ack = seq + 1, .wnd = H_RCVBUF - 11)); /* the FIN's too */
+	assert_int_equal(ctr(h, STACK_CTR_SynackTcpQuickAcks), 1);
+	assert_int_equal(ctr(h, STACK_CTR_TcpExtDelayedACKs), 1);
 	h_free(h);
 }
 
