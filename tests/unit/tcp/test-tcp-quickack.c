@@ -218,7 +218,8 @@ static void test_fin_not_quick(void **state)
 	h_expect_nothing(h);
 	assert_int_equal(stack_poll_at(h->s), MS(60));
 	h_poll(h, MS(60));
-	h_expect(h, OUT(.seq = snd_nxt(h), .ack = seq + 1, .wnd = H_RCVBUF - 11)); /* the FIN's too */
+	h_expect(h,
+		 OUT(.seq = snd_nxt(h), .ack = seq + 1, .wnd = H_RCVBUF - 11)); /* the FIN's too */
 	assert_int_equal(ctr(h, STACK_CTR_SynackTcpQuickAcks), 1);
 	assert_int_equal(ctr(h, STACK_CTR_TcpExtDelayedACKs), 1);
 	h_free(h);
