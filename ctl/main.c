@@ -340,11 +340,11 @@ int cmd_help(struct cli_ctx *ctx, int argc, char **argv)
 		main_usage(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		argv[1] = "help"; /* help --help: help's own */
 	if (argc > 2)
 		return cli_usage_error(ctx, "expected one command, got '%s %s'", argv[1], argv[2]);
-	c = cli_command_find(argv[1]);
+	/* help --help: help's own */
+	c = cli_command_find(
+		strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? "help" : argv[1]);
 	if (!c)
 		return cli_usage_error(ctx, "unknown command '%s'", argv[1]);
 	cli_command_help(c, stdout);
