@@ -63,7 +63,7 @@ expect 3 "cannot reach synackd at /elsewhere.sock" -s /elsewhere.sock conns
 expect 3 "cannot reach synackd at /elsewhere.sock" --socket=/elsewhere.sock ping
 expect 3 "$unreach" -o json conns
 expect 3 "$unreach" -j stats
-for cmd in status ping conns ss watch events trace stats get set kill capture impair reload; do
+for cmd in status ping conns ss watch events trace stats get set kill capture impair reload help; do
 	expect_out 0 "Usage: synackctl" "$cmd" --help
 	expect_out 0 "Examples:" "$cmd" -h
 done
