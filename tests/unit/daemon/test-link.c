@@ -122,6 +122,20 @@ static void rig_end(struct link_rig *r)
 	close(r->sv[1]);
 }
 
+/*
+ * One non-blocking turn of the rig's loop, then 0.2 ms of sleep. Not
+ * UV_RUN_ONCE: a timer already due when uv_run() starts fires before the
+ * poll, and when it did all that was left (the impairment's held frames),
+ * that poll has no timer left to bound it and waits for good for a frame
+ * nobody sends. That happened in CI whenever the test was held off the CPU
+ * past the impairment's delay.
+ */
+static void rig_turn(struct link_rig *r)
+{
+	uv_run(&r->loop, UV_RUN_NOWAIT);
+	usleep(200);
+}
+
 static void test_backpressure(void **state)
 {
 	struct link_rig rig;
@@ -381,10 +395,12 @@ static void test_impair_cuts_super_frames(void **state)
 	/* out: ten wire frames, held 2 ms, then plain (no offload asked), checksums complete */
 	assert_int_equal(link_emit(&rig.l, frame, len, &tso), 0);
 	assert_int_equal(recv(rig.sv[1], buf, sizeof(buf), 0), -1);
-	for (int round = 0; round < 200 && got < 10; round++) {
+	/* past the delay before the loop turns: the frames are due as it starts */
+	usleep(3000);
+	for (int round = 0; round < 10000 && got < 10; round++) {
 		ssize_t n;
 
-		uv_run(&rig.loop, UV_RUN_ONCE);
+		rig_turn(&rig);
 		while ((n = recv(rig.sv[1], buf, sizeof(buf), 0)) > 0) {
 			assert_int_equal(n, VNET_HDR_LEN + 54 + 1448);
 			assert_memory_equal(buf, zero, VNET_HDR_LEN);
@@ -402,8 +418,10 @@ static void test_impair_cuts_super_frames(void **state)
 	inputs = 0;
 	assert_int_equal(send(rig.sv[1], buf, VNET_HDR_LEN + len, 0),
 			 (ssize_t)(VNET_HDR_LEN + len));
-	for (int round = 0; round < 200 && inputs < 3; round++)
-		uv_run(&rig.loop, UV_RUN_ONCE);
+	rig_turn(&rig); /* read, cut and held */
+	usleep(3000);	/* past the delay: due as the next turn starts */
+	for (int round = 0; round < 10000 && inputs < 3; round++)
+		rig_turn(&rig);
 	assert_int_equal(inputs, 3); /* 1448 + 1448 + 104 */
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(input_len[i], 54 + (i < 2 ? 1448 : 104));
