@@ -264,15 +264,38 @@ void ladder_init(struct ladder *l, FILE *f, unsigned flags)
 	l->peer.shown = LADDER_PEER_UNKNOWN;
 }
 
+/* "synack" over our lifeline, "peer" ending over the peer's, "state" over its state */
+static void ladder_header_line(struct ladder *l)
+{
+	fprintf(l->f, "%*s %-*s %-6s%*s %s\n", LADDER_TIME_W, "time/ms", LADDER_STATE_W, "state",
+		"synack", (int)l->inner_w + 2 - 6, "peer", "state");
+}
+
 static void ladder_header(struct ladder *l, uint64_t t)
 {
 	if (l->started)
 		return;
 	l->started = true;
 	l->t0 = t;
-	/* "synack" over our lifeline, "peer" ending over the peer's, "state" over its state */
-	fprintf(l->f, "%*s %-*s %-6s%*s %s\n", LADDER_TIME_W, "time/ms", LADDER_STATE_W, "state",
-		"synack", (int)l->inner_w + 2 - 6, "peer", "state");
+	ladder_header_line(l);
+}
+
+/*
+ * A label longer than the lifelines are apart, once the header is out (trace
+ * --follow: a bulk transfer after a handshake drawn 80 columns wide): the
+ * ladder widens to LADDER_INNER_W_WIDE, where every label of up to three
+ * flags fits, under a new header line. The later labels are not known, so
+ * not just as wide as this one: the peer's lifeline moves once, where the
+ * header says, not on every longer line.
+ */
+static void ladder_widen(struct ladder *l, const char *label)
+{
+	size_t need = strlen(label) + 2; /* "-label>" or "<label-": the dashes may go */
+
+	if (need <= l->inner_w || l->inner_w >= LADDER_INNER_W_WIDE)
+		return;
+	l->inner_w = LADDER_INNER_W_WIDE;
+	ladder_header_line(l);
 }
 
 static void ladder_time(const struct ladder *l, uint64_t t, char *buf, size_t len)
@@ -384,6 +407,7 @@ static void ladder_segment_line(struct ladder *l, const struct ctl_trace_entry *
 
 	ladder_learn_base(l, e);
 	ladder_label(l, e, label, sizeof(label));
+	ladder_widen(l, label);
 	ladder_prefix(l, e->time_us, state);
 	ladder_arrow(l->f, l->inner_w, e->seg.dir, label);
 	fputc('|', l->f);

@@ -47,10 +47,12 @@
  * of up to 103), where a label of up to three flags with seq, ack, win and
  * len fits; a history whose labels are longer (relative numbers of a bulk
  * transfer: "PSH,ACK seq=143360 ack=0 win=63 len=15928") is drawn wider,
- * up to that, to fit its longest (ladder_fit). An arrow whose label is too
- * long for the space loses dashes first, and only then pushes the peer's
- * lifeline right: what `trace --follow` draws after the history it began
- * with may.
+ * up to that, to fit its longest (ladder_fit). A longer label fed after the
+ * header is out (`trace --follow`: the bulk data after the handshake it
+ * began with) widens the ladder to 64 from that line on, under a new header
+ * line.
+ * An arrow whose label is too long even for 64 columns loses dashes first,
+ * and only then pushes the peer's lifeline right.
  */
 #ifndef SYNACK_CTL_LADDER_H
 #define SYNACK_CTL_LADDER_H

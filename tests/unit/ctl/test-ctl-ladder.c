@@ -440,17 +440,24 @@ static int peer_lifeline_column(const char *line, size_t len)
 	return second ? (int)(second - line) : -1;
 }
 
-/* Every line's peer lifeline in one column, that of the header's "peer"'s
- * last letter; returns it, and the lines below the header in *ret_lines. */
+/* Every line's peer lifeline in one column, that of the last header's
+ * "peer"'s last letter; returns the last, and the lines that are not
+ * headers in *ret_lines. */
 static int assert_lifeline_straight(const char *text, int *ret_lines)
 {
-	const char *line = strchr(text, '\n') + 1, *nl; /* past the header */
-	int want = (int)(strstr(text, "peer") - text) + 3, lines = 0;
+	const char *line = text, *nl;
+	int want = -1, lines = 0;
 
-	for (; *line; line = nl + 1, lines++) {
+	for (; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		assert_non_null(nl);
+		if (strncmp(line, "  time/ms ", 10) == 0) {
+			want = (int)(strstr(line, "peer") - line) + 3;
+			continue;
+		}
+		assert_true(want > 0); /* a header comes first */
 		assert_int_equal(peer_lifeline_column(line, (size_t)(nl - line)), want);
+		lines++;
 	}
 	*ret_lines = lines;
 	return want;
@@ -491,6 +498,48 @@ static void test_relative_long_labels_fit(void **state)
 		ladder_feed(&l, &v[i]);
 	ladder_flush(&l);
 	assert_lifeline_straight(ctl_capture_end(&cap), &lines);
+	ctl_capture_free(&cap);
+}
+
+/*
+ * trace --follow: the handshake drawn 80 columns wide, then bulk data whose
+ * labels need more, fed one entry at a time. The ladder widens once, under
+ * a second header line; below each header every lifeline is straight.
+ */
+static void test_follow_widens_for_long_labels(void **state)
+{
+	const uint32_t s = 1000, r = 5000, far = 143360;
+	struct ctl_trace_entry v[7];
+	struct ctl_capture cap;
+	struct ladder l;
+	const char *text, *second;
+	size_t n = 0;
+	int lines;
+
+	v[n++] = fix_seg(1000, OUT, S, s, 0, 64240, 0);
+	v[n++] = fix_seg(2000, IN, S | A, r, s + 1, 65160, 0);
+	v[n++] = fix_seg(2000, OUT, A, s + 1, r + 1, 502, 0);
+	v[n++] = fix_seg(9000, IN, P | A, r + far, s + 1, 63, 15928);
+	v[n++] = fix_seg(9001, OUT, A, s + 1, r + far + 15928, 502, 0);
+	v[n++] = fix_seg(9500, IN, P | A, r + far + 15928, s + 1, 63, 100);
+	v[n++] = fix_seg(9900, IN, F | P | A, r + far + 16028, s + 1, 63, 15928);
+	ctl_capture_begin(&cap);
+	ladder_init(&l, cap.f, 0);
+	ladder_fit(&l, v, 3); /* the history trace began with: the handshake */
+	for (size_t i = 0; i < n; i++)
+		ladder_feed(&l, &v[i]);
+	ladder_flush(&l);
+	text = ctl_capture_end(&cap);
+	second = strstr(text + 1, "  time/ms ");
+	assert_non_null(second);		       /* widened once... */
+	assert_null(strstr(second + 1, "  time/ms ")); /* ...and only once */
+	assert_non_null(strstr(second, "PSH,ACK seq=143360 ack=1 win=63 len=15928"));
+	assert_true(ctl_longest_line(text) > 80 && ctl_longest_line(text) <= 103);
+	assert_true(assert_lifeline_straight(text, &lines) > 9 + 1 + 12 + 1 + 1 + 41);
+	assert_int_equal(lines, 7);
+	/* the handshake above the second header: 80 columns */
+	for (const char *p = text; p < second; p = strchr(p, '\n') + 1)
+		assert_true(strchr(p, '\n') - p <= 80);
 	ctl_capture_free(&cap);
 }
 
@@ -646,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_active_absolute),
 		cmocka_unit_test(test_absolute_longest_labels_straight),
 		cmocka_unit_test(test_relative_long_labels_fit),
+		cmocka_unit_test(test_follow_widens_for_long_labels),
 		cmocka_unit_test(test_passive_peer_closes),
 		cmocka_unit_test(test_history_after_handshake),
 		cmocka_unit_test(test_history_from_peer_fin),
