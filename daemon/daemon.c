@@ -300,6 +300,8 @@ void daemon_get_info(struct daemon *d, struct daemon_info *ret)
 	ret->clients = d->clients;
 	ret->started = d->started;
 	ret->busy_poll_turns = d->busy.turns;
+	ret->notify_dropped = d->notify.dropped;
+	ret->notify_pending = d->notify.npending;
 }
 
 struct link *daemon_link(struct daemon *d)

@@ -67,6 +67,8 @@ struct daemon_info {
 	uint32_t clients;
 	stack_time_us started;
 	uint64_t busy_poll_turns; /* loop turns spent polling (interface.busy_poll) */
+	uint64_t notify_dropped;  /* notifications the service manager had no room for */
+	uint32_t notify_pending;  /* ...and those waiting to be sent again */
 };
 void daemon_get_info(struct daemon *d, struct daemon_info *ret);
 struct link *daemon_link(struct daemon *d);

@@ -33,6 +33,18 @@ static void daemon_control_rpc_counters(struct daemon *d, struct ctl_host_info *
 	ret->n_extra = RPC_SERVER_COUNTERS;
 }
 
+/* The service manager's notifications (notify.h), after the RPC server's. */
+static void daemon_control_notify_counters(const struct daemon_info *info,
+					   struct ctl_host_info *ret)
+{
+	_Static_assert(RPC_SERVER_COUNTERS + 2 <= CTL_HOST_EXTRA_COUNTERS,
+		       "room for the notification counters");
+	ret->extra[ret->n_extra++] =
+		(struct ctl_host_counter){ "SynackNotifyDropped", info->notify_dropped, false };
+	ret->extra[ret->n_extra++] =
+		(struct ctl_host_counter){ "SynackNotifyPending", info->notify_pending, true };
+}
+
 /* The impairment stage's counters (link_impair.h), shown after the RPC server's. */
 static void daemon_control_impair_counters(struct daemon *d, struct ctl_host_info *ret)
 {
@@ -70,6 +82,7 @@ static void daemon_control_info(void *ctx, struct ctl_host_info *ret)
 	ret->tx_dropped = ls->tx_dropped;
 	ret->tx_errors = ls->tx_errors;
 	daemon_control_rpc_counters(d, ret);
+	daemon_control_notify_counters(&info, ret);
 	daemon_control_impair_counters(d, ret);
 }
 

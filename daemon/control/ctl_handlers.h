@@ -46,7 +46,7 @@ struct ctl_host_counter {
 	uint64_t value;
 	bool gauge;
 };
-#define CTL_HOST_EXTRA_COUNTERS	 24
+#define CTL_HOST_EXTRA_COUNTERS	 26
 /* Room for the impairment stage's counters (link_impair.h), shown after the extra ones. */
 #define CTL_HOST_IMPAIR_COUNTERS 24
 

@@ -3,7 +3,8 @@
  * notify.h - synackd and its service manager: sd_notify() readiness,
  * status, reload, stop and watchdog messages; the fds systemd hands over at
  * start (socket activation by name, and the TAP from the fd store); storing
- * the TAP fd back so a restart keeps the interface.
+ * the TAP fd back so a restart keeps the interface. Messages never block the
+ * loop (notify.c says what happens while the manager does not read).
  *
  * Everything here is a no-op outside systemd ($NOTIFY_SOCKET, $LISTEN_FDS
  * unset), so synackd runs the same by hand, in a container or under tests.
@@ -13,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/un.h>
 #include <uv.h>
 
 /* The fds passed by name at start; -1 for each one not passed. */
@@ -22,8 +24,19 @@ struct notify_fds {
 	int tap;     /* FDNAME=tap from the fd store */
 };
 
+/* READY=1, RELOADING=1 and STOPPING=1 kept while the manager's queue is full */
+#define NOTIFY_PENDING 8
+
 struct notify {
-	bool enabled; /* $NOTIFY_SOCKET is set */
+	bool enabled; /* $NOTIFY_SOCKET is set and usable */
+	int fd;	      /* non-blocking datagram socket towards it */
+	struct sockaddr_un addr;
+	socklen_t addrlen;
+	char pending[NOTIFY_PENDING][512];
+	unsigned npending;
+	uv_timer_t retry; /* sends what is pending again while any is */
+	uint64_t dropped; /* not sent for want of room (SynackNotifyDropped) */
+	bool logged_full, logged_error;
 	uv_timer_t watchdog;
 	bool watchdog_on;
 	uint64_t watchdog_usec;

@@ -30,8 +30,8 @@ def reload(t, text):
     t.h.write_config(text, "synackd-0.yaml")
     out = t.run("reload").stdout
     print(f"$ synackctl reload\n{out}", end="", flush=True)
-    # read RELOADING=1 and READY=1: synackd's sd_notify blocks once the test's
-    # socket holds max_dgram_qlen (10) unread datagrams
+    # read RELOADING=1 and READY=1: past max_dgram_qlen (10) unread datagrams
+    # synackd holds them back (test_notify_full.py); reading keeps them flowing
     t.d.wait_notify("READY=1", 5)
     return out
 
