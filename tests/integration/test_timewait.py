@@ -25,18 +25,20 @@ st.check(s.recv(16) == b"hello", "echo works")
 h.write_config(cfg_off, "synackd-0.yaml")
 d.send(signal.SIGHUP)
 d.wait_notify("READY=1")
-s.settimeout(5)
+s.settimeout(10)
 st.check(s.recv(16) == b"", "synack closed first (FIN)")
 s.close()
 tw = d.wait_log(rf"tcp {st.OURS}:7 {st.KERNEL}:{port}: \S+ -> TIME-WAIT at (\d+)\.(\d+)")
 t_tw = int(tw.group(1)) + int(tw.group(2)) / 1e6
 t_seen = time.monotonic()
 cl = d.wait_log(rf"tcp {st.OURS}:7 {st.KERNEL}:{port}: TIME-WAIT -> CLOSED at (\d+)\.(\d+)",
-                timeout=10)
+                timeout=20)
 t_cl = int(cl.group(1)) + int(cl.group(2)) / 1e6
 held = t_cl - t_tw
-st.check(1.95 <= held <= 3.5, f"TIME-WAIT lasted {held:.3f} s (2 x msl = 2 s)")
-st.check(time.monotonic() - t_seen < 5, "observed well before Linux's 60 s")
+# at least 2 x msl; the upper bounds leave room for a busy machine and are
+# still far from the 60 s of Linux or of the default msl (30 s)
+st.check(1.95 <= held <= 10, f"TIME-WAIT lasted {held:.3f} s (2 x msl = 2 s)")
+st.check(time.monotonic() - t_seen < 20, "observed well before Linux's 60 s")
 
 # the same 4-tuple again, once echo listens again
 h.write_config(cfg_on, "synackd-0.yaml")

@@ -74,12 +74,16 @@ PIDS="$PIDS $!"
 wait_for_line "$T/k.half" listening
 conns0=$(counter SynackRpcFdConns)
 "$RUN" python3 -c "
-import socket, time
+import os, socket, time
 s = socket.create_connection(('10.77.0.1', $port))
 s.sendall(b'abc')
 s.shutdown(socket.SHUT_WR)
 print('half', flush=True)
-time.sleep(0.5)
+# close once the test has read the counter (it writes go.half), up to 60 s
+for _ in range(600):
+    if os.path.exists('$T/go.half'):
+        break
+    time.sleep(0.1)
 s.close()
 print('closed', flush=True)
 time.sleep(60)
@@ -87,6 +91,7 @@ time.sleep(60)
 PIDS="$PIDS $!"
 wait_for_line "$T/a.half" half
 [ "$(counter SynackRpcFdConns)" -gt "${conns0:-0}" ] || fail "no data-socket connection while half-closed"
+touch "$T/go.half"
 wait_for_line "$T/a.half" closed
 for _ in $(seq 100); do
 	[ "$(counter SynackRpcFdConns)" -le "${conns0:-0}" ] && break

@@ -51,8 +51,13 @@ for _ in range(200):
     if 'sent' in open('$T/k.log').read():
         break
     time.sleep(0.05)
-time.sleep(0.3)
-e1 = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+# the ICMP message is on its way: wait for the error, up to 10 s
+deadline = time.monotonic() + 10
+while True:
+    e1 = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if e1 or time.monotonic() > deadline:
+        break
+    time.sleep(0.05)
 e2 = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
 state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
 print('errors', e1, e2, 'state', state, flush=True)

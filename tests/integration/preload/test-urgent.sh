@@ -67,7 +67,7 @@ c.close()
 }
 
 app='
-import fcntl, select, socket, struct, sys
+import fcntl, select, socket, struct, sys, time
 def conn():
     return socket.create_connection(("10.77.0.1", PORT))
 def read_n(s, n):
@@ -89,8 +89,13 @@ s.close()
 s = conn()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
 before = read_n(s, 3)
-select.select([], [], [], 0.6)
-mark = struct.unpack("i", fcntl.ioctl(s, 0x8905, struct.pack("i", 0)))[0]  # SIOCATMARK
+# the urgent byte comes 0.2 s after "abc": wait for the mark, up to 10 s
+deadline = time.monotonic() + 10
+while True:
+    mark = struct.unpack("i", fcntl.ioctl(s, 0x8905, struct.pack("i", 0)))[0]  # SIOCATMARK
+    if mark == 1 or time.monotonic() > deadline:
+        break
+    select.select([], [], [], 0.05)
 print("inline", (before + read_n(s, 4)).decode(), "atmark", mark, flush=True)
 s.send(b"done")
 s.close()
