@@ -122,6 +122,7 @@ class Lines:
     def __init__(self, proc):
         self.fd = proc.stdout.fileno()
         self.buf = b""
+        self.eof = False
 
     def read(self, timeout):
         """Every complete line that arrives within timeout seconds (at least one if any)."""
@@ -133,10 +134,23 @@ class Lines:
                 break
             chunk = os.read(self.fd, 65536)
             if not chunk:
+                self.eof = True
                 break
             self.buf += chunk
         *lines, self.buf = self.buf.split(b"\n")
         return [l.decode() for l in lines]
+
+    def until(self, pred, timeout=10.0):
+        """Every line read until one for which pred holds (included), the end of
+        the output, or timeout seconds."""
+        deadline = time.monotonic() + timeout
+        got = []
+        while not self.eof and time.monotonic() < deadline:
+            new = self.read(deadline - time.monotonic())
+            got += new
+            if any(pred(l) for l in new):
+                break
+        return got
 
 
 def _recv_exact(s, n):
@@ -217,6 +231,34 @@ def rss_kib(pid):
 def nfds(pid):
     """The number of file descriptors the process holds."""
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def proc_state(pid):
+    """The process's state letter (/proc/PID/stat: R, S, D, Z...), "" once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def sleeping(pid):
+    """pid is blocked (state S): a synackctl stream in poll has read all there was."""
+    return proc_state(pid) == "S"
+
+
+def wait_sleeping(pid, timeout=10.0):
+    """Wait until pid is blocked (sleeping()); False if it ended or did not within
+    timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = proc_state(pid)
+        if state == "S":
+            return True
+        if state in ("", "Z", "X"):
+            return False
+        time.sleep(0.01)
+    return False
 
 
 def wait_counter(t, name, pred, timeout=15.0):

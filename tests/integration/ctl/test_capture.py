@@ -39,9 +39,12 @@ def lagging_capture(t, nth, *opts):
     cap = t.spawn("capture", "-w", "-", *opts, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     t.wait_log_count(r"capture started", nth)
     s = t.h.connect(DISCARD)
+    port = s.getsockname()[1]
     s.sendall(b"z" * 20_000_000)
     s.close()
-    time.sleep(1)
+    deadline = time.monotonic() + 20  # the transfer over, before the pipe is read
+    while any(c["remote"]["port"] == port for c in t.conns()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     got = []
     reader = threading.Thread(target=lambda: got.append(cap.stdout.read()))
     reader.start()
@@ -156,11 +159,12 @@ def main():
     drops0 = t.counters()["SynackCtlStreamDrops"]
     cap, got, reader = lagging_capture(t, 5, "-o", "json")
     time.sleep(1)
-    drops = t.counters()["SynackCtlStreamDrops"] - drops0
     cap.send_signal(signal.SIGINT)
     err = cap.stderr.read().decode()
     cap.wait(timeout=20)
     reader.join(timeout=20)
+    # read once the capture has ended: its session drops nothing more
+    drops = t.counters()["SynackCtlStreamDrops"] - drops0
     m = re.search(r"(\d+) dropped by synackd \(the reader was too slow\)$", err, re.M)
     check(cap.returncode == 0 and m is not None and int(m.group(1)) == drops > 0,
           f"a capture stopped after its lag reports synackd's final count ({drops}): "

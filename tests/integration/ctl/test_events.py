@@ -6,7 +6,6 @@ order, one JSON object per line, each with its cause."""
 import json
 import socket
 import subprocess
-import time
 
 import synacktest as st
 from ctltest import DISCARD, ECHO, Ctl, Lines, check
@@ -29,14 +28,17 @@ def main():
     s.sendall(b"ping")
     check(s.recv(8) == b"ping", "echo answers")
     s.close()
-    deadline = time.monotonic() + 5
-    while any(c["remote"]["port"] == port for c in t.conns()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)
+
+    def closed(line):  # the connection's last transition
+        e = json.loads(line) if line.strip() else {}
+        return e.get("remote", {}).get("port") == port and e.get("to") == "CLOSED"
+
+    # read until it is printed (10 s at most), then stop events
+    late = lines.until(closed, timeout=10)
     ev.terminate()
     out, err = ev.communicate(timeout=5)
     check(ev.returncode == 0, f"events ends cleanly on SIGTERM ({ev.returncode}: {err!r})")
-    text = "\n".join(early) + "\n" + lines.buf.decode() + out.decode()
+    text = "\n".join(early + late) + "\n" + lines.buf.decode() + out.decode()
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     mine = [e for e in lines if e["remote"]["port"] == port]
     steps = [(e["from"], e["to"]) for e in mine]

@@ -7,6 +7,7 @@ trace -f stream JSON lines (tests of their own: ctl-events, ctl-trace)."""
 
 import json
 import os
+import subprocess
 import tempfile
 
 from ctltest import ECHO, Ctl, check
@@ -64,8 +65,14 @@ def main():
             fail(f"{' '.join(args)} -j is not JSON ({e}): {r.stdout[:200]!r}")
         print(f"ok: {' '.join(args)} -j: JSON", flush=True)
     with tempfile.TemporaryDirectory() as d:
-        r = t.run("capture", "-w", os.path.join(d, "x.pcapng"), "-c", "1", "-j", timeout=20)
-        js = json.loads(r.stdout)
+        # a frame for it once it has started: a ping (the kernel's own may come first)
+        cap = t.spawn("capture", "-w", os.path.join(d, "x.pcapng"), "-c", "1", "-j",
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t.wait_log_count(r"capture started", 1)
+        t.h.ping(count=1)
+        out, err = cap.communicate(timeout=20)
+        check(cap.returncode == 0, f"capture -c 1 -j exits 0 ({cap.returncode}: {err.strip()})")
+        js = json.loads(out)
         check(js["written"] == 1, f"capture -j: the summary object ({js})")
     r = t.run("-j", "watch", rc=2)
     check("draws for people" in r.stderr, f"watch -j says why not: {r.stderr.strip()}")

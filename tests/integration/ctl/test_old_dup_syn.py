@@ -81,7 +81,13 @@ def main():
           "the listener answered the old SYN (TcpPassiveOpens +2)")
     check(ctr(t, "SynackImpairInDuplicated") == 1 and ctr(t, "SynackImpairInMatched") == 1,
           "one SYN matched the rule and was duplicated (SynackImpairIn{Matched,Duplicated})")
-    events = [json.loads(ln) for ln in events + lines.read(1.0) if ln.strip()]
+
+    def reset(ln):  # the old SYN's child back to LISTEN, after SYN-RECEIVED
+        e = json.loads(ln) if ln.strip() else {}
+        return (e.get("remote", {}).get("port") == cport and e.get("id") != first["id"] and
+                e.get("to") == "LISTEN")
+
+    events = [json.loads(ln) for ln in events + lines.until(reset, timeout=10) if ln.strip()]
     mine = [e for e in events if e["remote"]["port"] == cport]
     for e in mine:
         print(f"  event: conn {e['id']} {e['from']} -> {e['to']} ({e['cause']})")

@@ -17,10 +17,15 @@ ignores ListConns.closed). synackctl must say so rather than show nothing:
   ends the wait at once, and `-w -` into a pipe whose reader has gone ends
   with a summary (a write error), not killed by SIGPIPE.
 
+The ^Cs are sent once synackctl is where they are meant to find it (its
+handler installed, the frames read; then the CaptureStop sent), not after a
+fixed sleep.
+
 Frames are a 4-byte big-endian length and a protobuf message
 (proto/synack.proto), written with the integration tests' helpers.
 """
 
+import fcntl
 import os
 import signal
 import socket
@@ -28,6 +33,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 
@@ -36,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, "../../integration"), os.path.join(HERE, "../../integration/ctl")]
 os.environ.setdefault("SYNACKCTL", sys.argv[1] if len(sys.argv) > 1 else "synackctl")
 from ctltest import _field, pb_bytes as field_bytes, pb_varint as field_varint  # noqa: E402
+from ctltest import sleeping  # noqa: E402
 
 
 def reply(rid, body_field, body):
@@ -54,14 +61,17 @@ def conn_entry():
         field_bytes(4, remote)
 
 
-def serve(ls, seen, features=0):
+def serve(ls, seen, features=0, socks=None):
     """Answer each client's Hello and ListConns as an older synackd would (or,
-    with features, one that claims CaptureStop and never answers it)."""
+    with features, one that claims CaptureStop and never answers it). Each
+    request's ops go to seen once it is answered; each client socket to socks."""
     while True:
         try:
             c, _ = ls.accept()
         except OSError:
             return
+        if socks is not None:
+            socks.append(c)
         buf = b""
         with c:
             while True:
@@ -74,13 +84,12 @@ def serve(ls, seen, features=0):
                     msg, buf = buf[4:4 + n], buf[4 + n:]
                     rid = _field(msg, 1)
                     ops = [k for k in range(16, 40) if _field(msg, k) is not None]
-                    seen.append(ops)
                     if 16 in ops:  # ControlHello: version 1, a name, no features
                         c.sendall(reply(rid, 16, field_varint(1, 1) +
                                         field_bytes(2, b"synackd 0.0.9") +
                                         (field_varint(4, features) if features else b"")))
                     elif 29 in ops:  # CaptureStop, from a synackd that hangs
-                        continue
+                        pass
                     elif 19 in ops:  # ListConns: the open ones only
                         c.sendall(reply(rid, 19, field_bytes(1, conn_entry())))
                     elif 26 in ops:  # Capture: started, then two frames
@@ -96,6 +105,52 @@ def serve(ls, seen, features=0):
                             2, field_varint(1, 42) + field_bytes(2, b"unknown"))
                         m = field_bytes(1, r)
                         c.sendall(struct.pack(">I", len(m)) + m)
+                    seen.append(ops)  # answered (a Capture: its two frames sent too)
+
+
+def wait_for(cond, timeout=10.0):
+    """Poll cond until it holds; False if it did not within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def catches_sigint(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    return False
+
+
+def unread(c):
+    """Bytes sent on c its peer has not read yet (SIOCOUTQ)."""
+    return struct.unpack("i", fcntl.ioctl(c.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
+def capturing(p, seen, socks):
+    """p has its ^C handler and has written both frames: the server sent them,
+    p read them all and then sleeps in its capture loop (or p has ended)."""
+    if p.poll() is not None:
+        return True
+    try:
+        return (any(26 in ops for ops in seen) and unread(socks[-1]) == 0 and
+                catches_sigint(p.pid) and sleeping(p.pid))
+    except (OSError, IndexError):
+        return False
+
+
+def stopping(p, seen):
+    """p has sent CaptureStop and waits for the answer in poll (or has ended)."""
+    if p.poll() is not None:
+        return True
+    try:
+        return any(29 in ops for ops in seen) and sleeping(p.pid)
+    except OSError:
+        return False
 
 
 def finish(p):
@@ -114,8 +169,8 @@ def main():
     ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     ls.bind(path)
     ls.listen(4)
-    seen = []
-    threading.Thread(target=serve, args=(ls, seen), daemon=True).start()
+    seen, socks = [], []
+    threading.Thread(target=serve, args=(ls, seen, 0, socks), daemon=True).start()
     fails = 0
 
     def run(*args):
@@ -155,31 +210,37 @@ def main():
     ls2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     ls2.bind(hang)
     ls2.listen(4)
-    threading.Thread(target=serve, args=(ls2, [], 2), daemon=True).start()
+    hang_seen, hang_socks = [], []
+    threading.Thread(target=serve, args=(ls2, hang_seen, 2, hang_socks), daemon=True).start()
     hang_pcap = os.path.join(tmp, "hang.pcapng")
     p = subprocess.Popen([ctl, "-s", hang, "capture", "-w", hang_pcap],
                          stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
-    t0 = time.monotonic()
+    # the first ^C once both frames are written, the second once the
+    # CaptureStop is out (before it, the wait has not begun: its give-up
+    # flag is reset when it does)
+    wait_for(lambda: capturing(p, hang_seen, hang_socks))
     p.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    wait_for(lambda: stopping(p, hang_seen))
+    t0 = time.monotonic()
     p.send_signal(signal.SIGINT)
     err = finish(p)
     took = time.monotonic() - t0
     if p.returncode != 0 or took > 3 or "2 frames written" not in err or \
             "as of the last frame received" not in err:
         print(f"FAIL: ^C twice while synackd does not answer the stop: rc {p.returncode}, "
-              f"{took:.1f} s, stderr {err!r}")
+              f"{took:.1f} s after the second, stderr {err!r}, requests {hang_seen}")
         fails += 1
     else:
-        print(f"ok: ^C twice ends the wait for the final count ({took:.1f} s): {err.strip()}")
+        print(f"ok: ^C twice ends the wait for the final count ({took:.1f} s after the "
+              f"second): {err.strip()}")
     # as `synackctl capture -w - | tshark -r -` when ^C ends both and tshark
     # goes first: the frames buffered for stdout meet a pipe without a reader
+    seen.clear()
     rd, wr = os.pipe()
     p = subprocess.Popen([ctl, "-s", path, "capture", "-w", "-"], stdout=wr,
                          stderr=subprocess.PIPE, text=True)
     os.close(wr)
-    time.sleep(0.5)
+    wait_for(lambda: capturing(p, seen, socks))
     os.close(rd)
     p.send_signal(signal.SIGINT)
     err = finish(p)
