@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@ struct ctl_client {
 	struct ctl_filter cap_filter;
 	bool cap_filtered;
 	uint64_t cap_dropped; /* the highest drop count any frame carried */
+	/* while set, waits let only the signals this mask leaves out through (ppoll) */
+	const sigset_t *wait_mask;
 };
 
 /* ------------------------------------------------------------------ wire */
@@ -101,6 +104,7 @@ static uint64_t ctl_client_now_ms(void)
 static int ctl_client_wait(struct ctl_client *c, uint64_t deadline)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	struct timespec ts;
 	int timeout = -1, r;
 
 	if (deadline) {
@@ -108,7 +112,13 @@ static int ctl_client_wait(struct ctl_client *c, uint64_t deadline)
 
 		timeout = now >= deadline ? 0 : (int)(deadline - now);
 	}
-	r = poll(&p, 1, timeout);
+	if (c->wait_mask) {
+		ts = (struct timespec){ .tv_sec = timeout / 1000,
+					.tv_nsec = (long)(timeout % 1000) * 1000000 };
+		r = ppoll(&p, 1, timeout < 0 ? NULL : &ts, c->wait_mask);
+	} else {
+		r = poll(&p, 1, timeout);
+	}
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	return r;
@@ -915,12 +925,13 @@ static bool ctl_capture_stop_saw(struct ctl_client *c, const Synack__V1__Control
 }
 
 int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped,
-		     const volatile sig_atomic_t *give_up)
+		     const volatile sig_atomic_t *signals, sig_atomic_t seen)
 {
 	Synack__V1__ControlRequest rq = SYNACK__V1__CONTROL_REQUEST__INIT;
 	Synack__V1__CaptureStop stop = SYNACK__V1__CAPTURE_STOP__INIT;
 	uint64_t deadline = ctl_client_now_ms() + CTL_CLIENT_REPLY_MS;
 	Synack__V1__ControlServerMessage *m;
+	sigset_t block, old;
 	bool ended = false;
 	int r;
 
@@ -929,14 +940,21 @@ int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped,
 		return -ENOMSG; /* an older synackd: the latest frame's count is all there is */
 	rq.op_case = SYNACK__V1__CONTROL_REQUEST__OP_CAPTURE_STOP;
 	rq.capture_stop = &stop;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	c->wait_mask = &old;
 	r = ctl_client_send(c, &rq);
 	/* the frames queued before the StreamEnd are read, not written: the capture is over */
 	while (r >= 0) {
+		if (signals && *signals > seen) {
+			r = -EINTR; /* a signal meanwhile: the user will not wait */
+			break;
+		}
 		r = ctl_client_recv(c, deadline, &m);
 		if (r == 0 && ctl_client_now_ms() >= deadline)
 			r = -ETIMEDOUT;
-		if (r == 0 && give_up && *give_up)
-			r = -EINTR; /* a signal meanwhile: the user will not wait */
 		if (r < 0)
 			break;
 		if (r == 0)
@@ -951,6 +969,8 @@ int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped,
 		r = ctl_client_status(c, m->reply->status);
 		break;
 	}
+	c->wait_mask = NULL;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	*ret_dropped = c->cap_dropped;
 	if (r < 0)
 		return r;

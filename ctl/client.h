@@ -76,10 +76,13 @@ int ctl_capture_next(struct ctl_client *c, struct ctl_frame *ret, int timeout_ms
  * to its StreamEnd: *ret_dropped is then every frame dropped for the capture,
  * also after the last one ctl_capture_next() returned. 1 with that count, 0
  * when no StreamEnd came (the capture had ended already), -errno (-ENOMSG:
- * an older synackd without CaptureStop; -ETIMEDOUT; -EINTR: *give_up was set
- * by a signal while waiting; *ret_dropped is the latest frame's count then).
+ * an older synackd without CaptureStop; -ETIMEDOUT; -EINTR: *signals, which
+ * the caller's SIGINT/SIGTERM handler counts, went past seen: the user will
+ * not wait; *ret_dropped is the latest frame's count then). SIGINT and SIGTERM
+ * are blocked meanwhile except inside the wait itself (ppoll), so a signal
+ * that comes between a check and the wait still ends it.
  */
 int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped,
-		     const volatile sig_atomic_t *give_up);
+		     const volatile sig_atomic_t *signals, sig_atomic_t seen);
 
 #endif

@@ -122,14 +122,15 @@ static int capture_parse(struct cli_ctx *ctx, int argc, char **argv, struct capt
 }
 
 static volatile sig_atomic_t capture_stop;
-/* a signal while synackd is asked for its final count: give up waiting */
-static volatile sig_atomic_t capture_give_up;
+/* SIGINT and SIGTERM so far: one more than stopped the capture, while synackd
+ * is asked for its final count, gives up waiting for it */
+static volatile sig_atomic_t capture_signals;
 
 static void capture_on_signal(int sig)
 {
 	(void)sig;
 	capture_stop = 1;
-	capture_give_up = 1;
+	capture_signals++;
 }
 
 static uint64_t capture_now_us(void)
@@ -193,8 +194,9 @@ static void capture_final_drops(struct ctl_client *c, struct capture_tally *t)
 	uint64_t dropped = 0;
 	int r;
 
-	capture_give_up = 0;
-	r = ctl_capture_stop(c, &dropped, &capture_give_up);
+	/* not the count now: a second ^C may have come already */
+	r = ctl_capture_stop(c, &dropped, &capture_signals,
+			     strcmp(t->stopped, "signal") == 0 ? 1 : 0);
 	if (dropped > t->dropped)
 		t->dropped = dropped;
 	t->dropped_final = r > 0;

@@ -14,8 +14,9 @@ ignores ListConns.closed). synackctl must say so rather than show nothing:
 - `capture -c 2` sends no CaptureStop (it would draw ENOMSG) and says its
   drop count is the last frame's ("as of the last frame received");
 - against one that claims CaptureStop and never answers it, a second ^C
-  ends the wait at once, and `-w -` into a pipe whose reader has gone ends
-  with a summary (a write error), not killed by SIGPIPE.
+  ends the wait at once, also when it came with the first (^C and SIGTERM
+  together), and `-w -` into a pipe whose reader has gone ends with a
+  summary (a write error), not killed by SIGPIPE.
 
 The ^Cs are sent once synackctl is where they are meant to find it (its
 handler installed, the frames read; then the CaptureStop sent), not after a
@@ -233,6 +234,24 @@ def main():
     else:
         print(f"ok: ^C twice ends the wait for the final count ({took:.1f} s after the "
               f"second): {err.strip()}")
+    # both signals before synackctl turns to the stop (^C and a SIGTERM from
+    # a supervisor at once): the second one ends the wait too. Before, the
+    # wait forgot any signal that came before it began and sat out 10 s.
+    hang_seen.clear()
+    p = subprocess.Popen([ctl, "-s", hang, "capture", "-w", hang_pcap],
+                         stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: capturing(p, hang_seen, hang_socks))
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGTERM)
+    err = finish(p)
+    took = time.monotonic() - t0
+    if p.returncode != 0 or took > 3 or "2 frames written" not in err:
+        print(f"FAIL: ^C and SIGTERM at once while synackd does not answer the stop: "
+              f"rc {p.returncode}, {took:.1f} s, stderr {err!r}, requests {hang_seen}")
+        fails += 1
+    else:
+        print(f"ok: ^C and SIGTERM at once end the wait too ({took:.1f} s): {err.strip()}")
     # as `synackctl capture -w - | tshark -r -` when ^C ends both and tshark
     # goes first: the frames buffered for stdout meet a pipe without a reader
     seen.clear()
