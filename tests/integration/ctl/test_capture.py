@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 
-from ctltest import DISCARD, ECHO, Ctl, check, tshark
+from ctltest import DISCARD, ECHO, Ctl, check, tshark, wait_sleeping
 import synacktest as st
 
 
@@ -64,10 +64,11 @@ def main():
     port = s.getsockname()[1]
     s.sendall(b"y" * sent)
     s.close()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while any(c["remote"]["port"] == port for c in t.conns()) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
+    wait_sleeping(cap.pid)  # it read what synackd sent: ^C now loses none of it
     cap.send_signal(signal.SIGINT)
     _, err = cap.communicate(timeout=10)
     check(cap.returncode == 0, f"capture stops cleanly on ^C ({cap.returncode})")
@@ -96,6 +97,7 @@ def main():
     t.wait_log_count(r"capture started", 2)
     data = bytes((i * 7 + i // 251) & 0xff for i in range(200000))
     s = t.h.connect(ECHO)
+    port = s.getsockname()[1]
     s.sendall(data)
     back = b""
     while len(back) < len(data):
@@ -104,7 +106,11 @@ def main():
             break
         back += chunk
     s.close()
+    deadline = time.monotonic() + 20
+    while any(c["remote"]["port"] == port for c in t.conns()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     time.sleep(0.3)
+    wait_sleeping(cap.pid)
     cap.send_signal(signal.SIGINT)
     _, err = cap.communicate(timeout=10)
     check(cap.returncode == 0 and back == data, f"the echo came back whole ({len(back)} bytes)")
