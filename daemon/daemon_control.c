@@ -45,7 +45,7 @@ static void daemon_control_notify_counters(const struct daemon_info *info,
 		(struct ctl_host_counter){ "SynackNotifyPending", info->notify_pending, true };
 }
 
-/* The impairment stage's counters (link_impair.h), shown after the RPC server's. */
+/* The impairment stage's counters (link_impair.h), shown after the extra ones. */
 static void daemon_control_impair_counters(struct daemon *d, struct ctl_host_info *ret)
 {
 	struct link_impair_counter c[LINK_IMPAIR_COUNTERS];
