@@ -21,6 +21,7 @@ fi
 SYNACKD=${SYNACKD_OVERRIDE:-$1}
 SYNACK_NC=$2
 RPC_CLIENT=$3
+SYNACKCTL=$(dirname "$SYNACK_NC")/../ctl/synackctl
 HERE=$(cd "$(dirname "$0")" && pwd)
 KPEER="/usr/bin/python3 $HERE/kpeer.py"
 T=$(mktemp -d /tmp/synack-rpc-test.XXXXXX)
@@ -106,4 +107,41 @@ wait_for_line()
 		sleep 0.1
 	done
 	fail "timed out waiting for '$2' in $1"
+}
+
+# wait_kernel_listen PORT: until a kernel socket listens on PORT in this
+# namespace (20 s). Not a connect probe: a one-shot nc -l would take it.
+wait_kernel_listen()
+{
+	for _ in $(seq 200); do
+		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+		sleep 0.1
+	done
+	fail "no kernel listener on port $1 after 20 s"
+}
+
+# wait_synack_listen PORT: until synackd has a listener on PORT, i.e. a
+# client's Listen was answered (20 s)
+wait_synack_listen()
+{
+	for _ in $(seq 200); do
+		[ -n "$("$SYNACKCTL" -s "$T/control.sock" conns -l -H "sport = :$1" 2>/dev/null)" ] &&
+			return 0
+		sleep 0.1
+	done
+	fail "synackd has no listener on port $1 after 20 s"
+}
+
+# wait_no_clients: until synackd counts no RPC session (SynackRpcClients),
+# e.g. once rpc_start_daemon's probe has hung up (20 s)
+wait_no_clients()
+{
+	clients=
+	for _ in $(seq 200); do
+		clients=$("$SYNACKCTL" -s "$T/control.sock" stats -z SynackRpcClients 2>/dev/null |
+			awk '$1 == "SynackRpcClients" { print $2 }')
+		[ "$clients" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "synackd still counts ${clients:-?} RPC clients after 20 s"
 }

@@ -7,7 +7,7 @@ import socket
 import struct
 import time
 
-from ctltest import _field, pb_bytes, pb_varint
+from ctltest import _field, fail, pb_bytes, pb_varint
 
 
 def frame(b):
@@ -24,6 +24,16 @@ def request(rid, field, body):
 def listen(port, backlog=0):  # Request {listen (17): {local: {port}, backlog}}
     body = pb_bytes(1, pb_varint(2, port)) + (pb_varint(2, backlog) if backlog else b"")
     return request(1, 17, body)
+
+
+def wait_listener(t, port, timeout=20.0):
+    """Until synackd lists a listener on port (a session's Listen was taken)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c["state"] == "LISTEN" and c["local"]["port"] == port for c in t.conns()):
+            return
+        time.sleep(0.1)
+    fail(f"synackd has no listener on port {port} after {timeout:.0f} s")
 
 
 def info(rid):  # Request {info (25): {}}: the daemon's info

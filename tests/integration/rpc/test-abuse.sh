@@ -9,7 +9,7 @@ head -c 20000000 /dev/urandom > "$T/data"
 want=$(sha256sum < "$T/data" | cut -d' ' -f1)
 rpc_bg sh -c "timeout 60 nc -N -l 10.77.0.1 5000 < /dev/null | sha256sum > '$T/k.sum'"
 K=$LAST_PID
-sleep 0.3
+wait_kernel_listen 5000
 rpc_bg sh -c "timeout 60 '$SYNACK_NC' 10.77.0.1 5000 < '$T/data'; echo \$? > '$T/nc.rc'"
 N=$LAST_PID
 for i in 1 2 3; do

@@ -6,7 +6,7 @@
 SYNACK_ECHO_UV=$(dirname "$SYNACK_NC")/synack-echo-uv
 rpc_start_daemon
 rpc_bg "$SYNACK_ECHO_UV" 7777
-sleep 0.5
+wait_synack_listen 7777
 head -c 20000000 /dev/urandom > "$T/data"
 want=$(sha256sum < "$T/data" | cut -d' ' -f1)
 got=$(timeout 60 nc -N 10.77.0.2 7777 < "$T/data" | sha256sum | cut -d' ' -f1)

@@ -23,7 +23,7 @@ transfer_start()
 {
 	rpc_bg sh -c "timeout 60 nc -N -l 10.77.0.1 5000 < /dev/null | sha256sum > '$T/k.$1'"
 	K=$LAST_PID
-	sleep 0.3
+	wait_kernel_listen 5000
 	rpc_bg sh -c "timeout 60 '$SYNACK_NC' 10.77.0.1 5000 < '$T/data'; echo \$? > '$T/nc.$1'"
 	N=$LAST_PID
 }

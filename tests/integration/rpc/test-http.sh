@@ -16,7 +16,7 @@ echo "<h1>synack</h1>" > "$T/www/index.html"
 if "$SYNACK_HTTP" -p 70000 "$T/www" 2> "$T/badport"; then fail "port 70000 taken"; fi
 grep -q "bad port" "$T/badport" || fail "port 70000: $(cat "$T/badport")"
 rpc_bg "$SYNACK_HTTP" "$T/www"
-sleep 0.5
+wait_synack_listen 8080
 want=$(sha256sum < "$T/www/big.bin" | cut -d' ' -f1)
 args=""
 for i in $(seq 100); do

@@ -41,13 +41,13 @@ t0=$(date +%s.%N)
 if [ "$DIR" = s2k ]; then
 	rpc_bg sh -c "timeout $LIMIT nc -N -l 10.77.0.1 5000 < /dev/null | sha256sum > '$T/got.sum'"
 	R=$LAST_PID
-	sleep 0.3
+	wait_kernel_listen 5000
 	timeout "$LIMIT" "$SYNACK_NC" 10.77.0.1 5000 < "$T/data" || fail "synack-nc -> kernel: exit $?"
 	wait "$R" || fail "kernel nc -l did not end cleanly"
 else
 	rpc_bg sh -c "timeout $LIMIT '$SYNACK_NC' -l -d 6000 | sha256sum > '$T/got.sum'; echo \$? > '$T/rc'"
 	R=$LAST_PID
-	sleep 0.5
+	wait_synack_listen 6000
 	timeout "$LIMIT" nc -N 10.77.0.2 6000 < "$T/data" || fail "kernel nc -> synack-nc: nc exit $?"
 	wait "$R" || fail "synack-nc -l did not end cleanly"
 fi

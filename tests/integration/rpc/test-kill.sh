@@ -6,10 +6,15 @@
 . "$(dirname "$0")/rpc-env.sh"
 export NOTIFY_SOCKET="$T/notify"
 rpc_bg $KPEER notify "$NOTIFY_SOCKET" 60 > "$T/notify.log" 2>&1
-sleep 0.3
+# bound before synackd starts: its STATUS= messages go there
+for _ in $(seq 200); do
+	[ -S "$NOTIFY_SOCKET" ] && break
+	sleep 0.1
+done
+[ -S "$NOTIFY_SOCKET" ] || fail "kpeer.py notify did not bind $NOTIFY_SOCKET"
 rpc_start_daemon
 rpc_bg sh -c "timeout 60 nc -l 10.77.0.1 5000 > /dev/null; echo done > '$T/k.done'"
-sleep 0.3
+wait_kernel_listen 5000
 # stdin inside sh -c: a background job's own stdin would be /dev/null
 rpc_bg sh -c "exec '$SYNACK_NC' 10.77.0.1 5000 < /dev/zero"
 C=$LAST_PID

@@ -8,7 +8,7 @@
 rpc_start_daemon "limits: { conns_per_client: 4, max_clients: 3 }"
 rpc_bg $KPEER echo 10.77.0.1 7000 > "$T/echo.log" 2>&1
 wait_for_line "$T/echo.log" listening
-sleep 0.5 # let the probe's session end: it counts against max_clients
+wait_no_clients # the probe's session counts against max_clients
 timeout 60 "$RPC_CLIENT" limits 10.77.0.1 7000 || fail "limits"
 # issue 12: the async API's data sockets (synack_connect_fd_async), against the same echo
 timeout 30 "$RPC_CLIENT" fdasync 10.77.0.1 7000 || fail "fdasync"

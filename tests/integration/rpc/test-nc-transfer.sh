@@ -17,7 +17,7 @@ want=$(sha256sum < "$T/data" | cut -d' ' -f1)
 # synack-nc -> kernel
 rpc_bg sh -c "timeout 120 nc -N -l 10.77.0.1 5000 < /dev/null | sha256sum > '$T/k.sum'; echo \$? > '$T/k.rc'"
 K=$LAST_PID
-sleep 0.3
+wait_kernel_listen 5000
 timeout 120 "$SYNACK_NC" -v 10.77.0.1 5000 < "$T/data" 2> "$T/nc.err" ||
 	fail "synack-nc -> kernel: exit $?"
 grep -q "(data socket)" "$T/nc.err" || fail "synack-nc did not get a data socket: $(cat "$T/nc.err")"
@@ -28,7 +28,7 @@ echo "ok: synack-nc -> kernel nc, $MB MB, SHA-256 identical, orderly close"
 # kernel -> synack-nc -l
 rpc_bg sh -c "timeout 120 '$SYNACK_NC' -l -d 6000 | sha256sum > '$T/s.sum'"
 S=$LAST_PID
-sleep 0.5
+wait_synack_listen 6000
 timeout 120 nc -N 10.77.0.2 6000 < "$T/data" || fail "kernel nc -> synack-nc: nc exit $?"
 wait "$S" || fail "synack-nc -l did not end cleanly"
 [ "$(cut -d' ' -f1 "$T/s.sum")" = "$want" ] || fail "kernel -> synack-nc: data differs"
@@ -39,7 +39,7 @@ head -c 20000000 "$T/data" > "$T/data20"
 want20=$(sha256sum < "$T/data20" | cut -d' ' -f1)
 rpc_bg sh -c "timeout 60 nc -N -l 10.77.0.1 5002 < /dev/null | sha256sum > '$T/k20.sum'"
 K=$LAST_PID
-sleep 0.3
+wait_kernel_listen 5002
 SYNACK_NO_FD_DATA=1 timeout 60 "$SYNACK_NC" -v 10.77.0.1 5002 < "$T/data20" 2> "$T/nc20.err" ||
 	fail "synack-nc (Send/Data) -> kernel: exit $?"
 wait "$K" || true
@@ -54,7 +54,7 @@ l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(('10.77.0.1', 5003)); l.listen(1); l.settimeout(20)
 c, _ = l.accept(); c.settimeout(20); c.recv(10)
 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()"
-sleep 0.3
+wait_kernel_listen 5003
 set +e
 (echo hello; sleep 5) | timeout 20 "$SYNACK_NC" 10.77.0.1 5003 > /dev/null 2> "$T/rst.err"
 rc=$?

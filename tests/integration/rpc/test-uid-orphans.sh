@@ -18,7 +18,7 @@ stat_of() { ctl stats "$1" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0
 rpc_start_daemon "limits: { conns_per_uid: $CAP }"
 rpc_bg $KPEER hold 10.77.0.1 7001 > "$T/hold.log" 2>&1
 wait_for_line "$T/hold.log" listening
-sleep 0.5 # the probe's session is gone
+wait_no_clients # the probe's session is gone
 
 rpc_bg timeout 60 "$RPC_CLIENT" uidorphans 10.77.0.1 7001 $CAP > "$T/client.log" 2>&1
 CLIENT=$LAST_PID

@@ -8,7 +8,7 @@
 rpc_start_daemon "limits: { clients_per_uid: 2, conns_per_uid: 3 }"
 rpc_bg $KPEER echo 10.77.0.1 7000 > "$T/echo.log" 2>&1
 wait_for_line "$T/echo.log" listening
-sleep 0.5 # let the probe's session end: it counts against uid 0's clients
+wait_no_clients # the probe's session counts against uid 0's clients
 timeout 50 "$RPC_CLIENT" uidcaps 10.77.0.1 7000 || fail "per-uid caps"
 grep -q "limits.clients_per_uid" "$T/synackd.log" || fail "the uid's refusal was not logged"
 kill -0 "$DAEMON_PID" || fail "synackd died"

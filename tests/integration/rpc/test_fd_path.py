@@ -61,7 +61,7 @@ import threading
 import time
 
 import synacktest as st
-from ctltest import Ctl, check, fail, pb_bytes, pb_varint, rss_kib
+from ctltest import Ctl, check, fail, pb_bytes, pb_varint, rss_kib, wait_counter
 from rpctest import (FEATURE_FD_DATA, OPTION_RCVBUF, FdSession, close_req, connect_fd, listen_fd,
                      request, setopt_req)
 
@@ -234,12 +234,18 @@ def fionread(sock):
 
 
 def send_until_stalled(sock):
-    """Write random bytes to non-blocking sock for 3 s, as fast as it takes
-    them: (bytes sent, their SHA-256 so far, the running total each 0.1 s)."""
+    """Write random bytes to non-blocking sock, as fast as it takes them, for
+    at least 3 s and until it took nothing for 1 s (20 s at most: the caller
+    checks the stall): (bytes sent, their SHA-256 so far, the running total
+    each 0.1 s)."""
     sent, h = 0, hashlib.sha256()
     chunk = os.urandom(64 << 10)
     samples = []
-    for i in range(30):
+    start = time.monotonic()
+    while time.monotonic() - start < 20:
+        if (time.monotonic() - start >= 3 and len(samples) > 10
+                and samples[-1] == samples[-11]):
+            break
         while True:
             try:
                 n = sock.send(chunk)
@@ -526,8 +532,9 @@ def replies_behind_a_full_session(t):
     ls = kernel_listener(7051)
     for i in range(8):
         s.send(connect_fd(71 + i, st.KERNEL, 7051))
-    time.sleep(0.5)  # answered by now, and waiting behind the Data
-    queued = t.counters().get("SynackRpcWritesQueued", 0) - before
+    # until they are answered, and wait behind the Data
+    v = wait_counter(t, "SynackRpcWritesQueued", lambda v: v > before, 20.0)
+    queued = 0 if v is None else v - before
     print(f"a session full of Data ({sent >> 10} KiB sent by the kernel): {queued} writes "
           "queued in libuv for 8 Connects", flush=True)
     check(queued >= 1, "the replies waited in libuv's queue (SynackRpcWritesQueued)")

@@ -15,7 +15,7 @@ import time
 
 import synacktest as st
 from ctltest import DISCARD, Ctl, check
-from rpctest import Session, listen
+from rpctest import Session, listen, wait_listener
 
 PORT = 6000
 CAP = 2
@@ -25,7 +25,7 @@ KNOCKS = 60
 def main():
     t = Ctl("rpc-uid-backlog", extra=f"limits:\n  conns_per_uid: {CAP}\n  max_conns: 40\n")
     a = Session(t.rpc, listen(PORT, backlog=1000))
-    time.sleep(0.3)
+    wait_listener(t, PORT)
     knocks, errs = [], set()
     for _ in range(KNOCKS):
         k = socket.socket()

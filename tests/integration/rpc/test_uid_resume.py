@@ -10,11 +10,10 @@ the RPC socket; the kernel is the peer on both sides."""
 
 import signal
 import socket
-import time
 
 import synacktest as st
 from ctltest import Ctl, check
-from rpctest import Session, connect, info, listen
+from rpctest import Session, connect, info, listen, wait_listener
 
 PORT = 6000  # the session's listener
 KPORT = 5000  # the kernel's listener the sibling connects to
@@ -29,7 +28,7 @@ def main():
     k.listen(8)
 
     a = Session(t.rpc, listen(PORT))  # the uid's 1st connection: a listener
-    time.sleep(0.3)
+    wait_listener(t, PORT)
     b = Session(t.rpc, connect(st.KERNEL, KPORT))  # its 2nd, from a sibling session
     k.settimeout(5)
     kb, _ = k.accept()
