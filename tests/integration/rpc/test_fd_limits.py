@@ -59,7 +59,8 @@ def never_reads():
     for _ in range(CONNS):
         k, _ = ls.accept()
         peers.append(k)
-    time.sleep(0.5)
+    wait_counter(t, "SynackRpcFdConns", lambda v: v == CONNS, 20.0)
+    time.sleep(0.5)  # and the Connects past the cap answered, if they were to be
     c = t.counters()
     held = nfds(pid) - base
     print(f"a client that never reads, 12 Connects with fd: SynackRpcFdHeld "
