@@ -28,6 +28,7 @@
 #include "services.h"
 #include "stack_info.h"
 #include "tap.h"
+#include "sent_fds.h"
 
 /* Owner ids: low 16 bits slot + 1, high 16 bits the slot's generation. */
 #define DAEMON_OWNERS_MAX	65535u
@@ -1042,8 +1043,14 @@ static int daemon_start_sockets(struct daemon *d, const struct notify_fds *fds)
 			   c->rpc.group);
 	if (r < 0)
 		return r;
-	return listener_start(&d->control, &d->loop, "control", fds->control, c->control.socket,
-			      c->control.mode, c->control.group);
+	r = listener_start(&d->control, &d->loop, "control", fds->control, c->control.socket,
+			   c->control.mode, c->control.group);
+	if (r < 0)
+		return r;
+	/* synackctl sends no descriptors; the accepted sockets inherit the refusal */
+	if (!sent_fds_refuse_handle((uv_handle_t *)&d->control.pipe))
+		log_debug("control socket: this kernel cannot refuse descriptors (SO_PASSRIGHTS)");
+	return 0;
 }
 
 static int daemon_start(struct daemon *d)

@@ -16,6 +16,7 @@
 #include "rpc_fd.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
+#include "sent_fds.h"
 
 static stack_time_us daemon_rpc_now(void *ctx)
 {
@@ -76,6 +77,7 @@ static void daemon_rpc_on_connection(void *ctx, struct listener *l)
 	if (r < 0) {
 		log_warning("rpc: new client: %s", uv_strerror(r));
 		ss->pipe.data = ss;
+		sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
 		uv_close((uv_handle_t *)&ss->pipe, daemon_rpc_pipe_closed);
 		return;
 	}

@@ -43,6 +43,7 @@
 #include "rpc_server.h"
 #include "rpc_session.h"
 #include "stack_info.h"
+#include "sent_fds.h"
 
 static void rpc_fd_poll_update(struct rpc_fd *f);
 static void rpc_fd_free(struct fd_watch *w);
@@ -251,6 +252,9 @@ static int rpc_fd_socketpair(struct rpc_server *srv, struct rpc_session *ss, int
 	 * expects its end so (as uv_pipe_open() would make it) */
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		return -errno;
+	/* bytes (or accept records) only: a descriptor sent on it would be
+	 * released by our reads, on the loop (sent_fds.h) */
+	sent_fds_refuse(sv[0]);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		close(sv[0]);

@@ -18,6 +18,7 @@
 #include "owner.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
+#include "sent_fds.h"
 
 void rpc_limits_from_config(struct rpc_limits *l, const struct synack_config *cfg)
 {
@@ -344,6 +345,7 @@ int rpc_server_adopt(struct rpc_server *srv, struct rpc_session *ss)
 			rpc_server_refuse(ss, r, why);
 		else
 			log_warning("rpc: new client: %s", strerror(-r));
+		sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
 		uv_close((uv_handle_t *)&ss->pipe, rpc_server_reject_closed);
 		return r;
 	}

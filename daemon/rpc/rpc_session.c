@@ -26,6 +26,7 @@
 #include "rpc_handlers.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
+#include "sent_fds.h"
 #include "stack_info.h"
 #include "status.h"
 
@@ -1107,6 +1108,10 @@ static void rpc_session_take_input(struct rpc_session *ss)
  */
 static void rpc_session_proof_close(struct rpc_session *ss, uv_pipe_t *p)
 {
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) == 0)
+		sent_fd_disarm(fd); /* its close must not wait (a lingering socket) */
 	rpc_fd_held(ss->srv, ss, -1);
 	p->data = p;
 	uv_close((uv_handle_t *)p, (uv_close_cb)free);
@@ -1156,8 +1161,10 @@ static int rpc_session_take_proof(struct rpc_session *ss)
 		return r;
 	p = ss->proofs[0];
 	memmove(ss->proofs, ss->proofs + 1, --ss->nproofs * sizeof(ss->proofs[0]));
-	/* a socket, named by device and inode: any other file is no proof */
-	if (uv_fileno((uv_handle_t *)p, &fd) == 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+	/* a socket, named by device and inode: any other file is no proof (and
+	 * is not fstat()ed: a file on a FUSE mount could keep that waiting) */
+	if (uv_fileno((uv_handle_t *)p, &fd) == 0 && sent_fd_is_socket(fd) && fstat(fd, &st) == 0 &&
+	    S_ISSOCK(st.st_mode)) {
 		ss->proof_dev = (uint64_t)st.st_dev;
 		ss->proof_ino = (uint64_t)st.st_ino;
 		ss->has_proof = true;
@@ -1351,6 +1358,10 @@ static void rpc_session_finish(struct rpc_session *ss)
 	uv_close((uv_handle_t *)&ss->flush, rpc_session_handle_closed);
 	uv_close((uv_handle_t *)&ss->linger, rpc_session_handle_closed);
 	uv_close((uv_handle_t *)&ss->idle, rpc_session_handle_closed);
+	/* descriptors it sent, taken in or still unread, closed disarmed */
+	rpc_session_take_received_fds(ss);
+	rpc_session_drop_unclaimed_fds(ss, true);
+	sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
 	uv_close((uv_handle_t *)&ss->pipe, rpc_session_handle_closed);
 }
 

@@ -20,6 +20,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "sent_fds.h"
 
 #define LISTENER_BACKLOG 128
 
@@ -87,6 +88,8 @@ static void listener_reject(struct listener *l)
 	}
 	if (listener_accept(l, c) < 0)
 		log_debug("%s socket: accept failed", l->what);
+	else
+		sent_fds_drain_handle((uv_handle_t *)c);
 	uv_close((uv_handle_t *)c, (uv_close_cb)free);
 }
 
