@@ -4,10 +4,10 @@
  * the loop (see sent_fds.h): a socket's linger off before synackd closes it,
  * and SCM_RIGHTS refused on the sockets that never carry descriptors.
  */
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "sent_fds.h"
 
 /* reads of a socket's leftovers before it is closed: about 4 MiB at most */
@@ -33,24 +33,12 @@ void sent_fd_disarm(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
 }
 
-/* Disarm and close every descriptor a message's control part carries. */
-static void sent_fds_release(struct msghdr *m)
+/* fdpass_each()'s callback: a descriptor a message carried, disarmed and closed. */
+static void sent_fds_close_one(void *ctx, int fd)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		const unsigned char *p = CMSG_DATA(c);
-		size_t n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, p + i * sizeof(int), sizeof(int));
-			sent_fd_disarm(fd);
-			close(fd);
-		}
-	}
+	(void)ctx;
+	sent_fd_disarm(fd);
+	close(fd);
 }
 
 void sent_fds_drain(int fd)
@@ -71,7 +59,7 @@ void sent_fds_drain(int fd)
 
 		if (n <= 0)
 			return; /* the end, nothing more now, or not a socket */
-		sent_fds_release(&m);
+		fdpass_each(&m, sent_fds_close_one, NULL);
 	}
 }
 

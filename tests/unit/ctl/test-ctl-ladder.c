@@ -468,21 +468,32 @@ static int assert_lifeline_straight(const char *text, int *ret_lines)
  * is drawn as wide as its longest label needs, every lifeline straight;
  * the same from ladder_fit() before feeding, as trace does.
  */
-static void test_relative_long_labels_fit(void **state)
+/* A handshake (labels that fit 80 columns), then a bulk segment from far
+ * into the peer's sequence space and its ACK; 5 entries. */
+static const uint32_t bulk_s = 1000, bulk_r = 5000, bulk_far = 143360;
+
+static size_t fix_bulk_after_handshake(struct ctl_trace_entry *v)
 {
-	const uint32_t s = 1000, r = 5000, far = 143360;
-	struct ctl_trace_entry v[6];
-	struct ctl_capture cap;
-	struct ladder l;
-	const char *text;
+	const uint32_t s = bulk_s, r = bulk_r, far = bulk_far;
 	size_t n = 0;
-	int lines;
 
 	v[n++] = fix_seg(1000, OUT, S, s, 0, 64240, 0);
 	v[n++] = fix_seg(2000, IN, S | A, r, s + 1, 65160, 0);
 	v[n++] = fix_seg(2000, OUT, A, s + 1, r + 1, 502, 0);
 	v[n++] = fix_seg(9000, IN, P | A, r + far, s + 1, 63, 15928);
 	v[n++] = fix_seg(9001, OUT, A, s + 1, r + far + 15928, 502, 0);
+	return n;
+}
+
+static void test_relative_long_labels_fit(void **state)
+{
+	struct ctl_trace_entry v[6];
+	struct ctl_capture cap;
+	struct ladder l;
+	const char *text;
+	size_t n = fix_bulk_after_handshake(v);
+	int lines;
+
 	ctl_capture_begin(&cap);
 	assert_int_equal(ladder_render(cap.f, v, n, 0), 0);
 	text = ctl_capture_end(&cap);
@@ -508,19 +519,14 @@ static void test_relative_long_labels_fit(void **state)
  */
 static void test_follow_widens_for_long_labels(void **state)
 {
-	const uint32_t s = 1000, r = 5000, far = 143360;
+	const uint32_t s = bulk_s, r = bulk_r, far = bulk_far;
 	struct ctl_trace_entry v[7];
 	struct ctl_capture cap;
 	struct ladder l;
 	const char *text, *second;
-	size_t n = 0;
+	size_t n = fix_bulk_after_handshake(v);
 	int lines;
 
-	v[n++] = fix_seg(1000, OUT, S, s, 0, 64240, 0);
-	v[n++] = fix_seg(2000, IN, S | A, r, s + 1, 65160, 0);
-	v[n++] = fix_seg(2000, OUT, A, s + 1, r + 1, 502, 0);
-	v[n++] = fix_seg(9000, IN, P | A, r + far, s + 1, 63, 15928);
-	v[n++] = fix_seg(9001, OUT, A, s + 1, r + far + 15928, 502, 0);
 	v[n++] = fix_seg(9500, IN, P | A, r + far + 15928, s + 1, 63, 100);
 	v[n++] = fix_seg(9900, IN, F | P | A, r + far + 16028, s + 1, 63, 15928);
 	ctl_capture_begin(&cap);
