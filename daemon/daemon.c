@@ -1047,9 +1047,13 @@ static int daemon_start_sockets(struct daemon *d, const struct notify_fds *fds)
 			   c->control.mode, c->control.group);
 	if (r < 0)
 		return r;
-	/* synackctl sends no descriptors; the accepted sockets inherit the refusal */
-	if (!sent_fds_refuse_handle((uv_handle_t *)&d->control.pipe))
-		log_debug("control socket: this kernel cannot refuse descriptors (SO_PASSRIGHTS)");
+	/* synackctl sends no descriptors, nor do RPC clients but for a detached
+	 * connection's proof (rpc_session.c takes them again then); a connection
+	 * inherits its listener's refusal when it connects */
+	if (!sent_fds_refuse_handle((uv_handle_t *)&d->control.pipe) ||
+	    !sent_fds_refuse_handle((uv_handle_t *)&d->rpc.pipe))
+		log_debug("the rpc and control sockets take descriptors: no SO_PASSRIGHTS "
+			  "(Linux < 6.16) or no socket");
 	return 0;
 }
 

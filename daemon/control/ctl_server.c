@@ -569,6 +569,8 @@ void ctl_server_on_connection(void *ctx, struct listener *l)
 	ss->srv = srv;
 	ss->cl.host = &srv->host;
 	r = listener_accept(l, &ss->pipe);
+	if (r == 0) /* also one that connected before the listener refused them */
+		sent_fds_refuse_handle((uv_handle_t *)&ss->pipe);
 	if (r == 0)
 		r = frame_pipe_peer_cred(&ss->pipe, &ss->cl.pid, &ss->cl.uid, &ss->cl.gid);
 	if (r == 0 && !ctl_server_room(srv, ss->cl.uid)) {

@@ -28,6 +28,7 @@
 #include "rpc_fd.h"
 #include "rpc_server.h"
 #include "rpc_session.h"
+#include "sent_fds.h"
 
 static void rpc_accept_q_watch(struct rpc_accept_q *q, int events);
 
@@ -176,6 +177,6 @@ void rpc_accept_q_close(struct rpc_accept_q *q)
 
 	rpc_fd_held(srv, q->ss, -1);
 	uv_close((uv_handle_t *)&q->poll, rpc_accept_q_closed);
-	close(q->fd);
+	sent_fds_close(q->fd);
 	q->fd = -1;
 }

@@ -467,7 +467,7 @@ void rpc_fd_close(struct rpc_fd *f)
 	f->ss = NULL;
 	/* freed after this turn: callbacks still running may hold f */
 	fd_watch_release(srv->watch, &f->watch, rpc_fd_free);
-	close(f->fd);
+	sent_fds_close(f->fd);
 	f->fd = -1;
 }
 

@@ -965,8 +965,13 @@ static void rpc_session_hello(struct rpc_session *ss, const Synack__V1__Hello *h
 		hr.features = SYNACK__V1__FEATURE__FEATURE_FD_DATA;
 		ss->fd_data = true;
 		if (h->features & SYNACK__V1__FEATURE__FEATURE_DETACHED) {
+			uv_os_fd_t fd;
+
 			hr.features |= SYNACK__V1__FEATURE__FEATURE_DETACHED;
 			ss->detached_ok = true;
+			/* its proofs come as descriptors (the listener refuses them) */
+			if (uv_fileno((uv_handle_t *)&ss->pipe, &fd) == 0)
+				sent_fds_accept(fd);
 		}
 	}
 	if (!err && h->features & SYNACK__V1__FEATURE__FEATURE_CONNECT_DATA) {

@@ -4,14 +4,16 @@
  * the loop (see sent_fds.h): a socket's linger off before synackd closes it,
  * and SCM_RIGHTS refused on the sockets that never carry descriptors.
  */
+#include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "fdpass.h"
 #include "sent_fds.h"
 
-/* reads of a socket's leftovers before it is closed: about 4 MiB at most */
-#define SENT_FDS_DRAIN_READS 64
+/* 1 once a socket refused descriptors (the kernel has SO_PASSRIGHTS), 0 once
+ * one could not, -1 before any was asked */
+static int sent_fds_refusing = -1;
 
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS 83 /* Linux 6.16 */
@@ -46,10 +48,14 @@ void sent_fds_drain(int fd)
 	static char data[64 * 1024];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 253)]; /* SCM_MAX_FD per message */
+		/* SCM_MAX_FD descriptors, and room for credentials beside them */
+		char buf[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(64)];
 	} ctl;
 
-	for (int i = 0; i < SENT_FDS_DRAIN_READS; i++) {
+	/* the peer can send no more (EPIPE): what is queued is all there is */
+	if (shutdown(fd, SHUT_RD) < 0)
+		return; /* not a connected socket */
+	for (;;) {
 		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
 		struct msghdr m = { .msg_iov = &iov,
 				    .msg_iovlen = 1,
@@ -57,9 +63,11 @@ void sent_fds_drain(int fd)
 				    .msg_controllen = sizeof(ctl.buf) };
 		ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
-		if (n <= 0)
-			return; /* the end, nothing more now, or not a socket */
+		if (n < 0)
+			return; /* nothing more queued */
 		fdpass_each(&m, sent_fds_close_one, NULL);
+		if (n == 0 && m.msg_controllen == 0)
+			return; /* the end */
 	}
 }
 
@@ -74,8 +82,25 @@ void sent_fds_drain_handle(uv_handle_t *h)
 bool sent_fds_refuse(int fd)
 {
 	int off = 0;
+	bool ok = setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off)) == 0;
 
-	return setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off)) == 0;
+	if (ok || errno == ENOPROTOOPT)
+		sent_fds_refusing = ok;
+	return ok;
+}
+
+void sent_fds_accept(int fd)
+{
+	int on = 1;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &on, sizeof(on));
+}
+
+void sent_fds_close(int fd)
+{
+	if (sent_fds_refusing != 1)
+		sent_fds_drain(fd);
+	close(fd);
 }
 
 bool sent_fds_refuse_handle(uv_handle_t *h)

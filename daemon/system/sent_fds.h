@@ -10,10 +10,15 @@
  * unread in one of synackd's sockets as that is closed. Sockets that never
  * carry descriptors refuse them (sent_fds_refuse(), where the kernel can); a
  * descriptor synackd does take in is disarmed before it is closed
- * (sent_fd_disarm()), and a client's socket is drained before it is closed
- * (sent_fds_drain()). Left: a descriptor read past without a control buffer
- * (a data socket, on kernels without SO_PASSRIGHTS), and a non-socket file
- * whose close waits (FUSE).
+ * (sent_fd_disarm(); a client still holding a copy of the socket finds
+ * its linger off too), and a client's socket is drained before it is
+ * closed (sent_fds_drain()). The RPC listener refuses descriptors too; a
+ * session that asks for FEATURE_DETACHED takes them again (its proofs).
+ * Left: more than 64 descriptors in one message on such a session (libuv
+ * reads with room for 64: the kernel releases the rest in that read, on the
+ * loop); on kernels without SO_PASSRIGHTS (before 6.16), a descriptor in a
+ * data socket's bytes or a control request is released by the read that
+ * passes it; a non-socket file whose close waits (FUSE).
  */
 #ifndef SYNACKD_SENT_FDS_H
 #define SYNACKD_SENT_FDS_H
@@ -26,9 +31,9 @@ bool sent_fd_is_socket(int fd);
 /* Before closing a descriptor a client sent: a socket's linger turned off, so
  * its close returns at once (the kernel still sends what it holds). */
 void sent_fd_disarm(int fd);
-/* Before closing a client's socket: what it sent and we did not read, taken
- * in (a bounded number of reads), its descriptors disarmed and closed, so the
- * close does not release them itself. */
+/* Before closing a client's socket: its read side shut (the client can send
+ * no more), then what it sent and we did not read taken in, its descriptors
+ * disarmed and closed, so the close does not release them itself. */
 void sent_fds_drain(int fd);
 /* The same for a client's pipe handle, before uv_close(). */
 void sent_fds_drain_handle(uv_handle_t *h);
@@ -36,6 +41,11 @@ void sent_fds_drain_handle(uv_handle_t *h);
  * them (SO_PASSRIGHTS off, Linux >= 6.16; the sender gets EPERM). false
  * where the kernel has no such option. */
 bool sent_fds_refuse(int fd);
+/* Take descriptors again on one socket (a session that may send proofs). */
+void sent_fds_accept(int fd);
+/* Close one of our sockets that refused descriptors (sent_fds_refuse()):
+ * drained first where the kernel could not refuse them. */
+void sent_fds_close(int fd);
 /* The same for a handle (a listening pipe: what it accepts inherits it). */
 bool sent_fds_refuse_handle(uv_handle_t *h);
 

@@ -12,30 +12,36 @@ connection with it. synackd turns linger off on any socket it is sent before
 closing it, and refuses descriptors on the sockets that never carry any (the
 data sockets, where the kernel allows it, SO_PASSRIGHTS).
 
-Checked, each with a fresh lingering socket, that while it still lingers
-(FIN-WAIT-1, its data unsent) synackd answers synackctl and RPC:
-- sent on the session with a Hello: closed disarmed, SynackRpcFdsDropped;
-- sent on the session in a message cut short, and the client hangs up at
-  once: synackd takes it in as it closes the session (a close with it
-  unread would release it);
-- sent on a data socket or on the control socket: refused by the kernel
-  (EPERM) where it has SO_PASSRIGHTS (Linux >= 6.16), else skipped with a
-  note (on such kernels synackd's reads of those sockets would still
+Checked, each with a fresh lingering socket sent while synackd is stopped
+(so that its close is the last), that while it still lingers (FIN-WAIT-1,
+its data unsent) synackd answers synackctl and new RPC sessions:
+- on a session that asked for detached connections (it takes descriptors,
+  its proofs): closed disarmed, SynackRpcFdsDropped;
+- on a plain session, on a data socket and on the control socket: refused
+  by the kernel (EPERM) where it has SO_PASSRIGHTS (Linux >= 6.16); on
+  older kernels the plain session's is closed disarmed and the rest is
+  skipped with a note (synackd's reads of those sockets would still
   release it: see daemon/system/sent_fds.h).
 """
 
 import array
+import errno
+import os
+import signal
 import socket
 import struct
 
 import synacktest as st
 from ctltest import Ctl, check, wait_counter
-from rpctest import FdSession, connect_fd, hello_fd
+from ctltest import pb_bytes, pb_varint
+from rpctest import FdSession, connect_fd, frame
 
 PORT = 7120
 DATA_PORT = 7121
 LINGER_S = 30
 SO_PASSRIGHTS = 83
+FEATURE_FD_DATA = 1
+FEATURE_DETACHED = 2
 
 
 def lingering_socket():
@@ -83,7 +89,7 @@ def responsive(t, what, lingering=True):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
     s.connect(t.rpc)
-    s.sendall(hello_fd() + connect_fd(1, st.KERNEL, 9))
+    s.sendall(hello(FEATURE_FD_DATA) + connect_fd(1, st.KERNEL, 9))
     check(len(s.recv(4096)) > 0, f"{what}: a new session is answered")
     s.close()
     if not lingering:
@@ -111,39 +117,69 @@ def kernel_refuses():
         b.close()
 
 
+def hello(features):  # ClientMessage {hello: {version: 1, features}}
+    return frame(pb_bytes(1, pb_varint(1, 1) + pb_varint(3, features)))
+
+
+def send_while_stopped(t, sock, c, data):
+    """Send c on sock and close our copy while synackd is stopped, so that
+    synackd's close is the last (else ours could be, and wait itself)."""
+    os.kill(t.d.pid, signal.SIGSTOP)
+    try:
+        sock.sendmsg([data], rights(c.fileno()))
+        c.close()
+    except OSError:
+        close_now(c)  # refused: ours is the last, and need not wait
+        raise
+    finally:
+        os.kill(t.d.pid, signal.SIGCONT)
+
+
 def main():
     t = Ctl("rpc-fd-linger")
+    refuses = kernel_refuses()
 
-    # on the session, with a Hello
+    # a session that asked for detached connections takes descriptors (its
+    # proofs): one that is no proof is closed, disarmed
     c, peer, sent = lingering_socket()
     print(f"a TCP socket with {sent} bytes its peer never reads, SO_LINGER {LINGER_S} s",
           flush=True)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(t.rpc)
-    s.sendmsg([hello_fd()], rights(c.fileno()))
-    c.close()  # synackd holds the last reference now
+    s.settimeout(10)
+    s.sendall(hello(FEATURE_FD_DATA | FEATURE_DETACHED))
+    check(len(s.recv(4096)) > 0, "the detached-capable session's Hello is answered")
+    send_while_stopped(t, s, c, connect_fd(1, st.KERNEL, 9))
     check(wait_counter(t, "SynackRpcFdsDropped", lambda v: v == 1, 10) == 1,
           "synackd closed the descriptor it was sent (SynackRpcFdsDropped 1)")
-    responsive(t, "sent with a Hello")
-    s.settimeout(10)
-    s.sendall(connect_fd(1, st.KERNEL, 9))
-    check(len(s.recv(4096)) > 0, "the session that sent it answers a Connect")
+    responsive(t, "sent on a detached-capable session")
+    check(len(s.recv(4096)) > 0, "the session that sent it answers its Connect")
     s.close()
     peer.close()
 
-    # on the session, in a message cut short, then the client hangs up
-    c, peer, _ = lingering_socket()
+    # a session that did not: refused where the kernel can (the listener
+    # refuses them), else taken in and closed disarmed as above
+    c, peer, _ = lingering_socket_on(PORT + 1)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(t.rpc)
-    s.sendmsg([hello_fd()[:3]], rights(c.fileno()))
-    c.close()
+    try:
+        send_while_stopped(t, s, c, hello(FEATURE_FD_DATA))
+        refused = None
+    except OSError as e:
+        refused = e.errno
+    if refuses:
+        check(refused == errno.EPERM,
+              f"a descriptor sent on a plain session is refused (EPERM: {refused})")
+        responsive(t, "after the refusal on the session", lingering=False)
+    else:
+        check(refused is None and
+              wait_counter(t, "SynackRpcFdsDropped", lambda v: v == 2, 10) == 2,
+              "a plain session's descriptor is closed too (SynackRpcFdsDropped 2)")
+        responsive(t, "sent on a plain session")
     s.close()
-    check(wait_counter(t, "SynackRpcFdsDropped", lambda v: v == 2, 10) == 2,
-          "a hung-up session's descriptor closed too (SynackRpcFdsDropped 2)")
-    responsive(t, "sent as the client hung up")
     peer.close()
 
-    if not kernel_refuses():
+    if not refuses:
         print("SKIP (part): this kernel has no SO_PASSRIGHTS (Linux >= 6.16): data and "
               "control sockets cannot refuse descriptors", flush=True)
         check(t.d.alive(), "synackd is alive")
@@ -166,7 +202,7 @@ def main():
         refused = None
     except OSError as e:
         refused = e.errno
-    check(refused == 1, f"a descriptor sent on a data socket is refused (EPERM: {refused})")
+    check(refused == errno.EPERM, f"a descriptor sent on a data socket is refused (EPERM: {refused})")
     r.fd.sendall(b"y")
     ks.settimeout(10)
     check(ks.recv(1) == b"y", "the data socket still carries bytes")
@@ -182,7 +218,8 @@ def main():
         refused = None
     except OSError as e:
         refused = e.errno
-    check(refused == 1, f"a descriptor sent on the control socket is refused (EPERM: {refused})")
+    check(refused == errno.EPERM,
+          f"a descriptor sent on the control socket is refused (EPERM: {refused})")
     close_now(c)
     cs.close()
     peer.close()
