@@ -1138,6 +1138,7 @@ int daemon_run(const struct daemon_opts *opts, const struct synack_config *cfg)
 	d->opts = *opts;
 	d->cfg = *cfg;
 	d->tap.fd = -1;
+	d->notify.fd = -1; /* notify_close() on an early failure closes nothing */
 	d->exit_code = EXIT_SUCCESS;
 	d->started = daemon_now();
 	signal(SIGPIPE, SIG_IGN);

@@ -10,8 +10,9 @@
  * socket, and a manager that does not read (a full receive queue: 10
  * datagrams by default) would stop the whole loop in it. A status line or
  * a watchdog ping that finds the queue full is dropped (the next one
- * follows); READY=1, RELOADING=1 and STOPPING=1 wait in a short queue of
- * their own and are sent again every NOTIFY_RETRY_MS, in order.
+ * follows; the latest status line dropped is sent once there is room, unless
+ * a newer one went out); READY=1, RELOADING=1 and STOPPING=1 wait in a short
+ * queue of their own and are sent again every NOTIFY_RETRY_MS, in order.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -83,6 +84,14 @@ static bool notify_flush(struct notify *n)
 		n->npending--;
 		memmove(n->pending[0], n->pending[1], n->npending * sizeof(n->pending[0]));
 	}
+	/* the latest status line dropped, unless a later one went out */
+	if (n->status[0]) {
+		int r = notify_sendto(n, n->status);
+
+		if (r == -EAGAIN)
+			return false;
+		n->status[0] = '\0';
+	}
 	if (n->retry.loop && !uv_is_closing((uv_handle_t *)&n->retry))
 		uv_timer_stop(&n->retry);
 	return true;
@@ -112,6 +121,8 @@ static void notify_send(struct notify *n, const char *msg, bool must_arrive)
 		r = notify_sendto(n, msg);
 		if (r == 0) {
 			n->logged_full = false;
+			if (strncmp(msg, "STATUS=", 7) == 0)
+				n->status[0] = '\0'; /* newer than the one dropped */
 			return;
 		}
 		if (r != -EAGAIN) {
@@ -122,6 +133,11 @@ static void notify_send(struct notify *n, const char *msg, bool must_arrive)
 	notify_queue_full(n);
 	if (!must_arrive || n->npending == NOTIFY_PENDING) {
 		n->dropped++;
+		if (strncmp(msg, "STATUS=", 7) == 0) /* the manager shows it: keep the latest */
+			snprintf(n->status, sizeof(n->status), "%s", msg);
+		if (n->status[0] && n->retry.loop && !uv_is_active((uv_handle_t *)&n->retry))
+			uv_timer_start(&n->retry, notify_retry_cb, NOTIFY_RETRY_MS,
+				       NOTIFY_RETRY_MS);
 		return;
 	}
 	snprintf(n->pending[n->npending++], sizeof(n->pending[0]), "%s", msg);

@@ -36,6 +36,7 @@ struct notify {
 	unsigned npending;
 	uv_timer_t retry; /* sends what is pending again while any is */
 	uint64_t dropped; /* not sent for want of room (SynackNotifyDropped) */
+	char status[512]; /* the latest STATUS= dropped, sent once there is room */
 	bool logged_full, logged_error;
 	uv_timer_t watchdog;
 	bool watchdog_on;
