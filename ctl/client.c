@@ -948,7 +948,13 @@ int ctl_capture_stop(struct ctl_client *c, uint64_t *ret_dropped,
 	r = ctl_client_send(c, &rq);
 	/* the frames queued before the StreamEnd are read, not written: the capture is over */
 	while (r >= 0) {
-		if (signals && *signals > seen) {
+		sigset_t pending;
+
+		/* one held back (ppoll returns without letting it in when the
+		 * socket is readable already) counts as well */
+		sigpending(&pending);
+		if ((signals && *signals > seen) || (signals && (sigismember(&pending, SIGINT) ||
+								 sigismember(&pending, SIGTERM)))) {
 			r = -EINTR; /* a signal meanwhile: the user will not wait */
 			break;
 		}

@@ -482,6 +482,7 @@ static void ladder_feed_state(struct ladder *l, const struct ctl_trace_entry *e)
 
 void ladder_feed(struct ladder *l, const struct ctl_trace_entry *e)
 {
+	ladder_fit(l, e, 1); /* a first label too long: wide from the header on */
 	ladder_header(l, e->time_us);
 	if (e->kind == CTL_TRACE_SEGMENT)
 		ladder_feed_segment(l, e);
