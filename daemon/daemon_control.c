@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "daemon_internal.h"
 #include "link.h"
+#include "log.h"
 #include "listener.h"
 #include "rpc_server.h"
 
@@ -33,16 +34,19 @@ static void daemon_control_rpc_counters(struct daemon *d, struct ctl_host_info *
 	ret->n_extra = RPC_SERVER_COUNTERS;
 }
 
-/* The service manager's notifications (notify.h), after the RPC server's. */
+/* The service manager's notifications (notify.h) and the log's drops
+ * (log.h), after the RPC server's. */
 static void daemon_control_notify_counters(const struct daemon_info *info,
 					   struct ctl_host_info *ret)
 {
-	_Static_assert(RPC_SERVER_COUNTERS + 2 <= CTL_HOST_EXTRA_COUNTERS,
-		       "room for the notification counters");
+	_Static_assert(RPC_SERVER_COUNTERS + 3 <= CTL_HOST_EXTRA_COUNTERS,
+		       "room for the notification and log counters");
 	ret->extra[ret->n_extra++] =
 		(struct ctl_host_counter){ "SynackNotifyDropped", info->notify_dropped, false };
 	ret->extra[ret->n_extra++] =
 		(struct ctl_host_counter){ "SynackNotifyPending", info->notify_pending, true };
+	ret->extra[ret->n_extra++] =
+		(struct ctl_host_counter){ "SynackLogDropped", log_dropped(), false };
 }
 
 /* The impairment stage's counters (link_impair.h), shown after the extra ones. */

@@ -3,16 +3,21 @@
  * log.h - synackd's logging: one line per message on stderr, with a
  * journald priority prefix ("<3>") when stderr is the journal's stream
  * ($JOURNAL_STREAM, see sd-daemon(3)), "synackd: level: message" otherwise.
- * Priorities are syslog's (LOG_ERR .. LOG_DEBUG).
+ * Priorities are syslog's (LOG_ERR .. LOG_DEBUG). A line that finds no room
+ * on stderr is dropped and counted, never waited for (log.c).
  */
 #ifndef SYNACKD_LOG_H
 #define SYNACKD_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
-/* Decide the output format from $JOURNAL_STREAM and stderr. */
+/* Decide the output format from $JOURNAL_STREAM and stderr, and how to write
+ * stderr without waiting. */
 void log_init(void);
+/* Lines dropped so far for want of room on stderr (SynackLogDropped). */
+uint64_t log_dropped(void);
 /* Least severe priority logged (LOG_ERR .. LOG_DEBUG). */
 void log_set_level(int prio);
 int log_get_level(void);
