@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "ctl_handlers.h"
@@ -33,16 +34,14 @@ static void ctl_session_take_input(struct ctl_session *ss);
 
 /* ------------------------------------------------------------------ access */
 
-/* Is gid among the peer's groups: its primary gid or a supplementary one (/proc/PID/status). */
-static bool ctl_peer_in_group(const struct ctl_session *ss, gid_t gid)
+/* Is gid among the groups /proc/PID/status lists (a kernel without SO_PEERGROUPS). */
+static bool ctl_proc_in_group(pid_t pid, gid_t gid)
 {
 	char path[64], line[4096];
 	bool found = false;
 	FILE *f;
 
-	if (ss->cl.gid == gid)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)ss->cl.pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -64,6 +63,40 @@ static bool ctl_peer_in_group(const struct ctl_session *ss, gid_t gid)
 		break;
 	}
 	fclose(f);
+	return found;
+}
+
+/*
+ * Is gid among the peer's groups: its primary gid or a supplementary one, as
+ * they were when it connected (SO_PEERGROUPS). Not /proc/PID/status first:
+ * under the unit's ProtectProc=invisible synackd cannot see another user's
+ * process there, and the pid may be another process's by now.
+ */
+static bool ctl_peer_in_group(const struct ctl_session *ss, gid_t gid)
+{
+	gid_t groups[64], *v = groups;
+	socklen_t len = sizeof(groups);
+	bool found = false;
+	uv_os_fd_t fd;
+	int r;
+
+	if (ss->cl.gid == gid)
+		return true;
+	if (uv_fileno((const uv_handle_t *)&ss->pipe, &fd) < 0)
+		return false;
+	r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, v, &len);
+	if (r < 0 && errno == ERANGE) { /* len now says how much it needs */
+		v = malloc(len);
+		if (!v)
+			return false;
+		r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, v, &len);
+	}
+	if (r < 0 && errno == ENOPROTOOPT)
+		found = ctl_proc_in_group(ss->cl.pid, gid);
+	for (size_t i = 0; r == 0 && i < len / sizeof(gid_t) && !found; i++)
+		found = v[i] == gid;
+	if (v != groups)
+		free(v);
 	return found;
 }
 

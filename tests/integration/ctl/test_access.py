@@ -4,7 +4,13 @@
 control.group can read (conns, stats, get) but not set, kill, capture or
 reload, and is told which group it needs; outside the group it cannot even
 read; in control.admin_group it may change things. Uses nobody with
-supplementary groups this test creates and deletes."""
+supplementary groups this test creates and deletes.
+
+The same once more with synackd unable to see other users' processes in
+/proc, as under the unit's ProtectProc=invisible (a proc mounted with
+hidepid=invisible in a mount namespace of its own, CAP_SYS_PTRACE dropped):
+membership through a supplementary group is read from the socket
+(SO_PEERGROUPS). Reading /proc/PID/status refused the member there."""
 
 import grp
 import os
@@ -27,6 +33,7 @@ def main():
                 st.skip(f"groupadd {g} failed: {r.stderr.strip()}")
             made.append(g)
         run_checks(reader, admin)
+        hidden_proc_checks(reader, admin)
     finally:
         for g in made:
             subprocess.run(["groupdel", g], capture_output=True)
@@ -68,6 +75,28 @@ def run_checks(reader, admin):
     t.run("set", "msl", "2s", user=as_admin)
     check(t.json("get", "msl")[0]["value"] == 2000000, "a member of admin_group can set msl")
     s.close()
+
+
+
+# synackd in a mount namespace whose /proc hides other users' processes (from
+# root too: gid= names a group root is not in), and
+# without CAP_SYS_PTRACE (which would let it see them anyway)
+HIDEPID = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+           'mount -t proc -o hidepid=invisible,gid=65533 proc /proc && '
+           'exec setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace "$@"', "hidepid"]
+
+
+def hidden_proc_checks(reader, admin):
+    t = Ctl("ctl-access-hidepid", control_groups=(reader, admin), start_kw={"prefix": HIDEPID})
+    rgid, agid = grp.getgrnam(reader).gr_gid, grp.getgrnam(admin).gr_gid
+    r = t.run("conns", user=("nobody", "nogroup", [rgid]), rc=None)
+    check(r.returncode == 0,
+          f"with /proc hidden from synackd, a member of control.group (a supplementary "
+          f"group) can list connections (rc {r.returncode}: {r.stderr.strip()})")
+    r = t.run("conns", user=("nobody", "nogroup", []), rc=1)
+    check(reader in r.stderr, "... and one outside it still cannot")
+    t.run("set", "msl", "2s", user=("nobody", "nogroup", [agid]))
+    check(t.json("get", "msl")[0]["value"] == 2000000, "... and admin_group can set msl")
 
 
 if __name__ == "__main__":
