@@ -13,6 +13,7 @@
  * follows; the latest status line dropped is sent once there is room, unless
  * a newer one went out); READY=1, RELOADING=1 and STOPPING=1 wait in a short
  * queue of their own and are sent again every NOTIFY_RETRY_MS, in order.
+ * FDSTORE=1 (the TAP, at start) is tried once, without waiting either.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "notify.h"
 
@@ -282,15 +284,24 @@ void notify_stopping(struct notify *n)
 int notify_store_fd(struct notify *n, int fd, const char *name)
 {
 	char msg[64];
-	int r;
+	struct iovec iov = { .iov_base = msg };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	union fdpass_ctl ctl;
+	ssize_t r;
 
 	if (!n->enabled)
 		return 0;
-	/* once, at start, before anything else is sent: libsystemd's (blocking) send */
-	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
-	r = sd_pid_notify_with_fds(0, 0, msg, &fd, 1);
+	/* as every message, without waiting: a manager that does not read now
+	 * only costs the TAP its survival across a restart */
+	iov.iov_len = (size_t)snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+	mh.msg_name = &n->addr;
+	mh.msg_namelen = n->addrlen;
+	fdpass_attach(&mh, &ctl, fd);
+	do {
+		r = sendmsg(n->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return log_errno_at(LOG_WARNING, r,
+		return log_errno_at(LOG_WARNING, -errno,
 				    "cannot store the %s fd with the service manager", name);
 	return 0;
 }

@@ -10,6 +10,7 @@ finished and pings went unanswered."""
 import os
 import re
 import signal
+import socket
 import time
 
 import synacktest as st
@@ -71,3 +72,34 @@ st.check(counter("SynackNotifyDropped") == 0,
 d.send(signal.SIGTERM)
 d.wait_notify("STOPPING=1", 5)
 st.check(d.p.wait(10) == 0, "exit status 0")
+
+# a manager whose queue is full before synackd starts
+path = os.path.join(h.tmp, "full-at-start.sock")
+mgr = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+mgr.bind(path)
+os.chmod(path, 0o777)
+filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+filler.setblocking(False)
+queued = 0
+try:
+    while queued < 1000:
+        filler.sendto(b"FILLER=1", path)
+        queued += 1
+except BlockingIOError:
+    pass
+st.check(queued >= 1, f"the manager's queue is full ({queued} datagrams)")
+d2 = h.start(h.config(), env={"NOTIFY_SOCKET": path}, notify=False, wait_ready=False)
+d2.wait_log(r"ready: ", 15)
+ok, _ = h.ping(count=1)
+st.check(ok, "synackd started and answers a ping with its manager's queue full")
+mgr.settimeout(0.2)
+seen = []
+deadline = time.monotonic() + 10
+while "READY=1" not in seen and time.monotonic() < deadline:
+    try:
+        seen += mgr.recv(4096).decode().split("\n")
+    except socket.timeout:
+        pass
+st.check("READY=1" in seen, "READY=1 arrives once the manager reads")
+d2.send(signal.SIGTERM)
+st.check(d2.p.wait(10) == 0, "exit status 0")
