@@ -101,7 +101,9 @@ static int config_file_fail(const char *path, int r, struct config_errors *errs)
 	if (errs) {
 		config_errors_free(errs);
 		config_errors_init(errs, path);
-		config_errors_add(errs, 0, 0, "cannot read: %s", strerror(-r));
+		/* -EINVAL from the loader itself: a FIFO, device or socket */
+		config_errors_add(errs, 0, 0, "cannot read: %s",
+				  r == -EINVAL ? "not a regular file" : strerror(-r));
 	}
 	return r;
 }
@@ -115,13 +117,14 @@ int config_load_file_named(const char *path, struct synack_config *ret, struct c
 	char *buf = NULL;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO would wait for a writer (a reload, on the loop) */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return config_file_fail(path, -errno, errs);
 	if (fstat(fd, &st) < 0)
 		r = -errno;
 	else
-		r = S_ISDIR(st.st_mode) ? -EISDIR : 0;
+		r = S_ISDIR(st.st_mode) ? -EISDIR : S_ISREG(st.st_mode) ? 0 : -EINVAL;
 	if (r < 0) {
 		close(fd);
 		return config_file_fail(path, r, errs);

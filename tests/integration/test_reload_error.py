@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: MIT
 """A configuration error on SIGHUP is refused with FILE:LINE:COLUMN messages in the
 log and the running configuration kept (still answering ping and TCP, READY=1 again);
-a good file on the next SIGHUP changes a tunable at once."""
+a good file on the next SIGHUP changes a tunable at once. A FIFO in the file's
+place is refused at once ("not a regular file"), by a reload and by
+--check-config: opening it waited for a writer, a reload with the loop."""
+import os
 import signal
+import subprocess
 
 import synacktest as st
 
@@ -44,4 +48,18 @@ d.wait_notify("READY=1", 5)
 d.wait_log(r"interface changes need a restart", 5)
 ok, _ = h.ping(count=1)
 st.check(ok, "an interface change is logged as needing a restart; the old address still answers")
+
+os.replace(path, path + ".kept")
+os.mkfifo(path)
+d.send(signal.SIGHUP)
+d.wait_notify("READY=1", 5)
+d.wait_log(r"cannot read: not a regular file", 5)
+ok, _ = h.ping(count=1)
+st.check(ok, "a FIFO in the configuration's place is refused at once; synackd still answers")
+r = subprocess.run([h.synackd, "--check-config", path], capture_output=True, text=True,
+                   timeout=10)
+st.check(r.returncode != 0 and "not a regular file" in r.stderr,
+         f"--check-config refuses it too (rc {r.returncode}: {r.stderr.strip()})")
+os.unlink(path)
+os.replace(path + ".kept", path)
 st.check(d.stop() == 0, "SIGTERM: synackd exits 0")
