@@ -35,13 +35,17 @@ static int listener_clear_stale(const char *path)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: a live server whose backlog is full (hung) answers EAGAIN
+	 * at once, where a blocking connect would wait for it */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r < 0)
+		r = -errno;
 	close(fd);
-	if (r == 0)
+	if (r == 0 || r == -EAGAIN)
 		return -EADDRINUSE;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return -errno;
