@@ -96,16 +96,27 @@ static int config_read_file(int fd, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static int config_file_fail(const char *path, int r, struct config_errors *errs)
+static int config_file_fail_msg(const char *path, int r, const char *why,
+				struct config_errors *errs)
 {
 	if (errs) {
 		config_errors_free(errs);
 		config_errors_init(errs, path);
-		/* -EINVAL from the loader itself: a FIFO, device or socket */
-		config_errors_add(errs, 0, 0, "cannot read: %s",
-				  r == -EINVAL ? "not a regular file" : strerror(-r));
+		config_errors_add(errs, 0, 0, "cannot read: %s", why);
 	}
 	return r;
+}
+
+static int config_file_fail(const char *path, int r, struct config_errors *errs)
+{
+	return config_file_fail_msg(path, r, strerror(-r), errs);
+}
+
+/* A FIFO, device or socket would keep synackd waiting for a writer (a reload,
+ * on the loop), or be opened for nothing: refused before and after open(). */
+static int config_file_not_regular(const char *path, struct config_errors *errs)
+{
+	return config_file_fail_msg(path, -EINVAL, "not a regular file", errs);
 }
 
 int config_load_file_named(const char *path, struct synack_config *ret, struct config_errors *errs,
@@ -117,17 +128,23 @@ int config_load_file_named(const char *path, struct synack_config *ret, struct c
 	char *buf = NULL;
 	int fd, r;
 
-	/* O_NONBLOCK: opening a FIFO would wait for a writer (a reload, on the loop) */
+	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return config_file_not_regular(path, errs);
+	/* O_NONBLOCK too: it may have become a FIFO since */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return config_file_fail(path, -errno, errs);
 	if (fstat(fd, &st) < 0)
 		r = -errno;
 	else
-		r = S_ISDIR(st.st_mode) ? -EISDIR : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+		r = S_ISDIR(st.st_mode) ? -EISDIR : 0;
 	if (r < 0) {
 		close(fd);
 		return config_file_fail(path, r, errs);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return config_file_not_regular(path, errs);
 	}
 	r = config_read_file(fd, &buf, &len);
 	close(fd);

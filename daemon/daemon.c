@@ -1050,8 +1050,10 @@ static int daemon_start_sockets(struct daemon *d, const struct notify_fds *fds)
 	/* synackctl sends no descriptors, nor do RPC clients but for a detached
 	 * connection's proof (rpc_session.c takes them again then); a connection
 	 * inherits its listener's refusal when it connects */
-	if (!sent_fds_refuse_handle((uv_handle_t *)&d->control.pipe) ||
-	    !sent_fds_refuse_handle((uv_handle_t *)&d->rpc.pipe))
+	bool ctl_refuses = sent_fds_refuse_handle((uv_handle_t *)&d->control.pipe);
+	bool rpc_refuses = sent_fds_refuse_handle((uv_handle_t *)&d->rpc.pipe);
+
+	if (!ctl_refuses || !rpc_refuses)
 		log_debug("the rpc and control sockets take descriptors: no SO_PASSRIGHTS "
 			  "(Linux < 6.16) or no socket");
 	return 0;

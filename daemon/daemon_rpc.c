@@ -81,6 +81,9 @@ static void daemon_rpc_on_connection(void *ctx, struct listener *l)
 		uv_close((uv_handle_t *)&ss->pipe, daemon_rpc_pipe_closed);
 		return;
 	}
+	/* also one that connected before the listener refused descriptors; its
+	 * Hello takes them again if it asks for detached connections */
+	sent_fds_refuse_handle((uv_handle_t *)&ss->pipe);
 	rpc_server_adopt(srv, ss);
 }
 

@@ -7,7 +7,8 @@
  * Access (SO_PEERCRED): reading needs uid 0 or membership of control.group
  * (any peer when that is ""), changing anything needs uid 0 or membership of
  * control.admin_group (only root when that is ""). Membership counts the
- * peer's primary gid and its supplementary groups (/proc/PID/status).
+ * peer's primary gid and its supplementary groups as they were when it
+ * connected (SO_PEERGROUPS; /proc/PID/status on a kernel without it).
  *
  * Sessions: at most CTL_SESSIONS_PER_UID per uid and CTL_SESSIONS_MAX in all;
  * past that a new one is told why (a reply with id 0 and EUSERS), closed at

@@ -123,7 +123,7 @@ static void notify_send(struct notify *n, const char *msg, bool must_arrive)
 		r = notify_sendto(n, msg);
 		if (r == 0) {
 			n->logged_full = false;
-			if (strncmp(msg, "STATUS=", 7) == 0)
+			if (strstr(msg, "STATUS="))
 				n->status[0] = '\0'; /* newer than the one dropped */
 			return;
 		}
@@ -143,6 +143,8 @@ static void notify_send(struct notify *n, const char *msg, bool must_arrive)
 		return;
 	}
 	snprintf(n->pending[n->npending++], sizeof(n->pending[0]), "%s", msg);
+	if (strstr(msg, "STATUS="))
+		n->status[0] = '\0'; /* it carries a newer status than the one dropped */
 	if (n->retry.loop && !uv_is_active((uv_handle_t *)&n->retry))
 		uv_timer_start(&n->retry, notify_retry_cb, NOTIFY_RETRY_MS, NOTIFY_RETRY_MS);
 }
@@ -234,9 +236,12 @@ int notify_init(struct notify *n, uv_loop_t *loop)
 
 void notify_close(struct notify *n)
 {
-	if (n->enabled && !notify_flush(n))
-		log_notice("exiting with %u notification%s the service manager did not take",
-			   n->npending, n->npending == 1 ? "" : "s");
+	if (n->enabled && !notify_flush(n)) {
+		unsigned left = n->npending + (n->status[0] ? 1 : 0);
+
+		log_notice("exiting with %u notification%s the service manager did not take", left,
+			   left == 1 ? "" : "s");
+	}
 	if (n->retry.loop && !uv_is_closing((uv_handle_t *)&n->retry))
 		uv_close((uv_handle_t *)&n->retry, NULL);
 	if (n->watchdog.loop && !uv_is_closing((uv_handle_t *)&n->watchdog))

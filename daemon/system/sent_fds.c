@@ -15,6 +15,10 @@
  * one could not, -1 before any was asked */
 static int sent_fds_refusing = -1;
 
+/* reads of what a closing socket holds: 64 KiB each, more than its buffer can
+ * hold; a backstop, the queue ends first */
+#define SENT_FDS_DRAIN_MAX 4096
+
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS 83 /* Linux 6.16 */
 #endif
@@ -55,7 +59,7 @@ void sent_fds_drain(int fd)
 	/* the peer can send no more (EPIPE): what is queued is all there is */
 	if (shutdown(fd, SHUT_RD) < 0)
 		return; /* not a connected socket */
-	for (;;) {
+	for (int i = 0; i < SENT_FDS_DRAIN_MAX; i++) {
 		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
 		struct msghdr m = { .msg_iov = &iov,
 				    .msg_iovlen = 1,
@@ -65,9 +69,10 @@ void sent_fds_drain(int fd)
 
 		if (n < 0)
 			return; /* nothing more queued */
-		fdpass_each(&m, sent_fds_close_one, NULL);
-		if (n == 0 && m.msg_controllen == 0)
-			return; /* the end */
+		/* the end: nothing read and no descriptor (credentials, with
+		 * SO_PASSCRED, come on every read, also at the end) */
+		if (fdpass_each(&m, sent_fds_close_one, NULL) == 0 && n == 0)
+			return;
 	}
 }
 

@@ -17,8 +17,10 @@
  * Left: more than 64 descriptors in one message on such a session (libuv
  * reads with room for 64: the kernel releases the rest in that read, on the
  * loop); on kernels without SO_PASSRIGHTS (before 6.16), a descriptor in a
- * data socket's bytes or a control request is released by the read that
- * passes it; a non-socket file whose close waits (FUSE).
+ * data socket's bytes, an accept socket's record or a control request is
+ * released by the read that passes it, and an accept socket (SEQPACKET) is
+ * drained only up to an empty record; a non-socket file whose close waits
+ * (FUSE).
  */
 #ifndef SYNACKD_SENT_FDS_H
 #define SYNACKD_SENT_FDS_H
