@@ -11,14 +11,17 @@
  * journal busy, a container's log pipe, a terminal on hold) would stop the
  * whole loop in write(). A socket is written with MSG_DONTWAIT; a pipe or a
  * terminal through a non-blocking descriptor of its own (opened again
- * through /proc/self/fd/2, so stderr's own stays as it is); a line that
- * finds no room is dropped whole and counted (SynackLogDropped), and the
- * next line that goes out says how many went. A regular file is written as
- * it is.
+ * through /proc/self/fd/2, so stderr's own stays as it is), or, where that
+ * open is refused (a pipe another user made), only after poll() says there
+ * is room (a line is less than PIPE_BUF: it then fits). A line that finds
+ * no room is dropped and counted (SynackLogDropped; also one a terminal
+ * took only part of), and the next line that goes out says how many went.
+ * A regular file is written as it is.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +32,7 @@
 
 #include "log.h"
 
-enum log_out { LOG_OUT_PLAIN, LOG_OUT_SOCKET, LOG_OUT_NONBLOCK };
+enum log_out { LOG_OUT_PLAIN, LOG_OUT_SOCKET, LOG_OUT_NONBLOCK, LOG_OUT_POLLED };
 
 static struct {
 	bool journal;
@@ -75,8 +78,10 @@ static void log_choose_output(void)
 	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
 		return;
 	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return; /* no /proc: written as it is */
+	if (fd < 0) {
+		log_state.out = LOG_OUT_POLLED; /* no /proc, or not ours to open */
+		return;
+	}
 	if (log_state.fd >= 0)
 		close(log_state.fd);
 	log_state.fd = fd;
@@ -107,6 +112,17 @@ static int log_write_line(const char *buf, size_t len)
 		case LOG_OUT_NONBLOCK:
 			n = write(log_state.fd, buf, len);
 			break;
+		case LOG_OUT_POLLED: {
+			struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
+
+			if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) {
+				errno = EAGAIN;
+				n = -1;
+				break;
+			}
+			n = write(STDERR_FILENO, buf, len);
+			break;
+		}
 		default:
 			n = write(STDERR_FILENO, buf, len);
 			break;
@@ -114,7 +130,9 @@ static int log_write_line(const char *buf, size_t len)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return -EAGAIN;
-	return 0; /* written (a short write to a socket: the rest is lost), or no stderr */
+	if (n >= 0 && (size_t)n < len)
+		return -EAGAIN; /* a terminal took part of it: the rest is lost */
+	return 0;		/* written, or no stderr to write to */
 }
 
 static int log_format(char *buf, size_t len, int prio, const char *text)
