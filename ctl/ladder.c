@@ -482,7 +482,13 @@ static void ladder_feed_state(struct ladder *l, const struct ctl_trace_entry *e)
 
 void ladder_feed(struct ladder *l, const struct ctl_trace_entry *e)
 {
-	ladder_fit(l, e, 1); /* a first label too long: wide from the header on */
+	if (!l->started) { /* a first label too long: wide from the header on */
+		unsigned w = l->inner_w;
+
+		ladder_fit(l, e, 1);
+		if (l->inner_w > w)
+			l->inner_w = LADDER_INNER_W_WIDE;
+	}
 	ladder_header(l, e->time_us);
 	if (e->kind == CTL_TRACE_SEGMENT)
 		ladder_feed_segment(l, e);
