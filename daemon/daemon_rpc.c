@@ -77,8 +77,7 @@ static void daemon_rpc_on_connection(void *ctx, struct listener *l)
 	if (r < 0) {
 		log_warning("rpc: new client: %s", uv_strerror(r));
 		ss->pipe.data = ss;
-		sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
-		uv_close((uv_handle_t *)&ss->pipe, daemon_rpc_pipe_closed);
+		sent_fds_close_handle((uv_handle_t *)&ss->pipe, daemon_rpc_pipe_closed);
 		return;
 	}
 	/* also one that connected before the listener refused descriptors; its

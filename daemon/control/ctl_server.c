@@ -533,8 +533,7 @@ static void ctl_session_close(struct ctl_session *ss, const char *why)
 	ctl_session_unlink(ss);
 	if (ss->cap_timer_on)
 		uv_timer_stop(&ss->cap_timer);
-	sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
-	uv_close((uv_handle_t *)&ss->pipe, ctl_session_handle_closed);
+	sent_fds_close_handle((uv_handle_t *)&ss->pipe, ctl_session_handle_closed);
 }
 
 static void ctl_server_reject_closed(uv_handle_t *h)
@@ -614,16 +613,14 @@ void ctl_server_on_connection(void *ctx, struct listener *l)
 			 (unsigned)ss->cl.uid, (int)ss->cl.pid, CTL_SESSIONS_PER_UID,
 			 CTL_SESSIONS_MAX);
 		ctl_server_refuse(ss);
-		sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
-		uv_close((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
+		sent_fds_close_handle((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
 		return;
 	}
 	if (r == 0)
 		r = uv_timer_init(srv->loop, &ss->cap_timer);
 	if (r < 0) {
 		log_warning("control: new client: %s", strerror(-r));
-		sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
-		uv_close((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
+		sent_fds_close_handle((uv_handle_t *)&ss->pipe, ctl_server_reject_closed);
 		return;
 	}
 	ss->cap_timer.data = ss;

@@ -345,8 +345,7 @@ int rpc_server_adopt(struct rpc_server *srv, struct rpc_session *ss)
 			rpc_server_refuse(ss, r, why);
 		else
 			log_warning("rpc: new client: %s", strerror(-r));
-		sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
-		uv_close((uv_handle_t *)&ss->pipe, rpc_server_reject_closed);
+		sent_fds_close_handle((uv_handle_t *)&ss->pipe, rpc_server_reject_closed);
 		return r;
 	}
 	ss->next = srv->sessions;

@@ -1366,8 +1366,7 @@ static void rpc_session_finish(struct rpc_session *ss)
 	/* descriptors it sent, taken in or still unread, closed disarmed */
 	rpc_session_take_received_fds(ss);
 	rpc_session_drop_unclaimed_fds(ss, true);
-	sent_fds_drain_handle((uv_handle_t *)&ss->pipe);
-	uv_close((uv_handle_t *)&ss->pipe, rpc_session_handle_closed);
+	sent_fds_close_handle((uv_handle_t *)&ss->pipe, rpc_session_handle_closed);
 }
 
 static void rpc_session_shutdown_done(uv_shutdown_t *req, int status)

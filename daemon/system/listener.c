@@ -92,9 +92,7 @@ static void listener_reject(struct listener *l)
 	}
 	if (listener_accept(l, c) < 0)
 		log_debug("%s socket: accept failed", l->what);
-	else
-		sent_fds_drain_handle((uv_handle_t *)c);
-	uv_close((uv_handle_t *)c, (uv_close_cb)free);
+	sent_fds_close_handle((uv_handle_t *)c, (uv_close_cb)free);
 }
 
 static void listener_connection_cb(uv_stream_t *server, int status)

@@ -208,6 +208,7 @@ int log_level_from_config(int config_level)
 static void log_vmsg(int prio, const char *fmt, va_list ap, const char *suffix)
 {
 	char line[1024 + 128];
+	size_t at;
 	int n;
 
 	if (!log_enabled(prio))
@@ -215,8 +216,8 @@ static void log_vmsg(int prio, const char *fmt, va_list ap, const char *suffix)
 	n = vsnprintf(line, 1024, fmt, ap);
 	if (n < 0)
 		return;
-	snprintf(line + (n < 1024 ? n : 1023), sizeof(line) - (n < 1024 ? (size_t)n : 1023), "%s",
-		 suffix);
+	at = n < 1024 ? (size_t)n : 1023; /* the message's end, cut at 1023 */
+	snprintf(line + at, sizeof(line) - at, "%s", suffix);
 	log_emit(prio, line);
 }
 

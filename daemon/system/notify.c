@@ -104,6 +104,13 @@ static void notify_retry_cb(uv_timer_t *t)
 	notify_flush(t->data);
 }
 
+/* Try again every NOTIFY_RETRY_MS while something waits (notify_flush stops it). */
+static void notify_retry_arm(struct notify *n)
+{
+	if (n->retry.loop && !uv_is_active((uv_handle_t *)&n->retry))
+		uv_timer_start(&n->retry, notify_retry_cb, NOTIFY_RETRY_MS, NOTIFY_RETRY_MS);
+}
+
 static void notify_queue_full(struct notify *n)
 {
 	if (!n->logged_full)
@@ -115,12 +122,11 @@ static void notify_queue_full(struct notify *n)
 /* must_arrive: READY=1, RELOADING=1, STOPPING=1 wait for room; the rest is dropped. */
 static void notify_send(struct notify *n, const char *msg, bool must_arrive)
 {
-	int r = -EAGAIN;
-
 	if (!n->enabled)
 		return;
 	if (notify_flush(n)) {
-		r = notify_sendto(n, msg);
+		int r = notify_sendto(n, msg);
+
 		if (r == 0) {
 			n->logged_full = false;
 			if (strstr(msg, "STATUS="))
@@ -137,16 +143,14 @@ static void notify_send(struct notify *n, const char *msg, bool must_arrive)
 		n->dropped++;
 		if (strncmp(msg, "STATUS=", 7) == 0) /* the manager shows it: keep the latest */
 			snprintf(n->status, sizeof(n->status), "%s", msg);
-		if (n->status[0] && n->retry.loop && !uv_is_active((uv_handle_t *)&n->retry))
-			uv_timer_start(&n->retry, notify_retry_cb, NOTIFY_RETRY_MS,
-				       NOTIFY_RETRY_MS);
+		if (n->status[0])
+			notify_retry_arm(n);
 		return;
 	}
 	snprintf(n->pending[n->npending++], sizeof(n->pending[0]), "%s", msg);
 	if (strstr(msg, "STATUS="))
 		n->status[0] = '\0'; /* it carries a newer status than the one dropped */
-	if (n->retry.loop && !uv_is_active((uv_handle_t *)&n->retry))
-		uv_timer_start(&n->retry, notify_retry_cb, NOTIFY_RETRY_MS, NOTIFY_RETRY_MS);
+	notify_retry_arm(n);
 }
 
 static bool notify_listen_check(int fd, const char *name)

@@ -76,12 +76,13 @@ void sent_fds_drain(int fd)
 	}
 }
 
-void sent_fds_drain_handle(uv_handle_t *h)
+void sent_fds_close_handle(uv_handle_t *h, uv_close_cb cb)
 {
 	uv_os_fd_t fd;
 
 	if (uv_fileno(h, &fd) == 0)
 		sent_fds_drain(fd);
+	uv_close(h, cb);
 }
 
 bool sent_fds_refuse(int fd)

@@ -37,8 +37,9 @@ void sent_fd_disarm(int fd);
  * no more), then what it sent and we did not read taken in, its descriptors
  * disarmed and closed, so the close does not release them itself. */
 void sent_fds_drain(int fd);
-/* The same for a client's pipe handle, before uv_close(). */
-void sent_fds_drain_handle(uv_handle_t *h);
+/* uv_close() of a client's pipe handle, drained first (a handle without a
+ * descriptor yet, not accepted, is closed as it is). */
+void sent_fds_close_handle(uv_handle_t *h, uv_close_cb cb);
 /* An AF_UNIX socket of ours that no client may send descriptors on: refuse
  * them (SO_PASSRIGHTS off, Linux >= 6.16; the sender gets EPERM). false
  * where the kernel has no such option. */
